@@ -1,0 +1,24 @@
+# Two commands on a fresh machine:
+#   make run    set up the venv, build, and reproduce the table (`repro run all`, default profile)
+#   make test   set up the venv, build, and run every test
+SHELL := /bin/bash
+CARGO ?= cargo
+PROFILE ?=
+
+.PHONY: setup build run test lint bench-engine bench-train clean-results
+
+setup:
+	./scripts/setup-venv.sh
+
+build: setup
+	$(CARGO) build --release --workspace --bins
+
+run: build
+	target/release/repro run all $(if $(PROFILE),--profile $(PROFILE),)
+
+test: build
+	$(CARGO) test --release --workspace
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
