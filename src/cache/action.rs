@@ -1,0 +1,61 @@
+//! Action records: what one execution of an instance produced, stored as
+//! `cache/actions/<key>.json` and published atomically after every output is in the store.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use super::key::KeyInputs;
+
+/// Version of the action record format; bump when a field changes meaning.
+pub const ACTION_VERSION: u32 = 1;
+
+/// The record of a successful execution.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ActionRecord {
+    /// [`ACTION_VERSION`].
+    pub format: u32,
+    /// The cache key.
+    pub key: String,
+    /// The instance id at the time of the run.
+    pub instance: String,
+    /// The inputs the key was computed from (used to explain staleness).
+    pub inputs: KeyInputs,
+    /// Output path to tagged digest.
+    pub outputs: BTreeMap<String, String>,
+    /// Exit status (always 0: failures are not recorded).
+    pub exit_status: i32,
+    /// Wall time in seconds.
+    pub duration_s: f64,
+    /// Host name.
+    pub host: String,
+    /// Devices assigned (`cpu`, or the GPU ids given through `CUDA_VISIBLE_DEVICES`).
+    pub device: String,
+    /// Digest of the combined stdout/stderr log object.
+    pub log: String,
+    /// Seconds since the Unix epoch when the run finished.
+    pub finished_at: u64,
+}
+
+impl ActionRecord {
+    /// Reads a record; `Ok(None)` when absent, an error when unreadable or of another format.
+    pub fn read(path: &Path) -> io::Result<Option<ActionRecord>> {
+        match fs::read(path) {
+            Ok(bytes) => match serde_json::from_slice::<ActionRecord>(&bytes) {
+                Ok(r) if r.format == ACTION_VERSION => Ok(Some(r)),
+                Ok(_) => Ok(None),
+                Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, format!("`{}`: {e}", path.display()))),
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Publishes the record atomically.
+    pub fn write(&self, path: &Path) -> io::Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("record serialises");
+        bytes.push(b'\n');
+        super::atomic::write(path, &bytes)
+    }
+}

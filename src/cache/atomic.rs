@@ -1,0 +1,72 @@
+//! Atomic publication: write to a temporary file in the destination's directory, fsync it,
+//! rename it over the destination, fsync the directory. A process killed at any instant leaves
+//! either the old file or the new one, never a torn file that a later run would trust.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A temporary sibling name for `dest`, unique within this process and across processes.
+pub fn temp_sibling(dest: &Path) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = dest.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    dest.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()))
+}
+
+/// Writes `bytes` to `dest` atomically, creating parent directories.
+pub fn write(dest: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let tmp = temp_sibling(dest);
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, dest)?;
+        sync_dir(dest)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Copies `src` to `dest` atomically (same guarantees as [`write`]), keeping the executable bit.
+pub fn copy(src: &Path, dest: &Path) -> io::Result<()> {
+    if let Some(parent) = dest.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    let tmp = temp_sibling(dest);
+    let result = (|| {
+        fs::copy(src, &tmp)?;
+        File::open(&tmp)?.sync_all()?;
+        fs::rename(&tmp, dest)?;
+        sync_dir(dest)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// fsyncs the directory holding `path`, so that a rename survives a crash.
+pub fn sync_dir(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        _ => Ok(()),
+    }
+}
+
+/// Removes a file or a directory tree if it exists.
+pub fn remove_path(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(path),
+        Ok(_) => fs::remove_file(path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,258 @@
+//! Deciding what each instance needs: nothing (fresh), a restore from the cache, or a run.
+//!
+//! For an instance whose upstream is settled, [`Checker::evaluate`] computes the key from the
+//! workspace as it is now, then:
+//! 1. if `repro.lock` records this key and the workspace outputs match it: fresh;
+//! 2. if the store has an action record for the key: restore its outputs (or fresh, when the
+//!    workspace already matches the record);
+//! 3. otherwise: run, with the reasons found by diffing the inputs recorded for the lock's key.
+//!
+//! The no-op path (1) reads only `stat` data and the lock file, thanks to the stat cache.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::graph::{is_glob, Instance};
+use crate::spec::{Pipeline, SpecError, SpecErrorKind};
+
+use super::action::ActionRecord;
+use super::code::CodeDigester;
+use super::digest::digest_path;
+use super::dirty::{diff, Dirty};
+use super::key::{KeyInputs, KEY_VERSION};
+use super::lockfile::LockFile;
+use super::statcache::StatCache;
+use super::store::Store;
+
+/// What an instance needs.
+#[derive(Debug, Clone)]
+pub enum State {
+    /// Outputs match the current key.
+    Fresh {
+        /// The key.
+        key: String,
+        /// Output digests.
+        outs: BTreeMap<String, String>,
+    },
+    /// The key is cached; outputs must be restored.
+    Restore {
+        /// The key.
+        key: String,
+        /// The cached record.
+        record: Box<ActionRecord>,
+        /// Why the workspace does not match.
+        reasons: Vec<Dirty>,
+    },
+    /// The instance must run.
+    Run {
+        /// The key inputs, unless an upstream instance is pending.
+        inputs: Option<Box<KeyInputs>>,
+        /// Why.
+        reasons: Vec<Dirty>,
+    },
+}
+
+impl State {
+    /// Short label: `fresh`, `restore` or `run`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            State::Fresh { .. } => "fresh",
+            State::Restore { .. } => "restore",
+            State::Run { .. } => "run",
+        }
+    }
+}
+
+/// A failure while checking (I/O, or a code entry that matches nothing).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// An input could not be read.
+    #[error("failed to read `{path}` for `{instance}`: {message}")]
+    Io {
+        /// The instance.
+        instance: String,
+        /// The path.
+        path: String,
+        /// The cause.
+        message: String,
+    },
+    /// A dependency vanished after validation.
+    #[error("dependency `{path}` of `{instance}` does not exist")]
+    MissingDep {
+        /// The instance.
+        instance: String,
+        /// The dependency.
+        path: String,
+    },
+    /// A `code:` entry problem, located in the pipeline file.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+}
+
+/// Everything needed to evaluate instances in one workspace and profile.
+pub struct Checker<'p> {
+    /// The pipeline.
+    pub pipeline: &'p Pipeline,
+    /// Workspace root.
+    pub root: PathBuf,
+    /// The content store.
+    pub store: Store,
+    /// File digests by stamp.
+    pub stat: StatCache,
+    /// Code digests.
+    pub code: CodeDigester,
+    /// `repro.lock` as loaded.
+    pub lock: LockFile,
+    /// Profile name used in lock entries.
+    pub profile: String,
+}
+
+impl<'p> Checker<'p> {
+    /// The lock-file profile name for `pipeline` (`default` without profiles).
+    pub fn profile_name(pipeline: &Pipeline) -> String {
+        pipeline.profile.clone().unwrap_or_else(|| "default".to_owned())
+    }
+
+    /// Computes an instance's key inputs from the workspace as it is now.
+    pub fn inputs(&self, inst: &Instance) -> Result<KeyInputs, CheckError> {
+        let io = |path: &str, e: std::io::Error| CheckError::Io { instance: inst.id.clone(), path: path.to_owned(), message: e.to_string() };
+        let mut deps = BTreeMap::new();
+        for dep in &inst.deps {
+            if is_glob(dep) {
+                let pattern = self.root.join(dep);
+                let mut matches: Vec<String> = glob::glob(&pattern.to_string_lossy())
+                    .map_err(|e| CheckError::Io { instance: inst.id.clone(), path: dep.clone(), message: e.to_string() })?
+                    .flatten()
+                    .filter_map(|p| p.strip_prefix(&self.root).ok().map(|r| r.to_string_lossy().into_owned()))
+                    .collect();
+                matches.sort();
+                for m in matches {
+                    if let Some(d) = digest_path(&self.root, &m, &self.stat).map_err(|e| io(&m, e))? {
+                        deps.insert(m, d.tagged());
+                    }
+                }
+            } else {
+                match digest_path(&self.root, dep, &self.stat).map_err(|e| io(dep, e))? {
+                    Some(d) => {
+                        deps.insert(dep.clone(), d.tagged());
+                    }
+                    None => return Err(CheckError::MissingDep { instance: inst.id.clone(), path: dep.clone() }),
+                }
+            }
+        }
+        let mut code = BTreeMap::new();
+        for (i, entry) in inst.code.iter().enumerate() {
+            let d = self.code.digest(entry, &self.stat).map_err(|message| {
+                let field = format!("stages.{}.code[{i}]", inst.stage_name);
+                SpecError {
+                    file: self.pipeline.file.clone(),
+                    pos: self.pipeline.positions.get(&field),
+                    field,
+                    kind: SpecErrorKind::Code(message),
+                }
+            })?;
+            code.insert(entry.clone(), d);
+        }
+        Ok(KeyInputs {
+            version: KEY_VERSION,
+            argv: inst.argv.clone(),
+            env: inst.env.clone(),
+            params: inst.params.clone(),
+            deps,
+            code,
+            outs: inst.outs.clone(),
+        })
+    }
+
+    /// Digests of the instance's outputs as they are in the workspace (`None`: missing).
+    pub fn workspace_outputs(&self, inst: &Instance) -> Result<BTreeMap<String, Option<String>>, CheckError> {
+        let mut out = BTreeMap::new();
+        for o in &inst.outs {
+            let d = digest_path(&self.root, o, &self.stat)
+                .map_err(|e| CheckError::Io { instance: inst.id.clone(), path: o.clone(), message: e.to_string() })?;
+            out.insert(o.clone(), d.map(|d| d.tagged()));
+        }
+        Ok(out)
+    }
+
+    /// Reads the action record of `key`, if cached.
+    pub fn record(&self, key: &str) -> Option<ActionRecord> {
+        ActionRecord::read(&self.store.action_path(key)).ok().flatten()
+    }
+
+    /// Evaluates one instance. `pending_upstream` names an upstream instance that has not
+    /// settled yet (it will run), in which case the key cannot be known.
+    pub fn evaluate(&self, inst: &Instance, pending_upstream: Option<&str>, force: bool) -> Result<State, CheckError> {
+        if let Some(up) = pending_upstream {
+            return Ok(State::Run { inputs: None, reasons: vec![Dirty::UpstreamStale { instance: up.to_owned() }] });
+        }
+        let inputs = self.inputs(inst)?;
+        if force {
+            return Ok(State::Run { inputs: Some(Box::new(inputs)), reasons: vec![Dirty::Forced] });
+        }
+        let key = inputs.key();
+        let ws = self.workspace_outputs(inst)?;
+        let mismatch = |recorded: &BTreeMap<String, String>| -> Vec<Dirty> {
+            let mut r = Vec::new();
+            for o in &inst.outs {
+                match (ws.get(o).cloned().flatten(), recorded.get(o)) {
+                    (None, _) => r.push(Dirty::OutputMissing { path: o.clone() }),
+                    (Some(a), Some(b)) if a == *b => {}
+                    (Some(_), _) => r.push(Dirty::OutputModified { path: o.clone() }),
+                }
+            }
+            r
+        };
+        let entry = self.lock.entries.get(&(self.profile.clone(), inst.id.clone()));
+        if let Some(e) = entry.filter(|e| e.key == key) {
+            let bad = mismatch(&e.outs);
+            if bad.is_empty() {
+                return Ok(State::Fresh { key, outs: e.outs.clone() });
+            }
+            return Ok(match self.record(&key).filter(|r| self.restorable(r)) {
+                Some(record) => State::Restore { key, record: Box::new(record), reasons: bad },
+                None => State::Run { inputs: Some(Box::new(inputs)), reasons: bad },
+            });
+        }
+        if let Some(record) = self.record(&key).filter(|r| self.restorable(r)) {
+            let bad = mismatch(&record.outputs);
+            if bad.is_empty() {
+                return Ok(State::Fresh { key, outs: record.outputs.clone() });
+            }
+            return Ok(State::Restore { key, record: Box::new(record), reasons: bad });
+        }
+        let reasons = match entry {
+            None => vec![Dirty::NeverRun],
+            Some(e) => match self.record(&e.key) {
+                Some(old) => {
+                    let d = diff(&old.inputs, &inputs);
+                    if d.is_empty() {
+                        vec![Dirty::InputsChanged]
+                    } else {
+                        d
+                    }
+                }
+                None => vec![Dirty::InputsChanged],
+            },
+        };
+        Ok(State::Run { inputs: Some(Box::new(inputs)), reasons })
+    }
+
+    /// Whether every object a record refers to is present (a cheap existence check).
+    pub fn restorable(&self, record: &ActionRecord) -> bool {
+        record.outputs.values().all(|t| {
+            let digest = t.split_once(':').map_or(t.as_str(), |(_, d)| d);
+            self.store.has(digest)
+        })
+    }
+
+    /// Absolute path of a workspace-relative path.
+    pub fn abs(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Where the stat cache is saved.
+    pub fn stat_cache_path(root: &Path) -> PathBuf {
+        root.join(".repro").join("stat-cache")
+    }
+}

@@ -1,0 +1,132 @@
+//! `repro.lock`: the committed record of each instance's key and output digests, per profile.
+//!
+//! The format is line-based, sorted and merge-friendly: one block per (profile, instance),
+//! blocks sorted, fields in a fixed order, so that two branches that ran different instances
+//! merge without conflicts.
+//!
+//! ```text
+//! # repro.lock v1: written by `repro run`; commit it
+//! [quick] gen@seed=1,task=parity
+//! key 3f2a…
+//! out data/parity/1 dir:9ab0…
+//! ```
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::Path;
+
+const HEADER: &str = "# repro.lock v1: written by `repro run`; commit it";
+
+/// One instance's entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockEntry {
+    /// Cache key of the last successful run.
+    pub key: String,
+    /// Output path to tagged digest.
+    pub outs: BTreeMap<String, String>,
+}
+
+/// The lock file contents: (profile, instance id) to entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LockFile {
+    /// All entries.
+    pub entries: BTreeMap<(String, String), LockEntry>,
+}
+
+/// A malformed lock file.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to parse `{path}` at line {line}: {message}")]
+pub struct LockError {
+    /// The file.
+    pub path: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl LockFile {
+    /// Reads the file; a missing file is an empty lock.
+    pub fn read(path: &Path) -> Result<LockFile, LockError> {
+        let text = match fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(LockFile::default()),
+            Err(e) => return Err(LockError { path: path.display().to_string(), line: 0, message: e.to_string() }),
+        };
+        Self::parse(&text).map_err(|(line, message)| LockError { path: path.display().to_string(), line, message })
+    }
+
+    fn parse(text: &str) -> Result<LockFile, (usize, String)> {
+        let mut lock = LockFile::default();
+        let mut current: Option<((String, String), LockEntry)> = None;
+        for (n, line) in text.lines().enumerate() {
+            let n = n + 1;
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix('[') {
+                if let Some((k, e)) = current.take() {
+                    lock.entries.insert(k, e);
+                }
+                let (profile, id) = rest.split_once("] ").ok_or((n, "expected `[profile] instance`".to_owned()))?;
+                current = Some(((profile.to_owned(), id.to_owned()), LockEntry { key: String::new(), outs: BTreeMap::new() }));
+            } else if let Some(key) = line.strip_prefix("key ") {
+                let (_, e) = current.as_mut().ok_or((n, "`key` outside an entry".to_owned()))?;
+                e.key = key.to_owned();
+            } else if let Some(rest) = line.strip_prefix("out ") {
+                let (_, e) = current.as_mut().ok_or((n, "`out` outside an entry".to_owned()))?;
+                let (path, digest) = rest.rsplit_once(' ').ok_or((n, "expected `out PATH DIGEST`".to_owned()))?;
+                e.outs.insert(path.to_owned(), digest.to_owned());
+            } else {
+                return Err((n, format!("unexpected line `{line}`")));
+            }
+        }
+        if let Some((k, e)) = current {
+            lock.entries.insert(k, e);
+        }
+        Ok(lock)
+    }
+
+    /// The canonical text.
+    pub fn render(&self) -> String {
+        let mut text = String::from(HEADER);
+        text.push('\n');
+        for ((profile, id), e) in &self.entries {
+            text.push_str(&format!("\n[{profile}] {id}\nkey {}\n", e.key));
+            for (p, d) in &e.outs {
+                text.push_str(&format!("out {p} {d}\n"));
+            }
+        }
+        text
+    }
+
+    /// Writes the file atomically if its text changed.
+    pub fn write(&self, path: &Path) -> io::Result<()> {
+        let text = self.render();
+        if fs::read_to_string(path).is_ok_and(|old| old == text) {
+            return Ok(());
+        }
+        super::atomic::write(path, text.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_sorted_and_round_trips() {
+        let mut lock = LockFile::default();
+        for id in ["train@seed=2", "gen@seed=1"] {
+            lock.entries.insert(
+                ("quick".into(), id.into()),
+                LockEntry { key: format!("k-{id}"), outs: BTreeMap::from([("a b/c".into(), "file:00".into())]) },
+            );
+        }
+        let text = lock.render();
+        assert!(text.find("gen@seed=1").unwrap() < text.find("train@seed=2").unwrap());
+        assert_eq!(LockFile::parse(&text).unwrap(), lock);
+        assert_eq!(LockFile::parse("[x] y\nbogus\n").unwrap_err().0, 2);
+    }
+}

@@ -1,0 +1,243 @@
+//! The content store: `cache/objects/<first two hex>/<rest>` holds blobs by digest;
+//! `cache/actions/<key>.json` holds action records; `cache/VERSION` names the layout.
+//!
+//! Objects are immutable once published (atomic rename) and made read-only. Outputs are
+//! materialised into the workspace by copying, never by hard link, so that editing a workspace
+//! file can never corrupt the cache.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::atomic;
+use super::digest::{hash_file_uncached, manifest_bytes, Digest, PathDigest, TreeEntry};
+
+/// Version of the store layout; bump when the meaning of a stored file changes.
+pub const STORE_VERSION: u32 = 1;
+
+/// A content store rooted at a directory (usually `cache/`).
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// Problems with the store itself.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An I/O failure on a named path.
+    #[error("failed to access `{path}`: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// `cache/VERSION` names another layout.
+    #[error("cache at `{path}` has layout version {found}, this repro uses {STORE_VERSION}")]
+    Version {
+        /// The cache directory.
+        path: PathBuf,
+        /// The version found.
+        found: String,
+    },
+    /// A stored object does not hash to its name.
+    #[error("object `{digest}` is corrupt (hashes to `{actual}`)")]
+    Corrupt {
+        /// Expected digest.
+        digest: Digest,
+        /// Actual digest.
+        actual: Digest,
+    },
+    /// A needed object is absent.
+    #[error("object `{0}` is missing from the cache")]
+    Missing(Digest),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_owned(), source }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `root`, checking its layout version.
+    pub fn open(root: &Path) -> Result<Store, StoreError> {
+        let version = root.join("VERSION");
+        match fs::read_to_string(&version) {
+            Ok(v) if v.trim() == STORE_VERSION.to_string() => {}
+            Ok(v) => return Err(StoreError::Version { path: root.to_owned(), found: v.trim().to_owned() }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(root.join("objects")).map_err(io_err(root))?;
+                fs::create_dir_all(root.join("actions")).map_err(io_err(root))?;
+                atomic::write(&version, format!("{STORE_VERSION}\n").as_bytes()).map_err(io_err(&version))?;
+            }
+            Err(e) => return Err(StoreError::Io { path: version, source: e }),
+        }
+        Ok(Store { root: root.to_owned() })
+    }
+
+    /// The store's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the object `digest` lives.
+    pub fn object_path(&self, digest: &str) -> PathBuf {
+        let (a, b) = digest.split_at(2.min(digest.len()));
+        self.root.join("objects").join(a).join(b)
+    }
+
+    /// Where the action record of `key` lives.
+    pub fn action_path(&self, key: &str) -> PathBuf {
+        self.root.join("actions").join(format!("{key}.json"))
+    }
+
+    /// Whether the object exists.
+    pub fn has(&self, digest: &str) -> bool {
+        self.object_path(digest).exists()
+    }
+
+    /// Stores a copy of the file `src` whose digest is already known.
+    pub fn put_file(&self, src: &Path, digest: &str) -> Result<(), StoreError> {
+        let dest = self.object_path(digest);
+        if dest.exists() {
+            return Ok(());
+        }
+        atomic::copy(src, &dest).map_err(io_err(&dest))?;
+        let _ = set_readonly(&dest);
+        Ok(())
+    }
+
+    /// Stores bytes whose digest is already known.
+    pub fn put_bytes(&self, bytes: &[u8], digest: &str) -> Result<(), StoreError> {
+        let dest = self.object_path(digest);
+        if dest.exists() {
+            return Ok(());
+        }
+        atomic::write(&dest, bytes).map_err(io_err(&dest))?;
+        let _ = set_readonly(&dest);
+        Ok(())
+    }
+
+    /// Stores the workspace path `abs` whose digest was computed as `d` (a directory stores
+    /// every file plus its manifest).
+    pub fn put_path(&self, abs: &Path, d: &PathDigest) -> Result<(), StoreError> {
+        match d {
+            PathDigest::File { digest, .. } => self.put_file(abs, digest),
+            PathDigest::Dir { digest, entries } => {
+                for e in entries {
+                    self.put_file(&abs.join(&e.path), &e.digest)?;
+                }
+                self.put_bytes(&manifest_bytes(entries), digest)
+            }
+        }
+    }
+
+    /// Reads a directory manifest object back into entries.
+    pub fn read_manifest(&self, digest: &str) -> Result<Vec<TreeEntry>, StoreError> {
+        let path = self.object_path(digest);
+        let text = fs::read_to_string(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => StoreError::Missing(digest.to_owned()),
+            _ => StoreError::Io { path: path.clone(), source: e },
+        })?;
+        let mut lines = text.lines();
+        if lines.next() != Some("repro-tree v1") {
+            return Err(StoreError::Corrupt { digest: digest.to_owned(), actual: "not a manifest".into() });
+        }
+        let mut entries = Vec::new();
+        for line in lines {
+            let mut f = line.splitn(3, '\t');
+            let (Some(x), Some(d), Some(p)) = (f.next(), f.next(), f.next()) else {
+                return Err(StoreError::Corrupt { digest: digest.to_owned(), actual: "malformed manifest".into() });
+            };
+            entries.push(TreeEntry { path: p.to_owned(), digest: d.to_owned(), exec: x == "x" });
+        }
+        Ok(entries)
+    }
+
+    /// Materialises the stored output `tagged` (`file:<d>` or `dir:<d>`) at `dest`, replacing
+    /// what is there. Each file is copied atomically; a directory is assembled beside `dest`
+    /// and renamed into place.
+    pub fn restore(&self, tagged: &str, dest: &Path) -> Result<(), StoreError> {
+        let (kind, digest) = tagged.split_once(':').unwrap_or(("file", tagged));
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        if kind == "dir" {
+            let entries = self.read_manifest(digest)?;
+            let tmp = atomic::temp_sibling(dest);
+            let result = (|| {
+                fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+                for e in &entries {
+                    let obj = self.object_path(&e.digest);
+                    if !obj.exists() {
+                        return Err(StoreError::Missing(e.digest.clone()));
+                    }
+                    let to = tmp.join(&e.path);
+                    atomic::copy(&obj, &to).map_err(io_err(&to))?;
+                    set_mode(&to, e.exec).map_err(io_err(&to))?;
+                }
+                atomic::remove_path(dest).map_err(io_err(dest))?;
+                fs::rename(&tmp, dest).map_err(io_err(dest))?;
+                atomic::sync_dir(dest).map_err(io_err(dest))
+            })();
+            if result.is_err() {
+                let _ = atomic::remove_path(&tmp);
+            }
+            result
+        } else {
+            let obj = self.object_path(digest);
+            if !obj.exists() {
+                return Err(StoreError::Missing(digest.to_owned()));
+            }
+            if fs::metadata(dest).is_ok_and(|m| m.is_dir()) {
+                atomic::remove_path(dest).map_err(io_err(dest))?;
+            }
+            atomic::copy(&obj, dest).map_err(io_err(dest))?;
+            set_mode(dest, false).map_err(io_err(dest))
+        }
+    }
+
+    /// Re-hashes an object and compares it with its name.
+    pub fn verify_object(&self, digest: &str) -> Result<(), StoreError> {
+        let path = self.object_path(digest);
+        let actual = hash_file_uncached(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => StoreError::Missing(digest.to_owned()),
+            _ => StoreError::Io { path: path.clone(), source: e },
+        })?;
+        if actual != digest {
+            return Err(StoreError::Corrupt { digest: digest.to_owned(), actual });
+        }
+        Ok(())
+    }
+
+    /// Every object digest in the store.
+    pub fn all_objects(&self) -> Result<Vec<Digest>, StoreError> {
+        let dir = self.root.join("objects");
+        let mut out = Vec::new();
+        for a in fs::read_dir(&dir).map_err(io_err(&dir))? {
+            let a = a.map_err(io_err(&dir))?;
+            let prefix = a.file_name().to_string_lossy().into_owned();
+            if !a.path().is_dir() {
+                continue;
+            }
+            for b in fs::read_dir(a.path()).map_err(io_err(&dir))? {
+                let b = b.map_err(io_err(&dir))?;
+                let name = b.file_name().to_string_lossy().into_owned();
+                if !name.starts_with('.') {
+                    out.push(format!("{prefix}{name}"));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+fn set_readonly(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o444))
+}
+
+fn set_mode(path: &Path, exec: bool) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 }))
+}

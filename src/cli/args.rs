@@ -1,0 +1,111 @@
+//! clap definitions for every command and flag.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A declarative pipeline engine with a content-addressed cache.
+#[derive(Debug, Parser)]
+#[command(name = "repro", version, about)]
+pub struct Cli {
+    /// The pipeline file; its directory is the workspace root.
+    #[arg(long, short = 'f', global = true, default_value = "pipeline.yaml")]
+    pub file: PathBuf,
+    /// Profile to apply (default: the one marked `default: true`).
+    #[arg(long, short = 'p', global = true)]
+    pub profile: Option<String>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Bring targets (and what they depend on) up to date.
+    Run(RunArgs),
+    /// Show stale instances and why.
+    Status(StatusArgs),
+    /// Re-hash cached objects and workspace outputs against `repro.lock`.
+    Verify(TargetArgs),
+    /// Print the dependency graph.
+    Dag(DagArgs),
+    /// Show one instance: key, inputs, outputs, record.
+    Show(OneArgs),
+    /// Print the log of an instance's last run.
+    Logs(OneArgs),
+    /// Delete cached objects and records that `repro.lock` no longer refers to.
+    Gc(GcArgs),
+    /// Run exactly one instance (its upstream must be up to date) and publish the result.
+    Exec(OneArgs),
+}
+
+/// `repro run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Targets: `all`, instance ids, or patterns such as `train@task=listops` (default: all).
+    pub targets: Vec<String>,
+    /// CPU slots (default: the number of cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<u32>,
+    /// GPU ids to use, comma-separated (`none` for none); default: detected.
+    #[arg(long)]
+    pub gpus: Option<String>,
+    /// Keep running independent instances after a failure.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Run the named targets even if they are up to date.
+    #[arg(long)]
+    pub force: bool,
+    /// Print what would run and why, with counts; change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Emit events as JSON lines on stdout instead of the progress display.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `repro status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Targets (default: all).
+    pub targets: Vec<String>,
+    /// JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when anything is stale.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Commands that take targets only.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Targets (default: all).
+    pub targets: Vec<String>,
+}
+
+/// `repro dag`.
+#[derive(Debug, Args)]
+pub struct DagArgs {
+    /// Targets (default: all).
+    pub targets: Vec<String>,
+    /// Graphviz output.
+    #[arg(long)]
+    pub dot: bool,
+}
+
+/// Commands on one instance.
+#[derive(Debug, Args)]
+pub struct OneArgs {
+    /// The instance id (or a pattern matching exactly one instance).
+    pub instance: String,
+}
+
+/// `repro gc`.
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Only print what would be deleted.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+}

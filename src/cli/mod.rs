@@ -1,0 +1,95 @@
+//! The command line: clap types, one file per command, and the mapping of failures to exit
+//! codes (2: user error such as bad YAML or a bad target; 1: a stage failed or something is
+//! stale/mismatched for `--check`/`verify`; 3: an internal failure of the engine).
+
+mod args;
+mod dag;
+mod exec;
+mod gc;
+mod logs;
+mod run;
+mod show;
+mod status;
+mod verify;
+mod workspace;
+
+pub use args::{Cli, Command};
+
+use clap::Parser;
+
+/// How a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The user's input is wrong (exit 2).
+    #[error("{message}")]
+    User {
+        /// The message.
+        message: String,
+        /// A fix, when known.
+        hint: Option<String>,
+    },
+    /// A stage failed, or a check found a problem (exit 1); details were already printed.
+    #[error("{0}")]
+    Failed(String),
+    /// The engine failed (exit 3).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::User { .. } => 2,
+            CliError::Failed(_) => 1,
+            CliError::Internal(_) => 3,
+        }
+    }
+
+    pub(crate) fn user(message: impl Into<String>) -> CliError {
+        CliError::User { message: message.into(), hint: None }
+    }
+}
+
+impl From<crate::spec::SpecError> for CliError {
+    fn from(e: crate::spec::SpecError) -> Self {
+        CliError::User { hint: e.hint(), message: e.to_string() }
+    }
+}
+
+impl From<crate::cache::CheckError> for CliError {
+    fn from(e: crate::cache::CheckError) -> Self {
+        match e {
+            crate::cache::CheckError::Spec(s) => s.into(),
+            other => CliError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Parses `std::env::args` and runs the command; returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let CliError::User { hint: Some(h), .. } = &e {
+                eprintln!("hint: {h}");
+            }
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Run(a) => run::run(&cli, a),
+        Command::Status(a) => status::status(&cli, a),
+        Command::Verify(a) => verify::verify(&cli, a),
+        Command::Dag(a) => dag::dag(&cli, a),
+        Command::Show(a) => show::show(&cli, a),
+        Command::Logs(a) => logs::logs(&cli, a),
+        Command::Gc(a) => gc::gc(&cli, a),
+        Command::Exec(a) => exec::exec(&cli, a),
+    }
+}

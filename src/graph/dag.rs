@@ -1,0 +1,190 @@
+//! The dependency graph over instances.
+//!
+//! Edges are inferred, never declared: instance B depends on instance A when one of B's deps
+//! equals one of A's outputs, lies inside an output directory of A, is a directory that
+//! contains an output of A, or is a glob that matches an output of A. Validation here rejects
+//! an output declared twice (or nested inside another output), a dep that neither exists on
+//! disk nor is produced, and cycles (the cycle is printed).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::spec::{Pipeline, SpecError, SpecErrorKind};
+
+use super::instance::{is_glob, Instance};
+
+/// Instances with their edges, in a topological order.
+#[derive(Debug)]
+pub struct Graph {
+    /// All instances; indices are stable for the life of the graph.
+    pub instances: Vec<Instance>,
+    /// For each instance, the instances it depends on (sorted, deduplicated).
+    pub upstream: Vec<Vec<usize>>,
+    /// For each instance, the instances that depend on it.
+    pub downstream: Vec<Vec<usize>>,
+    /// A topological order (upstream first).
+    pub order: Vec<usize>,
+    by_id: BTreeMap<String, usize>,
+}
+
+impl Graph {
+    /// Builds and validates the graph of `instances` (from `expand`) in `pipeline`.
+    pub fn build(pipeline: &Pipeline, instances: Vec<Instance>) -> Result<Graph, SpecError> {
+        let err = |inst: &Instance, field: String, kind: SpecErrorKind| SpecError {
+            file: pipeline.file.clone(),
+            pos: pipeline.positions.get(&field),
+            field: field.replace("{stage}", &inst.stage_name),
+            kind,
+        };
+        // Outputs: unique, not nested inside one another.
+        let mut outs: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, inst) in instances.iter().enumerate() {
+            for (j, out) in inst.outs.iter().enumerate() {
+                if let Some(&other) = outs.get(out.as_str()) {
+                    return Err(err(inst, format!("stages.{}.outs[{j}]", inst.stage_name), SpecErrorKind::DuplicateOutput {
+                        path: out.clone(),
+                        instance: inst.id.clone(),
+                        other: instances[other].id.clone(),
+                    }));
+                }
+                outs.insert(out, i);
+            }
+        }
+        let mut prev: Option<(&str, usize)> = None;
+        for (&out, &i) in &outs {
+            if let Some((p, pi)) = prev {
+                if out.starts_with(p) && out.as_bytes().get(p.len()) == Some(&b'/') {
+                    let inst = &instances[i];
+                    let j = inst.outs.iter().position(|o| o == out).unwrap_or(0);
+                    return Err(err(inst, format!("stages.{}.outs[{j}]", inst.stage_name), SpecErrorKind::DuplicateOutput {
+                        path: out.to_owned(),
+                        instance: inst.id.clone(),
+                        other: format!("{} (inside its output `{p}`)", instances[pi].id),
+                    }));
+                }
+            }
+            // Keep the shortest enclosing candidate: only replace when not nested.
+            if prev.is_none_or(|(p, _)| !(out.starts_with(p) && out.as_bytes().get(p.len()) == Some(&b'/'))) {
+                prev = Some((out, i));
+            }
+        }
+
+        let mut upstream: Vec<Vec<usize>> = vec![Vec::new(); instances.len()];
+        for (i, inst) in instances.iter().enumerate() {
+            for (j, dep) in inst.deps.iter().enumerate() {
+                let producers = producers_of(dep, &outs);
+                if producers.is_empty() && !exists(&pipeline.root, dep) {
+                    return Err(err(inst, format!("stages.{}.deps[{j}]", inst.stage_name), SpecErrorKind::MissingDep {
+                        path: dep.clone(),
+                        instance: inst.id.clone(),
+                    }));
+                }
+                upstream[i].extend(producers);
+            }
+            upstream[i].sort_unstable();
+            upstream[i].dedup();
+        }
+
+        let mut g: DiGraph<usize, ()> = DiGraph::with_capacity(instances.len(), 0);
+        let nodes: Vec<NodeIndex> = (0..instances.len()).map(|i| g.add_node(i)).collect();
+        for (i, ups) in upstream.iter().enumerate() {
+            for &u in ups {
+                g.add_edge(nodes[u], nodes[i], ());
+            }
+        }
+        let order = match toposort(&g, None) {
+            Ok(o) => o.into_iter().map(|n| g[n]).collect(),
+            Err(cycle) => {
+                let start = g[cycle.node_id()];
+                let text = describe_cycle(&g, start, &instances);
+                let inst = &instances[start];
+                return Err(err(inst, format!("stages.{}.deps", inst.stage_name), SpecErrorKind::Cycle(text)));
+            }
+        };
+        let mut downstream = vec![Vec::new(); instances.len()];
+        for (i, ups) in upstream.iter().enumerate() {
+            for &u in ups {
+                downstream[u].push(i);
+            }
+        }
+        let by_id = instances.iter().enumerate().map(|(i, inst)| (inst.id.clone(), i)).collect();
+        Ok(Graph { instances, upstream, downstream, order, by_id })
+    }
+
+    /// The index of the instance with this exact id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// `roots` and everything they depend on, transitively, in topological order.
+    pub fn closure(&self, roots: &[usize]) -> Vec<usize> {
+        let mut keep = vec![false; self.instances.len()];
+        let mut stack: Vec<usize> = roots.to_vec();
+        while let Some(i) = stack.pop() {
+            if !keep[i] {
+                keep[i] = true;
+                stack.extend(&self.upstream[i]);
+            }
+        }
+        self.order.iter().copied().filter(|&i| keep[i]).collect()
+    }
+}
+
+fn exists(root: &Path, dep: &str) -> bool {
+    if is_glob(dep) {
+        let pattern = root.join(dep);
+        return glob::glob(&pattern.to_string_lossy()).is_ok_and(|mut g| g.next().is_some());
+    }
+    root.join(dep).exists()
+}
+
+/// Instances whose outputs a dep refers to.
+fn producers_of(dep: &str, outs: &BTreeMap<&str, usize>) -> Vec<usize> {
+    if is_glob(dep) {
+        let Ok(pattern) = glob::Pattern::new(dep) else { return Vec::new() };
+        let opts = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
+        return outs.iter().filter(|(o, _)| pattern.matches_with(o, opts)).map(|(_, &i)| i).collect();
+    }
+    let mut found = Vec::new();
+    if let Some(&i) = outs.get(dep) {
+        found.push(i);
+    }
+    // The dep lies inside an output directory.
+    let mut p = dep;
+    while let Some(slash) = p.rfind('/') {
+        p = &p[..slash];
+        if let Some(&i) = outs.get(p) {
+            found.push(i);
+        }
+    }
+    // The dep is a directory holding outputs.
+    let prefix = format!("{dep}/");
+    found.extend(outs.range(prefix.as_str()..).take_while(|(o, _)| o.starts_with(&prefix)).map(|(_, &i)| i));
+    found
+}
+
+fn describe_cycle(g: &DiGraph<usize, ()>, start: usize, instances: &[Instance]) -> String {
+    let sccs = tarjan_scc(g);
+    let scc = sccs.iter().find(|c| c.iter().any(|n| g[*n] == start) && (c.len() > 1 || g.contains_edge(c[0], c[0])));
+    let Some(scc) = scc else { return instances[start].id.clone() };
+    let members: HashSet<NodeIndex> = scc.iter().copied().collect();
+    let first = scc[0];
+    let mut path = vec![first];
+    let mut cur = first;
+    loop {
+        let next = g.neighbors(cur).find(|n| members.contains(n) && (*n == first || !path.contains(n)));
+        match next {
+            Some(n) if n == first => break,
+            Some(n) => {
+                path.push(n);
+                cur = n;
+            }
+            None => break,
+        }
+    }
+    path.push(first);
+    path.iter().map(|n| format!("`{}`", instances[g[*n]].id)).collect::<Vec<_>>().join(" -> ")
+}

@@ -1,0 +1,118 @@
+//! Matrix expansion: each stage template becomes one [`Instance`] per combination of its
+//! dimension values (cartesian product, minus `exclude` matches, plus `include` entries), with
+//! every template string resolved against the instance's dimensions and the parameters.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::spec::interp::{interpolate, lookup, Scope};
+use crate::spec::{Pipeline, SpecError, SpecErrorKind, Stage};
+
+use super::instance::{instance_id, is_glob, normalise, Instance};
+
+/// Expands every stage of `pipeline` into instances.
+pub fn expand(pipeline: &Pipeline) -> Result<Vec<Instance>, SpecError> {
+    let mut out = Vec::new();
+    for (index, stage) in pipeline.stages.iter().enumerate() {
+        for matrix in combinations(stage) {
+            out.push(resolve(pipeline, index, stage, matrix)?);
+        }
+    }
+    Ok(out)
+}
+
+fn combinations(stage: &Stage) -> Vec<BTreeMap<String, String>> {
+    let mut combos: Vec<BTreeMap<String, String>> = vec![BTreeMap::new()];
+    for (dim, values) in &stage.dims {
+        let mut next = Vec::with_capacity(combos.len() * values.len());
+        for c in &combos {
+            for v in values {
+                let mut c = c.clone();
+                c.insert(dim.clone(), v.clone());
+                next.push(c);
+            }
+        }
+        combos = next;
+    }
+    combos.retain(|c| !stage.exclude.iter().any(|e| e.iter().all(|(k, v)| c.get(k) == Some(v))));
+    let mut seen: BTreeSet<BTreeMap<String, String>> = combos.iter().cloned().collect();
+    for inc in &stage.include {
+        if seen.insert(inc.clone()) {
+            combos.push(inc.clone());
+        }
+    }
+    combos
+}
+
+fn resolve(pipeline: &Pipeline, index: usize, stage: &Stage, matrix: BTreeMap<String, String>) -> Result<Instance, SpecError> {
+    let base = format!("stages.{}", stage.name);
+    let scope = Scope { matrix: &matrix, params: &pipeline.params };
+    let err = |field: String, kind: SpecErrorKind| SpecError {
+        file: pipeline.file.clone(),
+        pos: pipeline.positions.get(&field),
+        field,
+        kind,
+    };
+    let mut used: Vec<String> = Vec::new();
+    let mut one = |template: &str, field: String| -> Result<String, SpecError> {
+        let (text, u) = interpolate(template, &scope).map_err(|e| err(field, e.into()))?;
+        used.extend(u);
+        Ok(text)
+    };
+
+    let mut argv = Vec::with_capacity(stage.argv.len());
+    for (i, a) in stage.argv.iter().enumerate() {
+        argv.push(one(a, format!("{base}.cmd[{i}]"))?);
+    }
+    let mut env = BTreeMap::new();
+    for (k, v) in &stage.env {
+        env.insert(k.clone(), one(v, format!("{base}.env.{k}"))?);
+    }
+    let mut paths = |list: &[String], what: &str| -> Result<Vec<String>, SpecError> {
+        let mut res = Vec::new();
+        for (i, p) in list.iter().enumerate() {
+            let field = format!("{base}.{what}[{i}]");
+            let text = one(p, field.clone())?;
+            let norm = normalise(&text).ok_or_else(|| err(field.clone(), SpecErrorKind::BadPath(text.clone())))?;
+            if what == "outs" && is_glob(&norm) {
+                return Err(err(field, SpecErrorKind::BadPath(format!("{text}` is a glob; outputs must be plain paths, `"))));
+            }
+            res.push(norm);
+        }
+        Ok(res)
+    };
+    let deps = paths(&stage.deps, "deps")?;
+    let outs = paths(&stage.outs, "outs")?;
+
+    let mut declared = Vec::new();
+    for (i, p) in stage.params.iter().enumerate() {
+        let field = format!("{base}.params[{i}]");
+        let (name, _) = interpolate(p, &scope).map_err(|e| err(field.clone(), e.into()))?;
+        declared.push((name, field));
+    }
+    let mut params = BTreeMap::new();
+    for (name, field) in declared.into_iter().chain(used.into_iter().map(|u| (u, String::new()))) {
+        match lookup(&pipeline.params, &name) {
+            Some(v) => {
+                params.insert(name, v.clone());
+            }
+            None => {
+                let field = if field.is_empty() { format!("{base}.params") } else { field };
+                return Err(err(field, SpecErrorKind::Param(format!("undefined parameter `{name}`"))));
+            }
+        }
+    }
+
+    Ok(Instance {
+        id: instance_id(&stage.name, &matrix),
+        stage: index,
+        stage_name: stage.name.clone(),
+        matrix,
+        argv,
+        env,
+        params,
+        deps,
+        outs,
+        code: stage.code.clone(),
+        resources: stage.resources,
+    })
+}

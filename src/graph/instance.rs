@@ -1,0 +1,82 @@
+//! A stage instance: one combination of a stage's matrix, with every template resolved.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::spec::Resources;
+
+/// One runnable unit of the pipeline.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// `stage@dim=value,...` with dimensions in name order; just `stage` without a matrix.
+    pub id: String,
+    /// Index of the stage template in `Pipeline::stages`.
+    pub stage: usize,
+    /// Stage name.
+    pub stage_name: String,
+    /// Dimension values.
+    pub matrix: BTreeMap<String, String>,
+    /// Resolved argv.
+    pub argv: Vec<String>,
+    /// Resolved extra environment (enters the key).
+    pub env: BTreeMap<String, String>,
+    /// Parameter path to value: declared parameters and those the templates read.
+    pub params: BTreeMap<String, Value>,
+    /// Normalised dependency paths or glob patterns, relative to the workspace root.
+    pub deps: Vec<String>,
+    /// Normalised output paths, relative to the workspace root.
+    pub outs: Vec<String>,
+    /// Code entries (package names or globs).
+    pub code: Vec<String>,
+    /// Resource request.
+    pub resources: Resources,
+}
+
+/// The instance id for a stage and its dimension values.
+pub fn instance_id(stage: &str, matrix: &BTreeMap<String, String>) -> String {
+    if matrix.is_empty() {
+        return stage.to_owned();
+    }
+    let dims: Vec<String> = matrix.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{stage}@{}", dims.join(","))
+}
+
+/// Whether a dependency string is a glob pattern rather than a path.
+pub fn is_glob(path: &str) -> bool {
+    path.contains(['*', '?', '['])
+}
+
+/// Normalises a relative path: drops `.` segments, repeated and trailing slashes. Returns
+/// `None` for absolute paths, `..` segments and empty paths.
+pub fn normalise(path: &str) -> Option<String> {
+    if path.starts_with('/') {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => return None,
+            s => parts.push(s),
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_dimensions_and_paths_normalise() {
+        let m = BTreeMap::from([("task".into(), "a".into()), ("seed".into(), "1".into())]);
+        assert_eq!(instance_id("train", &m), "train@seed=1,task=a");
+        assert_eq!(normalise("./runs//a/"), Some("runs/a".into()));
+        assert_eq!(normalise("../x"), None);
+        assert_eq!(normalise("/etc"), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! Human progress on stderr. On a terminal: an indicatif bar with done/cached/running/failed
+//! counts, elapsed time and ETA, and one line per running instance. Otherwise: one plain line
+//! per started, finished, restored or failed instance (fresh instances are only counted), so
+//! CI logs read well without colour.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::sched::{Event, Reporter};
+
+/// The stderr progress display.
+pub struct ProgressReporter {
+    live: Option<Live>,
+    total: usize,
+    done: usize,
+    cached: usize,
+    failed: usize,
+    running: usize,
+    start: Instant,
+    verbose_fresh: bool,
+}
+
+struct Live {
+    multi: MultiProgress,
+    main: ProgressBar,
+    jobs: HashMap<String, ProgressBar>,
+}
+
+impl ProgressReporter {
+    /// A reporter that draws a live display when stderr is a terminal.
+    pub fn new() -> ProgressReporter {
+        let live = std::io::stderr().is_terminal().then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let main = multi.add(ProgressBar::new(0));
+            main.set_style(
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg} eta {eta}").expect("template").progress_chars("=> "),
+            );
+            Live { multi, main, jobs: HashMap::new() }
+        });
+        ProgressReporter { live, total: 0, done: 0, cached: 0, failed: 0, running: 0, start: Instant::now(), verbose_fresh: false }
+    }
+
+    fn counts(&self) -> String {
+        format!("done {} cached {} running {} failed {}", self.done, self.cached, self.running, self.failed)
+    }
+
+    fn line(&self, text: String) {
+        match &self.live {
+            Some(l) => l.multi.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn tick(&mut self) {
+        if let Some(l) = &self.live {
+            l.main.set_position((self.done + self.cached + self.failed) as u64);
+            l.main.set_message(format!("{} ", self.counts()));
+        }
+    }
+
+    fn prefix(&self) -> String {
+        let width = self.total.to_string().len();
+        format!("[{:>width$}/{}]", self.done + self.cached + self.failed, self.total)
+    }
+}
+
+impl Default for ProgressReporter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Reporter for ProgressReporter {
+    fn event(&mut self, e: &Event) {
+        match e {
+            Event::Plan { total, profile } => {
+                self.total = *total;
+                self.start = Instant::now();
+                if let Some(l) = &self.live {
+                    l.main.set_length(*total as u64);
+                    l.main.enable_steady_tick(Duration::from_millis(200));
+                }
+                self.line(format!("repro: {total} instances selected (profile `{profile}`)"));
+            }
+            Event::Note { message } => self.line(format!("repro: note: {message}")),
+            Event::Build { argv } => self.line(format!("repro: building: {}", argv.join(" "))),
+            Event::Fresh { id } => {
+                self.cached += 1;
+                if self.verbose_fresh {
+                    self.line(format!("{} fresh     {id}", self.prefix()));
+                }
+            }
+            Event::Restored { id } => {
+                self.cached += 1;
+                self.line(format!("{} restored  {id}", self.prefix()));
+            }
+            Event::Started { id, reasons, device } => {
+                self.running += 1;
+                let why = reasons.first().map(|r| r.to_string()).unwrap_or_default();
+                match &mut self.live {
+                    Some(l) => {
+                        let pb = l.multi.add(ProgressBar::new_spinner());
+                        pb.set_style(ProgressStyle::with_template("  {spinner} {elapsed:>4} {msg}").expect("template"));
+                        pb.set_message(format!("{id} [{device}] ({why})"));
+                        pb.enable_steady_tick(Duration::from_millis(200));
+                        l.jobs.insert(id.clone(), pb);
+                    }
+                    None => eprintln!("{} started   {id} [{device}] ({why})", self.prefix()),
+                }
+            }
+            Event::Finished { id, seconds } => {
+                self.running -= 1;
+                self.done += 1;
+                if let Some(pb) = self.live.as_mut().and_then(|l| l.jobs.remove(id)) {
+                    pb.finish_and_clear();
+                }
+                self.line(format!("{} finished  {id} in {seconds:.1}s", self.prefix()));
+            }
+            Event::Failed { id, error, log_tail, log } => {
+                self.running = self.running.saturating_sub(1);
+                self.failed += 1;
+                if let Some(pb) = self.live.as_mut().and_then(|l| l.jobs.remove(id)) {
+                    pb.finish_and_clear();
+                }
+                let mut text = format!("{} FAILED    {id}: {error}\n  log: {log}", self.prefix());
+                for l in log_tail {
+                    text.push_str("\n  | ");
+                    text.push_str(l);
+                }
+                self.line(text);
+            }
+            Event::Skipped { id, because } => {
+                if let Some(pb) = self.live.as_mut().and_then(|l| l.jobs.remove(id)) {
+                    pb.finish_and_clear();
+                    self.running = self.running.saturating_sub(1);
+                }
+                self.line(format!("skipped {id}: {because}"));
+            }
+            Event::WouldRun { id, reasons } => {
+                let why: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
+                println!("would run      {id}: {}", why.join("; "));
+            }
+            Event::WouldRestore { id, reasons } => {
+                let why: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
+                println!("would restore  {id}: {}", why.join("; "));
+            }
+            Event::Summary { ran, restored, fresh, failed, skipped, interrupted, seconds } => {
+                if let Some(l) = &self.live {
+                    l.main.finish_and_clear();
+                }
+                let head = if *interrupted { "repro: interrupted" } else { "repro" };
+                if *ran == 0 && *restored == 0 && *failed == 0 && !interrupted {
+                    eprintln!("{head}: nothing to do: all {fresh} instances are up to date ({seconds:.2}s)");
+                } else {
+                    eprintln!(
+                        "{head}: {ran} ran, {restored} restored, {fresh} fresh, {failed} failed, {skipped} skipped ({:.1}s)",
+                        seconds.max(self.start.elapsed().as_secs_f64())
+                    );
+                }
+            }
+        }
+        self.tick();
+    }
+}

@@ -1,0 +1,101 @@
+//! Typed events from the dispatcher to whatever reports progress (terminal, JSON lines).
+
+use crate::cache::Dirty;
+
+/// What happened.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Once, before anything runs.
+    Plan {
+        /// Instances selected (with their upstream).
+        total: usize,
+        /// Profile in use.
+        profile: String,
+    },
+    /// A note for the user (e.g. GPU stages falling back to CPU).
+    Note {
+        /// The text.
+        message: String,
+    },
+    /// The `build` command is running.
+    Build {
+        /// Its argv.
+        argv: Vec<String>,
+    },
+    /// Already up to date.
+    Fresh {
+        /// Instance id.
+        id: String,
+    },
+    /// Outputs restored from the cache without running.
+    Restored {
+        /// Instance id.
+        id: String,
+    },
+    /// Started running.
+    Started {
+        /// Instance id.
+        id: String,
+        /// Why it runs.
+        reasons: Vec<Dirty>,
+        /// `cpu` or the GPU ids given.
+        device: String,
+    },
+    /// Finished successfully and published.
+    Finished {
+        /// Instance id.
+        id: String,
+        /// Seconds.
+        seconds: f64,
+    },
+    /// Failed; nothing was published.
+    Failed {
+        /// Instance id.
+        id: String,
+        /// What happened.
+        error: String,
+        /// Last lines of its log.
+        log_tail: Vec<String>,
+        /// Where the whole log is.
+        log: String,
+    },
+    /// Not run because an upstream failed or the run stopped.
+    Skipped {
+        /// Instance id.
+        id: String,
+        /// Why.
+        because: String,
+    },
+    /// Would run (dry run).
+    WouldRun {
+        /// Instance id.
+        id: String,
+        /// Why.
+        reasons: Vec<Dirty>,
+    },
+    /// Would be restored (dry run).
+    WouldRestore {
+        /// Instance id.
+        id: String,
+        /// Why.
+        reasons: Vec<Dirty>,
+    },
+    /// Once, at the end.
+    Summary {
+        /// Ran and succeeded.
+        ran: usize,
+        /// Restored from the cache.
+        restored: usize,
+        /// Already fresh.
+        fresh: usize,
+        /// Failed.
+        failed: usize,
+        /// Skipped.
+        skipped: usize,
+        /// Whether the run was interrupted.
+        interrupted: bool,
+        /// Seconds.
+        seconds: f64,
+    },
+}

@@ -1,0 +1,128 @@
+//! Slots: explicit tokens for CPU capacity (`-j`) and GPU devices. An instance runs only while
+//! it holds its grant. Fractional GPU requests pack onto one device (first fit, in device
+//! order); whole-number requests take that many free devices.
+
+use crate::spec::Resources;
+
+/// What an instance holds while it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    /// CPU slots.
+    pub cpus: u32,
+    /// (device index, share) pairs.
+    pub gpus: Vec<(usize, f64)>,
+}
+
+/// The pool of free capacity.
+#[derive(Debug, Clone)]
+pub struct Slots {
+    cpu_total: u32,
+    cpu_free: u32,
+    gpu_ids: Vec<String>,
+    gpu_free: Vec<f64>,
+}
+
+const EPS: f64 = 1e-9;
+
+impl Slots {
+    /// `jobs` CPU slots and the given GPU devices.
+    pub fn new(jobs: u32, gpu_ids: Vec<String>) -> Slots {
+        let n = gpu_ids.len();
+        Slots { cpu_total: jobs.max(1), cpu_free: jobs.max(1), gpu_ids, gpu_free: vec![1.0; n] }
+    }
+
+    /// Whether there are GPUs at all.
+    pub fn has_gpus(&self) -> bool {
+        !self.gpu_ids.is_empty()
+    }
+
+    /// Total CPU slots.
+    pub fn cpu_total(&self) -> u32 {
+        self.cpu_total
+    }
+
+    /// Whether nothing is held.
+    pub fn idle(&self) -> bool {
+        self.cpu_free == self.cpu_total && self.gpu_free.iter().all(|f| (*f - 1.0).abs() < EPS)
+    }
+
+    /// Takes the slots for `r` if available now. Requests larger than the pool are clamped so
+    /// that they can still run alone.
+    pub fn try_take(&mut self, r: &Resources) -> Option<Grant> {
+        let cpus = r.cpus.min(self.cpu_total);
+        if cpus > self.cpu_free {
+            return None;
+        }
+        let mut gpus = Vec::new();
+        if r.gpus > 0.0 && self.has_gpus() {
+            if r.gpus < 1.0 - EPS {
+                let d = self.gpu_free.iter().position(|f| *f + EPS >= r.gpus)?;
+                gpus.push((d, r.gpus));
+            } else {
+                let want = (r.gpus.round() as usize).min(self.gpu_free.len());
+                let free: Vec<usize> = (0..self.gpu_free.len()).filter(|&d| (self.gpu_free[d] - 1.0).abs() < EPS).take(want).collect();
+                if free.len() < want {
+                    return None;
+                }
+                gpus.extend(free.into_iter().map(|d| (d, 1.0)));
+            }
+        }
+        self.cpu_free -= cpus;
+        for (d, s) in &gpus {
+            self.gpu_free[*d] -= s;
+        }
+        Some(Grant { cpus, gpus })
+    }
+
+    /// Whether `r` could be granted now (nothing is taken).
+    pub fn fits(&self, r: &Resources) -> bool {
+        self.clone().try_take(r).is_some()
+    }
+
+    /// Returns a grant.
+    pub fn release(&mut self, g: &Grant) {
+        self.cpu_free += g.cpus;
+        for (d, s) in &g.gpus {
+            self.gpu_free[*d] = (self.gpu_free[*d] + s).min(1.0);
+        }
+    }
+
+    /// `CUDA_VISIBLE_DEVICES` for a grant.
+    pub fn visible_devices(&self, g: &Grant) -> String {
+        g.gpus.iter().map(|(d, _)| self.gpu_ids[*d].clone()).collect::<Vec<_>>().join(",")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(gpus: f64, cpus: u32) -> Resources {
+        Resources { gpus, cpus }
+    }
+
+    #[test]
+    fn fractions_pack_onto_one_device_and_wholes_take_free_devices() {
+        let mut s = Slots::new(8, vec!["0".into(), "1".into()]);
+        let a: Vec<Grant> = (0..4).map(|_| s.try_take(&res(0.25, 1)).unwrap()).collect();
+        assert!(a.iter().all(|g| g.gpus == vec![(0, 0.25)]));
+        let whole = s.try_take(&res(1.0, 1)).unwrap();
+        assert_eq!(whole.gpus, vec![(1, 1.0)]);
+        assert!(s.try_take(&res(0.25, 1)).is_none(), "both devices are full");
+        s.release(&a[0]);
+        assert_eq!(s.try_take(&res(0.25, 1)).unwrap().gpus, vec![(0, 0.25)]);
+        assert_eq!(s.visible_devices(&whole), "1");
+    }
+
+    #[test]
+    fn cpu_slots_bound_concurrency_and_big_requests_are_clamped() {
+        let mut s = Slots::new(2, vec![]);
+        let g1 = s.try_take(&res(0.0, 1)).unwrap();
+        let _g2 = s.try_take(&res(0.0, 1)).unwrap();
+        assert!(s.try_take(&res(0.0, 1)).is_none());
+        s.release(&g1);
+        assert!(s.try_take(&res(0.0, 4)).is_none(), "needs the whole pool");
+        let mut s = Slots::new(2, vec![]);
+        assert_eq!(s.try_take(&res(1.0, 4)).unwrap(), Grant { cpus: 2, gpus: vec![] });
+    }
+}

@@ -1,0 +1,116 @@
+//! Errors in `pipeline.yaml`, each carrying the file, the 1-based line and column, and the
+//! field path (`stages.train.outs[0]`) of the offending value.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::interp::InterpError;
+use super::position::Pos;
+
+/// An error in the pipeline file, located.
+#[derive(Debug, Clone)]
+pub struct SpecError {
+    /// The pipeline file, as given.
+    pub file: PathBuf,
+    /// Where in it.
+    pub pos: Pos,
+    /// Field path of the offending value (empty for the whole document).
+    pub field: String,
+    /// What is wrong.
+    pub kind: SpecErrorKind,
+}
+
+/// What is wrong with a pipeline file.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SpecErrorKind {
+    /// The file could not be read.
+    #[error("cannot read the file: {0}")]
+    Read(String),
+    /// YAML syntax or a shape/unknown-key error reported by serde_yaml.
+    #[error("{0}")]
+    Schema(String),
+    /// `version` other than 1.
+    #[error("unsupported version {0} (this repro reads version 1)")]
+    Version(u32),
+    /// `--profile` names no profile.
+    #[error("unknown profile `{name}` (defined: {defined})")]
+    UnknownProfile {
+        /// The requested name.
+        name: String,
+        /// Defined profiles, comma-separated.
+        defined: String,
+    },
+    /// More than one profile has `default: true`.
+    #[error("profiles `{0}` and `{1}` are both marked `default: true`")]
+    TwoDefaults(String, String),
+    /// A profile sets a dimension that no stage has.
+    #[error("profile sets matrix dimension `{0}`, which no stage has")]
+    UnknownDimension(String),
+    /// A matrix is malformed (empty dimension, include/exclude naming unknown dimensions...).
+    #[error("{0}")]
+    Matrix(String),
+    /// A parameter is missing or has the wrong shape.
+    #[error("{0}")]
+    Param(String),
+    /// `${...}` could not be resolved.
+    #[error("{0}")]
+    Interp(#[from] InterpError),
+    /// A path is absolute or escapes the workspace.
+    #[error("path `{0}` must be relative and stay inside the workspace")]
+    BadPath(String),
+    /// Two instances declare the same output, or one output lies inside another.
+    #[error("output `{path}` of `{instance}` is also declared by `{other}`")]
+    DuplicateOutput {
+        /// The output path.
+        path: String,
+        /// The instance reported.
+        instance: String,
+        /// The instance that declared it first.
+        other: String,
+    },
+    /// A dependency neither exists nor is produced by any instance.
+    #[error("dependency `{path}` of `{instance}` neither exists nor is produced by any stage")]
+    MissingDep {
+        /// The dependency path.
+        path: String,
+        /// The instance that needs it.
+        instance: String,
+    },
+    /// The dependency graph has a cycle.
+    #[error("dependency cycle: {0}")]
+    Cycle(String),
+    /// `code:` names neither a workspace package nor a glob that matches files.
+    #[error("{0}")]
+    Code(String),
+    /// Resources out of range.
+    #[error("{0}")]
+    Resources(String),
+}
+
+impl SpecError {
+    /// A hint line for the user, when the fix is known.
+    pub fn hint(&self) -> Option<String> {
+        match &self.kind {
+            SpecErrorKind::UnknownProfile { .. } => Some("pass one of the defined names to `--profile`".into()),
+            SpecErrorKind::MissingDep { .. } => {
+                Some("create the file, fix the path, or add a stage whose `outs` produce it".into())
+            }
+            SpecErrorKind::Interp(InterpError::Undefined { .. }) => {
+                Some("add the dimension to the stage's `matrix`, or the parameter to `params`".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}` at {}:{}", self.file.display(), self.pos.line, self.pos.col)?;
+        if !self.field.is_empty() {
+            write!(f, ", field `{}`", self.field)?;
+        }
+        write!(f, ": {}", self.kind)
+    }
+}
+
+impl std::error::Error for SpecError {}

@@ -1,0 +1,283 @@
+//! Loading: YAML text to schema types to a validated [`Pipeline`] with the profile applied.
+//!
+//! This is the second configuration layer. It checks what can be checked per stage template
+//! (version, profiles, matrix shapes, parameter lists, resources, command shapes); checks that
+//! need the expanded instances (undefined variables, duplicate outputs, missing deps, cycles)
+//! happen in `graph`, using the same [`PositionIndex`] for their positions.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::error::{SpecError, SpecErrorKind};
+use super::position::{Pos, PositionIndex};
+use super::schema::{Cmd, DimValues, PipelineFile, StageFile};
+use super::words::split_words;
+
+/// A validated pipeline with one profile applied.
+#[derive(Debug)]
+pub struct Pipeline {
+    /// The pipeline file as given on the command line (for messages).
+    pub file: PathBuf,
+    /// The workspace root: the directory holding the pipeline file.
+    pub root: PathBuf,
+    /// The applied profile, if any.
+    pub profile: Option<String>,
+    /// Its description.
+    pub profile_description: Option<String>,
+    /// Names of all profiles in the file.
+    pub profiles: Vec<String>,
+    /// Parameters after the profile overlay.
+    pub params: BTreeMap<String, Value>,
+    /// Command run once before the first stage that executes.
+    pub build: Option<Vec<String>>,
+    /// Stage templates, in name order.
+    pub stages: Vec<Stage>,
+    /// Source positions, for errors found later.
+    pub positions: PositionIndex,
+}
+
+/// One stage template after validation.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    /// Stage name.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// argv template (already `["sh", "-c", line]` for shell stages).
+    pub argv: Vec<String>,
+    /// Dimensions in name order, with their values after the profile overlay.
+    pub dims: Vec<(String, Vec<String>)>,
+    /// Exclusion patterns.
+    pub exclude: Vec<BTreeMap<String, String>>,
+    /// Extra combinations.
+    pub include: Vec<BTreeMap<String, String>>,
+    /// Declared parameter names (templates, may use `${dim}`).
+    pub params: Vec<String>,
+    /// Dependency templates.
+    pub deps: Vec<String>,
+    /// Code entries: package names or globs.
+    pub code: Vec<String>,
+    /// Output templates.
+    pub outs: Vec<String>,
+    /// Resource request.
+    pub resources: Resources,
+    /// Environment templates.
+    pub env: BTreeMap<String, String>,
+}
+
+/// Slots one instance needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Resources {
+    /// GPUs (fractions pack onto one device).
+    pub gpus: f64,
+    /// CPU slots.
+    pub cpus: u32,
+}
+
+/// Reads, parses and validates `file`, applying `profile` (or the default profile).
+pub fn load(file: &Path, profile: Option<&str>) -> Result<Pipeline, SpecError> {
+    let err0 = |kind| SpecError { file: file.to_owned(), pos: Pos { line: 1, col: 1 }, field: String::new(), kind };
+    let text = std::fs::read_to_string(file).map_err(|e| err0(SpecErrorKind::Read(e.to_string())))?;
+    parse(file, &text, profile)
+}
+
+/// Parses and validates pipeline text (the file name is used in messages only).
+pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline, SpecError> {
+    let positions = PositionIndex::build(text);
+    let at = |field: &str, kind: SpecErrorKind| SpecError {
+        file: file.to_owned(),
+        pos: positions.get(field),
+        field: field.to_owned(),
+        kind,
+    };
+    let parsed: PipelineFile = serde_yaml::from_str(text).map_err(|e| {
+        let pos = e.location().map(|l| Pos { line: l.line(), col: l.column() }).unwrap_or(Pos { line: 1, col: 1 });
+        SpecError { file: file.to_owned(), pos, field: String::new(), kind: SpecErrorKind::Schema(clean_serde_message(&e)) }
+    })?;
+    if parsed.version != 1 {
+        return Err(at("version", SpecErrorKind::Version(parsed.version)));
+    }
+
+    // Profiles: at most one default; the requested one must exist.
+    let mut default: Option<&str> = None;
+    for (name, p) in &parsed.profiles {
+        if p.default {
+            if let Some(first) = default {
+                return Err(at(&format!("profiles.{name}.default"), SpecErrorKind::TwoDefaults(first.into(), name.clone())));
+            }
+            default = Some(name);
+        }
+    }
+    let chosen = match profile {
+        Some(name) => match parsed.profiles.get(name) {
+            Some(_) => Some(name.to_owned()),
+            None => {
+                let defined = parsed.profiles.keys().cloned().collect::<Vec<_>>().join(", ");
+                let defined = if defined.is_empty() { "none".to_owned() } else { defined };
+                return Err(at("profiles", SpecErrorKind::UnknownProfile { name: name.to_owned(), defined }));
+            }
+        },
+        None => default.map(str::to_owned),
+    };
+    let overlay = chosen.as_ref().map(|n| &parsed.profiles[n]);
+
+    let mut params = parsed.params.clone();
+    if let Some(p) = overlay {
+        for (k, v) in &p.params {
+            merge(params.entry(k.clone()).or_insert(Value::Null), v);
+        }
+    }
+
+    if let Some(p) = overlay {
+        for dim in p.matrix.keys() {
+            if !parsed.stages.values().any(|s| s.matrix.dims.contains_key(dim)) {
+                let field = format!("profiles.{}.matrix.{dim}", chosen.as_deref().unwrap_or_default());
+                return Err(at(&field, SpecErrorKind::UnknownDimension(dim.clone())));
+            }
+        }
+    }
+
+    let mut stages = Vec::new();
+    for (name, s) in &parsed.stages {
+        stages.push(stage(name, s, overlay.map(|p| (&p.matrix, chosen.as_deref().unwrap_or_default())), &params, &at)?);
+    }
+
+    let build = match &parsed.build {
+        None => None,
+        Some(Cmd::Argv(a)) => Some(a.clone()),
+        Some(Cmd::Line(l)) => Some(split_words(l).map_err(|m| at("build", SpecErrorKind::Schema(m)))?),
+    };
+    if build.as_ref().is_some_and(|b| b.is_empty()) {
+        return Err(at("build", SpecErrorKind::Schema("`build` is empty".into())));
+    }
+
+    let root = file.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+    Ok(Pipeline {
+        file: file.to_owned(),
+        root,
+        profile_description: overlay.and_then(|p| p.description.clone()),
+        profile: chosen,
+        profiles: parsed.profiles.keys().cloned().collect(),
+        params,
+        build,
+        stages,
+        positions,
+    })
+}
+
+type At<'a> = dyn Fn(&str, SpecErrorKind) -> SpecError + 'a;
+
+fn stage(
+    name: &str,
+    s: &StageFile,
+    overlay: Option<(&BTreeMap<String, DimValues>, &str)>,
+    params: &BTreeMap<String, Value>,
+    at: &At<'_>,
+) -> Result<Stage, SpecError> {
+    let base = format!("stages.{name}");
+    if !super::schema::is_identifier(name) {
+        return Err(at(&base, SpecErrorKind::Schema(format!("invalid stage name `{name}` (use letters, digits, `_`, `-`)"))));
+    }
+    let argv = match (&s.cmd, s.shell) {
+        (Cmd::Line(l), true) => vec!["sh".to_owned(), "-c".to_owned(), l.clone()],
+        (Cmd::Argv(_), true) => {
+            return Err(at(&format!("{base}.cmd"), SpecErrorKind::Schema("`shell: true` needs `cmd` as a single string".into())))
+        }
+        (Cmd::Line(l), false) => split_words(l).map_err(|m| at(&format!("{base}.cmd"), SpecErrorKind::Schema(m)))?,
+        (Cmd::Argv(a), false) => a.clone(),
+    };
+    if argv.is_empty() {
+        return Err(at(&format!("{base}.cmd"), SpecErrorKind::Schema("`cmd` is empty".into())));
+    }
+
+    let mut dims = Vec::new();
+    for (dim, values) in &s.matrix.dims {
+        let (values, field) = match overlay.and_then(|(m, p)| m.get(dim).map(|v| (v, format!("profiles.{p}.matrix.{dim}")))) {
+            Some((v, field)) => (v, field),
+            None => (values, format!("{base}.matrix.{dim}")),
+        };
+        let list = match values {
+            DimValues::List(l) => l.clone(),
+            DimValues::Param(p) => match super::interp::lookup(params, p) {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|v| super::interp::scalar_string(v).filter(|s| !s.is_empty()))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| at(&field, SpecErrorKind::Param(format!("parameter `{p}` must be a list of scalars"))))?,
+                Some(_) => return Err(at(&field, SpecErrorKind::Param(format!("parameter `{p}` must be a list")))),
+                None => return Err(at(&field, SpecErrorKind::Param(format!("undefined parameter `{p}`")))),
+            },
+        };
+        if list.is_empty() {
+            return Err(at(&field, SpecErrorKind::Matrix(format!("matrix dimension `{dim}` has no values"))));
+        }
+        for v in &list {
+            if v.is_empty() || v.contains([',', '=', '@', '/']) || v.chars().any(char::is_whitespace) {
+                return Err(at(&field, SpecErrorKind::Matrix(format!("matrix value `{v}` of `{dim}` may not be empty or contain `,` `=` `@` `/` or spaces"))));
+            }
+        }
+        dims.push((dim.clone(), list));
+    }
+    for (kind, entries) in [("exclude", &s.matrix.exclude), ("include", &s.matrix.include)] {
+        for (i, e) in entries.iter().enumerate() {
+            for k in e.keys() {
+                if !s.matrix.dims.contains_key(k) {
+                    return Err(at(&format!("{base}.matrix.{kind}[{i}]"), SpecErrorKind::Matrix(format!("`{kind}` entry names unknown dimension `{k}`"))));
+                }
+            }
+            if kind == "include" && e.len() != s.matrix.dims.len() {
+                return Err(at(&format!("{base}.matrix.include[{i}]"), SpecErrorKind::Matrix("an `include` entry must give a value for every dimension".into())));
+            }
+        }
+    }
+
+    let r = s.resources;
+    if !(r.gpus >= 0.0 && r.gpus.is_finite()) || (r.gpus > 1.0 && r.gpus.fract() != 0.0) {
+        return Err(at(&format!("{base}.resources.gpus"), SpecErrorKind::Resources(format!("`gpus` must be a fraction in (0, 1] or a whole number, found {}", r.gpus))));
+    }
+    if r.cpus == Some(0) {
+        return Err(at(&format!("{base}.resources.cpus"), SpecErrorKind::Resources("`cpus` must be at least 1".into())));
+    }
+    if s.outs.is_empty() {
+        return Err(at(&base, SpecErrorKind::Schema(format!("stage `{name}` declares no `outs`: without outputs nothing can be cached"))));
+    }
+
+    Ok(Stage {
+        name: name.to_owned(),
+        description: s.description.clone(),
+        argv,
+        dims,
+        exclude: s.matrix.exclude.clone(),
+        include: s.matrix.include.clone(),
+        params: s.params.clone(),
+        deps: s.deps.clone(),
+        code: s.code.clone(),
+        outs: s.outs.clone(),
+        resources: Resources { gpus: r.gpus, cpus: r.cpus.unwrap_or(1) },
+        env: s.env.clone(),
+    })
+}
+
+/// Deep merge: mappings merge key by key, anything else replaces.
+fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+/// serde_yaml appends " at line L column C" to its messages; the position is printed
+/// separately, so drop it.
+fn clean_serde_message(e: &serde_yaml::Error) -> String {
+    let msg = e.to_string();
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg,
+    }
+}

@@ -1,0 +1,13 @@
+//! `pipeline.yaml`: schema types (serde only), positions, interpolation, and validation into a
+//! [`Pipeline`] with one profile applied.
+
+mod error;
+pub mod interp;
+mod load;
+mod position;
+pub mod schema;
+mod words;
+
+pub use error::{SpecError, SpecErrorKind};
+pub use load::{load, parse, Pipeline, Resources, Stage};
+pub use position::{Pos, PositionIndex};
