@@ -34,6 +34,9 @@ pub fn init(seed: u64) {
     let threads = std::env::var("REPRO_THREADS").or_else(|_| std::env::var("OMP_NUM_THREADS"));
     if let Some(n) = threads.ok().and_then(|v| v.parse::<i32>().ok()).filter(|n| *n > 0) {
         tch::set_num_threads(n);
-        tch::set_num_interop_threads(1).ok();
+        // libtorch refuses a second change (it would panic here), so only change it once.
+        if tch::get_num_interop_threads() != 1 {
+            tch::set_num_interop_threads(1);
+        }
     }
 }

@@ -109,7 +109,7 @@ impl FromStr for Variant {
         let number = |prefix: &str| -> Option<usize> {
             head.strip_prefix(prefix)?.parse::<usize>().ok().filter(|k| *k >= 1)
         };
-        if globals > 0 && globals > 16 {
+        if globals > 16 {
             return Err(bad());
         }
         if let Some(k) = number("topk") {
