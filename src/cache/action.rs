@@ -24,6 +24,9 @@ pub struct ActionRecord {
     pub inputs: KeyInputs,
     /// Output path to tagged digest.
     pub outputs: BTreeMap<String, String>,
+    /// `file#field` to value, for stages that declare `metrics:`.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
     /// Exit status (always 0: failures are not recorded).
     pub exit_status: i32,
     /// Wall time in seconds.

@@ -33,6 +33,8 @@ pub enum State {
         key: String,
         /// Output digests.
         outs: BTreeMap<String, String>,
+        /// Recorded metrics.
+        metrics: BTreeMap<String, f64>,
     },
     /// The key is cached; outputs must be restored.
     Restore {
@@ -207,7 +209,7 @@ impl<'p> Checker<'p> {
         if let Some(e) = entry.filter(|e| e.key == key) {
             let bad = mismatch(&e.outs);
             if bad.is_empty() {
-                return Ok(State::Fresh { key, outs: e.outs.clone() });
+                return Ok(State::Fresh { key, outs: e.outs.clone(), metrics: e.metrics.clone() });
             }
             return Ok(match self.record(&key).filter(|r| self.restorable(r)) {
                 Some(record) => State::Restore { key, record: Box::new(record), reasons: bad },
@@ -217,7 +219,7 @@ impl<'p> Checker<'p> {
         if let Some(record) = self.record(&key).filter(|r| self.restorable(r)) {
             let bad = mismatch(&record.outputs);
             if bad.is_empty() {
-                return Ok(State::Fresh { key, outs: record.outputs.clone() });
+                return Ok(State::Fresh { key, outs: record.outputs.clone(), metrics: record.metrics.clone() });
             }
             return Ok(State::Restore { key, record: Box::new(record), reasons: bad });
         }

@@ -9,7 +9,11 @@
 //! [quick] gen@seed=1,task=parity
 //! key 3f2a…
 //! out data/parity/1 dir:9ab0…
+//! metric runs/x/metrics.json#best_acc 0.9731
 //! ```
+//!
+//! `metric` lines carry the numbers a stage declares under `metrics:`, so that a later run on
+//! another machine can be compared within a tolerance even when its bytes differ.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -19,16 +23,18 @@ use std::path::Path;
 const HEADER: &str = "# repro.lock v1: written by `repro run`; commit it";
 
 /// One instance's entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LockEntry {
     /// Cache key of the last successful run.
     pub key: String,
     /// Output path to tagged digest.
     pub outs: BTreeMap<String, String>,
+    /// `file#field` to value, for stages that declare `metrics:`.
+    pub metrics: BTreeMap<String, f64>,
 }
 
 /// The lock file contents: (profile, instance id) to entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LockFile {
     /// All entries.
     pub entries: BTreeMap<(String, String), LockEntry>,
@@ -70,7 +76,7 @@ impl LockFile {
                     lock.entries.insert(k, e);
                 }
                 let (profile, id) = rest.split_once("] ").ok_or((n, "expected `[profile] instance`".to_owned()))?;
-                current = Some(((profile.to_owned(), id.to_owned()), LockEntry { key: String::new(), outs: BTreeMap::new() }));
+                current = Some(((profile.to_owned(), id.to_owned()), LockEntry { key: String::new(), outs: BTreeMap::new(), metrics: BTreeMap::new() }));
             } else if let Some(key) = line.strip_prefix("key ") {
                 let (_, e) = current.as_mut().ok_or((n, "`key` outside an entry".to_owned()))?;
                 e.key = key.to_owned();
@@ -78,6 +84,11 @@ impl LockFile {
                 let (_, e) = current.as_mut().ok_or((n, "`out` outside an entry".to_owned()))?;
                 let (path, digest) = rest.rsplit_once(' ').ok_or((n, "expected `out PATH DIGEST`".to_owned()))?;
                 e.outs.insert(path.to_owned(), digest.to_owned());
+            } else if let Some(rest) = line.strip_prefix("metric ") {
+                let (_, e) = current.as_mut().ok_or((n, "`metric` outside an entry".to_owned()))?;
+                let (name, value) = rest.rsplit_once(' ').ok_or((n, "expected `metric FILE#FIELD VALUE`".to_owned()))?;
+                let value: f64 = value.parse().map_err(|_| (n, format!("metric value `{value}` is not a number")))?;
+                e.metrics.insert(name.to_owned(), value);
             } else {
                 return Err((n, format!("unexpected line `{line}`")));
             }
@@ -96,6 +107,9 @@ impl LockFile {
             text.push_str(&format!("\n[{profile}] {id}\nkey {}\n", e.key));
             for (p, d) in &e.outs {
                 text.push_str(&format!("out {p} {d}\n"));
+            }
+            for (m, v) in &e.metrics {
+                text.push_str(&format!("metric {m} {v}\n"));
             }
         }
         text
@@ -121,7 +135,11 @@ mod tests {
         for id in ["train@seed=2", "gen@seed=1"] {
             lock.entries.insert(
                 ("quick".into(), id.into()),
-                LockEntry { key: format!("k-{id}"), outs: BTreeMap::from([("a b/c".into(), "file:00".into())]) },
+                LockEntry {
+                    key: format!("k-{id}"),
+                    outs: BTreeMap::from([("a b/c".into(), "file:00".into())]),
+                    metrics: BTreeMap::from([("a b/c/m.json#acc".into(), 0.125)]),
+                },
             );
         }
         let text = lock.render();

@@ -27,7 +27,7 @@ pub enum Command {
     /// Show stale instances and why.
     Status(StatusArgs),
     /// Re-hash cached objects and workspace outputs against `repro.lock`.
-    Verify(TargetArgs),
+    Verify(VerifyArgs),
     /// Print the dependency graph.
     Dag(DagArgs),
     /// Show one instance: key, inputs, outputs, record.
@@ -78,11 +78,16 @@ pub struct StatusArgs {
     pub check: bool,
 }
 
-/// Commands that take targets only.
+/// `repro verify`.
 #[derive(Debug, Args)]
-pub struct TargetArgs {
+pub struct VerifyArgs {
     /// Targets (default: all).
     pub targets: Vec<String>,
+    /// Also compare with a reference lock file (e.g. the committed one, saved before a fresh
+    /// run): keys must match; outputs must match bit for bit, or, for stages that declare
+    /// `metrics:`, their metrics must agree within the stage's tolerance.
+    #[arg(long)]
+    pub reference: Option<std::path::PathBuf>,
 }
 
 /// `repro dag`.

@@ -6,6 +6,7 @@ mod args;
 mod dag;
 mod exec;
 mod gc;
+mod reference;
 mod logs;
 mod run;
 mod show;

@@ -8,11 +8,12 @@ use rayon::prelude::*;
 
 use crate::cache::{digest_path, StatCache};
 
-use super::args::TargetArgs;
+use super::args::VerifyArgs;
+use super::reference::compare_reference;
 use super::workspace::Workspace;
 use super::{Cli, CliError};
 
-pub(crate) fn verify(cli: &Cli, a: &TargetArgs) -> Result<(), CliError> {
+pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
     let ws = Workspace::load(cli)?;
     let selected = ws.targets(&a.targets)?;
     let checker = ws.checker()?;
@@ -57,6 +58,9 @@ pub(crate) fn verify(cli: &Cli, a: &TargetArgs) -> Result<(), CliError> {
         .collect();
     problems.extend(object_problems);
     problems.extend(output_problems);
+    if let Some(path) = &a.reference {
+        problems.extend(compare_reference(&ws, &checker, &selected, path)?);
+    }
     #[allow(clippy::print_stdout)]
     {
         for p in &problems {

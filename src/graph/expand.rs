@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::spec::interp::{interpolate, lookup, Scope};
 use crate::spec::{Pipeline, SpecError, SpecErrorKind, Stage};
 
-use super::instance::{instance_id, is_glob, normalise, Instance};
+use super::instance::{instance_id, is_glob, normalise, Instance, Metrics};
 
 /// Expands every stage of `pipeline` into instances.
 pub fn expand(pipeline: &Pipeline) -> Result<Vec<Instance>, SpecError> {
@@ -74,7 +74,7 @@ fn resolve(pipeline: &Pipeline, index: usize, stage: &Stage, matrix: BTreeMap<St
             let text = one(p, field.clone())?;
             let norm = normalise(&text).ok_or_else(|| err(field.clone(), SpecErrorKind::BadPath(text.clone())))?;
             if what == "outs" && is_glob(&norm) {
-                return Err(err(field, SpecErrorKind::BadPath(format!("{text}` is a glob; outputs must be plain paths, `"))));
+                return Err(err(field, SpecErrorKind::Schema(format!("output `{text}` is a glob; outputs must be plain paths"))));
             }
             res.push(norm);
         }
@@ -82,6 +82,20 @@ fn resolve(pipeline: &Pipeline, index: usize, stage: &Stage, matrix: BTreeMap<St
     };
     let deps = paths(&stage.deps, "deps")?;
     let outs = paths(&stage.outs, "outs")?;
+    let metrics = match &stage.metrics {
+        None => None,
+        Some(m) => {
+            let files = paths(&m.files, "metrics.files")?;
+            for (i, f) in files.iter().enumerate() {
+                let inside = outs.iter().any(|o| f == o || (f.starts_with(o.as_str()) && f.as_bytes().get(o.len()) == Some(&b'/')));
+                if !inside {
+                    let field = format!("{base}.metrics.files[{i}]");
+                    return Err(err(field, SpecErrorKind::Schema(format!("metrics file `{f}` is not inside an output of the stage"))));
+                }
+            }
+            Some(Metrics { files, fields: m.fields.clone(), tolerance: m.tolerance })
+        }
+    };
 
     let mut declared = Vec::new();
     for (i, p) in stage.params.iter().enumerate() {
@@ -114,5 +128,6 @@ fn resolve(pipeline: &Pipeline, index: usize, stage: &Stage, matrix: BTreeMap<St
         outs,
         code: stage.code.clone(),
         resources: stage.resources,
+        metrics,
     })
 }

@@ -31,6 +31,19 @@ pub struct Instance {
     pub code: Vec<String>,
     /// Resource request.
     pub resources: Resources,
+    /// Metrics to record, with resolved file paths.
+    pub metrics: Option<Metrics>,
+}
+
+/// Resolved `metrics:` of an instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    /// Workspace-relative JSON files, each inside one of the instance's outputs.
+    pub files: Vec<String>,
+    /// Dotted field paths.
+    pub fields: Vec<String>,
+    /// Accepted absolute difference.
+    pub tolerance: f64,
 }
 
 /// The instance id for a stage and its dimension values.

@@ -144,8 +144,8 @@ impl Dispatcher<'_, '_> {
                 let Some(i) = ready.pop_front() else { break };
                 let inst = &self.graph.instances[i];
                 match self.checker.evaluate(inst, None, forced[i])? {
-                    State::Fresh { key, outs } => {
-                        self.set_lock(i, key, outs);
+                    State::Fresh { key, outs, metrics } => {
+                        self.set_lock(i, LockEntry { key, outs, metrics });
                         tally.fresh += 1;
                         reporter.event(&Event::Fresh { id: inst.id.clone() });
                         settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
@@ -155,7 +155,7 @@ impl Dispatcher<'_, '_> {
                             self.checker.stat.forget(path);
                             self.checker.store.restore(tagged, &self.checker.abs(path))?;
                         }
-                        self.set_lock(i, key, record.outputs.clone());
+                        self.set_lock(i, LockEntry { key, outs: record.outputs.clone(), metrics: record.metrics.clone() });
                         tally.restored += 1;
                         reporter.event(&Event::Restored { id: inst.id.clone() });
                         settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
@@ -261,9 +261,9 @@ impl Dispatcher<'_, '_> {
         Ok(tally)
     }
 
-    fn set_lock(&mut self, i: usize, key: String, outs: BTreeMap<String, String>) {
+    fn set_lock(&mut self, i: usize, entry: LockEntry) {
         let id = self.graph.instances[i].id.clone();
-        self.checker.lock.entries.insert((self.checker.profile.clone(), id), LockEntry { key, outs });
+        self.checker.lock.entries.insert((self.checker.profile.clone(), id), entry);
     }
 
     fn log_path(&self, i: usize) -> PathBuf {
@@ -324,6 +324,10 @@ impl Dispatcher<'_, '_> {
             self.checker.store.put_path(&root.join(o), &d).map_err(|e| PublishFailure::Engine(e.into()))?;
             outputs.insert(o.clone(), d.tagged());
         }
+        let metrics = match &inst.metrics {
+            Some(m) => read_metrics(&root, m).map_err(PublishFailure::Stage)?,
+            None => BTreeMap::new(),
+        };
         let log_digest = hash_file_uncached(log).unwrap_or_default();
         if !log_digest.is_empty() {
             self.checker.store.put_file(log, &log_digest).map_err(|e| PublishFailure::Engine(e.into()))?;
@@ -335,6 +339,7 @@ impl Dispatcher<'_, '_> {
             instance: inst.id.clone(),
             inputs: inputs.clone(),
             outputs: outputs.clone(),
+            metrics: metrics.clone(),
             exit_status: 0,
             duration_s: seconds,
             host: hostname(),
@@ -344,7 +349,7 @@ impl Dispatcher<'_, '_> {
         };
         let path = self.checker.store.action_path(&key);
         record.write(&path).map_err(|source| PublishFailure::Engine(DispatchError::Io { path, source }))?;
-        self.set_lock(i, key, outputs);
+        self.set_lock(i, LockEntry { key, outs: outputs, metrics });
         Ok(())
     }
 }
@@ -354,6 +359,31 @@ enum PublishFailure {
     Stage(String),
     /// The engine failed.
     Engine(DispatchError),
+}
+
+/// Reads the declared metric fields (numbers; `null` and absent fields are left out).
+fn read_metrics(root: &std::path::Path, m: &crate::graph::Metrics) -> Result<BTreeMap<String, f64>, String> {
+    let mut out = BTreeMap::new();
+    for f in &m.files {
+        let text = std::fs::read_to_string(root.join(f)).map_err(|e| format!("cannot read metrics file `{f}`: {e}"))?;
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("metrics file `{f}` is not JSON: {e}"))?;
+        for field in &m.fields {
+            let mut cur = Some(&doc);
+            for part in field.split('.') {
+                cur = cur.and_then(|v| v.get(part));
+            }
+            match cur {
+                Some(serde_json::Value::Number(n)) => {
+                    out.insert(format!("{f}#{field}"), n.as_f64().unwrap_or(f64::NAN));
+                }
+                Some(serde_json::Value::Bool(b)) => {
+                    out.insert(format!("{f}#{field}"), if *b { 1.0 } else { 0.0 });
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn settle(graph: &Graph, i: usize, in_sel: &[bool], blocked: &[bool], pending: &mut [usize], ready: &mut VecDeque<usize>) {

@@ -65,6 +65,8 @@ pub struct Stage {
     pub resources: Resources,
     /// Environment templates.
     pub env: BTreeMap<String, String>,
+    /// Metrics recorded in the lock file, if declared.
+    pub metrics: Option<super::schema::MetricsFile>,
 }
 
 /// Slots one instance needs.
@@ -240,6 +242,14 @@ fn stage(
     if r.cpus == Some(0) {
         return Err(at(&format!("{base}.resources.cpus"), SpecErrorKind::Resources("`cpus` must be at least 1".into())));
     }
+    if let Some(m) = &s.metrics {
+        if !(m.tolerance >= 0.0 && m.tolerance.is_finite()) {
+            return Err(at(&format!("{base}.metrics.tolerance"), SpecErrorKind::Schema(format!("`tolerance` must be a non-negative number, found {}", m.tolerance))));
+        }
+        if m.files.is_empty() || m.fields.is_empty() {
+            return Err(at(&format!("{base}.metrics"), SpecErrorKind::Schema("`metrics` needs at least one file and one field".into())));
+        }
+    }
     if s.outs.is_empty() {
         return Err(at(&base, SpecErrorKind::Schema(format!("stage `{name}` declares no `outs`: without outputs nothing can be cached"))));
     }
@@ -257,6 +267,7 @@ fn stage(
         outs: s.outs.clone(),
         resources: Resources { gpus: r.gpus, cpus: r.cpus.unwrap_or(1) },
         env: s.env.clone(),
+        metrics: s.metrics.clone(),
     })
 }
 

@@ -88,6 +88,22 @@ pub struct StageFile {
     /// Extra environment variables; they enter the cache key.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// Numbers to record in `repro.lock` and compare within a tolerance when outputs are
+    /// not reproducible bit for bit (trained models).
+    #[serde(default)]
+    pub metrics: Option<MetricsFile>,
+}
+
+/// `metrics:` of a stage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsFile {
+    /// JSON files (templates) among or inside the stage's outputs.
+    pub files: Vec<String>,
+    /// Dotted field paths inside each file whose numbers are recorded.
+    pub fields: Vec<String>,
+    /// Largest absolute difference accepted by `repro verify --reference`.
+    pub tolerance: f64,
 }
 
 /// `resources:` of a stage.
