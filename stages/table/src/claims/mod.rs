@@ -1,0 +1,45 @@
+//! Verdicts on the paper's four claims (SPEC §5), each with the test, the numbers behind it and
+//! an explicit rule, computed from the per-seed values in the stats summaries.
+//!
+//! Rules (alpha = 0.05 throughout, one test per row, no correction for multiple comparisons:
+//! each row stands on its own and the overall verdicts below are counts of rows, not a joint
+//! test):
+//! - Convergence is compared on censored epochs (a run that never reached 95% training accuracy
+//!   counts as epochs + 1), so a variant is not credited for the seeds it failed on. With seeds
+//!   shared by both groups, the test is Wilcoxon's signed-rank test on the per-seed differences
+//!   (variant - full), exact, one-sided "variant needs fewer epochs", zero differences dropped;
+//!   without shared seeds, the exact Mann-Whitney U test with the same alternative.
+//! - A row whose test could not reach alpha with any outcome (e.g. signed-rank with 4 or fewer
+//!   informative seeds: smallest p = 1/16) is "inconclusive", never "not reproduced".
+//! - C1 per task uses the primary comparison: topk5 (else the smallest k run) against full under
+//!   relu (else the first activation run); other topk/activation rows are shown as secondary.
+//!   Overall: reproduced when every headline task (listops, even_pairs, missing_duplicate) with a
+//!   conclusive test is reproduced and more than half of all tasks with a conclusive test are;
+//!   inconclusive when no task has a conclusive test; otherwise not reproduced.
+//!   When no per-task test is conclusive (three seeds per task, say), the overall verdict follows
+//!   a pooled signed-rank test over all tasks run: one value per (task, shared seed), the log
+//!   ratio of censored epochs topk / full, which is scale-free so tasks of different lengths pool.
+//! - C2: a band/bloc variant (per activation) is "consistently faster" when it is significantly
+//!   faster than full on more than half of the tasks it was run on. When the inconclusive tasks
+//!   could still tip that majority, the pooled test (as for C1) decides; if it cannot reach alpha
+//!   either, the variant is "undetermined". Overall: not reproduced if any variant is
+//!   consistently faster; inconclusive if none is but some is undetermined (or none was run);
+//!   reproduced otherwise.
+//! - C3: non-inferiority of topk's best held-out accuracy, margin 2 percentage points. With
+//!   paired seeds, a one-sided 95% t-bound on the mean paired difference (topk - full); without,
+//!   Welch's. Reproduced when the lower bound is above -2 points; not reproduced when the upper
+//!   bound is below -2 points (topk worse beyond the margin); inconclusive otherwise or with
+//!   fewer than two values. Overall over the primary comparisons: not reproduced if any is,
+//!   reproduced if at least one is and none is not, else inconclusive.
+//! - C4 (parity): "does not generalize" means the mean last-epoch held-out accuracy over seeds
+//!   lies in [45%, 55%] (chance is 50%; the last epoch is used because the best over up to 1,000
+//!   noisy evaluations is biased upward). Reproduced when full and every topk variant run under
+//!   the primary activation are in that band; not reproduced when any is outside; inconclusive
+//!   when parity, its full run or its topk runs are missing.
+mod accuracy;
+mod epochs;
+mod model;
+
+pub use model::{
+    check_claims, Claim, ClaimTable, Verdict, ALPHA, CHANCE_BAND, NONINFERIORITY_MARGIN,
+};

@@ -1,0 +1,65 @@
+//! The command line of `table` and the run it drives: read, build, render, publish.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::TableError;
+
+/// The paper's results table, Table 6, learning-curve figures and claim verdicts.
+#[derive(Debug, Parser)]
+#[command(name = "table", version, about)]
+pub struct Args {
+    /// Directory of stats summaries (`*.json`, one per task).
+    #[arg(long)]
+    pub stats: PathBuf,
+    /// Directory of probe results (`*.json`, one per probed run).
+    #[arg(long)]
+    pub probes: PathBuf,
+    /// Output directory: table.{md,csv,tex}, table6.csv, claims.md, figures/.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Runs `table` with parsed arguments; progress goes to stderr.
+pub fn run(args: &Args) -> Result<(), TableError> {
+    let inputs = crate::input::read_inputs(&args.stats, &args.probes)?;
+    eprintln!(
+        "table: {} stats summaries, {} probes",
+        inputs.stats.len(),
+        inputs.probes.len()
+    );
+    let key = std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty());
+    let subset = crate::subset::describe_subset(&inputs);
+    let main = crate::rows::main_table(&inputs);
+    let table6 = crate::table6::table6(&inputs);
+    let claims = crate::claims::check_claims(&inputs);
+
+    let mut staging = crate::output::Staging::new(&args.out)?;
+    let mut figure_files = Vec::new();
+    for figure in crate::figures::figures(&inputs) {
+        let stem = format!("figures/curves_{}", figure.activation);
+        figure.write_png(&staging.path(&format!("{stem}.png")))?;
+        figure.write_svg(&staging.path(&format!("{stem}.svg")))?;
+        figure_files.push((figure.activation.to_string(), format!("{stem}.png")));
+    }
+    let report = crate::markdown::Report {
+        subset: &subset,
+        main: &main,
+        table6: &table6,
+        claims: &claims,
+        figures: &figure_files,
+        cache_key: key.as_deref(),
+    };
+    staging.write("table.md", &crate::markdown::table_md(&report))?;
+    staging.write("claims.md", &crate::markdown::claims_md(&claims, &subset))?;
+    staging.write("table.csv", &crate::csv_out::table_csv(&main))?;
+    staging.write("table6.csv", &crate::csv_out::table6_csv(&table6))?;
+    staging.write("table.tex", &crate::latex::table_tex(&main, &table6))?;
+    staging.publish()?;
+    for c in &claims {
+        eprintln!("table: {} {}", c.id, c.verdict);
+    }
+    eprintln!("table: wrote `{}`", args.out.display());
+    Ok(())
+}
