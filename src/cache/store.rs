@@ -155,22 +155,21 @@ impl Store {
 
     /// Materialises the stored output `tagged` (`file:<d>` or `dir:<d>`) at `dest`, replacing
     /// what is there. Each file is copied atomically; a directory is assembled beside `dest`
-    /// and renamed into place.
+    /// and renamed into place. Every object is re-hashed first: a corrupt or missing object is
+    /// an error (and `dest` is left as it was for a file, untouched for a directory).
     pub fn restore(&self, tagged: &str, dest: &Path) -> Result<(), StoreError> {
         let (kind, digest) = tagged.split_once(':').unwrap_or(("file", tagged));
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(io_err(parent))?;
         }
         if kind == "dir" {
+            self.checked(digest)?;
             let entries = self.read_manifest(digest)?;
             let tmp = atomic::temp_sibling(dest);
             let result = (|| {
                 fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
                 for e in &entries {
-                    let obj = self.object_path(&e.digest);
-                    if !obj.exists() {
-                        return Err(StoreError::Missing(e.digest.clone()));
-                    }
+                    let obj = self.checked(&e.digest)?;
                     let to = tmp.join(&e.path);
                     atomic::copy(&obj, &to).map_err(io_err(&to))?;
                     set_mode(&to, e.exec).map_err(io_err(&to))?;
@@ -184,15 +183,26 @@ impl Store {
             }
             result
         } else {
-            let obj = self.object_path(digest);
-            if !obj.exists() {
-                return Err(StoreError::Missing(digest.to_owned()));
-            }
+            let obj = self.checked(digest)?;
             if fs::metadata(dest).is_ok_and(|m| m.is_dir()) {
                 atomic::remove_path(dest).map_err(io_err(dest))?;
             }
             atomic::copy(&obj, dest).map_err(io_err(dest))?;
             set_mode(dest, false).map_err(io_err(dest))
+        }
+    }
+
+    /// The path of an object about to be restored, after re-hashing it: a corrupt object must
+    /// never reach the workspace. A corrupt object is deleted, so that the re-run that replaces
+    /// the restore can store a good copy (`put_file` keeps whatever exists under a digest).
+    fn checked(&self, digest: &str) -> Result<PathBuf, StoreError> {
+        match self.verify_object(digest) {
+            Ok(()) => Ok(self.object_path(digest)),
+            Err(e @ StoreError::Corrupt { .. }) => {
+                let _ = fs::remove_file(self.object_path(digest));
+                Err(e)
+            }
+            Err(e) => Err(e),
         }
     }
 

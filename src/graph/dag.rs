@@ -2,7 +2,7 @@
 //!
 //! Edges are inferred, never declared: instance B depends on instance A when one of B's deps
 //! equals one of A's outputs, lies inside an output directory of A, is a directory that
-//! contains an output of A, or is a glob that matches an output of A. Validation here rejects
+//! contains an output of A, or is a glob that matches any of these. Validation here rejects
 //! an output declared twice (or nested inside another output), a dep that neither exists on
 //! disk nor is produced, and cycles (the cycle is printed).
 
@@ -146,7 +146,21 @@ fn producers_of(dep: &str, outs: &BTreeMap<&str, usize>) -> Vec<usize> {
     if is_glob(dep) {
         let Ok(pattern) = glob::Pattern::new(dep) else { return Vec::new() };
         let opts = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
-        return outs.iter().filter(|(o, _)| pattern.matches_with(o, opts)).map(|(_, &i)| i).collect();
+        // As for plain paths, a glob reaches an output when it matches the output, a path
+        // inside an output directory (its leading components match the output), or a
+        // directory holding the output (it matches a leading part of the output's path).
+        // Limit: a glob that starts with `**` reaches only outputs it matches itself.
+        let parts: Vec<&str> = dep.split('/').collect();
+        let inside: Vec<Option<glob::Pattern>> = (1..parts.len()).map(|m| glob::Pattern::new(&parts[..m].join("/")).ok()).collect();
+        return outs
+            .iter()
+            .filter(|(o, _)| {
+                let comps: Vec<&str> = o.split('/').collect();
+                (1..=comps.len()).any(|m| pattern.matches_with(&comps[..m].join("/"), opts))
+                    || inside.get(comps.len() - 1).is_some_and(|p| p.as_ref().is_some_and(|p| p.matches_with(o, opts)))
+            })
+            .map(|(_, &i)| i)
+            .collect();
     }
     let mut found = Vec::new();
     if let Some(&i) = outs.get(dep) {

@@ -150,15 +150,26 @@ impl Dispatcher<'_, '_> {
                         reporter.event(&Event::Fresh { id: inst.id.clone() });
                         settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
                     }
-                    State::Restore { key, record, .. } => {
-                        for (path, tagged) in &record.outputs {
+                    State::Restore { key, record, reasons } => {
+                        let restored = record.outputs.iter().try_for_each(|(path, tagged)| {
                             self.checker.stat.forget(path);
-                            self.checker.store.restore(tagged, &self.checker.abs(path))?;
+                            self.checker.store.restore(tagged, &self.checker.abs(path))
+                        });
+                        match restored {
+                            Ok(()) => {
+                                self.set_lock(i, LockEntry { key, outs: record.outputs.clone(), metrics: record.metrics.clone() });
+                                tally.restored += 1;
+                                reporter.event(&Event::Restored { id: inst.id.clone() });
+                                settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
+                            }
+                            // A damaged cache entry is not fatal: run the instance again (same
+                            // key, so the record's inputs are the current ones).
+                            Err(e @ (StoreError::Corrupt { .. } | StoreError::Missing(_))) => {
+                                reporter.event(&Event::Note { message: format!("cannot restore `{}` from the cache ({e}); running it instead", inst.id) });
+                                runnable.push_back(Runnable { index: i, inputs: Box::new(record.inputs.clone()), reasons });
+                            }
+                            Err(e) => return Err(e.into()),
                         }
-                        self.set_lock(i, LockEntry { key, outs: record.outputs.clone(), metrics: record.metrics.clone() });
-                        tally.restored += 1;
-                        reporter.event(&Event::Restored { id: inst.id.clone() });
-                        settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
                     }
                     State::Run { inputs, reasons } => {
                         let inputs = inputs.expect("ready instances have settled upstream");

@@ -1,2 +1,15 @@
-//! placeholder
-fn main() {}
+//! `train`: trains one model and writes its learning curve, metrics and weights
+//! (see docs/stages.md). Exit 2 on bad input, 1 on a failure while working.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = train::cli::Args::parse();
+    match train::run::run(&args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(if e.is_user_error() { 2 } else { 1 })
+        }
+    }
+}

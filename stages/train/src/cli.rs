@@ -1,0 +1,193 @@
+//! The `train` command line (docs/stages.md) and its resolution into a [`RunConfig`].
+//!
+//! Task, variant and activation are taken as strings and parsed here, so that a bad value
+//! gives the shared one-line error of `common` (exit 2) instead of clap's multi-line usage.
+//! Flags beyond the documented ones: `--first-ln-eps-zero` (the authors' eps-0 first LayerNorm)
+//! and `--eval-batch` (evaluation batch size; does not change any number beyond rounding).
+
+use std::path::PathBuf;
+
+use common::{Activation, DataMeta, Task, Variant};
+
+use crate::config::{
+    default_eval_batch, ModelConfig, OptimizerKind, RunConfig, TrainConfig, CONFIG_FORMAT_VERSION,
+};
+use crate::error::TrainError;
+
+/// Trains one transformer on one task and writes history.csv, metrics.json, config.json and
+/// model.safetensors into `--out`.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "train", version)]
+pub struct Args {
+    /// Data directory written by `gen` (meta.json, train.csv, heldout.csv).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Task name (must match meta.json).
+    #[arg(long)]
+    pub task: String,
+    /// Attention variant: full, topkK, bandK, blocK, bandK+Gg, blocK+Gg.
+    #[arg(long)]
+    pub variant: String,
+    /// MLP activation: relu, gelu, mish.
+    #[arg(long)]
+    pub activation: String,
+    /// Run seed (initialisation, dropout, shuffling).
+    #[arg(long)]
+    pub seed: u64,
+    /// Number of epochs.
+    #[arg(long)]
+    pub epochs: usize,
+    /// Initial learning rate.
+    #[arg(long)]
+    pub lr: f64,
+    /// Learning-rate multiplier after every epoch.
+    #[arg(long)]
+    pub gamma: f64,
+    /// Number of transformer blocks.
+    #[arg(long)]
+    pub blocks: usize,
+    /// Attention heads (each of width 64).
+    #[arg(long, default_value_t = 1)]
+    pub heads: usize,
+    /// Model width.
+    #[arg(long, default_value_t = 64)]
+    pub d_model: usize,
+    /// MLP hidden width.
+    #[arg(long, default_value_t = 64)]
+    pub d_mlp: usize,
+    /// Dropout probability everywhere.
+    #[arg(long, default_value_t = 0.01)]
+    pub dropout: f64,
+    /// Training batch size.
+    #[arg(long, default_value_t = 25)]
+    pub batch: usize,
+    /// Gradient-norm clipping threshold.
+    #[arg(long, default_value_t = 0.5)]
+    pub clip: f64,
+    /// Optimiser.
+    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
+    pub optimizer: OptimizerKind,
+    /// Train on the first N training examples only.
+    #[arg(long)]
+    pub train_limit: Option<usize>,
+    /// Apply attention-weight dropout at evaluation too (the authors' code did).
+    #[arg(long)]
+    pub eval_attn_dropout: bool,
+    /// Use LayerNorm eps 0 in the first block's attention LayerNorm (the authors' code did).
+    #[arg(long)]
+    pub first_ln_eps_zero: bool,
+    /// Evaluation batch size (default: from the sequence length).
+    #[arg(long)]
+    pub eval_batch: Option<usize>,
+    /// Output directory (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// Task, variant and activation parsed from [`Args`].
+#[derive(Debug, Clone, Copy)]
+pub struct Names {
+    /// The task.
+    pub task: Task,
+    /// The attention variant.
+    pub variant: Variant,
+    /// The activation.
+    pub activation: Activation,
+}
+
+impl Args {
+    /// Parses the name flags.
+    pub fn names(&self) -> Result<Names, TrainError> {
+        Ok(Names {
+            task: self.task.parse()?,
+            variant: self.variant.parse()?,
+            activation: self.activation.parse()?,
+        })
+    }
+
+    /// Resolves the run configuration: the paper's presets, overridden by the flags, checked.
+    pub fn resolve(&self, names: Names, meta: &DataMeta) -> Result<RunConfig, TrainError> {
+        let bad = |flag, message: String| Err(TrainError::BadArg { flag, message });
+        let mut model = ModelConfig::paper(
+            names.task,
+            names.variant,
+            names.activation,
+            meta.vocab.len(),
+            meta.pad_id,
+            meta.max_len,
+        );
+        model.blocks = self.blocks;
+        model.heads = self.heads;
+        model.d_model = self.d_model;
+        model.d_mlp = self.d_mlp;
+        model.dropout = self.dropout;
+        model.eval_attn_dropout = self.eval_attn_dropout;
+        model.first_ln_eps_zero = self.first_ln_eps_zero;
+        let eval_batch = self
+            .eval_batch
+            .unwrap_or_else(|| default_eval_batch(model.seq_len(), model.heads));
+        let mut train = TrainConfig::paper(names.task, self.seed, eval_batch);
+        train.epochs = self.epochs;
+        train.lr = self.lr;
+        train.gamma = self.gamma;
+        train.batch = self.batch;
+        train.clip = self.clip;
+        train.optimizer = self.optimizer;
+        train.train_limit = self.train_limit;
+
+        for (flag, value) in [
+            ("blocks", model.blocks),
+            ("heads", model.heads),
+            ("d-mlp", model.d_mlp),
+            ("epochs", train.epochs),
+            ("batch", train.batch),
+            ("eval-batch", train.eval_batch),
+        ] {
+            if value == 0 {
+                return bad(flag, "must be at least 1".into());
+            }
+        }
+        if model.d_model == 0 || model.d_model % 2 == 1 {
+            return bad(
+                "d-model",
+                format!(
+                    "`{}` must be even and positive (sinusoidal encoding)",
+                    model.d_model
+                ),
+            );
+        }
+        if !(0.0..1.0).contains(&model.dropout) {
+            return bad("dropout", format!("`{}` must be in [0, 1)", model.dropout));
+        }
+        if train.train_limit == Some(0) {
+            return bad("train-limit", "must be at least 1".into());
+        }
+        let k = names.variant.pad_multiple();
+        if k > model.padded_len() {
+            return bad(
+                "variant",
+                format!(
+                    "`{}` needs k <= padded length {}",
+                    names.variant,
+                    model.padded_len()
+                ),
+            );
+        }
+        if !(train.lr.is_finite()
+            && train.lr > 0.0
+            && train.gamma.is_finite()
+            && train.gamma > 0.0
+            && train.clip > 0.0)
+        {
+            return bad(
+                "lr",
+                "learning rate, gamma and clip must be positive and finite".into(),
+            );
+        }
+        Ok(RunConfig {
+            format: CONFIG_FORMAT_VERSION,
+            model,
+            train,
+        })
+    }
+}

@@ -1,0 +1,32 @@
+//! The `train` stage: a small transformer classifier with full, banded, block-local or top-k
+//! attention (SPEC §2-§3), trained with SGD as in SPEC §4.
+//!
+//! Layers (`attention`, `mlp`, `block`, `model`) each have `new(path, &ModelConfig)` and
+//! `forward`; `mask` holds the attention patterns; `train_loop`, `optim` and `eval` the
+//! procedure; `history`, `metrics` and `output` the files; `cli` and `run` the program. The
+//! `probe` stage uses [`model::Model::forward_probe`], [`config::RunConfig`] and
+//! [`dataset`] from here.
+
+pub mod attention;
+pub mod bench;
+pub mod block;
+pub mod cli;
+pub mod config;
+pub mod dataset;
+pub mod dropout;
+pub mod error;
+pub mod eval;
+pub mod history;
+pub mod mask;
+pub mod metrics;
+pub mod mlp;
+pub mod model;
+pub mod optim;
+pub mod output;
+pub mod parallel;
+pub mod run;
+pub mod train_loop;
+
+pub use config::{ModelConfig, RunConfig, TrainConfig};
+pub use error::TrainError;
+pub use model::Model;

@@ -1,0 +1,138 @@
+//! One training run from parsed arguments to the four output files.
+//!
+//! Order of work: parse names, read and check `meta.json`, resolve the configuration, choose
+//! the device and seed libtorch (`common::device`, seed derived from the run seed), load both
+//! splits onto the device, build the model, write `config.json`, train (rewriting
+//! `history.csv` after every epoch), then write `model.safetensors` and finally
+//! `metrics.json`, so that a present `metrics.json` means a finished run.
+
+use std::time::Instant;
+
+use tch::nn;
+
+use crate::cli::Args;
+use crate::dataset::{load_split, read_meta};
+use crate::error::TrainError;
+use crate::history;
+use crate::metrics::{summarise, Metrics, METRICS_FORMAT_VERSION};
+use crate::model::Model;
+use crate::optim::Optim;
+use crate::output::{save_weights, write_atomic, write_json};
+use crate::parallel::{plan, Workers};
+use crate::train_loop::train;
+
+/// Version string of the libtorch this binary was built for.
+pub const TORCH_VERSION: &str = "2.11.0";
+
+/// Runs `train` with `args`.
+pub fn run(args: &Args) -> Result<(), TrainError> {
+    let started = Instant::now();
+    let names = args.names()?;
+    let meta = read_meta(&args.data, names.task)?;
+    let mut cfg = args.resolve(names, &meta)?;
+    let device = common::device::choose().map_err(TrainError::Device)?;
+    common::device::init(common::seed::derive(cfg.train.seed, "torch"));
+    cfg.train.workers = use_workers(device, cfg.train.batch);
+
+    let train_set = load_split(
+        &args.data,
+        "train",
+        &meta,
+        &cfg.model,
+        cfg.train.train_limit,
+        device,
+    )?;
+    let heldout = load_split(&args.data, "heldout", &meta, &cfg.model, None, device)?;
+
+    let vs = nn::VarStore::new(device);
+    let model = Model::new(vs.root(), &cfg.model);
+    let mut workers = Workers::new(&model, cfg.train.workers);
+    let mut opt = Optim::new(&vs, cfg.train.optimizer, cfg.train.lr, cfg.train.clip)?;
+
+    std::fs::create_dir_all(&args.out).map_err(|source| TrainError::Write {
+        path: args.out.clone(),
+        source,
+    })?;
+    write_json(&args.out, "config.json", &cfg)?;
+    eprintln!(
+        "train: {} {} {} seed {} on {} x{} ({} train / {} held-out, length {}, {} epochs)",
+        names.task,
+        names.variant,
+        names.activation,
+        cfg.train.seed,
+        common::device::name(device),
+        cfg.train.workers,
+        train_set.len(),
+        heldout.len(),
+        cfg.model.seq_len(),
+        cfg.train.epochs
+    );
+
+    let every = (cfg.train.epochs / 100).max(1);
+    let mut write_error = None;
+    let outcome = train(
+        &mut workers,
+        &mut opt,
+        &train_set,
+        &heldout,
+        &cfg.train,
+        |rows| {
+            let r = rows.last().expect("one row");
+            if r.epoch % every == 0
+                || r.epoch == 1
+                || r.epoch == cfg.train.epochs
+                || !r.train_loss.is_finite()
+            {
+                eprintln!(
+                "epoch {}/{}: lr {:.4e} train loss {:.4} acc {:.4} held-out loss {:.4} acc {:.4} ({:.2}s)",
+                r.epoch, cfg.train.epochs, r.lr, r.train_loss, r.train_acc, r.heldout_loss, r.heldout_acc, r.seconds
+            );
+            }
+            if write_error.is_none() {
+                write_error =
+                    write_atomic(&args.out, "history.csv", history::to_csv(rows).as_bytes()).err();
+            }
+        },
+    );
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    if let Some(epoch) = outcome.diverged_epoch {
+        eprintln!("train: loss became NaN in epoch {epoch}; stopped");
+    }
+
+    save_weights(&vs, &args.out, "model.safetensors")?;
+    let summary = summarise(&outcome.history);
+    let metrics = Metrics {
+        format: METRICS_FORMAT_VERSION,
+        task: names.task.to_string(),
+        variant: names.variant.to_string(),
+        activation: names.activation.to_string(),
+        seed: cfg.train.seed,
+        epochs: cfg.train.epochs,
+        convergence_epoch: summary.convergence_epoch,
+        best_heldout_acc: summary.best.map(|b| b.0),
+        best_epoch: summary.best.map(|b| b.1),
+        last_heldout_acc: summary.last.map(|l| l.1),
+        last_train_acc: summary.last.map(|l| l.0),
+        diverged: outcome.diverged_epoch.is_some(),
+        diverged_epoch: outcome.diverged_epoch,
+        device: common::device::name(device),
+        torch_version: TORCH_VERSION.to_owned(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        cache_key: std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty()),
+        config: cfg,
+    };
+    write_json(&args.out, "metrics.json", &metrics)
+}
+
+/// Number of batch-sharing workers for `device` under the thread budget that
+/// `common::device::init` applied; with more than one, each worker runs single-threaded.
+pub fn use_workers(device: tch::Device, batch: usize) -> usize {
+    let threads = usize::try_from(tch::get_num_threads()).unwrap_or(1);
+    let workers = plan(device, threads, batch);
+    if workers > 1 {
+        tch::set_num_threads(1);
+    }
+    workers
+}

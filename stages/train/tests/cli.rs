@@ -1,0 +1,221 @@
+//! Drives the real `train` binary on a tiny even_pairs data set in temporary directories:
+//! output files, seeded repeatability, divergence handling and user errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{data, DataMeta, Example, Task};
+use rand::{Rng, SeedableRng};
+
+fn write_data(dir: &Path, train: usize, heldout: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+    let mut draw = |n: usize| -> Vec<Example> {
+        (0..n)
+            .map(|_| {
+                let tokens: Vec<u32> = (0..40).map(|_| rng.gen_range(0..2)).collect();
+                let label = u32::from(tokens[0] != tokens[39]);
+                Example { tokens, label }
+            })
+            .collect()
+    };
+    data::write_split(&dir.join("train.csv"), &draw(train)).unwrap();
+    data::write_split(&dir.join("heldout.csv"), &draw(heldout)).unwrap();
+    let meta = DataMeta {
+        format: data::DATA_FORMAT_VERSION,
+        task: Task::EvenPairs,
+        seed: 5,
+        vocab: vec!["0".into(), "1".into(), "PAD".into()],
+        pad_id: 2,
+        classes: 2,
+        max_len: 40,
+        splits: [("train".to_owned(), train), ("heldout".to_owned(), heldout)]
+            .into_iter()
+            .collect(),
+        generator: serde_json::json!({}),
+    };
+    meta.write(dir).unwrap();
+}
+
+fn train(data: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut flags: Vec<(String, String)> = [
+        ("--data", data.to_str().unwrap()),
+        ("--task", "even_pairs"),
+        ("--variant", "topk5"),
+        ("--activation", "relu"),
+        ("--seed", "3"),
+        ("--epochs", "2"),
+        ("--lr", "0.1"),
+        ("--gamma", "0.9"),
+        ("--blocks", "2"),
+        ("--out", out.to_str().unwrap()),
+    ]
+    .iter()
+    .map(|(f, v)| (f.to_string(), v.to_string()))
+    .collect();
+    for pair in extra.chunks(2) {
+        match flags.iter_mut().find(|(f, _)| f == pair[0]) {
+            Some(slot) => slot.1 = pair[1].to_owned(),
+            None => flags.push((pair[0].to_owned(), pair[1].to_owned())),
+        }
+    }
+    let args = flags.into_iter().flat_map(|(f, v)| [f, v]);
+    Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(args)
+        .env("OMP_NUM_THREADS", "1")
+        .env("REPRO_DEVICE", "cpu")
+        .env("REPRO_KEY", "key-123")
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn history_without_seconds(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join("history.csv")).unwrap();
+    text.lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_owned())
+        .collect()
+}
+
+fn tmp() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    write_data(&data, 120, 60);
+    (dir, data)
+}
+
+#[test]
+fn a_short_run_writes_the_four_files() {
+    let (dir, data) = tmp();
+    let out = dir.path().join("nested/run");
+    let o = train(&data, &out, &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(
+        lines[0],
+        "epoch,lr,train_loss,train_acc,heldout_loss,heldout_acc,seconds"
+    );
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[2].starts_with("2,0.09000000000000001,"),
+        "{}",
+        lines[2]
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    for key in [
+        "format",
+        "task",
+        "variant",
+        "activation",
+        "seed",
+        "epochs",
+        "convergence_epoch",
+        "best_heldout_acc",
+        "best_epoch",
+        "last_heldout_acc",
+        "last_train_acc",
+        "diverged",
+        "diverged_epoch",
+        "device",
+        "torch_version",
+        "wall_seconds",
+        "cache_key",
+        "config",
+    ] {
+        assert!(metrics.get(key).is_some(), "metrics.json lacks `{key}`");
+    }
+    assert_eq!(metrics["cache_key"], "key-123");
+    assert_eq!(metrics["diverged"], false);
+    assert_eq!(metrics["variant"], "topk5");
+    let cfg: train::RunConfig =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(cfg.model.seq_len(), 40);
+    let weights = tch::Tensor::read_safetensors(out.join("model.safetensors")).unwrap();
+    assert!(
+        weights.iter().any(|(n, _)| n == "blocks.1.attn.W_q.weight"),
+        "{:?}",
+        weights.iter().map(|w| &w.0).collect::<Vec<_>>()
+    );
+    assert!(stderr(&o).contains("epoch 2/2"), "{}", stderr(&o));
+    assert!(!std::fs::read_dir(&out).unwrap().any(|e| e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".tmp")));
+}
+
+#[test]
+fn same_seed_gives_identical_history_and_weights() {
+    let (dir, data) = tmp();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out in [&a, &b] {
+        let o = train(&data, out, &["--variant", "band5+G1"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_eq!(history_without_seconds(&a), history_without_seconds(&b));
+    assert_eq!(
+        std::fs::read(a.join("model.safetensors")).unwrap(),
+        std::fs::read(b.join("model.safetensors")).unwrap()
+    );
+    let c = dir.path().join("c");
+    assert!(train(&data, &c, &["--variant", "band5+G1", "--seed", "4"])
+        .status
+        .success());
+    assert_ne!(history_without_seconds(&a), history_without_seconds(&c));
+}
+
+#[test]
+fn nan_loss_stops_the_run_and_is_recorded() {
+    let (dir, data) = tmp();
+    let out = dir.path().join("run");
+    let o = train(
+        &data,
+        &out,
+        &["--lr", "1e38", "--epochs", "5", "--clip", "1e30"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["diverged"], true, "{metrics}");
+    let epoch = metrics["diverged_epoch"].as_u64().unwrap();
+    assert!(epoch < 5);
+    assert_eq!(history_without_seconds(&out).len() as u64, epoch + 1);
+}
+
+fn user_error(o: &Output, needles: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    for n in needles {
+        assert!(err.contains(n), "`{n}` not in {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_input_is_a_one_line_error_with_status_2() {
+    let (dir, data) = tmp();
+    let out = dir.path().join("run");
+    user_error(
+        &train(&data, &out, &["--variant", "topk5+G1"]),
+        &["`topk5+G1`"],
+    );
+    user_error(&train(&data, &out, &["--activation", "tanh"]), &["`tanh`"]);
+    user_error(&train(&dir.path().join("nope"), &out, &[]), &["nope"]);
+    user_error(
+        &train(&data, &out, &["--task", "parity"]),
+        &["meta.json", "`task`", "even_pairs", "parity"],
+    );
+    user_error(&train(&data, &out, &["--blocks", "0"]), &["`--blocks`"]);
+    std::fs::write(data.join("heldout.csv"), "label,tokens\n1,0 1 7\n").unwrap();
+    user_error(
+        &train(&data, &out, &[]),
+        &["heldout.csv", "line 2", "token id 7"],
+    );
+    assert!(!out.join("metrics.json").exists());
+}

@@ -1,0 +1,318 @@
+//! User errors: every pipeline error names the file, line, column and field, exits 2 and never
+//! panics; a failing stage exits 1, prints its log tail and skips its downstream.
+
+use crate::common::{lines_with, Ws};
+
+/// Runs `repro ARGS` on a pipeline that must be rejected; returns stderr.
+fn rejected(pipeline: &str, args: &[&str]) -> String {
+    let ws = Ws::new(pipeline);
+    let out = ws.code(args, 2);
+    assert!(!out.stderr.contains("panicked"), "{}", out.both());
+    assert!(
+        out.stdout.is_empty(),
+        "errors go to stderr:\n{}",
+        out.both()
+    );
+    out.stderr
+}
+
+#[test]
+fn unknown_key_is_located_and_lists_the_expected_keys() {
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: \"true\"\n    outz: [x]\n",
+        &["status"],
+    );
+    assert!(err.starts_with("error: `pipeline.yaml` at 5:5: stages.a: unknown field `outz`, expected one of `description`, `cmd`"), "{err}");
+    assert!(err.contains("`outs`"), "{err}");
+}
+
+#[test]
+fn undefined_variable_in_cmd_is_located_with_a_hint() {
+    let err = rejected("version: 1\nstages:\n  a:\n    cmd: [echo, \"${nope}\"]\n    matrix:\n      t: [x]\n    outs: [\"o${t}\"]\n", &["run"]);
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 4:17, field `stages.a.cmd[1]`: undefined variable `nope` (defined here: t)
+    hint: add the dimension to the stage's `matrix`, or the parameter to `params`
+    ");
+}
+
+#[test]
+fn undefined_parameter_in_a_nested_reference_is_located() {
+    let err = rejected(
+        "version: 1\nparams:\n  lr: {a: 1}\nstages:\n  a:\n    cmd: [echo, \"${params.lr.${t}}\"]\n    matrix:\n      t: [a, b]\n    outs: [\"o${t}\"]\n",
+        &["status"],
+    );
+    assert!(err.starts_with("error: `pipeline.yaml` at 6:17, field `stages.a.cmd[1]`: undefined variable `params.lr.b`"), "{err}");
+}
+
+#[test]
+fn output_declared_twice_names_both_instances() {
+    let err = rejected("version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [x]\n  b:\n    cmd: [touch, x]\n    outs: [x]\n", &["status"]);
+    insta::assert_snapshot!(err, @"error: `pipeline.yaml` at 8:12, field `stages.b.outs[0]`: output `x` of `b` is also declared by `a`");
+}
+
+#[test]
+fn output_declared_twice_by_one_matrix_stage_is_rejected() {
+    let err = rejected("version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [x]\n    matrix:\n      t: [p, q]\n", &["status"]);
+    assert!(
+        err.contains(
+            "at 5:12, field `stages.a.outs[0]`: output `x` of `a@t=q` is also declared by `a@t=p`"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn output_nested_inside_another_output_is_rejected() {
+    let err = rejected("version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [d]\n  b:\n    cmd: [touch, x]\n    outs: [d/x]\n", &["status"]);
+    assert!(
+        err.contains(
+            "at 8:12, field `stages.b.outs[0]`: output `d/x` of `b` is also declared by `a"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn dependency_neither_present_nor_produced_is_located_with_a_hint() {
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    deps: [nothere]\n    outs: [x]\n",
+        &["run"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 5:12, field `stages.a.deps[0]`: dependency `nothere` of `a` neither exists nor is produced by any stage
+    hint: create the file, fix the path, or add a stage whose `outs` produce it
+    ");
+}
+
+#[test]
+fn cycle_is_printed_as_a_path() {
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    deps: [y]\n    outs: [x]\n  b:\n    cmd: [touch, y]\n    deps: [x]\n    outs: [y]\n",
+        &["status"],
+    );
+    assert!(err.starts_with("error: `pipeline.yaml` at "), "{err}");
+    assert!(err.contains(", field `stages."), "{err}");
+    assert!(
+        err.contains("dependency cycle: `a` -> `b` -> `a`")
+            || err.contains("dependency cycle: `b` -> `a` -> `b`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn three_stage_cycle_and_self_loop_are_printed_in_full() {
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: [touch, a]\n    deps: [c]\n    outs: [a]\n  b:\n    cmd: [touch, b]\n    deps: [a]\n    outs: [b]\n  c:\n    cmd: [touch, c]\n    deps: [b]\n    outs: [c]\n",
+        &["status"],
+    );
+    let cycle = err
+        .split("dependency cycle: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{err}"))
+        .trim();
+    let names: Vec<&str> = cycle.split(" -> ").collect();
+    assert_eq!(names.len(), 4, "{err}");
+    assert_eq!(names.first(), names.last(), "{err}");
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    deps: [x]\n    outs: [x]\n",
+        &["status"],
+    );
+    assert!(
+        err.contains("at 5:11, field `stages.a.deps`: dependency cycle: `a` -> `a`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_profile_lists_the_defined_ones() {
+    let err = rejected("version: 1\nprofiles:\n  quick: {default: true}\n  paper: {}\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [x]\n", &["-p", "nope", "status"]);
+    // The profile comes from the command line, so the position only points into `profiles`.
+    assert!(err.starts_with("error: `pipeline.yaml` at "), "{err}");
+    assert!(err.contains(", field `profiles`: unknown profile `nope` (defined: paper, quick)\nhint: pass one of the defined names to `--profile`\n"), "{err}");
+}
+
+#[test]
+fn two_default_profiles_are_rejected_at_the_second() {
+    let err = rejected("version: 1\nprofiles:\n  p1: {default: true}\n  p2: {default: true}\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [x]\n", &["status"]);
+    insta::assert_snapshot!(err, @"error: `pipeline.yaml` at 4:17, field `profiles.p2.default`: profiles `p1` and `p2` are both marked `default: true`");
+}
+
+#[test]
+fn unsupported_version_bad_paths_and_bad_resources_are_located() {
+    let cases: [(&str, &str); 5] = [
+        ("version: 2\nstages: {}\n", "at 1:10, field `version`: unsupported version 2"),
+        ("version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [\"../x\"]\n", "at 5:12, field `stages.a.outs[0]`: path `../x` must be relative"),
+        ("version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [\"/tmp/x\"]\n", "at 5:12, field `stages.a.outs[0]`: path `/tmp/x` must be relative"),
+        ("version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [\"o/*\"]\n", "at 5:12, field `stages.a.outs[0]`: output `o/*` is a glob"),
+        ("version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [x]\n    resources: {gpus: 1.5}\n", "at 6:23, field `stages.a.resources.gpus`: `gpus` must be"),
+    ];
+    for (yaml, want) in cases {
+        let err = rejected(yaml, &["status"]);
+        assert!(err.contains(want), "want {want:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn malformed_yaml_is_a_located_user_error_not_a_panic() {
+    let cases = [
+        "version: 1\nstages: [\n",
+        "{{{",
+        ":",
+        "version: 1\nstages:\n  a:\n    cmd: \"x\"\n\touts: [y]\n",
+        "- a\n- b\n",
+        "version: 1\nstages:\n  a: &x\n    cmd: *y\n    outs: [o]\n",
+        "version: !!binary AAAA\n",
+        "",
+        "\u{feff}\u{0}\u{1}",
+        "version: 1\nstages:\n  a:\n    cmd: \"unterminated\n",
+        "version: 1\nstages:\n  a:\n    cmd: 'echo \"x'\n    outs: [o]\n",
+        "version: 1\nstages:\n  a:\n    cmd: [touch, o]\n    outs: [o]\n    matrix:\n      t: []\n",
+        "version: 1\nstages:\n  a:\n    cmd: [touch, o]\n    outs: [o]\n    matrix: {t: \"${params.nope}\"}\n",
+        "version: 1\nparams: {l: 3}\nstages:\n  a:\n    cmd: [touch, o]\n    outs: [o]\n    matrix: {t: \"${params.l}\"}\n",
+        "version: 1\nstages:\n  a:\n    cmd: [touch, \"${unterminated\"]\n    outs: [o]\n",
+        &"[".repeat(10_000),
+        &format!("version: 1\nstages:\n{}", "  - a:\n".repeat(2_000)),
+    ];
+    for yaml in cases {
+        let err = rejected(yaml, &["status"]);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("error: `pipeline.yaml` at "),
+            "{yaml:?} gave:\n{err}"
+        );
+        let at = first.trim_start_matches("error: `pipeline.yaml` at ");
+        let (line, rest) = at.split_once(':').unwrap();
+        let col: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        assert!(
+            line.parse::<usize>().unwrap() >= 1 && col.parse::<usize>().unwrap() >= 1,
+            "{yaml:?}: {first}"
+        );
+    }
+}
+
+#[test]
+fn missing_pipeline_file_is_a_user_error() {
+    let ws = Ws::new("version: 1\nstages: {}\n");
+    let out = ws.code(&["-f", "nope.yaml", "status"], 2);
+    assert!(
+        out.stderr.contains("`nope.yaml`") && out.stderr.contains("cannot read the file"),
+        "{}",
+        out.both()
+    );
+}
+
+const FAILING: &str = r#"version: 1
+stages:
+  bad:
+    cmd: "echo bad >> \"$COUNTER\"; echo progress line; echo boom >&2; exit 3"
+    shell: true
+    outs: [bad.txt]
+  after:
+    cmd: "echo after >> \"$COUNTER\"; cp bad.txt after.txt"
+    shell: true
+    deps: [bad.txt]
+    outs: [after.txt]
+  ind:
+    cmd: "echo ind-${n} >> \"$COUNTER\"; echo ${n} > ind/${n}.txt"
+    shell: true
+    matrix:
+      n: [1, 2, 3, 4]
+    outs: ["ind/${n}.txt"]
+"#;
+
+#[test]
+fn failing_stage_exits_1_prints_its_log_tail_and_skips_downstream() {
+    let ws = Ws::new(FAILING);
+    let out = ws.code(&["run", "-j", "1"], 1);
+    assert!(
+        out.stderr.contains("FAILED    bad: exit status 3"),
+        "{}",
+        out.both()
+    );
+    assert!(
+        out.stderr.contains("  | progress line\n  | boom\n"),
+        "log tail:\n{}",
+        out.both()
+    );
+    assert!(
+        out.stderr
+            .contains("skipped after: an upstream instance failed"),
+        "{}",
+        out.both()
+    );
+    assert!(
+        out.stderr.contains("error: 1 instance(s) failed"),
+        "{}",
+        out.both()
+    );
+    assert_eq!(ws.count("after"), 0);
+    // Without --keep-going nothing new starts after the failure.
+    let after_failure = out.stderr.split("FAILED").nth(1).unwrap();
+    assert!(
+        lines_with(after_failure, "started").is_empty(),
+        "{}",
+        out.both()
+    );
+    assert!(
+        !ws.read("repro.lock").contains("] bad\n"),
+        "a failed instance is never recorded"
+    );
+    // The failure stays visible to `logs` and `status`.
+    let logs = ws.ok(&["logs", "bad"]);
+    assert_eq!(logs.stdout, "progress line\nboom\n");
+    let st = ws.code(&["status", "--check"], 1);
+    assert!(
+        st.stdout.contains("run      bad: never run"),
+        "{}",
+        st.both()
+    );
+}
+
+#[test]
+fn keep_going_runs_every_independent_instance() {
+    let ws = Ws::new(FAILING);
+    let out = ws.code(&["run", "-j", "1", "--keep-going"], 1);
+    for n in 1..=4 {
+        assert_eq!(ws.count(&format!("ind-{n}")), 1, "{}", out.both());
+    }
+    assert_eq!(ws.count("after"), 0);
+    assert!(
+        out.stderr
+            .contains("4 ran, 0 restored, 0 fresh, 1 failed, 1 skipped"),
+        "{}",
+        out.both()
+    );
+    // The next run retries only the failure.
+    let again = ws.code(&["run", "--keep-going"], 1);
+    assert!(
+        again
+            .stderr
+            .contains("0 ran, 0 restored, 4 fresh, 1 failed, 1 skipped"),
+        "{}",
+        again.both()
+    );
+}
+
+#[test]
+fn declared_output_not_produced_is_a_stage_failure() {
+    let ws = Ws::new("version: 1\nstages:\n  a:\n    cmd: [\"true\"]\n    outs: [never.txt]\n");
+    let out = ws.code(&["run"], 1);
+    assert!(
+        out.stderr
+            .contains("FAILED    a: declared output `never.txt` was not produced"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
+fn missing_program_is_a_stage_failure_not_an_engine_error() {
+    let ws = Ws::new("version: 1\nstages:\n  a:\n    cmd: [./no-such-program]\n    outs: [x]\n");
+    let out = ws.code(&["run"], 1);
+    assert!(
+        out.stderr
+            .contains("FAILED    a: cannot start `./no-such-program`"),
+        "{}",
+        out.both()
+    );
+}

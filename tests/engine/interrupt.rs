@@ -1,0 +1,163 @@
+//! Killing and interrupting `repro run`: a SIGKILLed run resumes without re-running completed
+//! instances and without trusting a half-written output; SIGTERM and SIGINT make the engine
+//! terminate its children, exit non-zero and publish nothing for the interrupted instance,
+//! while instances that completed before the signal stay published.
+
+use std::time::{Duration, Instant};
+
+use crate::common::{alive, signal, wait_for, wait_limited, Ws};
+
+/// `fast@n=1,2` complete first (`slow` depends on their directory); `slow` writes half of its
+/// output, records its pid in `../slow.pid`, and blocks until `../release` exists.
+const PIPELINE: &str = r#"version: 1
+stages:
+  fast:
+    cmd: "echo fast-${n} >> \"$COUNTER\"; echo ${n} > fast/${n}.txt"
+    shell: true
+    matrix:
+      n: [1, 2]
+    outs: ["fast/${n}.txt"]
+  slow:
+    cmd: "echo slow >> \"$COUNTER\"; echo first-half > slow.txt; echo $$$$ > ../slow.pid; while [ ! -e ../release ]; do sleep 0.05; done; echo second-half >> slow.txt"
+    shell: true
+    deps: [fast]
+    outs: [slow.txt]
+  after:
+    cmd: "echo after >> \"$COUNTER\"; cp slow.txt after.txt"
+    shell: true
+    deps: [slow.txt]
+    outs: [after.txt]
+"#;
+
+fn slow_pid(ws: &Ws) -> i32 {
+    let path = ws.tmp().join("slow.pid");
+    wait_for(60, "the slow stage to start", || {
+        std::fs::read_to_string(&path).is_ok_and(|s| s.ends_with('\n'))
+    });
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn sigkill_mid_run_resumes_without_rerunning_completed_or_trusting_partial_output() {
+    let ws = Ws::new(PIPELINE);
+    let child = ws.command(&["run", "-j", "2"]).spawn().unwrap();
+    let pid = slow_pid(&ws);
+    assert_eq!(ws.read("slow.txt"), "first-half\n");
+    signal(child.id(), libc::SIGKILL);
+    let out = wait_limited(child);
+    assert_eq!(out.code, -libc::SIGKILL);
+    // The orphaned stage is still blocked; end it the way a reboot would.
+    // SAFETY: the stage leads its own process group (the engine starts it so).
+    unsafe { libc::kill(-pid, libc::SIGKILL) };
+
+    let st = ws.code(&["status"], 0);
+    assert!(
+        st.stdout.contains("run      slow: never run"),
+        "a half-written output was trusted:\n{}",
+        st.both()
+    );
+    assert!(
+        !st.stdout.contains("fast@"),
+        "completed instances must be fresh:\n{}",
+        st.both()
+    );
+
+    std::fs::write(ws.tmp().join("release"), "").unwrap();
+    let run = ws.ok(&["run"]);
+    assert!(
+        run.stderr.contains("2 ran, 0 restored, 2 fresh"),
+        "{}",
+        run.both()
+    );
+    assert_eq!(ws.count("fast-1"), 1);
+    assert_eq!(ws.count("fast-2"), 1);
+    assert_eq!(ws.count("slow"), 2, "the killed instance re-runs");
+    assert_eq!(ws.count("after"), 1);
+    assert_eq!(ws.read("slow.txt"), "first-half\nsecond-half\n");
+    ws.ok(&["verify"]);
+}
+
+/// Sends `sig` to a running `repro run` while `slow` blocks; checks the child is gone, the exit
+/// is non-zero, and nothing of `slow` was published.
+fn interrupt_with(sig: i32) {
+    let ws = Ws::new(PIPELINE);
+    let child = ws.command(&["run", "-j", "2"]).spawn().unwrap();
+    let pid = slow_pid(&ws);
+    assert!(alive(pid));
+    let start = Instant::now();
+    signal(child.id(), sig);
+    let out = wait_limited(child);
+    assert_eq!(out.code, 1, "{}", out.both());
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "a stage that honours SIGTERM is stopped at once"
+    );
+    assert!(out.stderr.contains("interrupted"), "{}", out.both());
+    assert!(
+        !alive(pid),
+        "the stage (pid {pid}) outlived an interrupted run"
+    );
+    assert!(ws.ran().contains(&"slow".to_owned()));
+
+    let lock = ws.read("repro.lock");
+    assert!(
+        lock.contains("] fast@n=1\n") && lock.contains("] fast@n=2\n"),
+        "completed instances are published:\n{lock}"
+    );
+    assert!(
+        !lock.contains("slow"),
+        "the interrupted instance was published:\n{lock}"
+    );
+    let st = ws.code(&["status"], 0);
+    assert!(
+        st.stdout.contains("run      slow: never run"),
+        "{}",
+        st.both()
+    );
+
+    std::fs::write(ws.tmp().join("release"), "").unwrap();
+    ws.ok(&["run"]);
+    assert_eq!(
+        (ws.count("fast-1"), ws.count("slow"), ws.count("after")),
+        (1, 2, 1)
+    );
+}
+
+#[test]
+fn sigterm_terminates_children_exits_nonzero_and_publishes_nothing_partial() {
+    interrupt_with(libc::SIGTERM);
+}
+
+#[test]
+fn sigint_terminates_children_exits_nonzero_and_publishes_nothing_partial() {
+    interrupt_with(libc::SIGINT);
+}
+
+#[test]
+fn a_stage_that_ignores_sigterm_is_killed_after_the_grace_period() {
+    let ws = Ws::new(
+        r#"version: 1
+stages:
+  stubborn:
+    cmd: "trap '' TERM; echo $$$$ > ../slow.pid; exec sleep 60"
+    shell: true
+    outs: [never.txt]
+"#,
+    );
+    let child = ws.command(&["run"]).spawn().unwrap();
+    let pid = slow_pid(&ws);
+    let start = Instant::now();
+    signal(child.id(), libc::SIGTERM);
+    let out = wait_limited(child);
+    assert_eq!(out.code, 1, "{}", out.both());
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(!alive(pid), "the stubborn stage survived");
+}

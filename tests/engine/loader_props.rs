@@ -1,0 +1,275 @@
+//! Property tests of the YAML loader, called as a library: arbitrary bytes and mutated valid
+//! pipelines never make `repro::spec::parse` (or the graph built from what it accepts) panic,
+//! and every error carries a 1-based position inside the text.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+
+/// A small valid pipeline exercising profiles, matrices, nested interpolation and resources.
+const SMALL: &str = r#"version: 1
+params:
+  lr: {a: 1.0, b: 0.5}
+  seeds: [1, 2]
+profiles:
+  quick:
+    default: true
+    params:
+      seeds: [1]
+  full: {description: everything}
+stages:
+  gen:
+    cmd: [gen, --seed, "${seed}", --out, "data/${task}/${seed}"]
+    matrix:
+      task: [a, b]
+      seed: ${params.seeds}
+      exclude:
+        - {task: b, seed: 2}
+    outs: ["data/${task}/${seed}"]
+  train:
+    cmd: "train --lr ${params.lr.${task}} data/${task}"
+    matrix:
+      task: [a, b]
+    deps: ["data/${task}"]
+    code: ["src/*.sh"]
+    resources: {gpus: 0.5, cpus: 2}
+    env: {MODE: "x$${HOME}"}
+    outs: ["runs/${task}.txt"]
+  table:
+    cmd: "cat runs/*.txt > table.txt"
+    shell: true
+    deps: ["runs/*.txt"]
+    outs: [table.txt]
+"#;
+
+/// The paper's real pipeline.
+const PAPER: &str = include_str!("../../pipeline.yaml");
+
+/// Fragments that tend to break YAML or the schema when inserted.
+const TOKENS: &[&str] = &[
+    ":",
+    ": ",
+    "-",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "${",
+    "}",
+    "$$",
+    "${params.",
+    "${task}",
+    "${nope}",
+    "\n",
+    "\n  ",
+    "  ",
+    "\t",
+    "&a ",
+    "*a",
+    "!!str ",
+    "!!binary ",
+    "'",
+    "\"",
+    "#",
+    "?",
+    "|",
+    ">",
+    "%",
+    "@",
+    "`",
+    "~",
+    "null",
+    "[]",
+    "{}",
+    "0.5",
+    "-1",
+    "1e309",
+    "version",
+    "stages",
+    "outz",
+    "outs",
+    "deps",
+    "matrix",
+    "profiles",
+    "default: true",
+    "exclude",
+    "include",
+    "gpus",
+    "\u{feff}",
+    "\u{0}",
+    "é",
+    "..",
+    "/",
+    "**",
+    "*",
+];
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Delete(usize, usize),
+    Insert(usize, usize),
+    DuplicateLine(usize),
+    SwapLines(usize, usize),
+    Indent(usize, usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (any::<usize>(), 1..12usize).prop_map(|(a, n)| Edit::Delete(a, n)),
+        (any::<usize>(), 0..TOKENS.len()).prop_map(|(a, t)| Edit::Insert(a, t)),
+        any::<usize>().prop_map(Edit::DuplicateLine),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
+        (any::<usize>(), 0..5usize).prop_map(|(a, n)| Edit::Indent(a, n)),
+    ]
+}
+
+/// The char boundary at or before `at % (len + 1)`.
+fn boundary(text: &str, at: usize) -> usize {
+    let mut i = at % (text.len() + 1);
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn apply(text: &str, e: &Edit) -> String {
+    let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
+    match *e {
+        Edit::Delete(a, n) => {
+            let start = boundary(text, a);
+            let end = boundary(text, start + n);
+            if end <= start {
+                return text.to_owned();
+            }
+            format!("{}{}", &text[..start], &text[end..])
+        }
+        Edit::Insert(a, t) => {
+            let at = boundary(text, a);
+            format!("{}{}{}", &text[..at], TOKENS[t], &text[at..])
+        }
+        Edit::DuplicateLine(a) => {
+            let i = a % lines.len();
+            lines.insert(i, lines[i].clone());
+            lines.join("\n")
+        }
+        Edit::SwapLines(a, b) => {
+            let n = lines.len();
+            lines.swap(a % n, b % n);
+            lines.join("\n")
+        }
+        Edit::Indent(a, n) => {
+            let i = a % lines.len();
+            lines[i] = format!("{}{}", " ".repeat(n), lines[i].trim_start());
+            lines.join("\n")
+        }
+    }
+}
+
+/// An empty directory to act as the workspace root (deps are checked on disk).
+fn root() -> &'static Path {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        tempfile::Builder::new()
+            .prefix("repro-props-")
+            .tempdir()
+            .expect("tempdir")
+            .keep()
+    })
+}
+
+/// Loads `text` under every profile choice; checks positions of errors and, for accepted
+/// pipelines of reasonable size, builds the graph.
+fn check(text: &str) -> Result<(), TestCaseError> {
+    let file = root().join("pipeline.yaml");
+    let max_line = text.split('\n').count() + 1;
+    for profile in [None, Some("quick"), Some("full"), Some("nope")] {
+        match repro::spec::parse(&file, text, profile) {
+            Err(e) => {
+                let shown = e.to_string();
+                prop_assert!(
+                    e.pos.line >= 1 && e.pos.col >= 1,
+                    "position {:?} in {shown}",
+                    e.pos
+                );
+                prop_assert!(
+                    e.pos.line <= max_line,
+                    "line {} past the end ({max_line} lines): {shown}",
+                    e.pos.line
+                );
+                prop_assert!(shown.starts_with('`'), "{shown}");
+                let _ = e.hint();
+            }
+            Ok(p) => {
+                let size: usize = p
+                    .stages
+                    .iter()
+                    .map(|s| {
+                        s.dims.iter().map(|(_, v)| v.len()).product::<usize>() + s.include.len()
+                    })
+                    .sum();
+                if size <= 2_000 {
+                    if let Err(e) = repro::graph::build(&p) {
+                        prop_assert!(
+                            e.pos.line >= 1 && e.pos.col >= 1 && e.pos.line <= max_line,
+                            "position {:?} in {e}",
+                            e.pos
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// 512 cases per property, or `PROPTEST_CASES` when set (for a longer hunt).
+fn config() -> ProptestConfig {
+    let base = ProptestConfig::default();
+    let cases = if std::env::var_os("PROPTEST_CASES").is_some() {
+        base.cases
+    } else {
+        512
+    };
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..base
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        check(&String::from_utf8_lossy(&bytes))?;
+    }
+
+    #[test]
+    fn yaml_like_token_soup_never_panics(tokens in proptest::collection::vec(0..TOKENS.len(), 0..80)) {
+        let text: String = tokens.iter().map(|&t| TOKENS[t]).collect();
+        check(&text)?;
+    }
+
+    #[test]
+    fn mutated_small_pipeline_never_panics(edits in proptest::collection::vec(edit(), 1..6)) {
+        let text = edits.iter().fold(SMALL.to_owned(), |t, e| apply(&t, e));
+        check(&text)?;
+    }
+
+    #[test]
+    fn mutated_paper_pipeline_never_panics(edits in proptest::collection::vec(edit(), 1..4)) {
+        let text = edits.iter().fold(PAPER.to_owned(), |t, e| apply(&t, e));
+        check(&text)?;
+    }
+}
+
+#[test]
+fn the_unmutated_fixtures_load() {
+    let file = root().join("pipeline.yaml");
+    let small = repro::spec::parse(&file, SMALL, None).expect("SMALL is valid");
+    assert_eq!(small.profile.as_deref(), Some("quick"));
+    assert!(repro::spec::parse(&file, PAPER, Some("paper")).is_ok());
+}

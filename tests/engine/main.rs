@@ -1,0 +1,17 @@
+//! Integration tests of the `repro` engine: each drives the real binary in a temporary
+//! workspace whose stages are small `sh -c` commands, except `loader_props`, which feeds
+//! generated text to the library's YAML loader. One test crate with modules, so the suite
+//! links once.
+
+mod common;
+mod concurrency;
+mod cutoff;
+mod deps;
+mod errors;
+mod gpus;
+mod interrupt;
+mod invalidation;
+mod loader_props;
+mod relocate;
+mod targets;
+mod verify;
