@@ -204,3 +204,16 @@ stages:
         "more slots than cores: one thread each"
     );
 }
+
+#[test]
+fn gpus_come_from_cuda_visible_devices_when_no_flag_is_given() {
+    let ws = Ws::new(&format!(
+        "version: 1\nstages:\n{}",
+        stage("whole", "1", 1, "0")
+    ));
+    let mut cmd = ws.command(&["run"]);
+    cmd.env("CUDA_VISIBLE_DEVICES", "7");
+    let out = crate::common::run_limited(cmd);
+    assert_eq!(out.code, 0, "{}", out.both());
+    assert_eq!(ws.read("whole/1.txt"), "7\n");
+}

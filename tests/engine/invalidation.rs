@@ -420,15 +420,27 @@ fn dry_run_reports_and_changes_nothing() {
 fn force_reruns_the_target_and_identical_output_keeps_downstream_fresh() {
     let ws = ran_once();
     let out = ws.ok(&["run", "--force", "prep@task=a"]);
-    assert!(out.stderr.contains("started   prep@task=a [cpu] (forced)"), "{}", out.both());
-    assert!(out.stderr.contains("1 ran, 0 restored, 0 fresh"), "only the target and its upstream are selected:\n{}", out.both());
+    assert!(
+        out.stderr.contains("started   prep@task=a [cpu] (forced)"),
+        "{}",
+        out.both()
+    );
+    assert!(
+        out.stderr.contains("1 ran, 0 restored, 0 fresh"),
+        "only the target and its upstream are selected:\n{}",
+        out.both()
+    );
     assert_eq!(ws.ran()[4..], ["prep-a"]);
     assert_clean(&ws);
 }
 
 #[test]
 fn build_command_runs_once_before_the_first_job_and_never_on_a_noop_or_restore() {
-    let ws = Ws::new(&PIPELINE.replacen("params:", "build: [sh, -c, \"echo build >> $COUNTER\"]\nparams:", 1));
+    let ws = Ws::new(&PIPELINE.replacen(
+        "params:",
+        "build: [sh, -c, \"echo build >> $COUNTER\"]\nparams:",
+        1,
+    ));
     ws.write("inputs/a.txt", "alpha\n");
     ws.write("inputs/b.txt", "beta\n");
     ws.write("src/model.sh", "cat\n");
@@ -438,7 +450,11 @@ fn build_command_runs_once_before_the_first_job_and_never_on_a_noop_or_restore()
     ws.ok(&["run"]);
     std::fs::remove_file(ws.root.join("runs/a.txt")).unwrap();
     ws.ok(&["run"]);
-    assert_eq!(ws.count("build"), 1, "no-op and restore-only runs do not build");
+    assert_eq!(
+        ws.count("build"),
+        1,
+        "no-op and restore-only runs do not build"
+    );
     ws.write("src/model.sh", "cat\n# v2\n");
     ws.ok(&["run"]);
     assert_eq!(ws.count("build"), 2);

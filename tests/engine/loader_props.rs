@@ -171,11 +171,9 @@ fn apply(text: &str, e: &Edit) -> String {
 fn root() -> &'static Path {
     static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     ROOT.get_or_init(|| {
-        tempfile::Builder::new()
-            .prefix("repro-props-")
-            .tempdir()
-            .expect("tempdir")
-            .keep()
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("loader-props-empty-root");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        dir
     })
 }
 

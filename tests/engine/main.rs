@@ -12,6 +12,7 @@ mod gpus;
 mod interrupt;
 mod invalidation;
 mod loader_props;
+mod profiles;
 mod relocate;
 mod targets;
 mod verify;

@@ -92,10 +92,11 @@ fn unknown_target_is_a_user_error() {
         &["exec", "nope"],
     ] {
         let out = ws.code(args, 2);
+        let target = args[1];
         assert!(
-            out.stderr
-                .contains("matches no instance (stages: gen, train, stats, table)")
-                || out.stderr.contains("matches no instance (stages: "),
+            out.stderr.contains(&format!(
+                "error: target `{target}` matches no instance (stages: gen, stats, table, train)"
+            )),
             "{}",
             out.both()
         );

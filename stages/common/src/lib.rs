@@ -1,15 +1,13 @@
 //! Types shared by the stage programs that reproduce "Transformers Learn Faster with Semantic
 //! Focus" (Ram et al., 2025): the eight tasks and their training settings, attention variants,
-//! activations, the on-disk data format, seed derivation and (with the `torch` feature) device
-//! choice.
+//! activations, the on-disk data format and seed derivation. Device choice for the libtorch
+//! stages is in the sibling crate `common-torch` (`stages/common/torch`).
 //!
 //! Everything the stages agree on lives here so that the generator, the trainer, the probe and
 //! the statistics read one definition. The facts come from `shared/SPEC.md`.
 
 pub mod activation;
 pub mod data;
-#[cfg(feature = "torch")]
-pub mod device;
 pub mod error;
 pub mod seed;
 pub mod task;

@@ -65,8 +65,8 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
     }
 
     let device =
-        common::device::choose().map_err(|e| ProbeError::Train(train::TrainError::Device(e)))?;
-    common::device::init(seed);
+        common_torch::choose().map_err(|e| ProbeError::Train(train::TrainError::Device(e)))?;
+    common_torch::init(seed);
     let train_set = load_split(&args.data, "train", &meta, model_cfg, None, device)?;
     let mut vs = nn::VarStore::new(device);
     let model = Model::new(vs.root(), model_cfg);

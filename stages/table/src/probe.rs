@@ -48,13 +48,14 @@ pub struct ProbeFile {
     /// Cache key of the training run it probed.
     #[serde(default)]
     pub run_cache_key: Option<String>,
-    /// Percentiles of the per-query dispersion delta.
+    /// Percentiles of the per-query dispersion delta (`dispersion_delta` in the probe's file).
+    #[serde(alias = "dispersion_delta")]
     pub delta: Upper,
-    /// Percentiles of the separation Delta (top-k only).
-    #[serde(default)]
+    /// Percentiles of the separation Delta (top-k only; `separation_delta` in the file).
+    #[serde(default, alias = "separation_delta")]
     pub sep: Option<Lower>,
-    /// Percentiles of beta, how many queries kept each key (top-k only).
-    #[serde(default)]
+    /// Percentiles of beta, how many queries kept each key (top-k only; `selection_beta`).
+    #[serde(default, alias = "selection_beta")]
     pub beta: Option<Upper>,
 }
 

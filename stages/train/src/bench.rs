@@ -118,7 +118,7 @@ pub fn run_bench(
         heldout_examples: heldout.len(),
         threads,
         workers: cfg.train.workers,
-        device: common::device::name(device),
+        device: common_torch::name(device),
         step_ms_median: median,
         step_ms_mean: mean,
         epoch_train_s: tr,
@@ -196,8 +196,8 @@ pub fn run_cli(args: &BenchArgs) -> Result<BenchReport, TrainError> {
     let names = train_args.names()?;
     let meta = crate::dataset::read_meta(&args.data, task)?;
     let mut cfg = train_args.resolve(names, &meta)?;
-    let device = common::device::choose().map_err(TrainError::Device)?;
-    common::device::init(cfg.train.seed);
+    let device = common_torch::choose().map_err(TrainError::Device)?;
+    common_torch::init(cfg.train.seed);
     let threads = tch::get_num_threads();
     cfg.train.workers = args
         .workers

@@ -8,7 +8,7 @@
 //! `floor(ln U / ln(1-p)) + 1`. The result has exactly the distribution of standard dropout
 //! (each element independently zeroed with probability p, survivors scaled by 1/(1-p)); only
 //! the random stream differs. The stream is a ChaCha8 generator seeded once from libtorch's
-//! generator, so runs stay reproducible under `common::device::init`'s seed.
+//! generator, so runs stay reproducible under `common_torch::init`'s seed.
 //!
 //! On CUDA the native kernel is used (it is fast there, and host-side positions would need a
 //! transfer per call).

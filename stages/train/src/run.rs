@@ -1,7 +1,7 @@
 //! One training run from parsed arguments to the four output files.
 //!
 //! Order of work: parse names, read and check `meta.json`, resolve the configuration, choose
-//! the device and seed libtorch (`common::device`, seed derived from the run seed), load both
+//! the device and seed libtorch (`common_torch`, seed derived from the run seed), load both
 //! splits onto the device, build the model, write `config.json`, train (rewriting
 //! `history.csv` after every epoch), then write `model.safetensors` and finally
 //! `metrics.json`, so that a present `metrics.json` means a finished run.
@@ -30,8 +30,8 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
     let names = args.names()?;
     let meta = read_meta(&args.data, names.task)?;
     let mut cfg = args.resolve(names, &meta)?;
-    let device = common::device::choose().map_err(TrainError::Device)?;
-    common::device::init(common::seed::derive(cfg.train.seed, "torch"));
+    let device = common_torch::choose().map_err(TrainError::Device)?;
+    common_torch::init(common::seed::derive(cfg.train.seed, "torch"));
     cfg.train.workers = use_workers(device, cfg.train.batch);
 
     let train_set = load_split(
@@ -60,7 +60,7 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         names.variant,
         names.activation,
         cfg.train.seed,
-        common::device::name(device),
+        common_torch::name(device),
         cfg.train.workers,
         train_set.len(),
         heldout.len(),
@@ -117,7 +117,7 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         last_train_acc: summary.last.map(|l| l.0),
         diverged: outcome.diverged_epoch.is_some(),
         diverged_epoch: outcome.diverged_epoch,
-        device: common::device::name(device),
+        device: common_torch::name(device),
         torch_version: TORCH_VERSION.to_owned(),
         wall_seconds: started.elapsed().as_secs_f64(),
         cache_key: std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty()),
@@ -127,7 +127,7 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
 }
 
 /// Number of batch-sharing workers for `device` under the thread budget that
-/// `common::device::init` applied; with more than one, each worker runs single-threaded.
+/// `common_torch::init` applied; with more than one, each worker runs single-threaded.
 pub fn use_workers(device: tch::Device, batch: usize) -> usize {
     let threads = usize::try_from(tch::get_num_threads()).unwrap_or(1);
     let workers = plan(device, threads, batch);

@@ -1,0 +1,75 @@
+//! Profiles: parameter and matrix overlays, and one `repro.lock` holding every profile's
+//! entries, so that switching profiles never invalidates another profile's results.
+
+use crate::common::Ws;
+
+const PIPELINE: &str = r#"version: 1
+params:
+  size: 100
+  tasks: [a, b, c]
+profiles:
+  quick:
+    default: true
+    params:
+      size: 5
+      tasks: [a]
+  full:
+    description: every task
+stages:
+  gen:
+    cmd: "echo gen-${task}-${params.size} >> \"$COUNTER\"; echo ${params.size} > out/${task}.txt"
+    shell: true
+    matrix:
+      task: ${params.tasks}
+    outs: ["out/${task}.txt"]
+"#;
+
+#[test]
+fn default_profile_applies_its_overlay() {
+    let ws = Ws::new(PIPELINE);
+    let out = ws.ok(&["run"]);
+    assert!(
+        out.stderr
+            .contains("1 instances selected (profile `quick`)"),
+        "{}",
+        out.both()
+    );
+    assert_eq!(ws.ran(), ["gen-a-5"]);
+}
+
+#[test]
+fn switching_profiles_keeps_each_profiles_lock_entries() {
+    let ws = Ws::new(PIPELINE);
+    ws.ok(&["run"]);
+    let full = ws.ok(&["run", "-p", "full"]);
+    assert!(
+        full.stderr
+            .contains("3 instances selected (profile `full`)"),
+        "{}",
+        full.both()
+    );
+    let mut ran = ws.ran()[1..].to_vec();
+    ran.sort();
+    assert_eq!(ran, ["gen-a-100", "gen-b-100", "gen-c-100"]);
+    let lock = ws.read("repro.lock");
+    assert!(
+        lock.contains("[quick] gen@task=a\n") && lock.contains("[full] gen@task=c\n"),
+        "{lock}"
+    );
+    // Back to quick: its output was overwritten by `full`, so it is restored, not re-run.
+    let quick = ws.ok(&["run"]);
+    assert!(
+        quick.stderr.contains("0 ran, 1 restored"),
+        "{}",
+        quick.both()
+    );
+    assert_eq!(ws.ran().len(), 4);
+    ws.code(&["status", "--check", "-p", "full"], 1);
+    let st = ws.code(&["status", "-p", "full"], 0);
+    assert!(
+        st.stdout
+            .contains("restore  gen@task=a: output `out/a.txt` modified"),
+        "{}",
+        st.both()
+    );
+}
