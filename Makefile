@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PROFILE ?=
 
-.PHONY: setup build run test lint bench-engine bench-train clean-results
+.PHONY: setup build run test lint bench-engine
 
 setup:
 	./scripts/setup-venv.sh
@@ -22,3 +22,7 @@ test: build
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+
+# Engine benchmark: a paper-sized grid of trivial stages (see docs/benchmarks.md).
+bench-engine:
+	$(CARGO) bench -p repro --bench engine_grid

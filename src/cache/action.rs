@@ -48,7 +48,10 @@ impl ActionRecord {
             Ok(bytes) => match serde_json::from_slice::<ActionRecord>(&bytes) {
                 Ok(r) if r.format == ACTION_VERSION => Ok(Some(r)),
                 Ok(_) => Ok(None),
-                Err(e) => Err(io::Error::new(io::ErrorKind::InvalidData, format!("`{}`: {e}", path.display()))),
+                Err(e) => Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("`{}`: {e}", path.display()),
+                )),
             },
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),

@@ -12,7 +12,10 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A temporary sibling name for `dest`, unique within this process and across processes.
 pub fn temp_sibling(dest: &Path) -> PathBuf {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = dest.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = dest
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     dest.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()))
 }
 

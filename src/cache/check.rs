@@ -112,24 +112,41 @@ pub struct Checker<'p> {
 impl<'p> Checker<'p> {
     /// The lock-file profile name for `pipeline` (`default` without profiles).
     pub fn profile_name(pipeline: &Pipeline) -> String {
-        pipeline.profile.clone().unwrap_or_else(|| "default".to_owned())
+        pipeline
+            .profile
+            .clone()
+            .unwrap_or_else(|| "default".to_owned())
     }
 
     /// Computes an instance's key inputs from the workspace as it is now.
     pub fn inputs(&self, inst: &Instance) -> Result<KeyInputs, CheckError> {
-        let io = |path: &str, e: std::io::Error| CheckError::Io { instance: inst.id.clone(), path: path.to_owned(), message: e.to_string() };
+        let io = |path: &str, e: std::io::Error| CheckError::Io {
+            instance: inst.id.clone(),
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
         let mut deps = BTreeMap::new();
         for dep in &inst.deps {
             if is_glob(dep) {
                 let pattern = self.root.join(dep);
                 let mut matches: Vec<String> = glob::glob(&pattern.to_string_lossy())
-                    .map_err(|e| CheckError::Io { instance: inst.id.clone(), path: dep.clone(), message: e.to_string() })?
+                    .map_err(|e| CheckError::Io {
+                        instance: inst.id.clone(),
+                        path: dep.clone(),
+                        message: e.to_string(),
+                    })?
                     .flatten()
-                    .filter_map(|p| p.strip_prefix(&self.root).ok().map(|r| r.to_string_lossy().into_owned()))
+                    .filter_map(|p| {
+                        p.strip_prefix(&self.root)
+                            .ok()
+                            .map(|r| r.to_string_lossy().into_owned())
+                    })
                     .collect();
                 matches.sort();
                 for m in matches {
-                    if let Some(d) = digest_path(&self.root, &m, &self.stat).map_err(|e| io(&m, e))? {
+                    if let Some(d) =
+                        digest_path(&self.root, &m, &self.stat).map_err(|e| io(&m, e))?
+                    {
                         deps.insert(m, d.tagged());
                     }
                 }
@@ -138,7 +155,12 @@ impl<'p> Checker<'p> {
                     Some(d) => {
                         deps.insert(dep.clone(), d.tagged());
                     }
-                    None => return Err(CheckError::MissingDep { instance: inst.id.clone(), path: dep.clone() }),
+                    None => {
+                        return Err(CheckError::MissingDep {
+                            instance: inst.id.clone(),
+                            path: dep.clone(),
+                        })
+                    }
                 }
             }
         }
@@ -146,12 +168,12 @@ impl<'p> Checker<'p> {
         for (i, entry) in inst.code.iter().enumerate() {
             let d = self.code.digest(entry, &self.stat).map_err(|message| {
                 let field = format!("stages.{}.code[{i}]", inst.stage_name);
-                SpecError {
-                    file: self.pipeline.file.clone(),
-                    pos: self.pipeline.positions.get(&field),
+                SpecError::new(
+                    &self.pipeline.file,
+                    self.pipeline.positions.get(&field),
                     field,
-                    kind: SpecErrorKind::Code(message),
-                }
+                    SpecErrorKind::Code(message),
+                )
             })?;
             code.insert(entry.clone(), d);
         }
@@ -167,11 +189,17 @@ impl<'p> Checker<'p> {
     }
 
     /// Digests of the instance's outputs as they are in the workspace (`None`: missing).
-    pub fn workspace_outputs(&self, inst: &Instance) -> Result<BTreeMap<String, Option<String>>, CheckError> {
+    pub fn workspace_outputs(
+        &self,
+        inst: &Instance,
+    ) -> Result<BTreeMap<String, Option<String>>, CheckError> {
         let mut out = BTreeMap::new();
         for o in &inst.outs {
-            let d = digest_path(&self.root, o, &self.stat)
-                .map_err(|e| CheckError::Io { instance: inst.id.clone(), path: o.clone(), message: e.to_string() })?;
+            let d = digest_path(&self.root, o, &self.stat).map_err(|e| CheckError::Io {
+                instance: inst.id.clone(),
+                path: o.clone(),
+                message: e.to_string(),
+            })?;
             out.insert(o.clone(), d.map(|d| d.tagged()));
         }
         Ok(out)
@@ -179,18 +207,33 @@ impl<'p> Checker<'p> {
 
     /// Reads the action record of `key`, if cached.
     pub fn record(&self, key: &str) -> Option<ActionRecord> {
-        ActionRecord::read(&self.store.action_path(key)).ok().flatten()
+        ActionRecord::read(&self.store.action_path(key))
+            .ok()
+            .flatten()
     }
 
     /// Evaluates one instance. `pending_upstream` names an upstream instance that has not
     /// settled yet (it will run), in which case the key cannot be known.
-    pub fn evaluate(&self, inst: &Instance, pending_upstream: Option<&str>, force: bool) -> Result<State, CheckError> {
+    pub fn evaluate(
+        &self,
+        inst: &Instance,
+        pending_upstream: Option<&str>,
+        force: bool,
+    ) -> Result<State, CheckError> {
         if let Some(up) = pending_upstream {
-            return Ok(State::Run { inputs: None, reasons: vec![Dirty::UpstreamStale { instance: up.to_owned() }] });
+            return Ok(State::Run {
+                inputs: None,
+                reasons: vec![Dirty::UpstreamStale {
+                    instance: up.to_owned(),
+                }],
+            });
         }
         let inputs = self.inputs(inst)?;
         if force {
-            return Ok(State::Run { inputs: Some(Box::new(inputs)), reasons: vec![Dirty::Forced] });
+            return Ok(State::Run {
+                inputs: Some(Box::new(inputs)),
+                reasons: vec![Dirty::Forced],
+            });
         }
         let key = inputs.key();
         let ws = self.workspace_outputs(inst)?;
@@ -205,23 +248,45 @@ impl<'p> Checker<'p> {
             }
             r
         };
-        let entry = self.lock.entries.get(&(self.profile.clone(), inst.id.clone()));
+        let entry = self
+            .lock
+            .entries
+            .get(&(self.profile.clone(), inst.id.clone()));
         if let Some(e) = entry.filter(|e| e.key == key) {
             let bad = mismatch(&e.outs);
             if bad.is_empty() {
-                return Ok(State::Fresh { key, outs: e.outs.clone(), metrics: e.metrics.clone() });
+                return Ok(State::Fresh {
+                    key,
+                    outs: e.outs.clone(),
+                    metrics: e.metrics.clone(),
+                });
             }
             return Ok(match self.record(&key).filter(|r| self.restorable(r)) {
-                Some(record) => State::Restore { key, record: Box::new(record), reasons: bad },
-                None => State::Run { inputs: Some(Box::new(inputs)), reasons: bad },
+                Some(record) => State::Restore {
+                    key,
+                    record: Box::new(record),
+                    reasons: bad,
+                },
+                None => State::Run {
+                    inputs: Some(Box::new(inputs)),
+                    reasons: bad,
+                },
             });
         }
         if let Some(record) = self.record(&key).filter(|r| self.restorable(r)) {
             let bad = mismatch(&record.outputs);
             if bad.is_empty() {
-                return Ok(State::Fresh { key, outs: record.outputs.clone(), metrics: record.metrics.clone() });
+                return Ok(State::Fresh {
+                    key,
+                    outs: record.outputs.clone(),
+                    metrics: record.metrics.clone(),
+                });
             }
-            return Ok(State::Restore { key, record: Box::new(record), reasons: bad });
+            return Ok(State::Restore {
+                key,
+                record: Box::new(record),
+                reasons: bad,
+            });
         }
         let reasons = match entry {
             None => vec![Dirty::NeverRun],
@@ -237,7 +302,10 @@ impl<'p> Checker<'p> {
                 None => vec![Dirty::InputsChanged],
             },
         };
-        Ok(State::Run { inputs: Some(Box::new(inputs)), reasons })
+        Ok(State::Run {
+            inputs: Some(Box::new(inputs)),
+            reasons,
+        })
     }
 
     /// Whether every object a record refers to is present (a cheap existence check).

@@ -42,14 +42,29 @@ impl CodeDigester {
         let manifest = root.join("Cargo.toml");
         if manifest.exists() {
             let top = read_toml(&manifest)?;
-            profile = top.get("profile").map(|p| p.to_string()).unwrap_or_default();
+            profile = top
+                .get("profile")
+                .map(|p| p.to_string())
+                .unwrap_or_default();
             let ws = top.get("workspace").and_then(|w| w.as_table());
-            let ws_deps = ws.and_then(|w| w.get("dependencies")).and_then(|d| d.as_table()).cloned().unwrap_or_default();
+            let ws_deps = ws
+                .and_then(|w| w.get("dependencies"))
+                .and_then(|d| d.as_table())
+                .cloned()
+                .unwrap_or_default();
             let mut members: Vec<PathBuf> = Vec::new();
-            for m in ws.and_then(|w| w.get("members")).and_then(|m| m.as_array()).into_iter().flatten() {
+            for m in ws
+                .and_then(|w| w.get("members"))
+                .and_then(|m| m.as_array())
+                .into_iter()
+                .flatten()
+            {
                 let Some(pattern) = m.as_str() else { continue };
                 let full = root.join(pattern);
-                for p in glob::glob(&full.to_string_lossy()).map_err(|e| format!("bad workspace member `{pattern}`: {e}"))?.flatten() {
+                for p in glob::glob(&full.to_string_lossy())
+                    .map_err(|e| format!("bad workspace member `{pattern}`: {e}"))?
+                    .flatten()
+                {
                     members.push(p);
                 }
             }
@@ -62,10 +77,21 @@ impl CodeDigester {
                     continue;
                 }
                 let t = read_toml(&man)?;
-                let Some(name) = t.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()) else { continue };
+                let Some(name) = t
+                    .get("package")
+                    .and_then(|p| p.get("name"))
+                    .and_then(|n| n.as_str())
+                else {
+                    continue;
+                };
                 let mut path_deps = Vec::new();
                 for section in ["dependencies", "build-dependencies"] {
-                    for (dep, spec) in t.get(section).and_then(|d| d.as_table()).into_iter().flatten() {
+                    for (dep, spec) in t
+                        .get(section)
+                        .and_then(|d| d.as_table())
+                        .into_iter()
+                        .flatten()
+                    {
                         let is_path = spec.get("path").is_some()
                             || (spec.get("workspace").and_then(|w| w.as_bool()) == Some(true)
                                 && ws_deps.get(dep).and_then(|d| d.get("path")).is_some());
@@ -81,7 +107,13 @@ impl CodeDigester {
                 lock = Some(read_toml(&lock_path)?);
             }
         }
-        Ok(CodeDigester { root: root.to_owned(), packages, lock, profile, memo: Mutex::new(HashMap::new()) })
+        Ok(CodeDigester {
+            root: root.to_owned(),
+            packages,
+            lock,
+            profile,
+            memo: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Whether `name` is a workspace package.
@@ -94,8 +126,15 @@ impl CodeDigester {
         if let Some(d) = self.memo.lock().expect("memo").get(entry) {
             return Ok(d.clone());
         }
-        let d = if self.is_package(entry) { self.package_digest(entry, cache)? } else { self.glob_digest(entry, cache)? };
-        self.memo.lock().expect("memo").insert(entry.to_owned(), d.clone());
+        let d = if self.is_package(entry) {
+            self.package_digest(entry, cache)?
+        } else {
+            self.glob_digest(entry, cache)?
+        };
+        self.memo
+            .lock()
+            .expect("memo")
+            .insert(entry.to_owned(), d.clone());
         Ok(d)
     }
 
@@ -120,14 +159,23 @@ impl CodeDigester {
                 }
             }
             if dir.join("src").is_dir() {
-                for (r, a) in list_files(&dir.join("src")).map_err(|e| format!("cannot list `{}`: {e}", dir.display()))? {
+                for (r, a) in list_files(&dir.join("src"))
+                    .map_err(|e| format!("cannot list `{}`: {e}", dir.display()))?
+                {
                     files.push((format!("src/{r}"), a));
                 }
             }
             for (r, a) in files {
-                let rel = a.strip_prefix(&self.root).unwrap_or(&a).to_string_lossy().into_owned();
-                let meta = std::fs::metadata(&a).map_err(|e| format!("cannot read `{rel}`: {e}"))?;
-                let d = cache.file_digest(&rel, &a, &meta).map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+                let rel = a
+                    .strip_prefix(&self.root)
+                    .unwrap_or(&a)
+                    .to_string_lossy()
+                    .into_owned();
+                let meta =
+                    std::fs::metadata(&a).map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+                let d = cache
+                    .file_digest(&rel, &a, &meta)
+                    .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
                 text.push_str(&format!("{p}/{r} {d}\n"));
             }
         }
@@ -139,15 +187,20 @@ impl CodeDigester {
 
     /// The `Cargo.lock` entries of `name`'s dependency closure, one line each, sorted.
     fn lock_closure(&self, name: &str) -> String {
-        let Some(lock) = &self.lock else { return String::new() };
-        let Some(pkgs) = lock.get("package").and_then(|p| p.as_array()) else { return String::new() };
+        let Some(lock) = &self.lock else {
+            return String::new();
+        };
+        let Some(pkgs) = lock.get("package").and_then(|p| p.as_array()) else {
+            return String::new();
+        };
         let mut by_name: HashMap<&str, Vec<&toml::Table>> = HashMap::new();
         for p in pkgs.iter().filter_map(|p| p.as_table()) {
             if let Some(n) = p.get("name").and_then(|n| n.as_str()) {
                 by_name.entry(n).or_default().push(p);
             }
         }
-        let field = |t: &toml::Table, k: &str| t.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+        let field =
+            |t: &toml::Table, k: &str| t.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
         let mut seen = BTreeSet::new();
         let mut stack: Vec<(String, Option<String>)> = vec![(name.to_owned(), None)];
         while let Some((n, version)) = stack.pop() {
@@ -156,11 +209,20 @@ impl CodeDigester {
                 if version.as_ref().is_some_and(|want| *want != v) {
                     continue;
                 }
-                let line = format!("lock {n} {v} {} {}\n", field(t, "source"), field(t, "checksum"));
+                let line = format!(
+                    "lock {n} {v} {} {}\n",
+                    field(t, "source"),
+                    field(t, "checksum")
+                );
                 if !seen.insert(line) {
                     continue;
                 }
-                for d in t.get("dependencies").and_then(|d| d.as_array()).into_iter().flatten() {
+                for d in t
+                    .get("dependencies")
+                    .and_then(|d| d.as_array())
+                    .into_iter()
+                    .flatten()
+                {
                     let Some(d) = d.as_str() else { continue };
                     let mut parts = d.split(' ');
                     let dn = parts.next().unwrap_or("").to_owned();
@@ -174,9 +236,14 @@ impl CodeDigester {
     fn glob_digest(&self, pattern: &str, cache: &StatCache) -> Result<String, String> {
         let full = self.root.join(pattern);
         let mut files = Vec::new();
-        for p in glob::glob(&full.to_string_lossy()).map_err(|e| format!("invalid glob `{pattern}`: {e}"))?.flatten() {
+        for p in glob::glob(&full.to_string_lossy())
+            .map_err(|e| format!("invalid glob `{pattern}`: {e}"))?
+            .flatten()
+        {
             if p.is_dir() {
-                for (_, a) in list_files(&p).map_err(|e| format!("cannot list `{}`: {e}", p.display()))? {
+                for (_, a) in
+                    list_files(&p).map_err(|e| format!("cannot list `{}`: {e}", p.display()))?
+                {
                     files.push(a);
                 }
             } else {
@@ -194,9 +261,15 @@ impl CodeDigester {
         files.dedup();
         let mut text = String::from("repro-code-glob v1\n");
         for a in files {
-            let rel = a.strip_prefix(&self.root).unwrap_or(&a).to_string_lossy().into_owned();
+            let rel = a
+                .strip_prefix(&self.root)
+                .unwrap_or(&a)
+                .to_string_lossy()
+                .into_owned();
             let meta = std::fs::metadata(&a).map_err(|e| format!("cannot read `{rel}`: {e}"))?;
-            let d = cache.file_digest(&rel, &a, &meta).map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+            let d = cache
+                .file_digest(&rel, &a, &meta)
+                .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
             text.push_str(&format!("{rel} {d}\n"));
         }
         Ok(hash_bytes(text.as_bytes()))
@@ -204,8 +277,10 @@ impl CodeDigester {
 }
 
 fn read_toml(path: &Path) -> Result<toml::Table, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    text.parse::<toml::Table>().map_err(|e| format!("cannot parse `{}`: {e}", path.display()))
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    text.parse::<toml::Table>()
+        .map_err(|e| format!("cannot parse `{}`: {e}", path.display()))
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {

@@ -56,7 +56,11 @@ pub(super) fn list_files(dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {
             if name.starts_with('.') && name.contains(".tmp-") {
                 continue;
             }
-            let r = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let r = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
             let ft = fs::metadata(entry.path())?;
             if ft.is_dir() {
                 stack.push((r, entry.path()));
@@ -142,11 +146,21 @@ pub fn digest_path(root: &Path, rel: &str, cache: &StatCache) -> io::Result<Opti
         for (r, a) in files {
             let m = fs::metadata(&a)?;
             let digest = cache.file_digest(&format!("{rel}/{r}"), &a, &m)?;
-            entries.push(TreeEntry { path: r, digest, exec: is_exec(&m) });
+            entries.push(TreeEntry {
+                path: r,
+                digest,
+                exec: is_exec(&m),
+            });
         }
-        Ok(Some(PathDigest::Dir { digest: tree_digest(&entries), entries }))
+        Ok(Some(PathDigest::Dir {
+            digest: tree_digest(&entries),
+            entries,
+        }))
     } else {
         let digest = cache.file_digest(rel, &abs, &meta)?;
-        Ok(Some(PathDigest::File { digest, exec: is_exec(&meta) }))
+        Ok(Some(PathDigest::File {
+            digest,
+            exec: is_exec(&meta),
+        }))
     }
 }

@@ -77,7 +77,12 @@ impl fmt::Display for Dirty {
         match self {
             Dirty::NeverRun => write!(f, "never run"),
             Dirty::Forced => write!(f, "forced"),
-            Dirty::ParamChanged { name, from, to } => write!(f, "param `{name}` changed from {} to {}", show(from), show(to)),
+            Dirty::ParamChanged { name, from, to } => write!(
+                f,
+                "param `{name}` changed from {} to {}",
+                show(from),
+                show(to)
+            ),
             Dirty::DepChanged { path } => write!(f, "dep `{path}` changed"),
             Dirty::CodeChanged { entry } => write!(f, "code of `{entry}` changed"),
             Dirty::CommandChanged => write!(f, "command changed"),
@@ -98,20 +103,27 @@ pub fn diff(old: &KeyInputs, new: &KeyInputs) -> Vec<Dirty> {
     if old.version != new.version {
         out.push(Dirty::KeyFormatChanged);
     }
-    let names: std::collections::BTreeSet<&String> = old.params.keys().chain(new.params.keys()).collect();
+    let names: std::collections::BTreeSet<&String> =
+        old.params.keys().chain(new.params.keys()).collect();
     for n in names {
         let (a, b) = (old.params.get(n), new.params.get(n));
         if a != b {
-            out.push(Dirty::ParamChanged { name: n.clone(), from: a.cloned(), to: b.cloned() });
+            out.push(Dirty::ParamChanged {
+                name: n.clone(),
+                from: a.cloned(),
+                to: b.cloned(),
+            });
         }
     }
-    let deps: std::collections::BTreeSet<&String> = old.deps.keys().chain(new.deps.keys()).collect();
+    let deps: std::collections::BTreeSet<&String> =
+        old.deps.keys().chain(new.deps.keys()).collect();
     for d in deps {
         if old.deps.get(d) != new.deps.get(d) {
             out.push(Dirty::DepChanged { path: d.clone() });
         }
     }
-    let code: std::collections::BTreeSet<&String> = old.code.keys().chain(new.code.keys()).collect();
+    let code: std::collections::BTreeSet<&String> =
+        old.code.keys().chain(new.code.keys()).collect();
     for c in code {
         if old.code.get(c) != new.code.get(c) {
             out.push(Dirty::CodeChanged { entry: c.clone() });

@@ -58,9 +58,19 @@ impl LockFile {
         let text = match fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(LockFile::default()),
-            Err(e) => return Err(LockError { path: path.display().to_string(), line: 0, message: e.to_string() }),
+            Err(e) => {
+                return Err(LockError {
+                    path: path.display().to_string(),
+                    line: 0,
+                    message: e.to_string(),
+                })
+            }
         };
-        Self::parse(&text).map_err(|(line, message)| LockError { path: path.display().to_string(), line, message })
+        Self::parse(&text).map_err(|(line, message)| LockError {
+            path: path.display().to_string(),
+            line,
+            message,
+        })
     }
 
     fn parse(text: &str) -> Result<LockFile, (usize, String)> {
@@ -75,19 +85,40 @@ impl LockFile {
                 if let Some((k, e)) = current.take() {
                     lock.entries.insert(k, e);
                 }
-                let (profile, id) = rest.split_once("] ").ok_or((n, "expected `[profile] instance`".to_owned()))?;
-                current = Some(((profile.to_owned(), id.to_owned()), LockEntry { key: String::new(), outs: BTreeMap::new(), metrics: BTreeMap::new() }));
+                let (profile, id) = rest
+                    .split_once("] ")
+                    .ok_or((n, "expected `[profile] instance`".to_owned()))?;
+                current = Some((
+                    (profile.to_owned(), id.to_owned()),
+                    LockEntry {
+                        key: String::new(),
+                        outs: BTreeMap::new(),
+                        metrics: BTreeMap::new(),
+                    },
+                ));
             } else if let Some(key) = line.strip_prefix("key ") {
-                let (_, e) = current.as_mut().ok_or((n, "`key` outside an entry".to_owned()))?;
+                let (_, e) = current
+                    .as_mut()
+                    .ok_or((n, "`key` outside an entry".to_owned()))?;
                 e.key = key.to_owned();
             } else if let Some(rest) = line.strip_prefix("out ") {
-                let (_, e) = current.as_mut().ok_or((n, "`out` outside an entry".to_owned()))?;
-                let (path, digest) = rest.rsplit_once(' ').ok_or((n, "expected `out PATH DIGEST`".to_owned()))?;
+                let (_, e) = current
+                    .as_mut()
+                    .ok_or((n, "`out` outside an entry".to_owned()))?;
+                let (path, digest) = rest
+                    .rsplit_once(' ')
+                    .ok_or((n, "expected `out PATH DIGEST`".to_owned()))?;
                 e.outs.insert(path.to_owned(), digest.to_owned());
             } else if let Some(rest) = line.strip_prefix("metric ") {
-                let (_, e) = current.as_mut().ok_or((n, "`metric` outside an entry".to_owned()))?;
-                let (name, value) = rest.rsplit_once(' ').ok_or((n, "expected `metric FILE#FIELD VALUE`".to_owned()))?;
-                let value: f64 = value.parse().map_err(|_| (n, format!("metric value `{value}` is not a number")))?;
+                let (_, e) = current
+                    .as_mut()
+                    .ok_or((n, "`metric` outside an entry".to_owned()))?;
+                let (name, value) = rest
+                    .rsplit_once(' ')
+                    .ok_or((n, "expected `metric FILE#FIELD VALUE`".to_owned()))?;
+                let value: f64 = value
+                    .parse()
+                    .map_err(|_| (n, format!("metric value `{value}` is not a number")))?;
                 e.metrics.insert(name.to_owned(), value);
             } else {
                 return Err((n, format!("unexpected line `{line}`")));

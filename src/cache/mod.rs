@@ -24,8 +24,8 @@
 //! `.repro/logs/`, and the committed `repro.lock` ([`LockFile`]). Every file is published by
 //! write-to-temp, fsync, rename.
 
-pub mod atomic;
 mod action;
+pub mod atomic;
 mod check;
 mod code;
 mod digest;

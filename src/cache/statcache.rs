@@ -57,14 +57,30 @@ impl StatCache {
                     if f.len() != 6 {
                         continue;
                     }
-                    let (Ok(inode), Ok(size), Ok(mtime_ns), Ok(ctime_ns)) = (f[1].parse(), f[2].parse(), f[3].parse(), f[4].parse()) else {
+                    let (Ok(inode), Ok(size), Ok(mtime_ns), Ok(ctime_ns)) =
+                        (f[1].parse(), f[2].parse(), f[3].parse(), f[4].parse())
+                    else {
                         continue;
                     };
-                    map.insert(f[0].to_owned(), (Stamp { inode, size, mtime_ns, ctime_ns }, f[5].to_owned()));
+                    map.insert(
+                        f[0].to_owned(),
+                        (
+                            Stamp {
+                                inode,
+                                size,
+                                mtime_ns,
+                                ctime_ns,
+                            },
+                            f[5].to_owned(),
+                        ),
+                    );
                 }
             }
         }
-        StatCache { entries: Mutex::new(map), dirty: Mutex::new(false) }
+        StatCache {
+            entries: Mutex::new(map),
+            dirty: Mutex::new(false),
+        }
     }
 
     /// The digest of the file at `abs` (workspace-relative name `rel`), from the cache when
@@ -77,7 +93,10 @@ impl StatCache {
             }
         }
         let digest = hash_file_uncached(abs)?;
-        self.entries.lock().expect("stat cache lock").insert(rel.to_owned(), (stamp, digest.clone()));
+        self.entries
+            .lock()
+            .expect("stat cache lock")
+            .insert(rel.to_owned(), (stamp, digest.clone()));
         *self.dirty.lock().expect("stat cache lock") = true;
         Ok(digest)
     }
@@ -108,7 +127,11 @@ impl StatCache {
                 continue;
             }
             use std::fmt::Write as _;
-            let _ = writeln!(text, "{k}\t{}\t{}\t{}\t{}\t{d}", s.inode, s.size, s.mtime_ns, s.ctime_ns);
+            let _ = writeln!(
+                text,
+                "{k}\t{}\t{}\t{}\t{}\t{d}",
+                s.inode, s.size, s.mtime_ns, s.ctime_ns
+            );
         }
         super::atomic::write(path, text.as_bytes())
     }

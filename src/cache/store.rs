@@ -54,7 +54,10 @@ pub enum StoreError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
-    move |source| StoreError::Io { path: path.to_owned(), source }
+    move |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 impl Store {
@@ -63,15 +66,28 @@ impl Store {
         let version = root.join("VERSION");
         match fs::read_to_string(&version) {
             Ok(v) if v.trim() == STORE_VERSION.to_string() => {}
-            Ok(v) => return Err(StoreError::Version { path: root.to_owned(), found: v.trim().to_owned() }),
+            Ok(v) => {
+                return Err(StoreError::Version {
+                    path: root.to_owned(),
+                    found: v.trim().to_owned(),
+                })
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 fs::create_dir_all(root.join("objects")).map_err(io_err(root))?;
                 fs::create_dir_all(root.join("actions")).map_err(io_err(root))?;
-                atomic::write(&version, format!("{STORE_VERSION}\n").as_bytes()).map_err(io_err(&version))?;
+                atomic::write(&version, format!("{STORE_VERSION}\n").as_bytes())
+                    .map_err(io_err(&version))?;
             }
-            Err(e) => return Err(StoreError::Io { path: version, source: e }),
+            Err(e) => {
+                return Err(StoreError::Io {
+                    path: version,
+                    source: e,
+                })
+            }
         }
-        Ok(Store { root: root.to_owned() })
+        Ok(Store {
+            root: root.to_owned(),
+        })
     }
 
     /// The store's root directory.
@@ -136,19 +152,32 @@ impl Store {
         let path = self.object_path(digest);
         let text = fs::read_to_string(&path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => StoreError::Missing(digest.to_owned()),
-            _ => StoreError::Io { path: path.clone(), source: e },
+            _ => StoreError::Io {
+                path: path.clone(),
+                source: e,
+            },
         })?;
         let mut lines = text.lines();
         if lines.next() != Some("repro-tree v1") {
-            return Err(StoreError::Corrupt { digest: digest.to_owned(), actual: "not a manifest".into() });
+            return Err(StoreError::Corrupt {
+                digest: digest.to_owned(),
+                actual: "not a manifest".into(),
+            });
         }
         let mut entries = Vec::new();
         for line in lines {
             let mut f = line.splitn(3, '\t');
             let (Some(x), Some(d), Some(p)) = (f.next(), f.next(), f.next()) else {
-                return Err(StoreError::Corrupt { digest: digest.to_owned(), actual: "malformed manifest".into() });
+                return Err(StoreError::Corrupt {
+                    digest: digest.to_owned(),
+                    actual: "malformed manifest".into(),
+                });
             };
-            entries.push(TreeEntry { path: p.to_owned(), digest: d.to_owned(), exec: x == "x" });
+            entries.push(TreeEntry {
+                path: p.to_owned(),
+                digest: d.to_owned(),
+                exec: x == "x",
+            });
         }
         Ok(entries)
     }
@@ -211,10 +240,16 @@ impl Store {
         let path = self.object_path(digest);
         let actual = hash_file_uncached(&path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => StoreError::Missing(digest.to_owned()),
-            _ => StoreError::Io { path: path.clone(), source: e },
+            _ => StoreError::Io {
+                path: path.clone(),
+                source: e,
+            },
         })?;
         if actual != digest {
-            return Err(StoreError::Corrupt { digest: digest.to_owned(), actual });
+            return Err(StoreError::Corrupt {
+                digest: digest.to_owned(),
+                actual,
+            });
         }
         Ok(())
     }
@@ -249,5 +284,8 @@ fn set_readonly(path: &Path) -> io::Result<()> {
 
 fn set_mode(path: &Path, exec: bool) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 }))
+    fs::set_permissions(
+        path,
+        fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 }),
+    )
 }

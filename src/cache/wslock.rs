@@ -20,7 +20,12 @@ impl WorkspaceLock {
         let dir = root.join(".repro");
         fs::create_dir_all(&dir)?;
         let path = dir.join("lock");
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -28,7 +33,11 @@ impl WorkspaceLock {
                 let _ = file.read_to_string(&mut holder);
                 eprintln!(
                     "repro: waiting for another repro process (pid {}) that holds `{}`",
-                    holder.trim().is_empty().then(|| "unknown".to_owned()).unwrap_or_else(|| holder.trim().to_owned()),
+                    if holder.trim().is_empty() {
+                        "unknown"
+                    } else {
+                        holder.trim()
+                    },
                     path.display()
                 );
                 file.lock()?;

@@ -21,14 +21,20 @@ pub(crate) fn dag(cli: &Cli, a: &DagArgs) -> Result<(), CliError> {
         println!("}}");
     } else {
         for &i in &selected {
-            let ups: Vec<&str> = g.upstream[i].iter().map(|&u| g.instances[u].id.as_str()).collect();
+            let ups: Vec<&str> = g.upstream[i]
+                .iter()
+                .map(|&u| g.instances[u].id.as_str())
+                .collect();
             if ups.is_empty() {
                 println!("{}", g.instances[i].id);
             } else {
                 println!("{} <- {}", g.instances[i].id, ups.join(", "));
             }
         }
-        let stages: std::collections::BTreeSet<&str> = selected.iter().map(|&i| g.instances[i].stage_name.as_str()).collect();
+        let stages: std::collections::BTreeSet<&str> = selected
+            .iter()
+            .map(|&i| g.instances[i].stage_name.as_str())
+            .collect();
         println!("{} instances, {} stages", selected.len(), stages.len());
     }
     Ok(())

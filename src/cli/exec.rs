@@ -17,15 +17,24 @@ use super::{Cli, CliError};
 pub(crate) fn exec(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
     let ws = Workspace::load(cli)?;
     let i = ws.one(&a.instance)?;
-    let _lock = WorkspaceLock::acquire(ws.root()).map_err(|e| CliError::Internal(format!("cannot take the workspace lock: {e}")))?;
+    let _lock = WorkspaceLock::acquire(ws.root())
+        .map_err(|e| CliError::Internal(format!("cannot take the workspace lock: {e}")))?;
     let mut checker = ws.checker()?;
     let upstream = ws.graph.closure(&ws.graph.upstream[i]);
     let forced = vec![false; ws.graph.instances.len()];
     for (u, state) in plan(&ws.graph, &upstream, &checker, &forced)? {
         if !matches!(state, State::Fresh { .. }) {
             return Err(CliError::User {
-                message: format!("upstream `{}` of `{}` is not up to date ({})", ws.graph.instances[u].id, ws.graph.instances[i].id, state.label()),
-                hint: Some(format!("run `repro run {}` first", ws.graph.instances[u].id)),
+                message: format!(
+                    "upstream `{}` of `{}` is not up to date ({})",
+                    ws.graph.instances[u].id,
+                    ws.graph.instances[i].id,
+                    state.label()
+                ),
+                hint: Some(format!(
+                    "run `repro run {}` first",
+                    ws.graph.instances[u].id
+                )),
             });
         }
     }
@@ -35,15 +44,30 @@ pub(crate) fn exec(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
         let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let options = Options { jobs: 1, gpus: gpus::detect(None), keep_going: false, threads_per_slot: cores };
+    let options = Options {
+        jobs: 1,
+        gpus: gpus::detect(None),
+        keep_going: false,
+        threads_per_slot: cores,
+    };
     let build = ws.pipeline.build.clone();
-    let mut dispatcher = Dispatcher { graph: &ws.graph, checker: &mut checker, executor: Arc::new(LocalExecutor), options, cancel, build };
+    let mut dispatcher = Dispatcher {
+        graph: &ws.graph,
+        checker: &mut checker,
+        executor: Arc::new(LocalExecutor),
+        options,
+        cancel,
+        build,
+    };
     let mut reporter = ProgressReporter::new();
     let result = dispatcher.run(&[i], &forced, &mut reporter);
     save(&checker)?;
     let tally = result.map_err(|e| CliError::Internal(e.to_string()))?;
     if tally.failed > 0 || tally.interrupted {
-        return Err(CliError::Failed(format!("`{}` did not complete", ws.graph.instances[i].id)));
+        return Err(CliError::Failed(format!(
+            "`{}` did not complete",
+            ws.graph.instances[i].id
+        )));
     }
     Ok(())
 }

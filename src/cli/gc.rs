@@ -13,21 +13,35 @@ use super::{Cli, CliError};
 #[allow(clippy::print_stdout)]
 pub(crate) fn gc(cli: &Cli, a: &GcArgs) -> Result<(), CliError> {
     let ws = Workspace::load(cli)?;
-    let _lock = WorkspaceLock::acquire(ws.root()).map_err(|e| CliError::Internal(format!("cannot take the workspace lock: {e}")))?;
+    let _lock = WorkspaceLock::acquire(ws.root())
+        .map_err(|e| CliError::Internal(format!("cannot take the workspace lock: {e}")))?;
     let checker = ws.checker()?;
-    let keep_keys: BTreeSet<&str> = checker.lock.entries.values().map(|e| e.key.as_str()).collect();
+    let keep_keys: BTreeSet<&str> = checker
+        .lock
+        .entries
+        .values()
+        .map(|e| e.key.as_str())
+        .collect();
     let internal = |e: std::io::Error| CliError::Internal(e.to_string());
     let mut keep_objects: BTreeSet<String> = BTreeSet::new();
     let mut drop_records = Vec::new();
     let actions = checker.store.root().join("actions");
     for entry in std::fs::read_dir(&actions).map_err(internal)? {
         let path = entry.map_err(internal)?.path();
-        let Some(key) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) else { continue };
+        let Some(key) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
+            continue;
+        };
         if !keep_keys.contains(key) {
             drop_records.push(path);
             continue;
         }
-        let Ok(Some(record)) = ActionRecord::read(&path) else { continue };
+        let Ok(Some(record)) = ActionRecord::read(&path) else {
+            continue;
+        };
         keep_objects.insert(record.log.clone());
         for tagged in record.outputs.values() {
             let (kind, digest) = tagged.split_once(':').unwrap_or(("file", tagged));
@@ -39,7 +53,10 @@ pub(crate) fn gc(cli: &Cli, a: &GcArgs) -> Result<(), CliError> {
             }
         }
     }
-    let all = checker.store.all_objects().map_err(|e| CliError::Internal(e.to_string()))?;
+    let all = checker
+        .store
+        .all_objects()
+        .map_err(|e| CliError::Internal(e.to_string()))?;
     let mut freed = 0u64;
     let mut dropped = 0usize;
     for d in all.iter().filter(|d| !keep_objects.contains(*d)) {
@@ -56,6 +73,11 @@ pub(crate) fn gc(cli: &Cli, a: &GcArgs) -> Result<(), CliError> {
         }
     }
     let verb = if a.dry_run { "would delete" } else { "deleted" };
-    println!("{verb} {} records and {dropped} objects ({freed} bytes); kept {} records, {} objects", drop_records.len(), keep_keys.len(), all.len() - dropped);
+    println!(
+        "{verb} {} records and {dropped} objects ({freed} bytes); kept {} records, {} objects",
+        drop_records.len(),
+        keep_keys.len(),
+        all.len() - dropped
+    );
     Ok(())
 }

@@ -22,13 +22,26 @@ pub(crate) fn logs(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
     // Prefer the latest attempt when it is newer than the recorded run.
     let path = match (&recorded, attempt.exists()) {
         (Some(r), true) => {
-            let newer = std::fs::metadata(&attempt).and_then(|m| m.modified()).ok() > std::fs::metadata(r).and_then(|m| m.modified()).ok();
-            if newer { attempt } else { r.clone() }
+            let newer = std::fs::metadata(&attempt).and_then(|m| m.modified()).ok()
+                > std::fs::metadata(r).and_then(|m| m.modified()).ok();
+            if newer {
+                attempt
+            } else {
+                r.clone()
+            }
         }
         (Some(r), false) => r.clone(),
         (None, true) => attempt,
-        (None, false) => return Err(CliError::user(format!("no log for `{}`: it has not run in this workspace", inst.id))),
+        (None, false) => {
+            return Err(CliError::user(format!(
+                "no log for `{}`: it has not run in this workspace",
+                inst.id
+            )))
+        }
     };
-    let bytes = std::fs::read(&path).map_err(|e| CliError::Internal(format!("cannot read `{}`: {e}", path.display())))?;
-    std::io::stdout().write_all(&bytes).map_err(|e| CliError::Internal(e.to_string()))
+    let bytes = std::fs::read(&path)
+        .map_err(|e| CliError::Internal(format!("cannot read `{}`: {e}", path.display())))?;
+    std::io::stdout()
+        .write_all(&bytes)
+        .map_err(|e| CliError::Internal(e.to_string()))
 }

@@ -6,8 +6,8 @@ mod args;
 mod dag;
 mod exec;
 mod gc;
-mod reference;
 mod logs;
+mod reference;
 mod run;
 mod show;
 mod status;
@@ -48,13 +48,19 @@ impl CliError {
     }
 
     pub(crate) fn user(message: impl Into<String>) -> CliError {
-        CliError::User { message: message.into(), hint: None }
+        CliError::User {
+            message: message.into(),
+            hint: None,
+        }
     }
 }
 
 impl From<crate::spec::SpecError> for CliError {
     fn from(e: crate::spec::SpecError) -> Self {
-        CliError::User { hint: e.hint(), message: e.to_string() }
+        CliError::User {
+            hint: e.hint(),
+            message: e.to_string(),
+        }
     }
 }
 

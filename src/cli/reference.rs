@@ -27,17 +27,33 @@ enum Verdict {
 
 /// Compares and prints a summary; returns the problems found.
 #[allow(clippy::print_stdout)]
-pub(crate) fn compare_reference(ws: &Workspace, checker: &Checker<'_>, selected: &[usize], path: &Path) -> Result<Vec<String>, CliError> {
+pub(crate) fn compare_reference(
+    ws: &Workspace,
+    checker: &Checker<'_>,
+    selected: &[usize],
+    path: &Path,
+) -> Result<Vec<String>, CliError> {
     let reference = LockFile::read(path).map_err(|e| CliError::user(e.to_string()))?;
     let mut verdict: Vec<Option<Verdict>> = vec![None; ws.graph.instances.len()];
     let mut problems = Vec::new();
     let mut worst = 0.0f64;
-    let order: Vec<usize> = ws.graph.order.iter().copied().filter(|i| selected.contains(i)).collect();
+    let order: Vec<usize> = ws
+        .graph
+        .order
+        .iter()
+        .copied()
+        .filter(|i| selected.contains(i))
+        .collect();
     for i in order {
         let inst = &ws.graph.instances[i];
         let k = (checker.profile.clone(), inst.id.clone());
-        let (Some(cur), Some(refe)) = (checker.lock.entries.get(&k), reference.entries.get(&k)) else {
-            problems.push(format!("{}: missing from `repro.lock` or from the reference `{}`", inst.id, path.display()));
+        let (Some(cur), Some(refe)) = (checker.lock.entries.get(&k), reference.entries.get(&k))
+        else {
+            problems.push(format!(
+                "{}: missing from `repro.lock` or from the reference `{}`",
+                inst.id,
+                path.display()
+            ));
             verdict[i] = Some(Verdict::Mismatch);
             continue;
         };
@@ -48,14 +64,18 @@ pub(crate) fn compare_reference(ws: &Workspace, checker: &Checker<'_>, selected:
             Verdict::Exact
         } else if let Some(m) = &inst.metrics {
             let mut bad = Vec::new();
-            let names: std::collections::BTreeSet<&String> = cur.metrics.keys().chain(refe.metrics.keys()).collect();
+            let names: std::collections::BTreeSet<&String> =
+                cur.metrics.keys().chain(refe.metrics.keys()).collect();
             for n in names {
                 match (cur.metrics.get(n), refe.metrics.get(n)) {
                     (Some(a), Some(b)) => {
                         let d = (a - b).abs();
                         worst = worst.max(d);
                         if d > m.tolerance || d.is_nan() {
-                            bad.push(format!("`{n}` is {a} but the reference has {b} (tolerance {})", m.tolerance));
+                            bad.push(format!(
+                                "`{n}` is {a} but the reference has {b} (tolerance {})",
+                                m.tolerance
+                            ));
                         }
                     }
                     _ => bad.push(format!("metric `{n}` recorded in only one of the two runs")),
@@ -67,11 +87,27 @@ pub(crate) fn compare_reference(ws: &Workspace, checker: &Checker<'_>, selected:
                 problems.push(format!("{}: {}", inst.id, bad.join("; ")));
                 Verdict::Mismatch
             }
-        } else if ws.graph.upstream[i].iter().any(|&u| matches!(verdict[u], Some(Verdict::Tolerant | Verdict::Derived))) {
+        } else if ws.graph.upstream[i]
+            .iter()
+            .any(|&u| matches!(verdict[u], Some(Verdict::Tolerant | Verdict::Derived)))
+        {
             Verdict::Derived
         } else {
-            let which: Vec<&String> = cur.outs.iter().filter(|(p, d)| refe.outs.get(*p) != Some(*d)).map(|(p, _)| p).collect();
-            problems.push(format!("{}: output(s) {} differ from the reference bit for bit", inst.id, which.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")));
+            let which: Vec<&String> = cur
+                .outs
+                .iter()
+                .filter(|(p, d)| refe.outs.get(*p) != Some(*d))
+                .map(|(p, _)| p)
+                .collect();
+            problems.push(format!(
+                "{}: output(s) {} differ from the reference bit for bit",
+                inst.id,
+                which
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
             Verdict::Mismatch
         };
         verdict[i] = Some(v);

@@ -22,7 +22,11 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
             forced[t] = true;
         }
     }
-    let mut reporter: Box<dyn Reporter> = if a.json { Box::new(JsonReporter) } else { Box::new(ProgressReporter::new()) };
+    let mut reporter: Box<dyn Reporter> = if a.json {
+        Box::new(JsonReporter)
+    } else {
+        Box::new(ProgressReporter::new())
+    };
 
     if a.dry_run {
         let checker = ws.checker()?;
@@ -45,14 +49,20 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         if !a.json {
             #[allow(clippy::print_stdout)]
             {
-                println!("{run} to run, {restore} to restore, {fresh} up to date ({} selected)", run + restore + fresh);
+                println!(
+                    "{run} to run, {restore} to restore, {fresh} up to date ({} selected)",
+                    run + restore + fresh
+                );
             }
         }
-        let _ = checker.stat.save(&crate::cache::Checker::stat_cache_path(&checker.root));
+        let _ = checker
+            .stat
+            .save(&crate::cache::Checker::stat_cache_path(&checker.root));
         return Ok(());
     }
 
-    let _lock = WorkspaceLock::acquire(ws.root()).map_err(|e| CliError::Internal(format!("cannot take the workspace lock: {e}")))?;
+    let _lock = WorkspaceLock::acquire(ws.root())
+        .map_err(|e| CliError::Internal(format!("cannot take the workspace lock: {e}")))?;
     let mut checker = ws.checker()?;
     let cancel = Arc::new(AtomicBool::new(false));
     {
@@ -69,16 +79,31 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         threads_per_slot: (cores / jobs as usize).max(1),
     };
     let build = ws.pipeline.build.clone();
-    let mut dispatcher = Dispatcher { graph: &ws.graph, checker: &mut checker, executor: Arc::new(LocalExecutor), options, cancel, build };
+    let mut dispatcher = Dispatcher {
+        graph: &ws.graph,
+        checker: &mut checker,
+        executor: Arc::new(LocalExecutor),
+        options,
+        cancel,
+        build,
+    };
     let result = dispatcher.run(&selected, &forced, reporter.as_mut());
     // Publish the lock entries of whatever completed, even when the run failed.
     save(&checker)?;
-    let tally = result.map_err(|e| CliError::Internal(e.to_string()))?;
+    let tally = result.map_err(|e| match e {
+        e @ crate::sched::DispatchError::Build { .. } => CliError::Failed(e.to_string()),
+        e => CliError::Internal(e.to_string()),
+    })?;
     if tally.interrupted {
-        return Err(CliError::Failed("interrupted; completed instances were published and a new run resumes".into()));
+        return Err(CliError::Failed(
+            "interrupted; completed instances were published and a new run resumes".into(),
+        ));
     }
     if tally.failed > 0 {
-        return Err(CliError::Failed(format!("{} instance(s) failed", tally.failed)));
+        return Err(CliError::Failed(format!(
+            "{} instance(s) failed",
+            tally.failed
+        )));
     }
     Ok(())
 }

@@ -16,7 +16,11 @@ pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
     let selected = ws.graph.closure(&[i]);
     let forced = vec![false; ws.graph.instances.len()];
     let states = plan(&ws.graph, &selected, &checker, &forced)?;
-    let state = &states.iter().find(|(j, _)| *j == i).expect("instance planned").1;
+    let state = &states
+        .iter()
+        .find(|(j, _)| *j == i)
+        .expect("instance planned")
+        .1;
     let inst = &ws.graph.instances[i];
     println!("instance  {}", inst.id);
     println!("state     {}", state.label());
@@ -45,16 +49,33 @@ pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
             println!("  code    {k} {v}");
         }
         if let Some(r) = checker.record(&inputs.key()) {
-            println!("record    ran in {:.2}s on {} ({}), log {}", r.duration_s, r.host, r.device, r.log);
+            println!(
+                "record    ran in {:.2}s on {} ({}), log {}",
+                r.duration_s, r.host, r.device, r.log
+            );
             for (p, d) in &r.outputs {
                 println!("  out     {p} {d}");
             }
         }
     }
-    if let Some(e) = checker.lock.entries.get(&(checker.profile.clone(), inst.id.clone())) {
+    if let Some(e) = checker
+        .lock
+        .entries
+        .get(&(checker.profile.clone(), inst.id.clone()))
+    {
         println!("lock      {}", e.key);
     }
-    let ups: Vec<&str> = ws.graph.upstream[i].iter().map(|&u| ws.graph.instances[u].id.as_str()).collect();
-    println!("upstream  {}", if ups.is_empty() { "(none)".to_owned() } else { ups.join(", ") });
+    let ups: Vec<&str> = ws.graph.upstream[i]
+        .iter()
+        .map(|&u| ws.graph.instances[u].id.as_str())
+        .collect();
+    println!(
+        "upstream  {}",
+        if ups.is_empty() {
+            "(none)".to_owned()
+        } else {
+            ups.join(", ")
+        }
+    );
     Ok(())
 }

@@ -22,7 +22,9 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
     let checker = ws.checker()?;
     let forced = vec![false; ws.graph.instances.len()];
     let states = plan(&ws.graph, &selected, &checker, &forced)?;
-    let _ = checker.stat.save(&crate::cache::Checker::stat_cache_path(&checker.root));
+    let _ = checker
+        .stat
+        .save(&crate::cache::Checker::stat_cache_path(&checker.root));
     let mut rows = Vec::new();
     for (i, s) in &states {
         let (key, reasons) = match s {
@@ -30,7 +32,12 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             State::Restore { key, reasons, .. } => (Some(key.clone()), reasons.clone()),
             State::Run { inputs, reasons } => (inputs.as_ref().map(|i| i.key()), reasons.clone()),
         };
-        rows.push(Row { instance: &ws.graph.instances[*i].id, state: s.label(), key, reasons });
+        rows.push(Row {
+            instance: &ws.graph.instances[*i].id,
+            state: s.label(),
+            key,
+            reasons,
+        });
     }
     let stale = rows.iter().filter(|r| r.state != "fresh").count();
     #[allow(clippy::print_stdout)]
@@ -48,9 +55,17 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             println!("{:<8} {}: {}", r.state, r.instance, why.join("; "));
         }
         if stale == 0 {
-            println!("all {} instances up to date (profile `{}`)", rows.len(), checker.profile);
+            println!(
+                "all {} instances up to date (profile `{}`)",
+                rows.len(),
+                checker.profile
+            );
         } else {
-            println!("{stale} of {} instances stale (profile `{}`)", rows.len(), checker.profile);
+            println!(
+                "{stale} of {} instances stale (profile `{}`)",
+                rows.len(),
+                checker.profile
+            );
         }
     }
     if a.check && stale > 0 {

@@ -22,13 +22,23 @@ pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
     let mut outputs: Vec<(String, String, String)> = Vec::new();
     for &i in &selected {
         let inst = &ws.graph.instances[i];
-        let Some(entry) = checker.lock.entries.get(&(checker.profile.clone(), inst.id.clone())) else {
-            problems.push(format!("{}: not recorded in `repro.lock` (profile `{}`)", inst.id, checker.profile));
+        let Some(entry) = checker
+            .lock
+            .entries
+            .get(&(checker.profile.clone(), inst.id.clone()))
+        else {
+            problems.push(format!(
+                "{}: not recorded in `repro.lock` (profile `{}`)",
+                inst.id, checker.profile
+            ));
             continue;
         };
         for o in &inst.outs {
             let Some(tagged) = entry.outs.get(o) else {
-                problems.push(format!("{}: output `{o}` not recorded in `repro.lock`", inst.id));
+                problems.push(format!(
+                    "{}: output `{o}` not recorded in `repro.lock`",
+                    inst.id
+                ));
                 continue;
             };
             let (kind, digest) = tagged.split_once(':').unwrap_or(("file", tagged));
@@ -44,17 +54,28 @@ pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
     }
     let object_problems: Vec<String> = objects
         .par_iter()
-        .filter_map(|d| checker.store.verify_object(d).err().map(|e| format!("cache: {e}")))
+        .filter_map(|d| {
+            checker
+                .store
+                .verify_object(d)
+                .err()
+                .map(|e| format!("cache: {e}"))
+        })
         .collect();
     let fresh = StatCache::default();
     let output_problems: Vec<String> = outputs
         .par_iter()
-        .filter_map(|(id, o, tagged)| match digest_path(&checker.root, o, &fresh) {
-            Ok(Some(d)) if d.tagged() == *tagged => None,
-            Ok(Some(d)) => Some(format!("{id}: workspace output `{o}` is {} but `repro.lock` records {tagged}", d.tagged())),
-            Ok(None) => Some(format!("{id}: workspace output `{o}` is missing")),
-            Err(e) => Some(format!("{id}: cannot read `{o}`: {e}")),
-        })
+        .filter_map(
+            |(id, o, tagged)| match digest_path(&checker.root, o, &fresh) {
+                Ok(Some(d)) if d.tagged() == *tagged => None,
+                Ok(Some(d)) => Some(format!(
+                    "{id}: workspace output `{o}` is {} but `repro.lock` records {tagged}",
+                    d.tagged()
+                )),
+                Ok(None) => Some(format!("{id}: workspace output `{o}` is missing")),
+                Err(e) => Some(format!("{id}: cannot read `{o}`: {e}")),
+            },
+        )
         .collect();
     problems.extend(object_problems);
     problems.extend(output_problems);
@@ -77,6 +98,9 @@ pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(CliError::Failed(format!("{} artifact(s) failed verification", problems.len())))
+        Err(CliError::Failed(format!(
+            "{} artifact(s) failed verification",
+            problems.len()
+        )))
     }
 }

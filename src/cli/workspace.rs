@@ -29,8 +29,10 @@ impl Workspace {
     /// A checker over this workspace (opening the store and reading the lock file).
     pub(crate) fn checker(&self) -> Result<Checker<'_>, CliError> {
         let root = self.root().to_path_buf();
-        let store = Store::open(&root.join("cache")).map_err(|e| CliError::Internal(e.to_string()))?;
-        let lock = LockFile::read(&root.join("repro.lock")).map_err(|e| CliError::user(e.to_string()))?;
+        let store =
+            Store::open(&root.join("cache")).map_err(|e| CliError::Internal(e.to_string()))?;
+        let lock =
+            LockFile::read(&root.join("repro.lock")).map_err(|e| CliError::user(e.to_string()))?;
         let code = CodeDigester::new(&root).map_err(CliError::user)?;
         Ok(Checker {
             pipeline: &self.pipeline,
@@ -46,7 +48,11 @@ impl Workspace {
     /// Selected instances (without upstream), topologically ordered; empty targets mean all.
     pub(crate) fn targets(&self, targets: &[String]) -> Result<Vec<usize>, CliError> {
         let all = ["all".to_owned()];
-        let targets = if targets.is_empty() { &all[..] } else { targets };
+        let targets = if targets.is_empty() {
+            &all[..]
+        } else {
+            targets
+        };
         graph::select(&self.graph, targets).map_err(|e| CliError::User {
             message: e.to_string(),
             hint: Some("list instances with `repro dag`".into()),
@@ -63,7 +69,10 @@ impl Workspace {
             [i] => Ok(*i),
             many => Err(CliError::User {
                 message: format!("`{pattern}` matches {} instances, expected one", many.len()),
-                hint: Some(format!("for example `{}`", self.graph.instances[many[0]].id)),
+                hint: Some(format!(
+                    "for example `{}`",
+                    self.graph.instances[many[0]].id
+                )),
             }),
         }
     }
@@ -71,6 +80,12 @@ impl Workspace {
 
 /// Saves the stat cache and the lock file after a command that changed them.
 pub(crate) fn save(checker: &Checker<'_>) -> Result<(), CliError> {
-    checker.stat.save(&Checker::stat_cache_path(&checker.root)).map_err(|e| CliError::Internal(format!("cannot save the stat cache: {e}")))?;
-    checker.lock.write(&checker.root.join("repro.lock")).map_err(|e| CliError::Internal(format!("cannot write `repro.lock`: {e}")))
+    checker
+        .stat
+        .save(&Checker::stat_cache_path(&checker.root))
+        .map_err(|e| CliError::Internal(format!("cannot save the stat cache: {e}")))?;
+    checker
+        .lock
+        .write(&checker.root.join("repro.lock"))
+        .map_err(|e| CliError::Internal(format!("cannot write `repro.lock`: {e}")))
 }

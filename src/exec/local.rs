@@ -20,13 +20,21 @@ const GRACE: Duration = Duration::from_secs(5);
 impl Executor for LocalExecutor {
     fn run(&self, job: &Job, cancel: &Arc<AtomicBool>) -> JobResult {
         let start = Instant::now();
-        let done = |outcome| JobResult { outcome, duration: start.elapsed() };
+        let done = |outcome| JobResult {
+            outcome,
+            duration: start.elapsed(),
+        };
         if let Some(parent) = job.log.parent() {
             let _ = std::fs::create_dir_all(parent);
         }
         let log = match File::create(&job.log) {
             Ok(f) => f,
-            Err(e) => return done(Outcome::SpawnError(format!("cannot create log `{}`: {e}", job.log.display()))),
+            Err(e) => {
+                return done(Outcome::SpawnError(format!(
+                    "cannot create log `{}`: {e}",
+                    job.log.display()
+                )))
+            }
         };
         let err_log = match log.try_clone() {
             Ok(f) => f,
@@ -43,7 +51,12 @@ impl Executor for LocalExecutor {
             .process_group(0);
         let mut child = match cmd.spawn() {
             Ok(c) => c,
-            Err(e) => return done(Outcome::SpawnError(format!("cannot start `{}`: {e}", job.argv[0]))),
+            Err(e) => {
+                return done(Outcome::SpawnError(format!(
+                    "cannot start `{}`: {e}",
+                    job.argv[0]
+                )))
+            }
         };
         let pgid = child.id() as i32;
         let mut poll = Duration::from_millis(1);

@@ -13,7 +13,16 @@ pub use local::LocalExecutor;
 /// Where the log of an instance's latest attempt is kept: `.repro/logs/<id>.log`, with
 /// characters outside a safe set replaced by `_`.
 pub fn log_path(root: &std::path::Path, id: &str) -> PathBuf {
-    let safe: String = id.chars().map(|c| if c.is_ascii_alphanumeric() || "-_.=,@+".contains(c) { c } else { '_' }).collect();
+    let safe: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.=,@+".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     root.join(".repro").join("logs").join(format!("{safe}.log"))
 }
 

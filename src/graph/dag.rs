@@ -33,22 +33,23 @@ pub struct Graph {
 impl Graph {
     /// Builds and validates the graph of `instances` (from `expand`) in `pipeline`.
     pub fn build(pipeline: &Pipeline, instances: Vec<Instance>) -> Result<Graph, SpecError> {
-        let err = |inst: &Instance, field: String, kind: SpecErrorKind| SpecError {
-            file: pipeline.file.clone(),
-            pos: pipeline.positions.get(&field),
-            field: field.replace("{stage}", &inst.stage_name),
-            kind,
+        let err = |_inst: &Instance, field: String, kind: SpecErrorKind| {
+            SpecError::new(&pipeline.file, pipeline.positions.get(&field), field, kind)
         };
         // Outputs: unique, not nested inside one another.
         let mut outs: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, inst) in instances.iter().enumerate() {
             for (j, out) in inst.outs.iter().enumerate() {
                 if let Some(&other) = outs.get(out.as_str()) {
-                    return Err(err(inst, format!("stages.{}.outs[{j}]", inst.stage_name), SpecErrorKind::DuplicateOutput {
-                        path: out.clone(),
-                        instance: inst.id.clone(),
-                        other: instances[other].id.clone(),
-                    }));
+                    return Err(err(
+                        inst,
+                        format!("stages.{}.outs[{j}]", inst.stage_name),
+                        SpecErrorKind::DuplicateOutput {
+                            path: out.clone(),
+                            instance: inst.id.clone(),
+                            other: instances[other].id.clone(),
+                        },
+                    ));
                 }
                 outs.insert(out, i);
             }
@@ -59,15 +60,22 @@ impl Graph {
                 if out.starts_with(p) && out.as_bytes().get(p.len()) == Some(&b'/') {
                     let inst = &instances[i];
                     let j = inst.outs.iter().position(|o| o == out).unwrap_or(0);
-                    return Err(err(inst, format!("stages.{}.outs[{j}]", inst.stage_name), SpecErrorKind::DuplicateOutput {
-                        path: out.to_owned(),
-                        instance: inst.id.clone(),
-                        other: format!("{} (inside its output `{p}`)", instances[pi].id),
-                    }));
+                    return Err(err(
+                        inst,
+                        format!("stages.{}.outs[{j}]", inst.stage_name),
+                        SpecErrorKind::NestedOutput {
+                            path: out.to_owned(),
+                            instance: inst.id.clone(),
+                            outer: p.to_owned(),
+                            other: instances[pi].id.clone(),
+                        },
+                    ));
                 }
             }
             // Keep the shortest enclosing candidate: only replace when not nested.
-            if prev.is_none_or(|(p, _)| !(out.starts_with(p) && out.as_bytes().get(p.len()) == Some(&b'/'))) {
+            if prev.is_none_or(|(p, _)| {
+                !(out.starts_with(p) && out.as_bytes().get(p.len()) == Some(&b'/'))
+            }) {
                 prev = Some((out, i));
             }
         }
@@ -77,10 +85,14 @@ impl Graph {
             for (j, dep) in inst.deps.iter().enumerate() {
                 let producers = producers_of(dep, &outs);
                 if producers.is_empty() && !exists(&pipeline.root, dep) {
-                    return Err(err(inst, format!("stages.{}.deps[{j}]", inst.stage_name), SpecErrorKind::MissingDep {
-                        path: dep.clone(),
-                        instance: inst.id.clone(),
-                    }));
+                    return Err(err(
+                        inst,
+                        format!("stages.{}.deps[{j}]", inst.stage_name),
+                        SpecErrorKind::MissingDep {
+                            path: dep.clone(),
+                            instance: inst.id.clone(),
+                        },
+                    ));
                 }
                 upstream[i].extend(producers);
             }
@@ -101,7 +113,11 @@ impl Graph {
                 let start = g[cycle.node_id()];
                 let text = describe_cycle(&g, start, &instances);
                 let inst = &instances[start];
-                return Err(err(inst, format!("stages.{}.deps", inst.stage_name), SpecErrorKind::Cycle(text)));
+                return Err(err(
+                    inst,
+                    format!("stages.{}.deps", inst.stage_name),
+                    SpecErrorKind::Cycle(text),
+                ));
             }
         };
         let mut downstream = vec![Vec::new(); instances.len()];
@@ -110,8 +126,18 @@ impl Graph {
                 downstream[u].push(i);
             }
         }
-        let by_id = instances.iter().enumerate().map(|(i, inst)| (inst.id.clone(), i)).collect();
-        Ok(Graph { instances, upstream, downstream, order, by_id })
+        let by_id = instances
+            .iter()
+            .enumerate()
+            .map(|(i, inst)| (inst.id.clone(), i))
+            .collect();
+        Ok(Graph {
+            instances,
+            upstream,
+            downstream,
+            order,
+            by_id,
+        })
     }
 
     /// The index of the instance with this exact id.
@@ -144,20 +170,29 @@ fn exists(root: &Path, dep: &str) -> bool {
 /// Instances whose outputs a dep refers to.
 fn producers_of(dep: &str, outs: &BTreeMap<&str, usize>) -> Vec<usize> {
     if is_glob(dep) {
-        let Ok(pattern) = glob::Pattern::new(dep) else { return Vec::new() };
-        let opts = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
+        let Ok(pattern) = glob::Pattern::new(dep) else {
+            return Vec::new();
+        };
+        let opts = glob::MatchOptions {
+            require_literal_separator: true,
+            ..Default::default()
+        };
         // As for plain paths, a glob reaches an output when it matches the output, a path
         // inside an output directory (its leading components match the output), or a
         // directory holding the output (it matches a leading part of the output's path).
         // Limit: a glob that starts with `**` reaches only outputs it matches itself.
         let parts: Vec<&str> = dep.split('/').collect();
-        let inside: Vec<Option<glob::Pattern>> = (1..parts.len()).map(|m| glob::Pattern::new(&parts[..m].join("/")).ok()).collect();
+        let inside: Vec<Option<glob::Pattern>> = (1..parts.len())
+            .map(|m| glob::Pattern::new(&parts[..m].join("/")).ok())
+            .collect();
         return outs
             .iter()
             .filter(|(o, _)| {
                 let comps: Vec<&str> = o.split('/').collect();
                 (1..=comps.len()).any(|m| pattern.matches_with(&comps[..m].join("/"), opts))
-                    || inside.get(comps.len() - 1).is_some_and(|p| p.as_ref().is_some_and(|p| p.matches_with(o, opts)))
+                    || inside
+                        .get(comps.len() - 1)
+                        .is_some_and(|p| p.as_ref().is_some_and(|p| p.matches_with(o, opts)))
             })
             .map(|(_, &i)| i)
             .collect();
@@ -176,20 +211,30 @@ fn producers_of(dep: &str, outs: &BTreeMap<&str, usize>) -> Vec<usize> {
     }
     // The dep is a directory holding outputs.
     let prefix = format!("{dep}/");
-    found.extend(outs.range(prefix.as_str()..).take_while(|(o, _)| o.starts_with(&prefix)).map(|(_, &i)| i));
+    found.extend(
+        outs.range(prefix.as_str()..)
+            .take_while(|(o, _)| o.starts_with(&prefix))
+            .map(|(_, &i)| i),
+    );
     found
 }
 
 fn describe_cycle(g: &DiGraph<usize, ()>, start: usize, instances: &[Instance]) -> String {
     let sccs = tarjan_scc(g);
-    let scc = sccs.iter().find(|c| c.iter().any(|n| g[*n] == start) && (c.len() > 1 || g.contains_edge(c[0], c[0])));
-    let Some(scc) = scc else { return instances[start].id.clone() };
+    let scc = sccs
+        .iter()
+        .find(|c| c.iter().any(|n| g[*n] == start) && (c.len() > 1 || g.contains_edge(c[0], c[0])));
+    let Some(scc) = scc else {
+        return instances[start].id.clone();
+    };
     let members: HashSet<NodeIndex> = scc.iter().copied().collect();
     let first = scc[0];
     let mut path = vec![first];
     let mut cur = first;
     loop {
-        let next = g.neighbors(cur).find(|n| members.contains(n) && (*n == first || !path.contains(n)));
+        let next = g
+            .neighbors(cur)
+            .find(|n| members.contains(n) && (*n == first || !path.contains(n)));
         match next {
             Some(n) if n == first => break,
             Some(n) => {
@@ -200,5 +245,8 @@ fn describe_cycle(g: &DiGraph<usize, ()>, start: usize, instances: &[Instance]) 
         }
     }
     path.push(first);
-    path.iter().map(|n| format!("`{}`", instances[g[*n]].id)).collect::<Vec<_>>().join(" -> ")
+    path.iter()
+        .map(|n| format!("`{}`", instances[g[*n]].id))
+        .collect::<Vec<_>>()
+        .join(" -> ")
 }

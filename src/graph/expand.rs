@@ -33,7 +33,12 @@ fn combinations(stage: &Stage) -> Vec<BTreeMap<String, String>> {
         }
         combos = next;
     }
-    combos.retain(|c| !stage.exclude.iter().any(|e| e.iter().all(|(k, v)| c.get(k) == Some(v))));
+    combos.retain(|c| {
+        !stage
+            .exclude
+            .iter()
+            .any(|e| e.iter().all(|(k, v)| c.get(k) == Some(v)))
+    });
     let mut seen: BTreeSet<BTreeMap<String, String>> = combos.iter().cloned().collect();
     for inc in &stage.include {
         if seen.insert(inc.clone()) {
@@ -43,14 +48,19 @@ fn combinations(stage: &Stage) -> Vec<BTreeMap<String, String>> {
     combos
 }
 
-fn resolve(pipeline: &Pipeline, index: usize, stage: &Stage, matrix: BTreeMap<String, String>) -> Result<Instance, SpecError> {
+fn resolve(
+    pipeline: &Pipeline,
+    index: usize,
+    stage: &Stage,
+    matrix: BTreeMap<String, String>,
+) -> Result<Instance, SpecError> {
     let base = format!("stages.{}", stage.name);
-    let scope = Scope { matrix: &matrix, params: &pipeline.params };
-    let err = |field: String, kind: SpecErrorKind| SpecError {
-        file: pipeline.file.clone(),
-        pos: pipeline.positions.get(&field),
-        field,
-        kind,
+    let scope = Scope {
+        matrix: &matrix,
+        params: &pipeline.params,
+    };
+    let err = |field: String, kind: SpecErrorKind| {
+        SpecError::new(&pipeline.file, pipeline.positions.get(&field), field, kind)
     };
     let mut used: Vec<String> = Vec::new();
     let mut one = |template: &str, field: String| -> Result<String, SpecError> {
@@ -72,9 +82,15 @@ fn resolve(pipeline: &Pipeline, index: usize, stage: &Stage, matrix: BTreeMap<St
         for (i, p) in list.iter().enumerate() {
             let field = format!("{base}.{what}[{i}]");
             let text = one(p, field.clone())?;
-            let norm = normalise(&text).ok_or_else(|| err(field.clone(), SpecErrorKind::BadPath(text.clone())))?;
+            let norm = normalise(&text)
+                .ok_or_else(|| err(field.clone(), SpecErrorKind::BadPath(text.clone())))?;
             if what == "outs" && is_glob(&norm) {
-                return Err(err(field, SpecErrorKind::Schema(format!("output `{text}` is a glob; outputs must be plain paths"))));
+                return Err(err(
+                    field,
+                    SpecErrorKind::Schema(format!(
+                        "output `{text}` is a glob; outputs must be plain paths"
+                    )),
+                ));
             }
             res.push(norm);
         }
@@ -87,13 +103,25 @@ fn resolve(pipeline: &Pipeline, index: usize, stage: &Stage, matrix: BTreeMap<St
         Some(m) => {
             let files = paths(&m.files, "metrics.files")?;
             for (i, f) in files.iter().enumerate() {
-                let inside = outs.iter().any(|o| f == o || (f.starts_with(o.as_str()) && f.as_bytes().get(o.len()) == Some(&b'/')));
+                let inside = outs.iter().any(|o| {
+                    f == o
+                        || (f.starts_with(o.as_str()) && f.as_bytes().get(o.len()) == Some(&b'/'))
+                });
                 if !inside {
                     let field = format!("{base}.metrics.files[{i}]");
-                    return Err(err(field, SpecErrorKind::Schema(format!("metrics file `{f}` is not inside an output of the stage"))));
+                    return Err(err(
+                        field,
+                        SpecErrorKind::Schema(format!(
+                            "metrics file `{f}` is not inside an output of the stage"
+                        )),
+                    ));
                 }
             }
-            Some(Metrics { files, fields: m.fields.clone(), tolerance: m.tolerance })
+            Some(Metrics {
+                files,
+                fields: m.fields.clone(),
+                tolerance: m.tolerance,
+            })
         }
     };
 
@@ -104,14 +132,24 @@ fn resolve(pipeline: &Pipeline, index: usize, stage: &Stage, matrix: BTreeMap<St
         declared.push((name, field));
     }
     let mut params = BTreeMap::new();
-    for (name, field) in declared.into_iter().chain(used.into_iter().map(|u| (u, String::new()))) {
+    for (name, field) in declared
+        .into_iter()
+        .chain(used.into_iter().map(|u| (u, String::new())))
+    {
         match lookup(&pipeline.params, &name) {
             Some(v) => {
                 params.insert(name, v.clone());
             }
             None => {
-                let field = if field.is_empty() { format!("{base}.params") } else { field };
-                return Err(err(field, SpecErrorKind::Param(format!("undefined parameter `{name}`"))));
+                let field = if field.is_empty() {
+                    format!("{base}.params")
+                } else {
+                    field
+                };
+                return Err(err(
+                    field,
+                    SpecErrorKind::Param(format!("undefined parameter `{name}`")),
+                ));
             }
         }
     }

@@ -29,9 +29,16 @@ pub fn select(graph: &Graph, targets: &[String]) -> Result<Vec<usize>, NoMatch> 
             }
         }
         if !any {
-            let mut stages: Vec<&str> = graph.instances.iter().map(|i| i.stage_name.as_str()).collect();
+            let mut stages: Vec<&str> = graph
+                .instances
+                .iter()
+                .map(|i| i.stage_name.as_str())
+                .collect();
             stages.dedup();
-            return Err(NoMatch { target: t.clone(), stages: stages.join(", ") });
+            return Err(NoMatch {
+                target: t.clone(),
+                stages: stages.join(", "),
+            });
         }
     }
     Ok(graph.order.iter().copied().filter(|&i| chosen[i]).collect())
@@ -42,7 +49,12 @@ fn glob_eq(pattern: &str, text: &str) -> bool {
 }
 
 /// Whether target `t` selects the instance `id` of `stage` with dimension values `matrix`.
-pub fn matches(t: &str, id: &str, stage: &str, matrix: &std::collections::BTreeMap<String, String>) -> bool {
+pub fn matches(
+    t: &str,
+    id: &str,
+    stage: &str,
+    matrix: &std::collections::BTreeMap<String, String>,
+) -> bool {
     if t == "all" || t == id {
         return true;
     }
@@ -52,10 +64,13 @@ pub fn matches(t: &str, id: &str, stage: &str, matrix: &std::collections::BTreeM
     };
     if glob_eq(st, stage) {
         let Some(dims) = dims else { return true };
-        let ok = dims.split(',').filter(|d| !d.is_empty()).all(|d| match d.split_once('=') {
-            Some((k, v)) => matrix.get(k).is_some_and(|have| glob_eq(v, have)),
-            None => false,
-        });
+        let ok = dims
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .all(|d| match d.split_once('=') {
+                Some((k, v)) => matrix.get(k).is_some_and(|have| glob_eq(v, have)),
+                None => false,
+            });
         if ok {
             return true;
         }
@@ -70,7 +85,10 @@ mod tests {
 
     #[test]
     fn patterns_select_by_stage_subset_glob_and_prefix() {
-        let m = BTreeMap::from([("task".to_owned(), "listops".to_owned()), ("seed".to_owned(), "1".to_owned())]);
+        let m = BTreeMap::from([
+            ("task".to_owned(), "listops".to_owned()),
+            ("seed".to_owned(), "1".to_owned()),
+        ]);
         let id = "train@seed=1,task=listops";
         assert!(matches("all", id, "train", &m));
         assert!(matches("train", id, "train", &m));

@@ -36,15 +36,35 @@ impl ProgressReporter {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let main = multi.add(ProgressBar::new(0));
             main.set_style(
-                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg} eta {eta}").expect("template").progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} {msg} eta {eta}",
+                )
+                .expect("template")
+                .progress_chars("=> "),
             );
-            Live { multi, main, jobs: HashMap::new() }
+            Live {
+                multi,
+                main,
+                jobs: HashMap::new(),
+            }
         });
-        ProgressReporter { live, total: 0, done: 0, cached: 0, failed: 0, running: 0, start: Instant::now(), verbose_fresh: false }
+        ProgressReporter {
+            live,
+            total: 0,
+            done: 0,
+            cached: 0,
+            failed: 0,
+            running: 0,
+            start: Instant::now(),
+            verbose_fresh: false,
+        }
     }
 
     fn counts(&self) -> String {
-        format!("done {} cached {} running {} failed {}", self.done, self.cached, self.running, self.failed)
+        format!(
+            "done {} cached {} running {} failed {}",
+            self.done, self.cached, self.running, self.failed
+        )
     }
 
     fn line(&self, text: String) {
@@ -56,14 +76,19 @@ impl ProgressReporter {
 
     fn tick(&mut self) {
         if let Some(l) = &self.live {
-            l.main.set_position((self.done + self.cached + self.failed) as u64);
+            l.main
+                .set_position((self.done + self.cached + self.failed) as u64);
             l.main.set_message(format!("{} ", self.counts()));
         }
     }
 
     fn prefix(&self) -> String {
         let width = self.total.to_string().len();
-        format!("[{:>width$}/{}]", self.done + self.cached + self.failed, self.total)
+        format!(
+            "[{:>width$}/{}]",
+            self.done + self.cached + self.failed,
+            self.total
+        )
     }
 }
 
@@ -83,7 +108,9 @@ impl Reporter for ProgressReporter {
                     l.main.set_length(*total as u64);
                     l.main.enable_steady_tick(Duration::from_millis(200));
                 }
-                self.line(format!("repro: {total} instances selected (profile `{profile}`)"));
+                self.line(format!(
+                    "repro: {total} instances selected (profile `{profile}`)"
+                ));
             }
             Event::Note { message } => self.line(format!("repro: note: {message}")),
             Event::Build { argv } => self.line(format!("repro: building: {}", argv.join(" "))),
@@ -97,13 +124,20 @@ impl Reporter for ProgressReporter {
                 self.cached += 1;
                 self.line(format!("{} restored  {id}", self.prefix()));
             }
-            Event::Started { id, reasons, device } => {
+            Event::Started {
+                id,
+                reasons,
+                device,
+            } => {
                 self.running += 1;
                 let why = reasons.first().map(|r| r.to_string()).unwrap_or_default();
                 match &mut self.live {
                     Some(l) => {
                         let pb = l.multi.add(ProgressBar::new_spinner());
-                        pb.set_style(ProgressStyle::with_template("  {spinner} {elapsed:>4} {msg}").expect("template"));
+                        pb.set_style(
+                            ProgressStyle::with_template("  {spinner} {elapsed:>4} {msg}")
+                                .expect("template"),
+                        );
                         pb.set_message(format!("{id} [{device}] ({why})"));
                         pb.enable_steady_tick(Duration::from_millis(200));
                         l.jobs.insert(id.clone(), pb);
@@ -119,7 +153,12 @@ impl Reporter for ProgressReporter {
                 }
                 self.line(format!("{} finished  {id} in {seconds:.1}s", self.prefix()));
             }
-            Event::Failed { id, error, log_tail, log } => {
+            Event::Failed {
+                id,
+                error,
+                log_tail,
+                log,
+            } => {
                 self.running = self.running.saturating_sub(1);
                 self.failed += 1;
                 if let Some(pb) = self.live.as_mut().and_then(|l| l.jobs.remove(id)) {
@@ -147,11 +186,23 @@ impl Reporter for ProgressReporter {
                 let why: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
                 println!("would restore  {id}: {}", why.join("; "));
             }
-            Event::Summary { ran, restored, fresh, failed, skipped, interrupted, seconds } => {
+            Event::Summary {
+                ran,
+                restored,
+                fresh,
+                failed,
+                skipped,
+                interrupted,
+                seconds,
+            } => {
                 if let Some(l) = &self.live {
                     l.main.finish_and_clear();
                 }
-                let head = if *interrupted { "repro: interrupted" } else { "repro" };
+                let head = if *interrupted {
+                    "repro: interrupted"
+                } else {
+                    "repro"
+                };
                 if *ran == 0 && *restored == 0 && *failed == 0 && !interrupted {
                     eprintln!("{head}: nothing to do: all {fresh} instances are up to date ({seconds:.2}s)");
                 } else {

@@ -19,7 +19,10 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::cache::{atomic, digest_path, hash_file_uncached, ActionRecord, CheckError, Checker, Dirty, KeyInputs, LockEntry, State, StoreError, ACTION_VERSION};
+use crate::cache::{
+    atomic, digest_path, hash_file_uncached, ActionRecord, CheckError, Checker, Dirty, KeyInputs,
+    LockEntry, State, StoreError, ACTION_VERSION,
+};
 use crate::exec::{Executor, Job, JobResult, Outcome};
 use crate::graph::Graph;
 
@@ -113,15 +116,31 @@ struct Runnable {
 
 impl Dispatcher<'_, '_> {
     /// Dispatches `selected` (topologically ordered, upstream-closed); `forced[i]` forces a run.
-    pub fn run(&mut self, selected: &[usize], forced: &[bool], reporter: &mut dyn Reporter) -> Result<Tally, DispatchError> {
+    pub fn run(
+        &mut self,
+        selected: &[usize],
+        forced: &[bool],
+        reporter: &mut dyn Reporter,
+    ) -> Result<Tally, DispatchError> {
         let start = Instant::now();
         let n = self.graph.instances.len();
         let mut in_sel = vec![false; n];
         for &i in selected {
             in_sel[i] = true;
         }
-        let mut pending: Vec<usize> = (0..n).map(|i| self.graph.upstream[i].iter().filter(|&&u| in_sel[u]).count()).collect();
-        let mut ready: VecDeque<usize> = selected.iter().copied().filter(|&i| pending[i] == 0).collect();
+        let mut pending: Vec<usize> = (0..n)
+            .map(|i| {
+                self.graph.upstream[i]
+                    .iter()
+                    .filter(|&&u| in_sel[u])
+                    .count()
+            })
+            .collect();
+        let mut ready: VecDeque<usize> = selected
+            .iter()
+            .copied()
+            .filter(|&i| pending[i] == 0)
+            .collect();
         let mut runnable: VecDeque<Runnable> = VecDeque::new();
         let mut running: HashMap<usize, (Grant, Box<KeyInputs>, String)> = HashMap::new();
         let mut blocked = vec![false; n];
@@ -132,56 +151,87 @@ impl Dispatcher<'_, '_> {
         let mut cpu_fallback_noted = false;
         let (tx, rx) = mpsc::channel::<(usize, JobResult)>();
 
-        reporter.event(&Event::Plan { total: selected.len(), profile: self.checker.profile.clone() });
+        reporter.event(&Event::Plan {
+            total: selected.len(),
+            profile: self.checker.profile.clone(),
+        });
 
         loop {
             if self.cancel.load(Ordering::SeqCst) {
                 stop = true;
                 tally.interrupted = true;
             }
-            // Evaluate ready instances.
-            while !stop {
-                let Some(i) = ready.pop_front() else { break };
+            // Evaluate ready instances (none once stopping).
+            if stop {
+                ready.clear();
+            }
+            while let Some(i) = ready.pop_front() {
                 let inst = &self.graph.instances[i];
                 match self.checker.evaluate(inst, None, forced[i])? {
                     State::Fresh { key, outs, metrics } => {
                         self.set_lock(i, LockEntry { key, outs, metrics });
                         tally.fresh += 1;
-                        reporter.event(&Event::Fresh { id: inst.id.clone() });
+                        reporter.event(&Event::Fresh {
+                            id: inst.id.clone(),
+                        });
                         settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
                     }
-                    State::Restore { key, record, reasons } => {
+                    State::Restore {
+                        key,
+                        record,
+                        reasons,
+                    } => {
                         let restored = record.outputs.iter().try_for_each(|(path, tagged)| {
                             self.checker.stat.forget(path);
                             self.checker.store.restore(tagged, &self.checker.abs(path))
                         });
                         match restored {
                             Ok(()) => {
-                                self.set_lock(i, LockEntry { key, outs: record.outputs.clone(), metrics: record.metrics.clone() });
+                                self.set_lock(
+                                    i,
+                                    LockEntry {
+                                        key,
+                                        outs: record.outputs.clone(),
+                                        metrics: record.metrics.clone(),
+                                    },
+                                );
                                 tally.restored += 1;
-                                reporter.event(&Event::Restored { id: inst.id.clone() });
+                                reporter.event(&Event::Restored {
+                                    id: inst.id.clone(),
+                                });
                                 settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
                             }
                             // A damaged cache entry is not fatal: run the instance again (same
                             // key, so the record's inputs are the current ones).
                             Err(e @ (StoreError::Corrupt { .. } | StoreError::Missing(_))) => {
                                 reporter.event(&Event::Note { message: format!("cannot restore `{}` from the cache ({e}); running it instead", inst.id) });
-                                runnable.push_back(Runnable { index: i, inputs: Box::new(record.inputs.clone()), reasons });
+                                runnable.push_back(Runnable {
+                                    index: i,
+                                    inputs: Box::new(record.inputs.clone()),
+                                    reasons,
+                                });
                             }
                             Err(e) => return Err(e.into()),
                         }
                     }
                     State::Run { inputs, reasons } => {
                         let inputs = inputs.expect("ready instances have settled upstream");
-                        runnable.push_back(Runnable { index: i, inputs, reasons });
+                        runnable.push_back(Runnable {
+                            index: i,
+                            inputs,
+                            reasons,
+                        });
                     }
                 }
             }
-            // Start what fits.
-            while !stop {
-                let Some(pos) = runnable.iter().position(|r| slots.fits(&self.graph.instances[r.index].resources)) else {
-                    break;
-                };
+            // Start what fits (nothing once stopping).
+            if stop {
+                runnable.clear();
+            }
+            while let Some(pos) = runnable
+                .iter()
+                .position(|r| slots.fits(&self.graph.instances[r.index].resources))
+            {
                 if !built {
                     self.run_build(reporter)?;
                     built = true;
@@ -191,11 +241,21 @@ impl Dispatcher<'_, '_> {
                 let grant = slots.try_take(&inst.resources).expect("checked to fit");
                 if inst.resources.gpus > 0.0 && !slots.has_gpus() && !cpu_fallback_noted {
                     cpu_fallback_noted = true;
-                    reporter.event(&Event::Note { message: "no GPU found: stages that ask for GPUs run on the CPU".into() });
+                    reporter.event(&Event::Note {
+                        message: "no GPU found: stages that ask for GPUs run on the CPU".into(),
+                    });
                 }
-                let device = if grant.gpus.is_empty() { "cpu".to_owned() } else { format!("cuda:{}", slots.visible_devices(&grant)) };
+                let device = if grant.gpus.is_empty() {
+                    "cpu".to_owned()
+                } else {
+                    format!("cuda:{}", slots.visible_devices(&grant))
+                };
                 let job = self.prepare(r.index, &r.inputs, &grant, &slots)?;
-                reporter.event(&Event::Started { id: inst.id.clone(), reasons: r.reasons, device: device.clone() });
+                reporter.event(&Event::Started {
+                    id: inst.id.clone(),
+                    reasons: r.reasons,
+                    device: device.clone(),
+                });
                 let exec = Arc::clone(&self.executor);
                 let cancel = Arc::clone(&self.cancel);
                 let tx = tx.clone();
@@ -214,22 +274,29 @@ impl Dispatcher<'_, '_> {
                 break;
             }
             // Wait for a job.
-            let Ok((i, result)) = rx.recv_timeout(std::time::Duration::from_millis(100)) else { continue };
+            let Ok((i, result)) = rx.recv_timeout(std::time::Duration::from_millis(100)) else {
+                continue;
+            };
             let (grant, inputs, device) = running.remove(&i).expect("running job");
             slots.release(&grant);
             let inst = &self.graph.instances[i];
             let log = self.log_path(i);
             let failure = match result.outcome {
-                Outcome::Success => match self.publish(i, &inputs, &device, result.duration.as_secs_f64(), &log) {
-                    Ok(()) => None,
-                    Err(PublishFailure::Stage(msg)) => Some(msg),
-                    Err(PublishFailure::Engine(e)) => return Err(e),
-                },
+                Outcome::Success => {
+                    match self.publish(i, &inputs, &device, result.duration.as_secs_f64(), &log) {
+                        Ok(()) => None,
+                        Err(PublishFailure::Stage(msg)) => Some(msg),
+                        Err(PublishFailure::Engine(e)) => return Err(e),
+                    }
+                }
                 Outcome::Failed(msg) | Outcome::SpawnError(msg) => Some(msg),
                 Outcome::Cancelled => {
                     tally.interrupted = true;
                     stop = true;
-                    reporter.event(&Event::Skipped { id: inst.id.clone(), because: "interrupted".into() });
+                    reporter.event(&Event::Skipped {
+                        id: inst.id.clone(),
+                        because: "interrupted".into(),
+                    });
                     tally.skipped += 1;
                     continue;
                 }
@@ -237,12 +304,20 @@ impl Dispatcher<'_, '_> {
             match failure {
                 None => {
                     tally.ran += 1;
-                    reporter.event(&Event::Finished { id: inst.id.clone(), seconds: result.duration.as_secs_f64() });
+                    reporter.event(&Event::Finished {
+                        id: inst.id.clone(),
+                        seconds: result.duration.as_secs_f64(),
+                    });
                     settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
                 }
                 Some(error) => {
                     tally.failed += 1;
-                    reporter.event(&Event::Failed { id: inst.id.clone(), error, log_tail: tail(&log, 20), log: log.display().to_string() });
+                    reporter.event(&Event::Failed {
+                        id: inst.id.clone(),
+                        error,
+                        log_tail: tail(&log, 20),
+                        log: log.display().to_string(),
+                    });
                     block_downstream(self.graph, i, &in_sel, &mut blocked);
                     if !self.options.keep_going {
                         stop = true;
@@ -255,10 +330,14 @@ impl Dispatcher<'_, '_> {
         if done < selected.len() {
             for &i in selected {
                 if blocked[i] {
-                    reporter.event(&Event::Skipped { id: self.graph.instances[i].id.clone(), because: "an upstream instance failed".into() });
+                    reporter.event(&Event::Skipped {
+                        id: self.graph.instances[i].id.clone(),
+                        because: "an upstream instance failed".into(),
+                    });
                 }
             }
-            tally.skipped = selected.len() - (tally.ran + tally.restored + tally.fresh + tally.failed);
+            tally.skipped =
+                selected.len() - (tally.ran + tally.restored + tally.fresh + tally.failed);
         }
         reporter.event(&Event::Summary {
             ran: tally.ran,
@@ -274,7 +353,10 @@ impl Dispatcher<'_, '_> {
 
     fn set_lock(&mut self, i: usize, entry: LockEntry) {
         let id = self.graph.instances[i].id.clone();
-        self.checker.lock.entries.insert((self.checker.profile.clone(), id), entry);
+        self.checker
+            .lock
+            .entries
+            .insert((self.checker.profile.clone(), id), entry);
     }
 
     fn log_path(&self, i: usize) -> PathBuf {
@@ -282,7 +364,9 @@ impl Dispatcher<'_, '_> {
     }
 
     fn run_build(&self, reporter: &mut dyn Reporter) -> Result<(), DispatchError> {
-        let Some(argv) = &self.build else { return Ok(()) };
+        let Some(argv) = &self.build else {
+            return Ok(());
+        };
         reporter.event(&Event::Build { argv: argv.clone() });
         let shown = argv.join(" ");
         let status = std::process::Command::new(&argv[0])
@@ -292,47 +376,106 @@ impl Dispatcher<'_, '_> {
             .stdout(std::process::Stdio::inherit())
             .stderr(std::process::Stdio::inherit())
             .status()
-            .map_err(|e| DispatchError::Build { argv: shown.clone(), message: e.to_string() })?;
+            .map_err(|e| DispatchError::Build {
+                argv: shown.clone(),
+                message: e.to_string(),
+            })?;
         if !status.success() {
-            return Err(DispatchError::Build { argv: shown, message: status.to_string() });
+            return Err(DispatchError::Build {
+                argv: shown,
+                message: status.to_string(),
+            });
         }
         Ok(())
     }
 
     /// Clears stale outputs, creates parent directories and builds the job.
-    fn prepare(&self, i: usize, inputs: &KeyInputs, grant: &Grant, slots: &Slots) -> Result<Job, DispatchError> {
+    fn prepare(
+        &self,
+        i: usize,
+        inputs: &KeyInputs,
+        grant: &Grant,
+        slots: &Slots,
+    ) -> Result<Job, DispatchError> {
         let inst = &self.graph.instances[i];
         for o in &inst.outs {
             let abs = self.checker.abs(o);
-            atomic::remove_path(&abs).map_err(|source| DispatchError::Io { path: abs.clone(), source })?;
+            atomic::remove_path(&abs).map_err(|source| DispatchError::Io {
+                path: abs.clone(),
+                source,
+            })?;
             self.checker.stat.forget(o);
             if let Some(parent) = abs.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| DispatchError::Io { path: parent.to_owned(), source })?;
+                std::fs::create_dir_all(parent).map_err(|source| DispatchError::Io {
+                    path: parent.to_owned(),
+                    source,
+                })?;
             }
         }
-        let threads = (self.options.threads_per_slot * grant.cpus as usize).max(1).to_string();
-        let mut env: Vec<(String, String)> = inst.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        for var in ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS", "REPRO_THREADS"] {
+        let threads = (self.options.threads_per_slot * grant.cpus as usize)
+            .max(1)
+            .to_string();
+        let mut env: Vec<(String, String)> = inst
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for var in [
+            "OMP_NUM_THREADS",
+            "MKL_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS",
+            "RAYON_NUM_THREADS",
+            "REPRO_THREADS",
+        ] {
             env.push((var.to_owned(), threads.clone()));
         }
-        env.push(("CUDA_VISIBLE_DEVICES".to_owned(), slots.visible_devices(grant)));
+        env.push((
+            "CUDA_VISIBLE_DEVICES".to_owned(),
+            slots.visible_devices(grant),
+        ));
         env.push(("REPRO_KEY".to_owned(), inputs.key()));
         env.push(("REPRO_INSTANCE".to_owned(), inst.id.clone()));
-        env.push(("REPRO_PARAMS".to_owned(), serde_json::to_string(&inst.params).expect("params serialise")));
-        Ok(Job { id: inst.id.clone(), argv: inst.argv.clone(), env, cwd: self.checker.root.clone(), log: self.log_path(i) })
+        env.push((
+            "REPRO_PARAMS".to_owned(),
+            serde_json::to_string(&inst.params).expect("params serialise"),
+        ));
+        Ok(Job {
+            id: inst.id.clone(),
+            argv: inst.argv.clone(),
+            env,
+            cwd: self.checker.root.clone(),
+            log: self.log_path(i),
+        })
     }
 
     /// Stores outputs and log, writes the action record, updates the lock entry.
-    fn publish(&mut self, i: usize, inputs: &KeyInputs, device: &str, seconds: f64, log: &std::path::Path) -> Result<(), PublishFailure> {
+    fn publish(
+        &mut self,
+        i: usize,
+        inputs: &KeyInputs,
+        device: &str,
+        seconds: f64,
+        log: &std::path::Path,
+    ) -> Result<(), PublishFailure> {
         let inst = &self.graph.instances[i];
         let root = self.checker.root.clone();
         let mut outputs = BTreeMap::new();
         for o in &inst.outs {
             self.checker.stat.forget(o);
             let d = digest_path(&root, o, &self.checker.stat)
-                .map_err(|source| PublishFailure::Engine(DispatchError::Io { path: root.join(o), source }))?
-                .ok_or_else(|| PublishFailure::Stage(format!("declared output `{o}` was not produced")))?;
-            self.checker.store.put_path(&root.join(o), &d).map_err(|e| PublishFailure::Engine(e.into()))?;
+                .map_err(|source| {
+                    PublishFailure::Engine(DispatchError::Io {
+                        path: root.join(o),
+                        source,
+                    })
+                })?
+                .ok_or_else(|| {
+                    PublishFailure::Stage(format!("declared output `{o}` was not produced"))
+                })?;
+            self.checker
+                .store
+                .put_path(&root.join(o), &d)
+                .map_err(|e| PublishFailure::Engine(e.into()))?;
             outputs.insert(o.clone(), d.tagged());
         }
         let metrics = match &inst.metrics {
@@ -341,7 +484,10 @@ impl Dispatcher<'_, '_> {
         };
         let log_digest = hash_file_uncached(log).unwrap_or_default();
         if !log_digest.is_empty() {
-            self.checker.store.put_file(log, &log_digest).map_err(|e| PublishFailure::Engine(e.into()))?;
+            self.checker
+                .store
+                .put_file(log, &log_digest)
+                .map_err(|e| PublishFailure::Engine(e.into()))?;
         }
         let key = inputs.key();
         let record = ActionRecord {
@@ -356,11 +502,22 @@ impl Dispatcher<'_, '_> {
             host: hostname(),
             device: device.to_owned(),
             log: log_digest,
-            finished_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+            finished_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
         };
         let path = self.checker.store.action_path(&key);
-        record.write(&path).map_err(|source| PublishFailure::Engine(DispatchError::Io { path, source }))?;
-        self.set_lock(i, LockEntry { key, outs: outputs, metrics });
+        record
+            .write(&path)
+            .map_err(|source| PublishFailure::Engine(DispatchError::Io { path, source }))?;
+        self.set_lock(
+            i,
+            LockEntry {
+                key,
+                outs: outputs,
+                metrics,
+            },
+        );
         Ok(())
     }
 }
@@ -373,11 +530,16 @@ enum PublishFailure {
 }
 
 /// Reads the declared metric fields (numbers; `null` and absent fields are left out).
-fn read_metrics(root: &std::path::Path, m: &crate::graph::Metrics) -> Result<BTreeMap<String, f64>, String> {
+fn read_metrics(
+    root: &std::path::Path,
+    m: &crate::graph::Metrics,
+) -> Result<BTreeMap<String, f64>, String> {
     let mut out = BTreeMap::new();
     for f in &m.files {
-        let text = std::fs::read_to_string(root.join(f)).map_err(|e| format!("cannot read metrics file `{f}`: {e}"))?;
-        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("metrics file `{f}` is not JSON: {e}"))?;
+        let text = std::fs::read_to_string(root.join(f))
+            .map_err(|e| format!("cannot read metrics file `{f}`: {e}"))?;
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("metrics file `{f}` is not JSON: {e}"))?;
         for field in &m.fields {
             let mut cur = Some(&doc);
             for part in field.split('.') {
@@ -397,7 +559,14 @@ fn read_metrics(root: &std::path::Path, m: &crate::graph::Metrics) -> Result<BTr
     Ok(out)
 }
 
-fn settle(graph: &Graph, i: usize, in_sel: &[bool], blocked: &[bool], pending: &mut [usize], ready: &mut VecDeque<usize>) {
+fn settle(
+    graph: &Graph,
+    i: usize,
+    in_sel: &[bool],
+    blocked: &[bool],
+    pending: &mut [usize],
+    ready: &mut VecDeque<usize>,
+) {
     for &d in &graph.downstream[i] {
         if in_sel[d] {
             pending[d] -= 1;
@@ -421,12 +590,19 @@ fn block_downstream(graph: &Graph, i: usize, in_sel: &[bool], blocked: &mut [boo
 }
 
 fn tail(path: &std::path::Path, n: usize) -> Vec<String> {
-    let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let text = std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].iter().map(|s| s.to_string()).collect()
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// The host name, for action records (never part of a key).
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "unknown".to_owned())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned())
 }

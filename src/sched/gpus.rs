@@ -28,7 +28,10 @@ pub fn parse_list(list: &str) -> Vec<String> {
     if list.is_empty() || list == "none" || list == "-1" {
         return Vec::new();
     }
-    list.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+    list.split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 #[cfg(test)]

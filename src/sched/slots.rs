@@ -28,7 +28,12 @@ impl Slots {
     /// `jobs` CPU slots and the given GPU devices.
     pub fn new(jobs: u32, gpu_ids: Vec<String>) -> Slots {
         let n = gpu_ids.len();
-        Slots { cpu_total: jobs.max(1), cpu_free: jobs.max(1), gpu_ids, gpu_free: vec![1.0; n] }
+        Slots {
+            cpu_total: jobs.max(1),
+            cpu_free: jobs.max(1),
+            gpu_ids,
+            gpu_free: vec![1.0; n],
+        }
     }
 
     /// Whether there are GPUs at all.
@@ -60,7 +65,10 @@ impl Slots {
                 gpus.push((d, r.gpus));
             } else {
                 let want = (r.gpus.round() as usize).min(self.gpu_free.len());
-                let free: Vec<usize> = (0..self.gpu_free.len()).filter(|&d| (self.gpu_free[d] - 1.0).abs() < EPS).take(want).collect();
+                let free: Vec<usize> = (0..self.gpu_free.len())
+                    .filter(|&d| (self.gpu_free[d] - 1.0).abs() < EPS)
+                    .take(want)
+                    .collect();
                 if free.len() < want {
                     return None;
                 }
@@ -89,7 +97,11 @@ impl Slots {
 
     /// `CUDA_VISIBLE_DEVICES` for a grant.
     pub fn visible_devices(&self, g: &Grant) -> String {
-        g.gpus.iter().map(|(d, _)| self.gpu_ids[*d].clone()).collect::<Vec<_>>().join(",")
+        g.gpus
+            .iter()
+            .map(|(d, _)| self.gpu_ids[*d].clone())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -123,6 +135,12 @@ mod tests {
         s.release(&g1);
         assert!(s.try_take(&res(0.0, 4)).is_none(), "needs the whole pool");
         let mut s = Slots::new(2, vec![]);
-        assert_eq!(s.try_take(&res(1.0, 4)).unwrap(), Grant { cpus: 2, gpus: vec![] });
+        assert_eq!(
+            s.try_take(&res(1.0, 4)).unwrap(),
+            Grant {
+                cpus: 2,
+                gpus: vec![]
+            }
+        );
     }
 }

@@ -16,8 +16,8 @@ pub struct SpecError {
     pub pos: Pos,
     /// Field path of the offending value (empty for the whole document).
     pub field: String,
-    /// What is wrong.
-    pub kind: SpecErrorKind,
+    /// What is wrong (boxed: errors travel on the cold path, results stay small).
+    pub kind: Box<SpecErrorKind>,
 }
 
 /// What is wrong with a pipeline file.
@@ -68,6 +68,18 @@ pub enum SpecErrorKind {
         /// The instance that declared it first.
         other: String,
     },
+    /// An output lies inside another instance's output directory.
+    #[error("output `{path}` of `{instance}` lies inside output `{outer}` of `{other}`")]
+    NestedOutput {
+        /// The inner output path.
+        path: String,
+        /// Its instance.
+        instance: String,
+        /// The enclosing output path.
+        outer: String,
+        /// The instance that declares the enclosing output.
+        other: String,
+    },
     /// A dependency neither exists nor is produced by any instance.
     #[error("dependency `{path}` of `{instance}` neither exists nor is produced by any stage")]
     MissingDep {
@@ -88,16 +100,33 @@ pub enum SpecErrorKind {
 }
 
 impl SpecError {
+    /// A located error.
+    pub fn new(
+        file: impl Into<PathBuf>,
+        pos: Pos,
+        field: impl Into<String>,
+        kind: SpecErrorKind,
+    ) -> SpecError {
+        SpecError {
+            file: file.into(),
+            pos,
+            field: field.into(),
+            kind: Box::new(kind),
+        }
+    }
+
     /// A hint line for the user, when the fix is known.
     pub fn hint(&self) -> Option<String> {
-        match &self.kind {
-            SpecErrorKind::UnknownProfile { .. } => Some("pass one of the defined names to `--profile`".into()),
+        match &*self.kind {
+            SpecErrorKind::UnknownProfile { .. } => {
+                Some("pass one of the defined names to `--profile`".into())
+            }
             SpecErrorKind::MissingDep { .. } => {
                 Some("create the file, fix the path, or add a stage whose `outs` produce it".into())
             }
-            SpecErrorKind::Interp(InterpError::Undefined { .. }) => {
-                Some("add the dimension to the stage's `matrix`, or the parameter to `params`".into())
-            }
+            SpecErrorKind::Interp(InterpError::Undefined { .. }) => Some(
+                "add the dimension to the stage's `matrix`, or the parameter to `params`".into(),
+            ),
             _ => None,
         }
     }
@@ -105,7 +134,13 @@ impl SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` at {}:{}", self.file.display(), self.pos.line, self.pos.col)?;
+        write!(
+            f,
+            "`{}` at {}:{}",
+            self.file.display(),
+            self.pos.line,
+            self.pos.col
+        )?;
         if !self.field.is_empty() {
             write!(f, ", field `{}`", self.field)?;
         }

@@ -59,7 +59,10 @@ pub fn scalar_string(v: &Value) -> Option<String> {
 }
 
 /// Resolves `template`; returns the text and the parameter paths read (without `params.`).
-pub fn interpolate(template: &str, scope: &Scope<'_>) -> Result<(String, Vec<String>), InterpError> {
+pub fn interpolate(
+    template: &str,
+    scope: &Scope<'_>,
+) -> Result<(String, Vec<String>), InterpError> {
     let mut used = Vec::new();
     let chars: Vec<char> = template.chars().collect();
     let mut i = 0;
@@ -108,7 +111,11 @@ fn resolve(name: &str, scope: &Scope<'_>, used: &mut Vec<String>) -> Result<Stri
         }
         return Ok(text);
     }
-    scope.matrix.get(name).cloned().ok_or_else(|| undefined(name, scope))
+    scope
+        .matrix
+        .get(name)
+        .cloned()
+        .ok_or_else(|| undefined(name, scope))
 }
 
 fn undefined(name: &str, scope: &Scope<'_>) -> InterpError {
@@ -116,7 +123,11 @@ fn undefined(name: &str, scope: &Scope<'_>) -> InterpError {
     available.extend(scope.params.keys().map(|k| format!("params.{k}")));
     InterpError::Undefined {
         name: name.to_owned(),
-        available: if available.is_empty() { "nothing".to_owned() } else { available.join(", ") },
+        available: if available.is_empty() {
+            "nothing".to_owned()
+        } else {
+            available.join(", ")
+        },
     }
 }
 
@@ -127,16 +138,22 @@ mod tests {
 
     fn scope_fixture() -> (BTreeMap<String, String>, BTreeMap<String, Value>) {
         let matrix = BTreeMap::from([("task".to_owned(), "listops".to_owned())]);
-        let params = serde_json::from_value(json!({"lr": {"listops": 1.0, "parity": 0.1}, "n": 5, "seeds": [1, 2]}))
-            .unwrap();
+        let params = serde_json::from_value(
+            json!({"lr": {"listops": 1.0, "parity": 0.1}, "n": 5, "seeds": [1, 2]}),
+        )
+        .unwrap();
         (matrix, params)
     }
 
     #[test]
     fn nested_references_resolve_inside_out_and_record_params() {
         let (m, p) = scope_fixture();
-        let scope = Scope { matrix: &m, params: &p };
-        let (text, used) = interpolate("--lr=${params.lr.${task}} n=${params.n} $${x}", &scope).unwrap();
+        let scope = Scope {
+            matrix: &m,
+            params: &p,
+        };
+        let (text, used) =
+            interpolate("--lr=${params.lr.${task}} n=${params.n} $${x}", &scope).unwrap();
         assert_eq!(text, "--lr=1.0 n=5 ${x}");
         assert_eq!(used, vec!["lr.listops".to_owned(), "n".to_owned()]);
     }
@@ -144,11 +161,23 @@ mod tests {
     #[test]
     fn undefined_names_and_lists_are_errors() {
         let (m, p) = scope_fixture();
-        let scope = Scope { matrix: &m, params: &p };
+        let scope = Scope {
+            matrix: &m,
+            params: &p,
+        };
         let err = interpolate("${seed}", &scope).unwrap_err();
-        assert!(matches!(err, InterpError::Undefined { ref name, .. } if name == "seed"), "{err}");
+        assert!(
+            matches!(err, InterpError::Undefined { ref name, .. } if name == "seed"),
+            "{err}"
+        );
         assert!(err.to_string().contains("task"));
-        assert_eq!(interpolate("${params.seeds}", &scope).unwrap_err(), InterpError::NotScalar("seeds".into()));
-        assert!(matches!(interpolate("${task", &scope), Err(InterpError::Unterminated(_))));
+        assert_eq!(
+            interpolate("${params.seeds}", &scope).unwrap_err(),
+            InterpError::NotScalar("seeds".into())
+        );
+        assert!(matches!(
+            interpolate("${task", &scope),
+            Err(InterpError::Unterminated(_))
+        ));
     }
 }

@@ -80,23 +80,31 @@ pub struct Resources {
 
 /// Reads, parses and validates `file`, applying `profile` (or the default profile).
 pub fn load(file: &Path, profile: Option<&str>) -> Result<Pipeline, SpecError> {
-    let err0 = |kind| SpecError { file: file.to_owned(), pos: Pos { line: 1, col: 1 }, field: String::new(), kind };
-    let text = std::fs::read_to_string(file).map_err(|e| err0(SpecErrorKind::Read(e.to_string())))?;
+    let err0 = |kind| SpecError::new(file, Pos { line: 1, col: 1 }, "", kind);
+    let text =
+        std::fs::read_to_string(file).map_err(|e| err0(SpecErrorKind::Read(e.to_string())))?;
     parse(file, &text, profile)
 }
 
 /// Parses and validates pipeline text (the file name is used in messages only).
 pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline, SpecError> {
     let positions = PositionIndex::build(text);
-    let at = |field: &str, kind: SpecErrorKind| SpecError {
-        file: file.to_owned(),
-        pos: positions.get(field),
-        field: field.to_owned(),
-        kind,
-    };
+    let at =
+        |field: &str, kind: SpecErrorKind| SpecError::new(file, positions.get(field), field, kind);
     let parsed: PipelineFile = serde_yaml::from_str(text).map_err(|e| {
-        let pos = e.location().map(|l| Pos { line: l.line(), col: l.column() }).unwrap_or(Pos { line: 1, col: 1 });
-        SpecError { file: file.to_owned(), pos, field: String::new(), kind: SpecErrorKind::Schema(clean_serde_message(&e)) }
+        let pos = e
+            .location()
+            .map(|l| Pos {
+                line: l.line(),
+                col: l.column(),
+            })
+            .unwrap_or(Pos { line: 1, col: 1 });
+        SpecError::new(
+            file,
+            pos,
+            "",
+            SpecErrorKind::Schema(clean_serde_message(&e)),
+        )
     })?;
     if parsed.version != 1 {
         return Err(at("version", SpecErrorKind::Version(parsed.version)));
@@ -107,7 +115,10 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
     for (name, p) in &parsed.profiles {
         if p.default {
             if let Some(first) = default {
-                return Err(at(&format!("profiles.{name}.default"), SpecErrorKind::TwoDefaults(first.into(), name.clone())));
+                return Err(at(
+                    &format!("profiles.{name}.default"),
+                    SpecErrorKind::TwoDefaults(first.into(), name.clone()),
+                ));
             }
             default = Some(name);
         }
@@ -116,9 +127,27 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         Some(name) => match parsed.profiles.get(name) {
             Some(_) => Some(name.to_owned()),
             None => {
-                let defined = parsed.profiles.keys().cloned().collect::<Vec<_>>().join(", ");
-                let defined = if defined.is_empty() { "none".to_owned() } else { defined };
-                return Err(at("profiles", SpecErrorKind::UnknownProfile { name: name.to_owned(), defined }));
+                let defined = parsed
+                    .profiles
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let defined = if defined.is_empty() {
+                    "none".to_owned()
+                } else {
+                    defined
+                };
+                let kind = SpecErrorKind::UnknownProfile {
+                    name: name.to_owned(),
+                    defined,
+                };
+                return Err(SpecError::new(
+                    file,
+                    positions.key("profiles"),
+                    "profiles",
+                    kind,
+                ));
             }
         },
         None => default.map(str::to_owned),
@@ -134,8 +163,15 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
 
     if let Some(p) = overlay {
         for dim in p.matrix.keys() {
-            if !parsed.stages.values().any(|s| s.matrix.dims.contains_key(dim)) {
-                let field = format!("profiles.{}.matrix.{dim}", chosen.as_deref().unwrap_or_default());
+            if !parsed
+                .stages
+                .values()
+                .any(|s| s.matrix.dims.contains_key(dim))
+            {
+                let field = format!(
+                    "profiles.{}.matrix.{dim}",
+                    chosen.as_deref().unwrap_or_default()
+                );
                 return Err(at(&field, SpecErrorKind::UnknownDimension(dim.clone())));
             }
         }
@@ -143,19 +179,34 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
 
     let mut stages = Vec::new();
     for (name, s) in &parsed.stages {
-        stages.push(stage(name, s, overlay.map(|p| (&p.matrix, chosen.as_deref().unwrap_or_default())), &params, &at)?);
+        stages.push(stage(
+            name,
+            s,
+            overlay.map(|p| (&p.matrix, chosen.as_deref().unwrap_or_default())),
+            &params,
+            &at,
+        )?);
     }
 
     let build = match &parsed.build {
         None => None,
         Some(Cmd::Argv(a)) => Some(a.clone()),
-        Some(Cmd::Line(l)) => Some(split_words(l).map_err(|m| at("build", SpecErrorKind::Schema(m)))?),
+        Some(Cmd::Line(l)) => {
+            Some(split_words(l).map_err(|m| at("build", SpecErrorKind::Schema(m)))?)
+        }
     };
     if build.as_ref().is_some_and(|b| b.is_empty()) {
-        return Err(at("build", SpecErrorKind::Schema("`build` is empty".into())));
+        return Err(at(
+            "build",
+            SpecErrorKind::Schema("`build` is empty".into()),
+        ));
     }
 
-    let root = file.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+    let root = file
+        .parent()
+        .map(Path::to_path_buf)
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
     Ok(Pipeline {
         file: file.to_owned(),
         root,
@@ -180,23 +231,39 @@ fn stage(
 ) -> Result<Stage, SpecError> {
     let base = format!("stages.{name}");
     if !super::schema::is_identifier(name) {
-        return Err(at(&base, SpecErrorKind::Schema(format!("invalid stage name `{name}` (use letters, digits, `_`, `-`)"))));
+        return Err(at(
+            &base,
+            SpecErrorKind::Schema(format!(
+                "invalid stage name `{name}` (use letters, digits, `_`, `-`)"
+            )),
+        ));
     }
     let argv = match (&s.cmd, s.shell) {
         (Cmd::Line(l), true) => vec!["sh".to_owned(), "-c".to_owned(), l.clone()],
         (Cmd::Argv(_), true) => {
-            return Err(at(&format!("{base}.cmd"), SpecErrorKind::Schema("`shell: true` needs `cmd` as a single string".into())))
+            return Err(at(
+                &format!("{base}.cmd"),
+                SpecErrorKind::Schema("`shell: true` needs `cmd` as a single string".into()),
+            ))
         }
-        (Cmd::Line(l), false) => split_words(l).map_err(|m| at(&format!("{base}.cmd"), SpecErrorKind::Schema(m)))?,
+        (Cmd::Line(l), false) => {
+            split_words(l).map_err(|m| at(&format!("{base}.cmd"), SpecErrorKind::Schema(m)))?
+        }
         (Cmd::Argv(a), false) => a.clone(),
     };
     if argv.is_empty() {
-        return Err(at(&format!("{base}.cmd"), SpecErrorKind::Schema("`cmd` is empty".into())));
+        return Err(at(
+            &format!("{base}.cmd"),
+            SpecErrorKind::Schema("`cmd` is empty".into()),
+        ));
     }
 
     let mut dims = Vec::new();
     for (dim, values) in &s.matrix.dims {
-        let (values, field) = match overlay.and_then(|(m, p)| m.get(dim).map(|v| (v, format!("profiles.{p}.matrix.{dim}")))) {
+        let (values, field) = match overlay.and_then(|(m, p)| {
+            m.get(dim)
+                .map(|v| (v, format!("profiles.{p}.matrix.{dim}")))
+        }) {
             Some((v, field)) => (v, field),
             None => (values, format!("{base}.matrix.{dim}")),
         };
@@ -207,51 +274,110 @@ fn stage(
                     .iter()
                     .map(|v| super::interp::scalar_string(v).filter(|s| !s.is_empty()))
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| at(&field, SpecErrorKind::Param(format!("parameter `{p}` must be a list of scalars"))))?,
-                Some(_) => return Err(at(&field, SpecErrorKind::Param(format!("parameter `{p}` must be a list")))),
-                None => return Err(at(&field, SpecErrorKind::Param(format!("undefined parameter `{p}`")))),
+                    .ok_or_else(|| {
+                        at(
+                            &field,
+                            SpecErrorKind::Param(format!(
+                                "parameter `{p}` must be a list of scalars"
+                            )),
+                        )
+                    })?,
+                Some(_) => {
+                    return Err(at(
+                        &field,
+                        SpecErrorKind::Param(format!("parameter `{p}` must be a list")),
+                    ))
+                }
+                None => {
+                    return Err(at(
+                        &field,
+                        SpecErrorKind::Param(format!("undefined parameter `{p}`")),
+                    ))
+                }
             },
         };
         if list.is_empty() {
-            return Err(at(&field, SpecErrorKind::Matrix(format!("matrix dimension `{dim}` has no values"))));
+            return Err(at(
+                &field,
+                SpecErrorKind::Matrix(format!("matrix dimension `{dim}` has no values")),
+            ));
         }
         for v in &list {
-            if v.is_empty() || v.contains([',', '=', '@', '/']) || v.chars().any(char::is_whitespace) {
+            if v.is_empty()
+                || v.contains([',', '=', '@', '/'])
+                || v.chars().any(char::is_whitespace)
+            {
                 return Err(at(&field, SpecErrorKind::Matrix(format!("matrix value `{v}` of `{dim}` may not be empty or contain `,` `=` `@` `/` or spaces"))));
             }
         }
         dims.push((dim.clone(), list));
     }
-    for (kind, entries) in [("exclude", &s.matrix.exclude), ("include", &s.matrix.include)] {
+    for (kind, entries) in [
+        ("exclude", &s.matrix.exclude),
+        ("include", &s.matrix.include),
+    ] {
         for (i, e) in entries.iter().enumerate() {
             for k in e.keys() {
                 if !s.matrix.dims.contains_key(k) {
-                    return Err(at(&format!("{base}.matrix.{kind}[{i}]"), SpecErrorKind::Matrix(format!("`{kind}` entry names unknown dimension `{k}`"))));
+                    return Err(at(
+                        &format!("{base}.matrix.{kind}[{i}]"),
+                        SpecErrorKind::Matrix(format!(
+                            "`{kind}` entry names unknown dimension `{k}`"
+                        )),
+                    ));
                 }
             }
             if kind == "include" && e.len() != s.matrix.dims.len() {
-                return Err(at(&format!("{base}.matrix.include[{i}]"), SpecErrorKind::Matrix("an `include` entry must give a value for every dimension".into())));
+                return Err(at(
+                    &format!("{base}.matrix.include[{i}]"),
+                    SpecErrorKind::Matrix(
+                        "an `include` entry must give a value for every dimension".into(),
+                    ),
+                ));
             }
         }
     }
 
     let r = s.resources;
     if !(r.gpus >= 0.0 && r.gpus.is_finite()) || (r.gpus > 1.0 && r.gpus.fract() != 0.0) {
-        return Err(at(&format!("{base}.resources.gpus"), SpecErrorKind::Resources(format!("`gpus` must be a fraction in (0, 1] or a whole number, found {}", r.gpus))));
+        return Err(at(
+            &format!("{base}.resources.gpus"),
+            SpecErrorKind::Resources(format!(
+                "`gpus` must be a fraction in (0, 1] or a whole number, found {}",
+                r.gpus
+            )),
+        ));
     }
     if r.cpus == Some(0) {
-        return Err(at(&format!("{base}.resources.cpus"), SpecErrorKind::Resources("`cpus` must be at least 1".into())));
+        return Err(at(
+            &format!("{base}.resources.cpus"),
+            SpecErrorKind::Resources("`cpus` must be at least 1".into()),
+        ));
     }
     if let Some(m) = &s.metrics {
         if !(m.tolerance >= 0.0 && m.tolerance.is_finite()) {
-            return Err(at(&format!("{base}.metrics.tolerance"), SpecErrorKind::Schema(format!("`tolerance` must be a non-negative number, found {}", m.tolerance))));
+            return Err(at(
+                &format!("{base}.metrics.tolerance"),
+                SpecErrorKind::Schema(format!(
+                    "`tolerance` must be a non-negative number, found {}",
+                    m.tolerance
+                )),
+            ));
         }
         if m.files.is_empty() || m.fields.is_empty() {
-            return Err(at(&format!("{base}.metrics"), SpecErrorKind::Schema("`metrics` needs at least one file and one field".into())));
+            return Err(at(
+                &format!("{base}.metrics"),
+                SpecErrorKind::Schema("`metrics` needs at least one file and one field".into()),
+            ));
         }
     }
     if s.outs.is_empty() {
-        return Err(at(&base, SpecErrorKind::Schema(format!("stage `{name}` declares no `outs`: without outputs nothing can be cached"))));
+        return Err(at(
+            &base,
+            SpecErrorKind::Schema(format!(
+                "stage `{name}` declares no `outs`: without outputs nothing can be cached"
+            )),
+        ));
     }
 
     Ok(Stage {
@@ -265,7 +391,10 @@ fn stage(
         deps: s.deps.clone(),
         code: s.code.clone(),
         outs: s.outs.clone(),
-        resources: Resources { gpus: r.gpus, cpus: r.cpus.unwrap_or(1) },
+        resources: Resources {
+            gpus: r.gpus,
+            cpus: r.cpus.unwrap_or(1),
+        },
         env: s.env.clone(),
         metrics: s.metrics.clone(),
     })

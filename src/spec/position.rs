@@ -55,7 +55,10 @@ impl PositionIndex {
 
     /// The position of the key that introduces `path` (falls back to the value's position).
     pub fn key(&self, path: &str) -> Pos {
-        self.map.get(&format!("{path}#key")).copied().unwrap_or_else(|| self.get(path))
+        self.map
+            .get(&format!("{path}#key"))
+            .copied()
+            .unwrap_or_else(|| self.get(path))
     }
 }
 
@@ -81,7 +84,10 @@ fn join(parent: &str, key: &str) -> String {
 impl Receiver {
     /// Path of the node starting now, or `None` when the node is a mapping key.
     fn next_path(&mut self, scalar: Option<&str>, mark: Marker) -> Option<String> {
-        let pos = Pos { line: mark.line(), col: mark.col() + 1 };
+        let pos = Pos {
+            line: mark.line(),
+            col: mark.col() + 1,
+        };
         match self.stack.last_mut() {
             None => Some(String::new()),
             Some(Frame::Seq { path, index }) => {
@@ -104,7 +110,10 @@ impl Receiver {
 
 impl MarkedEventReceiver for Receiver {
     fn on_event(&mut self, ev: Event, mark: Marker) {
-        let pos = Pos { line: mark.line(), col: mark.col() + 1 };
+        let pos = Pos {
+            line: mark.line(),
+            col: mark.col() + 1,
+        };
         match ev {
             Event::Scalar(value, ..) => {
                 if let Some(p) = self.next_path(Some(&value), mark) {
@@ -147,6 +156,9 @@ mod tests {
         assert_eq!(idx.get("stages.train.cmd[2]"), Pos { line: 4, col: 19 });
         assert_eq!(idx.get("stages.train.outs[0]"), Pos { line: 6, col: 9 });
         // Unknown paths fall back to the nearest ancestor.
-        assert_eq!(idx.get("stages.train.outs[7]"), idx.get("stages.train.outs"));
+        assert_eq!(
+            idx.get("stages.train.outs[7]"),
+            idx.get("stages.train.outs")
+        );
     }
 }

@@ -159,7 +159,9 @@ impl<'de> Deserialize<'de> for Scalar {
         match Value::deserialize(d)? {
             Value::String(s) => Ok(Scalar(s)),
             v @ (Value::Number(_) | Value::Bool(_)) => Ok(Scalar(v.to_string())),
-            other => Err(de::Error::custom(format!("expected a scalar, found `{other}`"))),
+            other => Err(de::Error::custom(format!(
+                "expected a scalar, found `{other}`"
+            ))),
         }
     }
 }
@@ -186,7 +188,11 @@ impl<'de> Deserialize<'de> for DimValues {
                     .and_then(|r| r.strip_suffix('}'))
                     .filter(|name| !name.is_empty() && !name.contains(['$', '{', '}']))
                     .map(|name| DimValues::Param(name.to_owned()))
-                    .ok_or_else(|| E::custom(format!("expected a list or `${{params.NAME}}`, found `{v}`")))
+                    .ok_or_else(|| {
+                        E::custom(format!(
+                            "expected a list or `${{params.NAME}}`, found `{v}`"
+                        ))
+                    })
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DimValues, A::Error> {
                 let mut values = Vec::new();
@@ -257,7 +263,8 @@ impl<'de> Deserialize<'de> for MatrixFile {
 /// Whether `s` is a usable name for a dimension or a parameter segment.
 pub fn is_identifier(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !s.starts_with(|c: char| c.is_ascii_digit())
         && s != "params"
 }

@@ -64,7 +64,10 @@ mod tests {
 
     #[test]
     fn splits_quotes_and_escapes() {
-        assert_eq!(split_words(r#"a  'b c' "d \"e\"" f\ g"#).unwrap(), vec!["a", "b c", "d \"e\"", "f g"]);
+        assert_eq!(
+            split_words(r#"a  'b c' "d \"e\"" f\ g"#).unwrap(),
+            vec!["a", "b c", "d \"e\"", "f g"]
+        );
         assert_eq!(split_words("x ''").unwrap(), vec!["x", ""]);
         assert!(split_words("a 'b").is_err());
     }

@@ -66,7 +66,7 @@ fn output_nested_inside_another_output_is_rejected() {
     let err = rejected("version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [d]\n  b:\n    cmd: [touch, x]\n    outs: [d/x]\n", &["status"]);
     assert!(
         err.contains(
-            "at 8:12, field `stages.b.outs[0]`: output `d/x` of `b` is also declared by `a"
+            "at 8:12, field `stages.b.outs[0]`: output `d/x` of `b` lies inside output `d` of `a`"
         ),
         "{err}"
     );
