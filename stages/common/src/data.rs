@@ -51,8 +51,15 @@ impl DataMeta {
     /// Reads and parses `dir/meta.json`.
     pub fn read(dir: &Path) -> Result<DataMeta, CommonError> {
         let path = dir.join("meta.json");
-        let text = std::fs::read_to_string(&path).map_err(|source| CommonError::Io { path: path.clone(), source })?;
-        serde_json::from_str(&text).map_err(|e| CommonError::BadData { path, line: e.line() as u64, message: e.to_string() })
+        let text = std::fs::read_to_string(&path).map_err(|source| CommonError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|e| CommonError::BadData {
+            path,
+            line: e.line() as u64,
+            message: e.to_string(),
+        })
     }
 
     /// Writes `dir/meta.json` (pretty-printed, trailing newline).
@@ -66,7 +73,10 @@ impl DataMeta {
 
 /// Writes examples as `label,tokens` CSV.
 pub fn write_split(path: &Path, examples: &[Example]) -> Result<(), CommonError> {
-    let io = |source| CommonError::Io { path: path.to_owned(), source };
+    let io = |source| CommonError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let file = std::fs::File::create(path).map_err(io)?;
     let mut out = std::io::BufWriter::new(file);
     writeln!(out, "label,tokens").map_err(io)?;
@@ -88,30 +98,58 @@ pub fn write_split(path: &Path, examples: &[Example]) -> Result<(), CommonError>
 
 /// Reads a `label,tokens` CSV written by [`write_split`], checking every token id against
 /// `vocab_len` and every label against `classes`.
-pub fn read_split(path: &Path, vocab_len: usize, classes: usize) -> Result<Vec<Example>, CommonError> {
-    let bad = |line: u64, message: String| CommonError::BadData { path: path.to_owned(), line, message };
+pub fn read_split(
+    path: &Path,
+    vocab_len: usize,
+    classes: usize,
+) -> Result<Vec<Example>, CommonError> {
+    let bad = |line: u64, message: String| CommonError::BadData {
+        path: path.to_owned(),
+        line,
+        message,
+    };
     let mut reader = csv::Reader::from_path(path).map_err(|e| match e.into_kind() {
-        csv::ErrorKind::Io(source) => CommonError::Io { path: path.to_owned(), source },
+        csv::ErrorKind::Io(source) => CommonError::Io {
+            path: path.to_owned(),
+            source,
+        },
         other => bad(0, format!("{other:?}")),
     })?;
     let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?;
     if headers != vec!["label", "tokens"] {
-        return Err(bad(1, format!("expected header `label,tokens`, found `{}`", headers.iter().collect::<Vec<_>>().join(","))));
+        return Err(bad(
+            1,
+            format!(
+                "expected header `label,tokens`, found `{}`",
+                headers.iter().collect::<Vec<_>>().join(",")
+            ),
+        ));
     }
     let mut examples = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+        let record =
+            record.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
         let line = record.position().map_or(0, |p| p.line());
-        let label: u32 = record[0].parse().map_err(|_| bad(line, format!("label `{}` is not an integer", &record[0])))?;
+        let label: u32 = record[0]
+            .parse()
+            .map_err(|_| bad(line, format!("label `{}` is not an integer", &record[0])))?;
         if label as usize >= classes {
-            return Err(bad(line, format!("label {label} out of range 0..{classes}")));
+            return Err(bad(
+                line,
+                format!("label {label} out of range 0..{classes}"),
+            ));
         }
         let tokens = record[1]
             .split(' ')
             .map(|t| {
-                let id: u32 = t.parse().map_err(|_| bad(line, format!("token `{t}` is not an integer")))?;
+                let id: u32 = t
+                    .parse()
+                    .map_err(|_| bad(line, format!("token `{t}` is not an integer")))?;
                 if id as usize >= vocab_len {
-                    return Err(bad(line, format!("token id {id} out of range 0..{vocab_len}")));
+                    return Err(bad(
+                        line,
+                        format!("token id {id} out of range 0..{vocab_len}"),
+                    ));
                 }
                 Ok(id)
             })
@@ -130,8 +168,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("train.csv");
         let examples = vec![
-            Example { tokens: vec![0, 1, 1, 0], label: 1 },
-            Example { tokens: vec![2], label: 0 },
+            Example {
+                tokens: vec![0, 1, 1, 0],
+                label: 1,
+            },
+            Example {
+                tokens: vec![2],
+                label: 0,
+            },
         ];
         write_split(&path, &examples).unwrap();
         assert_eq!(read_split(&path, 3, 2).unwrap(), examples);
@@ -143,6 +187,9 @@ mod tests {
         let path = dir.path().join("train.csv");
         std::fs::write(&path, "label,tokens\n1,0 1\n0,0 7\n").unwrap();
         let err = read_split(&path, 3, 2).unwrap_err().to_string();
-        assert!(err.contains("train.csv") && err.contains("line 3") && err.contains("token id 7"), "{err}");
+        assert!(
+            err.contains("train.csv") && err.contains("line 3") && err.contains("token id 7"),
+            "{err}"
+        );
     }
 }

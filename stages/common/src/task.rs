@@ -7,7 +7,9 @@ use crate::CommonError;
 
 /// One of the paper's eight tasks: ListOps and seven neural-networks-and-the-Chomsky-hierarchy
 /// (NNCH) tasks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
     /// Long Range Arena ListOps: nested MIN/MAX/MED/SM expressions of 501..599 tokens.
@@ -88,9 +90,19 @@ impl Task {
 
     /// The paper's training settings for this task (SPEC §4).
     pub fn settings(self) -> TaskSettings {
-        let nnch = |epochs| TaskSettings { blocks: 5, lr: 0.1, gamma: 0.9995, epochs };
+        let nnch = |epochs| TaskSettings {
+            blocks: 5,
+            lr: 0.1,
+            gamma: 0.9995,
+            epochs,
+        };
         match self {
-            Task::Listops => TaskSettings { blocks: 10, lr: 1.0, gamma: 0.99, epochs: 200 },
+            Task::Listops => TaskSettings {
+                blocks: 10,
+                lr: 1.0,
+                gamma: 0.99,
+                epochs: 200,
+            },
             Task::EvenPairs => nnch(100),
             Task::Parity => nnch(1000),
             Task::MissingDuplicate => nnch(250),
@@ -128,7 +140,10 @@ mod tests {
             assert_eq!(t.name().parse::<Task>().unwrap(), t);
         }
         let err = "listop".parse::<Task>().unwrap_err().to_string();
-        assert!(err.contains("`listop`") && err.contains("even_pairs"), "{err}");
+        assert!(
+            err.contains("`listop`") && err.contains("even_pairs"),
+            "{err}"
+        );
     }
 
     #[test]

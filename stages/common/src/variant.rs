@@ -107,7 +107,10 @@ impl FromStr for Variant {
             None => (s, 0),
         };
         let number = |prefix: &str| -> Option<usize> {
-            head.strip_prefix(prefix)?.parse::<usize>().ok().filter(|k| *k >= 1)
+            head.strip_prefix(prefix)?
+                .parse::<usize>()
+                .ok()
+                .filter(|k| *k >= 1)
         };
         if globals > 16 {
             return Err(bad());
@@ -159,7 +162,9 @@ mod tests {
 
     #[test]
     fn malformed_variants_are_rejected() {
-        for bad in ["", "top5", "topk", "topk0", "topk5+G1", "band5+G", "band5+Gx", "fullx", "bloc-1"] {
+        for bad in [
+            "", "top5", "topk", "topk0", "topk5+G1", "band5+G", "band5+Gx", "fullx", "bloc-1",
+        ] {
             assert!(bad.parse::<Variant>().is_err(), "{bad} accepted");
         }
     }

@@ -4,8 +4,9 @@
 //! checks the data directory against the config, draws `batches x batch_size` distinct
 //! training examples with a ChaCha8 stream seeded from the run's seed
 //! (`common::seed::derive(seed, "probe")`), runs them through the model in evaluation mode
-//! and pools every layer's statistics (`stats`). Large inputs are split into sub-batches so
-//! that one layer's logits stay near 2^25 floats; this does not change any value.
+//! and pools every layer's statistics (`stats`). Batches are processed in sub-batches of the
+//! trainer's evaluation size (about 2048 tokens), which bounds memory at ListOps length and
+//! does not change any value.
 
 use std::path::Path;
 
@@ -78,9 +79,7 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
         .into_iter()
         .map(|i| i as i64)
         .collect();
-    let chunk = args
-        .batch_size
-        .min(default_eval_batch(model_cfg.seq_len(), model_cfg.heads));
+    let chunk = args.batch_size.min(default_eval_batch(model_cfg.seq_len()));
     eprintln!(
         "probe: {} {} seed {}: {} examples, {} layers, chunks of {}",
         task, model_cfg.variant, seed, wanted, model_cfg.blocks, chunk

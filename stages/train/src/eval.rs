@@ -1,9 +1,9 @@
 //! The evaluation pass: loss and accuracy of a whole split without dropout or gradients.
 //!
-//! Runs under `no_grad` in batches of `eval_batch` examples (much larger than the training
-//! batch: no activations are kept, and the result does not depend on the batch size beyond
-//! float rounding), each split across the workers. Sums stay on the device; one
-//! synchronisation at the end.
+//! Runs under `no_grad` in batches of `eval_batch` examples (see
+//! `config::default_eval_batch`; the result does not depend on the batch size beyond float
+//! rounding), each split across the workers. Sums stay on the device; one synchronisation at
+//! the end.
 
 use tch::{Kind, Tensor};
 

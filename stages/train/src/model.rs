@@ -158,7 +158,7 @@ impl Model {
             let (kept, blocked) = match &mask {
                 AttnMask::None => (None, None),
                 AttnMask::Fixed(b) => (None, Some(b.shallow_clone())),
-                AttnMask::Topk(k) => (Some(logits.topk(*k, -1, true, false).1), None),
+                AttnMask::Topk(k) => (Some(crate::mask::topk_index(&logits, *k)), None),
             };
             on_layer(
                 i,

@@ -15,7 +15,9 @@ pub fn choose() -> Result<Device, String> {
         "cuda" if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
         "cuda" => Err("`REPRO_DEVICE=cuda` but libtorch sees no CUDA device".to_owned()),
         "auto" | "" => Ok(Device::cuda_if_available()),
-        other => Err(format!("invalid `REPRO_DEVICE` value `{other}` (expected cpu, cuda or auto)")),
+        other => Err(format!(
+            "invalid `REPRO_DEVICE` value `{other}` (expected cpu, cuda or auto)"
+        )),
     }
 }
 
@@ -32,7 +34,11 @@ pub fn name(device: Device) -> String {
 pub fn init(seed: u64) {
     tch::manual_seed(seed as i64);
     let threads = std::env::var("REPRO_THREADS").or_else(|_| std::env::var("OMP_NUM_THREADS"));
-    if let Some(n) = threads.ok().and_then(|v| v.parse::<i32>().ok()).filter(|n| *n > 0) {
+    if let Some(n) = threads
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|n| *n > 0)
+    {
         tch::set_num_threads(n);
         // libtorch refuses a second change (it would panic here), so only change it once.
         if tch::get_num_interop_threads() != 1 {
