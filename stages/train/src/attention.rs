@@ -5,8 +5,8 @@
 //! set to -1e15 before a row-wise softmax; dropout acts on the attention weights during training
 //! (and at evaluation too when `eval_attn_dropout` reproduces the authors' quirk).
 //!
-//! With one head the `[batch, seq, heads*d_qkv] -> [batch, heads, seq, d_qkv]` transposes are
-//! no-ops on the data, so they are skipped.
+//! Heads are folded into the batch dimension (`[batch*heads, seq, d_qkv]`) and the products use
+//! `bmm`; with one head there is no reshaping at all.
 
 use tch::nn;
 use tch::{Kind, Tensor};
@@ -94,31 +94,33 @@ impl Attention {
         }
     }
 
-    /// `[batch, seq, heads*d_qkv] -> [batch, heads, seq, d_qkv]`.
+    /// `[batch, seq, heads*d_qkv] -> [batch*heads, seq, d_qkv]` (no copy for one head).
     fn split_heads(&self, t: Tensor) -> Tensor {
-        let (b, l, _) = t.size3().expect("3-d activations");
-        let t = t.view([b, l, self.heads, self.d_qkv]);
         if self.heads == 1 {
-            t.view([b, 1, l, self.d_qkv])
-        } else {
-            t.transpose(1, 2)
+            return t;
         }
+        let (b, l, _) = t.size3().expect("3-d activations");
+        t.view([b, l, self.heads, self.d_qkv])
+            .transpose(1, 2)
+            .reshape([b * self.heads, l, self.d_qkv])
     }
 
-    /// Unmasked logits `q·k / sqrt(d_qkv)` and the values, from the normalised input `xs`
-    /// (`[batch, seq, d]`): logits `[batch, heads, seq, seq]`, values `[batch, heads, seq, d_qkv]`.
+    /// Unmasked logits `q·k / sqrt(d_qkv)` (`[batch*heads, seq, seq]`) and the values
+    /// (`[batch*heads, seq, d_qkv]`) of the normalised input `xs` (`[batch, seq, d]`). `bmm`
+    /// takes the transposed keys as a strided operand, without the copy that a 4-d `matmul`
+    /// would make.
     fn logits_and_values(&self, xs: &Tensor) -> (Tensor, Tensor) {
         let q = self.split_heads(xs.apply(&self.w_q));
         let k = self.split_heads(xs.apply(&self.w_k));
         let v = self.split_heads(xs.apply(&self.w_v));
-        // [batch, heads, seq, seq]
-        let logits = q.matmul(&k.transpose(-2, -1)) / (self.d_qkv as f64).sqrt();
+        let logits = q.bmm(&k.transpose(1, 2)) / (self.d_qkv as f64).sqrt();
         (logits, v)
     }
 
     /// Unmasked attention logits `[batch, heads, seq, seq]` of the normalised input `xs`.
     pub fn logits(&self, xs: &Tensor) -> Tensor {
-        self.logits_and_values(xs).0
+        let (b, l, _) = xs.size3().expect("3-d activations");
+        self.logits_and_values(xs).0.view([b, self.heads, l, l])
     }
 
     /// Attention output `[batch, seq, d]` of the normalised input `xs` (`[batch, seq, d]`).
@@ -130,15 +132,17 @@ impl Attention {
             AttnMask::Fixed(blocked) => logits.masked_fill(blocked, mask::MASKED_LOGIT),
             AttnMask::Topk(k) => mask::topk_masked(&logits, *k).0,
         };
-        // [batch, heads, seq, seq]
+        // [batch*heads, seq, seq]
         let weights = masked.softmax(-1, Kind::Float);
         let weights = self.drop.forward(weights, train || self.eval_dropout);
-        // [batch, heads, seq, d_qkv]
-        let out = weights.matmul(&v);
+        // [batch*heads, seq, d_qkv]
+        let out = weights.bmm(&v);
         let out = if self.heads == 1 {
-            out.view([b, l, self.d_qkv])
+            out
         } else {
-            out.transpose(1, 2).reshape([b, l, -1])
+            out.view([b, self.heads, l, self.d_qkv])
+                .transpose(1, 2)
+                .reshape([b, l, -1])
         };
         out.apply(&self.w_o)
     }

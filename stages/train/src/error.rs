@@ -31,14 +31,6 @@ pub enum TrainError {
         /// Why.
         message: String,
     },
-    /// A run directory's file (for `probe`) is missing or malformed.
-    #[error("failed to read `{path}`: {message}")]
-    BadRunFile {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
     /// Writing an output file failed.
     #[error("failed to write `{path}`: {source}")]
     Write {

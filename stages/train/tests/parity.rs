@@ -1,10 +1,10 @@
 //! Numerical parity with the independent PyTorch reference (`tests/reference/model.py`).
 //!
 //! For every attention variant of the paper's grid on an NNCH-sized input (length 40, 5
-//! blocks), for a few variants at ListOps length (599, 10 blocks), and for the authors'
-//! eps-0 LayerNorm switch, the test builds a model, saves its weights, a random batch (random
-//! lengths, so PAD is present) and the config, and runs the reference, which loads the same
-//! weights. Dropout is 0. Compared, with tolerance 1e-5 (relative for magnitudes above 1):
+//! blocks), for a few variants at ListOps length (599, 10 blocks), with 2 and 4 heads, with
+//! GELU and Mish, and for the authors' eps-0 LayerNorm switch, the test builds a model, saves
+//! its weights, a random batch (random lengths, so PAD is present) and the config, and runs
+//! the reference, which loads the same weights. Dropout is 0. Compared, with tolerance 1e-5 (relative for magnitudes above 1):
 //! class logits, the loss, every layer's unmasked attention logits, and after one SGD step
 //! with gradient-norm clipping every clipped gradient and every updated parameter (so
 //! gradients through the top-k selection are checked too).
@@ -98,6 +98,12 @@ fn cases() -> Vec<Case> {
     gelu.cfg.activation = Activation::Gelu;
     gelu.name.push_str("-gelu");
     cases.push(gelu);
+    for (v, heads) in [("topk5", 2), ("band5+G1", 4)] {
+        let mut multi = case(Task::MissingDuplicate, v.parse().unwrap(), 4, 40, 3, false);
+        multi.cfg.heads = heads;
+        multi.name.push_str(&format!("-h{heads}"));
+        cases.push(multi);
+    }
     let mut mish = case(
         Task::CycleNavigation,
         "bloc5+G1".parse().unwrap(),
