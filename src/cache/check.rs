@@ -35,6 +35,8 @@ pub enum State {
         outs: BTreeMap<String, String>,
         /// Recorded metrics.
         metrics: BTreeMap<String, f64>,
+        /// Structural key (dependency digests blanked).
+        skey: String,
     },
     /// The key is cached; outputs must be restored.
     Restore {
@@ -259,6 +261,7 @@ impl<'p> Checker<'p> {
                     key,
                     outs: e.outs.clone(),
                     metrics: e.metrics.clone(),
+                    skey: inputs.structural_key(),
                 });
             }
             return Ok(match self.record(&key).filter(|r| self.restorable(r)) {
@@ -280,6 +283,7 @@ impl<'p> Checker<'p> {
                     key,
                     outs: record.outputs.clone(),
                     metrics: record.metrics.clone(),
+                    skey: inputs.structural_key(),
                 });
             }
             return Ok(State::Restore {

@@ -35,6 +35,17 @@ impl KeyInputs {
         let bytes = serde_json::to_vec(self).expect("key inputs serialise");
         blake3::hash(&bytes).to_hex().to_string()
     }
+
+    /// The key with every dependency's digest blanked (paths kept): equal for two runs that
+    /// differ only in the bytes of their inputs. `verify --reference` uses it to accept
+    /// instances downstream of outputs that agree only within a tolerance.
+    pub fn structural_key(&self) -> String {
+        let mut s = self.clone();
+        for v in s.deps.values_mut() {
+            v.clear();
+        }
+        s.key()
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! # repro.lock v1: written by `repro run`; commit it
 //! [quick] gen@seed=1,task=parity
 //! key 3f2a…
+//! skey 81c0…
 //! out data/parity/1 dir:9ab0…
 //! metric runs/x/metrics.json#best_acc 0.9731
 //! ```
@@ -31,6 +32,8 @@ pub struct LockEntry {
     pub outs: BTreeMap<String, String>,
     /// `file#field` to value, for stages that declare `metrics:`.
     pub metrics: BTreeMap<String, f64>,
+    /// The structural key (dependency digests blanked), see `KeyInputs::structural_key`.
+    pub skey: String,
 }
 
 /// The lock file contents: (profile, instance id) to entry.
@@ -94,6 +97,7 @@ impl LockFile {
                         key: String::new(),
                         outs: BTreeMap::new(),
                         metrics: BTreeMap::new(),
+                        skey: String::new(),
                     },
                 ));
             } else if let Some(key) = line.strip_prefix("key ") {
@@ -109,6 +113,11 @@ impl LockFile {
                     .rsplit_once(' ')
                     .ok_or((n, "expected `out PATH DIGEST`".to_owned()))?;
                 e.outs.insert(path.to_owned(), digest.to_owned());
+            } else if let Some(skey) = line.strip_prefix("skey ") {
+                let (_, e) = current
+                    .as_mut()
+                    .ok_or((n, "`skey` outside an entry".to_owned()))?;
+                e.skey = skey.to_owned();
             } else if let Some(rest) = line.strip_prefix("metric ") {
                 let (_, e) = current
                     .as_mut()
@@ -136,6 +145,9 @@ impl LockFile {
         text.push('\n');
         for ((profile, id), e) in &self.entries {
             text.push_str(&format!("\n[{profile}] {id}\nkey {}\n", e.key));
+            if !e.skey.is_empty() {
+                text.push_str(&format!("skey {}\n", e.skey));
+            }
             for (p, d) in &e.outs {
                 text.push_str(&format!("out {p} {d}\n"));
             }
@@ -170,6 +182,7 @@ mod tests {
                     key: format!("k-{id}"),
                     outs: BTreeMap::from([("a b/c".into(), "file:00".into())]),
                     metrics: BTreeMap::from([("a b/c/m.json#acc".into(), 0.125)]),
+                    skey: format!("s-{id}"),
                 },
             );
         }

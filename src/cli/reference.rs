@@ -6,8 +6,9 @@
 //! - outputs equal bit for bit: **exact**;
 //! - otherwise, for a stage that declares `metrics:`, every recorded metric must be present in
 //!   both and differ by at most the stage's `tolerance`: **within tolerance**;
-//! - otherwise, when an upstream instance was accepted only within tolerance, byte differences
-//!   are expected downstream and cannot be judged bit for bit: **derived**;
+//! - when an upstream instance was accepted only within tolerance, its dependents' keys and
+//!   bytes may differ; they are accepted as **derived** when their structural keys (key inputs
+//!   with dependency digests blanked: same command, params, code, env and dep paths) match;
 //! - anything else is a mismatch.
 
 use std::path::Path;
@@ -57,8 +58,24 @@ pub(crate) fn compare_reference(
             verdict[i] = Some(Verdict::Mismatch);
             continue;
         };
-        let v = if cur.key != refe.key {
-            problems.push(format!("{}: key {} differs from the reference's {} (its inputs changed since the reference was recorded)", inst.id, short(&cur.key), short(&refe.key)));
+        let upstream_inexact = ws.graph.upstream[i]
+            .iter()
+            .any(|&u| matches!(verdict[u], Some(Verdict::Tolerant | Verdict::Derived)));
+        let v = if cur.key != refe.key
+            && upstream_inexact
+            && !cur.skey.is_empty()
+            && cur.skey == refe.skey
+        {
+            // Same command, params, code and dep paths; only the bytes of inputs that were
+            // themselves accepted within tolerance differ.
+            Verdict::Derived
+        } else if cur.key != refe.key {
+            problems.push(format!(
+                "{}: key {} differs from the reference's {} (its inputs changed since the reference was recorded)",
+                inst.id,
+                short(&cur.key),
+                short(&refe.key)
+            ));
             Verdict::Mismatch
         } else if cur.outs == refe.outs {
             Verdict::Exact

@@ -168,8 +168,21 @@ impl Dispatcher<'_, '_> {
             while let Some(i) = ready.pop_front() {
                 let inst = &self.graph.instances[i];
                 match self.checker.evaluate(inst, None, forced[i])? {
-                    State::Fresh { key, outs, metrics } => {
-                        self.set_lock(i, LockEntry { key, outs, metrics });
+                    State::Fresh {
+                        key,
+                        outs,
+                        metrics,
+                        skey,
+                    } => {
+                        self.set_lock(
+                            i,
+                            LockEntry {
+                                key,
+                                outs,
+                                metrics,
+                                skey,
+                            },
+                        );
                         tally.fresh += 1;
                         reporter.event(&Event::Fresh {
                             id: inst.id.clone(),
@@ -193,6 +206,7 @@ impl Dispatcher<'_, '_> {
                                         key,
                                         outs: record.outputs.clone(),
                                         metrics: record.metrics.clone(),
+                                        skey: record.inputs.structural_key(),
                                     },
                                 );
                                 tally.restored += 1;
@@ -516,6 +530,7 @@ impl Dispatcher<'_, '_> {
                 key,
                 outs: outputs,
                 metrics,
+                skey: inputs.structural_key(),
             },
         );
         Ok(())
