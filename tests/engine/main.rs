@@ -13,6 +13,7 @@ mod interrupt;
 mod invalidation;
 mod loader_props;
 mod profiles;
+mod reference;
 mod relocate;
 mod targets;
 mod verify;

@@ -1,0 +1,90 @@
+//! `repro verify --reference`: a fresh run compared with a recorded lock file: data bit for bit,
+//! declared metrics within the stage's tolerance, dependents of tolerant outputs by their
+//! structural keys.
+
+use crate::common::{run_limited, Ws};
+
+const PIPELINE: &str = r#"version: 1
+stages:
+  gen:
+    cmd: "echo data > d.txt"
+    shell: true
+    outs: [d.txt]
+  train:
+    cmd: "mkdir -p m; printf '{\"acc\": %s}' \"$NOISE\" > m/metrics.json; date +%N > m/stamp"
+    shell: true
+    deps: [d.txt]
+    outs: [m]
+    metrics: {files: [m/metrics.json], fields: [acc], tolerance: 0.01}
+  stats:
+    cmd: "cat m/metrics.json m/stamp > s.txt"
+    shell: true
+    deps: [m]
+    outs: [s.txt]
+"#;
+
+/// Runs the pipeline with `NOISE` set, asserting success.
+fn run_with(ws: &Ws, noise: &str) {
+    let mut cmd = ws.command(&["run"]);
+    cmd.env("NOISE", noise);
+    let out = run_limited(cmd);
+    assert_eq!(out.code, 0, "{}", out.both());
+}
+
+/// Forgets every cached result and output, as a fresh clone with only `repro.lock` would.
+fn fresh_clone(ws: &Ws) {
+    for p in ["cache/objects", "cache/actions", "m", "s.txt", "d.txt"] {
+        let _ = std::fs::remove_dir_all(ws.root.join(p));
+        let _ = std::fs::remove_file(ws.root.join(p));
+    }
+}
+
+fn recorded(ws: &Ws, noise: &str) -> std::path::PathBuf {
+    run_with(ws, noise);
+    let reference = ws.tmp().join("reference.lock");
+    std::fs::copy(ws.root.join("repro.lock"), &reference).unwrap();
+    fresh_clone(ws);
+    reference
+}
+
+#[test]
+fn rerun_within_tolerance_is_accepted_with_exact_data_and_derived_dependents() {
+    let ws = Ws::new(PIPELINE);
+    let reference = recorded(&ws, "0.500");
+    run_with(&ws, "0.505");
+    let out = ws.ok(&["verify", "--reference", reference.to_str().unwrap()]);
+    assert!(
+        out.stdout.contains("1 exact, 1 within tolerance")
+            && out
+                .stdout
+                .contains("1 derived from tolerant upstream, 0 mismatched"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
+fn metric_outside_tolerance_is_a_mismatch_naming_the_field() {
+    let ws = Ws::new(PIPELINE);
+    let reference = recorded(&ws, "0.500");
+    run_with(&ws, "0.600");
+    let out = ws.code(&["verify", "--reference", reference.to_str().unwrap()], 1);
+    assert!(
+        out.stdout.contains("m/metrics.json#acc") && out.stdout.contains("tolerance 0.01"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
+fn changed_dependent_of_a_tolerant_output_is_not_excused() {
+    let ws = Ws::new(PIPELINE);
+    let reference = recorded(&ws, "0.500");
+    ws.edit_pipeline(
+        "cat m/metrics.json m/stamp > s.txt",
+        "cat m/stamp m/metrics.json > s.txt",
+    );
+    run_with(&ws, "0.500");
+    let out = ws.code(&["verify", "--reference", reference.to_str().unwrap()], 1);
+    assert!(out.stdout.contains("MISMATCH stats: key"), "{}", out.both());
+}
