@@ -2,16 +2,12 @@
 //! batch system (one Slurm job per instance) calls. Its upstream must already be up to date;
 //! an instance that is already fresh or cached is not run again.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
 use crate::cache::{State, WorkspaceLock};
-use crate::exec::LocalExecutor;
 use crate::report::ProgressReporter;
-use crate::sched::{gpus, plan, Dispatcher, Options};
+use crate::sched::{gpus, plan, Options};
 
 use super::args::OneArgs;
-use super::workspace::{save, Workspace};
+use super::workspace::{dispatch, Workspace};
 use super::{Cli, CliError};
 
 pub(crate) fn exec(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
@@ -38,11 +34,6 @@ pub(crate) fn exec(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
             });
         }
     }
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = Arc::clone(&cancel);
-        let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
-    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let options = Options {
         jobs: 1,
@@ -50,19 +41,8 @@ pub(crate) fn exec(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
         keep_going: false,
         threads_per_slot: cores,
     };
-    let build = ws.pipeline.build.clone();
-    let mut dispatcher = Dispatcher {
-        graph: &ws.graph,
-        checker: &mut checker,
-        executor: Arc::new(LocalExecutor),
-        options,
-        cancel,
-        build,
-    };
     let mut reporter = ProgressReporter::new();
-    let result = dispatcher.run(&[i], &forced, &mut reporter);
-    save(&checker)?;
-    let tally = result.map_err(|e| CliError::Internal(e.to_string()))?;
+    let tally = dispatch(&ws, &mut checker, options, &[i], &forced, &mut reporter)?;
     if tally.failed > 0 || tally.interrupted {
         return Err(CliError::Failed(format!(
             "`{}` did not complete",

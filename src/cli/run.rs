@@ -1,15 +1,11 @@
 //! `repro run`: bring targets up to date (or `--dry-run`: say what would happen and why).
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
 use crate::cache::{State, WorkspaceLock};
-use crate::exec::LocalExecutor;
 use crate::report::{JsonReporter, ProgressReporter};
-use crate::sched::{gpus, plan, Dispatcher, Event, Options, Reporter};
+use crate::sched::{gpus, plan, Event, Options, Reporter};
 
 use super::args::RunArgs;
-use super::workspace::{save, Workspace};
+use super::workspace::{dispatch, Workspace};
 use super::{Cli, CliError};
 
 pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
@@ -64,12 +60,6 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
     let _lock = WorkspaceLock::acquire(ws.root())
         .map_err(|e| CliError::Internal(format!("cannot take the workspace lock: {e}")))?;
     let mut checker = ws.checker()?;
-    let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = Arc::clone(&cancel);
-        // Only one handler per process; a second `run` in the same process keeps the first.
-        let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
-    }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = a.jobs.unwrap_or(cores as u32).max(1);
     let options = Options {
@@ -78,22 +68,14 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         keep_going: a.keep_going,
         threads_per_slot: (cores / jobs as usize).max(1),
     };
-    let build = ws.pipeline.build.clone();
-    let mut dispatcher = Dispatcher {
-        graph: &ws.graph,
-        checker: &mut checker,
-        executor: Arc::new(LocalExecutor),
+    let tally = dispatch(
+        &ws,
+        &mut checker,
         options,
-        cancel,
-        build,
-    };
-    let result = dispatcher.run(&selected, &forced, reporter.as_mut());
-    // Publish the lock entries of whatever completed, even when the run failed.
-    save(&checker)?;
-    let tally = result.map_err(|e| match e {
-        e @ crate::sched::DispatchError::Build { .. } => CliError::Failed(e.to_string()),
-        e => CliError::Internal(e.to_string()),
-    })?;
+        &selected,
+        &forced,
+        reporter.as_mut(),
+    )?;
     if tally.interrupted {
         return Err(CliError::Failed(
             "interrupted; completed instances were published and a new run resumes".into(),

@@ -89,3 +89,37 @@ pub(crate) fn save(checker: &Checker<'_>) -> Result<(), CliError> {
         .write(&checker.root.join("repro.lock"))
         .map_err(|e| CliError::Internal(format!("cannot write `repro.lock`: {e}")))
 }
+
+/// Runs `selected` with the local executor, cancelling on Ctrl-C or SIGTERM, then saves the
+/// stat cache and the lock entries of whatever completed (even when the run failed).
+pub(crate) fn dispatch(
+    ws: &Workspace,
+    checker: &mut Checker<'_>,
+    options: crate::sched::Options,
+    selected: &[usize],
+    forced: &[bool],
+    reporter: &mut dyn crate::sched::Reporter,
+) -> Result<crate::sched::Tally, CliError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = Arc::clone(&cancel);
+        // Only one handler per process; a second dispatch in the same process keeps the first.
+        let _ = ctrlc::set_handler(move || cancel.store(true, Ordering::SeqCst));
+    }
+    let mut dispatcher = crate::sched::Dispatcher {
+        graph: &ws.graph,
+        checker,
+        executor: Arc::new(crate::exec::LocalExecutor),
+        options,
+        cancel,
+        build: ws.pipeline.build.clone(),
+    };
+    let result = dispatcher.run(selected, forced, reporter);
+    save(checker)?;
+    result.map_err(|e| match e {
+        e @ crate::sched::DispatchError::Build { .. } => CliError::Failed(e.to_string()),
+        e => CliError::Internal(e.to_string()),
+    })
+}
