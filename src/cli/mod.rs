@@ -75,6 +75,10 @@ impl From<crate::cache::CheckError> for CliError {
 
 /// Parses `std::env::args` and runs the command; returns the exit code.
 pub fn main() -> i32 {
+    // Die quietly on a closed pipe (`repro status | head`) like other Unix tools, instead of
+    // panicking on the failed write.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread is started.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(()) => 0,

@@ -292,3 +292,29 @@ fn gc_deletes_unreferenced_objects_and_keeps_referenced_ones() {
         "{st}"
     );
 }
+
+#[test]
+fn closed_stdout_pipe_ends_quietly_instead_of_panicking() {
+    let mut text = String::from(
+        "version: 1\nstages:\n  s:\n    cmd: [touch, \"o/${i}\"]\n    matrix:\n      i: [",
+    );
+    text.push_str(
+        &(0..3000)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    text.push_str("]\n    outs: [\"o/${i}\"]\n");
+    let ws = Ws::new(&text);
+    let mut child = ws
+        .command(&["dag"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close our end of stdout at once: every write of `repro dag` now hits a closed pipe.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
