@@ -261,7 +261,13 @@ impl<'p> Checker<'p> {
                     key,
                     outs: e.outs.clone(),
                     metrics: e.metrics.clone(),
-                    skey: inputs.structural_key(),
+                    // The no-op path: the lock's structural key belongs to this very key; hash
+                    // again only for a lock written before structural keys existed.
+                    skey: if e.skey.is_empty() {
+                        inputs.structural_key()
+                    } else {
+                        e.skey.clone()
+                    },
                 });
             }
             return Ok(match self.record(&key).filter(|r| self.restorable(r)) {

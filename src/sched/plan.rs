@@ -12,17 +12,15 @@ pub fn plan(
     checker: &Checker<'_>,
     forced: &[bool],
 ) -> Result<Vec<(usize, State)>, CheckError> {
-    let mut unsettled: Vec<Option<usize>> = vec![None; graph.instances.len()];
+    let mut unsettled = vec![false; graph.instances.len()];
     let mut out = Vec::with_capacity(selected.len());
     for &i in selected {
-        let pending = graph.upstream[i]
+        let pending_id = graph.upstream[i]
             .iter()
-            .find_map(|&u| unsettled[u].map(|root| (u, root)));
-        let pending_id = pending.map(|(u, _)| graph.instances[u].id.as_str());
+            .find(|&&u| unsettled[u])
+            .map(|&u| graph.instances[u].id.as_str());
         let state = checker.evaluate(&graph.instances[i], pending_id, forced[i])?;
-        if !matches!(state, State::Fresh { .. }) {
-            unsettled[i] = Some(i);
-        }
+        unsettled[i] = !matches!(state, State::Fresh { .. });
         out.push((i, state));
     }
     Ok(out)
