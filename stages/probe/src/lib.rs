@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod loaded;
 pub mod percentile;
 pub mod report;
 pub mod run;

@@ -8,30 +8,18 @@
 //! trainer's evaluation size (about 2048 tokens), which bounds memory at ListOps length and
 //! does not change any value.
 
-use std::path::Path;
-
 use rand::seq::index::sample;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use tch::{nn, Tensor};
-use train::config::{default_eval_batch, RunConfig};
-use train::dataset::{load_split, read_meta};
-use train::model::Model;
+use tch::Tensor;
+use train::config::default_eval_batch;
 
 use crate::cli::Args;
 use crate::error::ProbeError;
+use crate::loaded::{load, write_json};
 use crate::percentile::percentiles;
 use crate::report::{named, Report, LOWER, PROBE_FORMAT_VERSION, UPPER};
 use crate::stats::Pool;
-
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ProbeError> {
-    let bad = |message: String| ProbeError::BadRunFile {
-        path: path.to_owned(),
-        message,
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| bad(e.to_string()))
-}
 
 /// Runs the probe described by `args`.
 pub fn run(args: &Args) -> Result<(), ProbeError> {
@@ -41,37 +29,13 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
             message: "`--batches` and `--batch-size` must be at least 1".into(),
         });
     }
-    let cfg: RunConfig = read_json(&args.run.join("config.json"))?;
-    let metrics: serde_json::Value = read_json(&args.run.join("metrics.json"))?;
-    let weights = args.run.join("model.safetensors");
-    if !weights.is_file() {
-        return Err(ProbeError::BadRunFile {
-            path: weights,
-            message: "missing".into(),
-        });
-    }
-    let (model_cfg, task, seed) = (&cfg.model, cfg.train.task, cfg.train.seed);
-    let meta = read_meta(&args.data, task)?;
-    if meta.vocab.len() + model_cfg.variant.globals() != model_cfg.vocab
-        || meta.pad_id != model_cfg.pad_id
-        || meta.max_len != model_cfg.max_len
-    {
-        return Err(ProbeError::BadRunFile {
-            path: args.data.join("meta.json"),
-            message: format!(
-                "vocabulary, `pad_id` or `max_len` differ from the run's `{}`",
-                args.run.join("config.json").display()
-            ),
-        });
-    }
-
-    let device =
-        common_torch::choose().map_err(|e| ProbeError::Train(train::TrainError::Device(e)))?;
-    common_torch::init(seed);
-    let train_set = load_split(&args.data, "train", &meta, model_cfg, None, device)?;
-    let mut vs = nn::VarStore::new(device);
-    let model = Model::new(vs.root(), model_cfg);
-    train::output::load_weights(&mut vs, &weights)?;
+    let loaded = load(&args.run, &args.data)?;
+    let (model_cfg, task, seed) = (
+        &loaded.cfg.model,
+        loaded.cfg.train.task,
+        loaded.cfg.train.seed,
+    );
+    let (model, train_set, device) = (&loaded.model, &loaded.train_set, loaded.device);
 
     let wanted = (args.batches * args.batch_size).min(train_set.len());
     let mut rng = ChaCha8Rng::seed_from_u64(common::seed::derive(seed, "probe"));
@@ -107,29 +71,7 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
         separation_delta: percentiles(&mut pool.separation, &LOWER).map(|p| named(&LOWER, &p)),
         selection_beta: upper(&mut pool.beta),
         cache_key: std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty()),
-        run_cache_key: metrics
-            .get("cache_key")
-            .and_then(|k| k.as_str())
-            .map(str::to_owned),
+        run_cache_key: loaded.run_cache_key.clone(),
     };
-    write(&args.out, &report)
-}
-
-fn write(path: &Path, report: &Report) -> Result<(), ProbeError> {
-    let err = |source| ProbeError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(err)?;
-    }
-    let mut text = serde_json::to_string_pretty(report).expect("report serialises");
-    text.push('\n');
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    std::fs::write(&tmp, text).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    write_json(&args.out, &report)
 }

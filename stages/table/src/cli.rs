@@ -16,7 +16,12 @@ pub struct Args {
     /// Directory of probe results (`*.json`, one per probed run).
     #[arg(long)]
     pub probes: PathBuf,
-    /// Output directory: table.{md,csv,tex}, table6.csv, claims.md, figures/.
+    /// Directory of loss-landscape results (`*.json`, one per analysed run); when given, the
+    /// report gets a landscape section and `landscape.csv`.
+    #[arg(long)]
+    pub landscapes: Option<PathBuf>,
+    /// Output directory: table.{md,csv,tex}, table6.csv, claims.md, figures/ (and
+    /// landscape.csv).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -29,6 +34,10 @@ pub fn run(args: &Args) -> Result<(), TableError> {
         inputs.stats.len(),
         inputs.probes.len()
     );
+    let landscapes = match &args.landscapes {
+        Some(dir) => Some(crate::landscape::read_landscapes(dir)?),
+        None => None,
+    };
     let key = std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty());
     let subset = crate::subset::describe_subset(&inputs);
     let main = crate::rows::main_table(&inputs);
@@ -49,12 +58,16 @@ pub fn run(args: &Args) -> Result<(), TableError> {
         table6: &table6,
         claims: &claims,
         figures: &figure_files,
+        landscapes: landscapes.as_deref(),
         cache_key: key.as_deref(),
     };
     staging.write("table.md", &crate::markdown::table_md(&report))?;
     staging.write("claims.md", &crate::markdown::claims_md(&claims, &subset))?;
     staging.write("table.csv", &crate::csv_out::table_csv(&main))?;
     staging.write("table6.csv", &crate::csv_out::table6_csv(&table6))?;
+    if let Some(rows) = &landscapes {
+        staging.write("landscape.csv", &crate::landscape::landscape_csv(rows))?;
+    }
     staging.write("table.tex", &crate::latex::table_tex(&main, &table6))?;
     staging.publish()?;
     for c in &claims {

@@ -90,7 +90,7 @@ impl Inputs {
 
 /// Every `*.json` under `dir`, subdirectories included (the pipeline writes probes as
 /// `probes/TASK/VARIANT.json`), sorted; hidden entries are skipped.
-fn json_files(dir: &Path) -> Result<Vec<PathBuf>, TableError> {
+pub(crate) fn json_files(dir: &Path) -> Result<Vec<PathBuf>, TableError> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(current) = pending.pop() {
@@ -118,7 +118,7 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>, TableError> {
     Ok(files)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TableError> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TableError> {
     let text = std::fs::read_to_string(path).map_err(|source| TableError::Read {
         path: path.to_owned(),
         source,

@@ -15,6 +15,7 @@ pub mod error;
 pub mod figures;
 pub mod format;
 pub mod input;
+pub mod landscape;
 pub mod latex;
 pub mod markdown;
 pub mod output;

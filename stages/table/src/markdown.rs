@@ -23,6 +23,8 @@ pub struct Report<'a> {
     pub claims: &'a [Claim],
     /// Figure files relative to the output directory (PNG), with their activation.
     pub figures: &'a [(String, String)],
+    /// Loss-landscape results, when the stage was given a directory of them.
+    pub landscapes: Option<&'a [(std::path::PathBuf, crate::landscape::LandscapeFile)]>,
     /// `REPRO_KEY` of this table instance.
     pub cache_key: Option<&'a str>,
 }
@@ -77,6 +79,9 @@ pub fn table_md(r: &Report<'_>) -> String {
     out.push('\n');
     out.push_str(&main_table_md(r.main));
     out.push_str(&table6_md(r.table6));
+    if let Some(rows) = r.landscapes {
+        out.push_str(&crate::landscape::landscape_md(rows));
+    }
     out.push_str("## Figures\n\n");
     if r.figures.is_empty() {
         out.push_str("No figures: no runs.\n\n");
