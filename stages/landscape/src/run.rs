@@ -118,7 +118,7 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
         for (i, a) in coords.iter().enumerate() {
             for (j, b) in coords.iter().enumerate() {
                 for (var, theta, d1, d2) in &mut params {
-                    let _ = var.copy_(&(&*theta + &*d1 * *a + &*d2 * *b));
+                    var.copy_(&(&*theta + &*d1 * *a + &*d2 * *b));
                 }
                 losses[i * g + j] = mean_loss(model, &batches, n);
             }
@@ -133,7 +133,7 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
         }
         // Leave the variables as they were loaded.
         for (var, theta, _, _) in &mut params {
-            let _ = var.copy_(theta);
+            var.copy_(theta);
         }
         centre
     });
