@@ -177,8 +177,29 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         }
     }
 
+    let skipped: &[String] = overlay.map(|p| p.skip.as_slice()).unwrap_or_default();
+    for (i, name) in skipped.iter().enumerate() {
+        if !parsed.stages.contains_key(name) {
+            let field = format!(
+                "profiles.{}.skip[{i}]",
+                chosen.as_deref().unwrap_or_default()
+            );
+            let defined: Vec<&str> = parsed.stages.keys().map(String::as_str).collect();
+            return Err(at(
+                &field,
+                SpecErrorKind::Schema(format!(
+                    "the profile skips stage `{name}`, which is not defined (stages: {})",
+                    defined.join(", ")
+                )),
+            ));
+        }
+    }
+
     let mut stages = Vec::new();
     for (name, s) in &parsed.stages {
+        if skipped.contains(name) {
+            continue;
+        }
         stages.push(stage(
             name,
             s,

@@ -52,6 +52,10 @@ pub struct ProfileFile {
     /// stage that has it.
     #[serde(default)]
     pub matrix: BTreeMap<String, DimValues>,
+    /// Stages that do not exist under this profile: not expanded, not run by `all`, not
+    /// recorded in the lock. A remaining stage may not depend on their outputs.
+    #[serde(default)]
+    pub skip: Vec<String>,
 }
 
 /// One stage template.

@@ -73,3 +73,66 @@ fn switching_profiles_keeps_each_profiles_lock_entries() {
         st.both()
     );
 }
+
+const SKIPPING: &str = r#"version: 1
+profiles:
+  small:
+    default: true
+    skip: [extra]
+  everything:
+    description: all stages
+stages:
+  base:
+    cmd: "echo base >> \"$COUNTER\"; echo b > base.txt"
+    shell: true
+    outs: [base.txt]
+  extra:
+    cmd: "echo extra >> \"$COUNTER\"; cat base.txt > extra.txt"
+    shell: true
+    deps: [base.txt]
+    outs: [extra.txt]
+"#;
+
+#[test]
+fn a_profile_can_skip_stages_that_then_do_not_exist_under_it() {
+    let ws = Ws::new(SKIPPING);
+    let out = ws.ok(&["run"]);
+    assert!(
+        out.stderr
+            .contains("1 instances selected (profile `small`)"),
+        "{}",
+        out.both()
+    );
+    assert_eq!(ws.ran(), ["base"]);
+    assert!(!ws.read("repro.lock").contains("[small] extra"));
+    // A skipped stage cannot be named as a target either.
+    let err = ws.code(&["run", "extra"], 2);
+    assert!(err.stderr.contains("extra"), "{}", err.both());
+    // Another profile still has it.
+    ws.ok(&["run", "-p", "everything"]);
+    assert_eq!(ws.ran(), ["base", "extra"], "base is shared, not re-run");
+}
+
+#[test]
+fn skipping_an_undefined_stage_is_located() {
+    let ws = Ws::new(&SKIPPING.replace("skip: [extra]", "skip: [extra, nope]"));
+    let err = ws.code(&["status"], 2);
+    assert!(
+        err.stderr.contains("`pipeline.yaml` at 5:19, field `profiles.small.skip[1]`: the profile skips stage `nope`, which is not defined (stages: base, extra)"),
+        "{}",
+        err.both()
+    );
+}
+
+#[test]
+fn a_stage_that_needs_a_skipped_stage_is_refused() {
+    let ws = Ws::new(&SKIPPING.replace("skip: [extra]", "skip: [base]"));
+    let err = ws.code(&["status"], 2);
+    assert!(
+        err.stderr.contains(
+            "dependency `base.txt` of `extra` neither exists nor is produced by any stage"
+        ),
+        "{}",
+        err.both()
+    );
+}

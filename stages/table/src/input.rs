@@ -129,3 +129,35 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Ta
         message: e.to_string(),
     })
 }
+
+/// The first file named `name` under `dir` in sorted depth-first order (hidden entries
+/// skipped), or `None` when there is none or `dir` does not exist.
+pub(crate) fn find_file(dir: &Path, name: &str) -> Result<Option<PathBuf>, TableError> {
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let read_err = |source| TableError::Read {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(read_err)?;
+    entries.sort();
+    for path in entries {
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if file_name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name)? {
+                return Ok(Some(found));
+            }
+        } else if file_name == name {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
+}

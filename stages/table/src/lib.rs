@@ -8,6 +8,7 @@
 //! shared [`format`]; [`output`] publishes everything at once. Numbers quoted from the paper live
 //! in [`paper`] only.
 
+pub mod ablation;
 pub mod claims;
 pub mod cli;
 pub mod csv_out;
