@@ -63,6 +63,10 @@ pub struct RunArgs {
     /// Emit events as JSON lines on stdout instead of the progress display.
     #[arg(long)]
     pub json: bool,
+    /// Skip the pipeline's `build:` command (the binaries were built elsewhere, e.g. carried
+    /// to a machine without the toolchain). Cache keys hash the declared code, not binaries.
+    #[arg(long)]
+    pub no_build: bool,
 }
 
 /// `repro status`.

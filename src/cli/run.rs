@@ -9,7 +9,10 @@ use super::workspace::{dispatch, Workspace};
 use super::{Cli, CliError};
 
 pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
-    let ws = Workspace::load(cli)?;
+    let mut ws = Workspace::load(cli)?;
+    if a.no_build {
+        ws.pipeline.build = None;
+    }
     let targets = ws.targets(&a.targets)?;
     let selected = ws.graph.closure(&targets);
     let mut forced = vec![false; ws.graph.instances.len()];

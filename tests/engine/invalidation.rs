@@ -459,3 +459,26 @@ fn build_command_runs_once_before_the_first_job_and_never_on_a_noop_or_restore()
     ws.ok(&["run"]);
     assert_eq!(ws.count("build"), 2);
 }
+
+#[test]
+fn no_build_skips_the_build_command_but_not_the_stages() {
+    let ws = Ws::new(&PIPELINE.replacen(
+        "params:",
+        "build: [sh, -c, \"echo build >> $COUNTER; exit 3\"]\nparams:",
+        1,
+    ));
+    ws.write("inputs/a.txt", "alpha\n");
+    ws.write("inputs/b.txt", "beta\n");
+    ws.write("src/model.sh", "cat\n");
+    let failed = ws.code(&["run"], 1);
+    assert!(
+        failed.both().contains("build"),
+        "a failing build stops the run:\n{}",
+        failed.both()
+    );
+    assert_eq!(ws.ran(), ["build"], "no stage ran after the failed build");
+    ws.ok(&["run", "--no-build"]);
+    assert_eq!(ws.count("build"), 1, "--no-build never runs the build");
+    assert!(ws.ran().len() > 1, "the stages ran: {:?}", ws.ran());
+    ws.ok(&["status", "--check"]);
+}

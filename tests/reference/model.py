@@ -12,10 +12,13 @@ Two modes:
       and `param.NAME` for every variable. Dropout must be 0 in the config.
 
   model.py bench --data DIR --task T --variant V [--steps N] [--epochs E] [--threads 2]
+                 [--device cpu|cuda]
       Times training steps and whole epochs with a plain PyTorch loop (DataLoader with batch
       25 and shuffling, `clip_grad_norm_`, `torch.optim.SGD`; evaluation with `model.eval()`,
       `torch.no_grad()` and a DataLoader of `--eval-batch` examples, 25 by default, as a
-      straightforward loop would). Prints one JSON object.
+      straightforward loop would). On CUDA the model lives on the GPU, each batch is moved
+      there as it is drawn, and each timed step ends with a synchronisation. Prints one JSON
+      object.
 
 The masks are built here from SPEC §3's wording, independently of the Rust code.
 """
@@ -168,31 +171,34 @@ class Classifier(nn.Module):
 
 
 def parity(dirname):
+    device = os.environ.get("REPRO_PARITY_DEVICE", "cpu")
     with open(os.path.join(dirname, "config.json")) as f:
         cfg = json.load(f)
     assert cfg["dropout"] == 0.0, "parity runs without dropout"
     model = Classifier(cfg)
     model.load_state_dict(load_file(os.path.join(dirname, "weights.safetensors")))
+    model.to(device)
     batch = load_file(os.path.join(dirname, "batch.safetensors"))
-    tokens, labels = batch["tokens"], batch["labels"]
+    tokens, labels = batch["tokens"].to(device), batch["labels"].to(device)
     assert tokens.shape[1] == model.seq_len, (tokens.shape, model.seq_len)
     out = {}
     model.train()
     logits, layers = model(tokens, with_logits=True)
     loss = F.cross_entropy(logits, labels)
-    out["logits"] = logits.detach().clone()
-    out["loss"] = loss.detach().reshape(1).clone()
+    out["logits"] = logits.detach()
+    out["loss"] = loss.detach().reshape(1)
     for i, l in enumerate(layers):
-        out[f"layer{i}.logits"] = l.detach().contiguous().clone()
+        out[f"layer{i}.logits"] = l.detach()
     opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"])
     opt.zero_grad()
     loss.backward()
     nn.utils.clip_grad_norm_(model.parameters(), cfg["clip"])
     for name, p in model.named_parameters():
-        out[f"grad.{name}"] = p.grad.detach().clone()
+        out[f"grad.{name}"] = p.grad.detach()
     opt.step()
     for name, p in model.named_parameters():
-        out[f"param.{name}"] = p.detach().clone()
+        out[f"param.{name}"] = p.detach()
+    out = {k: v.cpu().contiguous().clone() for k, v in out.items()}
     save_file(out, os.path.join(dirname, "python.safetensors"))
 
 
@@ -209,11 +215,12 @@ def read_split(path, cfg, model):
     return torch.utils.data.TensorDataset(torch.tensor(rows), torch.tensor(labels))
 
 
-def evaluate(model, loader):
+def evaluate(model, loader, device="cpu"):
     model.eval()
     total, correct, count = 0.0, 0, 0
     with torch.no_grad():
         for x, y in loader:
+            x, y = x.to(device), y.to(device)
             logits = model(x)
             total += F.cross_entropy(logits, y, reduction="sum").item()
             correct += (logits.argmax(-1) == y).sum().item()
@@ -237,12 +244,14 @@ def bench(args):
         "activation": "relu", "ln_eps": 1e-5, "first_ln_eps_zero": False,
     }
     model = Classifier(cfg)
+    dev = args.device
     train = read_split(os.path.join(args.data, "train.csv"), cfg, model)
     heldout = read_split(os.path.join(args.data, "heldout.csv"), cfg, model)
     if args.train_limit:
         train = torch.utils.data.Subset(train, range(args.train_limit))
     if args.heldout_limit:
         heldout = torch.utils.data.Subset(heldout, range(args.heldout_limit))
+    model.to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     loader = torch.utils.data.DataLoader(train, batch_size=25, shuffle=True)
 
@@ -263,6 +272,7 @@ def bench(args):
         except StopIteration:
             it = iter(loader)
             x, y = next(it)
+        x, y = x.to(dev), y.to(dev)
         t0 = time.perf_counter()
         step(x, y)
         if s >= args.warmup:
@@ -272,10 +282,10 @@ def bench(args):
         t0 = time.perf_counter()
         model.train()
         for x, y in loader:
-            step(x, y)
+            step(x.to(dev), y.to(dev))
         t1 = time.perf_counter()
-        evaluate(model, torch.utils.data.DataLoader(train, batch_size=args.eval_batch))
-        evaluate(model, torch.utils.data.DataLoader(heldout, batch_size=args.eval_batch))
+        evaluate(model, torch.utils.data.DataLoader(train, batch_size=args.eval_batch), dev)
+        evaluate(model, torch.utils.data.DataLoader(heldout, batch_size=args.eval_batch), dev)
         t2 = time.perf_counter()
         tr.append(t1 - t0)
         ev.append(t2 - t1)
@@ -283,7 +293,7 @@ def bench(args):
     print(json.dumps({
         "implementation": "python-torch", "task": args.task, "variant": args.variant,
         "seq_len": model.seq_len, "blocks": blocks, "train_examples": len(train),
-        "heldout_examples": len(heldout), "threads": torch.get_num_threads(), "device": "cpu",
+        "heldout_examples": len(heldout), "threads": torch.get_num_threads(), "device": dev,
         "eval_batch": args.eval_batch,
         "step_ms_median": statistics.median(times), "step_ms_mean": statistics.mean(times),
         "epoch_train_s": tr, "epoch_eval_s": ev, "epoch_total_s": tot,
@@ -304,6 +314,7 @@ def main():
     b.add_argument("--steps", type=int, default=50)
     b.add_argument("--epochs", type=int, default=1)
     b.add_argument("--threads", type=int, default=2)
+    b.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     b.add_argument("--eval-batch", type=int, default=25)
     b.add_argument("--train-limit", type=int)
     b.add_argument("--heldout-limit", type=int)

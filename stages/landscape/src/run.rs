@@ -71,7 +71,7 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
             .map(|i| i as i64)
             .collect()
     };
-    let chunk = default_eval_batch(model_cfg.seq_len());
+    let chunk = default_eval_batch(model_cfg.seq_len(), loaded.device);
     let batches: Vec<(Tensor, Tensor)> = chosen
         .chunks(chunk)
         .map(|part| {

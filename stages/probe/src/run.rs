@@ -43,7 +43,9 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
         .into_iter()
         .map(|i| i as i64)
         .collect();
-    let chunk = args.batch_size.min(default_eval_batch(model_cfg.seq_len()));
+    let chunk = args
+        .batch_size
+        .min(default_eval_batch(model_cfg.seq_len(), device));
     eprintln!(
         "probe: {} {} seed {}: {} examples, {} layers, chunks of {}",
         task, model_cfg.variant, seed, wanted, model_cfg.blocks, chunk

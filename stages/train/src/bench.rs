@@ -205,6 +205,9 @@ pub fn run_cli(args: &BenchArgs) -> Result<BenchReport, TrainError> {
     if cfg.train.workers > 1 {
         tch::set_num_threads(1);
     }
+    if args.eval_batch.is_none() {
+        cfg.train.eval_batch = crate::config::default_eval_batch(cfg.model.seq_len(), device);
+    }
     let train = crate::dataset::load_split(
         &args.data,
         "train",

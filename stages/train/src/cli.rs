@@ -125,7 +125,7 @@ impl Args {
         model.first_ln_eps_zero = self.first_ln_eps_zero;
         let eval_batch = self
             .eval_batch
-            .unwrap_or_else(|| default_eval_batch(model.seq_len()));
+            .unwrap_or_else(|| default_eval_batch(model.seq_len(), tch::Device::Cpu));
         let mut train = TrainConfig::paper(names.task, self.seed, eval_batch);
         train.epochs = self.epochs;
         train.lr = self.lr;

@@ -158,12 +158,20 @@ impl TrainConfig {
     }
 }
 
-/// Evaluation batch size for sequences of `seq_len`: about 2048 tokens per batch (between 4
-/// and 1000 examples). Measured on the CPU: at length 40, batches of ~50 evaluate about a
-/// third faster than batches of 1000 (activations stay in cache); at ListOps length each
-/// example is large enough that a few per batch suffice.
-pub fn default_eval_batch(seq_len: usize) -> usize {
-    (2048 / seq_len.max(1)).clamp(4, 1000)
+/// Evaluation batch size for sequences of `seq_len` on `device`, between 4 and 1000 examples.
+/// CPU: about 2,048 tokens per batch. Measured there: at length 40, batches of ~50 evaluate
+/// about a third faster than batches of 1000 (activations stay in cache); at ListOps length
+/// each example is large enough that a few per batch suffice. GPU: about 131,072 tokens, since
+/// every batch costs the same host-side launch overhead whatever its size (on an H100, ListOps
+/// evaluation with batches of 3 took five times as long as the reference's batches of 25:
+/// docs/benchmarks.md).
+pub fn default_eval_batch(seq_len: usize, device: tch::Device) -> usize {
+    let tokens = if device == tch::Device::Cpu {
+        2048
+    } else {
+        131_072
+    };
+    (tokens / seq_len.max(1)).clamp(4, 1000)
 }
 
 /// `config.json`: the whole configuration of a run.
@@ -199,8 +207,12 @@ mod tests {
 
     #[test]
     fn eval_batch_shrinks_with_length() {
-        assert_eq!(default_eval_batch(40), 51);
-        assert_eq!(default_eval_batch(600), 4);
-        assert_eq!(default_eval_batch(5000), 4);
+        let cpu = tch::Device::Cpu;
+        assert_eq!(default_eval_batch(40, cpu), 51);
+        assert_eq!(default_eval_batch(600, cpu), 4);
+        assert_eq!(default_eval_batch(5000, cpu), 4);
+        let gpu = tch::Device::Cuda(0);
+        assert_eq!(default_eval_batch(40, gpu), 1000);
+        assert_eq!(default_eval_batch(600, gpu), 218);
     }
 }

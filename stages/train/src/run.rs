@@ -11,6 +11,7 @@ use std::time::Instant;
 use tch::nn;
 
 use crate::cli::Args;
+use crate::config::default_eval_batch;
 use crate::dataset::{load_split, read_meta};
 use crate::error::TrainError;
 use crate::history;
@@ -33,6 +34,9 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
     let device = common_torch::choose().map_err(TrainError::Device)?;
     common_torch::init(common::seed::derive(cfg.train.seed, "torch"));
     cfg.train.workers = use_workers(device, cfg.train.batch);
+    if args.eval_batch.is_none() {
+        cfg.train.eval_batch = default_eval_batch(cfg.model.seq_len(), device);
+    }
 
     let train_set = load_split(
         &args.data,
