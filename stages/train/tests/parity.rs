@@ -200,19 +200,8 @@ fn run_rust(case: &Case, dir: &Path, seed: u64) -> Outputs {
     named.push(("loss".into(), loss.detach().reshape([1])));
     let mut opt = Optim::new(&vs, OptimizerKind::Sgd, LR, CLIP).unwrap();
     opt.step(&loss);
-    // SGD clips a flat copy of the gradients: match its pieces to the variables by storage.
-    let applied: std::collections::HashMap<usize, Tensor> = opt
-        .params()
-        .iter()
-        .map(|p| p.data_ptr() as usize)
-        .zip(
-            opt.applied_grads()
-                .expect("SGD records the applied gradient"),
-        )
-        .collect();
     for (name, var) in vs.variables() {
-        let grad = &applied[&(var.data_ptr() as usize)];
-        named.push((format!("grad.{name}"), grad.detach().copy()));
+        named.push((format!("grad.{name}"), var.grad().detach().copy()));
         named.push((format!("param.{name}"), var.detach().copy()));
     }
     Outputs { named }
