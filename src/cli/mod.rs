@@ -8,6 +8,7 @@ mod exec;
 mod gc;
 mod logs;
 mod reference;
+mod resources;
 mod run;
 mod show;
 mod status;

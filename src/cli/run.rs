@@ -13,6 +13,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
     if a.no_build {
         ws.pipeline.build = None;
     }
+    super::resources::apply(&a.set_resources, &ws.pipeline, &mut ws.graph)?;
     let targets = ws.targets(&a.targets)?;
     let selected = ws.graph.closure(&targets);
     let mut forced = vec![false; ws.graph.instances.len()];

@@ -78,6 +78,17 @@ pub struct Resources {
     pub cpus: u32,
 }
 
+/// Checks a `gpus` request: 0 (none), a fraction in (0, 1] that packs onto one device, or a
+/// whole number of devices.
+pub fn check_gpus(gpus: f64) -> Result<(), String> {
+    if !(gpus >= 0.0 && gpus.is_finite()) || (gpus > 1.0 && gpus.fract() != 0.0) {
+        return Err(format!(
+            "`gpus` must be a fraction in (0, 1] or a whole number, found {gpus}"
+        ));
+    }
+    Ok(())
+}
+
 /// Reads, parses and validates `file`, applying `profile` (or the default profile).
 pub fn load(file: &Path, profile: Option<&str>) -> Result<Pipeline, SpecError> {
     let err0 = |kind| SpecError::new(file, Pos { line: 1, col: 1 }, "", kind);
@@ -360,13 +371,10 @@ fn stage(
     }
 
     let r = s.resources;
-    if !(r.gpus >= 0.0 && r.gpus.is_finite()) || (r.gpus > 1.0 && r.gpus.fract() != 0.0) {
+    if let Err(message) = check_gpus(r.gpus) {
         return Err(at(
             &format!("{base}.resources.gpus"),
-            SpecErrorKind::Resources(format!(
-                "`gpus` must be a fraction in (0, 1] or a whole number, found {}",
-                r.gpus
-            )),
+            SpecErrorKind::Resources(message),
         ));
     }
     if r.cpus == Some(0) {

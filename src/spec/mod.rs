@@ -9,5 +9,5 @@ pub mod schema;
 mod words;
 
 pub use error::{SpecError, SpecErrorKind};
-pub use load::{load, parse, Pipeline, Resources, Stage};
+pub use load::{check_gpus, load, parse, Pipeline, Resources, Stage};
 pub use position::{Pos, PositionIndex};

@@ -217,3 +217,49 @@ fn gpus_come_from_cuda_visible_devices_when_no_flag_is_given() {
     assert_eq!(out.code, 0, "{}", out.both());
     assert_eq!(ws.read("whole/1.txt"), "7\n");
 }
+
+#[test]
+fn set_resources_repacks_a_stage_for_one_run_without_touching_keys() {
+    let ws = Ws::new(&format!(
+        "version: 1\nstages:\n{}",
+        stage("half", "0.5", 4, "1")
+    ));
+    let out = ws.ok(&[
+        "run",
+        "--gpus",
+        "0",
+        "-j",
+        "4",
+        "--set-resources",
+        "half.gpus=0.25",
+    ]);
+    let peak = replay(&ws);
+    assert_eq!(
+        peak["0"].1,
+        4,
+        "at 0.25 each, four jobs share device 0: {peak:?}\n{}",
+        out.both()
+    );
+    ws.ok(&["status", "--check"]);
+    let events = ws.read("../events");
+    for (arg, needle) in [
+        ("nope.gpus=0.5", "no stage `nope`"),
+        ("half.gpus=1.5", "fraction in (0, 1]"),
+        ("half.gpus=lots", "not a number"),
+        ("half.memory=3", "unknown resource `memory`"),
+        ("half.cpus=0", "at least 1"),
+        ("half", "expected STAGE.FIELD=VALUE"),
+    ] {
+        let out = ws.code(&["run", "--force", "--set-resources", arg], 2);
+        assert!(
+            out.stderr.contains(needle) && out.stderr.contains(&format!("--set-resources `{arg}`")),
+            "{arg}: {}",
+            out.both()
+        );
+    }
+    assert_eq!(
+        ws.read("../events"),
+        events,
+        "a refused override runs nothing"
+    );
+}
