@@ -195,8 +195,8 @@ pub fn run_cli(args: &BenchArgs) -> Result<BenchReport, TrainError> {
     };
     let names = train_args.names()?;
     let meta = crate::dataset::read_meta(&args.data, task)?;
-    let mut cfg = train_args.resolve(names, &meta)?;
     let device = common_torch::choose().map_err(TrainError::Device)?;
+    let mut cfg = train_args.resolve(names, &meta, device)?;
     common_torch::init(cfg.train.seed);
     let threads = tch::get_num_threads();
     cfg.train.workers = args
@@ -204,9 +204,6 @@ pub fn run_cli(args: &BenchArgs) -> Result<BenchReport, TrainError> {
         .unwrap_or_else(|| crate::run::use_workers(device, cfg.train.batch));
     if cfg.train.workers > 1 {
         tch::set_num_threads(1);
-    }
-    if args.eval_batch.is_none() {
-        cfg.train.eval_batch = crate::config::default_eval_batch(cfg.model.seq_len(), device);
     }
     let train = crate::dataset::load_split(
         &args.data,

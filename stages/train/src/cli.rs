@@ -105,8 +105,14 @@ impl Args {
         })
     }
 
-    /// Resolves the run configuration: the paper's presets, overridden by the flags, checked.
-    pub fn resolve(&self, names: Names, meta: &DataMeta) -> Result<RunConfig, TrainError> {
+    /// Resolves the run configuration for `device`: the paper's presets, overridden by the
+    /// flags, checked. The device only sizes the default evaluation batch.
+    pub fn resolve(
+        &self,
+        names: Names,
+        meta: &DataMeta,
+        device: tch::Device,
+    ) -> Result<RunConfig, TrainError> {
         let bad = |flag, message: String| Err(TrainError::BadArg { flag, message });
         let mut model = ModelConfig::paper(
             names.task,
@@ -125,7 +131,7 @@ impl Args {
         model.first_ln_eps_zero = self.first_ln_eps_zero;
         let eval_batch = self
             .eval_batch
-            .unwrap_or_else(|| default_eval_batch(model.seq_len(), tch::Device::Cpu));
+            .unwrap_or_else(|| default_eval_batch(model.seq_len(), device));
         let mut train = TrainConfig::paper(names.task, self.seed, eval_batch);
         train.epochs = self.epochs;
         train.lr = self.lr;

@@ -11,7 +11,6 @@ use std::time::Instant;
 use tch::nn;
 
 use crate::cli::Args;
-use crate::config::default_eval_batch;
 use crate::dataset::{load_split, read_meta};
 use crate::error::TrainError;
 use crate::history;
@@ -30,13 +29,10 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
     let started = Instant::now();
     let names = args.names()?;
     let meta = read_meta(&args.data, names.task)?;
-    let mut cfg = args.resolve(names, &meta)?;
     let device = common_torch::choose().map_err(TrainError::Device)?;
+    let mut cfg = args.resolve(names, &meta, device)?;
     common_torch::init(common::seed::derive(cfg.train.seed, "torch"));
     cfg.train.workers = use_workers(device, cfg.train.batch);
-    if args.eval_batch.is_none() {
-        cfg.train.eval_batch = default_eval_batch(cfg.model.seq_len(), device);
-    }
 
     let train_set = load_split(
         &args.data,
