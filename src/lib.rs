@@ -4,6 +4,11 @@
 //! instances, infers the DAG from their inputs and outputs, keys each instance by the content of
 //! everything it reads, re-runs only what changed, runs instances in parallel on CPU and GPU
 //! slots, and verifies cached artifacts. It knows nothing about what the stages compute.
+//!
+//! The rooms, from input to output: `spec` (the file) → `graph` (instances and the DAG) →
+//! `workspace` (what is stale; publishing; the lock file) over the passive `cache` → `settings`
+//! (how this run runs) → `sched` (the dispatcher) → `exec` (executors) → `report`; `cli` only
+//! parses, resolves and prints. See `docs/architecture.md`.
 
 pub mod cache;
 pub mod cli;
@@ -11,4 +16,6 @@ pub mod exec;
 pub mod graph;
 pub mod report;
 pub mod sched;
+pub mod settings;
 pub mod spec;
+pub mod workspace;

@@ -1,5 +1,6 @@
-//! The content-addressed cache: keys, the object store, action records, `repro.lock`, atomic
-//! publication, the workspace lock, and staleness checks.
+//! The content-addressed cache, passive: digests, keys, the object store, action records and
+//! atomic publication. It imports nothing outside itself; deciding what is stale, publishing
+//! an executed instance and the lock file belong to `workspace`.
 //!
 //! # What enters a key
 //!
@@ -18,31 +19,25 @@
 //! Never hashed: mtimes, absolute paths, host names, the time. Moving the checkout or cloning
 //! it elsewhere keeps every key.
 //!
-//! # Layout
-//! `cache/VERSION`, `cache/objects/ab/cdef…` (blobs and directory manifests, read-only),
-//! `cache/actions/<key>.json` ([`ActionRecord`]), `.repro/stat-cache`, `.repro/lock`,
-//! `.repro/logs/`, and the committed `repro.lock` ([`LockFile`]). Every file is published by
-//! write-to-temp, fsync, rename.
+//! # Layout of the store
+//! `cache/VERSION`, `cache/objects/ab/cdef…` (blobs and directory manifests, read-only) and
+//! `cache/actions/<key>.json` ([`ActionRecord`]). Every file is published by write-to-temp,
+//! fsync, rename. The workspace's other files (`repro.lock`, `.repro/…`) are laid out by
+//! `workspace::Layout`.
 
 mod action;
 pub mod atomic;
-mod check;
 mod code;
 mod digest;
-mod dirty;
 mod key;
-mod lockfile;
 mod statcache;
 mod store;
-mod wslock;
+mod tagged;
 
 pub use action::{ActionRecord, ACTION_VERSION};
-pub use check::{CheckError, Checker, State};
 pub use code::CodeDigester;
 pub use digest::{digest_path, hash_bytes, hash_file_uncached, Digest, PathDigest, TreeEntry};
-pub use dirty::{diff, Dirty};
 pub use key::{KeyInputs, KEY_VERSION};
-pub use lockfile::{LockEntry, LockError, LockFile};
 pub use statcache::StatCache;
 pub use store::{Store, StoreError, STORE_VERSION};
-pub use wslock::WorkspaceLock;
+pub use tagged::{Kind, Tagged};

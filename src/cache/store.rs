@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::atomic;
 use super::digest::{hash_file_uncached, manifest_bytes, Digest, PathDigest, TreeEntry};
+use super::tagged::{Kind, Tagged};
 
 /// Version of the store layout; bump when the meaning of a stored file changes.
 pub const STORE_VERSION: u32 = 1;
@@ -187,11 +188,11 @@ impl Store {
     /// and renamed into place. Every object is re-hashed first: a corrupt or missing object is
     /// an error (and `dest` is left as it was for a file, untouched for a directory).
     pub fn restore(&self, tagged: &str, dest: &Path) -> Result<(), StoreError> {
-        let (kind, digest) = tagged.split_once(':').unwrap_or(("file", tagged));
+        let Tagged { kind, digest } = Tagged::parse(tagged);
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(io_err(parent))?;
         }
-        if kind == "dir" {
+        if kind == Kind::Dir {
             self.checked(digest)?;
             let entries = self.read_manifest(digest)?;
             let tmp = atomic::temp_sibling(dest);
@@ -252,6 +253,54 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// Every object an output refers to: its own digest and, for a directory, the digests of
+    /// the files its manifest lists.
+    pub fn objects_of(&self, tagged: &str) -> Result<Vec<Digest>, StoreError> {
+        let Tagged { kind, digest } = Tagged::parse(tagged);
+        let mut out = vec![digest.to_owned()];
+        if kind == Kind::Dir {
+            out.extend(self.read_manifest(digest)?.into_iter().map(|e| e.digest));
+        }
+        Ok(out)
+    }
+
+    /// Whether every object an output's tagged digest names directly is present (a cheap
+    /// existence check, without reading a directory's manifest).
+    pub fn has_output(&self, tagged: &str) -> bool {
+        self.has(Tagged::parse(tagged).digest)
+    }
+
+    /// The key of every action record in the store, with its path.
+    pub fn all_actions(&self) -> Result<Vec<(String, PathBuf)>, StoreError> {
+        let dir = self.root.join("actions");
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+            let path = entry.map_err(io_err(&dir))?.path();
+            let key = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".json"))
+                .filter(|n| !n.starts_with('.'))
+                .map(str::to_owned);
+            if let Some(key) = key {
+                out.push((key, path));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Deletes one object (by `gc`); an absent object is not an error.
+    pub fn remove_object(&self, digest: &str) -> Result<u64, StoreError> {
+        let path = self.object_path(digest);
+        let len = fs::metadata(&path).map_or(0, |m| m.len());
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(len),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(StoreError::Io { path, source: e }),
+        }
     }
 
     /// Every object digest in the store.

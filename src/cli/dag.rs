@@ -1,15 +1,15 @@
 //! `repro dag`: the graph as text (each instance with its upstream) or Graphviz (`--dot`).
 
 use super::args::DagArgs;
-use super::workspace::Workspace;
+use super::load::Loaded;
 use super::{Cli, CliError};
 
 #[allow(clippy::print_stdout)]
 pub(crate) fn dag(cli: &Cli, a: &DagArgs) -> Result<(), CliError> {
-    let ws = Workspace::load(cli)?;
-    let targets = ws.targets(&a.targets)?;
-    let selected = ws.graph.closure(&targets);
-    let g = &ws.graph;
+    let loaded = Loaded::load(cli)?;
+    let targets = loaded.targets(&a.targets)?;
+    let selected = loaded.graph.closure(&targets);
+    let g = &loaded.graph;
     if a.dot {
         println!("digraph repro {{\n  rankdir=LR;\n  node [shape=box, fontsize=10];");
         for &i in &selected {

@@ -4,21 +4,19 @@
 use std::io::Write;
 
 use super::args::OneArgs;
-use super::workspace::Workspace;
+use super::load::Loaded;
 use super::{Cli, CliError};
 
 pub(crate) fn logs(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
-    let ws = Workspace::load(cli)?;
-    let i = ws.one(&a.instance)?;
-    let inst = &ws.graph.instances[i];
-    let checker = ws.checker()?;
-    let attempt = crate::exec::log_path(&checker.root, &inst.id);
-    let recorded = checker
-        .lock
-        .entries
-        .get(&(checker.profile.clone(), inst.id.clone()))
-        .and_then(|e| checker.record(&e.key))
-        .map(|r| checker.store.object_path(&r.log));
+    let loaded = Loaded::load(cli)?;
+    let i = loaded.one(&a.instance)?;
+    let inst = &loaded.graph.instances[i];
+    let ws = loaded.workspace()?;
+    let attempt = ws.layout().log(&inst.id);
+    let recorded = ws
+        .lock_entry(&inst.id)
+        .and_then(|e| ws.record(&e.key))
+        .map(|r| ws.store().object_path(&r.log));
     // Prefer the latest attempt when it is newer than the recorded run.
     let path = match (&recorded, attempt.exists()) {
         (Some(r), true) => {

@@ -1,19 +1,19 @@
 //! The command line: clap types, one file per command, and the mapping of failures to exit
 //! codes (2: user error such as bad YAML or a bad target; 1: a stage failed or something is
-//! stale/mismatched for `--check`/`verify`; 3: an internal failure of the engine).
+//! stale/mismatched for `--check`/`verify`; 3: an internal failure of the engine). Commands
+//! only parse, resolve and print: the rules live in `workspace`, `settings` and `sched`.
 
 mod args;
 mod dag;
+mod drive;
 mod exec;
 mod gc;
+mod load;
 mod logs;
-mod reference;
-mod resources;
 mod run;
 mod show;
 mod status;
 mod verify;
-mod workspace;
 
 pub use args::{Cli, Command};
 
@@ -65,10 +65,10 @@ impl From<crate::spec::SpecError> for CliError {
     }
 }
 
-impl From<crate::cache::CheckError> for CliError {
-    fn from(e: crate::cache::CheckError) -> Self {
+impl From<crate::workspace::CheckError> for CliError {
+    fn from(e: crate::workspace::CheckError) -> Self {
         match e {
-            crate::cache::CheckError::Spec(s) => s.into(),
+            crate::workspace::CheckError::Spec(s) => s.into(),
             other => CliError::Internal(other.to_string()),
         }
     }

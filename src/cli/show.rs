@@ -1,27 +1,26 @@
 //! `repro show INSTANCE`: its state and key, what enters the key, its outputs and the record
 //! of its last run.
 
-use crate::cache::State;
-use crate::sched::plan;
+use crate::workspace::State;
 
 use super::args::OneArgs;
-use super::workspace::Workspace;
+use super::load::Loaded;
 use super::{Cli, CliError};
 
 #[allow(clippy::print_stdout)]
 pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
-    let ws = Workspace::load(cli)?;
-    let i = ws.one(&a.instance)?;
-    let checker = ws.checker()?;
-    let selected = ws.graph.closure(&[i]);
-    let forced = vec![false; ws.graph.instances.len()];
-    let states = plan(&ws.graph, &selected, &checker, &forced)?;
+    let loaded = Loaded::load(cli)?;
+    let i = loaded.one(&a.instance)?;
+    let ws = loaded.workspace()?;
+    let selected = loaded.graph.closure(&[i]);
+    let forced = vec![false; loaded.graph.instances.len()];
+    let states = ws.plan(&loaded.graph, &selected, &forced)?;
     let state = &states
         .iter()
         .find(|(j, _)| *j == i)
         .expect("instance planned")
         .1;
-    let inst = &ws.graph.instances[i];
+    let inst = &loaded.graph.instances[i];
     println!("instance  {}", inst.id);
     println!("state     {}", state.label());
     if let State::Run { reasons, .. } | State::Restore { reasons, .. } = state {
@@ -32,7 +31,7 @@ pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
     println!("argv      {}", inst.argv.join(" "));
     let inputs = match state {
         State::Run { inputs, .. } => inputs.as_deref().cloned(),
-        _ => Some(checker.inputs(inst)?),
+        _ => Some(ws.inputs(inst)?),
     };
     if let Some(inputs) = inputs {
         println!("key       {}", inputs.key());
@@ -48,7 +47,7 @@ pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
         for (k, v) in &inputs.code {
             println!("  code    {k} {v}");
         }
-        if let Some(r) = checker.record(&inputs.key()) {
+        if let Some(r) = ws.record(&inputs.key()) {
             println!(
                 "record    ran in {:.2}s on {} ({}), log {}",
                 r.duration_s, r.host, r.device, r.log
@@ -58,16 +57,12 @@ pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
             }
         }
     }
-    if let Some(e) = checker
-        .lock
-        .entries
-        .get(&(checker.profile.clone(), inst.id.clone()))
-    {
+    if let Some(e) = ws.lock_entry(&inst.id) {
         println!("lock      {}", e.key);
     }
-    let ups: Vec<&str> = ws.graph.upstream[i]
+    let ups: Vec<&str> = loaded.graph.upstream[i]
         .iter()
-        .map(|&u| ws.graph.instances[u].id.as_str())
+        .map(|&u| loaded.graph.instances[u].id.as_str())
         .collect();
     println!(
         "upstream  {}",

@@ -1,10 +1,9 @@
 //! `repro status`: every stale instance with its reasons; `--check` exits 1 when any is stale.
 
-use crate::cache::State;
-use crate::sched::plan;
+use crate::workspace::{Dirty, State};
 
 use super::args::StatusArgs;
-use super::workspace::Workspace;
+use super::load::Loaded;
 use super::{Cli, CliError};
 
 #[derive(serde::Serialize)]
@@ -12,28 +11,26 @@ struct Row<'a> {
     instance: &'a str,
     state: &'static str,
     key: Option<String>,
-    reasons: Vec<crate::cache::Dirty>,
+    reasons: Vec<Dirty>,
 }
 
 pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
-    let ws = Workspace::load(cli)?;
-    let targets = ws.targets(&a.targets)?;
-    let selected = ws.graph.closure(&targets);
-    let checker = ws.checker()?;
-    let forced = vec![false; ws.graph.instances.len()];
-    let states = plan(&ws.graph, &selected, &checker, &forced)?;
-    let _ = checker
-        .stat
-        .save(&crate::cache::Checker::stat_cache_path(&checker.root));
+    let loaded = Loaded::load(cli)?;
+    let targets = loaded.targets(&a.targets)?;
+    let selected = loaded.graph.closure(&targets);
+    let ws = loaded.workspace()?;
+    let forced = vec![false; loaded.graph.instances.len()];
+    let states = ws.plan(&loaded.graph, &selected, &forced)?;
+    let _ = ws.save_stat_cache();
     let mut rows = Vec::new();
     for (i, s) in &states {
         let (key, reasons) = match s {
-            State::Fresh { key, .. } => (Some(key.clone()), vec![]),
+            State::Fresh { entry } => (Some(entry.key.clone()), vec![]),
             State::Restore { key, reasons, .. } => (Some(key.clone()), reasons.clone()),
             State::Run { inputs, reasons } => (inputs.as_ref().map(|i| i.key()), reasons.clone()),
         };
         rows.push(Row {
-            instance: &ws.graph.instances[*i].id,
+            instance: &loaded.graph.instances[*i].id,
             state: s.label(),
             key,
             reasons,
@@ -43,7 +40,7 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
     #[allow(clippy::print_stdout)]
     if a.json {
         let doc = serde_json::json!({
-            "profile": checker.profile,
+            "profile": ws.profile(),
             "total": rows.len(),
             "stale": stale,
             "instances": rows,
@@ -58,13 +55,13 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             println!(
                 "all {} instances up to date (profile `{}`)",
                 rows.len(),
-                checker.profile
+                ws.profile()
             );
         } else {
             println!(
                 "{stale} of {} instances stale (profile `{}`)",
                 rows.len(),
-                checker.profile
+                ws.profile()
             );
         }
     }

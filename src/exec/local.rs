@@ -1,98 +1,222 @@
 //! The local executor: a child process per job, in its own process group so that cancelling
-//! reaches its children too (SIGTERM to the group, then SIGKILL after a grace period).
-//! stdout and stderr go to the job's log file; stdin is closed.
+//! reaches its children too (SIGTERM to the group, then SIGKILL after a grace period). stdout
+//! and stderr go to the job's log file (or to the engine's stderr); stdin is closed.
+//!
+//! Each job has a waiter thread that spawns the child, reports `Started`, blocks in `wait`, and
+//! reports `Finished`: no polling. Cancelling signals the process group from the caller's
+//! thread; a job cancelled before its child exists is never spawned. Limits: a process that
+//! leaves its group (`setsid`) is not reached by cancellation.
 
+use std::collections::HashMap;
 use std::fs::File;
+use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{Executor, Job, JobResult, Outcome};
+use super::event::{EventSink, ExecEvent, JobStatus, JobTimes};
+use super::job::{JobId, JobOutput, JobSpec};
+use super::{ExecError, Executor};
+
+/// How long a cancelled job's process group has between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// A job the executor knows: its process group once spawned, and whether it was cancelled.
+#[derive(Debug, Default)]
+struct Entry {
+    pgid: Option<i32>,
+    cancelled: bool,
+}
+
+type Table = Arc<Mutex<HashMap<JobId, Entry>>>;
 
 /// Runs jobs as local child processes.
 #[derive(Debug, Default)]
-pub struct LocalExecutor;
+pub struct LocalExecutor {
+    sink: Option<EventSink>,
+    jobs: Table,
+}
 
-const GRACE: Duration = Duration::from_secs(5);
+impl LocalExecutor {
+    /// A local executor (start it with [`Executor::start`]).
+    pub fn new() -> LocalExecutor {
+        LocalExecutor::default()
+    }
+}
+
+fn signal_group(pgid: i32, signal: i32) {
+    // SAFETY: kill(2) with a negative pid signals the child's process group; no memory is
+    // touched.
+    unsafe { libc::kill(-pgid, signal) };
+}
+
+/// SIGTERM now, SIGKILL after the grace period if the job is still known by then.
+fn terminate(jobs: &Table, job: JobId, pgid: i32) {
+    signal_group(pgid, libc::SIGTERM);
+    let jobs = Arc::clone(jobs);
+    std::thread::spawn(move || {
+        std::thread::sleep(GRACE);
+        let pgid = jobs
+            .lock()
+            .expect("job table")
+            .get(&job)
+            .and_then(|e| e.pgid);
+        if let Some(pgid) = pgid {
+            signal_group(pgid, libc::SIGKILL);
+        }
+    });
+}
 
 impl Executor for LocalExecutor {
-    fn run(&self, job: &Job, cancel: &Arc<AtomicBool>) -> JobResult {
-        let start = Instant::now();
-        let done = |outcome| JobResult {
-            outcome,
-            duration: start.elapsed(),
-        };
-        if let Some(parent) = job.log.parent() {
-            let _ = std::fs::create_dir_all(parent);
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    fn start(&mut self, sink: EventSink) {
+        self.sink = Some(sink);
+    }
+
+    fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {
+        let sink = self.sink.clone().ok_or(ExecError::NotStarted)?;
+        self.jobs
+            .lock()
+            .expect("job table")
+            .insert(job.id, Entry::default());
+        let jobs = Arc::clone(&self.jobs);
+        let name = job.name.clone();
+        let id = job.id;
+        std::thread::Builder::new()
+            .name(format!("job-{}", job.id.0))
+            .spawn(move || {
+                let status = run(&job, &jobs, &sink);
+                let cancelled = jobs
+                    .lock()
+                    .expect("job table")
+                    .remove(&job.id)
+                    .is_some_and(|e| e.cancelled);
+                let (status, times) = status;
+                let status = match status {
+                    JobStatus::NotStarted(m) => JobStatus::NotStarted(m),
+                    _ if cancelled => JobStatus::Cancelled,
+                    s => s,
+                };
+                sink.send(ExecEvent::Finished {
+                    job: job.id,
+                    status,
+                    times,
+                });
+            })
+            .map(|_| ())
+            .map_err(|e| {
+                self.jobs.lock().expect("job table").remove(&id);
+                ExecError::Submit {
+                    name,
+                    message: e.to_string(),
+                }
+            })
+    }
+
+    fn cancel(&mut self, job: JobId) {
+        let mut table = self.jobs.lock().expect("job table");
+        if let Some(e) = table.get_mut(&job) {
+            if !e.cancelled {
+                e.cancelled = true;
+                if let Some(pgid) = e.pgid {
+                    terminate(&self.jobs, job, pgid);
+                }
+            }
         }
-        let log = match File::create(&job.log) {
-            Ok(f) => f,
-            Err(e) => {
-                return done(Outcome::SpawnError(format!(
-                    "cannot create log `{}`: {e}",
-                    job.log.display()
-                )))
-            }
-        };
-        let err_log = match log.try_clone() {
-            Ok(f) => f,
-            Err(e) => return done(Outcome::SpawnError(e.to_string())),
-        };
-        let program = resolve_program(&job.argv[0], &job.cwd);
-        let mut cmd = Command::new(&program);
-        cmd.args(&job.argv[1..])
-            .current_dir(&job.cwd)
-            .envs(job.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log))
-            .stderr(Stdio::from(err_log))
-            .process_group(0);
-        let mut child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) => {
-                return done(Outcome::SpawnError(format!(
-                    "cannot start `{}`: {e}",
-                    job.argv[0]
-                )))
-            }
-        };
-        let pgid = child.id() as i32;
-        let mut poll = Duration::from_millis(1);
-        let mut term_sent: Option<Instant> = None;
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) => {
-                    if term_sent.is_some() {
-                        return done(Outcome::Cancelled);
-                    }
-                    return done(match (status.code(), status.signal()) {
-                        (Some(0), _) => Outcome::Success,
-                        (Some(c), _) => Outcome::Failed(format!("exit status {c}")),
-                        (None, Some(s)) => Outcome::Failed(format!("killed by signal {s}")),
-                        (None, None) => Outcome::Failed("ended abnormally".to_owned()),
-                    });
+    }
+
+    fn cancel_all(&mut self) {
+        let ids: Vec<JobId> = self
+            .jobs
+            .lock()
+            .expect("job table")
+            .keys()
+            .copied()
+            .collect();
+        for id in ids {
+            self.cancel(id);
+        }
+    }
+}
+
+/// Spawns and waits for one job (on its waiter thread).
+fn run(job: &JobSpec, jobs: &Table, sink: &EventSink) -> (JobStatus, JobTimes) {
+    let submitted = Instant::now();
+    let not_started = |m: String| (JobStatus::NotStarted(m), JobTimes::default());
+    let (out, err) = match open_output(&job.output) {
+        Ok(pair) => pair,
+        Err(m) => return not_started(m),
+    };
+    let mut cmd = Command::new(resolve_program(&job.argv[0], &job.cwd));
+    cmd.args(&job.argv[1..])
+        .current_dir(&job.cwd)
+        .envs(job.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .process_group(0);
+    // Spawn under the table lock, so that a cancel either sees the process group or marks the
+    // job before it exists (then it is never spawned).
+    let mut child = {
+        let mut table = jobs.lock().expect("job table");
+        if table.get(&job.id).is_some_and(|e| e.cancelled) {
+            return (JobStatus::Cancelled, JobTimes::default());
+        }
+        match cmd.spawn() {
+            Ok(c) => {
+                if let Some(e) = table.get_mut(&job.id) {
+                    e.pgid = Some(c.id() as i32);
                 }
-                Ok(None) => {}
-                Err(e) => return done(Outcome::Failed(format!("cannot wait for the child: {e}"))),
+                c
             }
-            if cancel.load(Ordering::SeqCst) {
-                match term_sent {
-                    None => {
-                        // SAFETY: kill(2) with a negative pid signals the child's process group.
-                        unsafe { libc::kill(-pgid, libc::SIGTERM) };
-                        term_sent = Some(Instant::now());
-                    }
-                    Some(t) if t.elapsed() > GRACE => {
-                        // SAFETY: as above.
-                        unsafe { libc::kill(-pgid, libc::SIGKILL) };
-                    }
-                    Some(_) => {}
-                }
+            Err(e) => return not_started(format!("cannot start `{}`: {e}", job.argv[0])),
+        }
+    };
+    let started = Instant::now();
+    sink.send(ExecEvent::Started { job: job.id });
+    let status = match child.wait() {
+        Ok(status) => match (status.code(), status.signal()) {
+            (Some(0), _) => JobStatus::Succeeded,
+            (Some(c), _) => JobStatus::Failed(format!("exit status {c}")),
+            (None, Some(s)) => JobStatus::Failed(format!("killed by signal {s}")),
+            (None, None) => JobStatus::Failed("ended abnormally".to_owned()),
+        },
+        Err(e) => JobStatus::Failed(format!("cannot wait for the child: {e}")),
+    };
+    let times = JobTimes {
+        waited: started - submitted,
+        ran: started.elapsed(),
+    };
+    (status, times)
+}
+
+/// stdout and stderr for a job's output choice.
+fn open_output(output: &JobOutput) -> Result<(Stdio, Stdio), String> {
+    match output {
+        JobOutput::Log(path) => {
+            if let Some(parent) = path.parent() {
+                let _ = std::fs::create_dir_all(parent);
             }
-            std::thread::sleep(poll);
-            poll = (poll * 2).min(Duration::from_millis(20));
+            let log = File::create(path)
+                .map_err(|e| format!("cannot create log `{}`: {e}", path.display()))?;
+            let err = log.try_clone().map_err(|e| e.to_string())?;
+            Ok((Stdio::from(log), Stdio::from(err)))
+        }
+        JobOutput::Stderr => {
+            let stderr = std::io::stderr();
+            let a = stderr
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| e.to_string())?;
+            let b = stderr
+                .as_fd()
+                .try_clone_to_owned()
+                .map_err(|e| e.to_string())?;
+            Ok((Stdio::from(a), Stdio::from(b)))
         }
     }
 }

@@ -1,70 +1,50 @@
-//! Executors: how one instance's command is run. One trait, so that a batch system (Slurm,
-//! calling `repro exec` per instance) can sit beside the local executor later.
+//! Executors: how jobs run, behind one trait whose contract a batch system can meet.
+//!
+//! The dispatcher submits a [`JobSpec`] (command, environment, output, granted resources) and
+//! gets typed [`ExecEvent`]s back through the [`EventSink`] it gave at [`Executor::start`]; it
+//! can cancel one job or all. `submit` never blocks on the job. The local executor runs child
+//! processes; a batch executor (Slurm: one `repro exec INSTANCE` per job) submits and polls,
+//! and reports a job its scheduler no longer knows as [`ExecEvent::Vanished`].
 
+mod event;
+mod job;
 mod local;
 
-use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
-use std::time::Duration;
-
+pub use event::{EventSink, ExecEvent, JobStatus, JobTimes};
+pub use job::{JobId, JobOutput, JobResources, JobSpec};
 pub use local::LocalExecutor;
 
-/// Where the log of an instance's latest attempt is kept: `.repro/logs/<id>.log`, with
-/// characters outside a safe set replaced by `_`.
-pub fn log_path(root: &std::path::Path, id: &str) -> PathBuf {
-    let safe: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.=,@+".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    root.join(".repro").join("logs").join(format!("{safe}.log"))
+/// An executor could not take a job (the job then produces no events).
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// `submit` came before `start`.
+    #[error("the executor was not started")]
+    NotStarted,
+    /// The executor could not hand the job on (e.g. a thread could not be created).
+    #[error("failed to submit `{name}`: {message}")]
+    Submit {
+        /// The job's name.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
-/// One command to run.
-#[derive(Debug, Clone)]
-pub struct Job {
-    /// Instance id (for messages).
-    pub id: String,
-    /// argv; `argv[0]` is resolved against `PATH` and the working directory.
-    pub argv: Vec<String>,
-    /// Variables added to the inherited environment.
-    pub env: Vec<(String, String)>,
-    /// Working directory (the workspace root).
-    pub cwd: PathBuf,
-    /// Where stdout and stderr go, combined.
-    pub log: PathBuf,
-}
+/// Runs jobs and reports their state.
+pub trait Executor: Send {
+    /// A short name for messages (`local`, `slurm`).
+    fn name(&self) -> &str;
 
-/// How a job ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// Exited with status 0.
-    Success,
-    /// Exited non-zero or was killed by a signal.
-    Failed(String),
-    /// Could not be started (program not found, ...).
-    SpawnError(String),
-    /// Stopped because the run was cancelled.
-    Cancelled,
-}
+    /// Called once before the first `submit`: where events go.
+    fn start(&mut self, sink: EventSink);
 
-/// The result of a job.
-#[derive(Debug, Clone)]
-pub struct JobResult {
-    /// How it ended.
-    pub outcome: Outcome,
-    /// Wall time.
-    pub duration: Duration,
-}
+    /// Hands a job on; its events follow through the sink. Must not wait for the job.
+    fn submit(&mut self, job: JobSpec) -> Result<(), ExecError>;
 
-/// Runs jobs to completion; must be callable from several worker threads at once.
-pub trait Executor: Send + Sync {
-    /// Runs `job`, blocking until it ends; stops it early when `cancel` becomes true.
-    fn run(&self, job: &Job, cancel: &Arc<AtomicBool>) -> JobResult;
+    /// Asks one job to stop; it ends with `Finished { status: Cancelled }` (or whatever it
+    /// reached first). Unknown or ended jobs are ignored.
+    fn cancel(&mut self, job: JobId);
+
+    /// Asks every job of this executor to stop.
+    fn cancel_all(&mut self);
 }

@@ -1,52 +1,39 @@
-//! The dispatcher: one loop that owns all scheduling state and all output.
+//! The dispatcher: an event loop that owns all scheduling state and all output.
 //!
-//! It keeps a ready queue over the DAG (an instance becomes ready when its last upstream
-//! settles, not when a whole level finishes), evaluates each ready instance against the cache
-//! (fresh, restore, or run), hands runnable instances to worker threads as slots free up, and
-//! publishes each success (outputs into the store, action record, lock entry) before releasing
-//! its dependents. Workers only run commands and send back their result; every event the user
-//! sees is emitted here, in one place.
+//! One turn of the loop is four named steps:
+//! 1. [`evaluate_ready`](Dispatcher::evaluate_ready): each instance whose upstream settled is
+//!    checked against the workspace: fresh (keep its lock entry), restore (from the store), or
+//!    runnable;
+//! 2. [`start_runnable`](Dispatcher::start_runnable): runnable instances are submitted to the
+//!    executor as slots free up (the pipeline's `build:` command first, once, as a job of its
+//!    own);
+//! 3. wait for the next [`Message`]: an executor event or an interrupt, with no polling
+//!    interval (a deadline only while waiting for cancelled jobs, or when a silence limit is set);
+//! 4. handle it: publish a success through the workspace and release its dependents, report a
+//!    failure and block its dependents, or stop.
 //!
 //! Failure stops new work (running jobs finish) unless `keep_going`; dependents of a failure
-//! are skipped. Cancellation (Ctrl-C, SIGTERM) terminates running jobs and publishes nothing
-//! for them. Limits: the key of an instance is computed on the dispatcher thread; hashing a
-//! very large new output delays scheduling by that long.
+//! are skipped. An interrupt cancels every running job and publishes nothing for them; jobs the
+//! executor does not confirm within [`Patience::cancel_wait`] are reported and left. An engine
+//! error cancels what runs before it is returned. Limits: keys are computed on the dispatcher
+//! thread, so hashing a very large new output delays scheduling by that long.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::sync::Arc;
-use std::time::Instant;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
-use crate::cache::{
-    atomic, digest_path, hash_file_uncached, ActionRecord, CheckError, Checker, Dirty, KeyInputs,
-    LockEntry, State, StoreError, ACTION_VERSION,
-};
-use crate::exec::{Executor, Job, JobResult, Outcome};
+use crate::cache::{KeyInputs, StoreError};
+use crate::exec::{ExecError, ExecEvent, Executor, JobId, JobStatus, JobTimes};
 use crate::graph::Graph;
+use crate::settings::RunSettings;
+use crate::workspace::{
+    CheckError, Dirty, PublishError, RunFacts, State, Workspace, WorkspaceError,
+};
 
-use super::event::Event;
+use super::event::{Event, Reporter};
+use super::inbox::{Inbox, Message};
+use super::job::{build_job, instance_job};
+use super::queue::ReadyQueue;
 use super::slots::{Grant, Slots};
-
-/// Settings of one dispatch.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// CPU slots.
-    pub jobs: u32,
-    /// GPU ids.
-    pub gpus: Vec<String>,
-    /// Go on after a failure.
-    pub keep_going: bool,
-    /// Threads each CPU slot may use (`OMP_NUM_THREADS` = this times the slots held).
-    pub threads_per_slot: usize,
-}
-
-/// Receives the dispatcher's events.
-pub trait Reporter {
-    /// Called for every event, in order, on the dispatcher thread.
-    fn event(&mut self, e: &Event);
-}
 
 /// Counts at the end of a dispatch.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -61,8 +48,27 @@ pub struct Tally {
     pub failed: usize,
     /// Skipped.
     pub skipped: usize,
-    /// Stopped by a signal.
+    /// Stopped by an interrupt.
     pub interrupted: bool,
+}
+
+/// How long the dispatcher waits on its executor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Patience {
+    /// After cancelling, how long to wait for the executor to confirm each job ended.
+    pub cancel_wait: Duration,
+    /// With jobs running, how long the executor may stay silent before they are failed
+    /// (`None`: wait forever; a local process may legitimately run for days).
+    pub silence: Option<Duration>,
+}
+
+impl Default for Patience {
+    fn default() -> Self {
+        Patience {
+            cancel_wait: Duration::from_secs(15),
+            silence: None,
+        }
+    }
 }
 
 /// A failure of the engine itself (not of a stage).
@@ -71,17 +77,12 @@ pub enum DispatchError {
     /// Checking an instance failed.
     #[error(transparent)]
     Check(#[from] CheckError),
-    /// The store failed.
+    /// The workspace failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
-    /// Publishing failed.
-    #[error("failed to publish `{path}`: {source}")]
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
+    Workspace(#[from] WorkspaceError),
+    /// The executor refused a job.
+    #[error(transparent)]
+    Executor(#[from] ExecError),
     /// The `build` command failed.
     #[error("the pipeline's `build` command `{argv}` failed: {message}")]
     Build {
@@ -92,515 +93,516 @@ pub enum DispatchError {
     },
 }
 
-/// Runs the selected instances.
-pub struct Dispatcher<'a, 'p> {
-    /// The graph.
-    pub graph: &'a Graph,
-    /// Checker (owns the lock file being updated).
-    pub checker: &'a mut Checker<'p>,
-    /// How jobs run.
-    pub executor: Arc<dyn Executor>,
-    /// Settings.
-    pub options: Options,
-    /// Set by the signal handler.
-    pub cancel: Arc<AtomicBool>,
-    /// Build command run once before the first job.
-    pub build: Option<Vec<String>>,
+impl From<StoreError> for DispatchError {
+    fn from(e: StoreError) -> Self {
+        DispatchError::Workspace(e.into())
+    }
 }
 
+/// An instance waiting for slots.
 struct Runnable {
     index: usize,
     inputs: Box<KeyInputs>,
     reasons: Vec<Dirty>,
 }
 
-impl Dispatcher<'_, '_> {
-    /// Dispatches `selected` (topologically ordered, upstream-closed); `forced[i]` forces a run.
+/// What a submitted job is for.
+enum Work {
+    Build,
+    Instance {
+        index: usize,
+        inputs: Box<KeyInputs>,
+        grant: Grant,
+        device: String,
+    },
+}
+
+/// The build command's progress.
+enum Build {
+    Pending(Vec<String>),
+    Running,
+    Done,
+}
+
+/// Why no new work starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stop {
+    /// A failure without `keep_going`, or an unresponsive executor: running jobs finish.
+    Failure,
+    /// Interrupted: running jobs were cancelled; give up on them at the deadline.
+    Interrupt { deadline: Instant },
+}
+
+/// Runs the selected instances: the loop's whole state lives here.
+pub struct Dispatcher<'a, 'p> {
+    graph: &'a Graph,
+    ws: &'a mut Workspace<'p>,
+    executor: &'a mut dyn Executor,
+    settings: &'a RunSettings,
+    reporter: &'a mut dyn Reporter,
+    patience: Patience,
+    forced: Vec<bool>,
+    queue: ReadyQueue,
+    runnable: VecDeque<Runnable>,
+    running: HashMap<JobId, Work>,
+    slots: Slots,
+    tally: Tally,
+    stop: Option<Stop>,
+    build: Build,
+    next_job: u64,
+    cpu_fallback_noted: bool,
+}
+
+impl<'a, 'p> Dispatcher<'a, 'p> {
+    /// A dispatcher over `graph` publishing into `ws`, running jobs on `executor`.
+    pub fn new(
+        graph: &'a Graph,
+        ws: &'a mut Workspace<'p>,
+        executor: &'a mut dyn Executor,
+        settings: &'a RunSettings,
+        reporter: &'a mut dyn Reporter,
+    ) -> Self {
+        Dispatcher {
+            graph,
+            ws,
+            executor,
+            settings,
+            reporter,
+            patience: Patience::default(),
+            forced: vec![false; graph.instances.len()],
+            queue: ReadyQueue::new(graph, &[]),
+            runnable: VecDeque::new(),
+            running: HashMap::new(),
+            slots: Slots::new(settings.jobs, settings.gpus.clone()),
+            tally: Tally::default(),
+            stop: None,
+            build: match &settings.build {
+                Some(argv) => Build::Pending(argv.clone()),
+                None => Build::Done,
+            },
+            next_job: 0,
+            cpu_fallback_noted: false,
+        }
+    }
+
+    /// Replaces the default patience.
+    pub fn with_patience(mut self, patience: Patience) -> Self {
+        self.patience = patience;
+        self
+    }
+
+    /// Dispatches `selected` (topologically ordered, upstream-closed); `forced[i]` forces
+    /// instance `i` to run. Messages arrive through `inbox`.
     pub fn run(
-        &mut self,
+        mut self,
         selected: &[usize],
         forced: &[bool],
-        reporter: &mut dyn Reporter,
+        inbox: &Inbox,
     ) -> Result<Tally, DispatchError> {
         let start = Instant::now();
-        let n = self.graph.instances.len();
-        let mut in_sel = vec![false; n];
-        for &i in selected {
-            in_sel[i] = true;
-        }
-        let mut pending: Vec<usize> = (0..n)
-            .map(|i| {
-                self.graph.upstream[i]
-                    .iter()
-                    .filter(|&&u| in_sel[u])
-                    .count()
-            })
-            .collect();
-        let mut ready: VecDeque<usize> = selected
-            .iter()
-            .copied()
-            .filter(|&i| pending[i] == 0)
-            .collect();
-        let mut runnable: VecDeque<Runnable> = VecDeque::new();
-        let mut running: HashMap<usize, (Grant, Box<KeyInputs>, String)> = HashMap::new();
-        let mut blocked = vec![false; n];
-        let mut tally = Tally::default();
-        let mut stop = false;
-        let mut built = self.build.is_none();
-        let mut slots = Slots::new(self.options.jobs, self.options.gpus.clone());
-        let mut cpu_fallback_noted = false;
-        let (tx, rx) = mpsc::channel::<(usize, JobResult)>();
-
-        reporter.event(&Event::Plan {
+        self.forced = forced.to_vec();
+        self.queue = ReadyQueue::new(self.graph, selected);
+        self.executor.start(inbox.sink());
+        self.reporter.event(&Event::Plan {
             total: selected.len(),
-            profile: self.checker.profile.clone(),
+            profile: self.settings.profile.clone(),
         });
+        if let Err(e) = self.drive(inbox) {
+            self.abort(inbox);
+            return Err(e);
+        }
+        self.finish(selected, start);
+        Ok(self.tally)
+    }
 
+    /// The loop: evaluate, start, wait, handle; until nothing runs and nothing can start.
+    fn drive(&mut self, inbox: &Inbox) -> Result<(), DispatchError> {
         loop {
-            if self.cancel.load(Ordering::SeqCst) {
-                stop = true;
-                tally.interrupted = true;
+            if self.stop.is_none() {
+                self.evaluate_ready()?;
+                self.start_runnable()?;
             }
-            // Evaluate ready instances (none once stopping).
-            if stop {
-                ready.clear();
+            if self.running.is_empty() {
+                return Ok(());
             }
-            while let Some(i) = ready.pop_front() {
-                let inst = &self.graph.instances[i];
-                match self.checker.evaluate(inst, None, forced[i])? {
-                    State::Fresh {
-                        key,
-                        outs,
-                        metrics,
-                        skey,
-                    } => {
-                        self.set_lock(
-                            i,
-                            LockEntry {
-                                key,
-                                outs,
-                                metrics,
-                                skey,
-                            },
-                        );
-                        tally.fresh += 1;
-                        reporter.event(&Event::Fresh {
+            match inbox.next(self.wait_limit()) {
+                Some(Message::Exec(e)) => self.on_exec(e)?,
+                Some(Message::Interrupt) => self.on_interrupt(),
+                None => self.on_silence()?,
+            }
+        }
+    }
+
+    /// Step 1: decide what each ready instance needs.
+    fn evaluate_ready(&mut self) -> Result<(), DispatchError> {
+        let graph = self.graph;
+        while let Some(i) = self.queue.pop() {
+            let inst = &graph.instances[i];
+            match self.ws.evaluate(inst, None, self.forced[i])? {
+                State::Fresh { entry } => {
+                    self.ws.accept(inst, entry);
+                    self.tally.fresh += 1;
+                    self.reporter.event(&Event::Fresh {
+                        id: inst.id.clone(),
+                    });
+                    self.queue.settle(self.graph, i);
+                }
+                State::Restore {
+                    key,
+                    record,
+                    reasons,
+                } => match self.ws.restore(inst, key, &record) {
+                    Ok(()) => {
+                        self.tally.restored += 1;
+                        self.reporter.event(&Event::Restored {
                             id: inst.id.clone(),
                         });
-                        settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
+                        self.queue.settle(self.graph, i);
                     }
-                    State::Restore {
-                        key,
-                        record,
-                        reasons,
-                    } => {
-                        let restored = record.outputs.iter().try_for_each(|(path, tagged)| {
-                            self.checker.stat.forget(path);
-                            self.checker.store.restore(tagged, &self.checker.abs(path))
+                    // A damaged cache entry is not fatal: run the instance again (same key, so
+                    // the record's inputs are the current ones).
+                    Err(e @ (StoreError::Corrupt { .. } | StoreError::Missing(_))) => {
+                        self.reporter.event(&Event::Note {
+                            message: format!(
+                                "cannot restore `{}` from the cache ({e}); running it instead",
+                                inst.id
+                            ),
                         });
-                        match restored {
-                            Ok(()) => {
-                                self.set_lock(
-                                    i,
-                                    LockEntry {
-                                        key,
-                                        outs: record.outputs.clone(),
-                                        metrics: record.metrics.clone(),
-                                        skey: record.inputs.structural_key(),
-                                    },
-                                );
-                                tally.restored += 1;
-                                reporter.event(&Event::Restored {
-                                    id: inst.id.clone(),
-                                });
-                                settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
-                            }
-                            // A damaged cache entry is not fatal: run the instance again (same
-                            // key, so the record's inputs are the current ones).
-                            Err(e @ (StoreError::Corrupt { .. } | StoreError::Missing(_))) => {
-                                reporter.event(&Event::Note { message: format!("cannot restore `{}` from the cache ({e}); running it instead", inst.id) });
-                                runnable.push_back(Runnable {
-                                    index: i,
-                                    inputs: Box::new(record.inputs.clone()),
-                                    reasons,
-                                });
-                            }
-                            Err(e) => return Err(e.into()),
-                        }
-                    }
-                    State::Run { inputs, reasons } => {
-                        let inputs = inputs.expect("ready instances have settled upstream");
-                        runnable.push_back(Runnable {
+                        self.runnable.push_back(Runnable {
                             index: i,
-                            inputs,
+                            inputs: Box::new(record.inputs.clone()),
                             reasons,
                         });
                     }
-                }
-            }
-            // Start what fits (nothing once stopping).
-            if stop {
-                runnable.clear();
-            }
-            while let Some(pos) = runnable
-                .iter()
-                .position(|r| slots.fits(&self.graph.instances[r.index].resources))
-            {
-                if !built {
-                    self.run_build(reporter)?;
-                    built = true;
-                }
-                let r = runnable.remove(pos).expect("position is valid");
-                let inst = &self.graph.instances[r.index];
-                let grant = slots.try_take(&inst.resources).expect("checked to fit");
-                if inst.resources.gpus > 0.0 && !slots.has_gpus() && !cpu_fallback_noted {
-                    cpu_fallback_noted = true;
-                    reporter.event(&Event::Note {
-                        message: "no GPU found: stages that ask for GPUs run on the CPU".into(),
-                    });
-                }
-                let device = if grant.gpus.is_empty() {
-                    "cpu".to_owned()
-                } else {
-                    format!("cuda:{}", slots.visible_devices(&grant))
-                };
-                let job = self.prepare(r.index, &r.inputs, &grant, &slots)?;
-                reporter.event(&Event::Started {
-                    id: inst.id.clone(),
-                    reasons: r.reasons,
-                    device: device.clone(),
-                });
-                let exec = Arc::clone(&self.executor);
-                let cancel = Arc::clone(&self.cancel);
-                let tx = tx.clone();
-                let index = r.index;
-                std::thread::spawn(move || {
-                    let result = exec.run(&job, &cancel);
-                    let _ = tx.send((index, result));
-                });
-                running.insert(r.index, (grant, r.inputs, device));
-            }
-            if running.is_empty() && (stop || (ready.is_empty() && runnable.is_empty())) {
-                break;
-            }
-            if running.is_empty() && ready.is_empty() {
-                // Runnable work that can never fit cannot happen (requests are clamped).
-                break;
-            }
-            // Wait for a job.
-            let Ok((i, result)) = rx.recv_timeout(std::time::Duration::from_millis(100)) else {
-                continue;
-            };
-            let (grant, inputs, device) = running.remove(&i).expect("running job");
-            slots.release(&grant);
-            let inst = &self.graph.instances[i];
-            let log = self.log_path(i);
-            let failure = match result.outcome {
-                Outcome::Success => {
-                    match self.publish(i, &inputs, &device, result.duration.as_secs_f64(), &log) {
-                        Ok(()) => None,
-                        Err(PublishFailure::Stage(msg)) => Some(msg),
-                        Err(PublishFailure::Engine(e)) => return Err(e),
-                    }
-                }
-                Outcome::Failed(msg) | Outcome::SpawnError(msg) => Some(msg),
-                Outcome::Cancelled => {
-                    tally.interrupted = true;
-                    stop = true;
-                    reporter.event(&Event::Skipped {
-                        id: inst.id.clone(),
-                        because: "interrupted".into(),
-                    });
-                    tally.skipped += 1;
-                    continue;
-                }
-            };
-            match failure {
-                None => {
-                    tally.ran += 1;
-                    reporter.event(&Event::Finished {
-                        id: inst.id.clone(),
-                        seconds: result.duration.as_secs_f64(),
-                    });
-                    settle(self.graph, i, &in_sel, &blocked, &mut pending, &mut ready);
-                }
-                Some(error) => {
-                    tally.failed += 1;
-                    reporter.event(&Event::Failed {
-                        id: inst.id.clone(),
-                        error,
-                        log_tail: tail(&log, 20),
-                        log: log.display().to_string(),
-                    });
-                    block_downstream(self.graph, i, &in_sel, &mut blocked);
-                    if !self.options.keep_going {
-                        stop = true;
-                    }
-                }
+                    Err(e) => return Err(e.into()),
+                },
+                State::Run { inputs, reasons } => self.runnable.push_back(Runnable {
+                    index: i,
+                    inputs: inputs.expect("a ready instance's upstream has settled"),
+                    reasons,
+                }),
             }
         }
-        // Everything selected that neither settled nor failed was skipped.
-        let done = tally.ran + tally.restored + tally.fresh + tally.failed + tally.skipped;
+        Ok(())
+    }
+
+    /// Step 2: submit what fits, the build command first.
+    fn start_runnable(&mut self) -> Result<(), DispatchError> {
+        while let Some(pos) = self.runnable.iter().position(|r| {
+            let inst = &self.graph.instances[r.index];
+            self.slots.fits(&self.settings.resources(inst))
+        }) {
+            match &self.build {
+                Build::Pending(argv) => {
+                    let argv = argv.clone();
+                    self.reporter.event(&Event::Build { argv: argv.clone() });
+                    let id = self.job_id();
+                    self.executor
+                        .submit(build_job(id, &argv, self.ws.layout()))?;
+                    self.running.insert(id, Work::Build);
+                    self.build = Build::Running;
+                    return Ok(());
+                }
+                Build::Running => return Ok(()),
+                Build::Done => {}
+            }
+            let r = self.runnable.remove(pos).expect("position is valid");
+            self.submit(r)?;
+        }
+        Ok(())
+    }
+
+    fn submit(&mut self, r: Runnable) -> Result<(), DispatchError> {
+        let graph = self.graph;
+        let inst = &graph.instances[r.index];
+        let resources = self.settings.resources(inst);
+        let grant = self.slots.try_take(&resources).expect("checked to fit");
+        if resources.gpus > 0.0 && !self.slots.has_gpus() && !self.cpu_fallback_noted {
+            self.cpu_fallback_noted = true;
+            self.reporter.event(&Event::Note {
+                message: "no GPU found: stages that ask for GPUs run on the CPU".into(),
+            });
+        }
+        let device = if grant.gpus.is_empty() {
+            "cpu".to_owned()
+        } else {
+            format!("cuda:{}", self.slots.visible_devices(&grant))
+        };
+        if let Err(e) = self.ws.prepare(inst) {
+            self.slots.release(&grant);
+            return Err(e.into());
+        }
+        let id = self.job_id();
+        let job = instance_job(
+            id,
+            inst,
+            &r.inputs,
+            &grant,
+            &self.slots,
+            self.settings,
+            self.ws.layout(),
+        );
+        self.reporter.event(&Event::Started {
+            id: inst.id.clone(),
+            reasons: r.reasons,
+            device: device.clone(),
+        });
+        if let Err(e) = self.executor.submit(job) {
+            self.slots.release(&grant);
+            return Err(e.into());
+        }
+        self.running.insert(
+            id,
+            Work::Instance {
+                index: r.index,
+                inputs: r.inputs,
+                grant,
+                device,
+            },
+        );
+        Ok(())
+    }
+
+    fn job_id(&mut self) -> JobId {
+        self.next_job += 1;
+        JobId(self.next_job)
+    }
+
+    /// Step 3's deadline: only while waiting for cancelled jobs, or with a silence limit.
+    fn wait_limit(&self) -> Option<Duration> {
+        match self.stop {
+            Some(Stop::Interrupt { deadline }) => {
+                Some(deadline.saturating_duration_since(Instant::now()))
+            }
+            _ => self.patience.silence,
+        }
+    }
+
+    /// Step 4: one executor event.
+    fn on_exec(&mut self, e: ExecEvent) -> Result<(), DispatchError> {
+        let (job, status, times) = match e {
+            ExecEvent::Started { .. } => return Ok(()),
+            ExecEvent::Finished { job, status, times } => (job, status, times),
+            ExecEvent::Vanished { job, reason } => (
+                job,
+                JobStatus::Failed(format!("the executor lost the job: {reason}")),
+                JobTimes::default(),
+            ),
+        };
+        // An event for a job this dispatch no longer tracks (given up after an interrupt, or
+        // reported twice) changes nothing.
+        let Some(work) = self.running.remove(&job) else {
+            return Ok(());
+        };
+        match work {
+            Work::Build => self.on_build_end(status),
+            Work::Instance {
+                index,
+                inputs,
+                grant,
+                device,
+            } => {
+                self.slots.release(&grant);
+                self.on_instance_end(index, &inputs, status, times, device)
+            }
+        }
+    }
+
+    fn on_build_end(&mut self, status: JobStatus) -> Result<(), DispatchError> {
+        self.build = Build::Done;
+        let message = match status {
+            JobStatus::Succeeded => return Ok(()),
+            JobStatus::Cancelled => {
+                self.tally.interrupted = true;
+                return Ok(());
+            }
+            JobStatus::Failed(m) | JobStatus::NotStarted(m) => m,
+        };
+        Err(self.build_error(message))
+    }
+
+    fn build_error(&self, message: String) -> DispatchError {
+        DispatchError::Build {
+            argv: self.settings.build.clone().unwrap_or_default().join(" "),
+            message,
+        }
+    }
+
+    fn on_instance_end(
+        &mut self,
+        i: usize,
+        inputs: &KeyInputs,
+        status: JobStatus,
+        times: JobTimes,
+        device: String,
+    ) -> Result<(), DispatchError> {
+        let graph = self.graph;
+        let inst = &graph.instances[i];
+        let seconds = times.ran.as_secs_f64();
+        let error = match status {
+            JobStatus::Succeeded => {
+                let facts = RunFacts { device, seconds };
+                match self.ws.publish(inst, inputs, &facts) {
+                    Ok(()) => {
+                        self.tally.ran += 1;
+                        self.reporter.event(&Event::Finished {
+                            id: inst.id.clone(),
+                            seconds,
+                        });
+                        self.queue.settle(self.graph, i);
+                        return Ok(());
+                    }
+                    Err(PublishError::Stage(m)) => m,
+                    Err(PublishError::Engine(e)) => return Err(e.into()),
+                }
+            }
+            JobStatus::Failed(m) | JobStatus::NotStarted(m) => m,
+            JobStatus::Cancelled => {
+                self.tally.interrupted = true;
+                self.tally.skipped += 1;
+                self.reporter.event(&Event::Skipped {
+                    id: inst.id.clone(),
+                    because: "interrupted".into(),
+                });
+                self.stop_with(Stop::Failure);
+                return Ok(());
+            }
+        };
+        self.fail(i, error);
+        Ok(())
+    }
+
+    fn fail(&mut self, i: usize, error: String) {
+        let graph = self.graph;
+        let inst = &graph.instances[i];
+        let log = self.ws.layout().log(&inst.id);
+        self.tally.failed += 1;
+        self.reporter.event(&Event::Failed {
+            id: inst.id.clone(),
+            error,
+            log_tail: tail(&log, 20),
+            log: log.display().to_string(),
+        });
+        self.queue.block_downstream(self.graph, i);
+        if !self.settings.keep_going {
+            self.stop_with(Stop::Failure);
+        }
+    }
+
+    /// Step 4: an interrupt cancels every running job.
+    fn on_interrupt(&mut self) {
+        self.tally.interrupted = true;
+        if !matches!(self.stop, Some(Stop::Interrupt { .. })) {
+            self.stop = Some(Stop::Interrupt {
+                deadline: Instant::now() + self.patience.cancel_wait,
+            });
+            self.queue.clear();
+            self.runnable.clear();
+            self.executor.cancel_all();
+        }
+    }
+
+    /// Step 4: the wait ended with no message. After an interrupt, the jobs not confirmed by
+    /// the deadline are given up; otherwise the executor was silent too long and every
+    /// running job fails.
+    fn on_silence(&mut self) -> Result<(), DispatchError> {
+        let mut running: Vec<(JobId, Work)> = self.running.drain().collect();
+        running.sort_by_key(|(id, _)| *id);
+        let interrupted = matches!(self.stop, Some(Stop::Interrupt { .. }));
+        if !interrupted {
+            self.executor.cancel_all();
+        }
+        let silence = self.patience.silence.unwrap_or_default().as_secs_f64();
+        for (_, work) in running {
+            let Work::Instance { index, grant, .. } = work else {
+                if !interrupted {
+                    return Err(self.build_error(format!(
+                        "the `{}` executor reported nothing for {silence:.0}s",
+                        self.executor.name()
+                    )));
+                }
+                continue;
+            };
+            self.slots.release(&grant);
+            if interrupted {
+                self.tally.skipped += 1;
+                self.reporter.event(&Event::Skipped {
+                    id: self.graph.instances[index].id.clone(),
+                    because: format!(
+                        "interrupted; the `{}` executor did not confirm that the job ended within {:.0}s",
+                        self.executor.name(),
+                        self.patience.cancel_wait.as_secs_f64()
+                    ),
+                });
+            } else {
+                self.fail(
+                    index,
+                    format!(
+                        "the `{}` executor reported nothing for {silence:.0}s",
+                        self.executor.name()
+                    ),
+                );
+                self.stop_with(Stop::Failure);
+            }
+        }
+        Ok(())
+    }
+
+    fn stop_with(&mut self, stop: Stop) {
+        if self.stop.is_none() {
+            self.stop = Some(stop);
+            self.queue.clear();
+            self.runnable.clear();
+        }
+    }
+
+    /// After an engine error: cancel what runs and wait (bounded) for it to end, publishing
+    /// nothing, so that no job outlives the error unreported.
+    fn abort(&mut self, inbox: &Inbox) {
+        self.executor.cancel_all();
+        let deadline = Instant::now() + self.patience.cancel_wait;
+        while !self.running.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match inbox.next(Some(left)) {
+                Some(Message::Exec(e)) => {
+                    if matches!(e, ExecEvent::Finished { .. } | ExecEvent::Vanished { .. }) {
+                        if let Some(Work::Instance { grant, .. }) = self.running.remove(&e.job()) {
+                            self.slots.release(&grant);
+                        }
+                    }
+                }
+                Some(Message::Interrupt) => {}
+                None => break,
+            }
+        }
+    }
+
+    /// Everything selected that neither settled nor failed was skipped; then the summary.
+    fn finish(&mut self, selected: &[usize], start: Instant) {
+        let t = &mut self.tally;
+        let done = t.ran + t.restored + t.fresh + t.failed + t.skipped;
         if done < selected.len() {
             for &i in selected {
-                if blocked[i] {
-                    reporter.event(&Event::Skipped {
+                if self.queue.is_blocked(i) {
+                    self.reporter.event(&Event::Skipped {
                         id: self.graph.instances[i].id.clone(),
                         because: "an upstream instance failed".into(),
                     });
                 }
             }
-            tally.skipped =
-                selected.len() - (tally.ran + tally.restored + tally.fresh + tally.failed);
+            let t = &mut self.tally;
+            t.skipped = selected.len() - (t.ran + t.restored + t.fresh + t.failed);
         }
-        reporter.event(&Event::Summary {
-            ran: tally.ran,
-            restored: tally.restored,
-            fresh: tally.fresh,
-            failed: tally.failed,
-            skipped: tally.skipped,
-            interrupted: tally.interrupted,
+        let t = &self.tally;
+        self.reporter.event(&Event::Summary {
+            ran: t.ran,
+            restored: t.restored,
+            fresh: t.fresh,
+            failed: t.failed,
+            skipped: t.skipped,
+            interrupted: t.interrupted,
             seconds: start.elapsed().as_secs_f64(),
         });
-        Ok(tally)
-    }
-
-    fn set_lock(&mut self, i: usize, entry: LockEntry) {
-        let id = self.graph.instances[i].id.clone();
-        self.checker
-            .lock
-            .entries
-            .insert((self.checker.profile.clone(), id), entry);
-    }
-
-    fn log_path(&self, i: usize) -> PathBuf {
-        crate::exec::log_path(&self.checker.root, &self.graph.instances[i].id)
-    }
-
-    fn run_build(&self, reporter: &mut dyn Reporter) -> Result<(), DispatchError> {
-        let Some(argv) = &self.build else {
-            return Ok(());
-        };
-        reporter.event(&Event::Build { argv: argv.clone() });
-        let shown = argv.join(" ");
-        let status = std::process::Command::new(&argv[0])
-            .args(&argv[1..])
-            .current_dir(&self.checker.root)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::inherit())
-            .stderr(std::process::Stdio::inherit())
-            .status()
-            .map_err(|e| DispatchError::Build {
-                argv: shown.clone(),
-                message: e.to_string(),
-            })?;
-        if !status.success() {
-            return Err(DispatchError::Build {
-                argv: shown,
-                message: status.to_string(),
-            });
-        }
-        Ok(())
-    }
-
-    /// Clears stale outputs, creates parent directories and builds the job.
-    fn prepare(
-        &self,
-        i: usize,
-        inputs: &KeyInputs,
-        grant: &Grant,
-        slots: &Slots,
-    ) -> Result<Job, DispatchError> {
-        let inst = &self.graph.instances[i];
-        for o in &inst.outs {
-            let abs = self.checker.abs(o);
-            atomic::remove_path(&abs).map_err(|source| DispatchError::Io {
-                path: abs.clone(),
-                source,
-            })?;
-            self.checker.stat.forget(o);
-            if let Some(parent) = abs.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| DispatchError::Io {
-                    path: parent.to_owned(),
-                    source,
-                })?;
-            }
-        }
-        let threads = (self.options.threads_per_slot * grant.cpus as usize)
-            .max(1)
-            .to_string();
-        let mut env: Vec<(String, String)> = inst
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for var in [
-            "OMP_NUM_THREADS",
-            "MKL_NUM_THREADS",
-            "OPENBLAS_NUM_THREADS",
-            "RAYON_NUM_THREADS",
-            "REPRO_THREADS",
-        ] {
-            env.push((var.to_owned(), threads.clone()));
-        }
-        env.push((
-            "CUDA_VISIBLE_DEVICES".to_owned(),
-            slots.visible_devices(grant),
-        ));
-        env.push(("REPRO_KEY".to_owned(), inputs.key()));
-        env.push(("REPRO_INSTANCE".to_owned(), inst.id.clone()));
-        env.push((
-            "REPRO_PARAMS".to_owned(),
-            serde_json::to_string(&inst.params).expect("params serialise"),
-        ));
-        Ok(Job {
-            id: inst.id.clone(),
-            argv: inst.argv.clone(),
-            env,
-            cwd: self.checker.root.clone(),
-            log: self.log_path(i),
-        })
-    }
-
-    /// Stores outputs and log, writes the action record, updates the lock entry.
-    fn publish(
-        &mut self,
-        i: usize,
-        inputs: &KeyInputs,
-        device: &str,
-        seconds: f64,
-        log: &std::path::Path,
-    ) -> Result<(), PublishFailure> {
-        let inst = &self.graph.instances[i];
-        let root = self.checker.root.clone();
-        let mut outputs = BTreeMap::new();
-        for o in &inst.outs {
-            self.checker.stat.forget(o);
-            let d = digest_path(&root, o, &self.checker.stat)
-                .map_err(|source| {
-                    PublishFailure::Engine(DispatchError::Io {
-                        path: root.join(o),
-                        source,
-                    })
-                })?
-                .ok_or_else(|| {
-                    PublishFailure::Stage(format!("declared output `{o}` was not produced"))
-                })?;
-            self.checker
-                .store
-                .put_path(&root.join(o), &d)
-                .map_err(|e| PublishFailure::Engine(e.into()))?;
-            outputs.insert(o.clone(), d.tagged());
-        }
-        let metrics = match &inst.metrics {
-            Some(m) => read_metrics(&root, m).map_err(PublishFailure::Stage)?,
-            None => BTreeMap::new(),
-        };
-        let log_digest = hash_file_uncached(log).unwrap_or_default();
-        if !log_digest.is_empty() {
-            self.checker
-                .store
-                .put_file(log, &log_digest)
-                .map_err(|e| PublishFailure::Engine(e.into()))?;
-        }
-        let key = inputs.key();
-        let record = ActionRecord {
-            format: ACTION_VERSION,
-            key: key.clone(),
-            instance: inst.id.clone(),
-            inputs: inputs.clone(),
-            outputs: outputs.clone(),
-            metrics: metrics.clone(),
-            exit_status: 0,
-            duration_s: seconds,
-            host: hostname(),
-            device: device.to_owned(),
-            log: log_digest,
-            finished_at: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-        };
-        let path = self.checker.store.action_path(&key);
-        record
-            .write(&path)
-            .map_err(|source| PublishFailure::Engine(DispatchError::Io { path, source }))?;
-        self.set_lock(
-            i,
-            LockEntry {
-                key,
-                outs: outputs,
-                metrics,
-                skey: inputs.structural_key(),
-            },
-        );
-        Ok(())
-    }
-}
-
-enum PublishFailure {
-    /// The stage misbehaved (e.g. a missing output): a stage failure.
-    Stage(String),
-    /// The engine failed.
-    Engine(DispatchError),
-}
-
-/// Reads the declared metric fields (numbers; `null` and absent fields are left out).
-fn read_metrics(
-    root: &std::path::Path,
-    m: &crate::graph::Metrics,
-) -> Result<BTreeMap<String, f64>, String> {
-    let mut out = BTreeMap::new();
-    for f in &m.files {
-        let text = std::fs::read_to_string(root.join(f))
-            .map_err(|e| format!("cannot read metrics file `{f}`: {e}"))?;
-        let doc: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| format!("metrics file `{f}` is not JSON: {e}"))?;
-        for field in &m.fields {
-            let mut cur = Some(&doc);
-            for part in field.split('.') {
-                cur = cur.and_then(|v| v.get(part));
-            }
-            match cur {
-                Some(serde_json::Value::Number(n)) => {
-                    out.insert(format!("{f}#{field}"), n.as_f64().unwrap_or(f64::NAN));
-                }
-                Some(serde_json::Value::Bool(b)) => {
-                    out.insert(format!("{f}#{field}"), if *b { 1.0 } else { 0.0 });
-                }
-                _ => {}
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn settle(
-    graph: &Graph,
-    i: usize,
-    in_sel: &[bool],
-    blocked: &[bool],
-    pending: &mut [usize],
-    ready: &mut VecDeque<usize>,
-) {
-    for &d in &graph.downstream[i] {
-        if in_sel[d] {
-            pending[d] -= 1;
-            if pending[d] == 0 && !blocked[d] {
-                ready.push_back(d);
-            }
-        }
-    }
-}
-
-fn block_downstream(graph: &Graph, i: usize, in_sel: &[bool], blocked: &mut [bool]) {
-    let mut stack = vec![i];
-    while let Some(x) = stack.pop() {
-        for &d in &graph.downstream[x] {
-            if in_sel[d] && !blocked[d] {
-                blocked[d] = true;
-                stack.push(d);
-            }
-        }
     }
 }
 
@@ -615,9 +617,6 @@ fn tail(path: &std::path::Path, n: usize) -> Vec<String> {
         .collect()
 }
 
-/// The host name, for action records (never part of a key).
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".to_owned())
-}
+#[cfg(test)]
+#[path = "dispatch_tests.rs"]
+mod tests;

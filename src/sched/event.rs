@@ -1,6 +1,12 @@
 //! Typed events from the dispatcher to whatever reports progress (terminal, JSON lines).
 
-use crate::cache::Dirty;
+use crate::workspace::Dirty;
+
+/// Receives the dispatcher's events (the progress display, `--json`).
+pub trait Reporter {
+    /// Called for every event, in order, on the dispatcher thread.
+    fn event(&mut self, e: &Event);
+}
 
 /// What happened.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -1,13 +1,15 @@
-//! Scheduling: slots (CPU and GPU tokens), GPU discovery, planning, and the dispatcher that
-//! runs a ready queue over the DAG and emits typed events.
+//! Scheduling: slots (CPU and GPU tokens), GPU discovery, the ready queue, and the dispatcher,
+//! an event loop that runs the selected instances on an executor and emits typed events.
 
 mod dispatch;
 mod event;
 pub mod gpus;
-mod plan;
+mod inbox;
+mod job;
+mod queue;
 mod slots;
 
-pub use dispatch::{hostname, DispatchError, Dispatcher, Options, Reporter, Tally};
-pub use event::Event;
-pub use plan::plan;
+pub use dispatch::{DispatchError, Dispatcher, Patience, Tally};
+pub use event::{Event, Reporter};
+pub use inbox::{Inbox, Interrupts, Message};
 pub use slots::{Grant, Slots};

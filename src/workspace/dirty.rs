@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::key::KeyInputs;
+use crate::cache::KeyInputs;
 
 /// One reason an instance must run (or be restored).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

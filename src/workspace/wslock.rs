@@ -15,17 +15,18 @@ pub struct WorkspaceLock {
 }
 
 impl WorkspaceLock {
-    /// Takes the lock at `root/.repro/lock`, waiting for another holder if needed.
-    pub fn acquire(root: &Path) -> io::Result<WorkspaceLock> {
-        let dir = root.join(".repro");
-        fs::create_dir_all(&dir)?;
-        let path = dir.join("lock");
+    /// Takes the lock file at `path` (`Layout::workspace_lock`), waiting for another holder
+    /// if needed.
+    pub fn acquire(path: &Path) -> io::Result<WorkspaceLock> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
-            .open(&path)?;
+            .open(path)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {

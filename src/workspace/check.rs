@@ -1,6 +1,6 @@
 //! Deciding what each instance needs: nothing (fresh), a restore from the cache, or a run.
 //!
-//! For an instance whose upstream is settled, [`Checker::evaluate`] computes the key from the
+//! For an instance whose upstream is settled, [`Workspace::evaluate`] computes the key from the
 //! workspace as it is now, then:
 //! 1. if `repro.lock` records this key and the workspace outputs match it: fresh;
 //! 2. if the store has an action record for the key: restore its outputs (or fresh, when the
@@ -10,33 +10,22 @@
 //! The no-op path (1) reads only `stat` data and the lock file, thanks to the stat cache.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
+use crate::cache::{digest_path, ActionRecord, KeyInputs, KEY_VERSION};
 use crate::graph::{is_glob, Instance};
-use crate::spec::{Pipeline, SpecError, SpecErrorKind};
+use crate::spec::{SpecError, SpecErrorKind};
 
-use super::action::ActionRecord;
-use super::code::CodeDigester;
-use super::digest::digest_path;
 use super::dirty::{diff, Dirty};
-use super::key::{KeyInputs, KEY_VERSION};
-use super::lockfile::LockFile;
-use super::statcache::StatCache;
-use super::store::Store;
+use super::lockfile::LockEntry;
+use super::open::Workspace;
 
 /// What an instance needs.
 #[derive(Debug, Clone)]
 pub enum State {
-    /// Outputs match the current key.
+    /// Outputs match the current key; the entry to keep in the lock file.
     Fresh {
-        /// The key.
-        key: String,
-        /// Output digests.
-        outs: BTreeMap<String, String>,
-        /// Recorded metrics.
-        metrics: BTreeMap<String, f64>,
-        /// Structural key (dependency digests blanked).
-        skey: String,
+        /// Key, output digests, metrics and structural key.
+        entry: LockEntry,
     },
     /// The key is cached; outputs must be restored.
     Restore {
@@ -93,33 +82,7 @@ pub enum CheckError {
     Spec(#[from] SpecError),
 }
 
-/// Everything needed to evaluate instances in one workspace and profile.
-pub struct Checker<'p> {
-    /// The pipeline.
-    pub pipeline: &'p Pipeline,
-    /// Workspace root.
-    pub root: PathBuf,
-    /// The content store.
-    pub store: Store,
-    /// File digests by stamp.
-    pub stat: StatCache,
-    /// Code digests.
-    pub code: CodeDigester,
-    /// `repro.lock` as loaded.
-    pub lock: LockFile,
-    /// Profile name used in lock entries.
-    pub profile: String,
-}
-
-impl<'p> Checker<'p> {
-    /// The lock-file profile name for `pipeline` (`default` without profiles).
-    pub fn profile_name(pipeline: &Pipeline) -> String {
-        pipeline
-            .profile
-            .clone()
-            .unwrap_or_else(|| "default".to_owned())
-    }
-
+impl Workspace<'_> {
     /// Computes an instance's key inputs from the workspace as it is now.
     pub fn inputs(&self, inst: &Instance) -> Result<KeyInputs, CheckError> {
         let io = |path: &str, e: std::io::Error| CheckError::Io {
@@ -130,7 +93,7 @@ impl<'p> Checker<'p> {
         let mut deps = BTreeMap::new();
         for dep in &inst.deps {
             if is_glob(dep) {
-                let pattern = self.root.join(dep);
+                let pattern = self.layout.abs(dep);
                 let mut matches: Vec<String> = glob::glob(&pattern.to_string_lossy())
                     .map_err(|e| CheckError::Io {
                         instance: inst.id.clone(),
@@ -139,7 +102,7 @@ impl<'p> Checker<'p> {
                     })?
                     .flatten()
                     .filter_map(|p| {
-                        p.strip_prefix(&self.root)
+                        p.strip_prefix(self.layout.root())
                             .ok()
                             .map(|r| r.to_string_lossy().into_owned())
                     })
@@ -147,13 +110,13 @@ impl<'p> Checker<'p> {
                 matches.sort();
                 for m in matches {
                     if let Some(d) =
-                        digest_path(&self.root, &m, &self.stat).map_err(|e| io(&m, e))?
+                        digest_path(self.layout.root(), &m, &self.stat).map_err(|e| io(&m, e))?
                     {
                         deps.insert(m, d.tagged());
                     }
                 }
             } else {
-                match digest_path(&self.root, dep, &self.stat).map_err(|e| io(dep, e))? {
+                match digest_path(self.layout.root(), dep, &self.stat).map_err(|e| io(dep, e))? {
                     Some(d) => {
                         deps.insert(dep.clone(), d.tagged());
                     }
@@ -197,7 +160,7 @@ impl<'p> Checker<'p> {
     ) -> Result<BTreeMap<String, Option<String>>, CheckError> {
         let mut out = BTreeMap::new();
         for o in &inst.outs {
-            let d = digest_path(&self.root, o, &self.stat).map_err(|e| CheckError::Io {
+            let d = digest_path(self.layout.root(), o, &self.stat).map_err(|e| CheckError::Io {
                 instance: inst.id.clone(),
                 path: o.clone(),
                 message: e.to_string(),
@@ -205,13 +168,6 @@ impl<'p> Checker<'p> {
             out.insert(o.clone(), d.map(|d| d.tagged()));
         }
         Ok(out)
-    }
-
-    /// Reads the action record of `key`, if cached.
-    pub fn record(&self, key: &str) -> Option<ActionRecord> {
-        ActionRecord::read(&self.store.action_path(key))
-            .ok()
-            .flatten()
     }
 
     /// Evaluates one instance. `pending_upstream` names an upstream instance that has not
@@ -250,23 +206,22 @@ impl<'p> Checker<'p> {
             }
             r
         };
-        let entry = self
-            .lock
-            .entries
-            .get(&(self.profile.clone(), inst.id.clone()));
+        let entry = self.lock_entry(&inst.id);
         if let Some(e) = entry.filter(|e| e.key == key) {
             let bad = mismatch(&e.outs);
             if bad.is_empty() {
                 return Ok(State::Fresh {
-                    key,
-                    outs: e.outs.clone(),
-                    metrics: e.metrics.clone(),
-                    // The no-op path: the lock's structural key belongs to this very key; hash
-                    // again only for a lock written before structural keys existed.
-                    skey: if e.skey.is_empty() {
-                        inputs.structural_key()
-                    } else {
-                        e.skey.clone()
+                    entry: LockEntry {
+                        key,
+                        outs: e.outs.clone(),
+                        metrics: e.metrics.clone(),
+                        // The no-op path: the lock's structural key belongs to this very key;
+                        // hash again only for a lock written before structural keys existed.
+                        skey: if e.skey.is_empty() {
+                            inputs.structural_key()
+                        } else {
+                            e.skey.clone()
+                        },
                     },
                 });
             }
@@ -286,10 +241,12 @@ impl<'p> Checker<'p> {
             let bad = mismatch(&record.outputs);
             if bad.is_empty() {
                 return Ok(State::Fresh {
-                    key,
-                    outs: record.outputs.clone(),
-                    metrics: record.metrics.clone(),
-                    skey: inputs.structural_key(),
+                    entry: LockEntry {
+                        key,
+                        outs: record.outputs.clone(),
+                        metrics: record.metrics.clone(),
+                        skey: inputs.structural_key(),
+                    },
                 });
             }
             return Ok(State::Restore {
@@ -320,19 +277,6 @@ impl<'p> Checker<'p> {
 
     /// Whether every object a record refers to is present (a cheap existence check).
     pub fn restorable(&self, record: &ActionRecord) -> bool {
-        record.outputs.values().all(|t| {
-            let digest = t.split_once(':').map_or(t.as_str(), |(_, d)| d);
-            self.store.has(digest)
-        })
-    }
-
-    /// Absolute path of a workspace-relative path.
-    pub fn abs(&self, rel: &str) -> PathBuf {
-        self.root.join(rel)
-    }
-
-    /// Where the stat cache is saved.
-    pub fn stat_cache_path(root: &Path) -> PathBuf {
-        root.join(".repro").join("stat-cache")
+        record.outputs.values().all(|t| self.store.has_output(t))
     }
 }

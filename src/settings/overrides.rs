@@ -5,10 +5,11 @@
 //! not on the pipeline, so it is set where the run is started. Resources decide scheduling only:
 //! they are not part of any cache key, and an override never makes an instance stale.
 
-use crate::graph::Graph;
-use crate::spec::{check_gpus, Pipeline};
+use std::collections::BTreeMap;
 
-use super::CliError;
+use crate::spec::{check_gpus, Pipeline, Resources};
+
+use super::SettingsError;
 
 /// Which resource an override sets.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,21 +18,20 @@ enum Field {
     Cpus(u32),
 }
 
-/// One parsed `STAGE.FIELD=VALUE`.
-#[derive(Debug, Clone, PartialEq)]
-struct Override {
-    stage: String,
-    field: Field,
+/// The parsed overrides of one run, by stage.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResourceOverrides {
+    by_stage: BTreeMap<String, Vec<Field>>,
 }
 
-fn bad(text: &str, why: impl std::fmt::Display) -> CliError {
-    CliError::User {
-        message: format!("--set-resources `{text}`: {why}"),
-        hint: Some("write STAGE.gpus=FRACTION or STAGE.cpus=N, e.g. train.gpus=0.0625".into()),
+fn bad(text: &str, why: impl std::fmt::Display) -> SettingsError {
+    SettingsError::Resources {
+        text: text.to_owned(),
+        why: why.to_string(),
     }
 }
 
-fn parse(text: &str, pipeline: &Pipeline) -> Result<Override, CliError> {
+fn parse(text: &str, pipeline: &Pipeline) -> Result<(String, Field), SettingsError> {
     let (target, value) = text
         .split_once('=')
         .ok_or_else(|| bad(text, "expected STAGE.FIELD=VALUE"))?;
@@ -68,34 +68,30 @@ fn parse(text: &str, pipeline: &Pipeline) -> Result<Override, CliError> {
             ))
         }
     };
-    Ok(Override {
-        stage: stage.to_owned(),
-        field,
-    })
+    Ok((stage.to_owned(), field))
 }
 
-/// Parses every override (all are checked before any is applied) and applies them to the
-/// instances of the named stages.
-pub(crate) fn apply(
-    overrides: &[String],
-    pipeline: &Pipeline,
-    graph: &mut Graph,
-) -> Result<(), CliError> {
-    let parsed = overrides
-        .iter()
-        .map(|o| parse(o, pipeline))
-        .collect::<Result<Vec<_>, _>>()?;
-    for o in &parsed {
-        for inst in graph
-            .instances
-            .iter_mut()
-            .filter(|i| i.stage_name == o.stage)
-        {
-            match o.field {
-                Field::Gpus(g) => inst.resources.gpus = g,
-                Field::Cpus(c) => inst.resources.cpus = c,
+impl ResourceOverrides {
+    /// Parses every `STAGE.FIELD=VALUE` (all are checked; the first bad one is the error).
+    pub fn parse(texts: &[String], pipeline: &Pipeline) -> Result<Self, SettingsError> {
+        let mut by_stage: BTreeMap<String, Vec<Field>> = BTreeMap::new();
+        for text in texts {
+            let (stage, field) = parse(text, pipeline)?;
+            by_stage.entry(stage).or_default().push(field);
+        }
+        Ok(ResourceOverrides { by_stage })
+    }
+
+    /// The resources of an instance of `stage` declared as `declared`, after the overrides
+    /// (later overrides of the same field win).
+    pub fn apply(&self, stage: &str, declared: &Resources) -> Resources {
+        let mut r = *declared;
+        for f in self.by_stage.get(stage).into_iter().flatten() {
+            match *f {
+                Field::Gpus(g) => r.gpus = g,
+                Field::Cpus(c) => r.cpus = c,
             }
         }
+        r
     }
-    Ok(())
 }

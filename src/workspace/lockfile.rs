@@ -36,11 +36,10 @@ pub struct LockEntry {
     pub skey: String,
 }
 
-/// The lock file contents: (profile, instance id) to entry.
+/// The lock file contents: (profile, instance id) to entry, behind methods.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LockFile {
-    /// All entries.
-    pub entries: BTreeMap<(String, String), LockEntry>,
+    entries: BTreeMap<(String, String), LockEntry>,
 }
 
 /// A malformed lock file.
@@ -56,6 +55,22 @@ pub struct LockError {
 }
 
 impl LockFile {
+    /// The entry of `id` under `profile`.
+    pub fn get(&self, profile: &str, id: &str) -> Option<&LockEntry> {
+        self.entries.get(&(profile.to_owned(), id.to_owned()))
+    }
+
+    /// Records (or replaces) the entry of `id` under `profile`.
+    pub fn insert(&mut self, profile: &str, id: &str, entry: LockEntry) {
+        self.entries
+            .insert((profile.to_owned(), id.to_owned()), entry);
+    }
+
+    /// Every key that some entry, of any profile, names: what `gc` keeps.
+    pub fn keys(&self) -> std::collections::BTreeSet<&str> {
+        self.entries.values().map(|e| e.key.as_str()).collect()
+    }
+
     /// Reads the file; a missing file is an empty lock.
     pub fn read(path: &Path) -> Result<LockFile, LockError> {
         let text = match fs::read_to_string(path) {
@@ -164,7 +179,7 @@ impl LockFile {
         if fs::read_to_string(path).is_ok_and(|old| old == text) {
             return Ok(());
         }
-        super::atomic::write(path, text.as_bytes())
+        crate::cache::atomic::write(path, text.as_bytes())
     }
 }
 
@@ -176,8 +191,9 @@ mod tests {
     fn renders_sorted_and_round_trips() {
         let mut lock = LockFile::default();
         for id in ["train@seed=2", "gen@seed=1"] {
-            lock.entries.insert(
-                ("quick".into(), id.into()),
+            lock.insert(
+                "quick",
+                id,
                 LockEntry {
                     key: format!("k-{id}"),
                     outs: BTreeMap::from([("a b/c".into(), "file:00".into())]),

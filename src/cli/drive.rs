@@ -1,0 +1,33 @@
+//! Driving a dispatch from the command line: the local executor, Ctrl-C and SIGTERM as
+//! interrupts, and saving the workspace afterwards (the lock entries of whatever completed,
+//! even when the run failed).
+
+use crate::exec::LocalExecutor;
+use crate::graph::Graph;
+use crate::sched::{DispatchError, Dispatcher, Inbox, Interrupts, Reporter, Tally};
+use crate::settings::RunSettings;
+use crate::workspace::Workspace;
+
+use super::CliError;
+
+/// Runs `selected` and saves the workspace.
+pub(crate) fn dispatch(
+    graph: &Graph,
+    ws: &mut Workspace<'_>,
+    settings: &RunSettings,
+    selected: &[usize],
+    forced: &[bool],
+    reporter: &mut dyn Reporter,
+) -> Result<Tally, CliError> {
+    let inbox = Inbox::new();
+    Interrupts::Signals.install(inbox.sender());
+    let mut executor = LocalExecutor::new();
+    let result =
+        Dispatcher::new(graph, ws, &mut executor, settings, reporter).run(selected, forced, &inbox);
+    ws.save()?;
+    result.map_err(|e| match e {
+        e @ DispatchError::Build { .. } => CliError::Failed(e.to_string()),
+        DispatchError::Check(e) => e.into(),
+        e => CliError::Internal(e.to_string()),
+    })
+}

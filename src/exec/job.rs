@@ -1,0 +1,55 @@
+//! What an executor is asked to run: one command with its environment, working directory,
+//! where its output goes, and the resources it was granted.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A job's handle, unique within one dispatch; chosen by the dispatcher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobId(pub u64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "job {}", self.0)
+    }
+}
+
+/// Where a job's stdout and stderr go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobOutput {
+    /// Both streams, combined, into this file (created or truncated).
+    Log(PathBuf),
+    /// Both streams to the engine's stderr (the `build:` command: its progress is for the
+    /// user, and stdout stays free for `--json`).
+    Stderr,
+}
+
+/// What the job holds while it runs; a batch executor turns it into its own request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobResources {
+    /// CPU slots granted.
+    pub cpus: u32,
+    /// GPUs granted (a fraction shares one device).
+    pub gpus: f64,
+    /// The device ids given (`CUDA_VISIBLE_DEVICES`), empty for none.
+    pub devices: String,
+}
+
+/// One command to run.
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    /// The handle events will carry.
+    pub id: JobId,
+    /// What it is, for messages (an instance id, or `build`).
+    pub name: String,
+    /// argv; `argv[0]` with a `/` is relative to `cwd`, a bare name goes through `PATH`.
+    pub argv: Vec<String>,
+    /// Variables added to the inherited environment.
+    pub env: Vec<(String, String)>,
+    /// Working directory (the workspace root).
+    pub cwd: PathBuf,
+    /// Where output goes.
+    pub output: JobOutput,
+    /// What it was granted.
+    pub resources: JobResources,
+}

@@ -1,0 +1,83 @@
+//! Turning a runnable instance and its grant into the job an executor runs: the command, the
+//! stage's declared environment, thread limits sized to the CPU slots held, the devices
+//! granted, and the `REPRO_*` variables that tell a stage who it is.
+
+use crate::cache::KeyInputs;
+use crate::exec::{JobId, JobOutput, JobResources, JobSpec};
+use crate::graph::Instance;
+use crate::settings::RunSettings;
+use crate::workspace::Layout;
+
+use super::slots::{Grant, Slots};
+
+/// Thread-count variables set to the threads a job may use.
+const THREAD_VARS: [&str; 5] = [
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "RAYON_NUM_THREADS",
+    "REPRO_THREADS",
+];
+
+/// The job for one instance.
+pub(crate) fn instance_job(
+    id: JobId,
+    inst: &Instance,
+    inputs: &KeyInputs,
+    grant: &Grant,
+    slots: &Slots,
+    settings: &RunSettings,
+    layout: &Layout,
+) -> JobSpec {
+    let threads = (settings.threads_per_slot * grant.cpus as usize)
+        .max(1)
+        .to_string();
+    let devices = slots.visible_devices(grant);
+    let mut env: Vec<(String, String)> = inst
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    env.extend(
+        THREAD_VARS
+            .iter()
+            .map(|v| ((*v).to_owned(), threads.clone())),
+    );
+    env.push(("CUDA_VISIBLE_DEVICES".to_owned(), devices.clone()));
+    env.push(("REPRO_KEY".to_owned(), inputs.key()));
+    env.push(("REPRO_INSTANCE".to_owned(), inst.id.clone()));
+    env.push((
+        "REPRO_PARAMS".to_owned(),
+        serde_json::to_string(&inst.params).expect("params serialise"),
+    ));
+    JobSpec {
+        id,
+        name: inst.id.clone(),
+        argv: inst.argv.clone(),
+        env,
+        cwd: layout.root().to_owned(),
+        output: JobOutput::Log(layout.log(&inst.id)),
+        resources: JobResources {
+            cpus: grant.cpus,
+            gpus: grant.gpus.iter().map(|(_, s)| s).sum(),
+            devices,
+        },
+    }
+}
+
+/// The job for the pipeline's `build:` command: in the workspace root, output to stderr.
+pub(crate) fn build_job(id: JobId, argv: &[String], layout: &Layout) -> JobSpec {
+    JobSpec {
+        id,
+        name: "build".to_owned(),
+        argv: argv.to_vec(),
+        env: Vec::new(),
+        cwd: layout.root().to_owned(),
+        output: JobOutput::Stderr,
+        resources: JobResources {
+            cpus: 0,
+            gpus: 0.0,
+            devices: String::new(),
+        },
+    }
+}

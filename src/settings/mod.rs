@@ -1,0 +1,34 @@
+//! Run settings, resolved once: command-line flags over the environment over the pipeline
+//! become one [`RunSettings`] value that the scheduler reads. The loaded pipeline and graph are
+//! never changed afterwards (a resource override is looked up here, not written into the
+//! instances; `--no-build` clears the build command here, not in the pipeline).
+
+mod overrides;
+mod resolve;
+
+pub use overrides::ResourceOverrides;
+pub use resolve::{RunFlags, RunSettings};
+
+/// A flag or environment value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A `--set-resources` value is malformed or names an unknown stage or field.
+    #[error("--set-resources `{text}`: {why}")]
+    Resources {
+        /// The value as given.
+        text: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+impl SettingsError {
+    /// The fix, when known.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SettingsError::Resources { .. } => {
+                Some("write STAGE.gpus=FRACTION or STAGE.cpus=N, e.g. train.gpus=0.0625".to_owned())
+            }
+        }
+    }
+}

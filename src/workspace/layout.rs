@@ -1,0 +1,97 @@
+//! Where everything of a workspace lives, in one place. Every path the engine reads or writes
+//! under the workspace root is computed here:
+//!
+//! | path | what |
+//! |---|---|
+//! | `cache/` | the content store (its inside is `cache::Store`'s business) |
+//! | `repro.lock` | the committed lock file |
+//! | `.repro/lock` | the workspace lock (`flock`) |
+//! | `.repro/stat-cache` | remembered file digests |
+//! | `.repro/logs/<id>.log` | the log of an instance's latest attempt |
+//!
+//! Temporary files are siblings of what they replace (`cache::atomic`), so that the final
+//! rename never crosses a filesystem.
+
+use std::path::{Path, PathBuf};
+
+/// The paths of one workspace.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    /// The layout of the workspace rooted at `root` (the directory of `pipeline.yaml`).
+    pub fn new(root: &Path) -> Layout {
+        Layout {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// The workspace root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The absolute path of a workspace-relative path.
+    pub fn abs(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// The content store's directory.
+    pub fn store(&self) -> PathBuf {
+        self.root.join("cache")
+    }
+
+    /// The committed lock file.
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join("repro.lock")
+    }
+
+    /// The engine's private directory.
+    pub fn private(&self) -> PathBuf {
+        self.root.join(".repro")
+    }
+
+    /// The workspace lock file.
+    pub fn workspace_lock(&self) -> PathBuf {
+        self.private().join("lock")
+    }
+
+    /// The stat cache file.
+    pub fn stat_cache(&self) -> PathBuf {
+        self.private().join("stat-cache")
+    }
+
+    /// The log of an instance's latest attempt: `.repro/logs/<id>.log`, with characters outside
+    /// a safe set replaced by `_`.
+    pub fn log(&self, id: &str) -> PathBuf {
+        let safe: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.=,@+".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.private().join("logs").join(format!("{safe}.log"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logs_are_named_after_the_instance_with_unsafe_characters_replaced() {
+        let l = Layout::new(Path::new("/w"));
+        assert_eq!(
+            l.log("train@seed=1,task=a/b"),
+            Path::new("/w/.repro/logs/train@seed=1,task=a_b.log")
+        );
+        assert_eq!(l.lock_file(), Path::new("/w/repro.lock"));
+        assert_eq!(l.workspace_lock(), Path::new("/w/.repro/lock"));
+    }
+}

@@ -1,0 +1,165 @@
+//! The workspace as one value: its layout, content store, stat cache, code digests and lock
+//! file, for one pipeline and profile. Commands open it once; the staleness check, publishing,
+//! verification and gc are its methods (one file each), so that the rules of the workspace live
+//! behind one type and the store below it stays passive.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::cache::{ActionRecord, CodeDigester, StatCache, Store, StoreError};
+use crate::spec::Pipeline;
+
+use super::layout::Layout;
+use super::lockfile::{LockEntry, LockError, LockFile};
+use super::wslock::WorkspaceLock;
+
+/// An opened workspace.
+pub struct Workspace<'p> {
+    pub(super) pipeline: &'p Pipeline,
+    pub(super) layout: Layout,
+    pub(super) store: Store,
+    pub(super) stat: StatCache,
+    pub(super) code: CodeDigester,
+    pub(super) lock: LockFile,
+    pub(super) profile: String,
+    _held: Option<WorkspaceLock>,
+}
+
+/// A failure to open, read or write the workspace.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    /// The content store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// `repro.lock` is malformed (the user's to fix).
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The Cargo workspace at the root could not be read (the user's to fix).
+    #[error("failed to read the Cargo workspace at `{root}`: {message}")]
+    Code {
+        /// The workspace root.
+        root: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The workspace lock could not be taken.
+    #[error("failed to take the workspace lock `{path}`: {source}")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A file of the workspace could not be read or written.
+    #[error("failed to access `{path}`: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+impl WorkspaceError {
+    /// Whether the user's input is at fault (exit 2) rather than the engine (exit 3).
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, WorkspaceError::Lock(_) | WorkspaceError::Code { .. })
+    }
+}
+
+impl<'p> Workspace<'p> {
+    /// Opens the workspace of `pipeline` for reading (status, show, verify, dry runs).
+    pub fn open(pipeline: &'p Pipeline) -> Result<Workspace<'p>, WorkspaceError> {
+        Self::open_with(pipeline, None)
+    }
+
+    /// Opens the workspace holding its lock, waiting for another holder first: for every
+    /// command that publishes or deletes (run, exec, gc). The lock file is read after the
+    /// lock is taken, so a waiting run sees what the previous holder wrote.
+    pub fn open_exclusive(pipeline: &'p Pipeline) -> Result<Workspace<'p>, WorkspaceError> {
+        let layout = Layout::new(&pipeline.root);
+        let path = layout.workspace_lock();
+        let held = WorkspaceLock::acquire(&path)
+            .map_err(|source| WorkspaceError::Locked { path, source })?;
+        Self::open_with(pipeline, Some(held))
+    }
+
+    fn open_with(
+        pipeline: &'p Pipeline,
+        held: Option<WorkspaceLock>,
+    ) -> Result<Workspace<'p>, WorkspaceError> {
+        let layout = Layout::new(&pipeline.root);
+        let store = Store::open(&layout.store())?;
+        let lock = LockFile::read(&layout.lock_file())?;
+        let code = CodeDigester::new(layout.root()).map_err(|message| WorkspaceError::Code {
+            root: layout.root().to_owned(),
+            message,
+        })?;
+        Ok(Workspace {
+            pipeline,
+            stat: StatCache::load(&layout.stat_cache()),
+            layout,
+            store,
+            code,
+            lock,
+            profile: Self::profile_name(pipeline),
+            _held: held,
+        })
+    }
+
+    /// The lock-file profile name for `pipeline` (`default` without profiles).
+    pub fn profile_name(pipeline: &Pipeline) -> String {
+        pipeline
+            .profile
+            .clone()
+            .unwrap_or_else(|| "default".to_owned())
+    }
+
+    /// Where everything lives.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The profile name under which lock entries are kept.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// The content store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The lock entry of an instance under this profile.
+    pub fn lock_entry(&self, id: &str) -> Option<&LockEntry> {
+        self.lock.get(&self.profile, id)
+    }
+
+    /// The action record of `key`, if cached and readable.
+    pub fn record(&self, key: &str) -> Option<ActionRecord> {
+        ActionRecord::read(&self.store.action_path(key))
+            .ok()
+            .flatten()
+    }
+
+    /// Saves the stat cache only (read-only commands; a failure costs only speed next time).
+    pub fn save_stat_cache(&self) -> io::Result<()> {
+        self.stat.save(&self.layout.stat_cache())
+    }
+
+    /// Saves the stat cache and `repro.lock` after a command that changed them.
+    pub fn save(&self) -> Result<(), WorkspaceError> {
+        let stat = self.layout.stat_cache();
+        self.stat
+            .save(&stat)
+            .map_err(|source| WorkspaceError::Io { path: stat, source })?;
+        let lock = self.layout.lock_file();
+        self.lock
+            .write(&lock)
+            .map_err(|source| WorkspaceError::Io { path: lock, source })
+    }
+
+    pub(super) fn set_entry(&mut self, id: &str, entry: LockEntry) {
+        self.lock.insert(&self.profile, id, entry);
+    }
+}

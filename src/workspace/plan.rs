@@ -1,0 +1,33 @@
+//! Planning without executing: the state of every selected instance, as `repro status`,
+//! `show` and `run --dry-run` report it. Instances downstream of one that must run (or be
+//! restored) are reported as `UpstreamStale`, since their keys depend on outputs not yet in
+//! place.
+
+use crate::graph::Graph;
+
+use super::check::{CheckError, State};
+use super::open::Workspace;
+
+impl Workspace<'_> {
+    /// Evaluates `selected` (a topologically ordered, upstream-closed set) in order;
+    /// `forced[i]` forces instance `i` to run.
+    pub fn plan(
+        &self,
+        graph: &Graph,
+        selected: &[usize],
+        forced: &[bool],
+    ) -> Result<Vec<(usize, State)>, CheckError> {
+        let mut unsettled = vec![false; graph.instances.len()];
+        let mut out = Vec::with_capacity(selected.len());
+        for &i in selected {
+            let pending_id = graph.upstream[i]
+                .iter()
+                .find(|&&u| unsettled[u])
+                .map(|&u| graph.instances[u].id.as_str());
+            let state = self.evaluate(&graph.instances[i], pending_id, forced[i])?;
+            unsettled[i] = !matches!(state, State::Fresh { .. });
+            out.push((i, state));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,166 @@
+//! Changing the workspace for one instance: accepting a fresh instance, restoring one from the
+//! store, clearing stale outputs before a run, and publishing what a successful run produced.
+//!
+//! Publication order (each file atomic): every output into the store, the log, the action
+//! record, then the lock entry in memory (written with `repro.lock` when the command saves). A
+//! process killed at any instant leaves no torn object or record, and an instance whose record
+//! was published is found again by the next run even if `repro.lock` was never written.
+
+use std::collections::BTreeMap;
+
+use crate::cache::{
+    atomic, digest_path, hash_file_uncached, ActionRecord, KeyInputs, StoreError, ACTION_VERSION,
+};
+use crate::graph::Instance;
+
+use super::lockfile::LockEntry;
+use super::metrics::read_metrics;
+use super::open::{Workspace, WorkspaceError};
+
+/// Facts about a finished run that go into its action record (never into a key).
+#[derive(Debug, Clone)]
+pub struct RunFacts {
+    /// `cpu` or the devices the run was given.
+    pub device: String,
+    /// Wall time of the run.
+    pub seconds: f64,
+}
+
+/// Why a successful exit could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The stage misbehaved (a declared output or metrics file is missing): the instance failed.
+    #[error("{0}")]
+    Stage(String),
+    /// The engine failed to store what the stage produced.
+    #[error(transparent)]
+    Engine(#[from] WorkspaceError),
+}
+
+impl From<StoreError> for PublishError {
+    fn from(e: StoreError) -> Self {
+        PublishError::Engine(e.into())
+    }
+}
+
+impl Workspace<'_> {
+    /// Keeps the lock entry of an instance found fresh.
+    pub fn accept(&mut self, inst: &Instance, entry: LockEntry) {
+        self.set_entry(&inst.id, entry);
+    }
+
+    /// Materialises a cached run's outputs and keeps its lock entry. A damaged object
+    /// (`StoreError::Corrupt` or `Missing`) means the instance must run instead.
+    pub fn restore(
+        &mut self,
+        inst: &Instance,
+        key: String,
+        record: &ActionRecord,
+    ) -> Result<(), StoreError> {
+        for (path, tagged) in &record.outputs {
+            self.stat.forget(path);
+            self.store.restore(tagged, &self.layout.abs(path))?;
+        }
+        self.set_entry(
+            &inst.id,
+            LockEntry {
+                key,
+                outs: record.outputs.clone(),
+                metrics: record.metrics.clone(),
+                skey: record.inputs.structural_key(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Clears an instance's stale outputs and creates their parent directories, before it runs.
+    pub fn prepare(&self, inst: &Instance) -> Result<(), WorkspaceError> {
+        for o in &inst.outs {
+            let abs = self.layout.abs(o);
+            atomic::remove_path(&abs).map_err(|source| WorkspaceError::Io {
+                path: abs.clone(),
+                source,
+            })?;
+            self.stat.forget(o);
+            if let Some(parent) = abs.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| WorkspaceError::Io {
+                    path: parent.to_owned(),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes a successful run: outputs and log into the store, the action record, the
+    /// lock entry.
+    pub fn publish(
+        &mut self,
+        inst: &Instance,
+        inputs: &KeyInputs,
+        facts: &RunFacts,
+    ) -> Result<(), PublishError> {
+        let root = self.layout.root().to_owned();
+        let mut outputs = BTreeMap::new();
+        for o in &inst.outs {
+            self.stat.forget(o);
+            let d = digest_path(&root, o, &self.stat)
+                .map_err(|source| WorkspaceError::Io {
+                    path: root.join(o),
+                    source,
+                })?
+                .ok_or_else(|| {
+                    PublishError::Stage(format!("declared output `{o}` was not produced"))
+                })?;
+            self.store.put_path(&root.join(o), &d)?;
+            outputs.insert(o.clone(), d.tagged());
+        }
+        let metrics = match &inst.metrics {
+            Some(m) => read_metrics(&root, m).map_err(PublishError::Stage)?,
+            None => BTreeMap::new(),
+        };
+        let log = self.layout.log(&inst.id);
+        let log_digest = hash_file_uncached(&log).unwrap_or_default();
+        if !log_digest.is_empty() {
+            self.store.put_file(&log, &log_digest)?;
+        }
+        let key = inputs.key();
+        let record = ActionRecord {
+            format: ACTION_VERSION,
+            key: key.clone(),
+            instance: inst.id.clone(),
+            inputs: inputs.clone(),
+            outputs: outputs.clone(),
+            metrics: metrics.clone(),
+            exit_status: 0,
+            duration_s: facts.seconds,
+            host: hostname(),
+            device: facts.device.clone(),
+            log: log_digest,
+            finished_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
+        let path = self.store.action_path(&key);
+        record
+            .write(&path)
+            .map_err(|source| WorkspaceError::Io { path, source })?;
+        self.set_entry(
+            &inst.id,
+            LockEntry {
+                key,
+                outs: outputs,
+                metrics,
+                skey: inputs.structural_key(),
+            },
+        );
+        Ok(())
+    }
+}
+
+/// The host name, for action records (never part of a key).
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
