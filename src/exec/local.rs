@@ -229,3 +229,100 @@ fn resolve_program(arg0: &str, cwd: &std::path::Path) -> std::path::PathBuf {
         std::path::PathBuf::from(arg0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+    use crate::exec::JobResources;
+
+    fn job(id: u64, script: &str, dir: &std::path::Path) -> JobSpec {
+        JobSpec {
+            id: JobId(id),
+            name: format!("j{id}"),
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            env: vec![("GREETING".into(), "hi".into())],
+            cwd: dir.to_owned(),
+            output: JobOutput::Log(dir.join(format!("j{id}.log"))),
+            resources: JobResources {
+                cpus: 1,
+                gpus: 0.0,
+                devices: String::new(),
+            },
+        }
+    }
+
+    fn started() -> (LocalExecutor, mpsc::Receiver<ExecEvent>) {
+        let (tx, rx) = mpsc::channel();
+        let mut ex = LocalExecutor::new();
+        ex.start(EventSink::new(move |e| {
+            let _ = tx.send(e);
+        }));
+        (ex, rx)
+    }
+
+    fn finished(rx: &mpsc::Receiver<ExecEvent>) -> (JobId, JobStatus) {
+        loop {
+            match rx.recv_timeout(Duration::from_secs(20)).expect("an event") {
+                ExecEvent::Finished { job, status, .. } => return (job, status),
+                ExecEvent::Started { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn jobs_report_started_then_finished_with_the_exit_status_and_log_their_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ex, rx) = started();
+        ex.submit(job(1, "echo $GREETING; exit 3", dir.path()))
+            .unwrap();
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(20)).unwrap(),
+            ExecEvent::Started { job: JobId(1) }
+        );
+        assert_eq!(
+            finished(&rx),
+            (JobId(1), JobStatus::Failed("exit status 3".into()))
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("j1.log")).unwrap(),
+            "hi\n"
+        );
+        ex.submit(job(2, "true", dir.path())).unwrap();
+        assert_eq!(finished(&rx), (JobId(2), JobStatus::Succeeded));
+    }
+
+    #[test]
+    fn cancel_all_ends_a_running_job_and_its_children_as_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ex, rx) = started();
+        ex.submit(job(1, "sleep 30 & sleep 30; wait", dir.path()))
+            .unwrap();
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(20)).unwrap(),
+            ExecEvent::Started { job: JobId(1) }
+        );
+        let t = Instant::now();
+        ex.cancel_all();
+        assert_eq!(finished(&rx), (JobId(1), JobStatus::Cancelled));
+        // Not a speed target: the job sleeps 30 s, so ending well before that shows the signal
+        // reached the whole group rather than the job running out.
+        assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn a_program_that_does_not_exist_is_not_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ex, rx) = started();
+        let mut j = job(1, "", dir.path());
+        j.argv = vec!["./no-such-program".into()];
+        ex.submit(j).unwrap();
+        let (_, status) = finished(&rx);
+        assert!(
+            matches!(&status, JobStatus::NotStarted(m) if m.contains("no-such-program")),
+            "{status:?}"
+        );
+    }
+}

@@ -22,12 +22,10 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::cache::{KeyInputs, StoreError};
-use crate::exec::{ExecError, ExecEvent, Executor, JobId, JobStatus, JobTimes};
+use crate::exec::{ExecError, Executor, JobId};
 use crate::graph::Graph;
 use crate::settings::RunSettings;
-use crate::workspace::{
-    CheckError, Dirty, PublishError, RunFacts, State, Workspace, WorkspaceError,
-};
+use crate::workspace::{CheckError, Dirty, State, Workspace, WorkspaceError};
 
 use super::event::{Event, Reporter};
 use super::inbox::{Inbox, Message};
@@ -378,205 +376,6 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         }
     }
 
-    /// Step 4: one executor event.
-    fn on_exec(&mut self, e: ExecEvent) -> Result<(), DispatchError> {
-        let (job, status, times) = match e {
-            ExecEvent::Started { .. } => return Ok(()),
-            ExecEvent::Finished { job, status, times } => (job, status, times),
-            ExecEvent::Vanished { job, reason } => (
-                job,
-                JobStatus::Failed(format!("the executor lost the job: {reason}")),
-                JobTimes::default(),
-            ),
-        };
-        // An event for a job this dispatch no longer tracks (given up after an interrupt, or
-        // reported twice) changes nothing.
-        let Some(work) = self.running.remove(&job) else {
-            return Ok(());
-        };
-        match work {
-            Work::Build => self.on_build_end(status),
-            Work::Instance {
-                index,
-                inputs,
-                grant,
-                device,
-            } => {
-                self.slots.release(&grant);
-                self.on_instance_end(index, &inputs, status, times, device)
-            }
-        }
-    }
-
-    fn on_build_end(&mut self, status: JobStatus) -> Result<(), DispatchError> {
-        self.build = Build::Done;
-        let message = match status {
-            JobStatus::Succeeded => return Ok(()),
-            JobStatus::Cancelled => {
-                self.tally.interrupted = true;
-                return Ok(());
-            }
-            JobStatus::Failed(m) | JobStatus::NotStarted(m) => m,
-        };
-        Err(self.build_error(message))
-    }
-
-    fn build_error(&self, message: String) -> DispatchError {
-        DispatchError::Build {
-            argv: self.settings.build.clone().unwrap_or_default().join(" "),
-            message,
-        }
-    }
-
-    fn on_instance_end(
-        &mut self,
-        i: usize,
-        inputs: &KeyInputs,
-        status: JobStatus,
-        times: JobTimes,
-        device: String,
-    ) -> Result<(), DispatchError> {
-        let graph = self.graph;
-        let inst = &graph.instances[i];
-        let seconds = times.ran.as_secs_f64();
-        let error = match status {
-            JobStatus::Succeeded => {
-                let facts = RunFacts { device, seconds };
-                match self.ws.publish(inst, inputs, &facts) {
-                    Ok(()) => {
-                        self.tally.ran += 1;
-                        self.reporter.event(&Event::Finished {
-                            id: inst.id.clone(),
-                            seconds,
-                        });
-                        self.queue.settle(self.graph, i);
-                        return Ok(());
-                    }
-                    Err(PublishError::Stage(m)) => m,
-                    Err(PublishError::Engine(e)) => return Err(e.into()),
-                }
-            }
-            JobStatus::Failed(m) | JobStatus::NotStarted(m) => m,
-            JobStatus::Cancelled => {
-                self.tally.interrupted = true;
-                self.tally.skipped += 1;
-                self.reporter.event(&Event::Skipped {
-                    id: inst.id.clone(),
-                    because: "interrupted".into(),
-                });
-                self.stop_with(Stop::Failure);
-                return Ok(());
-            }
-        };
-        self.fail(i, error);
-        Ok(())
-    }
-
-    fn fail(&mut self, i: usize, error: String) {
-        let graph = self.graph;
-        let inst = &graph.instances[i];
-        let log = self.ws.layout().log(&inst.id);
-        self.tally.failed += 1;
-        self.reporter.event(&Event::Failed {
-            id: inst.id.clone(),
-            error,
-            log_tail: tail(&log, 20),
-            log: log.display().to_string(),
-        });
-        self.queue.block_downstream(self.graph, i);
-        if !self.settings.keep_going {
-            self.stop_with(Stop::Failure);
-        }
-    }
-
-    /// Step 4: an interrupt cancels every running job.
-    fn on_interrupt(&mut self) {
-        self.tally.interrupted = true;
-        if !matches!(self.stop, Some(Stop::Interrupt { .. })) {
-            self.stop = Some(Stop::Interrupt {
-                deadline: Instant::now() + self.patience.cancel_wait,
-            });
-            self.queue.clear();
-            self.runnable.clear();
-            self.executor.cancel_all();
-        }
-    }
-
-    /// Step 4: the wait ended with no message. After an interrupt, the jobs not confirmed by
-    /// the deadline are given up; otherwise the executor was silent too long and every
-    /// running job fails.
-    fn on_silence(&mut self) -> Result<(), DispatchError> {
-        let mut running: Vec<(JobId, Work)> = self.running.drain().collect();
-        running.sort_by_key(|(id, _)| *id);
-        let interrupted = matches!(self.stop, Some(Stop::Interrupt { .. }));
-        if !interrupted {
-            self.executor.cancel_all();
-        }
-        let silence = self.patience.silence.unwrap_or_default().as_secs_f64();
-        for (_, work) in running {
-            let Work::Instance { index, grant, .. } = work else {
-                if !interrupted {
-                    return Err(self.build_error(format!(
-                        "the `{}` executor reported nothing for {silence:.0}s",
-                        self.executor.name()
-                    )));
-                }
-                continue;
-            };
-            self.slots.release(&grant);
-            if interrupted {
-                self.tally.skipped += 1;
-                self.reporter.event(&Event::Skipped {
-                    id: self.graph.instances[index].id.clone(),
-                    because: format!(
-                        "interrupted; the `{}` executor did not confirm that the job ended within {:.0}s",
-                        self.executor.name(),
-                        self.patience.cancel_wait.as_secs_f64()
-                    ),
-                });
-            } else {
-                self.fail(
-                    index,
-                    format!(
-                        "the `{}` executor reported nothing for {silence:.0}s",
-                        self.executor.name()
-                    ),
-                );
-                self.stop_with(Stop::Failure);
-            }
-        }
-        Ok(())
-    }
-
-    fn stop_with(&mut self, stop: Stop) {
-        if self.stop.is_none() {
-            self.stop = Some(stop);
-            self.queue.clear();
-            self.runnable.clear();
-        }
-    }
-
-    /// After an engine error: cancel what runs and wait (bounded) for it to end, publishing
-    /// nothing, so that no job outlives the error unreported.
-    fn abort(&mut self, inbox: &Inbox) {
-        self.executor.cancel_all();
-        let deadline = Instant::now() + self.patience.cancel_wait;
-        while !self.running.is_empty() {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match inbox.next(Some(left)) {
-                Some(Message::Exec(e)) => {
-                    if matches!(e, ExecEvent::Finished { .. } | ExecEvent::Vanished { .. }) {
-                        if let Some(Work::Instance { grant, .. }) = self.running.remove(&e.job()) {
-                            self.slots.release(&grant);
-                        }
-                    }
-                }
-                Some(Message::Interrupt) => {}
-                None => break,
-            }
-        }
-    }
-
     /// Everything selected that neither settled nor failed was skipped; then the summary.
     fn finish(&mut self, selected: &[usize], start: Instant) {
         let t = &mut self.tally;
@@ -616,6 +415,9 @@ fn tail(path: &std::path::Path, n: usize) -> Vec<String> {
         .map(|s| s.to_string())
         .collect()
 }
+
+#[path = "handle.rs"]
+mod handle;
 
 #[cfg(test)]
 #[path = "dispatch_tests.rs"]

@@ -11,6 +11,7 @@ mod errors;
 mod gpus;
 mod interrupt;
 mod invalidation;
+mod keys;
 mod loader_props;
 mod profiles;
 mod reference;
