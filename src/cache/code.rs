@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::digest::{hash_bytes, list_files};
+use super::digest::list_files;
+use super::hash::hash_bytes;
 use super::statcache::StatCache;
 
 /// One workspace package.

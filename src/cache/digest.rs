@@ -8,13 +8,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::hash::{hash_bytes, Digest};
 use super::statcache::StatCache;
-
-/// Files at least this large are hashed with mmap + rayon.
-const MMAP_THRESHOLD: u64 = 1 << 20;
-
-/// A blake3 digest in lowercase hex.
-pub type Digest = String;
 
 /// One file inside a directory output.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -25,23 +20,6 @@ pub struct TreeEntry {
     pub digest: Digest,
     /// Executable bit.
     pub exec: bool,
-}
-
-/// Hashes the bytes of a file, without the cache.
-pub fn hash_file_uncached(path: &Path) -> io::Result<Digest> {
-    let len = fs::metadata(path)?.len();
-    let mut hasher = blake3::Hasher::new();
-    if len >= MMAP_THRESHOLD {
-        hasher.update_mmap_rayon(path)?;
-    } else {
-        hasher.update(&fs::read(path)?);
-    }
-    Ok(hasher.finalize().to_hex().to_string())
-}
-
-/// Hashes bytes.
-pub fn hash_bytes(bytes: &[u8]) -> Digest {
-    blake3::hash(bytes).to_hex().to_string()
 }
 
 /// Lists the regular files under `dir` (recursively) as sorted `(relative path, absolute path)`.

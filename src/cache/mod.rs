@@ -29,6 +29,7 @@ mod action;
 pub mod atomic;
 mod code;
 mod digest;
+mod hash;
 mod key;
 mod statcache;
 mod store;
@@ -36,7 +37,8 @@ mod tagged;
 
 pub use action::{ActionRecord, ACTION_VERSION};
 pub use code::CodeDigester;
-pub use digest::{digest_path, hash_bytes, hash_file_uncached, Digest, PathDigest, TreeEntry};
+pub use digest::{digest_path, PathDigest, TreeEntry};
+pub use hash::{hash_bytes, hash_file_uncached, Digest};
 pub use key::{KeyInputs, KEY_VERSION};
 pub use statcache::StatCache;
 pub use store::{Store, StoreError, STORE_VERSION};

@@ -15,7 +15,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::digest::{hash_file_uncached, Digest};
+use super::hash::{hash_file_uncached, Digest};
 
 const HEADER: &str = "repro-stat-cache v1";
 

@@ -10,7 +10,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::atomic;
-use super::digest::{hash_file_uncached, manifest_bytes, Digest, PathDigest, TreeEntry};
+use super::digest::{manifest_bytes, PathDigest, TreeEntry};
+use super::hash::{hash_file_uncached, Digest};
 use super::tagged::{Kind, Tagged};
 
 /// Version of the store layout; bump when the meaning of a stored file changes.

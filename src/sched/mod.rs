@@ -1,9 +1,8 @@
-//! Scheduling: slots (CPU and GPU tokens), GPU discovery, the ready queue, and the dispatcher,
+//! Scheduling: slots (CPU and GPU tokens), the ready queue, and the dispatcher,
 //! an event loop that runs the selected instances on an executor and emits typed events.
 
 mod dispatch;
 mod event;
-pub mod gpus;
 mod inbox;
 mod job;
 mod queue;

@@ -3,6 +3,7 @@
 //! never changed afterwards (a resource override is looked up here, not written into the
 //! instances; `--no-build` clears the build command here, not in the pipeline).
 
+pub mod gpus;
 mod overrides;
 mod resolve;
 

@@ -10,10 +10,10 @@
 //! | resources | each stage's `resources:`, with `--set-resources` applied |
 
 use crate::graph::Instance;
-use crate::sched::gpus;
 use crate::spec::{Pipeline, Resources};
 use crate::workspace::Workspace;
 
+use super::gpus;
 use super::overrides::ResourceOverrides;
 use super::SettingsError;
 
