@@ -14,6 +14,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cache::hash_bytes;
+
 /// The paths of one workspace.
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -63,20 +65,22 @@ impl Layout {
         self.private().join("stat-cache")
     }
 
-    /// The log of an instance's latest attempt: `.repro/logs/<id>.log`, with characters outside
-    /// a safe set replaced by `_`.
+    /// The log of an instance's latest attempt: `.repro/logs/<id>.log`. When the id holds
+    /// characters outside a safe set, they are replaced by `_` and a short digest of the whole
+    /// id is appended (`<safe>~<digest>.log`), so that two ids that differ only in replaced
+    /// characters never share a log.
     pub fn log(&self, id: &str) -> PathBuf {
-        let safe: String = id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "-_.=,@+".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        self.private().join("logs").join(format!("{safe}.log"))
+        let is_safe = |c: char| c.is_ascii_alphanumeric() || "-_.=,@+".contains(c);
+        let name = if id.chars().all(is_safe) {
+            format!("{id}.log")
+        } else {
+            let safe: String = id
+                .chars()
+                .map(|c| if is_safe(c) { c } else { '_' })
+                .collect();
+            format!("{safe}~{}.log", &hash_bytes(id.as_bytes())[..12])
+        };
+        self.private().join("logs").join(name)
     }
 }
 
@@ -85,12 +89,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn logs_are_named_after_the_instance_with_unsafe_characters_replaced() {
+    fn logs_are_named_after_the_instance_and_never_shared_by_two_ids() {
         let l = Layout::new(Path::new("/w"));
         assert_eq!(
-            l.log("train@seed=1,task=a/b"),
-            Path::new("/w/.repro/logs/train@seed=1,task=a_b.log")
+            l.log("train@seed=1,task=a"),
+            Path::new("/w/.repro/logs/train@seed=1,task=a.log")
         );
+        let (a, b) = (l.log("s@v=a;b"), l.log("s@v=a:b"));
+        assert_ne!(
+            a, b,
+            "ids differing only in replaced characters get their own logs"
+        );
+        assert!(a.to_string_lossy().starts_with("/w/.repro/logs/s@v=a_b~"));
         assert_eq!(l.lock_file(), Path::new("/w/repro.lock"));
         assert_eq!(l.workspace_lock(), Path::new("/w/.repro/lock"));
     }

@@ -7,9 +7,10 @@ use std::path::Path;
 
 use crate::graph::Metrics;
 
-/// Reads the declared metric fields as `file#field` to number. Numbers and booleans (as 1/0)
-/// are kept; `null` and absent fields are left out. A missing or non-JSON file is a stage
-/// failure, described by the returned text.
+/// Reads the declared metric fields as `file#field` to number (booleans as 1/0). A missing or
+/// non-JSON file, and a declared field that is absent or not a number (`null`, `"nan"`, a typo
+/// in `fields:`), is a stage failure described by the returned text: a metric that cannot be
+/// read must never let `verify --reference` pass with nothing compared.
 pub(super) fn read_metrics(root: &Path, m: &Metrics) -> Result<BTreeMap<String, f64>, String> {
     let mut out = BTreeMap::new();
     for f in &m.files {
@@ -29,7 +30,12 @@ pub(super) fn read_metrics(root: &Path, m: &Metrics) -> Result<BTreeMap<String, 
                 Some(serde_json::Value::Bool(b)) => {
                     out.insert(format!("{f}#{field}"), if *b { 1.0 } else { 0.0 });
                 }
-                _ => {}
+                None => return Err(format!("declared metric `{field}` is missing from `{f}`")),
+                Some(other) => {
+                    return Err(format!(
+                        "declared metric `{field}` in `{f}` is not a number (found {other})"
+                    ))
+                }
             }
         }
     }

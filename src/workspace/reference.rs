@@ -99,6 +99,15 @@ impl Workspace<'_> {
                 Verdict::Exact
             } else if let Some(m) = &inst.metrics {
                 let mut bad = Vec::new();
+                // Every declared metric must be recorded in both: comparing nothing is no pass.
+                for f in &m.files {
+                    for field in &m.fields {
+                        let n = format!("{f}#{field}");
+                        if !cur.metrics.contains_key(&n) && !refe.metrics.contains_key(&n) {
+                            bad.push(format!("declared metric `{n}` is recorded in neither run"));
+                        }
+                    }
+                }
                 let names: std::collections::BTreeSet<&String> =
                     cur.metrics.keys().chain(refe.metrics.keys()).collect();
                 for n in names {

@@ -88,3 +88,59 @@ fn changed_dependent_of_a_tolerant_output_is_not_excused() {
     let out = ws.code(&["verify", "--reference", reference.to_str().unwrap()], 1);
     assert!(out.stdout.contains("MISMATCH stats: key"), "{}", out.both());
 }
+
+#[test]
+fn a_declared_metric_that_is_not_a_number_fails_the_stage_instead_of_passing_verify() {
+    let ws = Ws::new(PIPELINE);
+    let mut cmd = ws.command(&["run"]);
+    cmd.env("NOISE", "\"nan\"");
+    let out = run_limited(cmd);
+    assert_eq!(out.code, 1, "{}", out.both());
+    assert!(
+        out.stderr
+            .contains("declared metric `acc` in `m/metrics.json` is not a number"),
+        "{}",
+        out.both()
+    );
+    assert!(
+        !ws.read("repro.lock").contains("[default] train"),
+        "nothing is published for it"
+    );
+}
+
+#[test]
+fn a_typo_in_declared_metric_fields_fails_the_stage() {
+    let ws = Ws::new(&PIPELINE.replace("fields: [acc]", "fields: [acc, acurracy]"));
+    let mut cmd = ws.command(&["run"]);
+    cmd.env("NOISE", "0.5");
+    let out = run_limited(cmd);
+    assert_eq!(out.code, 1, "{}", out.both());
+    assert!(
+        out.stderr
+            .contains("declared metric `acurracy` is missing from `m/metrics.json`"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
+fn verify_reference_with_no_recorded_metric_to_compare_is_a_mismatch_not_a_pass() {
+    let ws = Ws::new(PIPELINE);
+    let reference = recorded(&ws, "0.500");
+    run_with(&ws, "0.505");
+    // Locks written before metrics were required may lack them: nothing can be compared.
+    let strip = |p: &std::path::Path| {
+        let text = std::fs::read_to_string(p).unwrap();
+        let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("metric ")).collect();
+        std::fs::write(p, kept.join("\n") + "\n").unwrap();
+    };
+    strip(&reference);
+    strip(&ws.root.join("repro.lock"));
+    let out = ws.code(&["verify", "--reference", reference.to_str().unwrap()], 1);
+    assert!(
+        out.stdout
+            .contains("declared metric `m/metrics.json#acc` is recorded in neither run"),
+        "{}",
+        out.both()
+    );
+}

@@ -234,6 +234,24 @@ fn logs_prints_the_last_run_even_after_the_attempt_log_is_gone() {
 }
 
 #[test]
+fn ids_that_differ_only_in_replaced_characters_keep_their_own_logs() {
+    let ws = Ws::new(
+        r#"version: 1
+stages:
+  s:
+    cmd: [sh, -c, 'echo "I am $REPRO_INSTANCE"; exit 1']
+    matrix:
+      v: ["a;b", "a:b"]
+    outs: ["o/${v}"]
+"#,
+    );
+    ws.code(&["run", "--keep-going"], 1);
+    for id in ["s@v=a;b", "s@v=a:b"] {
+        assert_eq!(ws.ok(&["logs", id]).stdout, format!("I am {id}\n"));
+    }
+}
+
+#[test]
 fn gc_deletes_unreferenced_objects_and_keeps_referenced_ones() {
     let ws = Ws::new(PIPELINE);
     ws.ok(&["run"]);
