@@ -16,7 +16,10 @@ pub(crate) struct Loaded {
 impl From<WorkspaceError> for CliError {
     fn from(e: WorkspaceError) -> Self {
         if e.is_user_error() {
-            CliError::user(e.to_string())
+            CliError::User {
+                hint: e.hint(),
+                message: e.to_string(),
+            }
         } else {
             CliError::Internal(e.to_string())
         }
@@ -70,5 +73,14 @@ impl Loaded {
                 )),
             }),
         }
+    }
+}
+
+/// Shows the workspace's notes (unreadable records and the like) on stderr.
+pub(crate) fn show_notes(ws: &Workspace<'_>) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    for n in ws.take_notes() {
+        let _ = writeln!(err, "repro: note: {n}");
     }
 }

@@ -101,5 +101,6 @@ fn dry_run(
         }
     }
     let _ = ws.save_stat_cache();
+    super::load::show_notes(&ws);
     Ok(())
 }

@@ -15,6 +15,7 @@ pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
     let selected = loaded.graph.closure(&[i]);
     let forced = vec![false; loaded.graph.instances.len()];
     let states = ws.plan(&loaded.graph, &selected, &forced)?;
+    super::load::show_notes(&ws);
     let state = &states
         .iter()
         .find(|(j, _)| *j == i)

@@ -22,6 +22,7 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
     let forced = vec![false; loaded.graph.instances.len()];
     let states = ws.plan(&loaded.graph, &selected, &forced)?;
     let _ = ws.save_stat_cache();
+    super::load::show_notes(&ws);
     let mut rows = Vec::new();
     for (i, s) in &states {
         let (key, reasons) = match s {

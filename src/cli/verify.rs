@@ -16,7 +16,10 @@ pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
     if let Some(path) = &a.reference {
         let r = ws
             .compare_reference(&loaded.graph, &selected, path)
-            .map_err(|e| CliError::user(e.to_string()))?;
+            .map_err(|e| CliError::User {
+                hint: e.hint(),
+                message: e.to_string(),
+            })?;
         println!(
             "reference `{}`: {} exact, {} within tolerance (largest difference {}), {} derived from tolerant upstream, {} mismatched",
             path.display(),

@@ -236,7 +236,11 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         let graph = self.graph;
         while let Some(i) = self.queue.pop() {
             let inst = &graph.instances[i];
-            match self.ws.evaluate(inst, None, self.forced[i])? {
+            let state = self.ws.evaluate(inst, None, self.forced[i])?;
+            for message in self.ws.take_notes() {
+                self.reporter.event(&Event::Note { message });
+            }
+            match state {
                 State::Fresh { entry } => {
                     self.ws.accept(inst, entry);
                     self.tally.fresh += 1;

@@ -23,6 +23,9 @@ use std::path::Path;
 
 const HEADER: &str = "# repro.lock v1: written by `repro run`; commit it";
 
+/// The message for a lock file with merge conflict markers (its hint names the way out).
+const CONFLICT: &str = "unresolved merge conflict markers";
+
 /// One instance's entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LockEntry {
@@ -52,6 +55,15 @@ pub struct LockError {
     pub line: usize,
     /// What is wrong.
     pub message: String,
+}
+
+impl LockError {
+    /// The fix, when known.
+    pub fn hint(&self) -> Option<String> {
+        (self.message == CONFLICT).then(|| {
+            "the lock is regenerated from the cache: take either side (`git checkout --ours repro.lock` or `--theirs`), then `repro run` re-records every instance it runs or finds cached".to_owned()
+        })
+    }
 }
 
 impl LockFile {
@@ -98,6 +110,12 @@ impl LockFile {
             let n = n + 1;
             if line.starts_with('#') || line.trim().is_empty() {
                 continue;
+            }
+            if ["<<<<<<<", "=======", ">>>>>>>", "|||||||"]
+                .iter()
+                .any(|m| line.starts_with(m))
+            {
+                return Err((n, CONFLICT.to_owned()));
             }
             if let Some(rest) = line.strip_prefix('[') {
                 if let Some((k, e)) = current.take() {
@@ -206,5 +224,11 @@ mod tests {
         assert!(text.find("gen@seed=1").unwrap() < text.find("train@seed=2").unwrap());
         assert_eq!(LockFile::parse(&text).unwrap(), lock);
         assert_eq!(LockFile::parse("[x] y\nbogus\n").unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn conflict_markers_are_named_with_their_line() {
+        let text = "[x] y\nkey a\n<<<<<<< HEAD\nout p file:00\n=======\n";
+        assert_eq!(LockFile::parse(text).unwrap_err(), (3, CONFLICT.to_owned()));
     }
 }

@@ -22,6 +22,7 @@ pub struct Workspace<'p> {
     pub(super) code: CodeDigester,
     pub(super) lock: LockFile,
     pub(super) profile: String,
+    notes: std::sync::Mutex<Vec<String>>,
     _held: Option<WorkspaceLock>,
 }
 
@@ -65,6 +66,14 @@ impl WorkspaceError {
     pub fn is_user_error(&self) -> bool {
         matches!(self, WorkspaceError::Lock(_) | WorkspaceError::Code { .. })
     }
+
+    /// The fix, when known.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            WorkspaceError::Lock(e) => e.hint(),
+            _ => None,
+        }
+    }
 }
 
 impl<'p> Workspace<'p> {
@@ -103,6 +112,7 @@ impl<'p> Workspace<'p> {
             code,
             lock,
             profile: Self::profile_name(pipeline),
+            notes: std::sync::Mutex::new(Vec::new()),
             _held: held,
         })
     }
@@ -135,11 +145,35 @@ impl<'p> Workspace<'p> {
         self.lock.get(&self.profile, id)
     }
 
-    /// The action record of `key`, if cached and readable.
+    /// The action record of `key`, if cached and readable. An unreadable record (truncated,
+    /// not JSON) counts as absent, so the instance runs again and its record is rewritten;
+    /// the fact is kept as a note for the user ([`Workspace::take_notes`]).
     pub fn record(&self, key: &str) -> Option<ActionRecord> {
-        ActionRecord::read(&self.store.action_path(key))
-            .ok()
-            .flatten()
+        let path = self.store.action_path(key);
+        match ActionRecord::read(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                self.note(format!(
+                    "ignoring the unreadable action record `{}` ({e}); its instance runs again",
+                    path.display()
+                ));
+                None
+            }
+        }
+    }
+
+    /// Keeps a note for the user, once.
+    pub(super) fn note(&self, text: String) {
+        let mut notes = self.notes.lock().expect("notes");
+        if !notes.contains(&text) {
+            notes.push(text);
+        }
+    }
+
+    /// The notes gathered since the last call (unreadable records and the like), for the
+    /// caller to show.
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.lock().expect("notes"))
     }
 
     /// Saves the stat cache only (read-only commands; a failure costs only speed next time).

@@ -9,6 +9,7 @@ mod cutoff;
 mod deps;
 mod errors;
 mod gpus;
+mod hardening;
 mod interrupt;
 mod invalidation;
 mod keys;
