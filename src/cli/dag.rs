@@ -2,23 +2,32 @@
 
 use super::args::DagArgs;
 use super::load::Loaded;
+use super::page::{outln, Page};
 use super::{Cli, CliError};
 
-#[allow(clippy::print_stdout)]
 pub(crate) fn dag(cli: &Cli, a: &DagArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let targets = loaded.targets(&a.targets)?;
     let selected = loaded.graph.closure(&targets);
     let g = &loaded.graph;
+    let mut page = Page::default();
     if a.dot {
-        println!("digraph repro {{\n  rankdir=LR;\n  node [shape=box, fontsize=10];");
+        outln!(
+            page,
+            "digraph repro {{\n  rankdir=LR;\n  node [shape=box, fontsize=10];"
+        );
         for &i in &selected {
-            println!("  \"{}\";", g.instances[i].id);
+            outln!(page, "  \"{}\";", g.instances[i].id);
             for &u in &g.upstream[i] {
-                println!("  \"{}\" -> \"{}\";", g.instances[u].id, g.instances[i].id);
+                outln!(
+                    page,
+                    "  \"{}\" -> \"{}\";",
+                    g.instances[u].id,
+                    g.instances[i].id
+                );
             }
         }
-        println!("}}");
+        outln!(page, "}}");
     } else {
         for &i in &selected {
             let ups: Vec<&str> = g.upstream[i]
@@ -26,16 +35,21 @@ pub(crate) fn dag(cli: &Cli, a: &DagArgs) -> Result<(), CliError> {
                 .map(|&u| g.instances[u].id.as_str())
                 .collect();
             if ups.is_empty() {
-                println!("{}", g.instances[i].id);
+                outln!(page, "{}", g.instances[i].id);
             } else {
-                println!("{} <- {}", g.instances[i].id, ups.join(", "));
+                outln!(page, "{} <- {}", g.instances[i].id, ups.join(", "));
             }
         }
         let stages: std::collections::BTreeSet<&str> = selected
             .iter()
             .map(|&i| g.instances[i].stage_name.as_str())
             .collect();
-        println!("{} instances, {} stages", selected.len(), stages.len());
+        outln!(
+            page,
+            "{} instances, {} stages",
+            selected.len(),
+            stages.len()
+        );
     }
-    Ok(())
+    page.print()
 }

@@ -24,10 +24,23 @@ pub(crate) fn dispatch(
     let mut executor = LocalExecutor::new();
     let result =
         Dispatcher::new(graph, ws, &mut executor, settings, reporter).run(selected, forced, &inbox);
-    ws.save()?;
-    result.map_err(|e| match e {
+    // Save even after a failure (completed work is kept); the run's own error, if any, is
+    // the one to report, and a failed save then only adds a line.
+    let saved = ws.save();
+    super::load::show_notes(ws);
+    let result = result.map_err(|e| match e {
         e @ DispatchError::Build { .. } => CliError::Failed(e.to_string()),
         DispatchError::Check(e) => e.into(),
         e => CliError::Internal(e.to_string()),
-    })
+    });
+    match (result, saved) {
+        (Ok(tally), Ok(())) => Ok(tally),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(save)) => {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "repro: also failed to save: {save}");
+            Err(e)
+        }
+    }
 }

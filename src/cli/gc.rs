@@ -3,17 +3,23 @@
 
 use super::args::GcArgs;
 use super::load::Loaded;
+use super::page::{outln, Page};
 use super::{Cli, CliError};
 
-#[allow(clippy::print_stdout)]
 pub(crate) fn gc(cli: &Cli, a: &GcArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let ws = loaded.workspace_exclusive()?;
     let r = ws.gc(a.dry_run)?;
+    let mut page = Page::default();
     let verb = if a.dry_run { "would delete" } else { "deleted" };
-    println!(
+    outln!(
+        page,
         "{verb} {} records and {} objects ({} bytes); kept {} records, {} objects",
-        r.records_dropped, r.objects_dropped, r.bytes_freed, r.records_kept, r.objects_kept
+        r.records_dropped,
+        r.objects_dropped,
+        r.bytes_freed,
+        r.records_kept,
+        r.objects_kept
     );
-    Ok(())
+    page.print()
 }

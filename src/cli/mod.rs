@@ -10,6 +10,7 @@ mod exec;
 mod gc;
 mod load;
 mod logs;
+mod page;
 mod run;
 mod show;
 mod status;
@@ -84,9 +85,12 @@ pub fn main() -> i32 {
     match dispatch(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Best effort: with stderr gone, the exit code is all that is left to say.
+            use std::io::Write;
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "error: {e}");
             if let CliError::User { hint: Some(h), .. } = &e {
-                eprintln!("hint: {h}");
+                let _ = writeln!(err, "hint: {h}");
             }
             e.exit_code()
         }

@@ -8,6 +8,7 @@ use crate::workspace::State;
 use super::args::RunArgs;
 use super::drive::dispatch;
 use super::load::Loaded;
+use super::page::{outln, Page};
 use super::{Cli, CliError};
 
 pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
@@ -35,7 +36,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         }
     }
     let mut reporter: Box<dyn Reporter> = if a.json {
-        Box::new(JsonReporter)
+        Box::new(JsonReporter::default())
     } else {
         Box::new(ProgressReporter::new())
     };
@@ -52,6 +53,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         &forced,
         reporter.as_mut(),
     )?;
+    output_ok(reporter.as_ref())?;
     if tally.interrupted {
         return Err(CliError::Failed(
             "interrupted; completed instances were published and a new run resumes".into(),
@@ -91,16 +93,27 @@ fn dry_run(
             }
         }
     }
+    let mut page = Page::default();
     if !json {
-        #[allow(clippy::print_stdout)]
-        {
-            println!(
-                "{run} to run, {restore} to restore, {fresh} up to date ({} selected)",
-                run + restore + fresh
-            );
-        }
+        outln!(
+            page,
+            "{run} to run, {restore} to restore, {fresh} up to date ({} selected)",
+            run + restore + fresh
+        );
     }
     let _ = ws.save_stat_cache();
     super::load::show_notes(&ws);
-    Ok(())
+    output_ok(reporter)?;
+    page.print()
+}
+
+/// A reporter that could not write its output (a full disk behind `--json > file`) makes the
+/// command fail: events must not be lost silently.
+fn output_ok(reporter: &dyn Reporter) -> Result<(), CliError> {
+    match reporter.output_error() {
+        Some(e) => Err(CliError::Internal(format!(
+            "cannot write the run's events to stdout: {e}"
+        ))),
+        None => Ok(()),
+    }
 }

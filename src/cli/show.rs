@@ -5,9 +5,9 @@ use crate::workspace::State;
 
 use super::args::OneArgs;
 use super::load::Loaded;
+use super::page::{outln, Page};
 use super::{Cli, CliError};
 
-#[allow(clippy::print_stdout)]
 pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let i = loaded.one(&a.instance)?;
@@ -22,50 +22,56 @@ pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
         .expect("instance planned")
         .1;
     let inst = &loaded.graph.instances[i];
-    println!("instance  {}", inst.id);
-    println!("state     {}", state.label());
+    let mut page = Page::default();
+    outln!(page, "instance  {}", inst.id);
+    outln!(page, "state     {}", state.label());
     if let State::Run { reasons, .. } | State::Restore { reasons, .. } = state {
         for r in reasons {
-            println!("  why     {r}");
+            outln!(page, "  why     {r}");
         }
     }
-    println!("argv      {}", inst.argv.join(" "));
+    outln!(page, "argv      {}", inst.argv.join(" "));
     let inputs = match state {
         State::Run { inputs, .. } => inputs.as_deref().cloned(),
         _ => Some(ws.inputs(inst)?),
     };
     if let Some(inputs) = inputs {
-        println!("key       {}", inputs.key());
+        outln!(page, "key       {}", inputs.key());
         for (k, v) in &inputs.params {
-            println!("  param   {k} = {v}");
+            outln!(page, "  param   {k} = {v}");
         }
         for (k, v) in &inputs.env {
-            println!("  env     {k} = {v}");
+            outln!(page, "  env     {k} = {v}");
         }
         for (k, v) in &inputs.deps {
-            println!("  dep     {k} {v}");
+            outln!(page, "  dep     {k} {v}");
         }
         for (k, v) in &inputs.code {
-            println!("  code    {k} {v}");
+            outln!(page, "  code    {k} {v}");
         }
         if let Some(r) = ws.record(&inputs.key()) {
-            println!(
+            outln!(
+                page,
                 "record    ran in {:.2}s on {} ({}), log {}",
-                r.duration_s, r.host, r.device, r.log
+                r.duration_s,
+                r.host,
+                r.device,
+                r.log
             );
             for (p, d) in &r.outputs {
-                println!("  out     {p} {d}");
+                outln!(page, "  out     {p} {d}");
             }
         }
     }
     if let Some(e) = ws.lock_entry(&inst.id) {
-        println!("lock      {}", e.key);
+        outln!(page, "lock      {}", e.key);
     }
     let ups: Vec<&str> = loaded.graph.upstream[i]
         .iter()
         .map(|&u| loaded.graph.instances[u].id.as_str())
         .collect();
-    println!(
+    outln!(
+        page,
         "upstream  {}",
         if ups.is_empty() {
             "(none)".to_owned()
@@ -73,5 +79,5 @@ pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
             ups.join(", ")
         }
     );
-    Ok(())
+    page.print()
 }

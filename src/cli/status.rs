@@ -4,6 +4,7 @@ use crate::workspace::{Dirty, State};
 
 use super::args::StatusArgs;
 use super::load::Loaded;
+use super::page::{outln, Page};
 use super::{Cli, CliError};
 
 #[derive(serde::Serialize)]
@@ -37,8 +38,8 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             reasons,
         });
     }
+    let mut page = Page::default();
     let stale = rows.iter().filter(|r| r.state != "fresh").count();
-    #[allow(clippy::print_stdout)]
     if a.json {
         let doc = serde_json::json!({
             "profile": ws.profile(),
@@ -46,26 +47,33 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             "stale": stale,
             "instances": rows,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+        outln!(
+            page,
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("json")
+        );
     } else {
         for r in rows.iter().filter(|r| r.state != "fresh") {
             let why: Vec<String> = r.reasons.iter().map(|d| d.to_string()).collect();
-            println!("{:<8} {}: {}", r.state, r.instance, why.join("; "));
+            outln!(page, "{:<8} {}: {}", r.state, r.instance, why.join("; "));
         }
         if stale == 0 {
-            println!(
+            outln!(
+                page,
                 "all {} instances up to date (profile `{}`)",
                 rows.len(),
                 ws.profile()
             );
         } else {
-            println!(
+            outln!(
+                page,
                 "{stale} of {} instances stale (profile `{}`)",
                 rows.len(),
                 ws.profile()
             );
         }
     }
+    page.print()?;
     if a.check && stale > 0 {
         return Err(CliError::Failed(format!("{stale} instance(s) stale")));
     }

@@ -4,15 +4,16 @@
 
 use super::args::VerifyArgs;
 use super::load::Loaded;
+use super::page::{outln, Page};
 use super::{Cli, CliError};
 
-#[allow(clippy::print_stdout)]
 pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let selected = loaded.targets(&a.targets)?;
     let ws = loaded.workspace()?;
     let report = ws.verify(&loaded.graph, &selected);
     let mut problems = report.problems;
+    let mut page = Page::default();
     if let Some(path) = &a.reference {
         let r = ws
             .compare_reference(&loaded.graph, &selected, path)
@@ -20,7 +21,8 @@ pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
                 hint: e.hint(),
                 message: e.to_string(),
             })?;
-        println!(
+        outln!(
+            page,
             "reference `{}`: {} exact, {} within tolerance (largest difference {}), {} derived from tolerant upstream, {} mismatched",
             path.display(),
             r.exact,
@@ -32,15 +34,17 @@ pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
         problems.extend(r.problems);
     }
     for p in &problems {
-        println!("MISMATCH {p}");
+        outln!(page, "MISMATCH {p}");
     }
-    println!(
+    outln!(
+        page,
         "verified {} instances: {} outputs, {} cached objects, {} problem(s)",
         report.instances,
         report.outputs,
         report.objects,
         problems.len()
     );
+    page.print()?;
     if problems.is_empty() {
         Ok(())
     } else {

@@ -4,7 +4,7 @@
 //! CI logs read well without colour.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -21,6 +21,7 @@ pub struct ProgressReporter {
     running: usize,
     start: Instant,
     verbose_fresh: bool,
+    stdout_error: Option<String>,
 }
 
 struct Live {
@@ -57,6 +58,7 @@ impl ProgressReporter {
             running: 0,
             start: Instant::now(),
             verbose_fresh: false,
+            stdout_error: None,
         }
     }
 
@@ -67,10 +69,19 @@ impl ProgressReporter {
         )
     }
 
+    /// A progress line on stderr: best effort (a full or closed stderr loses progress only).
     fn line(&self, text: String) {
         match &self.live {
-            Some(l) => l.multi.suspend(|| eprintln!("{text}")),
-            None => eprintln!("{text}"),
+            Some(l) => l.multi.suspend(|| err_line(&text)),
+            None => err_line(&text),
+        }
+    }
+
+    /// A data line on stdout (dry runs); the first failure is kept for `output_error`.
+    fn data_line(&mut self, text: String) {
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+            self.stdout_error.get_or_insert_with(|| e.to_string());
         }
     }
 
@@ -142,7 +153,10 @@ impl Reporter for ProgressReporter {
                         pb.enable_steady_tick(Duration::from_millis(200));
                         l.jobs.insert(id.clone(), pb);
                     }
-                    None => eprintln!("{} started   {id} [{device}] ({why})", self.prefix()),
+                    None => err_line(&format!(
+                        "{} started   {id} [{device}] ({why})",
+                        self.prefix()
+                    )),
                 }
             }
             Event::Finished { id, seconds } => {
@@ -180,11 +194,11 @@ impl Reporter for ProgressReporter {
             }
             Event::WouldRun { id, reasons } => {
                 let why: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
-                println!("would run      {id}: {}", why.join("; "));
+                self.data_line(format!("would run      {id}: {}", why.join("; ")));
             }
             Event::WouldRestore { id, reasons } => {
                 let why: Vec<String> = reasons.iter().map(|r| r.to_string()).collect();
-                println!("would restore  {id}: {}", why.join("; "));
+                self.data_line(format!("would restore  {id}: {}", why.join("; ")));
             }
             Event::Summary {
                 ran,
@@ -204,15 +218,23 @@ impl Reporter for ProgressReporter {
                     "repro"
                 };
                 if *ran == 0 && *restored == 0 && *failed == 0 && !interrupted {
-                    eprintln!("{head}: nothing to do: all {fresh} instances are up to date ({seconds:.2}s)");
+                    err_line(&format!("{head}: nothing to do: all {fresh} instances are up to date ({seconds:.2}s)"));
                 } else {
-                    eprintln!(
+                    err_line(&format!(
                         "{head}: {ran} ran, {restored} restored, {fresh} fresh, {failed} failed, {skipped} skipped ({:.1}s)",
                         seconds.max(self.start.elapsed().as_secs_f64())
-                    );
+                    ));
                 }
             }
         }
         self.tick();
     }
+
+    fn output_error(&self) -> Option<String> {
+        self.stdout_error.clone()
+    }
+}
+
+fn err_line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }

@@ -6,6 +6,12 @@ use crate::workspace::Dirty;
 pub trait Reporter {
     /// Called for every event, in order, on the dispatcher thread.
     fn event(&mut self, e: &Event);
+
+    /// The first failure to write what must not be lost (stdout data such as `--json` events
+    /// or dry-run lines), if any; progress on stderr is best effort and never reported here.
+    fn output_error(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What happened.

@@ -181,16 +181,22 @@ impl<'p> Workspace<'p> {
         self.stat.save(&self.layout.stat_cache())
     }
 
-    /// Saves the stat cache and `repro.lock` after a command that changed them.
+    /// Saves `repro.lock`, then the stat cache, after a command that changed them. The lock
+    /// comes first and a stat-cache failure is only a note: the stat cache is advisory (a
+    /// lost one costs re-hashing), the lock is the record of what completed.
     pub fn save(&self) -> Result<(), WorkspaceError> {
-        let stat = self.layout.stat_cache();
-        self.stat
-            .save(&stat)
-            .map_err(|source| WorkspaceError::Io { path: stat, source })?;
         let lock = self.layout.lock_file();
         self.lock
             .write(&lock)
-            .map_err(|source| WorkspaceError::Io { path: lock, source })
+            .map_err(|source| WorkspaceError::Io { path: lock, source })?;
+        let stat = self.layout.stat_cache();
+        if let Err(e) = self.stat.save(&stat) {
+            self.note(format!(
+                "cannot save the stat cache `{}` ({e}); the next command re-hashes outputs",
+                stat.display()
+            ));
+        }
+        Ok(())
     }
 
     pub(super) fn set_entry(&mut self, id: &str, entry: LockEntry) {

@@ -32,7 +32,8 @@ impl WorkspaceLock {
             Err(fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
-                eprintln!(
+                let _ = writeln!(
+                    io::stderr(),
                     "repro: waiting for another repro process (pid {}) that holds `{}`",
                     if holder.trim().is_empty() {
                         "unknown"

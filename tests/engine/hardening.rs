@@ -60,3 +60,94 @@ fn a_truncated_action_record_is_reported_and_its_instance_runs_again() {
     ws.ok(&["status", "--check"]);
     ws.ok(&["verify"]);
 }
+
+/// `repro ARGS` with stdout (or stderr) going to `/dev/full`, where every write fails with
+/// "no space left on device".
+fn to_full(ws: &Ws, args: &[&str], stream: &str) -> crate::common::Out {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let mut cmd = ws.command(args);
+    if stream == "stdout" {
+        cmd.stdout(full());
+    } else {
+        cmd.stderr(full());
+    }
+    crate::common::run_limited(cmd)
+}
+
+#[test]
+fn a_full_stdout_is_an_error_with_a_message_never_a_panic_or_a_silent_success() {
+    let ws = Ws::new(PIPELINE);
+    let dry = to_full(&ws, &["run", "--dry-run"], "stdout");
+    assert_eq!(dry.code, 3, "{}", dry.both());
+    let json = to_full(&ws, &["run", "--json"], "stdout");
+    assert_eq!(json.code, 3, "events lost must not exit 0: {}", json.both());
+    assert!(
+        json.stderr
+            .contains("cannot write the run's events to stdout"),
+        "{}",
+        json.both()
+    );
+    for args in [
+        &["status"][..],
+        &["dag"],
+        &["verify"],
+        &["show", "a"],
+        &["gc", "-n"],
+    ] {
+        let out = to_full(&ws, args, "stdout");
+        assert_eq!(out.code, 3, "{args:?}: {}", out.both());
+        assert!(
+            out.stderr.contains("cannot write to stdout"),
+            "{}",
+            out.both()
+        );
+    }
+}
+
+#[test]
+fn a_full_stderr_loses_progress_only() {
+    let ws = Ws::new(PIPELINE);
+    let out = to_full(&ws, &["run"], "stderr");
+    assert_eq!(out.code, 0, "{}", out.both());
+    ws.ok(&["status", "--check"]);
+}
+
+#[test]
+fn a_stat_cache_that_cannot_be_saved_neither_hides_the_real_error_nor_stops_the_lock() {
+    let ws = Ws::new(&PIPELINE.replace("cat a.txt > b.txt", "exit 4"));
+    std::fs::create_dir_all(ws.root.join(".repro/stat-cache/blocker")).unwrap();
+    let out = ws.code(&["run", "--keep-going"], 1);
+    assert!(out.stderr.contains("exit status 4"), "{}", out.both());
+    assert!(
+        out.stderr.contains("cannot save the stat cache"),
+        "{}",
+        out.both()
+    );
+    assert!(
+        ws.read("repro.lock").contains("[default] a\n"),
+        "the completed instance is recorded"
+    );
+}
+
+#[test]
+fn the_build_commands_output_never_mixes_into_json_events() {
+    let ws = Ws::new(&PIPELINE.replacen(
+        "stages:",
+        "build: [sh, -c, \"echo compiling; echo warnings >&2\"]\nstages:",
+        1,
+    ));
+    let out = ws.ok(&["run", "--json"]);
+    for line in out.stdout.lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not JSON: {line:?}\n{}",
+            out.both()
+        );
+    }
+    assert!(out.stderr.contains("compiling"), "{}", out.both());
+}
