@@ -7,6 +7,7 @@ use std::io;
 use std::path::Path;
 
 use super::key::KeyInputs;
+use super::tagged::{is_digest, Tagged};
 
 /// Version of the action record format; bump when a field changes meaning.
 pub const ACTION_VERSION: u32 = 1;
@@ -46,7 +47,13 @@ impl ActionRecord {
     pub fn read(path: &Path) -> io::Result<Option<ActionRecord>> {
         match fs::read(path) {
             Ok(bytes) => match serde_json::from_slice::<ActionRecord>(&bytes) {
-                Ok(r) if r.format == ACTION_VERSION => Ok(Some(r)),
+                Ok(r) if r.format == ACTION_VERSION => match r.check() {
+                    Ok(()) => Ok(Some(r)),
+                    Err(why) => Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("`{}`: {why}", path.display()),
+                    )),
+                },
                 Ok(_) => Ok(None),
                 Err(e) => Err(io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -56,6 +63,27 @@ impl ActionRecord {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Checks every name that will become a path: the key, each output's tagged digest and
+    /// the log digest (empty when there was no log), and each output path (relative, inside).
+    fn check(&self) -> Result<(), String> {
+        if !is_digest(&self.key) {
+            return Err(format!("key `{}` is not a digest", self.key.escape_debug()));
+        }
+        if !self.log.is_empty() && !is_digest(&self.log) {
+            return Err(format!("log `{}` is not a digest", self.log.escape_debug()));
+        }
+        for (path, tagged) in &self.outputs {
+            Tagged::parse_checked(tagged)?;
+            if path.starts_with('/') || path.split('/').any(|c| c.is_empty() || c == "..") {
+                return Err(format!(
+                    "output path `{}` leaves the workspace",
+                    path.escape_debug()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Publishes the record atomically.

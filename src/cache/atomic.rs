@@ -19,6 +19,24 @@ pub fn temp_sibling(dest: &Path) -> PathBuf {
     dest.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()))
 }
 
+/// The pid that wrote a temporary named by [`temp_sibling`] (`.name.tmp-<pid>-<n>`), if the
+/// name is one.
+pub fn temp_owner(name: &str) -> Option<i32> {
+    let rest = name.strip_prefix('.')?;
+    let (_, tail) = rest.rsplit_once(".tmp-")?;
+    let (pid, n) = tail.split_once('-')?;
+    n.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
+/// Whether a process with this pid exists.
+pub fn process_alive(pid: i32) -> bool {
+    // SAFETY: kill(2) with signal 0 only checks for the process; nothing is sent.
+    pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0
+            || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+}
+
 /// Writes `bytes` to `dest` atomically, creating parent directories.
 pub fn write(dest: &Path, bytes: &[u8]) -> io::Result<()> {
     if let Some(parent) = dest.parent() {
@@ -71,5 +89,20 @@ pub fn remove_path(path: &Path) -> io::Result<()> {
         Ok(_) => fs::remove_file(path),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporaries_name_their_writer() {
+        let t = temp_sibling(Path::new("/x/cache/actions/abc.json"));
+        let name = t.file_name().unwrap().to_str().unwrap();
+        assert_eq!(temp_owner(name), Some(std::process::id() as i32));
+        assert!(process_alive(std::process::id() as i32));
+        assert_eq!(temp_owner("abc.json"), None);
+        assert_eq!(temp_owner(".x.tmp-y"), None);
     }
 }

@@ -20,35 +20,117 @@ pub struct TreeEntry {
     pub digest: Digest,
     /// Executable bit.
     pub exec: bool,
+    /// An empty directory (no digest, no object), recorded so that a restore recreates it.
+    #[serde(default)]
+    pub dir: bool,
 }
 
-/// Lists the regular files under `dir` (recursively) as sorted `(relative path, absolute path)`.
-/// Symlinks are followed for files; hidden temporary files written by this crate are skipped.
-pub(super) fn list_files(dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {
+/// How a walk treats what is not a plain regular file or directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Inputs (deps, code): symbolic links are followed (a data directory may live
+    /// elsewhere); what is then neither a regular file nor a directory (a FIFO, a socket, a
+    /// device) is refused, since reading it could hang or never end.
+    Follow,
+    /// Outputs: only regular files and directories, with UTF-8 names free of control
+    /// characters. Symbolic links (which could point outside the workspace or at
+    /// `/dev/zero`), special files and odd names are refused, so that the store never copies
+    /// what lies outside the output and a manifest can never be forged by a file name. Empty
+    /// directories are recorded, so that a restore gives back the same tree.
+    Strict,
+}
+
+/// One thing found under a directory: a regular file, or (under [`Policy::Strict`]) an empty
+/// directory.
+pub(super) enum Found {
+    /// A regular file at this absolute path.
+    File(PathBuf),
+    /// An empty directory.
+    EmptyDir,
+}
+
+fn refuse(rel: &str, why: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("`{rel}` {why}"))
+}
+
+/// Whether a name may appear in an output (and so in a manifest line).
+fn name_ok(name: &str) -> bool {
+    !name.chars().any(char::is_control)
+}
+
+/// Lists what is under `dir` (recursively) as sorted `(path relative to dir, what)`.
+/// `shown` names `dir` in errors (its workspace-relative path).
+pub(super) fn walk(dir: &Path, shown: &str, policy: Policy) -> io::Result<Vec<(String, Found)>> {
     let mut out = Vec::new();
     let mut stack = vec![(String::new(), dir.to_path_buf())];
     while let Some((rel, abs)) = stack.pop() {
+        let mut empty = true;
         for entry in fs::read_dir(&abs)? {
             let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') && name.contains(".tmp-") {
-                continue;
-            }
+            empty = false;
+            let raw = entry.file_name();
+            let name = match (raw.to_str(), policy) {
+                (Some(n), _) => n.to_owned(),
+                (None, Policy::Follow) => raw.to_string_lossy().into_owned(),
+                (None, Policy::Strict) => {
+                    return Err(refuse(
+                        &format!("{shown}/{rel}/{}", raw.to_string_lossy()),
+                        "has a name that is not UTF-8",
+                    ))
+                }
+            };
             let r = if rel.is_empty() {
                 name.clone()
             } else {
                 format!("{rel}/{name}")
             };
-            let ft = fs::metadata(entry.path())?;
+            if policy == Policy::Strict && !name_ok(&name) {
+                return Err(refuse(
+                    &format!("{shown}/{}", r.escape_debug()),
+                    "has a control character (such as a newline or a tab) in its name",
+                ));
+            }
+            let ft = match policy {
+                Policy::Strict => entry.file_type()?,
+                Policy::Follow => fs::metadata(entry.path())
+                    .map_err(|e| refuse(&format!("{shown}/{r}"), &format!("cannot be read: {e}")))?
+                    .file_type(),
+            };
             if ft.is_dir() {
                 stack.push((r, entry.path()));
+            } else if ft.is_file() {
+                out.push((r, Found::File(entry.path())));
+            } else if ft.is_symlink() {
+                return Err(refuse(
+                    &format!("{shown}/{r}"),
+                    "is a symbolic link: outputs may hold only regular files and directories",
+                ));
             } else {
-                out.push((r, entry.path()));
+                return Err(refuse(
+                    &format!("{shown}/{r}"),
+                    "is neither a regular file nor a directory (a FIFO, socket or device)",
+                ));
             }
         }
+        if empty && policy == Policy::Strict && !rel.is_empty() {
+            out.push((rel, Found::EmptyDir));
+        }
     }
-    out.sort();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
+}
+
+/// Lists the regular files under `dir` (recursively), following links, as sorted
+/// `(relative path, absolute path)`: for code digests.
+pub(super) fn list_files(dir: &Path) -> io::Result<Vec<(String, PathBuf)>> {
+    let shown = dir.display().to_string();
+    Ok(walk(dir, &shown, Policy::Follow)?
+        .into_iter()
+        .filter_map(|(r, f)| match f {
+            Found::File(a) => Some((r, a)),
+            Found::EmptyDir => None,
+        })
+        .collect())
 }
 
 /// The digest of a directory's manifest.
@@ -56,10 +138,18 @@ pub(super) fn tree_digest(entries: &[TreeEntry]) -> Digest {
     hash_bytes(&manifest_bytes(entries))
 }
 
-/// Canonical bytes of a manifest: one `exec<TAB>digest<TAB>path` line per file, sorted by path.
+/// Canonical bytes of a manifest: one `exec<TAB>digest<TAB>path` line per file (`x` or `-`),
+/// and `d<TAB>-<TAB>path` per empty directory, sorted by path. Paths never hold control
+/// characters (the walk refuses them), so a line cannot be forged by a file name.
 pub(super) fn manifest_bytes(entries: &[TreeEntry]) -> Vec<u8> {
     let mut text = String::from("repro-tree v1\n");
     for e in entries {
+        if e.dir {
+            text.push_str("d\t-\t");
+            text.push_str(&e.path);
+            text.push('\n');
+            continue;
+        }
         text.push_str(if e.exec { "x\t" } else { "-\t" });
         text.push_str(&e.digest);
         text.push('\t');
@@ -110,35 +200,66 @@ fn is_exec(meta: &fs::Metadata) -> bool {
     meta.permissions().mode() & 0o111 != 0
 }
 
-/// Digests `rel` (relative to `root`), a file or a directory; `Ok(None)` if it does not exist.
-pub fn digest_path(root: &Path, rel: &str, cache: &StatCache) -> io::Result<Option<PathDigest>> {
+/// Digests `rel` (relative to `root`), a file or a directory, under `policy`; `Ok(None)` if
+/// it does not exist. What the policy refuses is an `InvalidData` error naming the path.
+pub fn digest_path(
+    root: &Path,
+    rel: &str,
+    cache: &StatCache,
+    policy: Policy,
+) -> io::Result<Option<PathDigest>> {
     let abs = root.join(rel);
-    let meta = match fs::metadata(&abs) {
+    let lookup = match policy {
+        Policy::Strict => fs::symlink_metadata(&abs),
+        Policy::Follow => fs::metadata(&abs),
+    };
+    let meta = match lookup {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
     if meta.is_dir() {
-        let files = list_files(&abs)?;
-        let mut entries = Vec::with_capacity(files.len());
-        for (r, a) in files {
-            let m = fs::metadata(&a)?;
-            let digest = cache.file_digest(&format!("{rel}/{r}"), &a, &m)?;
-            entries.push(TreeEntry {
-                path: r,
-                digest,
-                exec: is_exec(&m),
-            });
+        let found = walk(&abs, rel, policy)?;
+        let mut entries = Vec::with_capacity(found.len());
+        for (r, f) in found {
+            match f {
+                Found::File(a) => {
+                    let m = fs::metadata(&a)?;
+                    let digest = cache.file_digest(&format!("{rel}/{r}"), &a, &m)?;
+                    entries.push(TreeEntry {
+                        path: r,
+                        digest,
+                        exec: is_exec(&m),
+                        dir: false,
+                    });
+                }
+                Found::EmptyDir => entries.push(TreeEntry {
+                    path: r,
+                    digest: String::new(),
+                    exec: false,
+                    dir: true,
+                }),
+            }
         }
         Ok(Some(PathDigest::Dir {
             digest: tree_digest(&entries),
             entries,
         }))
-    } else {
+    } else if meta.is_file() {
         let digest = cache.file_digest(rel, &abs, &meta)?;
         Ok(Some(PathDigest::File {
             digest,
             exec: is_exec(&meta),
         }))
+    } else if meta.file_type().is_symlink() {
+        Err(refuse(
+            rel,
+            "is a symbolic link: outputs may be only regular files and directories",
+        ))
+    } else {
+        Err(refuse(
+            rel,
+            "is neither a regular file nor a directory (a FIFO, socket or device)",
+        ))
     }
 }

@@ -37,9 +37,9 @@ mod tagged;
 
 pub use action::{ActionRecord, ACTION_VERSION};
 pub use code::CodeDigester;
-pub use digest::{digest_path, PathDigest, TreeEntry};
+pub use digest::{digest_path, PathDigest, Policy, TreeEntry};
 pub use hash::{hash_bytes, hash_file_uncached, Digest};
 pub use key::{KeyInputs, KEY_VERSION};
 pub use statcache::StatCache;
 pub use store::{Store, StoreError, STORE_VERSION};
-pub use tagged::{Kind, Tagged};
+pub use tagged::{is_digest, Kind, Tagged};

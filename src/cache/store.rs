@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use super::atomic;
 use super::digest::{manifest_bytes, PathDigest, TreeEntry};
 use super::hash::{hash_file_uncached, Digest};
-use super::tagged::{Kind, Tagged};
+use super::tagged::{is_digest, Kind, Tagged};
 
 /// Version of the store layout; bump when the meaning of a stored file changes.
 pub const STORE_VERSION: u32 = 1;
@@ -53,6 +53,10 @@ pub enum StoreError {
     /// A needed object is absent.
     #[error("object `{0}` is missing from the cache")]
     Missing(Digest),
+    /// A name read back (from a record, a manifest or `repro.lock`) is not a digest: it must
+    /// never become a path.
+    #[error("refusing {0}: a damaged or hostile record, manifest or lock entry")]
+    NotADigest(String),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
@@ -108,9 +112,20 @@ impl Store {
         self.root.join("actions").join(format!("{key}.json"))
     }
 
-    /// Whether the object exists.
+    /// Whether the object exists (a name that is not a digest never does).
     pub fn has(&self, digest: &str) -> bool {
-        self.object_path(digest).exists()
+        is_digest(digest) && self.object_path(digest).exists()
+    }
+
+    fn check(digest: &str) -> Result<(), StoreError> {
+        if is_digest(digest) {
+            Ok(())
+        } else {
+            Err(StoreError::NotADigest(format!(
+                "`{}` as an object name",
+                digest.escape_debug()
+            )))
+        }
     }
 
     /// Stores a copy of the file `src` whose digest is already known.
@@ -141,7 +156,7 @@ impl Store {
         match d {
             PathDigest::File { digest, .. } => self.put_file(abs, digest),
             PathDigest::Dir { digest, entries } => {
-                for e in entries {
+                for e in entries.iter().filter(|e| !e.dir) {
                     self.put_file(&abs.join(&e.path), &e.digest)?;
                 }
                 self.put_bytes(&manifest_bytes(entries), digest)
@@ -149,8 +164,10 @@ impl Store {
         }
     }
 
-    /// Reads a directory manifest object back into entries.
+    /// Reads a directory manifest object back into entries, refusing any entry whose path
+    /// could leave the directory or whose digest is not one.
     pub fn read_manifest(&self, digest: &str) -> Result<Vec<TreeEntry>, StoreError> {
+        Self::check(digest)?;
         let path = self.object_path(digest);
         let text = fs::read_to_string(&path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => StoreError::Missing(digest.to_owned()),
@@ -167,18 +184,30 @@ impl Store {
             });
         }
         let mut entries = Vec::new();
+        let bad = |why: &str| StoreError::Corrupt {
+            digest: digest.to_owned(),
+            actual: format!("malformed manifest: {why}"),
+        };
         for line in lines {
             let mut f = line.splitn(3, '\t');
             let (Some(x), Some(d), Some(p)) = (f.next(), f.next(), f.next()) else {
-                return Err(StoreError::Corrupt {
-                    digest: digest.to_owned(),
-                    actual: "malformed manifest".into(),
-                });
+                return Err(bad("a line without three fields"));
             };
+            if !relative_inside(p) {
+                return Err(bad(&format!(
+                    "path `{}` leaves the output",
+                    p.escape_debug()
+                )));
+            }
+            let dir = x == "d";
+            if !(dir && d == "-" || matches!(x, "x" | "-") && is_digest(d)) {
+                return Err(bad(&format!("entry `{}`", line.escape_debug())));
+            }
             entries.push(TreeEntry {
                 path: p.to_owned(),
-                digest: d.to_owned(),
+                digest: if dir { String::new() } else { d.to_owned() },
                 exec: x == "x",
+                dir,
             });
         }
         Ok(entries)
@@ -190,6 +219,7 @@ impl Store {
     /// an error (and `dest` is left as it was for a file, untouched for a directory).
     pub fn restore(&self, tagged: &str, dest: &Path) -> Result<(), StoreError> {
         let Tagged { kind, digest } = Tagged::parse(tagged);
+        Self::check(digest)?;
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(io_err(parent))?;
         }
@@ -200,8 +230,12 @@ impl Store {
             let result = (|| {
                 fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
                 for e in &entries {
-                    let obj = self.checked(&e.digest)?;
                     let to = tmp.join(&e.path);
+                    if e.dir {
+                        fs::create_dir_all(&to).map_err(io_err(&to))?;
+                        continue;
+                    }
+                    let obj = self.checked(&e.digest)?;
                     atomic::copy(&obj, &to).map_err(io_err(&to))?;
                     set_mode(&to, e.exec).map_err(io_err(&to))?;
                 }
@@ -239,7 +273,17 @@ impl Store {
 
     /// Re-hashes an object and compares it with its name.
     pub fn verify_object(&self, digest: &str) -> Result<(), StoreError> {
+        Self::check(digest)?;
         let path = self.object_path(digest);
+        match fs::symlink_metadata(&path) {
+            Ok(m) if !m.is_file() => {
+                return Err(StoreError::Corrupt {
+                    digest: digest.to_owned(),
+                    actual: "not a regular file".into(),
+                })
+            }
+            _ => {}
+        }
         let actual = hash_file_uncached(&path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => StoreError::Missing(digest.to_owned()),
             _ => StoreError::Io {
@@ -260,9 +304,15 @@ impl Store {
     /// the files its manifest lists.
     pub fn objects_of(&self, tagged: &str) -> Result<Vec<Digest>, StoreError> {
         let Tagged { kind, digest } = Tagged::parse(tagged);
+        Self::check(digest)?;
         let mut out = vec![digest.to_owned()];
         if kind == Kind::Dir {
-            out.extend(self.read_manifest(digest)?.into_iter().map(|e| e.digest));
+            out.extend(
+                self.read_manifest(digest)?
+                    .into_iter()
+                    .filter(|e| !e.dir)
+                    .map(|e| e.digest),
+            );
         }
         Ok(out)
     }
@@ -295,6 +345,7 @@ impl Store {
 
     /// Deletes one object (by `gc`); an absent object is not an error.
     pub fn remove_object(&self, digest: &str) -> Result<u64, StoreError> {
+        Self::check(digest)?;
         let path = self.object_path(digest);
         let len = fs::metadata(&path).map_or(0, |m| m.len());
         match fs::remove_file(&path) {
@@ -304,27 +355,63 @@ impl Store {
         }
     }
 
-    /// Every object digest in the store.
+    /// Every object digest in the store. Only real two-hex-digit directories and regular
+    /// files whose names complete a digest count: a planted link or stray file is never
+    /// listed (and so never deleted by `gc`), and neither are temporaries (`.name.tmp-…`).
     pub fn all_objects(&self) -> Result<Vec<Digest>, StoreError> {
         let dir = self.root.join("objects");
         let mut out = Vec::new();
         for a in fs::read_dir(&dir).map_err(io_err(&dir))? {
             let a = a.map_err(io_err(&dir))?;
             let prefix = a.file_name().to_string_lossy().into_owned();
-            if !a.path().is_dir() {
+            let real_dir = a.file_type().is_ok_and(|t| t.is_dir());
+            if !real_dir || prefix.len() != 2 {
                 continue;
             }
             for b in fs::read_dir(a.path()).map_err(io_err(&dir))? {
                 let b = b.map_err(io_err(&dir))?;
-                let name = b.file_name().to_string_lossy().into_owned();
-                if !name.starts_with('.') {
-                    out.push(format!("{prefix}{name}"));
+                let name = format!("{prefix}{}", b.file_name().to_string_lossy());
+                if b.file_type().is_ok_and(|t| t.is_file()) && is_digest(&name) {
+                    out.push(name);
                 }
             }
         }
         out.sort();
         Ok(out)
     }
+
+    /// Temporary files of dead writers under the store (`.name.tmp-<pid>-<n>`, left by a killed
+    /// process): returns their paths. The caller holds the workspace lock.
+    pub fn stale_temporaries(&self) -> Result<Vec<PathBuf>, StoreError> {
+        let mut out = Vec::new();
+        let mut dirs = vec![self.root.join("actions")];
+        let objects = self.root.join("objects");
+        for a in fs::read_dir(&objects).map_err(io_err(&objects))? {
+            let a = a.map_err(io_err(&objects))?;
+            if a.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs.push(a.path());
+            }
+        }
+        for d in dirs {
+            for e in fs::read_dir(&d).map_err(io_err(&d))? {
+                let e = e.map_err(io_err(&d))?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                if atomic::temp_owner(&name).is_some_and(|pid| !atomic::process_alive(pid)) {
+                    out.push(e.path());
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether a manifest path stays inside its directory: relative, no empty, `.` or `..`
+/// component, no control character.
+fn relative_inside(p: &str) -> bool {
+    !p.is_empty()
+        && !p.starts_with('/')
+        && !p.chars().any(char::is_control)
+        && p.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
 fn set_readonly(path: &Path) -> io::Result<()> {
@@ -338,4 +425,34 @@ fn set_mode(path: &Path, exec: bool) -> io::Result<()> {
         path,
         fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::hash_bytes;
+
+    #[test]
+    fn a_manifest_whose_entry_leaves_its_directory_is_corrupt_and_restores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("cache")).unwrap();
+        let body = b"x".to_vec();
+        let d = hash_bytes(&body);
+        store.put_bytes(&body, &d).unwrap();
+        let outside = dir.path().join("escaped");
+        for path in ["../escaped", "/tmp/escaped", "a//b", "./a"] {
+            let manifest = format!("repro-tree v1\n-\t{d}\t{path}\n");
+            let m = hash_bytes(manifest.as_bytes());
+            store.put_bytes(manifest.as_bytes(), &m).unwrap();
+            let err = store
+                .restore(&format!("dir:{m}"), &dir.path().join("ws/out"))
+                .unwrap_err();
+            assert!(matches!(err, StoreError::Corrupt { .. }), "{path}: {err}");
+        }
+        assert!(!outside.exists());
+        let err = store
+            .restore("file:../../escaped", &dir.path().join("ws/x"))
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotADigest(_)), "{err}");
+    }
 }

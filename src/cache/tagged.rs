@@ -24,7 +24,23 @@ pub struct Tagged<'a> {
     pub digest: &'a str,
 }
 
+/// Whether `text` is a digest this crate writes: 64 lowercase hex characters. Digests read
+/// back from records, manifests and `repro.lock` must pass this before they name a path.
+pub fn is_digest(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 impl<'a> Tagged<'a> {
+    /// Parses like [`Tagged::parse`] and checks the digest ([`is_digest`]).
+    pub fn parse_checked(text: &'a str) -> Result<Tagged<'a>, String> {
+        let t = Tagged::parse(text);
+        if is_digest(t.digest) {
+            Ok(t)
+        } else {
+            Err(format!("`{}` is not a digest", text.escape_debug()))
+        }
+    }
+
     /// Parses `file:<d>` or `dir:<d>`; any other text is read as the digest of a file.
     pub fn parse(text: &'a str) -> Tagged<'a> {
         match text.split_once(':') {
@@ -56,6 +72,23 @@ impl fmt::Display for Tagged<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_lowercase_hex_of_the_right_length_is_a_digest() {
+        let good = "0123456789abcdef".repeat(4);
+        assert!(is_digest(&good));
+        assert!(Tagged::parse_checked(&format!("dir:{good}")).is_ok());
+        for bad in [
+            "../../../tmp/x/victim".to_owned(),
+            good.to_uppercase(),
+            good[1..].to_owned(),
+            format!("{good}0"),
+            format!("{}/x", &good[..62]),
+        ] {
+            assert!(!is_digest(&bad), "{bad}");
+            assert!(Tagged::parse_checked(&format!("file:{bad}")).is_err());
+        }
+    }
 
     #[test]
     fn both_tags_round_trip_and_a_bare_digest_is_a_file() {

@@ -240,6 +240,12 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             for message in self.ws.take_notes() {
                 self.reporter.event(&Event::Note { message });
             }
+            if !matches!(state, State::Fresh { .. }) {
+                if let Some(why) = self.ws.outputs_outside(inst) {
+                    self.fail(i, why);
+                    continue;
+                }
+            }
             match state {
                 State::Fresh { entry } => {
                     self.ws.accept(inst, entry);
@@ -263,7 +269,11 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                     }
                     // A damaged cache entry is not fatal: run the instance again (same key, so
                     // the record's inputs are the current ones).
-                    Err(e @ (StoreError::Corrupt { .. } | StoreError::Missing(_))) => {
+                    Err(
+                        e @ (StoreError::Corrupt { .. }
+                        | StoreError::Missing(_)
+                        | StoreError::NotADigest(_)),
+                    ) => {
                         self.reporter.event(&Event::Note {
                             message: format!(
                                 "cannot restore `{}` from the cache ({e}); running it instead",

@@ -109,7 +109,7 @@ impl Dispatcher<'_, '_> {
         Ok(())
     }
 
-    fn fail(&mut self, i: usize, error: String) {
+    pub(super) fn fail(&mut self, i: usize, error: String) {
         let graph = self.graph;
         let inst = &graph.instances[i];
         let log = self.ws.layout().log(&inst.id);

@@ -11,13 +11,16 @@
 
 use std::collections::BTreeMap;
 
-use crate::cache::{digest_path, ActionRecord, KeyInputs, KEY_VERSION};
+use crate::cache::{digest_path, ActionRecord, KeyInputs, Policy, KEY_VERSION};
 use crate::graph::{is_glob, Instance};
 use crate::spec::{SpecError, SpecErrorKind};
 
 use super::dirty::{diff, Dirty};
 use super::lockfile::LockEntry;
 use super::open::Workspace;
+
+/// The stand-in digest of an output that outputs may not be (never equal to a real one).
+const UNUSABLE: &str = "unusable";
 
 /// What an instance needs.
 #[derive(Debug, Clone)]
@@ -109,14 +112,16 @@ impl Workspace<'_> {
                     .collect();
                 matches.sort();
                 for m in matches {
-                    if let Some(d) =
-                        digest_path(self.layout.root(), &m, &self.stat).map_err(|e| io(&m, e))?
+                    if let Some(d) = digest_path(self.layout.root(), &m, &self.stat, Policy::Follow)
+                        .map_err(|e| io(&m, e))?
                     {
                         deps.insert(m, d.tagged());
                     }
                 }
             } else {
-                match digest_path(self.layout.root(), dep, &self.stat).map_err(|e| io(dep, e))? {
+                match digest_path(self.layout.root(), dep, &self.stat, Policy::Follow)
+                    .map_err(|e| io(dep, e))?
+                {
                     Some(d) => {
                         deps.insert(dep.clone(), d.tagged());
                     }
@@ -153,19 +158,27 @@ impl Workspace<'_> {
         })
     }
 
-    /// Digests of the instance's outputs as they are in the workspace (`None`: missing).
+    /// Digests of the instance's outputs as they are in the workspace (`None`: missing). An
+    /// output holding what outputs may not (a link, a FIFO, an odd name) reads as
+    /// [`UNUSABLE`], which matches no record: the instance is restored or runs again.
     pub fn workspace_outputs(
         &self,
         inst: &Instance,
     ) -> Result<BTreeMap<String, Option<String>>, CheckError> {
         let mut out = BTreeMap::new();
         for o in &inst.outs {
-            let d = digest_path(self.layout.root(), o, &self.stat).map_err(|e| CheckError::Io {
-                instance: inst.id.clone(),
-                path: o.clone(),
-                message: e.to_string(),
-            })?;
-            out.insert(o.clone(), d.map(|d| d.tagged()));
+            let d = match digest_path(self.layout.root(), o, &self.stat, Policy::Strict) {
+                Ok(d) => d.map(|d| d.tagged()),
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Some(UNUSABLE.to_owned()),
+                Err(e) => {
+                    return Err(CheckError::Io {
+                        instance: inst.id.clone(),
+                        path: o.clone(),
+                        message: e.to_string(),
+                    })
+                }
+            };
+            out.insert(o.clone(), d);
         }
         Ok(out)
     }

@@ -40,6 +40,21 @@ impl Layout {
         self.root.join(rel)
     }
 
+    /// The first existing parent of `rel` (inside the workspace) that is a symbolic link, if
+    /// any: writing or deleting `rel` would then reach outside the workspace.
+    pub fn linked_parent(&self, rel: &str) -> Option<String> {
+        let parts: Vec<&str> = rel.split('/').collect();
+        for n in 1..parts.len() {
+            let prefix = parts[..n].join("/");
+            match std::fs::symlink_metadata(self.root.join(&prefix)) {
+                Ok(m) if m.file_type().is_symlink() => return Some(prefix),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
     /// The content store's directory.
     pub fn store(&self) -> PathBuf {
         self.root.join("cache")

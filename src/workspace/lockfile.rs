@@ -21,6 +21,8 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+use crate::cache::{is_digest, Tagged};
+
 const HEADER: &str = "# repro.lock v1: written by `repro run`; commit it";
 
 /// The message for a lock file with merge conflict markers (its hint names the way out).
@@ -137,6 +139,9 @@ impl LockFile {
                 let (_, e) = current
                     .as_mut()
                     .ok_or((n, "`key` outside an entry".to_owned()))?;
+                if !is_digest(key) {
+                    return Err((n, format!("key `{}` is not a digest", key.escape_debug())));
+                }
                 e.key = key.to_owned();
             } else if let Some(rest) = line.strip_prefix("out ") {
                 let (_, e) = current
@@ -145,11 +150,15 @@ impl LockFile {
                 let (path, digest) = rest
                     .rsplit_once(' ')
                     .ok_or((n, "expected `out PATH DIGEST`".to_owned()))?;
+                Tagged::parse_checked(digest).map_err(|why| (n, why))?;
                 e.outs.insert(path.to_owned(), digest.to_owned());
             } else if let Some(skey) = line.strip_prefix("skey ") {
                 let (_, e) = current
                     .as_mut()
                     .ok_or((n, "`skey` outside an entry".to_owned()))?;
+                if !is_digest(skey) {
+                    return Err((n, format!("skey `{}` is not a digest", skey.escape_debug())));
+                }
                 e.skey = skey.to_owned();
             } else if let Some(rest) = line.strip_prefix("metric ") {
                 let (_, e) = current
@@ -204,6 +213,25 @@ impl LockFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::hash_bytes;
+
+    #[test]
+    fn names_that_are_not_digests_are_refused_with_their_line() {
+        let good = hash_bytes(b"k");
+        for (text, line) in [
+            (
+                format!("[p] a\nkey {good}\nout o file:../../../tmp/x/victim\n"),
+                3,
+            ),
+            (
+                format!("[p] a\nkey {good}\nout o dir:../../../dev/zero\n"),
+                3,
+            ),
+            ("[p] a\nkey ../x\n".to_owned(), 2),
+        ] {
+            assert_eq!(LockFile::parse(&text).unwrap_err().0, line, "{text}");
+        }
+    }
 
     #[test]
     fn renders_sorted_and_round_trips() {
@@ -213,10 +241,10 @@ mod tests {
                 "quick",
                 id,
                 LockEntry {
-                    key: format!("k-{id}"),
-                    outs: BTreeMap::from([("a b/c".into(), "file:00".into())]),
+                    key: hash_bytes(format!("k-{id}").as_bytes()),
+                    outs: BTreeMap::from([("a b/c".into(), format!("file:{}", hash_bytes(b"x")))]),
                     metrics: BTreeMap::from([("a b/c/m.json#acc".into(), 0.125)]),
-                    skey: format!("s-{id}"),
+                    skey: hash_bytes(format!("s-{id}").as_bytes()),
                 },
             );
         }
@@ -228,7 +256,11 @@ mod tests {
 
     #[test]
     fn conflict_markers_are_named_with_their_line() {
-        let text = "[x] y\nkey a\n<<<<<<< HEAD\nout p file:00\n=======\n";
+        let text = format!(
+            "[x] y\nkey {}\n<<<<<<< HEAD\nout p file:00\n=======\n",
+            hash_bytes(b"k")
+        );
+        let text = text.as_str();
         assert_eq!(LockFile::parse(text).unwrap_err(), (3, CONFLICT.to_owned()));
     }
 }

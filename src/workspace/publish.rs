@@ -9,7 +9,8 @@
 use std::collections::BTreeMap;
 
 use crate::cache::{
-    atomic, digest_path, hash_file_uncached, ActionRecord, KeyInputs, StoreError, ACTION_VERSION,
+    atomic, digest_path, hash_file_uncached, ActionRecord, KeyInputs, Policy, StoreError,
+    ACTION_VERSION,
 };
 use crate::graph::Instance;
 
@@ -44,6 +45,18 @@ impl From<StoreError> for PublishError {
 }
 
 impl Workspace<'_> {
+    /// Why the instance's outputs cannot be written safely, if they cannot: an output under a
+    /// symbolic link would be deleted, written or restored outside the workspace.
+    pub fn outputs_outside(&self, inst: &Instance) -> Option<String> {
+        inst.outs.iter().find_map(|o| {
+            self.layout.linked_parent(o).map(|link| {
+                format!(
+                    "output `{o}` lies under the symbolic link `{link}`: repro never deletes or writes outside the workspace"
+                )
+            })
+        })
+    }
+
     /// Keeps the lock entry of an instance found fresh.
     pub fn accept(&mut self, inst: &Instance, entry: LockEntry) {
         self.set_entry(&inst.id, entry);
@@ -104,10 +117,14 @@ impl Workspace<'_> {
         let mut outputs = BTreeMap::new();
         for o in &inst.outs {
             self.stat.forget(o);
-            let d = digest_path(&root, o, &self.stat)
-                .map_err(|source| WorkspaceError::Io {
-                    path: root.join(o),
-                    source,
+            let d = digest_path(&root, o, &self.stat, Policy::Strict)
+                .map_err(|source| match source.kind() {
+                    // What the stage left is not an output (a link, a FIFO, an odd name).
+                    std::io::ErrorKind::InvalidData => PublishError::Stage(source.to_string()),
+                    _ => PublishError::Engine(WorkspaceError::Io {
+                        path: root.join(o),
+                        source,
+                    }),
                 })?
                 .ok_or_else(|| {
                     PublishError::Stage(format!("declared output `{o}` was not produced"))

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 
-use crate::cache::{digest_path, StatCache, Tagged};
+use crate::cache::{digest_path, Policy, StatCache, Tagged};
 use crate::graph::Graph;
 
 use super::open::Workspace;
@@ -72,15 +72,17 @@ impl Workspace<'_> {
         let root = self.layout.root();
         let output_problems: Vec<String> = outputs
             .par_iter()
-            .filter_map(|(id, o, tagged)| match digest_path(root, o, &fresh) {
-                Ok(Some(d)) if d.tagged() == *tagged => None,
-                Ok(Some(d)) => Some(format!(
-                    "{id}: workspace output `{o}` is {} but `repro.lock` records {tagged}",
-                    d.tagged()
-                )),
-                Ok(None) => Some(format!("{id}: workspace output `{o}` is missing")),
-                Err(e) => Some(format!("{id}: cannot read `{o}`: {e}")),
-            })
+            .filter_map(
+                |(id, o, tagged)| match digest_path(root, o, &fresh, Policy::Strict) {
+                    Ok(Some(d)) if d.tagged() == *tagged => None,
+                    Ok(Some(d)) => Some(format!(
+                        "{id}: workspace output `{o}` is {} but `repro.lock` records {tagged}",
+                        d.tagged()
+                    )),
+                    Ok(None) => Some(format!("{id}: workspace output `{o}` is missing")),
+                    Err(e) => Some(format!("{id}: cannot read `{o}`: {e}")),
+                },
+            )
             .collect();
         problems.extend(object_problems);
         problems.extend(output_problems);

@@ -151,3 +151,183 @@ fn the_build_commands_output_never_mixes_into_json_events() {
     }
     assert!(out.stderr.contains("compiling"), "{}", out.both());
 }
+
+/// A one-stage pipeline whose command is `script` (run by `sh -c`) with output `outs`.
+fn one_stage(script: &str, outs: &str) -> Ws {
+    let yaml = format!(
+        "version: 1\nstages:\n  s:\n    cmd: [sh, -c, {}]\n    outs: [{outs}]\n  t:\n    cmd: [sh, -c, \"echo t >> \\\"$COUNTER\\\"; echo t > t.txt\"]\n    outs: [t.txt]\n",
+        serde_json::to_string(script).unwrap()
+    );
+    Ws::new(&yaml)
+}
+
+#[test]
+fn a_file_name_cannot_forge_a_manifest_line_or_write_outside_on_restore() {
+    let escaped = std::env::temp_dir().join(format!("repro-escaped-{}", std::process::id()));
+    let _ = std::fs::remove_file(&escaped);
+    let name = format!("z\n-\t{}\t{}", "0".repeat(64), escaped.to_str().unwrap());
+    let ws = one_stage(
+        &format!(
+            "p=\"out/d/{name}\"; mkdir -p \"$(dirname \"$p\")\" && printf x > out/d/ok && printf y > \"$p\""
+        ),
+        "out/d",
+    );
+    let out = ws.code(&["run", "--keep-going"], 1);
+    assert!(out.stderr.contains("control character"), "{}", out.both());
+    assert_eq!(ws.count("t"), 1, "the other stage still ran");
+    std::fs::remove_dir_all(ws.root.join("out")).unwrap();
+    ws.code(&["run", "--keep-going"], 1);
+    assert!(
+        !escaped.exists(),
+        "nothing was written outside the workspace"
+    );
+}
+
+#[test]
+fn outputs_under_a_symlinked_parent_are_never_deleted_or_written() {
+    let ws = one_stage("echo new > link/victim", "link/victim");
+    let elsewhere = ws.tmp().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("victim"), "precious\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, ws.root.join("link")).unwrap();
+    let out = ws.code(&["run", "--keep-going"], 1);
+    assert!(
+        out.stderr.contains("lies under the symbolic link `link`"),
+        "{}",
+        out.both()
+    );
+    assert_eq!(
+        std::fs::read_to_string(elsewhere.join("victim")).unwrap(),
+        "precious\n"
+    );
+}
+
+#[test]
+fn links_in_outputs_are_refused_and_nothing_outside_is_copied_into_the_store() {
+    let ws = one_stage(
+        "mkdir -p out/d && ln -s /etc/passwd out/d/pw && ln -s /dev/zero out/zero",
+        "out/d, out/zero",
+    );
+    let out = ws.code(&["run", "--keep-going"], 1);
+    assert!(out.stderr.contains("is a symbolic link"), "{}", out.both());
+    let passwd = std::fs::read("/etc/passwd").unwrap();
+    for obj in ws.objects() {
+        assert_ne!(std::fs::read(&obj).unwrap(), passwd, "{}", obj.display());
+    }
+}
+
+#[test]
+fn a_fifo_among_outputs_fails_the_stage_instead_of_hanging() {
+    let ws = one_stage("mkdir -p out/d && mkfifo out/d/pipe", "out/d");
+    let out = ws.code(&["run", "--keep-going"], 1);
+    assert!(
+        out.stderr
+            .contains("neither a regular file nor a directory"),
+        "{}",
+        out.both()
+    );
+    let status = ws.code(&["status", "--check"], 1);
+    assert!(status.stdout.contains("never run"), "{}", status.both());
+}
+
+#[test]
+fn hidden_files_and_empty_directories_in_outputs_survive_a_restore() {
+    let ws = one_stage(
+        "mkdir -p out/d/empty/deeper out/d/full && printf a > out/d/.x.tmp-y && printf b > out/d/full/f",
+        "out/d",
+    );
+    ws.ok(&["run"]);
+    std::fs::remove_dir_all(ws.root.join("out")).unwrap();
+    let out = ws.ok(&["run"]);
+    assert!(out.stderr.contains("restored"), "{}", out.both());
+    assert_eq!(ws.read("out/d/.x.tmp-y"), "a");
+    assert!(ws.root.join("out/d/empty/deeper").is_dir());
+    ws.ok(&["status", "--check"]);
+    ws.ok(&["verify"]);
+}
+
+#[test]
+fn a_non_utf8_name_in_an_output_fails_that_stage_only() {
+    let ws = one_stage(
+        "mkdir -p out/d && printf x > \"out/d/$(printf 'a\\377b')\"",
+        "out/d",
+    );
+    let out = ws.code(&["run", "--keep-going"], 1);
+    assert!(out.stderr.contains("not UTF-8"), "{}", out.both());
+    assert_eq!(ws.count("t"), 1, "the other stage ran: {}", out.both());
+}
+
+#[test]
+fn a_record_naming_a_path_instead_of_a_digest_never_deletes_that_path() {
+    let ws = Ws::new(PIPELINE);
+    ws.ok(&["run"]);
+    let victim = ws.tmp().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    let actions = ws.root.join("cache/actions");
+    for entry in std::fs::read_dir(&actions).unwrap() {
+        let p = entry.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for v in doc["outputs"].as_object_mut().unwrap().values_mut() {
+            *v = serde_json::Value::String("file:../../../victim".into());
+        }
+        let _ = std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        std::fs::write(&p, doc.to_string()).unwrap();
+    }
+    std::fs::remove_file(ws.root.join("repro.lock")).unwrap();
+    std::fs::remove_file(ws.root.join("a.txt")).unwrap();
+    let out = ws.ok(&["run"]);
+    assert!(out.stderr.contains("is not a digest"), "{}", out.both());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    ws.ok(&["status", "--check"]);
+}
+
+#[test]
+fn a_lock_naming_a_path_instead_of_a_digest_is_refused_before_anything_is_read() {
+    let ws = Ws::new(PIPELINE);
+    ws.ok(&["run"]);
+    let lock = ws.read("repro.lock");
+    let bad: String = lock
+        .lines()
+        .map(|l| {
+            if l.starts_with("out a.txt ") {
+                "out a.txt dir:../../../dev/zero".to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    ws.write("repro.lock", &bad);
+    let out = ws.code(&["verify"], 2);
+    assert!(out.stderr.contains("is not a digest"), "{}", out.both());
+}
+
+#[test]
+fn gc_never_follows_a_link_planted_in_the_store() {
+    let ws = Ws::new(PIPELINE);
+    ws.ok(&["run"]);
+    let outside = ws.tmp().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let name = "f".repeat(62);
+    std::fs::write(outside.join(&name), "precious\n").unwrap();
+    std::os::unix::fs::symlink(&outside, ws.root.join("cache/objects/ff")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join(&name),
+        ws.root.join("cache/objects/ab").join("c".repeat(62)),
+    )
+    .unwrap_or_else(|_| {
+        std::fs::create_dir_all(ws.root.join("cache/objects/ab")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.join(&name),
+            ws.root.join("cache/objects/ab").join("c".repeat(62)),
+        )
+        .unwrap();
+    });
+    ws.ok(&["gc"]);
+    assert_eq!(
+        std::fs::read_to_string(outside.join(&name)).unwrap(),
+        "precious\n"
+    );
+    ws.ok(&["verify"]);
+}
