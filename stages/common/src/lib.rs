@@ -1,7 +1,8 @@
 //! Types shared by the stage programs that reproduce "Transformers Learn Faster with Semantic
 //! Focus" (Ram et al., 2025): the eight tasks and their training settings, attention variants,
-//! activations, the on-disk data format and seed derivation. Device choice for the libtorch
-//! stages is in the sibling crate `common-torch` (`stages/common/torch`).
+//! activations, the on-disk data format, the files a training run leaves for the statistics
+//! (`run_output`) and seed derivation. Device choice for the libtorch stages is in the sibling
+//! crate `common-torch` (`stages/common/torch`).
 //!
 //! Everything the stages agree on lives here so that the generator, the trainer, the probe and
 //! the statistics read one definition. The facts come from `shared/SPEC.md`.
@@ -9,6 +10,7 @@
 pub mod activation;
 pub mod data;
 pub mod error;
+pub mod run_output;
 pub mod seed;
 pub mod task;
 pub mod variant;

@@ -5,8 +5,10 @@
 //! thus left out rather than poisoning the band, and `n` records how many seeds stand behind
 //! each point so a reader can see where the band thins out.
 
+use common::run_output::HistoryRow;
+
 use crate::describe::quartiles;
-use crate::load::{HistoryRow, Run};
+use crate::load::Run;
 use crate::schema::{Band, Curves};
 
 /// Builds the bands of every recorded quantity over `runs` (the seeds of one group).
@@ -46,7 +48,7 @@ pub fn curves(runs: &[&Run]) -> Curves {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::RunMetrics;
+    use common::run_output::RunMetrics;
     use common::{Activation, Variant};
 
     fn run(losses: &[f64]) -> Run {

@@ -1,5 +1,6 @@
 //! Synthetic training runs that follow docs/stages.md, for tests and demonstrations of the
-//! `stats` and `table` stages without a trainer.
+//! `stats` and `table` stages without a trainer. They are written with the trainer's own
+//! writers (`common::run_output`), so they follow the file contract by construction.
 //!
 //! A synthetic run's training accuracy rises linearly from 0.5 and first reaches 0.95 exactly
 //! at the requested convergence epoch (or stays below it), its held-out accuracy rises towards a
@@ -9,6 +10,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use common::run_output::{
+    history, CurveSummary, HistoryRow, Metrics, HISTORY_FILE, METRICS_FILE, METRICS_FORMAT_VERSION,
+};
 use common::{Activation, Task, Variant};
 
 /// The parameters of one synthetic run.
@@ -56,13 +60,23 @@ impl SyntheticRun {
         }
     }
 
-    /// The history rows: `(train_loss, train_acc, heldout_loss, heldout_acc)` per epoch.
-    fn rows(&self) -> Vec<(f64, f64, f64, f64)> {
+    /// The learning curve: training accuracy, held-out accuracy and losses per epoch.
+    fn rows(&self) -> Vec<HistoryRow> {
         let last = self.diverged_at.unwrap_or(self.epochs).min(self.epochs);
         (1..=last)
             .map(|e| {
+                let lr = 0.1 * 0.9995f64.powi(e as i32 - 1);
+                let row = |train_loss, train_acc, heldout_loss, heldout_acc| HistoryRow {
+                    epoch: e,
+                    lr,
+                    train_loss,
+                    train_acc,
+                    heldout_loss,
+                    heldout_acc,
+                    seconds: 1.5,
+                };
                 if Some(e) == self.diverged_at {
-                    return (f64::NAN, 0.5, f64::NAN, 0.5);
+                    return row(f64::NAN, 0.5, f64::NAN, 0.5);
                 }
                 let train_acc = match self.convergence_epoch {
                     Some(c) if e >= c => {
@@ -76,7 +90,7 @@ impl SyntheticRun {
                 // Round like counts over 5,000 and 2,000 examples.
                 let train_acc = (train_acc * 5000.0).floor() / 5000.0;
                 let heldout_acc = (heldout_acc * 2000.0).round() / 2000.0;
-                (
+                row(
                     -(train_acc.ln()) + 0.01,
                     train_acc,
                     -(heldout_acc.ln()) + 0.05,
@@ -86,8 +100,8 @@ impl SyntheticRun {
             .collect()
     }
 
-    /// Writes `runs_dir/VARIANT/ACTIVATION/SEED/{metrics.json,history.csv}` for `task` and
-    /// returns the run directory.
+    /// Writes `runs_dir/VARIANT/ACTIVATION/SEED/{metrics.json,history.csv}` for `task`, through
+    /// the trainer's writers in `common::run_output`, and returns the run directory.
     pub fn write(&self, runs_dir: &Path, task: Task) -> io::Result<PathBuf> {
         let dir = runs_dir
             .join(self.variant.to_string())
@@ -95,65 +109,29 @@ impl SyntheticRun {
             .join(self.seed.to_string());
         std::fs::create_dir_all(&dir)?;
         let rows = self.rows();
-        let mut history =
-            String::from("epoch,lr,train_loss,train_acc,heldout_loss,heldout_acc,seconds\n");
-        for (i, (tl, ta, hl, ha)) in rows.iter().enumerate() {
-            let lr = 0.1 * 0.9995f64.powi(i as i32);
-            history.push_str(&format!("{},{lr},{tl},{ta},{hl},{ha},1.5\n", i + 1));
-        }
-        std::fs::write(dir.join("history.csv"), history)?;
-
-        let convergence_epoch = rows.iter().position(|r| r.1 >= 0.95).map(|i| i + 1);
-        let finite: Vec<(usize, f64)> = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.2.is_finite())
-            .map(|(i, r)| (i + 1, r.3))
-            .collect();
-        let best = finite
-            .iter()
-            .fold(None::<(usize, f64)>, |b, &(e, a)| match b {
-                Some((_, ba)) if ba >= a => b,
-                _ => Some((e, a)),
-            });
-        let json_opt = |v: Option<String>| v.unwrap_or_else(|| "null".to_owned());
-        let last = rows.last().expect("at least one epoch");
-        let metrics = format!(
-            r#"{{
-  "format": 1,
-  "task": "{task}",
-  "variant": "{variant}",
-  "activation": "{activation}",
-  "seed": {seed},
-  "epochs": {epochs},
-  "convergence_epoch": {conv},
-  "best_heldout_acc": {best_acc},
-  "best_epoch": {best_epoch},
-  "last_heldout_acc": {last_acc},
-  "last_train_acc": {last_train},
-  "diverged": {diverged},
-  "diverged_epoch": {diverged_epoch},
-  "device": "cpu",
-  "torch_version": "synthetic",
-  "wall_seconds": 1.5,
-  "cache_key": {key},
-  "config": {{"synthetic": true}}
-}}
-"#,
-            variant = self.variant,
-            activation = self.activation,
-            seed = self.seed,
-            epochs = self.epochs,
-            conv = json_opt(convergence_epoch.map(|e| e.to_string())),
-            best_acc = json_opt(best.map(|b| b.1.to_string())),
-            best_epoch = json_opt(best.map(|b| b.0.to_string())),
-            last_acc = last.3,
-            last_train = last.1,
-            diverged = self.diverged_at.is_some(),
-            diverged_epoch = json_opt(self.diverged_at.map(|e| e.to_string())),
-            key = json_opt(self.cache_key.as_ref().map(|k| format!("\"{k}\""))),
-        );
-        std::fs::write(dir.join("metrics.json"), metrics)?;
+        std::fs::write(dir.join(HISTORY_FILE), history::to_csv(&rows))?;
+        let curve = CurveSummary::of(&rows);
+        let metrics = Metrics {
+            format: METRICS_FORMAT_VERSION,
+            task: task.to_string(),
+            variant: self.variant.to_string(),
+            activation: self.activation.to_string(),
+            seed: self.seed,
+            epochs: self.epochs,
+            convergence_epoch: curve.convergence_epoch,
+            best_heldout_acc: curve.best_heldout_acc,
+            best_epoch: curve.best_epoch,
+            last_heldout_acc: curve.last_heldout_acc,
+            last_train_acc: curve.last_train_acc,
+            diverged: self.diverged_at.is_some(),
+            diverged_epoch: self.diverged_at,
+            device: "cpu".to_owned(),
+            torch_version: "synthetic".to_owned(),
+            wall_seconds: 1.5,
+            cache_key: self.cache_key.clone(),
+            config: serde_json::json!({"synthetic": true}),
+        };
+        std::fs::write(dir.join(METRICS_FILE), metrics.to_json())?;
         Ok(dir)
     }
 }

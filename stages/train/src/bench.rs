@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use tch::{nn, Device};
 
-use crate::config::RunConfig;
+use crate::config::{RunConfig, PAPER};
 use crate::dataset::Split;
 use crate::error::TrainError;
 use crate::eval::evaluate;
@@ -180,13 +180,13 @@ pub fn run_cli(args: &BenchArgs) -> Result<BenchReport, TrainError> {
         lr: s.lr,
         gamma: s.gamma,
         blocks: args.blocks.unwrap_or(s.blocks),
-        heads: 1,
-        d_model: 64,
-        d_mlp: 64,
-        dropout: 0.01,
-        batch: 25,
-        clip: 0.5,
-        optimizer: crate::config::OptimizerKind::Sgd,
+        heads: PAPER.heads,
+        d_model: PAPER.d_model,
+        d_mlp: PAPER.d_mlp,
+        dropout: PAPER.dropout,
+        batch: PAPER.batch,
+        clip: PAPER.clip,
+        optimizer: PAPER.optimizer,
         train_limit: args.train_limit,
         eval_attn_dropout: false,
         first_ln_eps_zero: false,

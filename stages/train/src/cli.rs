@@ -4,6 +4,8 @@
 //! gives the shared one-line error of `common` (exit 2) instead of clap's multi-line usage.
 //! Flags beyond the documented ones: `--first-ln-eps-zero` (the authors' eps-0 first LayerNorm)
 //! and `--eval-batch` (evaluation batch size; does not change any number beyond rounding).
+//! Defaults come from [`PAPER`]; the per-task settings (`--epochs`, `--lr`, `--gamma`,
+//! `--blocks`) have none and must be given (the pipeline passes them as parameters).
 
 use std::path::PathBuf;
 
@@ -11,6 +13,7 @@ use common::{Activation, DataMeta, Task, Variant};
 
 use crate::config::{
     default_eval_batch, ModelConfig, OptimizerKind, RunConfig, TrainConfig, CONFIG_FORMAT_VERSION,
+    PAPER,
 };
 use crate::error::TrainError;
 
@@ -47,25 +50,25 @@ pub struct Args {
     #[arg(long)]
     pub blocks: usize,
     /// Attention heads (each of width 64).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = PAPER.heads)]
     pub heads: usize,
     /// Model width.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = PAPER.d_model)]
     pub d_model: usize,
     /// MLP hidden width.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = PAPER.d_mlp)]
     pub d_mlp: usize,
     /// Dropout probability everywhere.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = PAPER.dropout)]
     pub dropout: f64,
     /// Training batch size.
-    #[arg(long, default_value_t = 25)]
+    #[arg(long, default_value_t = PAPER.batch)]
     pub batch: usize,
     /// Gradient-norm clipping threshold.
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = PAPER.clip)]
     pub clip: f64,
     /// Optimiser.
-    #[arg(long, value_enum, default_value_t = OptimizerKind::Sgd)]
+    #[arg(long, value_enum, default_value_t = PAPER.optimizer)]
     pub optimizer: OptimizerKind,
     /// Train on the first N training examples only.
     #[arg(long)]

@@ -8,11 +8,52 @@
 //! Presets follow SPEC §2 and §4: [`ModelConfig::paper`] (d = 64, d_mlp = 64, one head of
 //! d_qkv = 64, dropout 0.01, LayerNorm eps 1e-5, blocks per task) and [`TrainConfig::paper`]
 //! (SGD, batch 25, clip 0.5, lr/gamma/epochs per task).
+//!
+//! Each default is written once: the task-independent ones in [`PAPER`], the per-task ones
+//! (blocks, learning rate, gamma, epochs) in `common::Task::settings`, which the `table` stage
+//! reads too. The presets, the defaults of the `train` command line and `train-bench` derive
+//! from these two.
 
 use common::{Activation, Task, Variant};
 
 /// Version of `config.json`; bump when the meaning of a field changes.
 pub const CONFIG_FORMAT_VERSION: u32 = 1;
+
+/// The paper's hyperparameters that do not depend on the task (SPEC §2, §4).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PaperDefaults {
+    /// Model width d.
+    pub d_model: usize,
+    /// Number of attention heads.
+    pub heads: usize,
+    /// Width of one head's queries, keys and values.
+    pub d_qkv: usize,
+    /// Hidden width of the MLP.
+    pub d_mlp: usize,
+    /// Dropout probability.
+    pub dropout: f64,
+    /// LayerNorm epsilon.
+    pub ln_eps: f64,
+    /// Training batch size.
+    pub batch: usize,
+    /// Maximum global gradient norm.
+    pub clip: f64,
+    /// The optimiser.
+    pub optimizer: OptimizerKind,
+}
+
+/// The values of [`PaperDefaults`]: the one place they are written.
+pub const PAPER: PaperDefaults = PaperDefaults {
+    d_model: 64,
+    heads: 1,
+    d_qkv: 64,
+    d_mlp: 64,
+    dropout: 0.01,
+    ln_eps: 1e-5,
+    batch: 25,
+    clip: 0.5,
+    optimizer: OptimizerKind::Sgd,
+};
 
 /// Everything that determines the network's shape and forward pass.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -67,14 +108,14 @@ impl ModelConfig {
             classes: task.classes(),
             max_len,
             variant,
-            d_model: 64,
-            heads: 1,
-            d_qkv: 64,
-            d_mlp: 64,
+            d_model: PAPER.d_model,
+            heads: PAPER.heads,
+            d_qkv: PAPER.d_qkv,
+            d_mlp: PAPER.d_mlp,
             blocks: task.settings().blocks,
-            dropout: 0.01,
+            dropout: PAPER.dropout,
             activation,
-            ln_eps: 1e-5,
+            ln_eps: PAPER.ln_eps,
             first_ln_eps_zero: false,
             eval_attn_dropout: false,
         }
@@ -148,9 +189,9 @@ impl TrainConfig {
             epochs: s.epochs,
             lr: s.lr,
             gamma: s.gamma,
-            batch: 25,
-            clip: 0.5,
-            optimizer: OptimizerKind::Sgd,
+            batch: PAPER.batch,
+            clip: PAPER.clip,
+            optimizer: PAPER.optimizer,
             train_limit: None,
             eval_batch,
             workers: 1,

@@ -3,7 +3,8 @@
 //!
 //! Layers (`attention`, `mlp`, `block`, `model`) each have `new(path, &ModelConfig)` and
 //! `forward`; `mask` holds the attention patterns; `train_loop`, `optim` and `eval` the
-//! procedure; `history`, `metrics` and `output` the files; `cli` and `run` the program. The
+//! procedure; `output` writes the files, whose format for `history.csv` and `metrics.json` is
+//! `common::run_output` (shared with `stats`); `cli` and `run` the program. The
 //! `probe` stage uses [`model::Model::forward_probe`], [`config::RunConfig`] and
 //! [`dataset`] from here.
 
@@ -16,9 +17,7 @@ pub mod dataset;
 pub mod dropout;
 pub mod error;
 pub mod eval;
-pub mod history;
 pub mod mask;
-pub mod metrics;
 pub mod mlp;
 pub mod model;
 pub mod optim;

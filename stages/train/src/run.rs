@@ -8,13 +8,14 @@
 
 use std::time::Instant;
 
+use common::run_output::{
+    history, CurveSummary, Metrics, HISTORY_FILE, METRICS_FILE, METRICS_FORMAT_VERSION,
+};
 use tch::nn;
 
 use crate::cli::Args;
 use crate::dataset::{load_split, read_meta};
 use crate::error::TrainError;
-use crate::history;
-use crate::metrics::{summarise, Metrics, METRICS_FORMAT_VERSION};
 use crate::model::Model;
 use crate::optim::Optim;
 use crate::output::{save_weights, write_atomic, write_json};
@@ -90,7 +91,7 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
             }
             if write_error.is_none() {
                 write_error =
-                    write_atomic(&args.out, "history.csv", history::to_csv(rows).as_bytes()).err();
+                    write_atomic(&args.out, HISTORY_FILE, history::to_csv(rows).as_bytes()).err();
             }
         },
     );
@@ -102,7 +103,7 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
     }
 
     save_weights(&vs, &args.out, "model.safetensors")?;
-    let summary = summarise(&outcome.history);
+    let curve = CurveSummary::of(&outcome.history);
     let metrics = Metrics {
         format: METRICS_FORMAT_VERSION,
         task: names.task.to_string(),
@@ -110,11 +111,11 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         activation: names.activation.to_string(),
         seed: cfg.train.seed,
         epochs: cfg.train.epochs,
-        convergence_epoch: summary.convergence_epoch,
-        best_heldout_acc: summary.best.map(|b| b.0),
-        best_epoch: summary.best.map(|b| b.1),
-        last_heldout_acc: summary.last.map(|l| l.1),
-        last_train_acc: summary.last.map(|l| l.0),
+        convergence_epoch: curve.convergence_epoch,
+        best_heldout_acc: curve.best_heldout_acc,
+        best_epoch: curve.best_epoch,
+        last_heldout_acc: curve.last_heldout_acc,
+        last_train_acc: curve.last_train_acc,
         diverged: outcome.diverged_epoch.is_some(),
         diverged_epoch: outcome.diverged_epoch,
         device: common_torch::name(device),
@@ -123,7 +124,7 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         cache_key: std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty()),
         config: cfg,
     };
-    write_json(&args.out, "metrics.json", &metrics)
+    write_atomic(&args.out, METRICS_FILE, metrics.to_json().as_bytes())
 }
 
 /// Number of batch-sharing workers for `device` under the thread budget that

@@ -12,6 +12,7 @@
 
 use std::time::Instant;
 
+use common::run_output::HistoryRow;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -20,7 +21,6 @@ use tch::{Kind, Tensor};
 use crate::config::TrainConfig;
 use crate::dataset::Split;
 use crate::eval::evaluate;
-use crate::history::EpochRow;
 use crate::optim::Optim;
 use crate::parallel::Workers;
 
@@ -28,7 +28,7 @@ use crate::parallel::Workers;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// One row per completed epoch.
-    pub history: Vec<EpochRow>,
+    pub history: Vec<HistoryRow>,
     /// The epoch in which the loss became NaN, if it did.
     pub diverged_epoch: Option<usize>,
 }
@@ -90,7 +90,7 @@ pub fn train(
     train: &Split,
     heldout: &Split,
     cfg: &TrainConfig,
-    mut on_epoch: impl FnMut(&[EpochRow]),
+    mut on_epoch: impl FnMut(&[HistoryRow]),
 ) -> Outcome {
     let mut shuffler = Shuffler::new(cfg.seed, train.len());
     let mut history = Vec::with_capacity(cfg.epochs);
@@ -103,7 +103,7 @@ pub fn train(
         let step_losses_finite = f64::try_from(loss_sum).expect("scalar").is_finite();
         let on_train = evaluate(workers, train, cfg.eval_batch);
         let on_heldout = evaluate(workers, heldout, cfg.eval_batch);
-        history.push(EpochRow {
+        history.push(HistoryRow {
             epoch,
             lr,
             train_loss: on_train.loss,

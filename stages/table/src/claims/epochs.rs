@@ -1,5 +1,5 @@
-//! C1 and C2: convergence in epochs, per task and pooled over tasks (rules in the parent
-//! module's doc).
+//! C1 ([`topk_converges_faster`]) and C2 ([`local_attention_not_consistently_faster`]):
+//! convergence in epochs, per task and pooled over tasks (rules in the parent module's doc).
 
 use common::{Activation, Task, Variant};
 use stats::ranktest::{mann_whitney_u, wilcoxon_signed_rank, Alternative, RankTest, TestKind};
@@ -37,6 +37,14 @@ fn fewer_epochs(full: &GroupStats, other: &GroupStats) -> RankTest {
     }
 }
 
+/// The pooled "fewer epochs" test over tasks and how many tasks contributed to it.
+struct PooledTest {
+    /// The signed-rank test on the per-(task, seed) log ratios.
+    test: RankTest,
+    /// Tasks with at least one shared seed.
+    tasks: usize,
+}
+
 /// Pooled one-sided signed-rank test over every task run: per (task, shared seed) the log ratio
 /// of censored convergence epochs, variant / full (scale-free, so tasks of different lengths
 /// pool). `None` when no task has both groups with a shared seed.
@@ -44,7 +52,7 @@ fn pooled_fewer_epochs(
     inputs: &Inputs,
     activation: Activation,
     variant: Variant,
-) -> Option<(RankTest, usize)> {
+) -> Option<PooledTest> {
     let mut ratios = Vec::new();
     let mut tasks = 0;
     for task in Task::ALL {
@@ -65,13 +73,16 @@ fn pooled_fewer_epochs(
         }
         tasks += usize::from(ratios.len() > before);
     }
-    (!ratios.is_empty()).then(|| (wilcoxon_signed_rank(&ratios, Alternative::Less), tasks))
+    (!ratios.is_empty()).then(|| PooledTest {
+        test: wilcoxon_signed_rank(&ratios, Alternative::Less),
+        tasks,
+    })
 }
 
-fn pooled_text(pooled: &Option<(RankTest, usize)>) -> String {
+fn pooled_text(pooled: Option<&PooledTest>) -> String {
     match pooled {
         None => "no task with both groups".to_owned(),
-        Some((t, tasks)) => format!(
+        Some(PooledTest { test: t, tasks }) => format!(
             "{} (task, seed) pairs over {tasks} tasks, {} tied, W+ = {}, p = {}, min. p = {}",
             t.n + t.n_other,
             t.n_other,
@@ -126,7 +137,9 @@ fn speedup_cell(g: &GroupStats) -> String {
     })
 }
 
-pub(crate) fn c1(inputs: &Inputs, primary: &Primary) -> Claim {
+/// C1: the primary topk variant converges in fewer epochs than full attention, per task and
+/// overall.
+pub(crate) fn topk_converges_faster(inputs: &Inputs, primary: &Primary) -> Claim {
     let header = vec![
         "task",
         "activation",
@@ -212,8 +225,8 @@ pub(crate) fn c1(inputs: &Inputs, primary: &Primary) -> Claim {
         (v, "per-task tests")
     } else {
         match &pooled {
-            Some((t, _)) => (
-                significance(t),
+            Some(p) => (
+                significance(&p.test),
                 "pooled test (no per-task test could reach alpha)",
             ),
             None => (Verdict::Inconclusive, "no comparison"),
@@ -232,7 +245,7 @@ pub(crate) fn c1(inputs: &Inputs, primary: &Primary) -> Claim {
         names(&mut reproduced.iter().copied()),
         names(&mut conclusive.iter().filter(|(_, v)| *v == Verdict::NotReproduced).map(|(t, _)| *t)),
         names(&mut task_verdicts.iter().filter(|(_, v)| *v == Verdict::Inconclusive).map(|(t, _)| *t)),
-        pooled_text(&pooled),
+        pooled_text(pooled.as_ref()),
         largest,
     );
     Claim {
@@ -273,14 +286,18 @@ fn largest_topk_speedup(inputs: &Inputs) -> String {
 
 /// Per (activation, band/bloc variant): tasks compared with full, significantly faster, and
 /// undetermined (the test could not reach alpha).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 struct Tally {
+    activation: Activation,
+    variant: Variant,
     compared: usize,
     faster: usize,
     undetermined: usize,
 }
 
-pub(crate) fn c2(inputs: &Inputs) -> Claim {
+/// C2: no banded or block-local variant (with or without global tokens) converges consistently
+/// faster than full attention.
+pub(crate) fn local_attention_not_consistently_faster(inputs: &Inputs) -> Claim {
     let header = vec![
         "task",
         "activation",
@@ -294,7 +311,7 @@ pub(crate) fn c2(inputs: &Inputs) -> Claim {
         "faster than full?",
     ];
     let mut rows = Vec::new();
-    let mut tally: Vec<(Activation, Variant, Tally)> = Vec::new();
+    let mut tally: Vec<Tally> = Vec::new();
     for task in Task::ALL {
         for (activation, variant) in variants_of(inputs, task, is_band_or_bloc) {
             let Some(full) = find_group(inputs, task, Variant::Full, activation) else {
@@ -309,15 +326,21 @@ pub(crate) fn c2(inputs: &Inputs) -> Claim {
             };
             let i = match tally
                 .iter()
-                .position(|(a, v, _)| (*a, *v) == (activation, variant))
+                .position(|t| (t.activation, t.variant) == (activation, variant))
             {
                 Some(i) => i,
                 None => {
-                    tally.push((activation, variant, Tally::default()));
+                    tally.push(Tally {
+                        activation,
+                        variant,
+                        compared: 0,
+                        faster: 0,
+                        undetermined: 0,
+                    });
                     tally.len() - 1
                 }
             };
-            let entry = &mut tally[i].2;
+            let entry = &mut tally[i];
             entry.compared += 1;
             match significance(&t) {
                 Verdict::Reproduced => entry.faster += 1,
@@ -338,14 +361,15 @@ pub(crate) fn c2(inputs: &Inputs) -> Claim {
             ]);
         }
     }
-    tally.sort_by_key(|(a, v, _)| (activation_order(a), variant_order(v)));
+    tally.sort_by_key(|t| (activation_order(&t.activation), variant_order(&t.variant)));
     let mut consistently = Vec::new();
     let mut undetermined = Vec::new();
     let summary_rows = tally
         .iter()
-        .map(|(activation, variant, t)| {
+        .map(|t| {
+            let (activation, variant) = (t.activation, t.variant);
             let (m, s, u) = (t.compared, t.faster, t.undetermined);
-            let pooled = pooled_fewer_epochs(inputs, *activation, *variant);
+            let pooled = pooled_fewer_epochs(inputs, activation, variant);
             let name = format!("{variant} ({activation})");
             let status = if s * 2 > m {
                 consistently.push(name);
@@ -354,7 +378,7 @@ pub(crate) fn c2(inputs: &Inputs) -> Claim {
                 "not consistently faster"
             } else {
                 // The per-task tests cannot decide: fall back on the pooled test.
-                match pooled.as_ref().map(|(t, _)| significance(t)) {
+                match pooled.as_ref().map(|p| significance(&p.test)) {
                     Some(Verdict::Reproduced) => {
                         consistently.push(name);
                         "faster on the pooled test"
@@ -374,7 +398,7 @@ pub(crate) fn c2(inputs: &Inputs) -> Claim {
                 u.to_string(),
                 pooled
                     .as_ref()
-                    .map_or("–".to_owned(), |(t, _)| p_value(t.p_value)),
+                    .map_or("–".to_owned(), |p| p_value(p.test.p_value)),
                 status.to_owned(),
             ]
         })
@@ -386,7 +410,7 @@ pub(crate) fn c2(inputs: &Inputs) -> Claim {
     } else {
         Verdict::Reproduced
     };
-    let significant: usize = tally.iter().map(|(_, _, t)| t.faster).sum();
+    let significant: usize = tally.iter().map(|t| t.faster).sum();
     let summary = format!(
         "{} band/bloc comparisons with full attention over {} variant/activation pairs; significantly faster in {significant}. \
          Consistently faster: {}. Undetermined (too few informative seeds): {}.",

@@ -1,5 +1,9 @@
 //! Verdicts on the paper's four claims (SPEC §5), each with the test, the numbers behind it and
-//! an explicit rule, computed from the per-seed values in the stats summaries.
+//! an explicit rule, computed from the per-seed values in the stats summaries. Each check is
+//! named for what it tests: C1 `topk_converges_faster` and C2
+//! `local_attention_not_consistently_faster` (in `epochs`), C3 `topk_accuracy_noninferior` and
+//! C4 `parity_stays_near_chance` (in `accuracy`); `model` holds the verdicts, the thresholds and
+//! the choice of the primary comparison.
 //!
 //! Rules (alpha = 0.05 throughout, one test per row, no correction for multiple comparisons:
 //! each row stands on its own and the overall verdicts below are counts of rows, not a joint
