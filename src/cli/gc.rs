@@ -14,10 +14,11 @@ pub(crate) fn gc(cli: &Cli, a: &GcArgs) -> Result<(), CliError> {
     let verb = if a.dry_run { "would delete" } else { "deleted" };
     outln!(
         page,
-        "{verb} {} records and {} objects ({} bytes); kept {} records, {} objects",
+        "{verb} {} records, {} objects ({} bytes) and {} stale temporaries; kept {} records, {} objects",
         r.records_dropped,
         r.objects_dropped,
         r.bytes_freed,
+        r.temporaries_dropped,
         r.records_kept,
         r.objects_kept
     );

@@ -1,6 +1,8 @@
 //! Garbage collection: keep the action records whose keys `repro.lock` names (any profile) and
 //! the objects they refer to (outputs, directory manifests and their files, logs); delete every
-//! other record and object. The caller holds the workspace lock.
+//! other record and object. Keys in the journal (published by a run killed before it wrote
+//! `repro.lock`) are kept too, and temporary files left by dead writers are deleted. The
+//! caller holds the workspace lock.
 
 use std::collections::BTreeSet;
 
@@ -21,12 +23,18 @@ pub struct GcReport {
     pub records_kept: usize,
     /// Objects kept.
     pub objects_kept: usize,
+    /// Temporary files of dead writers deleted.
+    pub temporaries_dropped: usize,
 }
 
 impl Workspace<'_> {
     /// Deletes unreferenced records and objects; with `dry_run`, only counts them.
     pub fn gc(&self, dry_run: bool) -> Result<GcReport, WorkspaceError> {
-        let keep_keys = self.lock.keys();
+        // Keys published by a run that was killed before it wrote `repro.lock` are in the
+        // journal: they stay until a lock is written.
+        let journal = self.journal_keys();
+        let mut keep_keys = self.lock.keys();
+        keep_keys.extend(journal.iter().map(String::as_str));
         let mut keep_objects: BTreeSet<String> = BTreeSet::new();
         let mut drop_records = Vec::new();
         for (key, path) in self.store.all_actions()? {
@@ -63,6 +71,13 @@ impl Workspace<'_> {
             }
         }
         report.objects_kept = all.len() - report.objects_dropped;
+        for tmp in self.store.stale_temporaries()? {
+            report.temporaries_dropped += 1;
+            if !dry_run {
+                crate::cache::atomic::remove_path(&tmp)
+                    .map_err(|source| WorkspaceError::Io { path: tmp, source })?;
+            }
+        }
         report.records_dropped = drop_records.len();
         if !dry_run {
             for p in &drop_records {

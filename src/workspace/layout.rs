@@ -7,6 +7,7 @@
 //! | `repro.lock` | the committed lock file |
 //! | `.repro/lock` | the workspace lock (`flock`) |
 //! | `.repro/stat-cache` | remembered file digests |
+//! | `.repro/published` | keys published or restored since `repro.lock` was last written |
 //! | `.repro/logs/<id>.log` | the log of an instance's latest attempt |
 //!
 //! Temporary files are siblings of what they replace (`cache::atomic`), so that the final
@@ -73,6 +74,11 @@ impl Layout {
     /// The workspace lock file.
     pub fn workspace_lock(&self) -> PathBuf {
         self.private().join("lock")
+    }
+
+    /// The journal of keys published since `repro.lock` was last written (kept by `gc`).
+    pub fn journal(&self) -> PathBuf {
+        self.private().join("published")
     }
 
     /// The stat cache file.

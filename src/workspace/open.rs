@@ -189,6 +189,8 @@ impl<'p> Workspace<'p> {
         self.lock
             .write(&lock)
             .map_err(|source| WorkspaceError::Io { path: lock, source })?;
+        // The lock now holds every key the journal named (or a newer one for its instance).
+        let _ = crate::cache::atomic::remove_path(&self.layout.journal());
         let stat = self.layout.stat_cache();
         if let Err(e) = self.stat.save(&stat) {
             self.note(format!(
@@ -200,6 +202,36 @@ impl<'p> Workspace<'p> {
     }
 
     pub(super) fn set_entry(&mut self, id: &str, entry: LockEntry) {
+        self.journal(&entry.key);
         self.lock.insert(&self.profile, id, entry);
+    }
+
+    /// Appends `key` to the journal of keys the lock file does not hold yet, so that `gc`
+    /// after a killed run keeps what that run published. Not fsynced: a killed process loses
+    /// nothing it wrote, and after a power loss the worst case is re-running that work.
+    fn journal(&self, key: &str) {
+        use std::io::Write;
+        let path = self.layout.journal();
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(format!("{key}\n").as_bytes()));
+        if let Err(e) = written {
+            self.note(format!(
+                "cannot append to `{}` ({e}); `gc` before the next completed run may delete this run's work",
+                path.display()
+            ));
+        }
+    }
+
+    /// The keys in the journal (hex digests only; anything else is ignored).
+    pub(super) fn journal_keys(&self) -> Vec<String> {
+        std::fs::read_to_string(self.layout.journal())
+            .unwrap_or_default()
+            .lines()
+            .filter(|k| crate::cache::is_digest(k))
+            .map(str::to_owned)
+            .collect()
     }
 }

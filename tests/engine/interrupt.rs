@@ -161,3 +161,34 @@ stages:
     );
     assert!(!alive(pid), "the stubborn stage survived");
 }
+
+#[test]
+fn gc_after_a_killed_run_keeps_what_that_run_published_and_drops_dead_temporaries() {
+    let ws = Ws::new(PIPELINE);
+    let child = ws.command(&["run", "-j", "2"]).spawn().unwrap();
+    let pid = slow_pid(&ws);
+    signal(child.id(), libc::SIGKILL);
+    let _ = wait_limited(child);
+    // SAFETY: the stage leads its own process group (the engine starts it so).
+    unsafe { libc::kill(-pid, libc::SIGKILL) };
+    assert!(
+        !ws.root.join("repro.lock").exists(),
+        "the killed run wrote no lock"
+    );
+    // A temporary of a writer that died (pid 2^22 + 1 is above Linux's pid limit).
+    let stale = ws.root.join("cache/actions/.x.json.tmp-4194305-0");
+    std::fs::write(&stale, "half").unwrap();
+    let gc = ws.ok(&["gc"]);
+    assert!(gc.stdout.contains("1 stale temporaries"), "{}", gc.both());
+    assert!(!stale.exists());
+    std::fs::write(ws.tmp().join("release"), "").unwrap();
+    ws.ok(&["run"]);
+    assert_eq!(ws.count("fast-1"), 1, "gc kept the killed run's work");
+    assert_eq!(ws.count("fast-2"), 1);
+    ws.ok(&["gc"]);
+    assert!(
+        !ws.root.join(".repro/published").exists(),
+        "a written lock empties the journal"
+    );
+    ws.ok(&["status", "--check"]);
+}

@@ -274,7 +274,7 @@ fn gc_deletes_unreferenced_objects_and_keeps_referenced_ones() {
 
     let dry = ws.ok(&["gc", "--dry-run"]);
     assert!(
-        dry.stdout.starts_with("would delete 4 records and "),
+        dry.stdout.starts_with("would delete 4 records, "),
         "{}",
         dry.both()
     );
@@ -282,7 +282,7 @@ fn gc_deletes_unreferenced_objects_and_keeps_referenced_ones() {
 
     let out = ws.ok(&["gc"]);
     assert!(
-        out.stdout.starts_with("deleted 4 records and "),
+        out.stdout.starts_with("deleted 4 records, "),
         "{}",
         out.both()
     );
@@ -296,7 +296,7 @@ fn gc_deletes_unreferenced_objects_and_keeps_referenced_ones() {
     assert!(run.stderr.contains("0 ran, 4 restored"), "{}", run.both());
     let again = ws.ok(&["gc"]);
     assert!(
-        again.stdout.starts_with("deleted 0 records and 0 objects"),
+        again.stdout.starts_with("deleted 0 records, 0 objects"),
         "{}",
         again.both()
     );
