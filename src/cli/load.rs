@@ -1,5 +1,13 @@
 //! Loading what every command needs: the pipeline and its graph, the workspace over them, and
 //! target resolution.
+//!
+//! Without `-f`, the pipeline file is `pipeline.yaml` in the current directory or the nearest
+//! parent that has one, as git and cargo find their files: the search stops at the filesystem
+//! root and follows the physical parent (`..`), and the path handed on is relative
+//! (`../../pipeline.yaml`), so messages stay short and the workspace root is its directory.
+//! `-f PATH` means exactly that path.
+
+use std::path::{Path, PathBuf};
 
 use crate::graph::{self, Graph};
 use crate::spec::{self, Pipeline};
@@ -28,7 +36,11 @@ impl From<WorkspaceError> for CliError {
 
 impl Loaded {
     pub(crate) fn load(cli: &Cli) -> Result<Loaded, CliError> {
-        let pipeline = spec::load(&cli.file, cli.profile.as_deref())?;
+        let file = match &cli.file {
+            Some(f) => f.clone(),
+            None => find_pipeline_file()?,
+        };
+        let pipeline = spec::load(&file, cli.profile.as_deref())?;
         let graph = graph::build(&pipeline)?;
         Ok(Loaded { pipeline, graph })
     }
@@ -82,5 +94,58 @@ pub(crate) fn show_notes(ws: &Workspace<'_>) {
     let mut err = std::io::stderr().lock();
     for n in ws.take_notes() {
         let _ = writeln!(err, "repro: note: {n}");
+    }
+}
+
+/// The default pipeline file's name.
+const DEFAULT_FILE: &str = "pipeline.yaml";
+
+/// `pipeline.yaml` in the current directory or its nearest ancestor that has one, as a path
+/// relative to the current directory.
+fn find_pipeline_file() -> Result<PathBuf, CliError> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| CliError::user(format!("cannot read the current directory: {e}")))?;
+    search_upward(&cwd).ok_or_else(|| CliError::User {
+        message: format!(
+            "no `{DEFAULT_FILE}` in `{}` or any parent directory",
+            cwd.display()
+        ),
+        hint: Some("run inside a workspace, or name the file with `-f PATH`".into()),
+    })
+}
+
+/// The relative path (`pipeline.yaml`, `../pipeline.yaml`, ...) of the nearest
+/// `pipeline.yaml` at or above `start`, stopping at the filesystem root.
+fn search_upward(start: &Path) -> Option<PathBuf> {
+    let mut up = PathBuf::new();
+    for dir in start.ancestors() {
+        if dir.join(DEFAULT_FILE).is_file() {
+            return Some(up.join(DEFAULT_FILE));
+        }
+        up.push("..");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_upward_finds_the_nearest_file_as_a_relative_path() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let deep = dir.path().join("a/b/c");
+        std::fs::create_dir_all(&deep).expect("mkdir");
+        std::fs::write(dir.path().join("a").join(DEFAULT_FILE), "").expect("write");
+        assert_eq!(
+            search_upward(&deep),
+            Some(PathBuf::from("../../pipeline.yaml"))
+        );
+        std::fs::write(deep.join(DEFAULT_FILE), "").expect("write");
+        assert_eq!(search_upward(&deep), Some(PathBuf::from("pipeline.yaml")));
+        // A directory named `pipeline.yaml` is not the file.
+        let other = dir.path().join("x");
+        std::fs::create_dir_all(other.join(DEFAULT_FILE)).expect("mkdir");
+        assert_eq!(search_upward(&other), None);
     }
 }

@@ -3,8 +3,9 @@
 //! Edges are inferred, never declared: instance B depends on instance A when one of B's deps
 //! equals one of A's outputs, lies inside an output directory of A, is a directory that
 //! contains an output of A, or is a glob that matches any of these. Validation here rejects
-//! an output declared twice (or nested inside another output), a dep that neither exists on
-//! disk nor is produced, and cycles (the cycle is printed).
+//! an output declared twice (or nested inside another output, by path components), a `code:`
+//! glob that points into an output, a dep that neither exists on disk nor is produced, and
+//! cycles (the cycle is printed).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -12,9 +13,10 @@ use std::path::Path;
 use petgraph::algo::{tarjan_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 
+use crate::spec::rules::{self, shown};
 use crate::spec::{Pipeline, SpecError, SpecErrorKind};
 
-use super::instance::{is_glob, Instance};
+use super::instance::{is_glob, normalise, Instance};
 
 /// Instances with their edges, in a topological order.
 #[derive(Debug)]
@@ -54,31 +56,25 @@ impl Graph {
                 outs.insert(out, i);
             }
         }
-        let mut prev: Option<(&str, usize)> = None;
-        for (&out, &i) in &outs {
-            if let Some((p, pi)) = prev {
-                if out.starts_with(p) && out.as_bytes().get(p.len()) == Some(&b'/') {
-                    let inst = &instances[i];
-                    let j = inst.outs.iter().position(|o| o == out).unwrap_or(0);
+        // Nesting is a matter of path components: `a/c` lies inside `a`, `a-b` does not, and
+        // sorted order can put `a-b` between them, so each output's ancestors are looked up.
+        for inst in &instances {
+            for (j, out) in inst.outs.iter().enumerate() {
+                if let Some((outer, pi)) = enclosing_output(out, &outs) {
                     return Err(err(
                         inst,
                         format!("stages.{}.outs[{j}]", inst.stage_name),
                         SpecErrorKind::NestedOutput {
-                            path: out.to_owned(),
+                            path: out.clone(),
                             instance: inst.id.clone(),
-                            outer: p.to_owned(),
+                            outer: outer.to_owned(),
                             other: instances[pi].id.clone(),
                         },
                     ));
                 }
             }
-            // Keep the shortest enclosing candidate: only replace when not nested.
-            if prev.is_none_or(|(p, _)| {
-                !(out.starts_with(p) && out.as_bytes().get(p.len()) == Some(&b'/'))
-            }) {
-                prev = Some((out, i));
-            }
         }
+        check_code_globs(pipeline, &instances, &outs)?;
 
         let mut upstream: Vec<Vec<usize>> = vec![Vec::new(); instances.len()];
         for (i, inst) in instances.iter().enumerate() {
@@ -157,6 +153,55 @@ impl Graph {
         }
         self.order.iter().copied().filter(|&i| keep[i]).collect()
     }
+}
+
+/// The shortest output that strictly contains `path` (compared by components), if any.
+fn enclosing_output<'o>(path: &str, outs: &BTreeMap<&'o str, usize>) -> Option<(&'o str, usize)> {
+    path.match_indices('/')
+        .find_map(|(slash, _)| outs.get_key_value(&path[..slash]))
+        .map(|(&o, &i)| (o, i))
+}
+
+/// Refuses a `code:` glob whose literal leading part is, or lies inside, a declared output:
+/// everything it matches is produced by the pipeline, never code. (Globs that merely may
+/// match outputs, such as `**`, are the code digest's to skip.)
+fn check_code_globs(
+    pipeline: &Pipeline,
+    instances: &[Instance],
+    outs: &BTreeMap<&str, usize>,
+) -> Result<(), SpecError> {
+    for stage in &pipeline.stages {
+        for (i, entry) in stage.code.iter().enumerate() {
+            if rules::could_be_package(entry) {
+                continue;
+            }
+            let Some(norm) = normalise(entry) else {
+                continue;
+            };
+            let literal = rules::literal_prefix(&norm);
+            if literal.is_empty() {
+                continue;
+            }
+            let hit = outs
+                .get_key_value(literal.as_str())
+                .map(|(&o, &k)| (o, k))
+                .or_else(|| enclosing_output(&literal, outs));
+            if let Some((out, k)) = hit {
+                let field = format!("stages.{}.code[{i}]", stage.name);
+                return Err(SpecError::new(
+                    &pipeline.file,
+                    pipeline.positions.get(&field),
+                    field,
+                    SpecErrorKind::Code(format!(
+                        "code glob `{}` points into output `{out}` of `{}`, which is produced by the pipeline, not code",
+                        shown(entry),
+                        instances[k].id
+                    )),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn exists(root: &Path, dep: &str) -> bool {

@@ -1,10 +1,18 @@
 //! Matrix expansion: each stage template becomes one [`Instance`] per combination of its
 //! dimension values (cartesian product, minus `exclude` matches, plus `include` entries), with
 //! every template string resolved against the instance's dimensions and the parameters.
+//!
+//! Resolved values are checked where they land: a `shell: true` command line takes only
+//! shell-safe values (`interpolate_shell`); paths may hold no control characters and must fit
+//! the filesystem's limits; outputs may not be, contain or lie inside `.git`, `cache`,
+//! `.repro`, `repro.lock` or the pipeline file; arguments and environment values may hold no
+//! NUL. The loader has already bounded the number of instances (`spec::rules`); the total size
+//! of resolved values is bounded here, as it grows.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::spec::interp::{interpolate, lookup, Scope};
+use crate::spec::interp::{interpolate, interpolate_shell, lookup, Scope};
+use crate::spec::rules::{self, shown};
 use crate::spec::{Pipeline, SpecError, SpecErrorKind, Stage};
 
 use super::instance::{instance_id, is_glob, normalise, Instance, Metrics};
@@ -12,9 +20,10 @@ use super::instance::{instance_id, is_glob, normalise, Instance, Metrics};
 /// Expands every stage of `pipeline` into instances.
 pub fn expand(pipeline: &Pipeline) -> Result<Vec<Instance>, SpecError> {
     let mut out = Vec::new();
+    let mut budget = rules::MAX_RESOLVED_BYTES;
     for (index, stage) in pipeline.stages.iter().enumerate() {
         for matrix in combinations(stage) {
-            out.push(resolve(pipeline, index, stage, matrix)?);
+            out.push(resolve(pipeline, index, stage, matrix, &mut budget)?);
         }
     }
     Ok(out)
@@ -53,8 +62,14 @@ fn resolve(
     index: usize,
     stage: &Stage,
     matrix: BTreeMap<String, String>,
+    budget: &mut usize,
 ) -> Result<Instance, SpecError> {
     let base = format!("stages.{}", stage.name);
+    let pipeline_file = pipeline
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let scope = Scope {
         matrix: &matrix,
         params: &pipeline.params,
@@ -63,19 +78,59 @@ fn resolve(
         SpecError::new(&pipeline.file, pipeline.positions.get(&field), field, kind)
     };
     let mut used: Vec<String> = Vec::new();
-    let mut one = |template: &str, field: String| -> Result<String, SpecError> {
-        let (text, u) = interpolate(template, &scope).map_err(|e| err(field, e.into()))?;
-        used.extend(u);
+    let mut resolve_as =
+        |template: &str, field: String, shell: bool| -> Result<String, SpecError> {
+            let resolved = if shell {
+                interpolate_shell(template, &scope)
+            } else {
+                interpolate(template, &scope)
+            };
+            let (text, u) = resolved.map_err(|e| err(field.clone(), e.into()))?;
+            used.extend(u);
+            match budget.checked_sub(text.len() + 32) {
+                Some(left) => *budget = left,
+                None => {
+                    return Err(err(
+                        field,
+                        SpecErrorKind::Limit(format!(
+                            "the resolved values of all instances exceed {} MiB together",
+                            rules::MAX_RESOLVED_BYTES / (1024 * 1024)
+                        )),
+                    ))
+                }
+            }
+            Ok(text)
+        };
+    let no_nul = |text: String, field: String, what: &str| -> Result<String, SpecError> {
+        if text.contains('\0') {
+            return Err(err(
+                field,
+                SpecErrorKind::Value(format!(
+                    "{what} `{}` contains a NUL character, which no process can receive",
+                    shown(&text)
+                )),
+            ));
+        }
         Ok(text)
     };
 
     let mut argv = Vec::with_capacity(stage.argv.len());
     for (i, a) in stage.argv.iter().enumerate() {
-        argv.push(one(a, format!("{base}.cmd[{i}]"))?);
+        // A shell stage's argv is `["sh", "-c", line]`; `line` is the `cmd` string.
+        let (field, shell) = if stage.shell && i == 2 {
+            (format!("{base}.cmd"), true)
+        } else {
+            (format!("{base}.cmd[{i}]"), false)
+        };
+        let text = resolve_as(a, field.clone(), shell)?;
+        argv.push(no_nul(text, field, "argument")?);
     }
+    let mut one = |template: &str, field: String| resolve_as(template, field, false);
     let mut env = BTreeMap::new();
     for (k, v) in &stage.env {
-        env.insert(k.clone(), one(v, format!("{base}.env.{k}"))?);
+        let field = format!("{base}.env.{k}");
+        let text = one(v, field.clone())?;
+        env.insert(k.clone(), no_nul(text, field, "environment value")?);
     }
     let mut paths = |list: &[String], what: &str| -> Result<Vec<String>, SpecError> {
         let mut res = Vec::new();
@@ -83,7 +138,9 @@ fn resolve(
             let field = format!("{base}.{what}[{i}]");
             let text = one(p, field.clone())?;
             let norm = normalise(&text)
-                .ok_or_else(|| err(field.clone(), SpecErrorKind::BadPath(text.clone())))?;
+                .ok_or_else(|| err(field.clone(), SpecErrorKind::BadPath(shown(&text))))?;
+            rules::check_path_text(&norm)
+                .map_err(|m| err(field.clone(), SpecErrorKind::Value(m)))?;
             if what == "outs" && is_glob(&norm) {
                 return Err(err(
                     field,
@@ -91,6 +148,19 @@ fn resolve(
                         "output `{text}` is a glob; outputs must be plain paths"
                     )),
                 ));
+            }
+            if what == "outs" {
+                if let Some((reserved, what)) = rules::engine_entry(&norm, &pipeline_file) {
+                    return Err(err(
+                        field,
+                        SpecErrorKind::ReservedOutput {
+                            path: norm,
+                            instance: instance_id(&stage.name, &matrix),
+                            reserved: reserved.to_owned(),
+                            what: what.to_owned(),
+                        },
+                    ));
+                }
             }
             res.push(norm);
         }

@@ -63,21 +63,7 @@ pub fn is_glob(path: &str) -> bool {
 /// Normalises a relative path: drops `.` segments, repeated and trailing slashes. Returns
 /// `None` for absolute paths, `..` segments and empty paths.
 pub fn normalise(path: &str) -> Option<String> {
-    if path.starts_with('/') {
-        return None;
-    }
-    let mut parts = Vec::new();
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => return None,
-            s => parts.push(s),
-        }
-    }
-    if parts.is_empty() {
-        return None;
-    }
-    Some(parts.join("/"))
+    crate::spec::rules::normalise(path)
 }
 
 #[cfg(test)]

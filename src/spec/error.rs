@@ -97,6 +97,32 @@ pub enum SpecErrorKind {
     /// Resources out of range.
     #[error("{0}")]
     Resources(String),
+    /// A size limit of the loader is exceeded (see `spec::rules`).
+    #[error("{0}")]
+    Limit(String),
+    /// A mapping has the same key twice; YAML would keep only the last.
+    #[error("duplicate key `{key}` (first at {}:{})", first.line, first.col)]
+    DuplicateKey {
+        /// The key, control characters escaped.
+        key: String,
+        /// Where the first one is.
+        first: Pos,
+    },
+    /// An output is, contains or lies inside a path that belongs to git or the engine.
+    #[error("output `{path}` of `{instance}` is or lies inside `{reserved}`, {what}")]
+    ReservedOutput {
+        /// The output path.
+        path: String,
+        /// Its instance.
+        instance: String,
+        /// The reserved entry (`.git`, `cache`, `.repro`, `repro.lock`, the pipeline file).
+        reserved: String,
+        /// What the reserved entry is.
+        what: String,
+    },
+    /// A resolved path or value holds characters or lengths that cannot be used.
+    #[error("{0}")]
+    Value(String),
 }
 
 impl SpecError {
@@ -126,6 +152,17 @@ impl SpecError {
             }
             SpecErrorKind::Interp(InterpError::Undefined { .. }) => Some(
                 "add the dimension to the stage's `matrix`, or the parameter to `params`".into(),
+            ),
+            SpecErrorKind::Interp(InterpError::ShellUnsafe { .. }) => Some(format!(
+                "write `cmd` as an argv list (`cmd: [prog, \"${{x}}\"]`, without `shell: true`), which passes each value as one argument; values substituted into a shell command may hold only ASCII letters, digits and `{}`",
+                super::rules::SHELL_SAFE_PUNCTUATION
+            )),
+            SpecErrorKind::DuplicateKey { .. } => Some(
+                "rename or remove one of the two entries (YAML would silently keep only the last)"
+                    .into(),
+            ),
+            SpecErrorKind::ReservedOutput { .. } => Some(
+                "write outputs elsewhere, for example under `results/` or a work directory".into(),
             ),
             _ => None,
         }

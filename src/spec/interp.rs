@@ -5,10 +5,16 @@
 //! `${params.lr.${task}}` first becomes `${params.lr.listops}`. `$$` writes a literal `$`.
 //! Every parameter path that a template reads is reported back, so that exactly those values
 //! enter the instance's cache key.
+//!
+//! Limits: references nest at most [`MAX_NESTING`] deep (resolution recurses once per level)
+//! and a resolved value may be at most [`MAX_VALUE_BYTES`] long; templates quoted in errors
+//! are cut short.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
+
+use super::rules::{is_shell_safe, prefix, shown, MAX_NESTING, MAX_VALUE_BYTES};
 
 /// What a template may refer to.
 pub struct Scope<'a> {
@@ -35,6 +41,23 @@ pub enum InterpError {
     /// An unterminated `${`.
     #[error("unterminated `${{` in `{0}`")]
     Unterminated(String),
+    /// `${` nested deeper than [`MAX_NESTING`].
+    #[error("`${{` nested deeper than {MAX_NESTING} levels in `{0}`")]
+    TooDeep(String),
+    /// The resolved text is longer than [`MAX_VALUE_BYTES`].
+    #[error("the resolved value is longer than {kib} KiB (the limit of one argument) in `{0}`", kib = MAX_VALUE_BYTES / 1024)]
+    TooLong(String),
+    /// A value substituted into a `shell: true` command holds a character outside the safe
+    /// set ([`is_shell_safe`]).
+    #[error("value `{value}` of `${{{name}}}` contains `{ch}`, which the shell would interpret; a `shell: true` command refuses it")]
+    ShellUnsafe {
+        /// The reference, as resolved (`params.msg`, `task`).
+        name: String,
+        /// The value, control characters escaped.
+        value: String,
+        /// The first refused character, escaped when it is a control character.
+        ch: String,
+    },
 }
 
 /// Looks up `params.a.b` in a parameter tree.
@@ -63,43 +86,89 @@ pub fn interpolate(
     template: &str,
     scope: &Scope<'_>,
 ) -> Result<(String, Vec<String>), InterpError> {
-    let mut used = Vec::new();
-    let chars: Vec<char> = template.chars().collect();
-    let mut i = 0;
-    let out = expand(&chars, &mut i, false, scope, &mut used, template)?;
-    Ok((out, used))
+    run(template, scope, false)
 }
 
-fn expand(
-    chars: &[char],
-    i: &mut usize,
-    inside: bool,
+/// Like [`interpolate`], for the command line of a `shell: true` stage: every value that
+/// lands in the text (not the inner names of nested references) must consist of characters
+/// that [`is_shell_safe`] accepts, so that no value can quote, expand or run anything.
+pub fn interpolate_shell(
+    template: &str,
     scope: &Scope<'_>,
-    used: &mut Vec<String>,
-    whole: &str,
-) -> Result<String, InterpError> {
-    let mut out = String::new();
-    while *i < chars.len() {
-        let c = chars[*i];
-        if c == '$' && chars.get(*i + 1) == Some(&'$') {
-            out.push('$');
-            *i += 2;
-        } else if c == '$' && chars.get(*i + 1) == Some(&'{') {
-            *i += 2;
-            let name = expand(chars, i, true, scope, used, whole)?;
-            out.push_str(&resolve(name.trim(), scope, used)?);
-        } else if c == '}' && inside {
-            *i += 1;
-            return Ok(out);
-        } else {
-            out.push(c);
-            *i += 1;
+) -> Result<(String, Vec<String>), InterpError> {
+    run(template, scope, true)
+}
+
+fn run(
+    template: &str,
+    scope: &Scope<'_>,
+    shell: bool,
+) -> Result<(String, Vec<String>), InterpError> {
+    let mut ex = Expander {
+        chars: template.chars().collect(),
+        i: 0,
+        scope,
+        used: Vec::new(),
+        whole: template,
+        shell,
+    };
+    let out = ex.expand(0)?;
+    Ok((out, ex.used))
+}
+
+struct Expander<'a, 's> {
+    chars: Vec<char>,
+    i: usize,
+    scope: &'a Scope<'s>,
+    used: Vec<String>,
+    whole: &'a str,
+    shell: bool,
+}
+
+impl Expander<'_, '_> {
+    /// Expands from the cursor; `depth` is the number of enclosing `${` (0: the top level).
+    /// Recursion is bounded by [`MAX_NESTING`].
+    fn expand(&mut self, depth: usize) -> Result<String, InterpError> {
+        let mut out = String::new();
+        while self.i < self.chars.len() {
+            let c = self.chars[self.i];
+            if c == '$' && self.chars.get(self.i + 1) == Some(&'$') {
+                out.push('$');
+                self.i += 2;
+            } else if c == '$' && self.chars.get(self.i + 1) == Some(&'{') {
+                if depth == MAX_NESTING {
+                    return Err(InterpError::TooDeep(prefix(self.whole, 60)));
+                }
+                self.i += 2;
+                let name = self.expand(depth + 1)?;
+                let name = name.trim();
+                let value = resolve(name, self.scope, &mut self.used)?;
+                if self.shell && depth == 0 {
+                    if let Some(bad) = value.chars().find(|&c| !is_shell_safe(c)) {
+                        return Err(InterpError::ShellUnsafe {
+                            name: shown(name),
+                            value: shown(&value),
+                            ch: shown(&bad.to_string()),
+                        });
+                    }
+                }
+                out.push_str(&value);
+            } else if c == '}' && depth > 0 {
+                self.i += 1;
+                return Ok(out);
+            } else {
+                out.push(c);
+                self.i += 1;
+            }
+            if out.len() > MAX_VALUE_BYTES {
+                return Err(InterpError::TooLong(prefix(self.whole, 60)));
+            }
         }
+        if depth > 0 {
+            return Err(InterpError::Unterminated(prefix(self.whole, 200)));
+        }
+        Ok(out)
     }
-    if inside {
-        return Err(InterpError::Unterminated(whole.to_owned()));
-    }
-    Ok(out)
 }
 
 fn resolve(name: &str, scope: &Scope<'_>, used: &mut Vec<String>) -> Result<String, InterpError> {
@@ -179,5 +248,68 @@ mod tests {
             interpolate("${task", &scope),
             Err(InterpError::Unterminated(_))
         ));
+    }
+
+    #[test]
+    fn nesting_is_limited_to_32_levels_without_recursing_further() {
+        let (m, p) = scope_fixture();
+        let m = BTreeMap::from([
+            ("t".to_owned(), "t".to_owned()),
+            m.into_iter().next().unwrap(),
+        ]);
+        let scope = Scope {
+            matrix: &m,
+            params: &p,
+        };
+        let nested = |n: usize| format!("{}t{}", "${".repeat(n), "}".repeat(n));
+        assert_eq!(interpolate(&nested(32), &scope).unwrap().0, "t");
+        assert!(matches!(
+            interpolate(&nested(33), &scope),
+            Err(InterpError::TooDeep(_))
+        ));
+        // Far past any stack: refused at level 33, unterminated or not.
+        assert!(matches!(
+            interpolate(&"${".repeat(1_000_000), &scope),
+            Err(InterpError::TooDeep(_))
+        ));
+    }
+
+    #[test]
+    fn resolved_values_longer_than_128_kib_are_refused() {
+        let (m, _) = scope_fixture();
+        let p = BTreeMap::from([("x".to_owned(), Value::String("x".repeat(1024)))]);
+        let scope = Scope {
+            matrix: &m,
+            params: &p,
+        };
+        assert!(interpolate(&"${params.x}".repeat(128), &scope).is_ok());
+        assert!(matches!(
+            interpolate(&"${params.x}".repeat(129), &scope),
+            Err(InterpError::TooLong(_))
+        ));
+    }
+
+    #[test]
+    fn shell_templates_refuse_unsafe_values_but_not_inner_names() {
+        let (mut m, p) = scope_fixture();
+        m.insert("v".into(), "a'$(touch PWN)'b".into());
+        let scope = Scope {
+            matrix: &m,
+            params: &p,
+        };
+        let err = interpolate_shell("echo '${v}'", &scope).unwrap_err();
+        assert_eq!(
+            err,
+            InterpError::ShellUnsafe {
+                name: "v".into(),
+                value: "a'$(touch PWN)'b".into(),
+                ch: "'".into()
+            }
+        );
+        // The author's own text and safe values pass; the inner `${task}` is a name.
+        let (text, _) =
+            interpolate_shell("echo '$$HOME' ${params.lr.${task}} > x", &scope).unwrap();
+        assert_eq!(text, "echo '$HOME' 1.0 > x");
+        assert!(interpolate("echo '${v}'", &scope).is_ok());
     }
 }

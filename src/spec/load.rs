@@ -4,6 +4,11 @@
 //! (version, profiles, matrix shapes, parameter lists, resources, command shapes); checks that
 //! need the expanded instances (undefined variables, duplicate outputs, missing deps, cycles)
 //! happen in `graph`, using the same [`PositionIndex`] for their positions.
+//!
+//! Before serde sees the text, the file size is checked and duplicate keys are refused; after
+//! the stages are validated, the number of instances they will expand to is computed from the
+//! dimension sizes and checked against [`rules::MAX_INSTANCES`], so that expansion never
+//! starts on a pipeline too large to hold (limits: `spec::rules`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +17,7 @@ use serde_json::Value;
 
 use super::error::{SpecError, SpecErrorKind};
 use super::position::{Pos, PositionIndex};
+use super::rules::{self, shown};
 use super::schema::{Cmd, DimValues, PipelineFile, StageFile};
 use super::words::split_words;
 
@@ -47,6 +53,9 @@ pub struct Stage {
     pub description: Option<String>,
     /// argv template (already `["sh", "-c", line]` for shell stages).
     pub argv: Vec<String>,
+    /// `shell: true`: `argv[2]` is a shell command line, so values substituted into it must
+    /// be shell-safe (`spec::interp::interpolate_shell`).
+    pub shell: bool,
     /// Dimensions in name order, with their values after the profile overlay.
     pub dims: Vec<(String, Vec<String>)>,
     /// Exclusion patterns.
@@ -90,18 +99,71 @@ pub fn check_gpus(gpus: f64) -> Result<(), String> {
 }
 
 /// Reads, parses and validates `file`, applying `profile` (or the default profile).
+///
+/// At most [`rules::MAX_FILE_BYTES`] are read, whatever the file is (`/dev/zero` included).
 pub fn load(file: &Path, profile: Option<&str>) -> Result<Pipeline, SpecError> {
+    use std::io::Read;
     let err0 = |kind| SpecError::new(file, Pos { line: 1, col: 1 }, "", kind);
-    let text =
-        std::fs::read_to_string(file).map_err(|e| err0(SpecErrorKind::Read(e.to_string())))?;
+    let read = |e: std::io::Error| err0(SpecErrorKind::Read(e.to_string()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(rules::MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read)?;
+    if bytes.len() as u64 > rules::MAX_FILE_BYTES {
+        return Err(err0(too_large()));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        read(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })?;
     parse(file, &text, profile)
+}
+
+fn too_large() -> SpecErrorKind {
+    SpecErrorKind::Limit(format!(
+        "the file is larger than {} MiB, the limit for a pipeline file",
+        rules::MAX_FILE_BYTES / (1024 * 1024)
+    ))
 }
 
 /// Parses and validates pipeline text (the file name is used in messages only).
 pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline, SpecError> {
+    if text.len() as u64 > rules::MAX_FILE_BYTES {
+        return Err(SpecError::new(
+            file,
+            Pos { line: 1, col: 1 },
+            "",
+            too_large(),
+        ));
+    }
     let positions = PositionIndex::build(text);
     let at =
         |field: &str, kind: SpecErrorKind| SpecError::new(file, positions.get(field), field, kind);
+    if let Some(pos) = positions.too_deep() {
+        // Checked before serde: libyaml takes time quadratic in the nesting depth.
+        return Err(SpecError::new(
+            file,
+            pos,
+            "",
+            SpecErrorKind::Limit(format!(
+                "the YAML is nested deeper than {} levels",
+                rules::MAX_YAML_DEPTH
+            )),
+        ));
+    }
+    if let Some(d) = positions.duplicate() {
+        return Err(SpecError::new(
+            file,
+            d.second,
+            &d.path,
+            SpecErrorKind::DuplicateKey {
+                key: shown(&d.key),
+                first: d.first,
+            },
+        ));
+    }
     let parsed: PipelineFile = serde_yaml::from_str(text).map_err(|e| {
         let pos = e
             .location()
@@ -121,7 +183,25 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         return Err(at("version", SpecErrorKind::Version(parsed.version)));
     }
 
-    // Profiles: at most one default; the requested one must exist.
+    // Profiles: names the lock file can hold, at most one default; the requested one must
+    // exist.
+    for name in parsed.profiles.keys() {
+        if name.is_empty()
+            || name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '[' || c == ']')
+        {
+            return Err(SpecError::new(
+                file,
+                positions.key(&format!("profiles.{name}")),
+                format!("profiles.{name}"),
+                SpecErrorKind::Schema(format!(
+                    "invalid profile name `{}` (it is recorded in `repro.lock`: no spaces, control characters, `[` or `]`)",
+                    shown(name)
+                )),
+            ));
+        }
+    }
     let mut default: Option<&str> = None;
     for (name, p) in &parsed.profiles {
         if p.default {
@@ -219,6 +299,11 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
             &at,
         )?);
     }
+
+    // Located at the `matrix:` key: a block mapping's own position is its first entry's.
+    let at_key =
+        |field: &str, kind: SpecErrorKind| SpecError::new(file, positions.key(field), field, kind);
+    check_instance_count(&stages, &at_key)?;
 
     let build = match &parsed.build {
         None => None,
@@ -335,12 +420,7 @@ fn stage(
             ));
         }
         for v in &list {
-            if v.is_empty()
-                || v.contains([',', '=', '@', '/'])
-                || v.chars().any(char::is_whitespace)
-            {
-                return Err(at(&field, SpecErrorKind::Matrix(format!("matrix value `{v}` of `{dim}` may not be empty or contain `,` `=` `@` `/` or spaces"))));
-            }
+            rules::check_matrix_value(dim, v).map_err(|m| at(&field, SpecErrorKind::Matrix(m)))?;
         }
         dims.push((dim.clone(), list));
     }
@@ -366,6 +446,17 @@ fn stage(
                         "an `include` entry must give a value for every dimension".into(),
                     ),
                 ));
+            }
+            if kind == "include" {
+                // Included values become instance ids and paths exactly like listed ones.
+                for (dim, v) in e {
+                    rules::check_matrix_value(dim, v).map_err(|m| {
+                        at(
+                            &format!("{base}.matrix.include[{i}].{dim}"),
+                            SpecErrorKind::Matrix(m),
+                        )
+                    })?;
+                }
             }
         }
     }
@@ -400,6 +491,34 @@ fn stage(
             ));
         }
     }
+    for (i, entry) in s.code.iter().enumerate() {
+        check_code_entry(entry).map_err(|k| at(&format!("{base}.code[{i}]"), k))?;
+    }
+    for key in s.env.keys() {
+        if key.is_empty() || key.contains('=') || rules::control_char(key).is_some() {
+            return Err(at(
+                &format!("{base}.env.{key}"),
+                SpecErrorKind::Schema(format!(
+                    "invalid environment variable name `{}` (no `=`, no control characters)",
+                    shown(key)
+                )),
+            ));
+        }
+    }
+    if let Some(m) = &s.metrics {
+        for (i, f) in m.fields.iter().enumerate() {
+            if let Some(c) = rules::control_char(f) {
+                return Err(at(
+                    &format!("{base}.metrics.fields[{i}]"),
+                    SpecErrorKind::Schema(format!(
+                        "metric field `{}` contains the control character {} (fields are recorded in `repro.lock`, one per line)",
+                        shown(f),
+                        rules::code_point(c)
+                    )),
+                ));
+            }
+        }
+    }
     if s.outs.is_empty() {
         return Err(at(
             &base,
@@ -426,7 +545,74 @@ fn stage(
         },
         env: s.env.clone(),
         metrics: s.metrics.clone(),
+        shell: s.shell,
     })
+}
+
+/// Refuses a pipeline whose stages would expand to more than [`rules::MAX_INSTANCES`]
+/// instances, or whose `exclude` lists would cost more than [`rules::MAX_EXCLUDE_WORK`]
+/// comparisons, computed from the dimension sizes without expanding anything.
+fn check_instance_count(stages: &[Stage], at: &At<'_>) -> Result<(), SpecError> {
+    let mut total: u64 = 0;
+    for stage in stages {
+        let product = stage
+            .dims
+            .iter()
+            .fold(1u64, |n, (_, v)| n.saturating_mul(v.len() as u64));
+        let count = product.saturating_add(stage.include.len() as u64);
+        total = total.saturating_add(count);
+        let field = format!("stages.{}.matrix", stage.name);
+        if total > rules::MAX_INSTANCES {
+            let sizes: Vec<String> = stage
+                .dims
+                .iter()
+                .map(|(_, v)| v.len().to_string())
+                .collect();
+            return Err(at(
+                &field,
+                SpecErrorKind::Limit(format!(
+                    "stage `{}` expands to {count} instances ({}{}), bringing the pipeline to {total}, over the limit of {} instances per pipeline",
+                    stage.name,
+                    sizes.join(" × "),
+                    if stage.include.is_empty() { String::new() } else { format!(" + {} included", stage.include.len()) },
+                    rules::MAX_INSTANCES
+                )),
+            ));
+        }
+        let work = product.saturating_mul(stage.exclude.len() as u64);
+        if work > rules::MAX_EXCLUDE_WORK {
+            return Err(at(
+                &format!("{field}.exclude"),
+                SpecErrorKind::Limit(format!(
+                    "stage `{}` would test {product} combinations against {} `exclude` entries, over the limit of {} tests",
+                    stage.name,
+                    stage.exclude.len(),
+                    rules::MAX_EXCLUDE_WORK
+                )),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a `code:` entry as far as the loader can: a glob must be relative, stay inside the
+/// workspace and not point into git's or the engine's entries. Entries shaped like a package
+/// name are left to the code digest, which alone knows the packages. (That a glob does not
+/// point into an output is checked in `graph`, which knows the outputs.)
+fn check_code_entry(entry: &str) -> Result<(), SpecErrorKind> {
+    if rules::could_be_package(entry) {
+        return Ok(());
+    }
+    let norm = rules::normalise(entry).ok_or_else(|| SpecErrorKind::BadPath(shown(entry)))?;
+    rules::check_path_text(&norm).map_err(SpecErrorKind::Value)?;
+    let literal = rules::literal_prefix(&norm);
+    if let Some((name, what)) = rules::engine_entry(&literal, "") {
+        return Err(SpecErrorKind::Code(format!(
+            "code glob `{}` points into `{name}`, {what}, which is not code and changes as the engine runs",
+            shown(entry)
+        )));
+    }
+    Ok(())
 }
 
 /// Deep merge: mappings merge key by key, anything else replaces.

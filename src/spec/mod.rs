@@ -5,9 +5,10 @@ mod error;
 pub mod interp;
 mod load;
 mod position;
+pub mod rules;
 pub mod schema;
 mod words;
 
 pub use error::{SpecError, SpecErrorKind};
 pub use load::{check_gpus, load, parse, Pipeline, Resources, Stage};
-pub use position::{Pos, PositionIndex};
+pub use position::{DuplicateKey, Pos, PositionIndex};

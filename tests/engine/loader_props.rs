@@ -1,6 +1,9 @@
-//! Property tests of the YAML loader, called as a library: arbitrary bytes and mutated valid
-//! pipelines never make `repro::spec::parse` (or the graph built from what it accepts) panic,
-//! and every error carries a 1-based position inside the text.
+//! Property tests of the YAML loader, called as a library: arbitrary bytes, mutated valid
+//! pipelines and generated pipelines that probe the loader's limits (matrix sizes around the
+//! instance limit, `${` and YAML nesting around their depth limits, duplicate keys, reserved
+//! outputs, unsafe values) never make `repro::spec::parse` (or the graph built from what it
+//! accepts) panic, every error carries a 1-based position inside the text, and nothing over
+//! the instance limit is accepted.
 
 use std::path::{Path, PathBuf};
 
@@ -104,6 +107,14 @@ const TOKENS: &[&str] = &[
     "/",
     "**",
     "*",
+    "${${${${${${${${${${${${${${${${",
+    "}}}}}}}}}}}}}}}}",
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+    "- - - - - - - - - - - - - - - - ",
+    "\u{7}",
+    ".git",
+    "cache/",
+    "$(touch PWN)",
 ];
 
 #[derive(Debug, Clone)]
@@ -222,6 +233,126 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Values of the generated pipelines: safe, or breaking one rule or another.
+const VALUES: &[&str] = &[
+    "plain",
+    "band5+G1",
+    "a b",
+    "a\\nb",
+    "a\\u0007b",
+    "$(touch PWN)",
+    "a'b",
+    "x/y",
+    "",
+];
+
+/// Outputs of the generated pipelines: plain, reserved, or too long.
+const OUTS: &[&str] = &[
+    "out",
+    ".git",
+    "cache/objects",
+    ".repro/lock",
+    "repro.lock",
+    "pipeline.yaml",
+    "Cache",
+    "out/${params.v}",
+    "out-${params.v}",
+];
+
+/// Knobs of one generated pipeline.
+#[derive(Debug, Clone)]
+struct Gen {
+    dims: Vec<usize>,
+    nest: usize,
+    yaml_depth: usize,
+    duplicate: bool,
+    shell: bool,
+    value: usize,
+    out: usize,
+    long_name: bool,
+}
+
+fn gen() -> impl Strategy<Value = Gen> {
+    (
+        proptest::collection::vec(1..12usize, 0..7),
+        28..36usize,
+        56..70usize,
+        any::<bool>(),
+        any::<bool>(),
+        0..VALUES.len(),
+        0..OUTS.len(),
+        proptest::bool::weighted(0.1),
+    )
+        .prop_map(
+            |(dims, nest, yaml_depth, duplicate, shell, value, out, long_name)| Gen {
+                dims,
+                nest,
+                yaml_depth,
+                duplicate,
+                shell,
+                value,
+                out,
+                long_name,
+            },
+        )
+}
+
+/// The text of a generated pipeline.
+fn generated(g: &Gen) -> String {
+    let mut text = String::from("version: 1\nparams:\n");
+    text.push_str(&format!("  v: \"{}\"\n", VALUES[g.value]));
+    // Nested YAML: `params.deep` is `g.yaml_depth - 1` sequences inside the top mapping and
+    // `params`.
+    let n = g.yaml_depth.saturating_sub(2);
+    text.push_str(&format!("  deep: {}x{}\n", "[".repeat(n), "]".repeat(n)));
+    text.push_str("profiles:\n  quick: {default: true}\n  full: {}\nstages:\n");
+    // `${${...t}}` resolves to `t` at any depth, through the dimension `t: [t]`.
+    let nested = format!("{}t{}", "${".repeat(g.nest), "}".repeat(g.nest));
+    let mut dims = String::from("      t: [t]\n");
+    let mut refs = String::new();
+    for (d, &size) in g.dims.iter().enumerate() {
+        let values: Vec<String> = (0..size).map(|i| format!("v{i}")).collect();
+        dims.push_str(&format!("      d{d}: [{}]\n", values.join(", ")));
+        refs.push_str(&format!("-${{d{d}}}"));
+    }
+    let out = if g.long_name {
+        "x".repeat(256)
+    } else {
+        OUTS[g.out].to_owned()
+    };
+    let stage = |name: &str| {
+        let cmd = if g.shell {
+            format!(
+                "    cmd: \"echo ${{params.v}} {nested} > {out}/{name}{refs}\"\n    shell: true\n"
+            )
+        } else {
+            format!("    cmd: [echo, \"${{params.v}}\", \"{nested}\"]\n")
+        };
+        format!("  {name}:\n{cmd}    matrix:\n{dims}    outs: [\"{out}/{name}{refs}\"]\n")
+    };
+    text.push_str(&stage("s"));
+    text.push_str(&stage(if g.duplicate { "s" } else { "u" }));
+    text
+}
+
+/// [`check`], plus: an accepted pipeline never exceeds the instance limit.
+fn check_generated(text: &str) -> Result<(), TestCaseError> {
+    check(text)?;
+    let file = root().join("pipeline.yaml");
+    if let Ok(p) = repro::spec::parse(&file, text, None) {
+        let size: u64 = p
+            .stages
+            .iter()
+            .map(|s| s.dims.iter().map(|(_, v)| v.len() as u64).product::<u64>())
+            .sum();
+        prop_assert!(
+            size <= repro::spec::rules::MAX_INSTANCES,
+            "{size} instances accepted"
+        );
+    }
+    Ok(())
+}
+
 /// 512 cases per property, or `PROPTEST_CASES` when set (for a longer hunt).
 fn config() -> ProptestConfig {
     let base = ProptestConfig::default();
@@ -258,6 +389,11 @@ proptest! {
     }
 
     #[test]
+    fn generated_pipelines_at_the_limits_never_panic(g in gen()) {
+        check_generated(&generated(&g))?;
+    }
+
+    #[test]
     fn mutated_paper_pipeline_never_panics(edits in proptest::collection::vec(edit(), 1..4)) {
         let text = edits.iter().fold(PAPER.to_owned(), |t, e| apply(&t, e));
         check(&text)?;
@@ -270,4 +406,58 @@ fn the_unmutated_fixtures_load() {
     let small = repro::spec::parse(&file, SMALL, None).expect("SMALL is valid");
     assert_eq!(small.profile.as_deref(), Some("quick"));
     assert!(repro::spec::parse(&file, PAPER, Some("paper")).is_ok());
+}
+
+#[test]
+fn a_generated_pipeline_within_the_limits_loads_and_builds() {
+    let file = root().join("pipeline.yaml");
+    let g = Gen {
+        dims: vec![3, 4],
+        nest: 32,
+        yaml_depth: 64,
+        duplicate: false,
+        shell: true,
+        value: 1,
+        out: 0,
+        long_name: false,
+    };
+    let p = repro::spec::parse(&file, &generated(&g), None).expect("within every limit");
+    let graph = repro::graph::build(&p).expect("builds");
+    assert_eq!(graph.instances.len(), 2 * 12);
+    // One step past each limit is refused.
+    for over in [
+        Gen {
+            nest: 33,
+            ..g.clone()
+        },
+        Gen {
+            yaml_depth: 65,
+            ..g.clone()
+        },
+        Gen {
+            dims: vec![10, 10, 10, 10, 6],
+            ..g.clone()
+        },
+        Gen {
+            duplicate: true,
+            ..g.clone()
+        },
+        Gen {
+            value: 5,
+            ..g.clone()
+        },
+        Gen {
+            out: 1,
+            ..g.clone()
+        },
+        Gen {
+            long_name: true,
+            ..g.clone()
+        },
+    ] {
+        let text = generated(&over);
+        let refused = repro::spec::parse(&file, &text, None)
+            .and_then(|p| repro::graph::build(&p).map(|_| ()));
+        assert!(refused.is_err(), "{over:?} was accepted");
+    }
 }

@@ -13,6 +13,7 @@ mod hardening;
 mod interrupt;
 mod invalidation;
 mod keys;
+mod loader_limits;
 mod loader_props;
 mod profiles;
 mod reference;
