@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PROFILE ?=
 
-.PHONY: setup build run test lint bench-engine
+.PHONY: setup build run test test-reliability lint bench-engine
 
 setup:
 	./scripts/setup-venv.sh
@@ -18,6 +18,11 @@ run: build
 
 test: build
 	$(CARGO) test --release --workspace
+
+# The standing chaos suite (docs/reliability.md): 200 random SIGKILLs of `repro run` and 50 of
+# `repro gc`, each followed by a resumed run that must be correct, verified and orphan-free.
+test-reliability: build
+	$(CARGO) test --release -p repro --test chaos -- --ignored --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check

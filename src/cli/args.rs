@@ -8,9 +8,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "repro", version, about)]
 pub struct Cli {
-    /// The pipeline file; its directory is the workspace root.
-    #[arg(long, short = 'f', global = true, default_value = "pipeline.yaml")]
-    pub file: PathBuf,
+    /// The pipeline file; its directory is the workspace root. Default: `pipeline.yaml` in
+    /// the current directory or the nearest parent directory that has one.
+    #[arg(long, short = 'f', global = true, value_name = "PATH")]
+    pub file: Option<PathBuf>,
     /// Profile to apply (default: the one marked `default: true`).
     #[arg(long, short = 'p', global = true)]
     pub profile: Option<String>,
@@ -38,6 +39,14 @@ pub enum Command {
     Gc(GcArgs),
     /// Run exactly one instance (its upstream must be up to date) and publish the result.
     Exec(OneArgs),
+    /// Internal: the reaper a run starts beside itself (`exec::reap`); not for users.
+    #[command(hide = true)]
+    InternalReaper {
+        /// The run's token.
+        run: String,
+        /// The run's registry file, removed when done.
+        file: PathBuf,
+    },
 }
 
 /// `repro run`.

@@ -2,9 +2,9 @@
 //! interrupts, and saving the workspace afterwards (the lock entries of whatever completed,
 //! even when the run failed).
 
-use crate::exec::LocalExecutor;
+use crate::exec::{sweep, LocalExecutor};
 use crate::graph::Graph;
-use crate::sched::{DispatchError, Dispatcher, Inbox, Interrupts, Reporter, Tally};
+use crate::sched::{DispatchError, Dispatcher, Event, Inbox, Interrupts, Reporter, Tally};
 use crate::settings::RunSettings;
 use crate::workspace::Workspace;
 
@@ -21,9 +21,24 @@ pub(crate) fn dispatch(
 ) -> Result<Tally, CliError> {
     let inbox = Inbox::new();
     Interrupts::Signals.install(inbox.sender());
-    let mut executor = LocalExecutor::new();
+    // End what an earlier, killed run left running before any output is touched.
+    let registry = ws.layout().runs();
+    for message in sweep(&registry) {
+        reporter.event(&Event::Note { message });
+    }
+    let mut executor = std::env::current_exe()
+        .and_then(|exe| LocalExecutor::supervised(&exe, &registry))
+        .unwrap_or_else(|e| {
+            reporter.event(&Event::Note {
+                message: format!(
+                    "cannot start the reaper ({e}): if repro is killed, its stages may outlive it until the next run"
+                ),
+            });
+            LocalExecutor::new()
+        });
     let result =
         Dispatcher::new(graph, ws, &mut executor, settings, reporter).run(selected, forced, &inbox);
+    drop(executor);
     // Save even after a failure (completed work is kept); the run's own error, if any, is
     // the one to report, and a failed save then only adds a line.
     let saved = ws.save();

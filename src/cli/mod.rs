@@ -107,5 +107,9 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Logs(a) => logs::logs(&cli, a),
         Command::Gc(a) => gc::gc(&cli, a),
         Command::Exec(a) => exec::exec(&cli, a),
+        Command::InternalReaper { run, file } => {
+            crate::exec::reap(run, file);
+            Ok(())
+        }
     }
 }

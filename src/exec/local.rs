@@ -3,9 +3,13 @@
 //! and stderr go to the job's log file (or to the engine's stderr); stdin is closed.
 //!
 //! Each job has a waiter thread that spawns the child, reports `Started`, blocks in `wait`, and
-//! reports `Finished`: no polling. Cancelling signals the process group from the caller's
-//! thread; a job cancelled before its child exists is never spawned. Limits: a process that
-//! leaves its group (`setsid`) is not reached by cancellation.
+//! reports `Finished`: no polling. When the child exits, whatever it left in its process group
+//! is killed before the child is reaped (so the group id cannot have been reused). Cancelling
+//! signals the process group and every process carrying the job's token (`procs`), which
+//! reaches processes that left the group with `setsid`; a job cancelled before its child
+//! exists is never spawned. A supervised executor ([`LocalExecutor::supervised`]) also starts
+//! a reaper process that ends the run's processes if the engine dies, and records the run in a
+//! registry so that the next run can end what an earlier one left ([`sweep`]).
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -15,16 +19,21 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::path::Path;
+
 use super::event::{EventSink, ExecEvent, JobStatus, JobTimes};
 use super::job::{JobId, JobOutput, JobSpec};
+use super::procs::{self, TOKEN_VAR};
 use super::{ExecError, Executor};
 
 /// How long a cancelled job's process group has between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(5);
 
-/// A job the executor knows: its process group once spawned, and whether it was cancelled.
+/// A job the executor knows: its token, its process group once spawned, and whether it was
+/// cancelled.
 #[derive(Debug, Default)]
 struct Entry {
+    token: String,
     pgid: Option<i32>,
     cancelled: bool,
 }
@@ -32,17 +41,102 @@ struct Entry {
 type Table = Arc<Mutex<HashMap<JobId, Entry>>>;
 
 /// Runs jobs as local child processes.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LocalExecutor {
     sink: Option<EventSink>,
     jobs: Table,
+    /// This run's token: `<engine pid>-<nanoseconds>`; a job's is `<run>/<job id>`.
+    run: String,
+    /// The reaper's stdin: closing it (dropping the executor, or the engine dying) makes the
+    /// reaper end whatever still carries this run's token.
+    reaper: Option<std::process::ChildStdin>,
+}
+
+impl Default for LocalExecutor {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl LocalExecutor {
-    /// A local executor (start it with [`Executor::start`]).
+    /// A local executor (start it with [`Executor::start`]), without a reaper.
     pub fn new() -> LocalExecutor {
-        LocalExecutor::default()
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        LocalExecutor {
+            sink: None,
+            jobs: Table::default(),
+            run: format!("{}-{nanos}", std::process::id()),
+            reaper: None,
+        }
     }
+
+    /// A local executor whose run is recorded in `registry` (a directory) and watched by a
+    /// reaper: `program internal-reaper RUN FILE` (the `repro` binary itself), started in its
+    /// own process group. If the engine dies, the reaper sees its stdin close and ends every
+    /// process of the run; either way it removes the run's registry file when done.
+    pub fn supervised(program: &Path, registry: &Path) -> std::io::Result<LocalExecutor> {
+        let mut ex = LocalExecutor::new();
+        std::fs::create_dir_all(registry)?;
+        let file = registry.join(&ex.run);
+        std::fs::write(&file, format!("{}\n", ex.run))?;
+        let child = Command::new(program)
+            .arg("internal-reaper")
+            .arg(&ex.run)
+            .arg(&file)
+            .env_remove(TOKEN_VAR)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn();
+        match child {
+            Ok(mut c) => {
+                ex.reaper = c.stdin.take();
+                Ok(ex)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&file);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Ends the processes of earlier runs recorded in `registry` whose engine is gone (killed
+/// before its reaper could act, or with its reaper), and forgets them. Call it holding the
+/// workspace lock, before touching any output. Returns a note per run that left processes.
+pub fn sweep(registry: &Path) -> Vec<String> {
+    let mut notes = Vec::new();
+    let Ok(dir) = std::fs::read_dir(registry) else {
+        return notes;
+    };
+    for entry in dir.flatten() {
+        let run = entry.file_name().to_string_lossy().into_owned();
+        let engine = run.split('-').next().and_then(|p| p.parse::<i32>().ok());
+        let Some(engine) = engine else { continue };
+        if crate::cache::atomic::process_alive(engine) && engine != std::process::id() as i32 {
+            continue;
+        }
+        let ended = procs::end_all(&format!("{run}/"), GRACE);
+        if ended > 0 {
+            notes.push(format!(
+                "ended {ended} process(es) left running by an earlier run (engine pid {engine})"
+            ));
+        }
+        let _ = std::fs::remove_file(entry.path());
+    }
+    notes
+}
+
+/// The reaper's body (`repro internal-reaper RUN FILE`): wait for stdin to close, end what
+/// still carries the run's token, remove the registry file.
+pub fn reap(run: &str, file: &Path) {
+    let mut sink = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+    procs::end_all(&format!("{run}/"), GRACE);
+    let _ = std::fs::remove_file(file);
 }
 
 fn signal_group(pgid: i32, signal: i32) {
@@ -51,10 +145,20 @@ fn signal_group(pgid: i32, signal: i32) {
     unsafe { libc::kill(-pgid, signal) };
 }
 
-/// SIGTERM now, SIGKILL after the grace period if the job is still known by then.
-fn terminate(jobs: &Table, job: JobId, pgid: i32) {
+fn signal_token(token: &str, signal: i32) {
+    for pid in procs::find(token) {
+        // SAFETY: kill(2) sends a signal; no memory is involved.
+        unsafe { libc::kill(pid, signal) };
+    }
+}
+
+/// SIGTERM to the group and the token's processes now; SIGKILL after the grace period if the
+/// job is still known by then.
+fn terminate(jobs: &Table, job: JobId, pgid: i32, token: &str) {
     signal_group(pgid, libc::SIGTERM);
+    signal_token(token, libc::SIGTERM);
     let jobs = Arc::clone(jobs);
+    let token = token.to_owned();
     std::thread::spawn(move || {
         std::thread::sleep(GRACE);
         let pgid = jobs
@@ -64,6 +168,7 @@ fn terminate(jobs: &Table, job: JobId, pgid: i32) {
             .and_then(|e| e.pgid);
         if let Some(pgid) = pgid {
             signal_group(pgid, libc::SIGKILL);
+            signal_token(&token, libc::SIGKILL);
         }
     });
 }
@@ -79,10 +184,16 @@ impl Executor for LocalExecutor {
 
     fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {
         let sink = self.sink.clone().ok_or(ExecError::NotStarted)?;
-        self.jobs
-            .lock()
-            .expect("job table")
-            .insert(job.id, Entry::default());
+        let token = format!("{}/{}", self.run, job.id.0);
+        self.jobs.lock().expect("job table").insert(
+            job.id,
+            Entry {
+                token: token.clone(),
+                ..Entry::default()
+            },
+        );
+        let mut job = job;
+        job.env.push((TOKEN_VAR.to_owned(), token));
         let jobs = Arc::clone(&self.jobs);
         let name = job.name.clone();
         let id = job.id;
@@ -123,7 +234,9 @@ impl Executor for LocalExecutor {
             if !e.cancelled {
                 e.cancelled = true;
                 if let Some(pgid) = e.pgid {
-                    terminate(&self.jobs, job, pgid);
+                    let token = e.token.clone();
+                    drop(table);
+                    terminate(&self.jobs, job, pgid, &token);
                 }
             }
         }
@@ -166,6 +279,7 @@ fn run(job: &JobSpec, jobs: &Table, sink: &EventSink) -> (JobStatus, JobTimes) {
         if table.get(&job.id).is_some_and(|e| e.cancelled) {
             return (JobStatus::Cancelled, JobTimes::default());
         }
+        // A job cancelled after this point finds the group id; `terminate` signals it.
         match cmd.spawn() {
             Ok(c) => {
                 if let Some(e) = table.get_mut(&job.id) {
@@ -178,6 +292,11 @@ fn run(job: &JobSpec, jobs: &Table, sink: &EventSink) -> (JobStatus, JobTimes) {
     };
     let started = Instant::now();
     sink.send(ExecEvent::Started { job: job.id });
+    // Wait without reaping, end what the job left in its group, then reap: while the exited
+    // child is not reaped its pid (the group id) cannot be given to another process.
+    let pid = child.id() as i32;
+    wait_exited(pid);
+    signal_group(pid, libc::SIGKILL);
     let status = match child.wait() {
         Ok(status) => match (status.code(), status.signal()) {
             (Some(0), _) => JobStatus::Succeeded,
@@ -192,6 +311,26 @@ fn run(job: &JobSpec, jobs: &Table, sink: &EventSink) -> (JobStatus, JobTimes) {
         ran: started.elapsed(),
     };
     (status, times)
+}
+
+/// Blocks until `pid` (a child) has exited, leaving it unreaped.
+fn wait_exited(pid: i32) {
+    loop {
+        // SAFETY: siginfo_t is plain data, zeroed before use; waitid with WNOWAIT only
+        // observes the child's state.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return;
+        }
+    }
 }
 
 /// stdout and stderr for a job's output choice.

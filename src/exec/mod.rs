@@ -9,10 +9,11 @@
 mod event;
 mod job;
 mod local;
+pub mod procs;
 
 pub use event::{EventSink, ExecEvent, JobStatus, JobTimes};
 pub use job::{JobId, JobOutput, JobResources, JobSpec};
-pub use local::LocalExecutor;
+pub use local::{reap, sweep, LocalExecutor};
 
 /// An executor could not take a job (the job then produces no events).
 #[derive(Debug, thiserror::Error)]

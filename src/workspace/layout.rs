@@ -7,6 +7,7 @@
 //! | `repro.lock` | the committed lock file |
 //! | `.repro/lock` | the workspace lock (`flock`) |
 //! | `.repro/stat-cache` | remembered file digests |
+//! | `.repro/runs/` | one file per running `repro run`, naming its processes' token |
 //! | `.repro/published` | keys published or restored since `repro.lock` was last written |
 //! | `.repro/logs/<id>.log` | the log of an instance's latest attempt |
 //!
@@ -79,6 +80,11 @@ impl Layout {
     /// The journal of keys published since `repro.lock` was last written (kept by `gc`).
     pub fn journal(&self) -> PathBuf {
         self.private().join("published")
+    }
+
+    /// Where runs record themselves, so that a later run can end what a killed one left.
+    pub fn runs(&self) -> PathBuf {
+        self.private().join("runs")
     }
 
     /// The stat cache file.

@@ -192,3 +192,45 @@ fn gc_after_a_killed_run_keeps_what_that_run_published_and_drops_dead_temporarie
     );
     ws.ok(&["status", "--check"]);
 }
+
+/// A stage that writes its output in two halves, two seconds apart, and leaves its pid (and
+/// that of a `setsid` grandchild) beside the workspace.
+const ORPHAN: &str = r#"version: 1
+stages:
+  s:
+    cmd: "echo $$$$ > ../stage.pid; setsid sh -c 'echo $$$$ > ../escaped.pid; sleep 30' & printf A > out.txt; sleep 2; printf B >> out.txt"
+    shell: true
+    outs: [out.txt]
+"#;
+
+#[test]
+fn stage_processes_never_outlive_a_killed_engine_or_write_into_the_resumed_run() {
+    let ws = Ws::new(ORPHAN);
+    let child = ws.command(&["run"]).spawn().unwrap();
+    let pid_of = |name: &str| -> i32 {
+        let path = ws.tmp().join(name);
+        wait_for(60, name, || {
+            std::fs::read_to_string(&path).is_ok_and(|s| s.ends_with('\n'))
+        });
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let (stage, escaped) = (pid_of("stage.pid"), pid_of("escaped.pid"));
+    signal(child.id(), libc::SIGKILL);
+    let _ = wait_limited(child);
+    wait_for(20, "the killed run's processes to end", || {
+        !alive(stage) && !alive(escaped)
+    });
+    ws.ok(&["run"]);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(
+        ws.read("out.txt"),
+        "AB",
+        "no orphan appended to the resumed run's output"
+    );
+    ws.ok(&["status", "--check"]);
+    ws.ok(&["verify"]);
+}

@@ -1,0 +1,85 @@
+//! Finding and ending a run's processes by the token in their environment.
+//!
+//! Every job's environment carries `REPRO_JOB_TOKEN=<run>/<job>`. A process group reaches only
+//! the processes that stayed in it; a stage that calls `setsid`, or whose children outlive a
+//! killed engine, escapes it, but not its inherited environment. Scanning `/proc/*/environ`
+//! (readable for one's own processes) finds them all. Limits: a process that clears its
+//! environment is not found; Linux only (elsewhere nothing is found).
+
+use std::time::{Duration, Instant};
+
+/// The environment variable that marks a job's processes.
+pub const TOKEN_VAR: &str = "REPRO_JOB_TOKEN";
+
+/// The pids of the processes whose `REPRO_JOB_TOKEN` starts with `prefix`.
+pub fn find(prefix: &str) -> Vec<i32> {
+    let needle = format!("{TOKEN_VAR}={prefix}");
+    let me = std::process::id() as i32;
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .filter(|&pid| pid != me)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+                env.split(|b| *b == 0)
+                    .any(|var| var.starts_with(needle.as_bytes()))
+            })
+        })
+        .collect()
+}
+
+fn signal_all(pids: &[i32], signal: i32) {
+    for &pid in pids {
+        // SAFETY: kill(2) sends a signal; no memory is involved.
+        unsafe { libc::kill(pid, signal) };
+    }
+}
+
+/// Ends every process marked with `prefix`: SIGTERM, then SIGKILL after `grace`, and waits
+/// (up to `grace` more) until none is left. Returns how many were found at first.
+pub fn end_all(prefix: &str, grace: Duration) -> usize {
+    let first = find(prefix);
+    if first.is_empty() {
+        return 0;
+    }
+    signal_all(&first, libc::SIGTERM);
+    let deadline = Instant::now() + grace;
+    let mut left = first.clone();
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        left = find(prefix);
+    }
+    let deadline = Instant::now() + grace;
+    while !left.is_empty() && Instant::now() < deadline {
+        signal_all(&left, libc::SIGKILL);
+        std::thread::sleep(Duration::from_millis(20));
+        left = find(prefix);
+    }
+    first.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    #[test]
+    fn processes_that_left_their_group_are_found_by_token_and_ended() {
+        let prefix = format!("test-{}-{}/", std::process::id(), line!());
+        let mut child = Command::new("sh")
+            .args(["-c", "setsid sleep 30 & sleep 30"])
+            .env(TOKEN_VAR, format!("{prefix}1"))
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while find(&prefix).len() < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(find(&prefix).len(), 3, "sh, its sleep and the setsid sleep");
+        assert_eq!(end_all(&prefix, Duration::from_secs(2)), 3);
+        let _ = child.wait();
+        assert!(find(&prefix).is_empty());
+    }
+}
