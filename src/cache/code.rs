@@ -32,6 +32,10 @@ pub struct CodeDigester {
     lock: Option<toml::Table>,
     profile: String,
     memo: Mutex<HashMap<String, String>>,
+    /// Top-level entries never read as code (the engine's own), compared case-insensitively.
+    reserved: Vec<String>,
+    /// Paths never read as code (declared outputs), compared by components.
+    outputs: Vec<String>,
 }
 
 impl CodeDigester {
@@ -114,7 +118,29 @@ impl CodeDigester {
             lock,
             profile,
             memo: Mutex::new(HashMap::new()),
+            reserved: Vec::new(),
+            outputs: Vec::new(),
         })
+    }
+
+    /// Leaves out of every glob entry the top-level `reserved` entries (such as `cache`,
+    /// `.repro`, `.git`) and everything at or inside `outputs`: code that includes the cache
+    /// or a stage's own outputs would be stale forever.
+    pub fn excluding(mut self, reserved: Vec<String>, outputs: Vec<String>) -> Self {
+        self.reserved = reserved;
+        self.outputs = outputs;
+        self
+    }
+
+    fn excluded(&self, rel: &str) -> bool {
+        let first = rel.split('/').next().unwrap_or_default();
+        self.reserved.iter().any(|r| first.eq_ignore_ascii_case(r))
+            || self.outputs.iter().any(|o| {
+                rel == o
+                    || rel
+                        .strip_prefix(o.as_str())
+                        .is_some_and(|t| t.starts_with('/'))
+            })
     }
 
     /// Whether `name` is a workspace package.
@@ -237,19 +263,39 @@ impl CodeDigester {
     fn glob_digest(&self, pattern: &str, cache: &StatCache) -> Result<String, String> {
         let full = self.root.join(pattern);
         let mut files = Vec::new();
+        let mut left_out = 0usize;
+        let rel_of = |a: &Path| {
+            a.strip_prefix(&self.root)
+                .unwrap_or(a)
+                .to_string_lossy()
+                .into_owned()
+        };
         for p in glob::glob(&full.to_string_lossy())
             .map_err(|e| format!("invalid glob `{pattern}`: {e}"))?
             .flatten()
         {
+            if self.excluded(&rel_of(&p)) {
+                left_out += 1;
+                continue;
+            }
             if p.is_dir() {
                 for (_, a) in
                     list_files(&p).map_err(|e| format!("cannot list `{}`: {e}", p.display()))?
                 {
-                    files.push(a);
+                    if self.excluded(&rel_of(&a)) {
+                        left_out += 1;
+                    } else {
+                        files.push(a);
+                    }
                 }
             } else {
                 files.push(p);
             }
+        }
+        if files.is_empty() && left_out > 0 {
+            return Err(format!(
+                "code entry `{pattern}` matches only the engine's files or declared outputs, which are never code"
+            ));
         }
         if files.is_empty() {
             let known = self.packages.keys().cloned().collect::<Vec<_>>().join(", ");

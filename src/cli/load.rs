@@ -47,12 +47,12 @@ impl Loaded {
 
     /// The workspace, for reading.
     pub(crate) fn workspace(&self) -> Result<Workspace<'_>, CliError> {
-        Ok(Workspace::open(&self.pipeline)?)
+        Ok(Workspace::open(&self.pipeline, &self.graph)?)
     }
 
     /// The workspace with its lock held, for commands that publish or delete.
     pub(crate) fn workspace_exclusive(&self) -> Result<Workspace<'_>, CliError> {
-        Ok(Workspace::open_exclusive(&self.pipeline)?)
+        Ok(Workspace::open_exclusive(&self.pipeline, &self.graph)?)
     }
 
     /// Selected instances (without upstream), topologically ordered; empty targets mean all.

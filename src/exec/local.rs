@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::event::{EventSink, ExecEvent, JobStatus, JobTimes};
 use super::job::{JobId, JobOutput, JobSpec};
@@ -47,6 +47,9 @@ pub struct LocalExecutor {
     jobs: Table,
     /// This run's token: `<engine pid>-<nanoseconds>`; a job's is `<run>/<job id>`.
     run: String,
+    /// How to start the reaper (program, registry file), until it is started at the first
+    /// submission (a no-op run starts no process).
+    supervisor: Option<(PathBuf, PathBuf)>,
     /// The reaper's stdin: closing it (dropping the executor, or the engine dying) makes the
     /// reaper end whatever still carries this run's token.
     reaper: Option<std::process::ChildStdin>,
@@ -68,22 +71,33 @@ impl LocalExecutor {
             sink: None,
             jobs: Table::default(),
             run: format!("{}-{nanos}", std::process::id()),
+            supervisor: None,
             reaper: None,
         }
     }
 
     /// A local executor whose run is recorded in `registry` (a directory) and watched by a
     /// reaper: `program internal-reaper RUN FILE` (the `repro` binary itself), started in its
-    /// own process group. If the engine dies, the reaper sees its stdin close and ends every
-    /// process of the run; either way it removes the run's registry file when done.
+    /// own process group before the first job. If the engine dies, the reaper sees its stdin
+    /// close and ends every process of the run; either way it removes the run's registry file
+    /// when done. If the reaper cannot start, jobs still run, and the registry file lets the
+    /// next run end what this one leaves ([`sweep`]).
     pub fn supervised(program: &Path, registry: &Path) -> std::io::Result<LocalExecutor> {
         let mut ex = LocalExecutor::new();
         std::fs::create_dir_all(registry)?;
         let file = registry.join(&ex.run);
         std::fs::write(&file, format!("{}\n", ex.run))?;
-        let child = Command::new(program)
+        ex.supervisor = Some((program.to_owned(), file));
+        Ok(ex)
+    }
+
+    fn start_reaper(&mut self) {
+        let Some((program, file)) = self.supervisor.take() else {
+            return;
+        };
+        let child = Command::new(&program)
             .arg("internal-reaper")
-            .arg(&ex.run)
+            .arg(&self.run)
             .arg(&file)
             .env_remove(TOKEN_VAR)
             .stdin(Stdio::piped())
@@ -91,15 +105,17 @@ impl LocalExecutor {
             .stderr(Stdio::null())
             .process_group(0)
             .spawn();
-        match child {
-            Ok(mut c) => {
-                ex.reaper = c.stdin.take();
-                Ok(ex)
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(&file);
-                Err(e)
-            }
+        if let Ok(mut c) = child {
+            self.reaper = c.stdin.take();
+        }
+    }
+}
+
+impl Drop for LocalExecutor {
+    fn drop(&mut self) {
+        // Never started (nothing ran): nobody else removes the registry file.
+        if let Some((_, file)) = self.supervisor.take() {
+            let _ = std::fs::remove_file(file);
         }
     }
 }
@@ -184,6 +200,9 @@ impl Executor for LocalExecutor {
 
     fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {
         let sink = self.sink.clone().ok_or(ExecError::NotStarted)?;
+        if self.reaper.is_none() {
+            self.start_reaper();
+        }
         let token = format!("{}/{}", self.run, job.id.0);
         self.jobs.lock().expect("job table").insert(
             job.id,

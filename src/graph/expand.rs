@@ -236,6 +236,7 @@ fn resolve(
         outs,
         code: stage.code.clone(),
         resources: stage.resources,
+        timeout: stage.timeout,
         metrics,
     })
 }

@@ -31,6 +31,8 @@ pub struct Instance {
     pub code: Vec<String>,
     /// Resource request.
     pub resources: Resources,
+    /// The longest it may run (not part of its key).
+    pub timeout: Option<std::time::Duration>,
     /// Metrics to record, with resolved file paths.
     pub metrics: Option<Metrics>,
 }

@@ -112,6 +112,10 @@ enum Work {
         inputs: Box<KeyInputs>,
         grant: Grant,
         device: String,
+        /// When its `timeout` passes, if it has one.
+        deadline: Option<Instant>,
+        /// Cancelled because its `timeout` passed.
+        timed_out: bool,
     },
 }
 
@@ -149,6 +153,8 @@ pub struct Dispatcher<'a, 'p> {
     build: Build,
     next_job: u64,
     cpu_fallback_noted: bool,
+    /// When the last message arrived (for the silence limit).
+    last_message: Instant,
 }
 
 impl<'a, 'p> Dispatcher<'a, 'p> {
@@ -180,6 +186,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             },
             next_job: 0,
             cpu_fallback_noted: false,
+            last_message: Instant::now(),
         }
     }
 
@@ -223,10 +230,14 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             if self.running.is_empty() {
                 return Ok(());
             }
+            self.expire_timeouts();
             match inbox.next(self.wait_limit()) {
-                Some(Message::Exec(e)) => self.on_exec(e)?,
+                Some(Message::Exec(e)) => {
+                    self.last_message = Instant::now();
+                    self.on_exec(e)?
+                }
                 Some(Message::Interrupt) => self.on_interrupt(),
-                None => self.on_silence()?,
+                None => self.on_quiet()?,
             }
         }
     }
@@ -370,6 +381,8 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                 inputs: r.inputs,
                 grant,
                 device,
+                deadline: inst.timeout.map(|t| Instant::now() + t),
+                timed_out: false,
             },
         );
         Ok(())
@@ -382,12 +395,22 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
 
     /// Step 3's deadline: only while waiting for cancelled jobs, or with a silence limit.
     fn wait_limit(&self) -> Option<Duration> {
-        match self.stop {
-            Some(Stop::Interrupt { deadline }) => {
-                Some(deadline.saturating_duration_since(Instant::now()))
+        let now = Instant::now();
+        let mut until: Option<Instant> = match self.stop {
+            Some(Stop::Interrupt { deadline }) => Some(deadline),
+            _ => self.patience.silence.map(|s| self.last_message + s),
+        };
+        for work in self.running.values() {
+            if let Work::Instance {
+                deadline: Some(d),
+                timed_out: false,
+                ..
+            } = work
+            {
+                until = Some(until.map_or(*d, |u| u.min(*d)));
             }
-            _ => self.patience.silence,
         }
+        until.map(|u| u.saturating_duration_since(now))
     }
 
     /// Everything selected that neither settled nor failed was skipped; then the summary.

@@ -196,7 +196,7 @@ fn dispatch(fake: Fake, settings: &RunSettings, patience: Patience, inbox: &Inbo
     std::fs::write(&file, PIPELINE).unwrap();
     let pipeline = crate::spec::load(&file, None).unwrap();
     let graph = crate::graph::build(&pipeline).unwrap();
-    let mut ws = Workspace::open(&pipeline).unwrap();
+    let mut ws = Workspace::open(&pipeline, &graph).unwrap();
     let log = Arc::clone(&fake.log);
     let mut fake = fake;
     let mut events = Events::default();
@@ -439,7 +439,7 @@ fn a_fresh_workspace_dispatches_nothing() {
     let forced = vec![false; graph.instances.len()];
     let s = settings(2, false, None);
     for round in 0..2 {
-        let mut ws = Workspace::open(&pipeline).unwrap();
+        let mut ws = Workspace::open(&pipeline, &graph).unwrap();
         let mut fake = Fake::default();
         let log = Arc::clone(&fake.log);
         let mut events = Events::default();

@@ -38,8 +38,21 @@ impl Dispatcher<'_, '_> {
                 inputs,
                 grant,
                 device,
+                timed_out,
+                ..
             } => {
                 self.slots.release(&grant);
+                if timed_out && status != JobStatus::Succeeded {
+                    let limit = self.graph.instances[index].timeout.unwrap_or_default();
+                    self.fail(
+                        index,
+                        format!(
+                            "timed out after {} (its `timeout`); its processes were ended",
+                            show_duration(limit)
+                        ),
+                    );
+                    return Ok(());
+                }
                 self.on_instance_end(index, &inputs, status, times, device)
             }
         }
@@ -139,10 +152,46 @@ impl Dispatcher<'_, '_> {
         }
     }
 
-    /// Step 4: the wait ended with no message. After an interrupt, the jobs not confirmed by
-    /// the deadline are given up; otherwise the executor was silent too long and every
-    /// running job fails.
-    pub(super) fn on_silence(&mut self) -> Result<(), DispatchError> {
+    /// Cancels every running instance whose `timeout` has passed (once each); its end is then
+    /// reported as timed out.
+    pub(super) fn expire_timeouts(&mut self) {
+        let now = Instant::now();
+        let mut expired = Vec::new();
+        for (id, work) in self.running.iter_mut() {
+            if let Work::Instance {
+                deadline: Some(d),
+                timed_out,
+                ..
+            } = work
+            {
+                if !*timed_out && *d <= now {
+                    *timed_out = true;
+                    expired.push(*id);
+                }
+            }
+        }
+        for id in expired {
+            self.executor.cancel(id);
+        }
+    }
+
+    /// Step 4: the wait ended with no message: a timeout passed (handled by the next turn),
+    /// the wait for cancelled jobs ended, or the executor was silent too long.
+    pub(super) fn on_quiet(&mut self) -> Result<(), DispatchError> {
+        let now = Instant::now();
+        match self.stop {
+            Some(Stop::Interrupt { deadline }) if now >= deadline => self.on_silence(),
+            Some(Stop::Interrupt { .. }) => Ok(()),
+            _ => match self.patience.silence {
+                Some(s) if now >= self.last_message + s => self.on_silence(),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// After an interrupt, the jobs not confirmed by the deadline are given up; otherwise the
+    /// executor was silent too long and every running job fails.
+    fn on_silence(&mut self) -> Result<(), DispatchError> {
         let mut running: Vec<(JobId, Work)> = self.running.drain().collect();
         running.sort_by_key(|(id, _)| *id);
         let interrupted = matches!(self.stop, Some(Stop::Interrupt { .. }));
@@ -213,4 +262,19 @@ impl Dispatcher<'_, '_> {
             }
         }
     }
+}
+
+/// `90s`, `30m`, `2h`, `1.5d`: a duration as a `timeout` is written.
+fn show_duration(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    let (value, unit) = if s >= 86400.0 {
+        (s / 86400.0, "d")
+    } else if s >= 3600.0 {
+        (s / 3600.0, "h")
+    } else if s >= 60.0 {
+        (s / 60.0, "m")
+    } else {
+        (s, "s")
+    };
+    format!("{}{unit}", (value * 100.0).round() / 100.0)
 }

@@ -72,6 +72,8 @@ pub struct Stage {
     pub outs: Vec<String>,
     /// Resource request.
     pub resources: Resources,
+    /// The longest an instance may run (scheduling only: not part of any key).
+    pub timeout: Option<std::time::Duration>,
     /// Environment templates.
     pub env: BTreeMap<String, String>,
     /// Metrics recorded in the lock file, if declared.
@@ -96,6 +98,39 @@ pub fn check_gpus(gpus: f64) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Parses a stage's `timeout`: a positive number of seconds, or a number with a unit (`s`,
+/// `m`, `h`, `d`), e.g. `90s`, `30m`, `1.5h`.
+pub fn parse_timeout(v: &serde_json::Value) -> Result<std::time::Duration, String> {
+    let bad = || {
+        format!(
+            "`timeout` must be a positive duration such as `90s`, `30m`, `2h` or `1.5d` (or a number of seconds), found {v}"
+        )
+    };
+    let seconds = match v {
+        serde_json::Value::Number(n) => n.as_f64().ok_or_else(bad)?,
+        serde_json::Value::String(text) => {
+            let text = text.trim();
+            let (num, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+                Some((i, _)) => text.split_at(i),
+                None => (text, "s"),
+            };
+            let scale = match unit.trim() {
+                "s" => 1.0,
+                "m" => 60.0,
+                "h" => 3600.0,
+                "d" => 86400.0,
+                _ => return Err(bad()),
+            };
+            num.trim().parse::<f64>().map_err(|_| bad())? * scale
+        }
+        _ => return Err(bad()),
+    };
+    if !(seconds > 0.0 && seconds.is_finite() && seconds < 1e9) {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// Reads, parses and validates `file`, applying `profile` (or the default profile).
@@ -474,6 +509,13 @@ fn stage(
             SpecErrorKind::Resources("`cpus` must be at least 1".into()),
         ));
     }
+    let timeout =
+        match &s.timeout {
+            None => None,
+            Some(v) => Some(parse_timeout(v).map_err(|message| {
+                at(&format!("{base}.timeout"), SpecErrorKind::Schema(message))
+            })?),
+        };
     if let Some(m) = &s.metrics {
         if !(m.tolerance >= 0.0 && m.tolerance.is_finite()) {
             return Err(at(
@@ -543,6 +585,7 @@ fn stage(
             gpus: r.gpus,
             cpus: r.cpus.unwrap_or(1),
         },
+        timeout,
         env: s.env.clone(),
         metrics: s.metrics.clone(),
         shell: s.shell,

@@ -96,6 +96,10 @@ pub struct StageFile {
     /// not reproducible bit for bit (trained models).
     #[serde(default)]
     pub metrics: Option<MetricsFile>,
+    /// The longest an instance may run (`90s`, `30m`, `2h`, `1.5d`, or a number of seconds);
+    /// past it the instance is ended and fails as timed out.
+    #[serde(default)]
+    pub timeout: Option<Value>,
 }
 
 /// `metrics:` of a stage.

@@ -201,8 +201,27 @@ impl LockFile {
     }
 
     /// Writes the file atomically if its text changed.
+    /// The text is parsed back first: the writer never writes what the reader would reject
+    /// (the loader keeps such values out; this is the last guard).
     pub fn write(&self, path: &Path) -> io::Result<()> {
         let text = self.render();
+        match Self::parse(&text) {
+            Ok(back) if back.render() == text => {}
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "refusing to write a lock file that reads back differently",
+                ))
+            }
+            Err((line, message)) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "refusing to write a lock file that cannot be read back (line {line}: {message})"
+                    ),
+                ))
+            }
+        }
         if fs::read_to_string(path).is_ok_and(|old| old == text) {
             return Ok(());
         }
@@ -252,6 +271,25 @@ mod tests {
         assert!(text.find("gen@seed=1").unwrap() < text.find("train@seed=2").unwrap());
         assert_eq!(LockFile::parse(&text).unwrap(), lock);
         assert_eq!(LockFile::parse("[x] y\nbogus\n").unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn the_writer_refuses_what_the_reader_would_reject() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lock = LockFile::default();
+        lock.insert(
+            "quick",
+            "a\nkey x",
+            LockEntry {
+                key: hash_bytes(b"k"),
+                outs: BTreeMap::new(),
+                metrics: BTreeMap::new(),
+                skey: String::new(),
+            },
+        );
+        let path = dir.path().join("repro.lock");
+        assert!(lock.write(&path).is_err());
+        assert!(!path.exists(), "nothing is written");
     }
 
     #[test]

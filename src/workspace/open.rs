@@ -7,6 +7,8 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::cache::{ActionRecord, CodeDigester, StatCache, Store, StoreError};
+use crate::graph::Graph;
+use crate::spec::rules::ENGINE_ENTRIES;
 use crate::spec::Pipeline;
 
 use super::layout::Layout;
@@ -77,33 +79,49 @@ impl WorkspaceError {
 }
 
 impl<'p> Workspace<'p> {
-    /// Opens the workspace of `pipeline` for reading (status, show, verify, dry runs).
-    pub fn open(pipeline: &'p Pipeline) -> Result<Workspace<'p>, WorkspaceError> {
-        Self::open_with(pipeline, None)
+    /// Opens the workspace of `pipeline` (expanded as `graph`) for reading (status, show,
+    /// verify, dry runs).
+    pub fn open(pipeline: &'p Pipeline, graph: &Graph) -> Result<Workspace<'p>, WorkspaceError> {
+        Self::open_with(pipeline, graph, None)
     }
 
     /// Opens the workspace holding its lock, waiting for another holder first: for every
     /// command that publishes or deletes (run, exec, gc). The lock file is read after the
     /// lock is taken, so a waiting run sees what the previous holder wrote.
-    pub fn open_exclusive(pipeline: &'p Pipeline) -> Result<Workspace<'p>, WorkspaceError> {
+    pub fn open_exclusive(
+        pipeline: &'p Pipeline,
+        graph: &Graph,
+    ) -> Result<Workspace<'p>, WorkspaceError> {
         let layout = Layout::new(&pipeline.root);
         let path = layout.workspace_lock();
         let held = WorkspaceLock::acquire(&path)
             .map_err(|source| WorkspaceError::Locked { path, source })?;
-        Self::open_with(pipeline, Some(held))
+        Self::open_with(pipeline, graph, Some(held))
     }
 
     fn open_with(
         pipeline: &'p Pipeline,
+        graph: &Graph,
         held: Option<WorkspaceLock>,
     ) -> Result<Workspace<'p>, WorkspaceError> {
         let layout = Layout::new(&pipeline.root);
         let store = Store::open(&layout.store())?;
         let lock = LockFile::read(&layout.lock_file())?;
-        let code = CodeDigester::new(layout.root()).map_err(|message| WorkspaceError::Code {
-            root: layout.root().to_owned(),
-            message,
-        })?;
+        let reserved = ENGINE_ENTRIES
+            .iter()
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
+        let outputs = graph
+            .instances
+            .iter()
+            .flat_map(|i| i.outs.iter().cloned())
+            .collect();
+        let code = CodeDigester::new(layout.root())
+            .map_err(|message| WorkspaceError::Code {
+                root: layout.root().to_owned(),
+                message,
+            })?
+            .excluding(reserved, outputs);
         Ok(Workspace {
             pipeline,
             stat: StatCache::load(&layout.stat_cache()),

@@ -331,3 +331,17 @@ fn gc_never_follows_a_link_planted_in_the_store() {
     );
     ws.ok(&["verify"]);
 }
+
+#[test]
+fn a_code_glob_over_everything_leaves_out_the_cache_and_outputs_and_settles() {
+    let ws =
+        Ws::new(&PIPELINE.replace("    outs: [a.txt]", "    code: [\"**\"]\n    outs: [a.txt]"));
+    ws.write("src/tool.sh", "echo v1\n");
+    ws.ok(&["run"]);
+    ws.ok(&["status", "--check"]);
+    let again = ws.ok(&["run"]);
+    assert!(again.stderr.contains("nothing to do"), "{}", again.both());
+    ws.write("src/tool.sh", "echo v2\n");
+    let st = ws.code(&["status", "--check"], 1);
+    assert!(st.stdout.contains("code of `**` changed"), "{}", st.both());
+}

@@ -234,3 +234,40 @@ fn stage_processes_never_outlive_a_killed_engine_or_write_into_the_resumed_run()
     ws.ok(&["status", "--check"]);
     ws.ok(&["verify"]);
 }
+
+#[test]
+fn a_stage_past_its_timeout_is_ended_with_its_setsid_children_and_fails_as_timed_out() {
+    let ws = Ws::new(
+        r#"version: 1
+stages:
+  slow:
+    cmd: "setsid sh -c 'echo $$$$ > ../escaped.pid; sleep 60' & sleep 60; echo done > out.txt"
+    shell: true
+    timeout: 1s
+    outs: [out.txt]
+  quick:
+    cmd: "echo q > q.txt"
+    shell: true
+    timeout: 5m
+    outs: [q.txt]
+"#,
+    );
+    let t = Instant::now();
+    let out = ws.code(&["run", "--keep-going"], 1);
+    assert!(out.stderr.contains("timed out after 1s"), "{}", out.both());
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "not a speed target: the stage sleeps 60 s"
+    );
+    let escaped: i32 = std::fs::read_to_string(ws.tmp().join("escaped.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    wait_for(10, "the setsid child to end", || !alive(escaped));
+    assert_eq!(ws.read("q.txt"), "q\n");
+    let bad =
+        Ws::new("version: 1\nstages:\n  s:\n    cmd: [true]\n    timeout: soon\n    outs: [x]\n");
+    let out = bad.code(&["status"], 2);
+    assert!(out.stderr.contains("stages.s.timeout"), "{}", out.both());
+}
