@@ -25,6 +25,8 @@ pub struct Workspace<'p> {
     pub(super) lock: LockFile,
     pub(super) profile: String,
     notes: std::sync::Mutex<Vec<String>>,
+    /// `.repro/published`, opened for appending at the first key journaled.
+    journal_file: std::sync::Mutex<Option<std::fs::File>>,
     _held: Option<WorkspaceLock>,
 }
 
@@ -131,6 +133,7 @@ impl<'p> Workspace<'p> {
             lock,
             profile: Self::profile_name(pipeline),
             notes: std::sync::Mutex::new(Vec::new()),
+            journal_file: std::sync::Mutex::new(None),
             _held: held,
         })
     }
@@ -208,6 +211,7 @@ impl<'p> Workspace<'p> {
             .write(&lock)
             .map_err(|source| WorkspaceError::Io { path: lock, source })?;
         // The lock now holds every key the journal named (or a newer one for its instance).
+        *self.journal_file.lock().expect("journal") = None;
         let _ = crate::cache::atomic::remove_path(&self.layout.journal());
         let stat = self.layout.stat_cache();
         if let Err(e) = self.stat.save(&stat) {
@@ -220,7 +224,10 @@ impl<'p> Workspace<'p> {
     }
 
     pub(super) fn set_entry(&mut self, id: &str, entry: LockEntry) {
-        self.journal(&entry.key);
+        // The no-op path keeps the key the lock already holds: nothing to journal.
+        if self.lock.get(&self.profile, id).map(|e| &e.key) != Some(&entry.key) {
+            self.journal(&entry.key);
+        }
         self.lock.insert(&self.profile, id, entry);
     }
 
@@ -230,11 +237,20 @@ impl<'p> Workspace<'p> {
     fn journal(&self, key: &str) {
         use std::io::Write;
         let path = self.layout.journal();
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(format!("{key}\n").as_bytes()));
+        let mut file = self.journal_file.lock().expect("journal");
+        if file.is_none() {
+            let _ = std::fs::create_dir_all(self.layout.private());
+            *file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| {
+                    self.note(format!("cannot open `{}` ({e})", path.display()));
+                })
+                .ok();
+        }
+        let Some(f) = file.as_mut() else { return };
+        let written = f.write_all(format!("{key}\n").as_bytes());
         if let Err(e) = written {
             self.note(format!(
                 "cannot append to `{}` ({e}); `gc` before the next completed run may delete this run's work",

@@ -188,9 +188,41 @@ fn root() -> &'static Path {
     })
 }
 
+/// The slowest case so far, in microseconds (reported when it grows past 100 ms).
+static SLOWEST_US: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Runs [`check_untimed`] and, when `REPRO_FUZZ_LIMIT_MS` is set (the reliability suite),
+/// fails a case that takes longer: a loader that needs seconds for a small file is a hang
+/// waiting for a bigger one. Every new slowest case past 100 ms is printed.
+fn check(text: &str) -> Result<(), TestCaseError> {
+    let t = std::time::Instant::now();
+    let result = check_untimed(text);
+    let us = t.elapsed().as_micros() as u64;
+    let before = SLOWEST_US.fetch_max(us, std::sync::atomic::Ordering::Relaxed);
+    if us > before && us > 100_000 {
+        eprintln!(
+            "loader_props: slowest case so far {:.3} s ({} bytes)",
+            us as f64 / 1e6,
+            text.len()
+        );
+    }
+    if let Some(limit) = std::env::var("REPRO_FUZZ_LIMIT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        prop_assert!(
+            us <= limit * 1000,
+            "a case took {:.3} s (limit {limit} ms): {:?}",
+            us as f64 / 1e6,
+            &text[..text.len().min(300)]
+        );
+    }
+    result
+}
+
 /// Loads `text` under every profile choice; checks positions of errors and, for accepted
 /// pipelines of reasonable size, builds the graph.
-fn check(text: &str) -> Result<(), TestCaseError> {
+fn check_untimed(text: &str) -> Result<(), TestCaseError> {
     let file = root().join("pipeline.yaml");
     let max_line = text.split('\n').count() + 1;
     for profile in [None, Some("quick"), Some("full"), Some("nope")] {
