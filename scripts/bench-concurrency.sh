@@ -7,7 +7,9 @@
 # from $VARIANTS, default "full topk5"; distinct seeds; one intra-op thread each unless
 # REPRO_THREADS says otherwise), waits for all of them, and prints one JSON line: N, the wall
 # time, the median over runs of each run's median seconds per epoch (training plus both
-# evaluation passes, from history.csv, first epoch left out as warm-up) and the throughput in
+# evaluation passes, from each run's log: train prints `epoch E/N: ... (S.SSSs)` on stderr, since
+# wall times are kept out of its hashed outputs; first epoch left out as warm-up; every epoch is
+# printed while there are fewer than 200) and the throughput in
 # epochs per second over all runs. $TRAIN names the trainer (default target/release/train);
 # $REPRO_DEVICE is passed through (auto by default: the GPU when there is one).
 set -euo pipefail
@@ -39,12 +41,12 @@ for n in "$@"; do
     exit 1
   fi
   python3 - "$work/$n" "$n" "$start" "$end" "$task" <<'EOF'
-import csv, json, os, statistics, sys
+import json, os, re, statistics, sys
 root, n, start, end, task = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 per_run, epochs, device = [], 0, None
 for name in sorted(os.listdir(root)):
-    with open(os.path.join(root, name, "history.csv")) as f:
-        secs = [float(r["seconds"]) for r in csv.DictReader(f)]
+    with open(f"{root}-{name}.log") as f:
+        secs = [float(s) for s in re.findall(r"^epoch \d+/\d+: .*\(([\d.]+)s\)$", f.read(), re.M)]
     with open(os.path.join(root, name, "metrics.json")) as f:
         device = json.load(f).get("device")
     epochs += len(secs)

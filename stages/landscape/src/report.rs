@@ -1,9 +1,12 @@
 //! The landscape stage's output file.
+//!
+//! It holds no wall time (the grid's time goes to the log): the engine hashes the file, and a
+//! timing would make every re-run of the same computation look changed to `table`.
 
 use probe::report::Percentiles;
 
-/// Version of the landscape JSON.
-pub const LANDSCAPE_FORMAT_VERSION: u32 = 1;
+/// Version of the landscape JSON; 2 dropped format 1's `seconds` (the grid's wall time).
+pub const LANDSCAPE_FORMAT_VERSION: u32 = 2;
 
 /// Percentile levels of the neighbour slopes.
 pub const LEVELS: [f64; 5] = [50.0, 75.0, 90.0, 95.0, 100.0];
@@ -39,8 +42,6 @@ pub struct Report {
     pub nonfinite_pairs: usize,
     /// Percentiles of |change of loss| / spacing: p50, p75, p90, p95, p100.
     pub lipschitz: Percentiles,
-    /// Wall time of the grid, seconds.
-    pub seconds: f64,
     /// `REPRO_KEY` of this instance.
     pub cache_key: Option<String>,
     /// `cache_key` of the run it was computed on (from its metrics.json).

@@ -5,6 +5,7 @@
 //! "landscape")`), draws the two directions from a second stream (`"landscape-directions"`),
 //! then for every grid point writes θ + a·d1 + b·d2 into the variables in place and evaluates
 //! the mean cross-entropy in evaluation mode, in batches of the trainer's evaluation size.
+//! Progress and the grid's wall time go to stderr (the engine's log), not into the report.
 
 use std::time::Instant;
 
@@ -161,9 +162,13 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
         pairs,
         nonfinite_pairs: skipped,
         lipschitz,
-        seconds: started.elapsed().as_secs_f64(),
         cache_key: std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty()),
         run_cache_key: loaded.run_cache_key.clone(),
     };
-    write_json(&args.out, &report)
+    write_json(&args.out, &report)?;
+    eprintln!(
+        "landscape: {g} x {g} grid in {:.3}s wall time",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

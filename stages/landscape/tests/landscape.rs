@@ -73,6 +73,11 @@ fn a_grid_gives_ordered_slope_percentiles_and_repeats_exactly() {
     assert_eq!(v["spacing"], 0.5);
     assert_eq!(v["pairs"], 40);
     assert_eq!(v["nonfinite_pairs"], 0);
+    assert_eq!(v["format"], 2);
+    assert!(
+        v.get("seconds").is_none(),
+        "no wall time in the report: {v}"
+    );
     assert_eq!(v["cache_key"], "landscape-key");
     assert!(v["run_cache_key"].is_null() || v["run_cache_key"].is_string());
     let p: Vec<f64> = ["p50", "p75", "p90", "p95", "p100"]
@@ -96,6 +101,8 @@ fn a_grid_gives_ordered_slope_percentiles_and_repeats_exactly() {
     let o = landscape(&run, &data, &again, &["--grid", "5", "--examples", "30"]);
     assert!(o.status.success());
     assert_eq!(read(&again)["lipschitz"], v["lipschitz"]);
+    // And the same bytes, so that the engine's early cutoff holds downstream.
+    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&out).unwrap());
 }
 
 #[test]

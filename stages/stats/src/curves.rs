@@ -62,7 +62,6 @@ mod tests {
                 train_acc: 0.5,
                 heldout_loss: l,
                 heldout_acc: 0.5,
-                seconds: 1.0,
             })
             .collect();
         let metrics = RunMetrics {

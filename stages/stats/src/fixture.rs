@@ -73,7 +73,6 @@ impl SyntheticRun {
                     train_acc,
                     heldout_loss,
                     heldout_acc,
-                    seconds: 1.5,
                 };
                 if Some(e) == self.diverged_at {
                     return row(f64::NAN, 0.5, f64::NAN, 0.5);
@@ -127,7 +126,6 @@ impl SyntheticRun {
             diverged_epoch: self.diverged_at,
             device: "cpu".to_owned(),
             torch_version: "synthetic".to_owned(),
-            wall_seconds: 1.5,
             cache_key: self.cache_key.clone(),
             config: serde_json::json!({"synthetic": true}),
         };

@@ -234,7 +234,7 @@ fn malformed_history_names_line_and_column() {
         .lines()
         .map(str::to_owned)
         .collect();
-    lines[4] = "4,0.1,0.5,high,0.6,0.6,1.5".to_owned();
+    lines[4] = "4,0.1,0.5,high,0.6,0.6".to_owned();
     std::fs::write(&path, lines.join("\n")).unwrap();
     let out = run_stats("even_pairs", &runs, tmp.path());
     assert_input_error(

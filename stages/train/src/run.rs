@@ -5,6 +5,10 @@
 //! splits onto the device, build the model, write `config.json`, train (rewriting
 //! `history.csv` after every epoch), then write `model.safetensors` and finally
 //! `metrics.json`, so that a present `metrics.json` means a finished run.
+//!
+//! Wall times go to stderr only (a line per reported epoch and the total at the end, which the
+//! engine keeps in the instance's log: `repro logs INSTANCE`), never into the output files: a
+//! re-run that reproduces every weight then reproduces every byte of the run directory.
 
 use std::time::Instant;
 
@@ -77,7 +81,7 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         &train_set,
         &heldout,
         &cfg.train,
-        |rows| {
+        |rows, seconds| {
             let r = rows.last().expect("one row");
             if r.epoch % every == 0
                 || r.epoch == 1
@@ -85,8 +89,8 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
                 || !r.train_loss.is_finite()
             {
                 eprintln!(
-                "epoch {}/{}: lr {:.4e} train loss {:.4} acc {:.4} held-out loss {:.4} acc {:.4} ({:.2}s)",
-                r.epoch, cfg.train.epochs, r.lr, r.train_loss, r.train_acc, r.heldout_loss, r.heldout_acc, r.seconds
+                "epoch {}/{}: lr {:.4e} train loss {:.4} acc {:.4} held-out loss {:.4} acc {:.4} ({:.3}s)",
+                r.epoch, cfg.train.epochs, r.lr, r.train_loss, r.train_acc, r.heldout_loss, r.heldout_acc, seconds
             );
             }
             if write_error.is_none() {
@@ -120,11 +124,16 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         diverged_epoch: outcome.diverged_epoch,
         device: common_torch::name(device),
         torch_version: TORCH_VERSION.to_owned(),
-        wall_seconds: started.elapsed().as_secs_f64(),
         cache_key: std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty()),
         config: cfg,
     };
-    write_atomic(&args.out, METRICS_FILE, metrics.to_json().as_bytes())
+    write_atomic(&args.out, METRICS_FILE, metrics.to_json().as_bytes())?;
+    eprintln!(
+        "train: {} epochs in {:.3}s wall time",
+        outcome.history.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Number of batch-sharing workers for `device` under the thread budget that

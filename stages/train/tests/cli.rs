@@ -1,6 +1,7 @@
 //! Drives the real `train` binary on a tiny even_pairs data set in temporary directories:
 //! output files, seeded repeatability, divergence handling and user errors.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -73,10 +74,22 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn history_without_seconds(dir: &Path) -> Vec<String> {
+fn history_lines(dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(dir.join("history.csv")).unwrap();
-    text.lines()
-        .map(|l| l.rsplit_once(',').unwrap().0.to_owned())
+    text.lines().map(str::to_owned).collect()
+}
+
+/// Every file of a run directory, by name, with its bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -97,7 +110,7 @@ fn a_short_run_writes_the_four_files() {
     let lines: Vec<&str> = history.lines().collect();
     assert_eq!(
         lines[0],
-        "epoch,lr,train_loss,train_acc,heldout_loss,heldout_acc,seconds"
+        "epoch,lr,train_loss,train_acc,heldout_loss,heldout_acc"
     );
     assert_eq!(lines.len(), 3);
     assert!(
@@ -123,12 +136,13 @@ fn a_short_run_writes_the_four_files() {
         "diverged_epoch",
         "device",
         "torch_version",
-        "wall_seconds",
         "cache_key",
         "config",
     ] {
         assert!(metrics.get(key).is_some(), "metrics.json lacks `{key}`");
     }
+    assert_eq!(metrics.as_object().unwrap().len(), 17, "{metrics}");
+    assert_eq!(metrics["format"], 2);
     assert_eq!(metrics["cache_key"], "key-123");
     assert_eq!(metrics["diverged"], false);
     assert_eq!(metrics["variant"], "topk5");
@@ -142,6 +156,11 @@ fn a_short_run_writes_the_four_files() {
         weights.iter().map(|w| &w.0).collect::<Vec<_>>()
     );
     assert!(stderr(&o).contains("epoch 2/2"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("train: 2 epochs in "),
+        "the wall time goes to the log: {}",
+        stderr(&o)
+    );
     assert!(!std::fs::read_dir(&out).unwrap().any(|e| e
         .unwrap()
         .file_name()
@@ -149,24 +168,34 @@ fn a_short_run_writes_the_four_files() {
         .ends_with(".tmp")));
 }
 
+/// Guards early cutoff in the engine: the run directory holds no wall time, so a re-run that
+/// reproduces the weights reproduces every byte of every output file.
 #[test]
-fn same_seed_gives_identical_history_and_weights() {
+fn same_seed_gives_byte_identical_run_directories() {
     let (dir, data) = tmp();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for out in [&a, &b] {
         let o = train(&data, out, &["--variant", "band5+G1"]);
         assert!(o.status.success(), "{}", stderr(&o));
     }
-    assert_eq!(history_without_seconds(&a), history_without_seconds(&b));
+    let (files_a, files_b) = (files(&a), files(&b));
     assert_eq!(
-        std::fs::read(a.join("model.safetensors")).unwrap(),
-        std::fs::read(b.join("model.safetensors")).unwrap()
+        files_a.keys().collect::<Vec<_>>(),
+        [
+            "config.json",
+            "history.csv",
+            "metrics.json",
+            "model.safetensors"
+        ]
     );
+    for (name, bytes) in &files_a {
+        assert!(bytes == &files_b[name], "`{name}` differs between re-runs");
+    }
     let c = dir.path().join("c");
     assert!(train(&data, &c, &["--variant", "band5+G1", "--seed", "4"])
         .status
         .success());
-    assert_ne!(history_without_seconds(&a), history_without_seconds(&c));
+    assert_ne!(history_lines(&a), history_lines(&c));
 }
 
 #[test]
@@ -184,7 +213,7 @@ fn nan_loss_stops_the_run_and_is_recorded() {
     assert_eq!(metrics["diverged"], true, "{metrics}");
     let epoch = metrics["diverged_epoch"].as_u64().unwrap();
     assert!(epoch < 5);
-    assert_eq!(history_without_seconds(&out).len() as u64, epoch + 1);
+    assert_eq!(history_lines(&out).len() as u64, epoch + 1);
 }
 
 fn user_error(o: &Output, needles: &[&str]) {

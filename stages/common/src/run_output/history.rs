@@ -1,10 +1,16 @@
 //! `history.csv`: the learning curve of one run, one row per epoch (docs/stages.md).
 //!
 //! Columns [`HISTORY_COLUMNS`]; [`to_csv`] (the trainer's writer) prints floats with Rust's
-//! shortest round-trip formatting, a NaN loss as `NaN`, and `seconds` with three decimals.
-//! [`read_history`] (the statistics' reader) is more lenient than the writer: it finds the
-//! columns by name in the header (extra columns are ignored) and trims cells, but insists on
-//! epochs 1, 2, ... and on numbers everywhere (NaN allowed after divergence).
+//! shortest round-trip formatting and a NaN loss as `NaN`. [`read_history`] (the statistics'
+//! reader) is more lenient than the writer: it finds the columns by name in the header (extra
+//! columns are ignored) and trims cells, but insists on epochs 1, 2, ... and on numbers
+//! everywhere (NaN allowed after divergence).
+//!
+//! The file holds nothing but what the seeded computation determines: no wall times. The
+//! engine hashes every output, so a timing column would give every re-run new bytes and new
+//! downstream keys even when every weight reproduced. Epoch times go to the trainer's log
+//! instead. Files of run-output format 1 carried a trailing `seconds` column; the reader
+//! ignores it like any extra column, so they still read.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,14 +21,13 @@ use super::error::{read_text, RunOutputError};
 pub const HISTORY_FILE: &str = "history.csv";
 
 /// The columns of `history.csv`, in the order the trainer writes them.
-pub const HISTORY_COLUMNS: [&str; 7] = [
+pub const HISTORY_COLUMNS: [&str; 6] = [
     "epoch",
     "lr",
     "train_loss",
     "train_acc",
     "heldout_loss",
     "heldout_acc",
-    "seconds",
 ];
 
 /// One epoch of the learning curve: one row of `history.csv`.
@@ -41,8 +46,6 @@ pub struct HistoryRow {
     pub heldout_loss: f64,
     /// Held-out accuracy (fraction).
     pub heldout_acc: f64,
-    /// Wall time of the epoch, both evaluation passes included.
-    pub seconds: f64,
 }
 
 /// The header line, without its newline.
@@ -58,8 +61,8 @@ pub fn to_csv(rows: &[HistoryRow]) -> String {
     for r in rows {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{:.3}",
-            r.epoch, r.lr, r.train_loss, r.train_acc, r.heldout_loss, r.heldout_acc, r.seconds
+            "{},{},{},{},{},{}",
+            r.epoch, r.lr, r.train_loss, r.train_acc, r.heldout_loss, r.heldout_acc
         );
     }
     out
@@ -83,7 +86,7 @@ pub fn read_history(path: &Path) -> Result<Vec<HistoryRow>, RunOutputError> {
         .headers()
         .map_err(|e| malformed(1, "(header)", e.to_string()))?
         .clone();
-    let mut columns = [0usize; 7];
+    let mut columns = [0usize; HISTORY_COLUMNS.len()];
     for (slot, name) in columns.iter_mut().zip(HISTORY_COLUMNS) {
         *slot = headers.iter().position(|h| h == name).ok_or_else(|| {
             malformed(
@@ -129,7 +132,6 @@ pub fn read_history(path: &Path) -> Result<Vec<HistoryRow>, RunOutputError> {
             train_acc: number(3)?,
             heldout_loss: number(4)?,
             heldout_acc: number(5)?,
-            seconds: number(6)?,
         };
         for (name, acc) in [
             ("train_acc", row.train_acc),
@@ -163,7 +165,6 @@ mod tests {
             train_acc: 0.5,
             heldout_loss: 0.7,
             heldout_acc: 0.25,
-            seconds: 1.23456,
         }
     }
 
@@ -171,8 +172,8 @@ mod tests {
     fn renders_header_and_rows() {
         assert_eq!(
             to_csv(&[row()]),
-            "epoch,lr,train_loss,train_acc,heldout_loss,heldout_acc,seconds\n\
-             1,0.1,NaN,0.5,0.7,0.25,1.235\n"
+            "epoch,lr,train_loss,train_acc,heldout_loss,heldout_acc\n\
+             1,0.1,NaN,0.5,0.7,0.25\n"
         );
     }
 
@@ -187,12 +188,25 @@ mod tests {
         let back = read_history(&path).unwrap();
         assert_eq!(back.len(), 2);
         assert!(back[0].train_loss.is_nan());
+        assert_eq!(back[1], second);
+    }
+
+    /// Format 1 wrote a trailing `seconds` column; such files still read, the column ignored.
+    #[test]
+    fn history_of_format_1_with_seconds_still_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(HISTORY_FILE);
+        std::fs::write(
+            &path,
+            "epoch,lr,train_loss,train_acc,heldout_loss,heldout_acc,seconds\n\
+             1,0.1,NaN,0.5,0.7,0.25,1.235\n",
+        )
+        .unwrap();
+        let back = read_history(&path).unwrap();
+        assert_eq!(back.len(), 1);
         assert_eq!(
-            back[1],
-            HistoryRow {
-                seconds: 1.235,
-                ..second
-            }
+            (back[0].epoch, back[0].heldout_acc, back[0].train_acc),
+            (1, 0.25, 0.5)
         );
     }
 
@@ -200,23 +214,23 @@ mod tests {
     fn history_rejects_gaps_and_bad_numbers() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(HISTORY_FILE);
-        let header = "epoch,lr,train_loss,train_acc,heldout_loss,heldout_acc,seconds\n";
+        let header = "epoch,lr,train_loss,train_acc,heldout_loss,heldout_acc\n";
         std::fs::write(
             &path,
-            format!("{header}1,0.1,0.7,0.5,0.7,0.5,1\n3,0.1,0.7,0.5,0.7,0.5,1\n"),
+            format!("{header}1,0.1,0.7,0.5,0.7,0.5\n3,0.1,0.7,0.5,0.7,0.5\n"),
         )
         .unwrap();
         let err = read_history(&path).unwrap_err().to_string();
         assert!(err.contains("line 3") && err.contains("`epoch`"), "{err}");
 
-        std::fs::write(&path, format!("{header}1,0.1,0.7,zero,0.7,0.5,1\n")).unwrap();
+        std::fs::write(&path, format!("{header}1,0.1,0.7,zero,0.7,0.5\n")).unwrap();
         let err = read_history(&path).unwrap_err().to_string();
         assert!(
             err.contains("line 2") && err.contains("`train_acc`") && err.contains("`zero`"),
             "{err}"
         );
 
-        std::fs::write(&path, format!("{header}1,0.1,NaN,0.5,NaN,0.5,1\n")).unwrap();
+        std::fs::write(&path, format!("{header}1,0.1,NaN,0.5,NaN,0.5\n")).unwrap();
         assert!(read_history(&path).unwrap()[0].train_loss.is_nan());
     }
 }

@@ -5,14 +5,24 @@
 //! trainer's configuration is a type parameter, `C`, so that this crate does not depend on the
 //! trainer; `train` writes `Metrics<RunConfig>`, the synthetic runs of `stats::fixture` a JSON
 //! value. The curve-derived fields come from [`CurveSummary::of`] in both.
+//!
+//! Like `history.csv`, the file holds no wall time: the engine hashes it, so a timing would make
+//! a bit-identical re-run look changed downstream and defeat early cutoff. The trainer prints its
+//! times on its log instead. What remains besides the computation's results describes the run
+//! (`device`, `torch_version`, `cache_key`, `config`) and is the same on a re-run of the same
+//! instance.
 
 use super::history::HistoryRow;
 
 /// File name of the run summary in a run directory.
 pub const METRICS_FILE: &str = "metrics.json";
 
-/// Version of `metrics.json`; bump when the meaning of a field changes.
-pub const METRICS_FORMAT_VERSION: u32 = 1;
+/// Version of the run-output contract (`metrics.json` and `history.csv`); bump when a field or
+/// column is added, removed or changes meaning.
+///
+/// - 1: `metrics.json` with `wall_seconds`, `history.csv` with a trailing `seconds` column.
+/// - 2: both without wall times (they moved to the trainer's log); otherwise as 1.
+pub const METRICS_FORMAT_VERSION: u32 = 2;
 
 /// Training accuracy that counts as converged (SPEC §5).
 pub const CONVERGED_ACC: f64 = 0.95;
@@ -51,8 +61,6 @@ pub struct Metrics<C> {
     pub device: String,
     /// libtorch version the trainer was built against.
     pub torch_version: String,
-    /// Wall time of the whole run.
-    pub wall_seconds: f64,
     /// `REPRO_KEY` of the running instance, if set.
     pub cache_key: Option<String>,
     /// The run's full configuration.
@@ -109,6 +117,7 @@ impl CurveSummary {
 
 #[cfg(test)]
 mod tests {
+    use super::super::history::HISTORY_COLUMNS;
     use super::*;
 
     fn row(epoch: usize, train_acc: f64, heldout_acc: f64) -> HistoryRow {
@@ -119,7 +128,6 @@ mod tests {
             train_acc,
             heldout_loss: 0.0,
             heldout_acc,
-            seconds: 0.0,
         }
     }
 
@@ -142,49 +150,76 @@ mod tests {
         assert_eq!(CurveSummary::of(&[]).best_epoch, None);
     }
 
-    /// Guards the bytes of `metrics.json`: field order, indentation, number formatting, NaN as
-    /// null and the trailing newline are what `stats` and earlier runs expect.
+    /// Guards the bytes of both run-output files: field order, indentation, number formatting,
+    /// NaN as null (JSON) or `NaN` (CSV) and the trailing newlines are what `stats` and earlier
+    /// runs expect; and no field or column is a wall time, so that a re-run that reproduces the
+    /// computation reproduces the files (early cutoff in the engine).
     #[test]
-    fn metrics_json_keeps_its_layout() {
+    fn run_output_bytes_are_pinned_and_hold_no_wall_times() {
+        let rows = [
+            HistoryRow {
+                epoch: 1,
+                lr: 0.1,
+                train_loss: 0.6965619277954102,
+                train_acc: 0.5,
+                heldout_loss: 0.7,
+                heldout_acc: 0.25,
+            },
+            HistoryRow {
+                epoch: 2,
+                lr: 0.09000000000000001,
+                train_loss: f64::NAN,
+                train_acc: 0.97,
+                heldout_loss: f64::NAN,
+                heldout_acc: 0.5,
+            },
+        ];
+        let history = super::super::history::to_csv(&rows);
+        assert_eq!(
+            history,
+            "epoch,lr,train_loss,train_acc,heldout_loss,heldout_acc\n\
+             1,0.1,0.6965619277954102,0.5,0.7,0.25\n\
+             2,0.09000000000000001,NaN,0.97,NaN,0.5\n"
+        );
+        let s = CurveSummary::of(&rows);
         let m = Metrics {
             format: METRICS_FORMAT_VERSION,
             task: "parity".to_owned(),
             variant: "topk5".to_owned(),
             activation: "relu".to_owned(),
             seed: 7,
-            epochs: 3,
-            convergence_epoch: Some(2),
-            best_heldout_acc: Some(0.5),
-            best_epoch: Some(3),
+            epochs: 2,
+            convergence_epoch: s.convergence_epoch,
+            best_heldout_acc: s.best_heldout_acc,
+            best_epoch: s.best_epoch,
             last_heldout_acc: Some(f64::NAN),
-            last_train_acc: Some(0.97),
-            diverged: false,
-            diverged_epoch: None,
+            last_train_acc: s.last_train_acc,
+            diverged: true,
+            diverged_epoch: Some(2),
             device: "cpu".to_owned(),
             torch_version: "2.11.0".to_owned(),
-            wall_seconds: 1.25,
             cache_key: None,
             config: serde_json::json!({"a": 1}),
         };
+        let metrics = m.to_json();
         assert_eq!(
-            m.to_json(),
+            metrics,
             r#"{
-  "format": 1,
+  "format": 2,
   "task": "parity",
   "variant": "topk5",
   "activation": "relu",
   "seed": 7,
-  "epochs": 3,
+  "epochs": 2,
   "convergence_epoch": 2,
   "best_heldout_acc": 0.5,
-  "best_epoch": 3,
+  "best_epoch": 2,
   "last_heldout_acc": null,
   "last_train_acc": 0.97,
-  "diverged": false,
-  "diverged_epoch": null,
+  "diverged": true,
+  "diverged_epoch": 2,
   "device": "cpu",
   "torch_version": "2.11.0",
-  "wall_seconds": 1.25,
   "cache_key": null,
   "config": {
     "a": 1
@@ -192,5 +227,20 @@ mod tests {
 }
 "#
         );
+        let value: serde_json::Value = serde_json::from_str(&metrics).unwrap();
+        let names = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .chain(HISTORY_COLUMNS);
+        for name in names {
+            for timing in ["second", "time", "wall", "duration", "elapsed", "date"] {
+                assert!(
+                    !name.contains(timing),
+                    "`{name}` looks like a wall time: run outputs must not hold one"
+                );
+            }
+        }
     }
 }

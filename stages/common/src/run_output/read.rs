@@ -1,14 +1,19 @@
 //! The checked reader of one run directory (`metrics.json` and `history.csv`), used by `stats`.
 //!
 //! Each run is checked for consistency: `metrics.json` must be of format
-//! [`METRICS_FORMAT_VERSION`] and name the task, variant, activation and seed expected of its
+//! [`METRICS_FORMAT_VERSION`] (or of an older format that reads the same, from
+//! [`OLDEST_FORMAT_READ`] on) and name the task, variant, activation and seed expected of its
 //! directory ([`RunId`]), and `history.csv` must hold epochs 1, 2, ... without gaps, as many as
 //! `epochs` unless the run diverged (a diverged run may stop early).
 //!
 //! `metrics.json` is read field by field rather than through the derived deserialiser of
 //! [`Metrics`](super::Metrics) so that an error can name the field and its line; unknown fields
-//! (the trainer's `config`, device and timing fields) are ignored, so the trainer can add fields
-//! without breaking its readers.
+//! (the trainer's `config` and device fields, format 1's `wall_seconds`) are ignored, so the
+//! trainer can add fields without breaking its readers.
+//!
+//! Format 1 differs from format 2 only by its wall times (`wall_seconds` here, a `seconds`
+//! column in `history.csv`), which nothing reads, so runs trained before the change still feed
+//! the statistics unchanged.
 
 use std::path::Path;
 
@@ -18,6 +23,10 @@ use super::error::{read_text, RunOutputError};
 use super::history::{read_history, HistoryRow, HISTORY_FILE};
 use super::metrics::{METRICS_FILE, METRICS_FORMAT_VERSION};
 use crate::{Activation, Task, Variant};
+
+/// The oldest `metrics.json` format this reader accepts: formats from here to
+/// [`METRICS_FORMAT_VERSION`] differ only in fields it ignores.
+pub const OLDEST_FORMAT_READ: u32 = 1;
 
 /// What a run directory is expected to hold: the run of this task, variant, activation, seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,10 +117,12 @@ pub fn read_metrics(path: &Path, id: &RunId) -> Result<RunMetrics, RunOutputErro
     };
 
     let format = doc.required("format", Value::as_u64, "an unsigned integer")?;
-    if format != u64::from(METRICS_FORMAT_VERSION) {
+    if !(u64::from(OLDEST_FORMAT_READ)..=u64::from(METRICS_FORMAT_VERSION)).contains(&format) {
         return Err(doc.bad(
             "format",
-            format!("unsupported format {format} (this stage reads {METRICS_FORMAT_VERSION})"),
+            format!(
+                "unsupported format {format} (this stage reads {OLDEST_FORMAT_READ} to {METRICS_FORMAT_VERSION})"
+            ),
         ));
     }
     doc.expect_eq("task", id.task.name())?;
@@ -263,7 +274,7 @@ mod tests {
     fn metrics_text(seed: u64) -> String {
         format!(
             r#"{{
-  "format": 1,
+  "format": 2,
   "task": "parity",
   "variant": "topk5",
   "activation": "relu",
@@ -320,7 +331,6 @@ mod tests {
                 train_acc: 0.9 + 0.03 * epoch as f64,
                 heldout_loss: 0.6,
                 heldout_acc: 0.5,
-                seconds: 0.25,
             })
             .collect();
         let s = CurveSummary::of(&rows);
@@ -341,7 +351,6 @@ mod tests {
             diverged_epoch: None,
             device: "cpu".to_owned(),
             torch_version: "test".to_owned(),
-            wall_seconds: 0.75,
             cache_key: None,
             config: (),
         };
@@ -363,5 +372,32 @@ mod tests {
         assert_eq!(run.history, rows);
         assert_eq!(run.metrics.convergence_epoch, Some(2));
         assert_eq!(run.metrics.best_epoch, Some(1));
+    }
+
+    /// Runs trained before the wall times left the files (format 1) still read, and a format
+    /// from the future is refused by name.
+    #[test]
+    fn format_1_with_wall_times_still_reads_and_format_3_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(METRICS_FILE);
+        let v1 = metrics_text(7).replace(
+            "\"format\": 2,",
+            "\"format\": 1,\n  \"wall_seconds\": 31.288173369,",
+        );
+        std::fs::write(&path, &v1).unwrap();
+        let old = read_metrics(&path, &id(7)).unwrap();
+        std::fs::write(&path, metrics_text(7)).unwrap();
+        assert_eq!(old, read_metrics(&path, &id(7)).unwrap());
+
+        std::fs::write(
+            &path,
+            metrics_text(7).replace("\"format\": 2", "\"format\": 3"),
+        )
+        .unwrap();
+        let err = read_metrics(&path, &id(7)).unwrap_err().to_string();
+        assert!(
+            err.contains("line 2") && err.contains("`format`") && err.contains("format 3"),
+            "{err}"
+        );
     }
 }
