@@ -20,7 +20,7 @@ test: build
 	$(CARGO) test --release --workspace
 
 # The standing reliability suite (docs/reliability.md): 200 random SIGKILLs of `repro run` and
-# 50 of `repro gc`, each followed by a resumed run that must be correct, verified and
+# 200 of `repro gc`, each followed by a resumed run that must be correct, verified and
 # orphan-free; then 10,000 fuzzed pipelines (5 properties x 2,000 cases), none over 2 s.
 test-reliability: build
 	$(CARGO) test --release -p repro --test chaos -- --ignored --nocapture

@@ -3,8 +3,8 @@
 //! after each round that a resumed run completes with every output correct, `verify` and
 //! `status --check` pass, and no stage process is left behind.
 //!
-//! `REPRO_CHAOS_ROUNDS` (default 200) sets the number of killed runs; every fourth round also
-//! kills a `gc`. `REPRO_CHAOS_SEED` fixes the random instants. The counts are printed at the
+//! `REPRO_CHAOS_ROUNDS` (default 200) sets the number of rounds; each kills one `run` and one
+//! `gc` at random instants. `REPRO_CHAOS_SEED` fixes the random instants. The counts are printed at the
 //! end (`--nocapture`) for `docs/reliability.md`.
 
 #[allow(dead_code)]
@@ -101,7 +101,13 @@ fn random_sigkills_of_run_and_gc_lose_nothing_corrupt_nothing_and_leave_no_orpha
         ws.ok(&["run", "-j", "2"]);
         t.elapsed()
     };
+    let gc_time = {
+        let t = Instant::now();
+        ws.ok(&["gc"]);
+        t.elapsed()
+    };
     let (mut run_kills, mut gc_kills, mut orphans, mut bad) = (0u32, 0u32, 0usize, Vec::new());
+    let (mut runs_done_first, mut gcs_done_first) = (0u32, 0u32);
     let mut longest_orphan = Duration::ZERO;
     for round in 1..=rounds {
         ws.write("pipeline.yaml", &pipeline(round, &marker));
@@ -109,8 +115,11 @@ fn random_sigkills_of_run_and_gc_lose_nothing_corrupt_nothing_and_leave_no_orpha
         let at = rng.gen_range(0..full.as_millis().max(1) as u64);
         std::thread::sleep(Duration::from_millis(at));
         signal(child.id(), libc::SIGKILL);
-        let _ = wait_limited(child);
-        run_kills += 1;
+        if wait_limited(child).code == -libc::SIGKILL {
+            run_kills += 1;
+        } else {
+            runs_done_first += 1;
+        }
         // No stage may outlive the engine for long (the reaper ends them).
         let t = Instant::now();
         while !stage_processes(&marker).is_empty() && t.elapsed() < Duration::from_secs(10) {
@@ -125,12 +134,16 @@ fn random_sigkills_of_run_and_gc_lose_nothing_corrupt_nothing_and_leave_no_orpha
                 unsafe { libc::kill(p, libc::SIGKILL) };
             }
         }
-        if round % 4 == 0 {
-            let gc = ws.command(&["gc"]).spawn().unwrap();
-            std::thread::sleep(Duration::from_millis(rng.gen_range(0..40)));
-            let _ = unsafe { libc::kill(gc.id() as i32, libc::SIGKILL) };
-            let _ = wait_limited(gc);
+        // Then a gc, killed at a random instant within the time a gc takes (it may finish first).
+        let gc = ws.command(&["gc"]).spawn().unwrap();
+        let at = rng.gen_range(0..gc_time.as_micros().max(1) as u64);
+        std::thread::sleep(Duration::from_micros(at));
+        // SAFETY: kill(2) of the gc this test started.
+        let _ = unsafe { libc::kill(gc.id() as i32, libc::SIGKILL) };
+        if wait_limited(gc).code == -libc::SIGKILL {
             gc_kills += 1;
+        } else {
+            gcs_done_first += 1;
         }
         let resumed = ws.repro(&["run", "-j", "2"]);
         if resumed.code != 0 {
@@ -158,8 +171,9 @@ fn random_sigkills_of_run_and_gc_lose_nothing_corrupt_nothing_and_leave_no_orpha
     let final_gc = ws.ok(&["gc"]);
     ws.ok(&["verify"]);
     println!(
-        "chaos: {run_kills} runs and {gc_kills} gc killed at random instants (seed {seed}); \
-         {} bad rounds; {orphans} orphan processes; longest wait for the killed run's processes \
+        "chaos: {rounds} rounds (seed {seed}): {run_kills} runs and {gc_kills} gc killed by SIGKILL \
+         at random instants ({runs_done_first} runs and {gcs_done_first} gc finished before \
+         their signal); {} bad rounds; {orphans} orphan processes; longest wait for the killed run's processes \
          to end {:.2}s; last gc: {}",
         bad.len(),
         longest_orphan.as_secs_f64(),
