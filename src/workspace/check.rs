@@ -288,8 +288,14 @@ impl Workspace<'_> {
         })
     }
 
-    /// Whether every object a record refers to is present (a cheap existence check).
+    /// Whether every object a record's outputs need is present: each output's object and, for
+    /// a directory, every file its manifest lists (existence only; restoring re-hashes). Off
+    /// the no-op path: it runs only for keys the lock does not hold with matching outputs.
     pub fn restorable(&self, record: &ActionRecord) -> bool {
-        record.outputs.values().all(|t| self.store.has_output(t))
+        record.outputs.values().all(|t| {
+            self.store
+                .objects_of(t)
+                .is_ok_and(|digests| digests.iter().all(|d| self.store.has(d)))
+        })
     }
 }

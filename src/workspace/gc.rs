@@ -56,11 +56,22 @@ impl Workspace<'_> {
                 }
             }
         }
-        let all = self.store.all_objects()?;
+        // Records go first, objects second: a gc killed in between leaves unreferenced objects
+        // (garbage for the next gc), never a record whose objects are gone.
         let mut report = GcReport {
             records_kept: keep_keys.len(),
+            records_dropped: drop_records.len(),
             ..GcReport::default()
         };
+        if !dry_run {
+            for p in &drop_records {
+                std::fs::remove_file(p).map_err(|source| WorkspaceError::Io {
+                    path: p.clone(),
+                    source,
+                })?;
+            }
+        }
+        let all = self.store.all_objects()?;
         for d in all.iter().filter(|d| !keep_objects.contains(*d)) {
             report.objects_dropped += 1;
             if dry_run {
@@ -76,15 +87,6 @@ impl Workspace<'_> {
             if !dry_run {
                 crate::cache::atomic::remove_path(&tmp)
                     .map_err(|source| WorkspaceError::Io { path: tmp, source })?;
-            }
-        }
-        report.records_dropped = drop_records.len();
-        if !dry_run {
-            for p in &drop_records {
-                std::fs::remove_file(p).map_err(|source| WorkspaceError::Io {
-                    path: p.clone(),
-                    source,
-                })?;
             }
         }
         Ok(report)

@@ -234,7 +234,7 @@ impl<'p> Workspace<'p> {
     /// Appends `key` to the journal of keys the lock file does not hold yet, so that `gc`
     /// after a killed run keeps what that run published. Not fsynced: a killed process loses
     /// nothing it wrote, and after a power loss the worst case is re-running that work.
-    fn journal(&self, key: &str) {
+    pub(super) fn journal(&self, key: &str) {
         use std::io::Write;
         let path = self.layout.journal();
         let mut file = self.journal_file.lock().expect("journal");

@@ -158,6 +158,10 @@ impl Workspace<'_> {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
         };
+        // Journal first, record second: a run killed between the two must never leave a
+        // record that `gc` would not keep (it would delete the record's objects and, if killed
+        // itself, leave the record behind without them).
+        self.journal(&key);
         let path = self.store.action_path(&key);
         record
             .write(&path)

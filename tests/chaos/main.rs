@@ -3,8 +3,8 @@
 //! after each round that a resumed run completes with every output correct, `verify` and
 //! `status --check` pass, and no stage process is left behind.
 //!
-//! `REPRO_CHAOS_ROUNDS` (default 200) sets the number of rounds; each kills one `run` and one
-//! `gc` at random instants. `REPRO_CHAOS_SEED` fixes the random instants. The counts are printed at the
+//! `REPRO_CHAOS_KILLS` (default 200) sets how many runs and how many gcs must be killed: rounds go
+//! on until both counts are reached (a process that finishes before its signal does not count). `REPRO_CHAOS_SEED` fixes the random instants. The counts are printed at the
 //! end (`--nocapture`) for `docs/reliability.md`.
 
 #[allow(dead_code)]
@@ -83,7 +83,7 @@ fn stage_processes(marker: &str) -> Vec<i32> {
 #[test]
 #[ignore = "the chaos suite: make test-reliability"]
 fn random_sigkills_of_run_and_gc_lose_nothing_corrupt_nothing_and_leave_no_orphan() {
-    let rounds: u32 = std::env::var("REPRO_CHAOS_ROUNDS")
+    let want: u32 = std::env::var("REPRO_CHAOS_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
@@ -109,7 +109,10 @@ fn random_sigkills_of_run_and_gc_lose_nothing_corrupt_nothing_and_leave_no_orpha
     let (mut run_kills, mut gc_kills, mut orphans, mut bad) = (0u32, 0u32, 0usize, Vec::new());
     let (mut runs_done_first, mut gcs_done_first) = (0u32, 0u32);
     let mut longest_orphan = Duration::ZERO;
-    for round in 1..=rounds {
+    let mut rounds = 0u32;
+    while (run_kills < want || gc_kills < want) && rounds < 2 * want {
+        rounds += 1;
+        let round = rounds;
         ws.write("pipeline.yaml", &pipeline(round, &marker));
         let child = ws.command(&["run", "-j", "2"]).spawn().unwrap();
         let at = rng.gen_range(0..full.as_millis().max(1) as u64);
@@ -166,6 +169,17 @@ fn random_sigkills_of_run_and_gc_lose_nothing_corrupt_nothing_and_leave_no_orpha
             if out.code != 0 {
                 bad.push(format!("round {round}: {check:?} failed:\n{}", out.both()));
             }
+        }
+        if !bad.is_empty() && std::env::var_os("REPRO_CHAOS_KEEP").is_some() {
+            // Keep the workspace for a post-mortem and stop at the first bad round.
+            println!("chaos: kept the workspace {}", ws.root.display());
+            let root = ws.root.clone();
+            std::mem::forget(ws);
+            panic!(
+                "round {round} failed; workspace kept at {}:\n{}",
+                root.display(),
+                bad.join("\n")
+            );
         }
     }
     let final_gc = ws.ok(&["gc"]);

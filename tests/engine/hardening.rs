@@ -345,3 +345,23 @@ fn a_code_glob_over_everything_leaves_out_the_cache_and_outputs_and_settles() {
     let st = ws.code(&["status", "--check"], 1);
     assert!(st.stdout.contains("code of `**` changed"), "{}", st.both());
 }
+
+#[test]
+fn a_record_whose_objects_are_partly_gone_is_not_trusted_as_fresh() {
+    let ws = one_stage(
+        "mkdir -p out/d && printf 'a' > out/d/a && printf 'b' > out/d/b",
+        "out/d",
+    );
+    ws.ok(&["run"]);
+    // A killed gc (or a lost disk block) took one file object of the directory output, and
+    // the lock that named the record was never written: only the record points at the output.
+    let b = ws
+        .objects()
+        .into_iter()
+        .find(|p| std::fs::read(p).is_ok_and(|c| c == b"b"))
+        .expect("the object of out/d/b");
+    std::fs::remove_file(&b).unwrap();
+    std::fs::remove_file(ws.root.join("repro.lock")).unwrap();
+    ws.ok(&["run"]);
+    ws.ok(&["verify"]);
+}
