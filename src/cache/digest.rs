@@ -49,6 +49,11 @@ pub(super) enum Found {
     EmptyDir,
 }
 
+/// Why a symbolic link in an output is refused.
+const LINK: &str = "is a symbolic link: outputs may hold only regular files and directories";
+/// Why a special file in an output or input is refused.
+const SPECIAL: &str = "is neither a regular file nor a directory (a FIFO, socket or device)";
+
 fn refuse(rel: &str, why: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("`{rel}` {why}"))
 }
@@ -101,15 +106,9 @@ pub(super) fn walk(dir: &Path, shown: &str, policy: Policy) -> io::Result<Vec<(S
             } else if ft.is_file() {
                 out.push((r, Found::File(entry.path())));
             } else if ft.is_symlink() {
-                return Err(refuse(
-                    &format!("{shown}/{r}"),
-                    "is a symbolic link: outputs may hold only regular files and directories",
-                ));
+                return Err(refuse(&format!("{shown}/{r}"), LINK));
             } else {
-                return Err(refuse(
-                    &format!("{shown}/{r}"),
-                    "is neither a regular file nor a directory (a FIFO, socket or device)",
-                ));
+                return Err(refuse(&format!("{shown}/{r}"), SPECIAL));
             }
         }
         if empty && policy == Policy::Strict && !rel.is_empty() {
@@ -252,14 +251,8 @@ pub fn digest_path(
             exec: is_exec(&meta),
         }))
     } else if meta.file_type().is_symlink() {
-        Err(refuse(
-            rel,
-            "is a symbolic link: outputs may be only regular files and directories",
-        ))
+        Err(refuse(rel, LINK))
     } else {
-        Err(refuse(
-            rel,
-            "is neither a regular file nor a directory (a FIFO, socket or device)",
-        ))
+        Err(refuse(rel, SPECIAL))
     }
 }

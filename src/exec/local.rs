@@ -161,18 +161,11 @@ fn signal_group(pgid: i32, signal: i32) {
     unsafe { libc::kill(-pgid, signal) };
 }
 
-fn signal_token(token: &str, signal: i32) {
-    for pid in procs::find(token) {
-        // SAFETY: kill(2) sends a signal; no memory is involved.
-        unsafe { libc::kill(pid, signal) };
-    }
-}
-
 /// SIGTERM to the group and the token's processes now; SIGKILL after the grace period if the
 /// job is still known by then.
 fn terminate(jobs: &Table, job: JobId, pgid: i32, token: &str) {
     signal_group(pgid, libc::SIGTERM);
-    signal_token(token, libc::SIGTERM);
+    procs::signal(token, libc::SIGTERM);
     let jobs = Arc::clone(jobs);
     let token = token.to_owned();
     std::thread::spawn(move || {
@@ -184,7 +177,7 @@ fn terminate(jobs: &Table, job: JobId, pgid: i32, token: &str) {
             .and_then(|e| e.pgid);
         if let Some(pgid) = pgid {
             signal_group(pgid, libc::SIGKILL);
-            signal_token(&token, libc::SIGKILL);
+            procs::signal(&token, libc::SIGKILL);
         }
     });
 }

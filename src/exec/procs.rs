@@ -37,6 +37,11 @@ fn signal_all(pids: &[i32], signal: i32) {
     }
 }
 
+/// Sends `signal` to every process marked with `prefix` (no waiting).
+pub fn signal(prefix: &str, signal: i32) {
+    signal_all(&find(prefix), signal);
+}
+
 /// Ends every process marked with `prefix`: SIGTERM, then SIGKILL after `grace`, and waits
 /// (up to `grace` more) until none is left. Returns how many were found at first.
 pub fn end_all(prefix: &str, grace: Duration) -> usize {
