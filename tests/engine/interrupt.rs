@@ -29,9 +29,10 @@ stages:
     outs: [after.txt]
 "#;
 
-fn slow_pid(ws: &Ws) -> i32 {
-    let path = ws.tmp().join("slow.pid");
-    wait_for(60, "the slow stage to start", || {
+/// The pid a stage wrote to `<tmp>/<name>` (one line), waiting for it to appear.
+fn pid_in(ws: &Ws, name: &str) -> i32 {
+    let path = ws.tmp().join(name);
+    wait_for(60, name, || {
         std::fs::read_to_string(&path).is_ok_and(|s| s.ends_with('\n'))
     });
     std::fs::read_to_string(&path)
@@ -39,6 +40,10 @@ fn slow_pid(ws: &Ws) -> i32 {
         .trim()
         .parse()
         .unwrap()
+}
+
+fn slow_pid(ws: &Ws) -> i32 {
+    pid_in(ws, "slow.pid")
 }
 
 #[test]
@@ -207,18 +212,7 @@ stages:
 fn stage_processes_never_outlive_a_killed_engine_or_write_into_the_resumed_run() {
     let ws = Ws::new(ORPHAN);
     let child = ws.command(&["run"]).spawn().unwrap();
-    let pid_of = |name: &str| -> i32 {
-        let path = ws.tmp().join(name);
-        wait_for(60, name, || {
-            std::fs::read_to_string(&path).is_ok_and(|s| s.ends_with('\n'))
-        });
-        std::fs::read_to_string(&path)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap()
-    };
-    let (stage, escaped) = (pid_of("stage.pid"), pid_of("escaped.pid"));
+    let (stage, escaped) = (pid_in(&ws, "stage.pid"), pid_in(&ws, "escaped.pid"));
     signal(child.id(), libc::SIGKILL);
     let _ = wait_limited(child);
     wait_for(20, "the killed run's processes to end", || {
@@ -259,11 +253,7 @@ stages:
         t.elapsed() < Duration::from_secs(30),
         "not a speed target: the stage sleeps 60 s"
     );
-    let escaped: i32 = std::fs::read_to_string(ws.tmp().join("escaped.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let escaped = pid_in(&ws, "escaped.pid");
     wait_for(10, "the setsid child to end", || !alive(escaped));
     assert_eq!(ws.read("q.txt"), "q\n");
     let bad =
