@@ -166,7 +166,10 @@ impl Workspace<'_> {
         record
             .write(&path)
             .map_err(|source| WorkspaceError::Io { path, source })?;
-        self.set_entry(
+        // Journaled above: straight into the lock, not through `set_entry`, which would
+        // journal the key a second time.
+        self.lock.insert(
+            &self.profile,
             &inst.id,
             LockEntry {
                 key,

@@ -180,6 +180,14 @@ fn gc_after_a_killed_run_keeps_what_that_run_published_and_drops_dead_temporarie
         !ws.root.join("repro.lock").exists(),
         "the killed run wrote no lock"
     );
+    let journal = ws.read(".repro/published");
+    let keys: std::collections::BTreeSet<&str> = journal.lines().collect();
+    assert_eq!(
+        keys.len(),
+        journal.lines().count(),
+        "each key journaled once:\n{journal}"
+    );
+    assert_eq!(keys.len(), 2, "the two completed instances:\n{journal}");
     // A temporary of a writer that died (pid 2^22 + 1 is above Linux's pid limit).
     let stale = ws.root.join("cache/actions/.x.json.tmp-4194305-0");
     std::fs::write(&stale, "half").unwrap();
