@@ -135,44 +135,41 @@ impl LockFile {
                         skey: String::new(),
                     },
                 ));
-            } else if let Some(key) = line.strip_prefix("key ") {
-                let (_, e) = current
-                    .as_mut()
-                    .ok_or((n, "`key` outside an entry".to_owned()))?;
-                if !is_digest(key) {
-                    return Err((n, format!("key `{}` is not a digest", key.escape_debug())));
-                }
-                e.key = key.to_owned();
-            } else if let Some(rest) = line.strip_prefix("out ") {
-                let (_, e) = current
-                    .as_mut()
-                    .ok_or((n, "`out` outside an entry".to_owned()))?;
-                let (path, digest) = rest
-                    .rsplit_once(' ')
-                    .ok_or((n, "expected `out PATH DIGEST`".to_owned()))?;
-                Tagged::parse_checked(digest).map_err(|why| (n, why))?;
-                e.outs.insert(path.to_owned(), digest.to_owned());
-            } else if let Some(skey) = line.strip_prefix("skey ") {
-                let (_, e) = current
-                    .as_mut()
-                    .ok_or((n, "`skey` outside an entry".to_owned()))?;
-                if !is_digest(skey) {
-                    return Err((n, format!("skey `{}` is not a digest", skey.escape_debug())));
-                }
-                e.skey = skey.to_owned();
-            } else if let Some(rest) = line.strip_prefix("metric ") {
-                let (_, e) = current
-                    .as_mut()
-                    .ok_or((n, "`metric` outside an entry".to_owned()))?;
-                let (name, value) = rest
-                    .rsplit_once(' ')
-                    .ok_or((n, "expected `metric FILE#FIELD VALUE`".to_owned()))?;
-                let value: f64 = value
-                    .parse()
-                    .map_err(|_| (n, format!("metric value `{value}` is not a number")))?;
-                e.metrics.insert(name.to_owned(), value);
             } else {
-                return Err((n, format!("unexpected line `{line}`")));
+                let (field, rest) = line.split_once(' ').unwrap_or((line, ""));
+                if !matches!(field, "key" | "skey" | "out" | "metric") {
+                    return Err((n, format!("unexpected line `{line}`")));
+                }
+                let (_, e) = current
+                    .as_mut()
+                    .ok_or((n, format!("`{field}` outside an entry")))?;
+                let digest = |d: &str| {
+                    if is_digest(d) {
+                        Ok(d.to_owned())
+                    } else {
+                        Err((n, format!("{field} `{}` is not a digest", d.escape_debug())))
+                    }
+                };
+                match field {
+                    "key" => e.key = digest(rest)?,
+                    "skey" => e.skey = digest(rest)?,
+                    "out" => {
+                        let (path, d) = rest
+                            .rsplit_once(' ')
+                            .ok_or((n, "expected `out PATH DIGEST`".to_owned()))?;
+                        Tagged::parse_checked(d).map_err(|why| (n, why))?;
+                        e.outs.insert(path.to_owned(), d.to_owned());
+                    }
+                    _ => {
+                        let (name, value) = rest
+                            .rsplit_once(' ')
+                            .ok_or((n, "expected `metric FILE#FIELD VALUE`".to_owned()))?;
+                        let value: f64 = value
+                            .parse()
+                            .map_err(|_| (n, format!("metric value `{value}` is not a number")))?;
+                        e.metrics.insert(name.to_owned(), value);
+                    }
+                }
             }
         }
         if let Some((k, e)) = current {
