@@ -9,9 +9,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A temporary sibling name for `dest`, unique within this process and across processes.
+/// A per-process random start for the counter: processes on different hosts of a shared
+/// filesystem may have the same pid, and must still never share a temporary.
+fn counter_base() -> u64 {
+    static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let host = std::fs::read("/proc/sys/kernel/hostname").unwrap_or_default();
+        let mut seed = blake3::Hasher::new();
+        seed.update(&nanos.to_le_bytes());
+        seed.update(&std::process::id().to_le_bytes());
+        seed.update(&host);
+        let bytes = seed.finalize();
+        // Leave the low 32 bits for the counter.
+        u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("8 bytes")) & !0xffff_ffff
+    })
+}
+
+/// A temporary sibling name for `dest`, unique within this process and across processes
+/// (and, with a random per-process part, across hosts sharing the filesystem).
 pub fn temp_sibling(dest: &Path) -> PathBuf {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let n = counter_base() | COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = dest
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())

@@ -38,7 +38,7 @@ pub enum Command {
     /// Delete cached objects and records that `repro.lock` no longer refers to.
     Gc(GcArgs),
     /// Run exactly one instance (its upstream must be up to date) and publish the result.
-    Exec(OneArgs),
+    Exec(ExecArgs),
     /// Internal: the reaper a run starts beside itself (`exec::reap`); not for users.
     #[command(hide = true)]
     InternalReaper {
@@ -80,6 +80,29 @@ pub struct RunArgs {
     /// pack sixteen training runs per GPU. Scheduling only: cache keys do not change.
     #[arg(long = "set-resources", value_name = "STAGE.FIELD=VALUE")]
     pub set_resources: Vec<String>,
+    /// Where jobs run: `local` (child processes) or `slurm` (one batch job per instance).
+    /// Default: `REPRO_EXECUTOR`, else `executor:` in `repro.local.yaml`, else local.
+    #[arg(long, value_name = "NAME")]
+    pub executor: Option<String>,
+    /// Attempts after a failed one, per instance (default: 0 locally, 1 with Slurm).
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// With a batch executor: submit everything left, each job waiting on its upstream jobs
+    /// (`afterok`), and exit. `repro status` shows their progress; `repro run` re-attaches.
+    #[arg(long)]
+    pub detach: bool,
+}
+
+/// `repro exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The instance id (or a pattern matching exactly one instance).
+    #[arg(required_unless_present = "batch")]
+    pub instance: Option<String>,
+    /// Internal, for batch jobs: run the member of this submission manifest that
+    /// `SLURM_ARRAY_TASK_ID` picks (0 when unset), beside a controller holding the workspace.
+    #[arg(long, hide = true, conflicts_with = "instance", value_name = "FILE")]
+    pub batch: Option<PathBuf>,
 }
 
 /// `repro status`.

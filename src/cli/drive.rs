@@ -1,14 +1,68 @@
-//! Driving a dispatch from the command line: the local executor, Ctrl-C and SIGTERM as
-//! interrupts, and saving the workspace afterwards (the lock entries of whatever completed,
-//! even when the run failed).
+//! Driving a dispatch from the command line: the executor the settings name, Ctrl-C and
+//! SIGTERM as interrupts, and saving the workspace afterwards (the lock entries of whatever
+//! completed, even when the run failed).
 
-use crate::exec::{sweep, LocalExecutor};
+use crate::exec::{slurm, sweep, Executor, LocalExecutor, SlurmExecutor};
 use crate::graph::Graph;
 use crate::sched::{DispatchError, Dispatcher, Event, Inbox, Interrupts, Reporter, Tally};
-use crate::settings::RunSettings;
+use crate::settings::{ExecutorKind, RunSettings};
 use crate::workspace::Workspace;
 
 use super::CliError;
+
+/// Which executor a dispatch uses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Mode {
+    /// The settings' executor (a `repro run`, or `repro exec` on its own).
+    Controller,
+    /// A plain local executor inside a batch job: the batch system owns the job's processes,
+    /// and other jobs of the same run share the workspace, so nothing is swept.
+    InJob,
+}
+
+/// The local executor of a controller: earlier runs' leftovers swept, a reaper beside it.
+fn local(ws: &Workspace<'_>, reporter: &mut dyn Reporter) -> LocalExecutor {
+    // End what an earlier, killed run left running before any output is touched.
+    let registry = ws.layout().runs();
+    for message in sweep(&registry) {
+        reporter.event(&Event::Note { message });
+    }
+    std::env::current_exe()
+        .and_then(|exe| LocalExecutor::supervised(&exe, &registry))
+        .unwrap_or_else(|e| {
+            reporter.event(&Event::Note {
+                message: format!(
+                    "cannot start the reaper ({e}): if repro is killed, its stages may outlive it until the next run"
+                ),
+            });
+            LocalExecutor::new()
+        })
+}
+
+/// The Slurm executor for the workspace.
+pub(crate) fn slurm_executor(
+    ws: &Workspace<'_>,
+    settings: &RunSettings,
+) -> Result<SlurmExecutor, CliError> {
+    let pipeline = ws.pipeline();
+    let program = std::env::current_exe()
+        .map_err(|e| CliError::Internal(format!("cannot find the repro binary: {e}")))?;
+    let file = pipeline
+        .file
+        .file_name()
+        .map_or_else(|| pipeline.file.clone(), |n| pipeline.root.join(n));
+    let store = ws.store().clone();
+    Ok(SlurmExecutor::new(
+        settings.slurm.clone(),
+        slurm::Paths {
+            root: pipeline.root.clone(),
+            program,
+            pipeline: file,
+            profile: pipeline.profile.clone(),
+        },
+        std::sync::Arc::new(move |key: &str| store.action_path(key).is_file()),
+    ))
+}
 
 /// Runs `selected` and saves the workspace.
 pub(crate) fn dispatch(
@@ -18,26 +72,17 @@ pub(crate) fn dispatch(
     selected: &[usize],
     forced: &[bool],
     reporter: &mut dyn Reporter,
+    mode: Mode,
 ) -> Result<Tally, CliError> {
     let inbox = Inbox::new();
     Interrupts::Signals.install(inbox.sender());
-    // End what an earlier, killed run left running before any output is touched.
-    let registry = ws.layout().runs();
-    for message in sweep(&registry) {
-        reporter.event(&Event::Note { message });
-    }
-    let mut executor = std::env::current_exe()
-        .and_then(|exe| LocalExecutor::supervised(&exe, &registry))
-        .unwrap_or_else(|e| {
-            reporter.event(&Event::Note {
-                message: format!(
-                    "cannot start the reaper ({e}): if repro is killed, its stages may outlive it until the next run"
-                ),
-            });
-            LocalExecutor::new()
-        });
-    let result =
-        Dispatcher::new(graph, ws, &mut executor, settings, reporter).run(selected, forced, &inbox);
+    let mut executor: Box<dyn Executor> = match (mode, settings.executor) {
+        (Mode::InJob, _) => Box::new(LocalExecutor::new()),
+        (Mode::Controller, ExecutorKind::Local) => Box::new(local(ws, reporter)),
+        (Mode::Controller, ExecutorKind::Slurm) => Box::new(slurm_executor(ws, settings)?),
+    };
+    let result = Dispatcher::new(graph, ws, executor.as_mut(), settings, reporter)
+        .run(selected, forced, &inbox);
     drop(executor);
     // Save even after a failure (completed work is kept); the run's own error, if any, is
     // the one to report, and a failed save then only adds a line.

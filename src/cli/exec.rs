@@ -1,21 +1,59 @@
 //! `repro exec INSTANCE`: run exactly one instance and publish its result, the unit that a
-//! batch system (one Slurm job per instance) calls. Its upstream must already be up to date;
-//! an instance that is already fresh or cached is not run again.
+//! batch system calls. Its upstream must already be up to date; an instance that is already
+//! fresh or cached is not run again.
+//!
+//! Inside a batch job (`--batch MANIFEST`, written by the Slurm executor) it runs beside its
+//! controller, which holds the workspace lock: it opens the workspace shared, checks that the
+//! instance's key is still the one it was submitted for, runs it on a plain local executor
+//! without the pipeline's build (the controller built the binaries), and publishes the action
+//! record and outputs in the store, for the controller to take in.
+
+use std::path::Path;
+
+use serde::Deserialize;
 
 use crate::report::ProgressReporter;
 use crate::settings::RunSettings;
-use crate::workspace::State;
+use crate::workspace::{State, Workspace};
 
-use super::args::OneArgs;
-use super::drive::dispatch;
+use super::args::ExecArgs;
+use super::drive::{dispatch, Mode};
 use super::load::Loaded;
 use super::{Cli, CliError};
 
-pub(crate) fn exec(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
+pub(crate) fn exec(cli: &Cli, a: &ExecArgs) -> Result<(), CliError> {
+    if let Some(manifest) = &a.batch {
+        return in_job(cli, manifest);
+    }
     let loaded = Loaded::load(cli)?;
-    let i = loaded.one(&a.instance)?;
-    let settings = RunSettings::for_exec(&loaded.pipeline);
+    let i = loaded.one(a.instance.as_deref().unwrap_or_default())?;
+    let settings = RunSettings::for_exec(&loaded.pipeline, true);
     let mut ws = loaded.workspace_exclusive()?;
+    check_upstream(&loaded, &ws, i)?;
+    run_one(&loaded, &mut ws, &settings, i, Mode::Controller)
+}
+
+fn run_one(
+    loaded: &Loaded,
+    ws: &mut Workspace<'_>,
+    settings: &RunSettings,
+    i: usize,
+    mode: Mode,
+) -> Result<(), CliError> {
+    let graph = &loaded.graph;
+    let forced = vec![false; graph.instances.len()];
+    let mut reporter = ProgressReporter::new();
+    let tally = dispatch(graph, ws, settings, &[i], &forced, &mut reporter, mode)?;
+    if tally.failed > 0 || tally.interrupted {
+        return Err(CliError::Failed(format!(
+            "`{}` did not complete",
+            graph.instances[i].id
+        )));
+    }
+    Ok(())
+}
+
+fn check_upstream(loaded: &Loaded, ws: &Workspace<'_>, i: usize) -> Result<(), CliError> {
     let graph = &loaded.graph;
     let upstream = graph.closure(&graph.upstream[i]);
     let forced = vec![false; graph.instances.len()];
@@ -32,13 +70,101 @@ pub(crate) fn exec(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
             });
         }
     }
-    let mut reporter = ProgressReporter::new();
-    let tally = dispatch(graph, &mut ws, &settings, &[i], &forced, &mut reporter)?;
-    if tally.failed > 0 || tally.interrupted {
-        return Err(CliError::Failed(format!(
-            "`{}` did not complete",
-            graph.instances[i].id
-        )));
-    }
     Ok(())
+}
+
+/// A submission manifest, as the Slurm executor writes it.
+#[derive(Deserialize)]
+struct Manifest {
+    members: Vec<Member>,
+}
+
+#[derive(Deserialize)]
+struct Member {
+    instance: String,
+    key: Option<String>,
+}
+
+/// `--batch MANIFEST`: one array task of a submission.
+fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
+    let index: usize = match std::env::var("SLURM_ARRAY_TASK_ID") {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| CliError::user(format!("SLURM_ARRAY_TASK_ID `{v}` is not an index")))?,
+        Err(_) => 0,
+    };
+    let text = std::fs::read(manifest).map_err(|e| {
+        CliError::user(format!(
+            "cannot read the manifest `{}`: {e}",
+            manifest.display()
+        ))
+    })?;
+    let m: Manifest = serde_json::from_slice(&text).map_err(|e| {
+        CliError::user(format!(
+            "the manifest `{}` is malformed: {e}",
+            manifest.display()
+        ))
+    })?;
+    let member = m.members.get(index).ok_or_else(|| {
+        CliError::user(format!(
+            "the manifest `{}` has no member {index}",
+            manifest.display()
+        ))
+    })?;
+    let loaded = Loaded::load(cli)?;
+    let i = loaded
+        .graph
+        .instances
+        .iter()
+        .position(|x| x.id == member.instance)
+        .ok_or_else(|| {
+            CliError::user(format!(
+                "no instance `{}` in the pipeline any more",
+                member.instance
+            ))
+        })?;
+    let inst = &loaded.graph.instances[i];
+    let mut ws = Workspace::open_shared(&loaded.pipeline, &loaded.graph)?;
+    check_upstream(&loaded, &ws, i)?;
+    let changed = |found: &str| {
+        CliError::Failed(format!(
+            "the inputs of `{}` changed since it was submitted (key {} expected, {} found); `repro run` again submits it anew",
+            inst.id,
+            short(member.key.as_deref().unwrap_or_default()),
+            short(found)
+        ))
+    };
+    let expected = |found: &str| member.key.as_deref().is_none_or(|k| k == found);
+    match ws.evaluate(inst, None, false)? {
+        State::Fresh { entry } if expected(&entry.key) => {
+            eprintln!(
+                "repro: `{}` is already published (key {})",
+                inst.id,
+                short(&entry.key)
+            );
+            Ok(())
+        }
+        State::Restore { key, record, .. } if expected(&key) => {
+            ws.restore(inst, key, &record).map_err(|e| {
+                CliError::Internal(format!("cannot restore `{}` from the store: {e}", inst.id))
+            })?;
+            eprintln!("repro: `{}` restored from the store", inst.id);
+            Ok(())
+        }
+        State::Fresh { entry } => Err(changed(&entry.key)),
+        State::Restore { key, .. } => Err(changed(&key)),
+        State::Run {
+            inputs: Some(inputs),
+            ..
+        } if !expected(&inputs.key()) => Err(changed(&inputs.key())),
+        State::Run { .. } => {
+            let settings = RunSettings::for_exec(&loaded.pipeline, false);
+            run_one(&loaded, &mut ws, &settings, i, Mode::InJob)
+        }
+    }
+}
+
+fn short(key: &str) -> &str {
+    &key[..12.min(key.len())]
 }

@@ -5,6 +5,7 @@
 
 mod args;
 mod dag;
+mod detach;
 mod drive;
 mod exec;
 mod gc;

@@ -6,7 +6,7 @@ use crate::settings::{RunFlags, RunSettings};
 use crate::workspace::State;
 
 use super::args::RunArgs;
-use super::drive::dispatch;
+use super::drive::{dispatch, Mode};
 use super::load::Loaded;
 use super::page::{outln, Page};
 use super::{Cli, CliError};
@@ -20,6 +20,8 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
             keep_going: a.keep_going,
             no_build: a.no_build,
             set_resources: a.set_resources.clone(),
+            executor: a.executor.clone(),
+            retries: a.retries,
         },
         &loaded.pipeline,
     )
@@ -45,6 +47,16 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
     }
 
     let mut ws = loaded.workspace_exclusive()?;
+    if a.detach {
+        return super::detach::detach(
+            &loaded,
+            &mut ws,
+            &settings,
+            &selected,
+            &forced,
+            reporter.as_mut(),
+        );
+    }
     let tally = dispatch(
         &loaded.graph,
         &mut ws,
@@ -52,6 +64,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         &selected,
         &forced,
         reporter.as_mut(),
+        Mode::Controller,
     )?;
     output_ok(reporter.as_ref())?;
     if tally.interrupted {

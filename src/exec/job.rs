@@ -52,4 +52,20 @@ pub struct JobSpec {
     pub output: JobOutput,
     /// What it was granted.
     pub resources: JobResources,
+    /// For an instance's job: what a batch executor needs (the build job has none).
+    pub batch: Option<BatchInfo>,
+}
+
+/// What a batch executor needs to submit an instance: it runs `repro exec` for the instance
+/// rather than the stage's command, and asks its scheduler for the declared request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchInfo {
+    /// The instance id.
+    pub instance: String,
+    /// The cache key it must produce (`None`: known only once its upstream ran, `--detach`).
+    pub key: Option<String>,
+    /// The declared request (after `--set-resources`).
+    pub request: crate::spec::Resources,
+    /// Jobs of this dispatch it must wait for (`--detach` submits ahead of its upstream).
+    pub after: Vec<JobId>,
 }

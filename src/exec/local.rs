@@ -401,6 +401,7 @@ mod tests {
                 gpus: 0.0,
                 devices: String::new(),
             },
+            batch: None,
         }
     }
 

@@ -10,10 +10,12 @@ mod event;
 mod job;
 mod local;
 pub mod procs;
+pub mod slurm;
 
 pub use event::{EventSink, ExecEvent, JobStatus, JobTimes};
-pub use job::{JobId, JobOutput, JobResources, JobSpec};
+pub use job::{BatchInfo, JobId, JobOutput, JobResources, JobSpec};
 pub use local::{reap, sweep, LocalExecutor};
+pub use slurm::SlurmExecutor;
 
 /// An executor could not take a job (the job then produces no events).
 #[derive(Debug, thiserror::Error)]
@@ -48,4 +50,15 @@ pub trait Executor: Send {
 
     /// Asks every job of this executor to stop.
     fn cancel_all(&mut self);
+
+    /// Called after a round of `submit`s: a batch executor may hold jobs until then, to
+    /// submit them together (one Slurm job array).
+    fn flush(&mut self) {}
+
+    /// Whether this executor's jobs publish their own results in the store (a batch job runs
+    /// `repro exec`): the dispatcher then adopts the published record instead of hashing
+    /// outputs itself, and leaves clearing stale outputs to the job.
+    fn publishes(&self) -> bool {
+        false
+    }
 }

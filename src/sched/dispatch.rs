@@ -102,6 +102,8 @@ struct Runnable {
     index: usize,
     inputs: Box<KeyInputs>,
     reasons: Vec<Dirty>,
+    /// 0 for the first attempt; retries count up.
+    attempt: u32,
 }
 
 /// What a submitted job is for.
@@ -110,6 +112,8 @@ enum Work {
     Instance {
         index: usize,
         inputs: Box<KeyInputs>,
+        reasons: Vec<Dirty>,
+        attempt: u32,
         grant: Grant,
         device: String,
         /// When its `timeout` passes, if it has one.
@@ -295,6 +299,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                             index: i,
                             inputs: Box::new(record.inputs.clone()),
                             reasons,
+                            attempt: 0,
                         });
                     }
                     Err(e) => return Err(e.into()),
@@ -303,17 +308,25 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                     index: i,
                     inputs: inputs.expect("a ready instance's upstream has settled"),
                     reasons,
+                    attempt: 0,
                 }),
             }
         }
         Ok(())
     }
 
-    /// Step 2: submit what fits, the build command first.
+    /// Step 2: submit what fits, the build command first; then let the executor send what
+    /// it holds (a batch executor submits a round's jobs together).
     fn start_runnable(&mut self) -> Result<(), DispatchError> {
+        let result = self.submit_fitting();
+        self.executor.flush();
+        result
+    }
+
+    fn submit_fitting(&mut self) -> Result<(), DispatchError> {
         while let Some(pos) = self.runnable.iter().position(|r| {
             let inst = &self.graph.instances[r.index];
-            self.slots.fits(&self.settings.resources(inst))
+            self.slots.fits(&self.settings.slot_request(inst))
         }) {
             match &self.build {
                 Build::Pending(argv) => {
@@ -338,7 +351,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
     fn submit(&mut self, r: Runnable) -> Result<(), DispatchError> {
         let graph = self.graph;
         let inst = &graph.instances[r.index];
-        let resources = self.settings.resources(inst);
+        let resources = self.settings.slot_request(inst);
         let grant = self.slots.try_take(&resources).expect("checked to fit");
         if resources.gpus > 0.0 && !self.slots.has_gpus() && !self.cpu_fallback_noted {
             self.cpu_fallback_noted = true;
@@ -346,14 +359,21 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                 message: "no GPU found: stages that ask for GPUs run on the CPU".into(),
             });
         }
-        let device = if grant.gpus.is_empty() {
+        let publishes = self.executor.publishes();
+        let device = if publishes {
+            self.executor.name().to_owned()
+        } else if grant.gpus.is_empty() {
             "cpu".to_owned()
         } else {
             format!("cuda:{}", self.slots.visible_devices(&grant))
         };
-        if let Err(e) = self.ws.prepare(inst) {
-            self.slots.release(&grant);
-            return Err(e.into());
+        // A job that publishes itself clears its own outputs when it starts (it may be a job
+        // adopted from an earlier run, still writing them).
+        if !publishes {
+            if let Err(e) = self.ws.prepare(inst) {
+                self.slots.release(&grant);
+                return Err(e.into());
+            }
         }
         let id = self.job_id();
         let job = instance_job(
@@ -367,7 +387,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         );
         self.reporter.event(&Event::Started {
             id: inst.id.clone(),
-            reasons: r.reasons,
+            reasons: r.reasons.clone(),
             device: device.clone(),
         });
         if let Err(e) = self.executor.submit(job) {
@@ -379,6 +399,8 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             Work::Instance {
                 index: r.index,
                 inputs: r.inputs,
+                reasons: r.reasons,
+                attempt: r.attempt,
                 grant,
                 device,
                 deadline: inst.timeout.map(|t| Instant::now() + t),

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::cache::KeyInputs;
 use crate::exec::{ExecEvent, JobId, JobStatus, JobTimes};
-use crate::workspace::{PublishError, RunFacts};
+use crate::workspace::{PublishError, RunFacts, State};
 
 use super::{tail, Build, DispatchError, Dispatcher, Stop, Work};
 use crate::sched::event::Event;
@@ -36,12 +36,36 @@ impl Dispatcher<'_, '_> {
             Work::Instance {
                 index,
                 inputs,
+                reasons,
+                attempt,
                 grant,
                 device,
                 timed_out,
                 ..
             } => {
                 self.slots.release(&grant);
+                let failed = matches!(status, JobStatus::Failed(_) | JobStatus::NotStarted(_));
+                if failed && !timed_out && attempt < self.settings.retries && self.stop.is_none() {
+                    let (JobStatus::Failed(why) | JobStatus::NotStarted(why)) = &status else {
+                        unreachable!("matched above")
+                    };
+                    self.reporter.event(&Event::Note {
+                        message: format!(
+                            "`{}` failed ({}); retrying, attempt {} of {}",
+                            self.graph.instances[index].id,
+                            why.lines().next().unwrap_or_default(),
+                            attempt + 2,
+                            self.settings.retries + 1
+                        ),
+                    });
+                    self.runnable.push_front(super::Runnable {
+                        index,
+                        inputs,
+                        reasons,
+                        attempt: attempt + 1,
+                    });
+                    return Ok(());
+                }
                 if timed_out && status != JobStatus::Succeeded {
                     let limit = self.graph.instances[index].timeout.unwrap_or_default();
                     self.fail(
@@ -90,6 +114,18 @@ impl Dispatcher<'_, '_> {
         let inst = &graph.instances[i];
         let seconds = times.ran.as_secs_f64();
         let error = match status {
+            JobStatus::Succeeded if self.executor.publishes() => match self.adopt(i, inputs)? {
+                None => {
+                    self.tally.ran += 1;
+                    self.reporter.event(&Event::Finished {
+                        id: inst.id.clone(),
+                        seconds,
+                    });
+                    self.queue.settle(self.graph, i);
+                    return Ok(());
+                }
+                Some(why) => why,
+            },
             JobStatus::Succeeded => {
                 let facts = RunFacts { device, seconds };
                 match self.ws.publish(inst, inputs, &facts) {
@@ -120,6 +156,37 @@ impl Dispatcher<'_, '_> {
         };
         self.fail(i, error);
         Ok(())
+    }
+
+    /// Takes in what a job published itself: its key's record, with the workspace outputs
+    /// checked against it (restored from the store where they differ). Returns why not, when
+    /// the record is missing or is for other inputs.
+    fn adopt(&mut self, i: usize, inputs: &KeyInputs) -> Result<Option<String>, DispatchError> {
+        let inst = &self.graph.instances[i];
+        let key = inputs.key();
+        let state = self.ws.evaluate(inst, None, false)?;
+        Ok(match state {
+            State::Fresh { entry } if entry.key == key => {
+                self.ws.accept(inst, entry);
+                None
+            }
+            State::Restore {
+                key: found, record, ..
+            } if found == key => match self.ws.restore(inst, found, &record) {
+                Ok(()) => None,
+                Err(e) => Some(format!(
+                    "the job's published outputs cannot be restored: {e}"
+                )),
+            },
+            State::Fresh { .. } | State::Restore { .. } => Some(
+                "the job published a result for other inputs: the workspace changed while it ran"
+                    .to_owned(),
+            ),
+            State::Run { .. } => Some(format!(
+                "the job ended successfully but its result (key {}) is not in the store",
+                &key[..12.min(key.len())]
+            )),
+        })
     }
 
     pub(super) fn fail(&mut self, i: usize, error: String) {

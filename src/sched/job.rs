@@ -62,6 +62,12 @@ pub(crate) fn instance_job(
             gpus: grant.gpus.iter().map(|(_, s)| s).sum(),
             devices,
         },
+        batch: Some(crate::exec::BatchInfo {
+            instance: inst.id.clone(),
+            key: Some(inputs.key()),
+            request: settings.resources(inst),
+            after: Vec::new(),
+        }),
     }
 }
 
@@ -79,5 +85,6 @@ pub(crate) fn build_job(id: JobId, argv: &[String], layout: &Layout) -> JobSpec 
             gpus: 0.0,
             devices: String::new(),
         },
+        batch: None,
     }
 }

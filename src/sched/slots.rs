@@ -110,7 +110,11 @@ mod tests {
     use super::*;
 
     fn res(gpus: f64, cpus: u32) -> Resources {
-        Resources { gpus, cpus }
+        Resources {
+            gpus,
+            cpus,
+            ..Resources::default()
+        }
     }
 
     #[test]

@@ -6,9 +6,11 @@
 pub mod gpus;
 mod overrides;
 mod resolve;
+mod site;
 
 pub use overrides::ResourceOverrides;
 pub use resolve::{RunFlags, RunSettings};
+pub use site::{ExecutorKind, GpuSharing, SiteError, SiteSettings, SlurmSettings, SITE_FILE};
 
 /// A flag or environment value that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -21,15 +23,23 @@ pub enum SettingsError {
         /// What is wrong.
         why: String,
     },
+    /// The site file, an environment variable or `--executor` is malformed.
+    #[error(transparent)]
+    Site(#[from] SiteError),
 }
 
 impl SettingsError {
     /// The fix, when known.
     pub fn hint(&self) -> Option<String> {
         match self {
-            SettingsError::Resources { .. } => {
-                Some("write STAGE.gpus=FRACTION or STAGE.cpus=N, e.g. train.gpus=0.0625".to_owned())
-            }
+            SettingsError::Resources { .. } => Some(
+                "write STAGE.gpus=FRACTION, STAGE.cpus=N, STAGE.mem=SIZE or STAGE.time=DURATION, e.g. train.gpus=0.0625"
+                    .to_owned(),
+            ),
+            SettingsError::Site(_) => Some(format!(
+                "see docs/slurm.md for `{}` and the REPRO_* variables",
+                site::SITE_FILE
+            )),
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::spec::{check_gpus, Pipeline, Resources};
+use crate::spec::{check_gpus, parse_mem, parse_timeout, Pipeline, Resources};
 
 use super::SettingsError;
 
@@ -16,6 +16,8 @@ use super::SettingsError;
 enum Field {
     Gpus(f64),
     Cpus(u32),
+    Mem(u64),
+    Time(std::time::Duration),
 }
 
 /// The parsed overrides of one run, by stage.
@@ -61,10 +63,17 @@ fn parse(text: &str, pipeline: &Pipeline) -> Result<(String, Field), SettingsErr
             Ok(n) if n >= 1 => Field::Cpus(n),
             _ => return Err(bad(text, "`cpus` must be a whole number of at least 1")),
         },
+        "mem" => Field::Mem(
+            parse_mem(&serde_json::Value::String(value.to_owned())).map_err(|m| bad(text, m))?,
+        ),
+        "time" => Field::Time(
+            parse_timeout(&serde_json::Value::String(value.to_owned()))
+                .map_err(|m| bad(text, m.replacen("`timeout`", "`time`", 1)))?,
+        ),
         other => {
             return Err(bad(
                 text,
-                format!("unknown resource `{other}` (known: gpus, cpus)"),
+                format!("unknown resource `{other}` (known: gpus, cpus, mem, time)"),
             ))
         }
     };
@@ -90,6 +99,8 @@ impl ResourceOverrides {
             match *f {
                 Field::Gpus(g) => r.gpus = g,
                 Field::Cpus(c) => r.cpus = c,
+                Field::Mem(m) => r.mem = Some(m),
+                Field::Time(t) => r.time = Some(t),
             }
         }
         r

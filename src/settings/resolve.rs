@@ -8,6 +8,7 @@
 //! | GPUs | `--gpus`, else `CUDA_VISIBLE_DEVICES`, else `nvidia-smi -L` |
 //! | build command | the pipeline's `build:`, unless `--no-build` |
 //! | resources | each stage's `resources:`, with `--set-resources` applied |
+//! | executor, retries, Slurm site | `--executor`/`--retries`, else the environment, else `repro.local.yaml` (`site`) |
 
 use crate::graph::Instance;
 use crate::spec::{Pipeline, Resources};
@@ -15,6 +16,7 @@ use crate::workspace::Workspace;
 
 use super::gpus;
 use super::overrides::ResourceOverrides;
+use super::site::{ExecutorKind, SiteSettings, SlurmSettings};
 use super::SettingsError;
 
 /// The flags of `repro run` that shape a run (clap-free, so that tests and other front ends
@@ -31,6 +33,10 @@ pub struct RunFlags {
     pub no_build: bool,
     /// `--set-resources`, as given.
     pub set_resources: Vec<String>,
+    /// `--executor`.
+    pub executor: Option<String>,
+    /// `--retries`.
+    pub retries: Option<u32>,
 }
 
 /// Everything the scheduler needs to know about how to run, resolved once.
@@ -50,6 +56,12 @@ pub struct RunSettings {
     pub build: Option<Vec<String>>,
     /// Per-stage resource overrides.
     pub overrides: ResourceOverrides,
+    /// Which executor runs the jobs.
+    pub executor: ExecutorKind,
+    /// Attempts after a failed one, per instance.
+    pub retries: u32,
+    /// The Slurm site's settings (used with the Slurm executor).
+    pub slurm: SlurmSettings,
 }
 
 fn cores() -> usize {
@@ -60,12 +72,36 @@ impl RunSettings {
     /// The settings of `repro run`.
     pub fn resolve(flags: &RunFlags, pipeline: &Pipeline) -> Result<RunSettings, SettingsError> {
         let cores = cores();
-        let jobs = flags.jobs.unwrap_or(cores as u32).max(1);
+        let mut site = SiteSettings::load(&pipeline.root)?;
+        if let Some(e) = &flags.executor {
+            site.executor = ExecutorKind::parse(e).map_err(|message| {
+                SettingsError::Site(super::SiteError::Value {
+                    source_name: "--executor".into(),
+                    message,
+                })
+            })?;
+        }
+        let slurm = site.executor == ExecutorKind::Slurm;
+        let retries = flags
+            .retries
+            .or(site.retries)
+            .unwrap_or(if slurm { 1 } else { 0 });
+        // With Slurm, `-j` is the most jobs in flight; the cluster grants the resources.
+        let jobs = match (flags.jobs, slurm) {
+            (Some(j), _) => j,
+            (None, true) => site.slurm.max_jobs,
+            (None, false) => cores as u32,
+        }
+        .max(1);
         Ok(RunSettings {
             profile: Workspace::profile_name(pipeline),
             jobs,
             threads_per_slot: (cores / jobs as usize).max(1),
-            gpus: gpus::detect(flags.gpus.as_deref()),
+            gpus: if slurm {
+                Vec::new()
+            } else {
+                gpus::detect(flags.gpus.as_deref())
+            },
             keep_going: flags.keep_going,
             build: if flags.no_build {
                 None
@@ -73,20 +109,45 @@ impl RunSettings {
                 pipeline.build.clone()
             },
             overrides: ResourceOverrides::parse(&flags.set_resources, pipeline)?,
+            executor: site.executor,
+            retries,
+            slurm: site.slurm,
         })
     }
 
     /// The settings of `repro exec` (one instance, the unit a batch job runs): one slot that
-    /// may use every core, the GPUs the environment gives, the pipeline's build command.
-    pub fn for_exec(pipeline: &Pipeline) -> RunSettings {
+    /// may use every core (inside a Slurm job, the CPUs it was given), the GPUs the
+    /// environment gives, the pipeline's build command unless `build` is false (a batch job
+    /// runs binaries its controller built).
+    pub fn for_exec(pipeline: &Pipeline, build: bool) -> RunSettings {
+        let threads = std::env::var("SLURM_CPUS_PER_TASK")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n >= 1)
+            .unwrap_or_else(cores);
         RunSettings {
             profile: Workspace::profile_name(pipeline),
             jobs: 1,
-            threads_per_slot: cores(),
+            threads_per_slot: threads,
             gpus: gpus::detect(None),
             keep_going: false,
-            build: pipeline.build.clone(),
+            build: if build { pipeline.build.clone() } else { None },
             overrides: ResourceOverrides::default(),
+            executor: ExecutorKind::Local,
+            retries: 0,
+            slurm: SlurmSettings::default(),
+        }
+    }
+
+    /// What an instance takes from this run's slots: its resources locally; one job of the
+    /// `-j` jobs in flight with a batch executor (the cluster grants the real request).
+    pub fn slot_request(&self, inst: &Instance) -> Resources {
+        match self.executor {
+            ExecutorKind::Local => self.resources(inst),
+            ExecutorKind::Slurm => Resources {
+                cpus: 1,
+                ..Resources::default()
+            },
         }
     }
 

@@ -80,13 +80,57 @@ pub struct Stage {
     pub metrics: Option<super::schema::MetricsFile>,
 }
 
-/// Slots one instance needs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What one instance needs: slots locally, a request to a batch system.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Resources {
     /// GPUs (fractions pack onto one device).
     pub gpus: f64,
     /// CPU slots.
     pub cpus: u32,
+    /// Memory in bytes, if declared (batch executors ask for it; the local one ignores it).
+    pub mem: Option<u64>,
+    /// Wall time, if declared (batch executors ask for it; the local one ignores it, while
+    /// `timeout` is enforced everywhere).
+    pub time: Option<std::time::Duration>,
+}
+
+/// Parses a `mem` request: a number with an optional binary unit `K`, `M`, `G` or `T` (an
+/// optional trailing `B` or `iB` is accepted); a bare number is megabytes, as in Slurm.
+pub fn parse_mem(v: &serde_json::Value) -> Result<u64, String> {
+    let bad = || {
+        format!(
+            "`mem` must be a positive size such as `512M`, `4G` or `1.5T` (a bare number is megabytes), found {v}"
+        )
+    };
+    let (num, scale) = match v {
+        serde_json::Value::Number(n) => (n.as_f64().ok_or_else(bad)?, 1u64 << 20),
+        serde_json::Value::String(text) => {
+            let text = text.trim();
+            let split = text
+                .find(|c: char| c.is_ascii_alphabetic())
+                .unwrap_or(text.len());
+            let (num, unit) = text.split_at(split);
+            let unit = unit.trim().to_ascii_uppercase();
+            let unit = unit
+                .strip_suffix("IB")
+                .or_else(|| unit.strip_suffix('B').filter(|u| !u.is_empty()))
+                .unwrap_or(&unit);
+            let scale = match unit {
+                "" | "M" => 1u64 << 20,
+                "K" => 1 << 10,
+                "G" => 1 << 30,
+                "T" => 1 << 40,
+                _ => return Err(bad()),
+            };
+            (num.trim().parse::<f64>().map_err(|_| bad())?, scale)
+        }
+        _ => return Err(bad()),
+    };
+    let bytes = num * scale as f64;
+    if !(bytes >= 1024.0 * 1024.0 && bytes.is_finite() && bytes < 1e18) {
+        return Err(bad());
+    }
+    Ok(bytes as u64)
 }
 
 /// Checks a `gpus` request: 0 (none), a fraction in (0, 1] that packs onto one device, or a
@@ -496,7 +540,7 @@ fn stage(
         }
     }
 
-    let r = s.resources;
+    let r = &s.resources;
     if let Err(message) = check_gpus(r.gpus) {
         return Err(at(
             &format!("{base}.resources.gpus"),
@@ -509,6 +553,24 @@ fn stage(
             SpecErrorKind::Resources("`cpus` must be at least 1".into()),
         ));
     }
+    let mem = match &r.mem {
+        None => None,
+        Some(v) => Some(parse_mem(v).map_err(|message| {
+            at(
+                &format!("{base}.resources.mem"),
+                SpecErrorKind::Resources(message),
+            )
+        })?),
+    };
+    let time = match &r.time {
+        None => None,
+        Some(v) => Some(parse_timeout(v).map_err(|message| {
+            at(
+                &format!("{base}.resources.time"),
+                SpecErrorKind::Resources(message.replacen("`timeout`", "`time`", 1)),
+            )
+        })?),
+    };
     let timeout =
         match &s.timeout {
             None => None,
@@ -584,6 +646,8 @@ fn stage(
         resources: Resources {
             gpus: r.gpus,
             cpus: r.cpus.unwrap_or(1),
+            mem,
+            time,
         },
         timeout,
         env: s.env.clone(),

@@ -10,5 +10,5 @@ pub mod schema;
 mod words;
 
 pub use error::{SpecError, SpecErrorKind};
-pub use load::{check_gpus, load, parse, parse_timeout, Pipeline, Resources, Stage};
+pub use load::{check_gpus, load, parse, parse_mem, parse_timeout, Pipeline, Resources, Stage};
 pub use position::{DuplicateKey, Pos, PositionIndex};

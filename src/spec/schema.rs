@@ -115,7 +115,7 @@ pub struct MetricsFile {
 }
 
 /// `resources:` of a stage.
-#[derive(Debug, Default, Deserialize, Clone, Copy)]
+#[derive(Debug, Default, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct ResourcesFile {
     /// GPUs: a fraction (0.25) packs onto one device; whole numbers take whole devices.
@@ -124,6 +124,13 @@ pub struct ResourcesFile {
     /// CPU slots (of the `-j` budget).
     #[serde(default)]
     pub cpus: Option<u32>,
+    /// Memory a batch job asks for: `512M`, `4G`, `1.5T` (binary units; a bare number is
+    /// megabytes, as in Slurm).
+    #[serde(default)]
+    pub mem: Option<serde_json::Value>,
+    /// Wall time a batch job asks for: `90s`, `30m`, `2h`, `1.5d` (or seconds).
+    #[serde(default)]
+    pub time: Option<serde_json::Value>,
 }
 
 /// A command: argv template or a single string.

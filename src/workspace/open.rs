@@ -28,6 +28,10 @@ pub struct Workspace<'p> {
     /// `.repro/published`, opened for appending at the first key journaled.
     journal_file: std::sync::Mutex<Option<std::fs::File>>,
     _held: Option<WorkspaceLock>,
+    /// Opened by a batch job beside its controller: it publishes records and objects in the
+    /// store, and writes nothing else that is shared (no journal, no `repro.lock`, no stat
+    /// cache); the controller, holding the lock, takes the records in.
+    shared: bool,
 }
 
 /// A failure to open, read or write the workspace.
@@ -101,6 +105,17 @@ impl<'p> Workspace<'p> {
         Self::open_with(pipeline, graph, Some(held))
     }
 
+    /// Opens the workspace for a batch job running while its controller holds the lock (see
+    /// the `shared` field): without the lock, and saving nothing but what it publishes.
+    pub fn open_shared(
+        pipeline: &'p Pipeline,
+        graph: &Graph,
+    ) -> Result<Workspace<'p>, WorkspaceError> {
+        let mut ws = Self::open_with(pipeline, graph, None)?;
+        ws.shared = true;
+        Ok(ws)
+    }
+
     fn open_with(
         pipeline: &'p Pipeline,
         graph: &Graph,
@@ -135,6 +150,7 @@ impl<'p> Workspace<'p> {
             notes: std::sync::Mutex::new(Vec::new()),
             journal_file: std::sync::Mutex::new(None),
             _held: held,
+            shared: false,
         })
     }
 
@@ -144,6 +160,11 @@ impl<'p> Workspace<'p> {
             .profile
             .clone()
             .unwrap_or_else(|| "default".to_owned())
+    }
+
+    /// The pipeline this workspace was opened for.
+    pub fn pipeline(&self) -> &'p Pipeline {
+        self.pipeline
     }
 
     /// Where everything lives.
@@ -206,6 +227,9 @@ impl<'p> Workspace<'p> {
     /// comes first and a stat-cache failure is only a note: the stat cache is advisory (a
     /// lost one costs re-hashing), the lock is the record of what completed.
     pub fn save(&self) -> Result<(), WorkspaceError> {
+        if self.shared {
+            return Ok(());
+        }
         let lock = self.layout.lock_file();
         self.lock
             .write(&lock)
@@ -236,6 +260,10 @@ impl<'p> Workspace<'p> {
     /// nothing it wrote, and after a power loss the worst case is re-running that work.
     pub(super) fn journal(&self, key: &str) {
         use std::io::Write;
+        if self.shared {
+            // The controller's submission registry keeps the key from `gc`.
+            return;
+        }
         let path = self.layout.journal();
         let mut file = self.journal_file.lock().expect("journal");
         if file.is_none() {

@@ -1,0 +1,311 @@
+//! The Slurm executor: each instance is a batch job running `repro exec` in the shared
+//! workspace; that job publishes its own action record and outputs in the store.
+//!
+//! Truth lives in the cache, not in Slurm: a job is reported successful only once the record
+//! of its key is in the store; Slurm's state says only whether it is alive. One `squeue` query
+//! per poll interval covers every job of the workspace (all carry one job name); a job missing
+//! from the answer or in a state this code does not know is asked about again, and only after
+//! [`SlurmSettings::publish_grace`] without a record is it reported vanished. Slurm commands
+//! run with a time limit and are retried with back-off; when Slurm stays unreachable for
+//! [`SlurmSettings::unreachable_after`], the run stops submitting and reports its jobs lost
+//! (they keep running, and the next `repro run` adopts them through the [`Registry`]).
+//!
+//! A background thread does all the talking to Slurm, so `submit` and `cancel` never block
+//! the dispatcher. The pipeline's `build:` command runs here, on a local executor.
+
+mod command;
+mod registry;
+mod state;
+mod submit;
+mod worker;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
+
+pub use command::{CallCounts, Runner, SlurmError};
+pub use registry::{Entry, Registry};
+pub use state::{parse as parse_squeue, phase, query_args, Phase, Seen};
+pub use submit::Paths;
+
+use super::event::{EventSink, ExecEvent, JobStatus, JobTimes};
+use super::job::{JobId, JobSpec};
+use super::local::LocalExecutor;
+use super::{ExecError, Executor};
+use crate::settings::SlurmSettings;
+
+/// Whether the record of a key is in the store (a shared filesystem may show it late).
+pub type Published = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// The job name every job of the workspace at `root` carries (`repro-` and 8 hex digits), so
+/// that one `squeue --name` query sees them all.
+pub fn job_name(root: &Path) -> String {
+    let h = blake3::hash(root.as_os_str().as_encoded_bytes()).to_hex();
+    format!("repro-{}", &h[..8])
+}
+
+/// The workspace folder of the executor's files (registry, manifests, scripts, job output).
+pub fn state_dir(root: &Path) -> PathBuf {
+    root.join(".repro").join("slurm")
+}
+
+/// What the executor knows of one job.
+#[derive(Debug)]
+struct Tracked {
+    instance: String,
+    key: Option<String>,
+    /// Slurm's id, once known.
+    slurm: Option<String>,
+    /// The submission and index (found by `--comment` when the id was never recorded).
+    batch: String,
+    index: usize,
+    out: String,
+    submitted: Instant,
+    started: Option<Instant>,
+    cancelled: bool,
+    /// Since when the job has been missing, in an unknown state, or ended without a record.
+    doubt: Option<Instant>,
+    /// The last state read, for messages.
+    last: String,
+}
+
+/// Everything the executor and its thread share.
+#[derive(Default)]
+struct State {
+    sink: Option<EventSink>,
+    /// Jobs to submit at the next flush, in submission order.
+    pending: Vec<JobSpec>,
+    flush: bool,
+    cancels: Vec<String>,
+    tracked: HashMap<JobId, Tracked>,
+    /// States from the first query, for adopting registered jobs.
+    snapshot: Option<HashMap<String, Seen>>,
+    /// Poll at the next turn (after a cancel or an adoption).
+    poll_now: bool,
+    /// Slurm stayed unreachable: submit nothing more.
+    unreachable: Option<String>,
+    stop: bool,
+    /// Submissions made, for unique batch names.
+    batches: u64,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+/// Fixed facts of one executor.
+struct Context {
+    cfg: SlurmSettings,
+    runner: Runner,
+    paths: Paths,
+    name: String,
+    dir: PathBuf,
+    registry: Registry,
+    published: Published,
+    /// Unique per controller: batch names start with it.
+    run: String,
+}
+
+/// Submits instances to Slurm.
+pub struct SlurmExecutor {
+    shared: Arc<Shared>,
+    ctx: Arc<Context>,
+    local: LocalExecutor,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SlurmExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SlurmExecutor")
+    }
+}
+
+impl SlurmExecutor {
+    /// An executor for the workspace at `paths.root`; `published` tells whether a key's
+    /// record is in the store.
+    pub fn new(cfg: SlurmSettings, paths: Paths, published: Published) -> SlurmExecutor {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = state_dir(&paths.root);
+        let mut runner = Runner::new(cfg.command_timeout);
+        runner.backoff = std::time::Duration::from_millis(500);
+        SlurmExecutor {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State::default()),
+                wake: Condvar::new(),
+            }),
+            ctx: Arc::new(Context {
+                name: job_name(&paths.root),
+                registry: Registry::new(&dir),
+                dir,
+                runner,
+                paths,
+                published,
+                cfg,
+                run: format!(
+                    "{:x}-{}",
+                    nanos as u64 & 0xffff_ffff_ffff,
+                    std::process::id()
+                ),
+            }),
+            local: LocalExecutor::new(),
+            worker: None,
+        }
+    }
+
+    /// The Slurm commands made so far.
+    pub fn counts(&self) -> Arc<CallCounts> {
+        self.ctx.runner.counts.clone()
+    }
+
+    /// `--detach`: submits everything queued now, with its dependencies, in this thread, and
+    /// leaves the jobs to Slurm. Returns (jobs submitted, jobs adopted, `sbatch` calls); the
+    /// jobs that could not be submitted were reported through the sink as not started.
+    pub fn detach(&mut self) -> (usize, usize, usize) {
+        let pending = std::mem::take(&mut self.shared.state.lock().expect("slurm").pending);
+        worker::submit_all(&self.ctx, &self.shared, pending)
+    }
+
+    fn ensure_worker(&mut self) {
+        if self.worker.is_some() {
+            return;
+        }
+        let (ctx, shared) = (self.ctx.clone(), self.shared.clone());
+        self.worker = std::thread::Builder::new()
+            .name("slurm".into())
+            .spawn(move || worker::run(&ctx, &shared))
+            .ok();
+    }
+}
+
+impl Drop for SlurmExecutor {
+    fn drop(&mut self) {
+        self.shared.state.lock().expect("slurm").stop = true;
+        self.shared.wake.notify_all();
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Executor for SlurmExecutor {
+    fn name(&self) -> &str {
+        "slurm"
+    }
+
+    fn start(&mut self, sink: EventSink) {
+        self.local.start(sink.clone());
+        let mut st = self.shared.state.lock().expect("slurm");
+        st.sink = Some(sink);
+        // One query before anything is submitted: which registered jobs are still alive.
+        if !self.ctx.registry.all().is_empty() {
+            if let Ok(answer) = self.ctx.runner.run("squeue", &query_args(&self.ctx.name)) {
+                st.snapshot = Some(parse_squeue(&answer));
+            }
+        }
+    }
+
+    fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {
+        if job.batch.is_none() {
+            return self.local.submit(job);
+        }
+        let mut st = self.shared.state.lock().expect("slurm");
+        if st.sink.is_none() {
+            return Err(ExecError::NotStarted);
+        }
+        if let Some(why) = &st.unreachable {
+            let why = why.clone();
+            send(
+                &st,
+                ExecEvent::Finished {
+                    job: job.id,
+                    status: JobStatus::NotStarted(why),
+                    times: JobTimes::default(),
+                },
+            );
+            return Ok(());
+        }
+        if worker::adopt(&self.ctx, &mut st, &job) {
+            st.poll_now = true;
+        } else {
+            st.pending.push(job);
+        }
+        drop(st);
+        Ok(())
+    }
+
+    fn flush(&mut self) {
+        let mut st = self.shared.state.lock().expect("slurm");
+        if st.pending.is_empty() && !st.poll_now {
+            return;
+        }
+        st.flush = true;
+        drop(st);
+        self.ensure_worker();
+        self.shared.wake.notify_all();
+    }
+
+    fn publishes(&self) -> bool {
+        true
+    }
+
+    fn cancel(&mut self, job: JobId) {
+        let mut st = self.shared.state.lock().expect("slurm");
+        if let Some(pos) = st.pending.iter().position(|j| j.id == job) {
+            st.pending.remove(pos);
+            send(
+                &st,
+                ExecEvent::Finished {
+                    job,
+                    status: JobStatus::Cancelled,
+                    times: JobTimes::default(),
+                },
+            );
+            return;
+        }
+        let Some(t) = st.tracked.get_mut(&job) else {
+            drop(st);
+            self.local.cancel(job);
+            return;
+        };
+        t.cancelled = true;
+        if let Some(id) = t.slurm.clone() {
+            st.cancels.push(id);
+        }
+        drop(st);
+        self.shared.wake.notify_all();
+    }
+
+    fn cancel_all(&mut self) {
+        self.local.cancel_all();
+        let mut st = self.shared.state.lock().expect("slurm");
+        for j in std::mem::take(&mut st.pending) {
+            send(
+                &st,
+                ExecEvent::Finished {
+                    job: j.id,
+                    status: JobStatus::Cancelled,
+                    times: JobTimes::default(),
+                },
+            );
+        }
+        let mut ids = Vec::new();
+        for t in st.tracked.values_mut() {
+            t.cancelled = true;
+            ids.extend(t.slurm.clone());
+        }
+        st.cancels.extend(ids);
+        drop(st);
+        self.ensure_worker();
+        self.shared.wake.notify_all();
+    }
+}
+
+fn send(st: &State, e: ExecEvent) {
+    if let Some(s) = &st.sink {
+        s.send(e);
+    }
+}

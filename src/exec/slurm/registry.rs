@@ -1,0 +1,148 @@
+//! The workspace's record of submitted batch jobs: one small JSON file per instance under
+//! `.repro/slurm/jobs/`, written (atomically) before `sbatch` is called and completed with the
+//! job id after, so that a controller killed at any instant leaves every job it submitted
+//! findable: by id, or by its batch's unique job comment when it died inside `sbatch`. A run
+//! that finds a live job for an instance (same key, or a key not known at submission) adopts
+//! it instead of submitting again. When a job's end has been handled its file moves to
+//! `.repro/slurm/done/`, where `repro logs` still finds the job's output file.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::atomic;
+
+/// One submitted job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The instance id.
+    pub instance: String,
+    /// The cache key it was submitted for (`None`: decided when the job runs, after its
+    /// upstream jobs: `--detach`).
+    pub key: Option<String>,
+    /// Slurm's job id (`123` or `123_4`), once `sbatch` answered.
+    pub job: Option<String>,
+    /// The submission's batch name (also the job's `--comment`).
+    pub batch: String,
+    /// The array index within the batch.
+    pub index: usize,
+    /// The job's output file, relative to the workspace root.
+    pub out: String,
+    /// Unix seconds at submission.
+    pub submitted: u64,
+}
+
+impl Entry {
+    /// Slurm's job id of this entry, computed from an array job id.
+    pub fn task_id(array_job: &str, index: usize, array: bool) -> String {
+        if array {
+            format!("{array_job}_{index}")
+        } else {
+            array_job.to_owned()
+        }
+    }
+}
+
+/// The registry folder of one workspace.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    dir: PathBuf,
+}
+
+fn file_name(instance: &str) -> String {
+    let h = blake3::hash(instance.as_bytes()).to_hex();
+    format!("{}.json", &h[..24])
+}
+
+impl Registry {
+    /// The registry under `dir` (`.repro/slurm`).
+    pub fn new(dir: &Path) -> Registry {
+        Registry {
+            dir: dir.to_owned(),
+        }
+    }
+
+    fn live(&self) -> PathBuf {
+        self.dir.join("jobs")
+    }
+
+    fn done(&self) -> PathBuf {
+        self.dir.join("done")
+    }
+
+    /// Records (or replaces) an instance's job.
+    pub fn put(&self, e: &Entry) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec_pretty(e).expect("entries serialise");
+        atomic::write(&self.live().join(file_name(&e.instance)), &bytes)
+    }
+
+    /// The live entry of an instance.
+    pub fn get(&self, instance: &str) -> Option<Entry> {
+        read(&self.live().join(file_name(instance)))
+    }
+
+    /// The last ended entry of an instance.
+    pub fn last_done(&self, instance: &str) -> Option<Entry> {
+        read(&self.done().join(file_name(instance)))
+    }
+
+    /// Moves an instance's entry to `done/` (its job's end was handled).
+    pub fn finish(&self, instance: &str) {
+        let from = self.live().join(file_name(instance));
+        let to = self.done().join(file_name(instance));
+        if std::fs::create_dir_all(self.done()).is_ok() && std::fs::rename(&from, &to).is_ok() {
+            return;
+        }
+        let _ = std::fs::remove_file(from);
+    }
+
+    /// Forgets an instance's live entry (its submission failed).
+    pub fn forget(&self, instance: &str) {
+        let _ = std::fs::remove_file(self.live().join(file_name(instance)));
+    }
+
+    /// Every live entry.
+    pub fn all(&self) -> Vec<Entry> {
+        let Ok(dir) = std::fs::read_dir(self.live()) else {
+            return Vec::new();
+        };
+        let mut v: Vec<Entry> = dir
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            .filter_map(|e| read(&e.path()))
+            .collect();
+        v.sort_by(|a, b| a.instance.cmp(&b.instance));
+        v
+    }
+}
+
+fn read(path: &Path) -> Option<Entry> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_and_move_to_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Registry::new(dir.path());
+        let e = Entry {
+            instance: "train@seed=1".into(),
+            key: Some("ab".into()),
+            job: None,
+            batch: "b1".into(),
+            index: 3,
+            out: ".repro/slurm/out/b1_3.out".into(),
+            submitted: 1,
+        };
+        r.put(&e).unwrap();
+        assert_eq!(r.get("train@seed=1"), Some(e.clone()));
+        assert_eq!(r.all(), vec![e.clone()]);
+        r.finish("train@seed=1");
+        assert_eq!(r.get("train@seed=1"), None);
+        assert_eq!(r.last_done("train@seed=1"), Some(e));
+        assert!(r.all().is_empty());
+    }
+}
