@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PROFILE ?=
 
-.PHONY: setup build run test test-reliability lint bench-engine
+.PHONY: setup build run test test-reliability test-slurm lint bench-engine
 
 setup:
 	./scripts/setup-venv.sh
@@ -25,6 +25,11 @@ test: build
 test-reliability: build
 	$(CARGO) test --release -p repro --test chaos -- --ignored --nocapture
 	PROPTEST_CASES=2000 REPRO_FUZZ_LIMIT_MS=2000 $(CARGO) test --release -p repro --test engine loader_props -- --nocapture
+
+# The Slurm executor against a real single-node Slurm that the script starts and stops
+# (needs root: it installs slurm-wlm and munge when absent); see docs/slurm.md.
+test-slurm: build
+	CARGO=$(CARGO) ./scripts/test-slurm.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -1,6 +1,8 @@
 //! `repro gc`: delete the cached records and objects that `repro.lock` no longer refers to
 //! (the rule is `Workspace::gc`), holding the workspace lock; print what was deleted and kept.
 
+use crate::exec::slurm;
+
 use super::args::GcArgs;
 use super::load::Loaded;
 use super::page::{outln, Page};
@@ -9,6 +11,21 @@ use super::{Cli, CliError};
 pub(crate) fn gc(cli: &Cli, a: &GcArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let ws = loaded.workspace_exclusive()?;
+    // Batch jobs publish into the store without the lock: while any is registered, objects
+    // it has stored but not yet recorded would look unreferenced.
+    let jobs = slurm::Registry::new(&slurm::state_dir(ws.layout().root())).all();
+    if !jobs.is_empty() {
+        return Err(CliError::User {
+            message: format!(
+                "{} batch job(s) submitted from this workspace have not been collected (e.g. `{}`): gc could delete what they are publishing",
+                jobs.len(),
+                jobs[0].instance
+            ),
+            hint: Some(
+                "run `repro run` to collect them (or cancel them with `scancel --name=repro-...`, then run `repro run` once)".into(),
+            ),
+        });
+    }
     let r = ws.gc(a.dry_run)?;
     let mut page = Page::default();
     let verb = if a.dry_run { "would delete" } else { "deleted" };

@@ -1,7 +1,11 @@
 //! `repro logs INSTANCE`: the log of the instance's last successful run (from the cache), or
-//! of its last attempt (from `.repro/logs/`) when that failed.
+//! of its last attempt (from `.repro/logs/`) when that failed; then, when the instance last
+//! ran as a batch job, that job's own output file (Slurm's messages and the job's engine).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::exec::slurm;
 
 use super::args::OneArgs;
 use super::load::Loaded;
@@ -13,6 +17,7 @@ pub(crate) fn logs(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
     let inst = &loaded.graph.instances[i];
     let ws = loaded.workspace()?;
     let attempt = ws.layout().log(&inst.id);
+    let job_out = job_output(ws.layout().root(), &inst.id);
     let recorded = ws
         .lock_entry(&inst.id)
         .and_then(|e| ws.record(&e.key))
@@ -30,6 +35,9 @@ pub(crate) fn logs(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
         }
         (Some(r), false) => r.clone(),
         (None, true) => attempt,
+        (None, false) if job_out.is_some() => {
+            return print_job_output(job_out.as_deref(), false);
+        }
         (None, false) => {
             return Err(CliError::user(format!(
                 "no log for `{}`: it has not run in this workspace",
@@ -41,5 +49,29 @@ pub(crate) fn logs(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::Internal(format!("cannot read `{}`: {e}", path.display())))?;
     std::io::stdout()
         .write_all(&bytes)
+        .map_err(|e| CliError::Internal(e.to_string()))?;
+    print_job_output(job_out.as_deref(), true)
+}
+
+/// The batch job output file of an instance's latest job, if there is one.
+fn job_output(root: &Path, instance: &str) -> Option<PathBuf> {
+    let registry = slurm::Registry::new(&slurm::state_dir(root));
+    let entry = registry
+        .get(instance)
+        .or_else(|| registry.last_done(instance))?;
+    let path = root.join(entry.out);
+    path.is_file().then_some(path)
+}
+
+fn print_job_output(path: Option<&Path>, header: bool) -> Result<(), CliError> {
+    let Some(path) = path else { return Ok(()) };
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::Internal(format!("cannot read `{}`: {e}", path.display())))?;
+    let mut out = std::io::stdout();
+    if header {
+        writeln!(out, "--- batch job output: {}", path.display())
+            .map_err(|e| CliError::Internal(e.to_string()))?;
+    }
+    out.write_all(&bytes)
         .map_err(|e| CliError::Internal(e.to_string()))
 }

@@ -1,5 +1,6 @@
 //! `repro status`: every stale instance with its reasons; `--check` exits 1 when any is stale.
 
+use crate::exec::slurm;
 use crate::workspace::{Dirty, State};
 
 use super::args::StatusArgs;
@@ -13,6 +14,16 @@ struct Row<'a> {
     state: &'static str,
     key: Option<String>,
     reasons: Vec<Dirty>,
+    /// Its batch job, when one is registered: id and Slurm state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job: Option<Job>,
+}
+
+#[derive(serde::Serialize, Clone)]
+struct Job {
+    id: String,
+    state: String,
+    reason: String,
 }
 
 pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
@@ -24,6 +35,22 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
     let states = ws.plan(&loaded.graph, &selected, &forced)?;
     let _ = ws.save_stat_cache();
     super::load::show_notes(&ws);
+    // Jobs submitted to a batch system (`--detach`, or a run that was stopped): one query.
+    let mut jobs: std::collections::HashMap<String, Job> = std::collections::HashMap::new();
+    let mut queue_error = None;
+    match slurm::registered_jobs(&loaded.pipeline.root, std::time::Duration::from_secs(30)) {
+        Ok(found) => {
+            for (e, seen) in found {
+                let (state, reason) = match seen {
+                    Some(s) => (s.state, s.reason),
+                    None => ("GONE".to_owned(), "not in squeue".to_owned()),
+                };
+                let id = e.job.clone().unwrap_or_else(|| "?".into());
+                jobs.insert(e.instance, Job { id, state, reason });
+            }
+        }
+        Err(e) => queue_error = Some(e.to_string()),
+    }
     let mut rows = Vec::new();
     for (i, s) in &states {
         let (key, reasons) = match s {
@@ -31,31 +58,48 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             State::Restore { key, reasons, .. } => (Some(key.clone()), reasons.clone()),
             State::Run { inputs, reasons } => (inputs.as_ref().map(|i| i.key()), reasons.clone()),
         };
+        let instance = &loaded.graph.instances[*i].id;
         rows.push(Row {
-            instance: &loaded.graph.instances[*i].id,
+            instance,
             state: s.label(),
             key,
             reasons,
+            job: jobs.get(instance).cloned(),
         });
     }
     let mut page = Page::default();
     let stale = rows.iter().filter(|r| r.state != "fresh").count();
     if a.json {
-        let doc = serde_json::json!({
+        let mut doc = serde_json::json!({
             "profile": ws.profile(),
             "total": rows.len(),
             "stale": stale,
             "instances": rows,
         });
+        if let Some(e) = &queue_error {
+            doc["queue_error"] = e.clone().into();
+        }
         outln!(
             page,
             "{}",
             serde_json::to_string_pretty(&doc).expect("json")
         );
     } else {
+        let mut queued = std::collections::BTreeMap::<&str, usize>::new();
         for r in rows.iter().filter(|r| r.state != "fresh") {
-            let why: Vec<String> = r.reasons.iter().map(|d| d.to_string()).collect();
+            let mut why: Vec<String> = r.reasons.iter().map(|d| d.to_string()).collect();
+            if let Some(j) = &r.job {
+                *queued.entry(j.state.as_str()).or_default() += 1;
+                why.push(format!("Slurm job {} {} ({})", j.id, j.state, j.reason));
+            }
             outln!(page, "{:<8} {}: {}", r.state, r.instance, why.join("; "));
+        }
+        if !queued.is_empty() {
+            let parts: Vec<String> = queued.iter().map(|(s, n)| format!("{n} {s}")).collect();
+            outln!(page, "batch jobs of stale instances: {}", parts.join(", "));
+        }
+        if let Some(e) = &queue_error {
+            outln!(page, "batch jobs: cannot ask Slurm ({e})");
         }
         if stale == 0 {
             outln!(

@@ -44,27 +44,29 @@ impl Dispatcher<'_, '_> {
                 ..
             } => {
                 self.slots.release(&grant);
-                let failed = matches!(status, JobStatus::Failed(_) | JobStatus::NotStarted(_));
-                if failed && !timed_out && attempt < self.settings.retries && self.stop.is_none() {
-                    let (JobStatus::Failed(why) | JobStatus::NotStarted(why)) = &status else {
-                        unreachable!("matched above")
-                    };
-                    self.reporter.event(&Event::Note {
-                        message: format!(
-                            "`{}` failed ({}); retrying, attempt {} of {}",
-                            self.graph.instances[index].id,
-                            why.lines().next().unwrap_or_default(),
-                            attempt + 2,
-                            self.settings.retries + 1
-                        ),
-                    });
-                    self.runnable.push_front(super::Runnable {
-                        index,
-                        inputs,
-                        reasons,
-                        attempt: attempt + 1,
-                    });
-                    return Ok(());
+                // A job that ran and failed (or was lost) is tried again; one that could not
+                // start (a refused submission, a missing program) would only fail again.
+                if let JobStatus::Failed(why) = &status {
+                    let again =
+                        !timed_out && attempt < self.settings.retries && self.stop.is_none();
+                    if again {
+                        self.reporter.event(&Event::Note {
+                            message: format!(
+                                "`{}` failed ({}); retrying, attempt {} of {}",
+                                self.graph.instances[index].id,
+                                why.lines().next().unwrap_or_default(),
+                                attempt + 2,
+                                self.settings.retries + 1
+                            ),
+                        });
+                        self.runnable.push_front(super::Runnable {
+                            index,
+                            inputs,
+                            reasons,
+                            attempt: attempt + 1,
+                        });
+                        return Ok(());
+                    }
                 }
                 if timed_out && status != JobStatus::Succeeded {
                     let limit = self.graph.instances[index].timeout.unwrap_or_default();

@@ -16,7 +16,7 @@
 //!   max_jobs: 500          # submitted and not yet ended, at once
 //!   throttle: 64           # `%N` of job arrays: running at once per array
 //!   poll_interval: 10s
-//!   gpu_sharing: whole     # or shard (fractional `gpus` ask for Slurm GPU shards)
+//!   gpu_sharing: whole     # or shard (fractional `gpus` ask for Slurm GPU shards), or none
 //! ```
 //!
 //! | environment | setting |
@@ -27,6 +27,7 @@
 //! | `REPRO_SLURM_SBATCH_ARGS` | `sbatch_args`, split on white space |
 //! | `REPRO_SLURM_MAX_JOBS`, `_THROTTLE` | the same |
 //! | `REPRO_SLURM_POLL` | `poll_interval` |
+//! | `REPRO_SLURM_GPU_SHARING` | `gpu_sharing` |
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -77,6 +78,9 @@ pub enum GpuSharing {
     /// Slurm GPU shards (`--gres=shard:N`, with N the fraction of the site's shards per GPU);
     /// the site must configure `gres/shard`.
     Shard,
+    /// The cluster has no GPUs: ask for none, and stages that want GPUs run on the CPUs the
+    /// job gets (as the local executor does on a machine without a GPU).
+    None,
 }
 
 /// The Slurm executor's settings.
@@ -348,6 +352,19 @@ impl SiteSettings {
         }
         if let Some(n) = count("REPRO_SLURM_THROTTLE")? {
             s.throttle = Some(n);
+        }
+        if let Some(v) = get("REPRO_SLURM_GPU_SHARING") {
+            s.gpu_sharing = match v.trim() {
+                "whole" => GpuSharing::Whole,
+                "shard" => GpuSharing::Shard,
+                "none" => GpuSharing::None,
+                _ => {
+                    return Err(bad(
+                        "REPRO_SLURM_GPU_SHARING",
+                        format!("`{v}` is not one of whole, shard, none"),
+                    ))
+                }
+            };
         }
         if let Some(v) = get("REPRO_SLURM_POLL") {
             s.poll_interval = parse_duration(&serde_json::Value::String(v))

@@ -50,6 +50,28 @@ pub fn state_dir(root: &Path) -> PathBuf {
     root.join(".repro").join("slurm")
 }
 
+/// The jobs registered in the workspace at `root` (submitted and not yet handled by a run),
+/// each with what one `squeue` query says of it (`None`: not in the answer). No query is made
+/// when nothing is registered.
+pub fn registered_jobs(
+    root: &Path,
+    timeout: std::time::Duration,
+) -> Result<Vec<(Entry, Option<Seen>)>, SlurmError> {
+    let entries = Registry::new(&state_dir(root)).all();
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let answer = Runner::new(timeout).run("squeue", &query_args(&job_name(root)))?;
+    let seen = parse_squeue(&answer);
+    Ok(entries
+        .into_iter()
+        .map(|e| {
+            let s = e.job.as_ref().and_then(|id| seen.get(id)).cloned();
+            (e, s)
+        })
+        .collect())
+}
+
 /// What the executor knows of one job.
 #[derive(Debug)]
 struct Tracked {
@@ -200,12 +222,30 @@ impl Executor for SlurmExecutor {
         self.local.start(sink.clone());
         let mut st = self.shared.state.lock().expect("slurm");
         st.sink = Some(sink);
-        // One query before anything is submitted: which registered jobs are still alive.
-        if !self.ctx.registry.all().is_empty() {
-            if let Ok(answer) = self.ctx.runner.run("squeue", &query_args(&self.ctx.name)) {
-                st.snapshot = Some(parse_squeue(&answer));
+        // One query before anything is submitted: which registered jobs are still alive. The
+        // others are forgotten (their results, if any, are in the store); a job stuck behind
+        // a failed dependency is cancelled.
+        let registered = self.ctx.registry.all();
+        if registered.is_empty() {
+            return;
+        }
+        let Ok(answer) = self.ctx.runner.run("squeue", &query_args(&self.ctx.name)) else {
+            return;
+        };
+        let snapshot = parse_squeue(&answer);
+        for e in registered {
+            let Some(id) = &e.job else { continue };
+            match snapshot.get(id).map(phase) {
+                Some(Phase::Queued | Phase::Running | Phase::Unknown) => {}
+                Some(Phase::Stuck) => {
+                    st.cancels.push(id.clone());
+                    st.poll_now = true;
+                    self.ctx.registry.finish(&e.instance);
+                }
+                _ => self.ctx.registry.finish(&e.instance),
             }
         }
+        st.snapshot = Some(snapshot);
     }
 
     fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {

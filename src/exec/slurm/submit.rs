@@ -3,7 +3,7 @@
 //! each array task runs `repro exec --batch MANIFEST`, which picks its instance by
 //! `SLURM_ARRAY_TASK_ID`. Requests map to `sbatch` options: `cpus` → `--cpus-per-task`,
 //! `gpus` → `--gres=gpu:N` (a fraction takes a whole GPU, or GPU shards where the site says
-//! so), `mem` → `--mem` in megabytes, `time` → `--time`.
+//! so, or nothing on a cluster without GPUs), `mem` → `--mem` in megabytes, `time` → `--time`.
 
 use std::path::Path;
 
@@ -119,7 +119,7 @@ pub(super) fn sbatch_args(
     } else {
         a.push(format!("--output={}/{}_0.out", out.display(), s.batch));
     }
-    if r.gpus > 0.0 {
+    if r.gpus > 0.0 && cfg.gpu_sharing != GpuSharing::None {
         if r.gpus < 1.0 && cfg.gpu_sharing == GpuSharing::Shard {
             let shards = (r.gpus * cfg.shards_per_gpu as f64).ceil().max(1.0) as u64;
             a.push(format!("--gres=shard:{shards}"));

@@ -1,0 +1,399 @@
+//! Shared helpers of the Slurm tests: a temporary workspace whose `repro.local.yaml` keeps the
+//! executor's waits short, a way to run the real `repro` binary in it (with a time limit), the
+//! workspace's jobs as the real Slurm reports them, and wrappers that sit first on `PATH` in
+//! front of Slurm's own commands to inject faults.
+//!
+//! Jobs are found by their working directory (`squeue %Z`), not by their job name: the name is
+//! derived from the workspace root, and a bug there would make the tests cancel other
+//! workspaces' jobs. Dropping a [`Ws`] cancels whatever of its jobs is still queued or
+//! running, so that a failed test leaves nothing behind for the next one.
+//!
+//! Every test calls [`Ws::new`], which fails (never skips) when no Slurm answers.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long one `repro` invocation may take before the test fails (a job over its `time`
+/// takes Slurm up to about 90 s to end).
+pub(crate) const LIMIT: Duration = Duration::from_secs(170);
+
+/// The site file every workspace gets: short waits so that failures show within seconds.
+pub(crate) const SITE: &str =
+    "slurm:\n  publish_grace: 5s\n  unreachable_after: 20s\n  command_timeout: 3s\n";
+
+/// Slurm states in which a job still holds or waits for resources.
+pub(crate) const LIVE: &str = "PENDING,RUNNING,CONFIGURING,COMPLETING,SUSPENDED,REQUEUED";
+
+/// Panics unless `SLURM_CONF` is set and `sinfo` answers.
+pub(crate) fn require_slurm() {
+    assert!(
+        std::env::var_os("SLURM_CONF").is_some(),
+        "SLURM_CONF is unset: start a local Slurm with `eval \"$(scripts/slurm-local.sh start)\"` (make test-slurm)"
+    );
+    let out = Command::new("sinfo")
+        .arg("--noheader")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run `sinfo`: {e}"));
+    assert!(
+        out.status.success(),
+        "`sinfo` failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A temporary workspace `<tmp>/ws` with `pipeline.yaml` and [`SITE`] as `repro.local.yaml`;
+/// `<tmp>/bin` comes first on `PATH` for `repro` (wrappers), `<tmp>/counter` is `$COUNTER`.
+pub(crate) struct Ws {
+    _dir: tempfile::TempDir,
+    /// The workspace root, absolute and canonical.
+    pub(crate) root: PathBuf,
+    /// The side-effect counter file (outside the workspace), `$COUNTER` in stages.
+    pub(crate) counter: PathBuf,
+    /// Extra environment for `repro`.
+    env: Vec<(String, String)>,
+}
+
+/// What one invocation printed and how it ended.
+#[derive(Debug)]
+pub(crate) struct Out {
+    /// Exit code; `-signal` when killed by a signal.
+    pub(crate) code: i32,
+    /// stdout.
+    pub(crate) stdout: String,
+    /// stderr.
+    pub(crate) stderr: String,
+}
+
+impl Out {
+    /// Both streams, for assertion messages.
+    pub(crate) fn both(&self) -> String {
+        format!(
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// One job of the workspace, as `squeue -t all` reports it.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    /// `123` or `123_4`.
+    pub(crate) id: String,
+    /// The job name.
+    pub(crate) name: String,
+    /// `PENDING`, `COMPLETED`, ...
+    pub(crate) state: String,
+    /// The comment (repro's batch name).
+    pub(crate) comment: String,
+}
+
+impl Ws {
+    /// A fresh workspace with this pipeline text; fails the test when Slurm is not running.
+    pub(crate) fn new(pipeline: &str) -> Ws {
+        require_slurm();
+        let dir = tempfile::Builder::new()
+            .prefix("repro-slurm-it-")
+            .tempdir()
+            .expect("tempdir");
+        let base = dir.path().canonicalize().expect("canonical tempdir");
+        let root = base.join("ws");
+        fs::create_dir_all(&root).expect("mkdir ws");
+        fs::create_dir_all(base.join("bin")).expect("mkdir bin");
+        let ws = Ws {
+            counter: base.join("counter"),
+            root,
+            env: Vec::new(),
+            _dir: dir,
+        };
+        ws.write("pipeline.yaml", pipeline);
+        ws.write("repro.local.yaml", SITE);
+        ws
+    }
+
+    /// The temporary directory that holds the workspace, `bin/` and the counter.
+    pub(crate) fn tmp(&self) -> &Path {
+        self.root.parent().expect("ws has a parent")
+    }
+
+    /// Sets an environment variable for every later `repro`.
+    pub(crate) fn set_env(&mut self, name: &str, value: &str) {
+        self.env.push((name.to_owned(), value.to_owned()));
+    }
+
+    /// Writes a workspace file, creating parent directories.
+    pub(crate) fn write(&self, rel: &str, text: &str) {
+        let p = self.root.join(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).expect("mkdir");
+        }
+        fs::write(&p, text).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
+    }
+
+    /// Reads a workspace file.
+    pub(crate) fn read(&self, rel: &str) -> String {
+        let p = self.root.join(rel);
+        fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+    }
+
+    /// Puts an executable `sh` script named `program` first on `PATH`; `$REAL` in `body` is
+    /// the real command and `$T` the test's temporary directory (for state files).
+    pub(crate) fn wrap(&self, program: &str, body: &str) {
+        let real = which(program);
+        let path = self.tmp().join("bin").join(program);
+        let text = format!(
+            "#!/bin/sh\nREAL={}\nT={}\n{body}\n",
+            real.display(),
+            self.tmp().display()
+        );
+        fs::write(&path, text).expect("write wrapper");
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+
+    /// A `repro` command in the workspace: `COUNTER` set, the wrappers first on `PATH`,
+    /// `squeue` polled every second, and no executor settings inherited from the caller.
+    pub(crate) fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_repro"));
+        let path = format!(
+            "{}:{}",
+            self.tmp().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        c.args(args)
+            .current_dir(&self.root)
+            .env("COUNTER", &self.counter)
+            .env("PATH", path)
+            .env("REPRO_SLURM_POLL", "1s")
+            .env_remove("CUDA_VISIBLE_DEVICES")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("REPRO_") && k != "REPRO_SLURM_POLL" {
+                c.env_remove(k);
+            }
+        }
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Runs `repro ARGS` to completion.
+    pub(crate) fn repro(&self, args: &[&str]) -> Out {
+        wait_limited(self.command(args).spawn().expect("spawn repro"))
+    }
+
+    /// Runs `repro ARGS` and asserts the exit code.
+    pub(crate) fn code(&self, args: &[&str], code: i32) -> Out {
+        let out = self.repro(args);
+        assert_eq!(
+            out.code,
+            code,
+            "`repro {}`: unexpected exit code:\n{}",
+            args.join(" "),
+            out.both()
+        );
+        out
+    }
+
+    /// Runs `repro ARGS` and asserts exit 0.
+    pub(crate) fn ok(&self, args: &[&str]) -> Out {
+        self.code(args, 0)
+    }
+
+    /// Every line appended to the counter so far.
+    pub(crate) fn ran(&self) -> Vec<String> {
+        fs::read_to_string(&self.counter)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Instance → key, from `repro.lock` (empty when there is none).
+    pub(crate) fn lock_keys(&self) -> std::collections::BTreeMap<String, String> {
+        let text = fs::read_to_string(self.root.join("repro.lock")).unwrap_or_default();
+        let mut keys = std::collections::BTreeMap::new();
+        let mut current = None;
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix('[') {
+                current = rest.split_once("] ").map(|(_, id)| id.to_owned());
+            } else if let (Some(id), Some(key)) = (&current, line.strip_prefix("key ")) {
+                keys.insert(id.clone(), key.to_owned());
+            }
+        }
+        keys
+    }
+
+    /// Action records in the store.
+    pub(crate) fn records(&self) -> usize {
+        files(&self.root.join("cache/actions"))
+    }
+
+    /// Files in a folder of the executor's state (`jobs`, `done`, `batches`, `out`).
+    pub(crate) fn slurm_files(&self, folder: &str) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = fs::read_dir(self.root.join(".repro/slurm").join(folder))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The Slurm ids recorded in `.repro/slurm/jobs/` so far.
+    pub(crate) fn registered_ids(&self) -> Vec<String> {
+        self.slurm_files("jobs")
+            .iter()
+            .filter_map(|p| fs::read(p).ok())
+            .filter_map(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .filter_map(|v| v["job"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Every job of this workspace that Slurm still reports (any state).
+    pub(crate) fn jobs(&self) -> Vec<Job> {
+        self.jobs_in("all")
+    }
+
+    /// This workspace's jobs in the given `squeue -t` states.
+    pub(crate) fn jobs_in(&self, states: &str) -> Vec<Job> {
+        let out = Command::new(which("squeue"))
+            .args(["--noheader", "--array", "-t", states, "-o", "%i|%j|%T|%k|%Z"])
+            .output()
+            .expect("run squeue");
+        assert!(
+            out.status.success(),
+            "squeue failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let root = self.root.to_string_lossy().into_owned();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.trim().splitn(5, '|').collect();
+                let dir = f.get(4)?.trim().trim_end_matches("/.").trim_end_matches('/');
+                (dir == root).then(|| Job {
+                    id: f[0].to_owned(),
+                    name: f[1].to_owned(),
+                    state: f[2].to_owned(),
+                    comment: f[3].to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// The distinct submissions (`sbatch` calls that created jobs) Slurm knows for this
+    /// workspace.
+    pub(crate) fn submissions(&self) -> std::collections::BTreeSet<String> {
+        self.jobs().into_iter().map(|j| j.comment).collect()
+    }
+
+    /// Cancels this workspace's live jobs (by id) and waits up to `secs` for them to end.
+    pub(crate) fn cancel_jobs(&self, secs: u64) {
+        let ids: Vec<String> = self.jobs_in(LIVE).into_iter().map(|j| j.id).collect();
+        if ids.is_empty() {
+            return;
+        }
+        let _ = Command::new(which("scancel")).args(&ids).status();
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !self.jobs_in(LIVE).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+impl Drop for Ws {
+    fn drop(&mut self) {
+        self.cancel_jobs(15);
+    }
+}
+
+fn files(dir: &Path) -> usize {
+    fs::read_dir(dir).into_iter().flatten().flatten().count()
+}
+
+/// The real `program` on `PATH` (never a wrapper: those live only in `repro`'s `PATH`).
+pub(crate) fn which(program: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("`{program}` is not on PATH"))
+}
+
+/// Waits for a spawned child within [`LIMIT`], collecting its output.
+pub(crate) fn wait_limited(mut child: Child) -> Out {
+    let mut so = child.stdout.take();
+    let mut se = child.stderr.take();
+    let t1 = std::thread::spawn(move || read_all(so.as_mut()));
+    let t2 = std::thread::spawn(move || read_all(se.as_mut()));
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("repro did not finish within {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let o = Output {
+        status,
+        stdout: t1.join().expect("reader"),
+        stderr: t2.join().expect("reader"),
+    };
+    use std::os::unix::process::ExitStatusExt;
+    Out {
+        code: o
+            .status
+            .code()
+            .unwrap_or_else(|| -o.status.signal().unwrap_or(0)),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn read_all<R: std::io::Read>(r: Option<&mut R>) -> Vec<u8> {
+    let mut buf = Vec::new();
+    if let Some(r) = r {
+        let _ = r.read_to_end(&mut buf);
+    }
+    buf
+}
+
+/// Polls `cond` every 200 ms for up to `secs` seconds; panics past that.
+pub(crate) fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Sends a signal to a process we started.
+pub(crate) fn signal(pid: u32, sig: i32) {
+    // SAFETY: plain kill(2) on a pid this test spawned.
+    let rc = unsafe { libc::kill(pid as i32, sig) };
+    assert_eq!(rc, 0, "kill({pid}, {sig}) failed");
+}
+
+/// Fails unless `text` contains `needle`, showing the whole output.
+pub(crate) fn assert_has(out: &Out, needle: &str) {
+    assert!(
+        out.stderr.contains(needle) || out.stdout.contains(needle),
+        "expected {needle:?} in the output:\n{}",
+        out.both()
+    );
+}
