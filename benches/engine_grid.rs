@@ -20,6 +20,11 @@
 //!    exactly that task's 450 `train` instances, its `stats` and the `table` ran;
 //! 5. a restore of every `train` output after `rm -rf runs`, and `repro verify`.
 //!
+//! With `--slurm` it measures something else: the grid's first run through the local executor
+//! and then through Slurm (`--executor slurm`; `SLURM_CONF` must reach a running Slurm, e.g.
+//! `scripts/slurm-local.sh start`), side by side: wall time, instances per second, the
+//! controller's CPU time, and the Slurm commands it made (`REPRO_SLURM_POLL`, default 2 s here).
+//!
 //! Targets (from the engine's issue): no-op under 0.3 s, overhead under 10 ms per executed
 //! instance. The program exits 1 when an assertion about what ran fails; missed timing targets
 //! are reported, not fatal.
@@ -255,6 +260,86 @@ struct Opts {
     reps: usize,
     first_reps: usize,
     keep: Option<PathBuf>,
+    /// Compare the local executor with Slurm instead.
+    slurm: bool,
+}
+
+/// CPU seconds (user + system) of this process's waited-for descendants so far.
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage fills the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let t = |v: libc::timeval| v.tv_sec as f64 + v.tv_usec as f64 / 1e6;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+/// `--slurm`: the first run of the grid through the local executor, then through Slurm.
+fn slurm_compare(tmp: &Path, jobs: usize, n_total: usize) {
+    let poll = std::env::var("REPRO_SLURM_POLL").unwrap_or_else(|_| "2s".to_owned());
+    let j = jobs.to_string();
+    for executor in ["local", "slurm"] {
+        let ws = tmp.join(format!("ws-{executor}"));
+        fs::create_dir_all(&ws).expect("mkdir");
+        fs::write(ws.join("pipeline.yaml"), pipeline()).expect("write pipeline");
+        let mut args = vec!["run", "--json", "--executor", executor];
+        if executor == "local" {
+            args.extend(["-j", &j]);
+        }
+        let cpu0 = children_cpu();
+        let start = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_repro"))
+            .args(&args)
+            .current_dir(&ws)
+            .env("REPRO_SLURM_POLL", &poll)
+            .env_remove("CUDA_VISIBLE_DEVICES")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run repro");
+        let wall = start.elapsed().as_secs_f64();
+        let cpu = children_cpu() - cpu0;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            eprintln!(
+                "`repro {}` failed ({}):\n{}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::process::exit(1);
+        }
+        let (_, _, _, summary) = events(&stdout);
+        check(
+            summary["ran"] == n_total,
+            "the first run executes every instance once",
+        );
+        let commands = stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|e| e["message"].as_str().map(str::to_owned))
+            .find(|m| m.starts_with("Slurm commands:"))
+            .unwrap_or_else(|| "no Slurm commands".to_owned());
+        println!(
+            "{executor:>5}: {n_total} instances in {wall:.1} s ({:.1} instances/s); CPU of the controller and what it waited for: {cpu:.1} s; {commands}{}",
+            n_total as f64 / wall,
+            if executor == "slurm" {
+                format!(" (poll interval {poll}: at most {:.0} polls in that time)", wall / parse_secs(&poll))
+            } else {
+                " (the local CPU time includes the stages themselves)".to_owned()
+            }
+        );
+    }
+}
+
+fn parse_secs(text: &str) -> f64 {
+    let t = text.trim();
+    let (n, scale) = match t.strip_suffix('s') {
+        Some(n) => (n, 1.0),
+        None => match t.strip_suffix('m') {
+            Some(n) => (n, 60.0),
+            None => (t, 1.0),
+        },
+    };
+    n.parse::<f64>().unwrap_or(1.0) * scale
 }
 
 fn opts() -> Opts {
@@ -263,6 +348,7 @@ fn opts() -> Opts {
         reps: 7,
         first_reps: 3,
         keep: None,
+        slurm: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -272,6 +358,7 @@ fn opts() -> Opts {
             "--reps" => o.reps = val().parse().expect("--reps N"),
             "--first-reps" => o.first_reps = val().parse().expect("--first-reps N"),
             "--keep" => o.keep = Some(PathBuf::from(val())),
+            "--slurm" => o.slurm = true,
             _ => {} // `cargo bench` passes `--bench`.
         }
     }
@@ -295,6 +382,10 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         tmp.path().display()
     );
+    if o.slurm {
+        slurm_compare(tmp.path(), o.jobs, n_total);
+        return;
+    }
 
     // 1 + 2: baseline and first runs, alternated so that disk and CPU noise hit both alike.
     let mut base = Vec::new();

@@ -76,14 +76,24 @@ pub(crate) fn dispatch(
 ) -> Result<Tally, CliError> {
     let inbox = Inbox::new();
     Interrupts::Signals.install(inbox.sender());
+    let mut counts = None;
     let mut executor: Box<dyn Executor> = match (mode, settings.executor) {
         (Mode::InJob, _) => Box::new(LocalExecutor::new()),
         (Mode::Controller, ExecutorKind::Local) => Box::new(local(ws, reporter)),
-        (Mode::Controller, ExecutorKind::Slurm) => Box::new(slurm_executor(ws, settings)?),
+        (Mode::Controller, ExecutorKind::Slurm) => {
+            let ex = slurm_executor(ws, settings)?;
+            counts = Some(ex.counts());
+            Box::new(ex)
+        }
     };
     let result = Dispatcher::new(graph, ws, executor.as_mut(), settings, reporter)
         .run(selected, forced, &inbox);
     drop(executor);
+    if let Some(c) = counts.filter(|c| c.total() > 0) {
+        reporter.event(&Event::Note {
+            message: format!("Slurm commands: {}", c.summary()),
+        });
+    }
     // Save even after a failure (completed work is kept); the run's own error, if any, is
     // the one to report, and a failed save then only adds a line.
     let saved = ws.save();

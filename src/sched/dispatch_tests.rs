@@ -39,6 +39,8 @@ enum Act {
     Silent,
     /// Report it lost.
     Vanish,
+    /// Fail the first time it is submitted, succeed after.
+    FailOnce,
 }
 
 #[derive(Default)]
@@ -53,6 +55,8 @@ struct Fake {
     confirm_cancel: bool,
     /// Send an interrupt when this job is submitted.
     interrupt_on: Option<(String, Sender<Message>)>,
+    /// Claim that jobs publish their own results (as a batch executor's do).
+    publishes: bool,
 }
 
 impl Fake {
@@ -92,12 +96,16 @@ impl Executor for Fake {
                 tx.send(Message::Interrupt).unwrap();
             }
         }
-        let act = self.script.get(&job.name).cloned().unwrap_or(Act::Succeed);
+        let mut act = self.script.get(&job.name).cloned().unwrap_or(Act::Succeed);
+        if act == Act::FailOnce {
+            self.script.insert(job.name.clone(), Act::Succeed);
+            act = Act::Fail("node failure");
+        }
         if act != Act::Silent {
             self.send(ExecEvent::Started { job: job.id });
         }
         match act {
-            Act::Succeed => self.succeed(&job),
+            Act::Succeed | Act::FailOnce => self.succeed(&job),
             Act::Fail(reason) => self.send(ExecEvent::Finished {
                 job: job.id,
                 status: JobStatus::Failed(reason.into()),
@@ -122,6 +130,10 @@ impl Executor for Fake {
     }
 
     fn cancel(&mut self, _job: JobId) {}
+
+    fn publishes(&self) -> bool {
+        self.publishes
+    }
 
     fn cancel_all(&mut self) {
         self.log.lock().unwrap().push("cancel_all".into());
@@ -177,6 +189,9 @@ fn settings(jobs: u32, keep_going: bool, build: Option<Vec<String>>) -> RunSetti
         keep_going,
         build,
         overrides: ResourceOverrides::default(),
+        executor: crate::settings::ExecutorKind::Local,
+        retries: 0,
+        slurm: crate::settings::SlurmSettings::default(),
     }
 }
 
@@ -459,4 +474,52 @@ fn a_fresh_workspace_dispatches_nothing() {
         }
     }
     assert!(Path::new(&root.path().join("repro.lock")).exists());
+}
+
+#[test]
+fn a_failed_job_is_retried_up_to_the_limit() {
+    let fake = Fake {
+        script: script(&[("a@n=2", Act::FailOnce)]),
+        ..Fake::default()
+    };
+    let mut s = settings(1, false, None);
+    s.retries = 1;
+    let o = dispatch(fake, &s, QUICK, &Inbox::new());
+    let t = o.result.unwrap();
+    assert_eq!((t.ran, t.failed, t.skipped), (4, 0, 0), "{t:?}");
+    assert_eq!(
+        o.log.iter().filter(|l| *l == "submit a@n=2").count(),
+        2,
+        "{:?}",
+        o.log
+    );
+    assert!(o.events.0.iter().any(|e| matches!(e,
+        Event::Note { message } if message.contains("retrying, attempt 2 of 2") && message.contains("node failure"))));
+
+    // Without retries the same failure stands.
+    let fake = Fake {
+        script: script(&[("a@n=2", Act::FailOnce)]),
+        ..Fake::default()
+    };
+    let o = dispatch(fake, &settings(1, false, None), QUICK, &Inbox::new());
+    assert_eq!(o.result.unwrap().failed, 1);
+}
+
+#[test]
+fn a_publishing_executor_success_without_a_record_is_a_failure() {
+    // The fake's jobs write their outputs but publish no record: with an executor whose jobs
+    // publish themselves, "succeeded" alone must not make an instance done.
+    let fake = Fake {
+        publishes: true,
+        ..Fake::default()
+    };
+    let o = dispatch(fake, &settings(3, true, None), QUICK, &Inbox::new());
+    let t = o.result.unwrap();
+    assert_eq!((t.ran, t.failed), (0, 3), "{t:?}");
+    assert!(o
+        .events
+        .failed()
+        .iter()
+        .all(|(_, why)| why.contains("is not in the store")));
+    assert!(o.locked.is_empty(), "nothing published, nothing locked");
 }

@@ -200,23 +200,23 @@ struct SlurmFile {
     qos: Option<String>,
     #[serde(default)]
     sbatch_args: Vec<String>,
-    #[serde(default, deserialize_with = "positive")]
+    #[serde(default, deserialize_with = "max_jobs")]
     max_jobs: Option<u32>,
-    #[serde(default, deserialize_with = "positive")]
+    #[serde(default, deserialize_with = "throttle")]
     throttle: Option<u32>,
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(default, deserialize_with = "poll_interval")]
     poll_interval: Option<Duration>,
-    #[serde(default, deserialize_with = "positive")]
+    #[serde(default, deserialize_with = "max_array_size")]
     max_array_size: Option<u32>,
     #[serde(default)]
     gpu_sharing: Option<GpuSharing>,
-    #[serde(default, deserialize_with = "positive")]
+    #[serde(default, deserialize_with = "shards_per_gpu")]
     shards_per_gpu: Option<u32>,
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(default, deserialize_with = "command_timeout")]
     command_timeout: Option<Duration>,
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(default, deserialize_with = "unreachable_after")]
     unreachable_after: Option<Duration>,
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(default, deserialize_with = "publish_grace")]
     publish_grace: Option<Duration>,
 }
 
@@ -229,20 +229,50 @@ fn executor_field<'de, D: serde::Deserializer<'de>>(
         .map_err(serde::de::Error::custom)
 }
 
-fn positive<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-    let n = u32::deserialize(d)?;
-    if n == 0 {
-        return Err(serde::de::Error::custom("must be at least 1"));
+fn positive<'de, D: serde::Deserializer<'de>>(d: D, field: &str) -> Result<Option<u32>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    match v.as_u64() {
+        Some(n) if n >= 1 && n <= u64::from(u32::MAX) => Ok(Some(n as u32)),
+        _ => Err(serde::de::Error::custom(format!(
+            "`{field}` must be a whole number of at least 1, found {v}"
+        ))),
     }
-    Ok(Some(n))
 }
 
-fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+fn duration<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    field: &str,
+) -> Result<Option<Duration>, D::Error> {
     let v = serde_json::Value::deserialize(d)?;
     parse_duration(&v)
         .map(Some)
-        .map_err(serde::de::Error::custom)
+        .map_err(|m| serde::de::Error::custom(format!("`{field}` {m}")))
 }
+
+/// Field-named deserializers, so that a message names the field it is about.
+macro_rules! named {
+    ($kind:ident, $t:ty, $($field:ident),*) => {$(
+        fn $field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<$t>, D::Error> {
+            $kind(d, stringify!($field))
+        }
+    )*};
+}
+named!(
+    positive,
+    u32,
+    max_jobs,
+    throttle,
+    max_array_size,
+    shards_per_gpu
+);
+named!(
+    duration,
+    Duration,
+    poll_interval,
+    command_timeout,
+    unreachable_after,
+    publish_grace
+);
 
 fn parse_duration(v: &serde_json::Value) -> Result<Duration, String> {
     parse_timeout(v).map_err(|m| m.replacen("`timeout` must be", "must be", 1))

@@ -17,6 +17,8 @@ pub struct CallCounts {
     pub squeue: AtomicU64,
     /// `scancel` calls.
     pub scancel: AtomicU64,
+    /// `scontrol` calls.
+    pub scontrol: AtomicU64,
 }
 
 impl CallCounts {
@@ -25,18 +27,28 @@ impl CallCounts {
             "sbatch" => &self.sbatch,
             "squeue" => &self.squeue,
             "scancel" => &self.scancel,
+            "scontrol" => &self.scontrol,
             _ => return,
         };
         c.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// `sbatch N, squeue N, scancel N`.
+    /// Calls of every command together.
+    pub fn total(&self) -> u64 {
+        [&self.sbatch, &self.squeue, &self.scancel, &self.scontrol]
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// `sbatch N, squeue N, scancel N, scontrol N`.
     pub fn summary(&self) -> String {
         format!(
-            "sbatch {}, squeue {}, scancel {}",
+            "sbatch {}, squeue {}, scancel {}, scontrol {}",
             self.sbatch.load(Ordering::Relaxed),
             self.squeue.load(Ordering::Relaxed),
-            self.scancel.load(Ordering::Relaxed)
+            self.scancel.load(Ordering::Relaxed),
+            self.scontrol.load(Ordering::Relaxed)
         )
     }
 }

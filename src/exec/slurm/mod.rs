@@ -128,6 +128,8 @@ struct Context {
     published: Published,
     /// Unique per controller: batch names start with it.
     run: String,
+    /// The cluster's array size limit, once asked.
+    max_array: std::sync::OnceLock<usize>,
 }
 
 /// Submits instances to Slurm.
@@ -172,6 +174,7 @@ impl SlurmExecutor {
                     nanos as u64 & 0xffff_ffff_ffff,
                     std::process::id()
                 ),
+                max_array: std::sync::OnceLock::new(),
             }),
             local: LocalExecutor::new(),
             worker: None,

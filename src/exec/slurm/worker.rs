@@ -170,7 +170,7 @@ pub(super) fn submit_all(
 ) -> (usize, usize, usize) {
     let mut left = pending;
     let (mut submitted, mut calls) = (0, 0);
-    let max_array = ctx.cfg.max_array_size.unwrap_or(1000) as usize;
+    let max_array = max_array_size(ctx);
     loop {
         // Jobs whose dependencies all have Slurm ids now, grouped.
         let mut groups: BTreeMap<String, (Submission, Vec<JobSpec>)> = BTreeMap::new();
@@ -242,6 +242,28 @@ pub(super) fn submit_all(
         );
     }
     (submitted, 0, calls)
+}
+
+/// The largest array to submit: the site's setting, else the cluster's `MaxArraySize` (asked
+/// once), else 1,000.
+fn max_array_size(ctx: &Context) -> usize {
+    if let Some(n) = ctx.cfg.max_array_size {
+        return n as usize;
+    }
+    *ctx.max_array.get_or_init(|| {
+        ctx.runner
+            .run("scontrol", &["show".to_owned(), "config".to_owned()])
+            .ok()
+            .and_then(|text| {
+                text.lines().find_map(|l| {
+                    let (k, v) = l.split_once('=')?;
+                    (k.trim() == "MaxArraySize").then(|| v.trim().parse::<usize>().ok())?
+                })
+            })
+            // Indices run from 0 to MaxArraySize - 1.
+            .filter(|&n| n >= 1)
+            .unwrap_or(1000)
+    })
 }
 
 /// One `sbatch` call; the jobs are recorded in the registry before it and get their ids
