@@ -743,3 +743,23 @@ fn clean_serde_message(e: &serde_yaml::Error) -> String {
         None => msg,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_mem;
+
+    #[test]
+    fn mem_sizes_parse_in_binary_units() {
+        let m = |t: &str| parse_mem(&serde_json::Value::String(t.into()));
+        assert_eq!(m("512M"), Ok(512 << 20));
+        assert_eq!(m("4G"), Ok(4 << 30));
+        assert_eq!(m("4gb"), Ok(4 << 30));
+        assert_eq!(m("1.5T"), Ok(3 << 39));
+        assert_eq!(m("2048"), Ok(2048 << 20));
+        assert_eq!(parse_mem(&serde_json::json!(100)), Ok(100 << 20));
+        // Below a megabyte, malformed, negative, or an unknown unit.
+        for bad in ["lots", "", "-1G", "4Q", "10K"] {
+            assert!(m(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -316,3 +316,54 @@ fn missing_program_is_a_stage_failure_not_an_engine_error() {
         out.both()
     );
 }
+
+#[test]
+fn malformed_batch_resources_are_located() {
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: \"true\"\n    resources: {cpus: 1, mem: lots}\n    outs: [x]\n",
+        &["status"],
+    );
+    assert!(err.contains("at 5:"), "{err}");
+    assert!(err.contains("stages.a.resources.mem"), "{err}");
+    assert!(err.contains("`mem` must be a positive size"), "{err}");
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: \"true\"\n    resources:\n      time: 3 weeks\n    outs: [x]\n",
+        &["status"],
+    );
+    assert!(err.contains("at 6:"), "{err}");
+    assert!(err.contains("stages.a.resources.time"), "{err}");
+    assert!(err.contains("`time` must be a positive duration"), "{err}");
+}
+
+#[test]
+fn an_unknown_executor_is_refused_before_anything_runs() {
+    let ws = Ws::new("version: 1\nstages:\n  a:\n    cmd: \"echo a >> \\\"$COUNTER\\\"; touch x\"\n    shell: true\n    outs: [x]\n");
+    let out = ws.code(&["run", "--executor", "pbs"], 2);
+    assert!(
+        out.stderr.contains("--executor: unknown executor `pbs`"),
+        "{}",
+        out.both()
+    );
+    assert_eq!(ws.count("a"), 0);
+    ws.write(
+        "repro.local.yaml",
+        "executor: slurm\nslurm:\n  poll_interval: soon\n",
+    );
+    let out = ws.code(&["run"], 2);
+    assert!(out.stderr.contains("repro.local.yaml:3:"), "{}", out.both());
+    assert!(
+        out.stderr.contains("`poll_interval` must be"),
+        "{}",
+        out.both()
+    );
+    let out = ws.code(&["run", "--detach"], 2);
+    assert!(out.stderr.contains("repro.local.yaml:3:"), "{}", out.both());
+    ws.write("repro.local.yaml", "executor: local\n");
+    let out = ws.code(&["run", "--detach"], 2);
+    assert!(
+        out.stderr.contains("`--detach` needs a batch executor"),
+        "{}",
+        out.both()
+    );
+    assert_eq!(ws.count("a"), 0);
+}
