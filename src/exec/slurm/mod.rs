@@ -110,6 +110,10 @@ struct State {
     stop: bool,
     /// Submissions made, for unique batch names.
     batches: u64,
+    /// Jobs cancelled while their `sbatch` was in flight: cancelled as soon as it answers.
+    cancel_on_submit: std::collections::HashSet<JobId>,
+    /// `cancel_all` was called: every job submitted from now on is cancelled at once.
+    cancelling: bool,
 }
 
 struct Shared {
@@ -191,7 +195,15 @@ impl SlurmExecutor {
     /// jobs that could not be submitted were reported through the sink as not started.
     pub fn detach(&mut self) -> (usize, usize, usize) {
         let pending = std::mem::take(&mut self.shared.state.lock().expect("slurm").pending);
-        worker::submit_all(&self.ctx, &self.shared, pending)
+        let done = worker::submit_all(&self.ctx, &self.shared, pending);
+        // Jobs of earlier submissions whose inputs changed (or that can never start).
+        let cancels = std::mem::take(&mut self.shared.state.lock().expect("slurm").cancels);
+        if !cancels.is_empty() {
+            let mut args = vec!["--quiet".to_owned()];
+            args.extend(cancels);
+            let _ = self.ctx.runner.run("scancel", &args);
+        }
+        done
     }
 
     fn ensure_worker(&mut self) {
@@ -310,6 +322,8 @@ impl Executor for SlurmExecutor {
             return;
         }
         let Some(t) = st.tracked.get_mut(&job) else {
+            // Perhaps inside an `sbatch` call right now.
+            st.cancel_on_submit.insert(job);
             drop(st);
             self.local.cancel(job);
             return;
@@ -335,6 +349,7 @@ impl Executor for SlurmExecutor {
                 },
             );
         }
+        st.cancelling = true;
         let mut ids = Vec::new();
         for t in st.tracked.values_mut() {
             t.cancelled = true;

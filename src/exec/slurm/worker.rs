@@ -357,6 +357,10 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         let task = Entry::task_id(&id, e.index, s.is_array());
         e.job = Some(task.clone());
         let _ = ctx.registry.put(&e);
+        let cancelled = st.cancelling || st.cancel_on_submit.remove(&job.id);
+        if cancelled {
+            st.cancels.push(task.clone());
+        }
         st.tracked.insert(
             job.id,
             Tracked {
@@ -368,7 +372,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
                 out: e.out,
                 submitted: Instant::now(),
                 started: None,
-                cancelled: false,
+                cancelled,
                 doubt: None,
                 last: String::new(),
             },
