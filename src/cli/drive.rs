@@ -47,15 +47,22 @@ pub(crate) fn slurm_executor(
     let pipeline = ws.pipeline();
     let program = std::env::current_exe()
         .map_err(|e| CliError::Internal(format!("cannot find the repro binary: {e}")))?;
+    // Jobs run elsewhere: every path they get is absolute.
+    let root = std::fs::canonicalize(&pipeline.root).map_err(|e| {
+        CliError::Internal(format!(
+            "cannot resolve the workspace `{}`: {e}",
+            pipeline.root.display()
+        ))
+    })?;
     let file = pipeline
         .file
         .file_name()
-        .map_or_else(|| pipeline.file.clone(), |n| pipeline.root.join(n));
+        .map_or_else(|| pipeline.file.clone(), |n| root.join(n));
     let store = ws.store().clone();
     Ok(SlurmExecutor::new(
         settings.slurm.clone(),
         slurm::Paths {
-            root: pipeline.root.clone(),
+            root,
             program,
             pipeline: file,
             profile: pipeline.profile.clone(),

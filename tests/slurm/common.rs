@@ -263,7 +263,14 @@ impl Ws {
     /// This workspace's jobs in the given `squeue -t` states.
     pub(crate) fn jobs_in(&self, states: &str) -> Vec<Job> {
         let out = Command::new(which("squeue"))
-            .args(["--noheader", "--array", "-t", states, "-o", "%i|%j|%T|%k|%Z"])
+            .args([
+                "--noheader",
+                "--array",
+                "-t",
+                states,
+                "-o",
+                "%i|%j|%T|%k|%Z",
+            ])
             .output()
             .expect("run squeue");
         assert!(
@@ -276,7 +283,11 @@ impl Ws {
             .lines()
             .filter_map(|l| {
                 let f: Vec<&str> = l.trim().splitn(5, '|').collect();
-                let dir = f.get(4)?.trim().trim_end_matches("/.").trim_end_matches('/');
+                let dir = f
+                    .get(4)?
+                    .trim()
+                    .trim_end_matches("/.")
+                    .trim_end_matches('/');
                 (dir == root).then(|| Job {
                     id: f[0].to_owned(),
                     name: f[1].to_owned(),

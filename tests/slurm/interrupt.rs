@@ -39,18 +39,21 @@ stages:
     assert!(ws.lock_keys().is_empty(), "{}", ws.read("repro.lock"));
     assert_eq!(ws.records(), 0, "a cancelled job published its record");
     let st = ws.repro(&["status", "--check"]);
-    assert_ne!(st.code, 0, "cancelled instances count as fresh:\n{}", st.both());
+    assert_ne!(
+        st.code,
+        0,
+        "cancelled instances count as fresh:\n{}",
+        st.both()
+    );
 }
 
 #[test]
 #[ignore = "needs a running Slurm (make test-slurm)"]
 fn sigkill_then_rerun_adopts_running_jobs_without_submitting_again() {
-    let ws = Ws::new(
-        &crate::basics::FAN.replace(
-            "echo gen-${n} >> \\\"$COUNTER\\\";",
-            "echo gen-${n} >> \\\"$COUNTER\\\"; sleep 4;",
-        ),
-    );
+    let ws = Ws::new(&crate::basics::FAN.replace(
+        "echo gen-${n} >> \\\"$COUNTER\\\";",
+        "echo gen-${n} >> \\\"$COUNTER\\\"; sleep 4;",
+    ));
     assert!(ws.read("pipeline.yaml").contains("sleep 4"));
     let child = ws
         .command(&["run", "--executor", "slurm"])
@@ -69,13 +72,7 @@ fn sigkill_then_rerun_adopts_running_jobs_without_submitting_again() {
     let out = ws.ok(&["run", "--executor", "slurm"]);
     assert_eq!(ws.read("sum.txt"), "gen-1\ngen-2\ngen-3\ngen-4\n");
     // `gen` (one array) before the kill, `sum` after it: nothing twice.
-    assert_eq!(
-        ws.submissions().len(),
-        2,
-        "{:?}\n{}",
-        ws.jobs(),
-        out.both()
-    );
+    assert_eq!(ws.submissions().len(), 2, "{:?}\n{}", ws.jobs(), out.both());
     let mut ran = ws.ran();
     ran.sort();
     assert_eq!(ran, ["gen-1", "gen-2", "gen-3", "gen-4", "sum"]);

@@ -38,9 +38,10 @@ use crate::settings::SlurmSettings;
 /// Whether the record of a key is in the store (a shared filesystem may show it late).
 pub type Published = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
-/// The job name every job of the workspace at `root` carries (`repro-` and 8 hex digits), so
-/// that one `squeue --name` query sees them all.
+/// The job name every job of the workspace at `root` carries (`repro-` and 8 hex digits of its
+/// canonical path), so that one `squeue --name` query sees them all and no other workspace's.
 pub fn job_name(root: &Path) -> String {
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
     let h = blake3::hash(root.as_os_str().as_encoded_bytes()).to_hex();
     format!("repro-{}", &h[..8])
 }
