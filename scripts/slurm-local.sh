@@ -9,7 +9,7 @@
 # start: installs Debian's `slurm-wlm` and `munge` with apt if `slurmctld` is missing; creates
 #   /etc/munge/munge.key if absent and starts `munged` unless `munge -n | unmunge` already
 #   works; writes `slurm.conf` into DIR (default: a new `mktemp -d`) for one node with this
-#   machine's CPUs and 90% of its memory, non-default ports ($REPRO_SLURM_PORT, default 16817,
+#   machine's CPUs (or $REPRO_SLURM_CPUS, more than it has for a benchmark of the controller) and 90% of its memory, non-default ports ($REPRO_SLURM_PORT, default 16817,
 #   for slurmctld and the next one for slurmd), state, spool, logs and pid files all inside DIR;
 #   starts slurmctld then slurmd and waits (at most $REPRO_SLURM_WAIT s, default 30) until
 #   `sinfo` shows the node idle. It prints `export SLURM_CONF=DIR/slurm.conf` and
@@ -112,7 +112,7 @@ ensure_munge() {
 write_conf() {
   local dir=$1 host cpus mem_mb
   host=$(hostname -s)
-  cpus=$(nproc)
+  cpus=${REPRO_SLURM_CPUS:-$(nproc)}
   mem_mb=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 * 0.9 }' /proc/meminfo)
   mkdir -p "$dir/state" "$dir/spool" "$dir/log" "$dir/run"
   cat >"$dir/slurm.conf" <<EOF
@@ -150,6 +150,7 @@ MaxArraySize=10001
 KillWait=5
 SlurmctldDebug=info
 SlurmdDebug=info
+$(if [ "$cpus" -gt "$(nproc)" ]; then echo "# REPRO_SLURM_CPUS declares more CPUs than the machine has (for benchmarks of the controller)."; echo "SlurmdParameters=config_overrides"; fi)
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
@@ -249,7 +250,7 @@ start() {
     stop_daemons "$dir"
     exit 1
   fi
-  say "node $(hostname -s) idle with $(nproc) CPUs; started in $(since "$t0") s"
+  say "node $(hostname -s) idle with ${REPRO_SLURM_CPUS:-$(nproc)} CPUs; started in $(since "$t0") s"
   print_exports "$dir"
 }
 
