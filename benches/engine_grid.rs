@@ -299,11 +299,19 @@ fn slurm_compare(tmp: &Path, jobs: usize, n_total: usize) {
         let cpu = children_cpu() - cpu0;
         let stdout = String::from_utf8_lossy(&out.stdout);
         if !out.status.success() {
+            let failed: Vec<String> = stdout
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|e| e["event"] == "failed")
+                .take(3)
+                .map(|e| format!("{}: {}", e["id"], e["error"]))
+                .collect();
             eprintln!(
-                "`repro {}` failed ({}):\n{}",
+                "`repro {}` failed ({}):\n{}\nfirst failures:\n{}",
                 args.join(" "),
                 out.status,
-                String::from_utf8_lossy(&out.stderr)
+                String::from_utf8_lossy(&out.stderr),
+                failed.join("\n")
             );
             std::process::exit(1);
         }
