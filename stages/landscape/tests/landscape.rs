@@ -24,6 +24,7 @@ fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
         activation: "relu".into(),
         seed: 3,
         epochs: 1,
+        stop_after: "off".into(),
         lr: 0.1,
         gamma: 0.9995,
         blocks: 1,

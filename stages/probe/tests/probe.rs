@@ -48,6 +48,7 @@ fn train_run(data: &Path, out: &Path, variant: &str) {
         activation: "relu".into(),
         seed: 11,
         epochs: 1,
+        stop_after: "off".into(),
         lr: 0.1,
         gamma: 0.9995,
         blocks: 2,

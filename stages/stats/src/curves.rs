@@ -74,6 +74,7 @@ mod tests {
             diverged: false,
             diverged_epoch: None,
             cache_key: None,
+            stop_after: None,
         };
         Run {
             variant: Variant::Full,

@@ -177,6 +177,7 @@ pub fn run_cli(args: &BenchArgs) -> Result<BenchReport, TrainError> {
         activation: "relu".into(),
         seed: common::PAPER_SEEDS[0],
         epochs: 1,
+        stop_after: "off".into(),
         lr: s.lr,
         gamma: s.gamma,
         blocks: args.blocks.unwrap_or(s.blocks),

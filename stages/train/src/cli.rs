@@ -37,9 +37,13 @@ pub struct Args {
     /// Run seed (initialisation, dropout, shuffling).
     #[arg(long)]
     pub seed: u64,
-    /// Number of epochs.
+    /// Number of epochs (the cap, with `--stop-after`).
     #[arg(long)]
     pub epochs: usize,
+    /// Stop N epochs after the first epoch whose training accuracy reaches the convergence
+    /// threshold (95%); `off` trains every epoch.
+    #[arg(long, default_value = "off", value_name = "N|off")]
+    pub stop_after: String,
     /// Initial learning rate.
     #[arg(long)]
     pub lr: f64,
@@ -143,6 +147,18 @@ impl Args {
         train.clip = self.clip;
         train.optimizer = self.optimizer;
         train.train_limit = self.train_limit;
+        train.stop_after = match self.stop_after.trim() {
+            "off" => None,
+            n => match n.parse::<usize>() {
+                Ok(k) => Some(k),
+                Err(_) => {
+                    return bad(
+                        "stop-after",
+                        format!("`{n}` is neither a number of epochs nor `off`"),
+                    )
+                }
+            },
+        };
 
         for (flag, value) in [
             ("blocks", model.blocks),

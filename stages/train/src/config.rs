@@ -176,6 +176,12 @@ pub struct TrainConfig {
     /// Worker threads sharing each batch (see `parallel`); results depend on it through
     /// float rounding and dropout streams.
     pub workers: usize,
+    /// The stopping rule: stop this many epochs after the first epoch whose training accuracy
+    /// reaches [`common::run_output::CONVERGED_ACC`], `epochs` being the cap. `None` (the
+    /// paper's setting) trains every epoch. Written to `config.json`, so it is part of what
+    /// the run's outputs record.
+    #[serde(default)]
+    pub stop_after: Option<usize>,
 }
 
 impl TrainConfig {
@@ -195,6 +201,7 @@ impl TrainConfig {
             train_limit: None,
             eval_batch,
             workers: 1,
+            stop_after: None,
         }
     }
 }

@@ -118,6 +118,9 @@ pub fn train(
             diverged_epoch = Some(epoch);
             break;
         }
+        if stops_here(&history, cfg.stop_after) {
+            break;
+        }
         lr *= cfg.gamma;
     }
     Outcome {
@@ -126,9 +129,55 @@ pub fn train(
     }
 }
 
+/// The stopping rule: whether a run with this history stops now, `after` epochs after the
+/// first epoch that reached the convergence threshold.
+pub fn stops_here(history: &[HistoryRow], after: Option<usize>) -> bool {
+    let (Some(after), Some(last)) = (after, history.last()) else {
+        return false;
+    };
+    common::run_output::CurveSummary::of(history)
+        .convergence_epoch
+        .is_some_and(|c| last.epoch >= c + after)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rows(accs: &[f64]) -> Vec<HistoryRow> {
+        accs.iter()
+            .enumerate()
+            .map(|(i, &a)| HistoryRow {
+                epoch: i + 1,
+                lr: 0.1,
+                train_loss: 0.1,
+                train_acc: a,
+                heldout_loss: 0.1,
+                heldout_acc: a,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_stopping_rule_counts_epochs_after_the_first_converged_one() {
+        let h = rows(&[0.5, 0.96, 0.9, 0.97]);
+        assert!(!stops_here(&h[..1], Some(2)));
+        assert!(
+            !stops_here(&h[..2], Some(2)),
+            "epoch 2 converged: two more to go"
+        );
+        assert!(
+            !stops_here(&h[..3], Some(2)),
+            "a dip after convergence does not reset it"
+        );
+        assert!(stops_here(&h[..4], Some(2)));
+        assert!(stops_here(&h[..2], Some(0)));
+        assert!(!stops_here(&h, None), "off trains every epoch");
+        assert!(
+            !stops_here(&rows(&[0.5; 10]), Some(0)),
+            "never converged: the cap decides"
+        );
+    }
 
     #[test]
     fn shuffles_are_seeded_and_change_every_epoch() {

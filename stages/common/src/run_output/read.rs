@@ -62,6 +62,10 @@ pub struct RunMetrics {
     pub diverged_epoch: Option<usize>,
     /// The engine's cache key of the training run (null outside the engine).
     pub cache_key: Option<String>,
+    /// The run's stopping rule (`config.train.stop_after`): it stopped this many epochs after
+    /// its convergence epoch, `epochs` being the cap. `None`: every epoch ran (absent in runs
+    /// trained before the rule existed).
+    pub stop_after: Option<usize>,
 }
 
 /// The two files of one run, read and checked.
@@ -79,13 +83,17 @@ pub fn read_run(dir: &Path, id: &RunId) -> Result<RunFiles, RunOutputError> {
     let history_path = dir.join(HISTORY_FILE);
     let history = read_history(&history_path)?;
     let n = history.len();
-    if n > metrics.epochs || (n < metrics.epochs && !metrics.diverged) {
+    let stopped = metrics
+        .stop_after
+        .zip(metrics.convergence_epoch)
+        .is_some_and(|(k, c)| n == c + k);
+    if n > metrics.epochs || (n < metrics.epochs && !metrics.diverged && !stopped) {
         return Err(RunOutputError::Malformed {
             path: history_path,
             line: n as u64 + 1,
             field: "epoch".to_owned(),
             message: format!(
-                "has {n} epochs but `{METRICS_FILE}` says `epochs` = {} and the run did not diverge",
+                "has {n} epochs but `{METRICS_FILE}` says `epochs` = {}, the run did not diverge, and no stopping rule ended it there",
                 metrics.epochs
             ),
         });
@@ -183,7 +191,18 @@ pub fn read_metrics(path: &Path, id: &RunId) -> Result<RunMetrics, RunOutputErro
             |v| v.as_str().map(str::to_owned),
             "a string or null",
         )?,
+        stop_after: stop_rule(&value).map_err(|message| doc.bad("config", message))?,
     })
+}
+
+/// `config.train.stop_after`: absent or null for every epoch, else a number of epochs.
+fn stop_rule(value: &Value) -> Result<Option<usize>, String> {
+    match value.pointer("/config/train/stop_after") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => as_usize(v).map(Some).ok_or_else(|| {
+            format!("`train.stop_after` must be a number of epochs or null, found {v}")
+        }),
+    }
 }
 
 fn as_usize(v: &Value) -> Option<usize> {
@@ -363,6 +382,38 @@ mod tests {
             "{err}"
         );
 
+        // The same three epochs of a cap of four, ended by a stopping rule one epoch after
+        // convergence (epoch 2): read; with a rule that would have run on, refused.
+        let stopped = Metrics {
+            config: serde_json::json!({"train": {"stop_after": 1}}),
+            format: metrics.format,
+            task: metrics.task.clone(),
+            variant: metrics.variant.clone(),
+            activation: metrics.activation.clone(),
+            seed: metrics.seed,
+            epochs: metrics.epochs,
+            convergence_epoch: metrics.convergence_epoch,
+            best_heldout_acc: metrics.best_heldout_acc,
+            best_epoch: metrics.best_epoch,
+            last_heldout_acc: metrics.last_heldout_acc,
+            last_train_acc: metrics.last_train_acc,
+            diverged: false,
+            diverged_epoch: None,
+            device: metrics.device.clone(),
+            torch_version: metrics.torch_version.clone(),
+            cache_key: None,
+        };
+        std::fs::write(dir.path().join(METRICS_FILE), stopped.to_json()).unwrap();
+        let run = read_run(dir.path(), &id).unwrap();
+        assert_eq!(run.metrics.stop_after, Some(1));
+        let longer = Metrics {
+            config: serde_json::json!({"train": {"stop_after": 2}}),
+            ..stopped
+        };
+        std::fs::write(dir.path().join(METRICS_FILE), longer.to_json()).unwrap();
+        let err = read_run(dir.path(), &id).unwrap_err().to_string();
+        assert!(err.contains("no stopping rule ended it there"), "{err}");
+
         let metrics = Metrics {
             epochs: 3,
             ..metrics
@@ -372,6 +423,7 @@ mod tests {
         assert_eq!(run.history, rows);
         assert_eq!(run.metrics.convergence_epoch, Some(2));
         assert_eq!(run.metrics.best_epoch, Some(1));
+        assert_eq!(run.metrics.stop_after, None);
     }
 
     /// Runs trained before the wall times left the files (format 1) still read, and a format
