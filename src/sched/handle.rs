@@ -116,30 +116,15 @@ impl Dispatcher<'_, '_> {
         let inst = &graph.instances[i];
         let seconds = times.ran.as_secs_f64();
         let error = match status {
+            // A job that publishes itself: its record in the store is the only proof.
             JobStatus::Succeeded if self.executor.publishes() => match self.adopt(i, inputs)? {
-                None => {
-                    self.tally.ran += 1;
-                    self.reporter.event(&Event::Finished {
-                        id: inst.id.clone(),
-                        seconds,
-                    });
-                    self.queue.settle(self.graph, i);
-                    return Ok(());
-                }
+                None => return Ok(self.ran(i, seconds)),
                 Some(why) => why,
             },
             JobStatus::Succeeded => {
                 let facts = RunFacts { device, seconds };
                 match self.ws.publish(inst, inputs, &facts) {
-                    Ok(()) => {
-                        self.tally.ran += 1;
-                        self.reporter.event(&Event::Finished {
-                            id: inst.id.clone(),
-                            seconds,
-                        });
-                        self.queue.settle(self.graph, i);
-                        return Ok(());
-                    }
+                    Ok(()) => return Ok(self.ran(i, seconds)),
                     Err(PublishError::Stage(m)) => m,
                     Err(PublishError::Engine(e)) => return Err(e.into()),
                 }
@@ -158,6 +143,16 @@ impl Dispatcher<'_, '_> {
         };
         self.fail(i, error);
         Ok(())
+    }
+
+    /// Counts a published run and releases its dependents.
+    fn ran(&mut self, i: usize, seconds: f64) {
+        self.tally.ran += 1;
+        self.reporter.event(&Event::Finished {
+            id: self.graph.instances[i].id.clone(),
+            seconds,
+        });
+        self.queue.settle(self.graph, i);
     }
 
     /// Takes in what a job published itself: its key's record, with the workspace outputs
