@@ -111,13 +111,19 @@ pub(super) fn sbatch_args(
         format!("--chdir={}", paths.root.display()),
         format!("--cpus-per-task={}", r.cpus.max(1)),
     ];
-    let out = paths.root.join(".repro/slurm/out");
+    // `%` starts a filename pattern for Slurm (`%j`, `%a`): a literal one is written `%%`.
+    let out = paths
+        .root
+        .join(".repro/slurm/out")
+        .display()
+        .to_string()
+        .replace('%', "%%");
     if s.is_array() {
         let throttle = cfg.throttle.unwrap_or(cfg.max_jobs);
         a.push(format!("--array=0-{}%{throttle}", s.members.len() - 1));
-        a.push(format!("--output={}/{}_%a.out", out.display(), s.batch));
+        a.push(format!("--output={out}/{}_%a.out", s.batch));
     } else {
-        a.push(format!("--output={}/{}_0.out", out.display(), s.batch));
+        a.push(format!("--output={out}/{}_0.out", s.batch));
     }
     if r.gpus > 0.0 && cfg.gpu_sharing != GpuSharing::None {
         if r.gpus < 1.0 && cfg.gpu_sharing == GpuSharing::Shard {
@@ -212,6 +218,13 @@ mod tests {
         };
         let a = sbatch_args(&shard, "r", &paths(), Path::new("s"), &s);
         assert!(a.contains(&"--gres=shard:4".to_owned()), "{a:?}");
+        let mut odd = paths();
+        odd.root = "/w/100%".into();
+        let a = sbatch_args(&shard, "r", &odd, Path::new("s"), &s);
+        assert!(
+            a.contains(&"--output=/w/100%%/.repro/slurm/out/b7_%a.out".to_owned()),
+            "{a:?}"
+        );
         assert_eq!(chunks(5, 2), vec![0..2, 2..4, 4..5]);
     }
 
