@@ -118,13 +118,19 @@ impl Dispatcher<'_, '_> {
         let error = match status {
             // A job that publishes itself: its record in the store is the only proof.
             JobStatus::Succeeded if self.executor.publishes() => match self.adopt(i, inputs)? {
-                None => return Ok(self.ran(i, seconds)),
+                None => {
+                    self.ran(i, seconds);
+                    return Ok(());
+                }
                 Some(why) => why,
             },
             JobStatus::Succeeded => {
                 let facts = RunFacts { device, seconds };
                 match self.ws.publish(inst, inputs, &facts) {
-                    Ok(()) => return Ok(self.ran(i, seconds)),
+                    Ok(()) => {
+                        self.ran(i, seconds);
+                        return Ok(());
+                    }
                     Err(PublishError::Stage(m)) => m,
                     Err(PublishError::Engine(e)) => return Err(e.into()),
                 }

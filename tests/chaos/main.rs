@@ -10,6 +10,8 @@
 #[allow(dead_code)]
 #[path = "../engine/common.rs"]
 mod common;
+#[path = "../support/process.rs"]
+mod process;
 
 use std::time::{Duration, Instant};
 

@@ -8,8 +8,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// How long one `repro` invocation may take before the test fails.
 pub(crate) const LIMIT: Duration = Duration::from_secs(120);
@@ -23,39 +23,9 @@ pub(crate) struct Ws {
     pub(crate) counter: PathBuf,
 }
 
-/// What one invocation printed and how it ended.
-#[derive(Debug)]
-pub(crate) struct Out {
-    /// Exit code; `-signal` when killed by a signal.
-    pub(crate) code: i32,
-    /// stdout.
-    pub(crate) stdout: String,
-    /// stderr.
-    pub(crate) stderr: String,
-}
-
-impl Out {
-    /// Both streams, for assertion messages.
-    pub(crate) fn both(&self) -> String {
-        format!(
-            "exit {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-
-    fn from(o: Output) -> Out {
-        use std::os::unix::process::ExitStatusExt;
-        let code = o
-            .status
-            .code()
-            .unwrap_or_else(|| -o.status.signal().unwrap_or(0));
-        Out {
-            code,
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-}
+// The chaos crate includes this file too and uses only some of these.
+#[allow(unused_imports)]
+pub(crate) use crate::process::{alive, signal, Out};
 
 impl Ws {
     /// A fresh workspace with this pipeline text.
@@ -190,64 +160,13 @@ pub(crate) fn run_limited(mut cmd: Command) -> Out {
 }
 
 /// Waits for a spawned child within [`LIMIT`], collecting its output.
-pub(crate) fn wait_limited(mut child: Child) -> Out {
-    // Drain the pipes on threads so that a chatty child cannot block on a full pipe.
-    let mut so = child.stdout.take();
-    let mut se = child.stderr.take();
-    let t1 = std::thread::spawn(move || read_all(so.as_mut()));
-    let t2 = std::thread::spawn(move || read_all(se.as_mut()));
-    let deadline = Instant::now() + LIMIT;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("repro did not finish within {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let stdout = t1.join().expect("reader");
-    let stderr = t2.join().expect("reader");
-    Out::from(Output {
-        status,
-        stdout,
-        stderr,
-    })
-}
-
-fn read_all<R: std::io::Read>(r: Option<&mut R>) -> Vec<u8> {
-    let mut buf = Vec::new();
-    if let Some(r) = r {
-        let _ = r.read_to_end(&mut buf);
-    }
-    buf
+pub(crate) fn wait_limited(child: Child) -> Out {
+    crate::process::wait_within(child, LIMIT)
 }
 
 /// Polls `cond` every 20 ms for up to `secs` seconds.
-pub(crate) fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {secs}s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Whether a process with this pid exists (a zombie counts as gone only once reaped).
-pub(crate) fn alive(pid: i32) -> bool {
-    // SAFETY: kill(2) with signal 0 only checks for existence and permission.
-    unsafe { libc::kill(pid, 0) == 0 }
-}
-
-/// Sends a signal to a process.
-pub(crate) fn signal(pid: u32, sig: i32) {
-    // SAFETY: plain kill(2) on a pid we started.
-    let rc = unsafe { libc::kill(pid as i32, sig) };
-    assert_eq!(rc, 0, "kill({pid}, {sig}) failed");
+pub(crate) fn wait_for(secs: u64, what: &str, cond: impl FnMut() -> bool) {
+    crate::process::poll_until(secs, Duration::from_millis(20), what, cond)
 }
 
 /// Replaces 64-hex digests and `1.23s` durations so that output can be snapshotted.

@@ -15,6 +15,8 @@ mod invalidation;
 mod keys;
 mod loader_limits;
 mod loader_props;
+#[path = "../support/process.rs"]
+mod process;
 mod profiles;
 mod reference;
 mod relocate;

@@ -12,7 +12,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long one `repro` invocation may take before the test fails (a job over its `time`
@@ -55,26 +55,7 @@ pub(crate) struct Ws {
     env: Vec<(String, String)>,
 }
 
-/// What one invocation printed and how it ended.
-#[derive(Debug)]
-pub(crate) struct Out {
-    /// Exit code; `-signal` when killed by a signal.
-    pub(crate) code: i32,
-    /// stdout.
-    pub(crate) stdout: String,
-    /// stderr.
-    pub(crate) stderr: String,
-}
-
-impl Out {
-    /// Both streams, for assertion messages.
-    pub(crate) fn both(&self) -> String {
-        format!(
-            "exit {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
+pub(crate) use crate::process::{signal, Out};
 
 /// One job of the workspace, as `squeue -t all` reports it.
 #[derive(Debug, Clone)]
@@ -340,64 +321,13 @@ pub(crate) fn which(program: &str) -> PathBuf {
 }
 
 /// Waits for a spawned child within [`LIMIT`], collecting its output.
-pub(crate) fn wait_limited(mut child: Child) -> Out {
-    let mut so = child.stdout.take();
-    let mut se = child.stderr.take();
-    let t1 = std::thread::spawn(move || read_all(so.as_mut()));
-    let t2 = std::thread::spawn(move || read_all(se.as_mut()));
-    let deadline = Instant::now() + LIMIT;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("repro did not finish within {LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let o = Output {
-        status,
-        stdout: t1.join().expect("reader"),
-        stderr: t2.join().expect("reader"),
-    };
-    use std::os::unix::process::ExitStatusExt;
-    Out {
-        code: o
-            .status
-            .code()
-            .unwrap_or_else(|| -o.status.signal().unwrap_or(0)),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+pub(crate) fn wait_limited(child: Child) -> Out {
+    crate::process::wait_within(child, LIMIT)
 }
 
-fn read_all<R: std::io::Read>(r: Option<&mut R>) -> Vec<u8> {
-    let mut buf = Vec::new();
-    if let Some(r) = r {
-        let _ = r.read_to_end(&mut buf);
-    }
-    buf
-}
-
-/// Polls `cond` every 200 ms for up to `secs` seconds; panics past that.
-pub(crate) fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {secs}s waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
-/// Sends a signal to a process we started.
-pub(crate) fn signal(pid: u32, sig: i32) {
-    // SAFETY: plain kill(2) on a pid this test spawned.
-    let rc = unsafe { libc::kill(pid as i32, sig) };
-    assert_eq!(rc, 0, "kill({pid}, {sig}) failed");
+/// Polls `cond` every 200 ms (a Slurm query each time, at most) for up to `secs` seconds.
+pub(crate) fn wait_for(secs: u64, what: &str, cond: impl FnMut() -> bool) {
+    crate::process::poll_until(secs, Duration::from_millis(200), what, cond)
 }
 
 /// Fails unless `text` contains `needle`, showing the whole output.

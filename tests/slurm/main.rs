@@ -17,3 +17,5 @@ mod errors;
 mod failures;
 mod faults;
 mod interrupt;
+#[path = "../support/process.rs"]
+mod process;
