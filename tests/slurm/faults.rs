@@ -1,6 +1,7 @@
 //! Faults injected in front of Slurm's real commands (wrappers first on `PATH`, their state in
 //! files of the test's temporary directory): `squeue` that answers nothing, hangs, or reports
-//! `UNKNOWN`; `sbatch` that fails transiently or loses its answer. The truth stays in the
+//! `UNKNOWN`, or a running job as `COMPLETED` (an end seen before its record, as on a lagging
+//! filesystem); `sbatch` that fails transiently or loses its answer. The truth stays in the
 //! store: nothing counts as done without its record, and nothing is submitted twice.
 
 use crate::basics::FAN;
@@ -175,4 +176,67 @@ fn an_sbatch_whose_answer_is_lost_does_not_submit_twice() {
     let mut ran = ws.ran();
     ran.sort();
     assert_eq!(ran, ["gen-1", "gen-2", "gen-3", "gen-4", "sum"]);
+}
+
+/// One instance that takes a few seconds, then writes its output or fails.
+fn slow(then: &str) -> String {
+    format!(
+        r#"version: 1
+stages:
+  slow:
+    cmd: "echo slow >> \"$COUNTER\"; sleep 4; {then}"
+    shell: true
+    outs: [slow.txt]
+"#
+    )
+}
+
+/// `squeue` reports a running job as `COMPLETED`: the controller learns of the end before the
+/// record can exist, as it would from a filesystem that shows the record late.
+fn completed_early(ws: &Ws) {
+    ws.wrap(
+        "squeue",
+        &format!(
+            "{}\n\"$REAL\" \"$@\" | sed 's/|RUNNING|/|COMPLETED|/'",
+            counted("squeue")
+        ),
+    );
+}
+
+#[test]
+#[ignore = "needs a running Slurm (make test-slurm)"]
+fn a_completion_seen_before_its_record_waits_for_the_record() {
+    let ws = Ws::new(&slow("echo done > slow.txt"));
+    ws.write(
+        "repro.local.yaml",
+        &SITE.replace("publish_grace: 5s", "publish_grace: 30s"),
+    );
+    completed_early(&ws);
+    let out = ws.ok(&["run", "--executor", "slurm", "--retries", "0"]);
+    assert!(calls(&ws, "squeue") > 0, "the wrapper was not used");
+    assert_eq!(ws.read("slow.txt"), "done\n");
+    assert_eq!(
+        ws.ran(),
+        ["slow"],
+        "run once, neither failed early nor retried"
+    );
+    assert_eq!(ws.records(), 1);
+    assert_eq!(finished_are_published(&ws, &out.stderr), 1);
+}
+
+#[test]
+#[ignore = "needs a running Slurm (make test-slurm)"]
+fn a_completion_seen_early_is_not_a_success_when_the_job_fails() {
+    let ws = Ws::new(&slow("exit 1"));
+    ws.write(
+        "repro.local.yaml",
+        &SITE.replace("publish_grace: 5s", "publish_grace: 30s"),
+    );
+    completed_early(&ws);
+    let out = ws.code(&["run", "--executor", "slurm", "--retries", "0"], 1);
+    assert_has(&out, "FAILED");
+    assert_eq!(ws.ran(), ["slow"]);
+    assert!(ws.lock_keys().is_empty(), "{}", ws.read("repro.lock"));
+    assert_eq!(ws.records(), 0);
+    assert_eq!(finished_are_published(&ws, &out.stderr), 0);
 }
