@@ -18,21 +18,12 @@ fn calls(ws: &Ws, name: &str) -> u32 {
         .unwrap_or(0)
 }
 
-/// Two quick instances and a reader of both.
-const PAIR: &str = r#"version: 1
-stages:
-  gen:
-    cmd: "echo gen-${n} >> \"$COUNTER\"; echo gen-${n} > out/g${n}.txt"
-    shell: true
-    matrix:
-      n: [1, 2]
-    outs: ["out/g${n}.txt"]
-  sum:
-    cmd: "echo sum >> \"$COUNTER\"; cat out/g*.txt > sum.txt"
-    shell: true
-    deps: [out]
-    outs: [sum.txt]
-"#;
+/// Two quick instances and a reader of both: [`FAN`] with two `gen` instances.
+fn pair() -> String {
+    let four = "n: [1, 2, 3, 4]";
+    assert!(FAN.contains(four), "FAN no longer has four `gen` instances");
+    FAN.replace(four, "n: [1, 2]")
+}
 
 /// One instance that fails.
 const FAILING: &str = r#"version: 1
@@ -66,7 +57,7 @@ fn finished_are_published(ws: &Ws, stderr: &str) -> usize {
 #[test]
 #[ignore = "needs a running Slurm (make test-slurm)"]
 fn an_empty_squeue_still_finishes_jobs_through_their_records() {
-    let ws = Ws::new(PAIR);
+    let ws = Ws::new(&pair());
     // A long grace: a job still queued behind other work must not be given up early.
     ws.write(
         "repro.local.yaml",
@@ -98,7 +89,7 @@ fn an_empty_squeue_never_makes_a_failed_job_done() {
 #[test]
 #[ignore = "needs a running Slurm (make test-slurm)"]
 fn a_hanging_squeue_is_timed_out_and_the_run_completes() {
-    let ws = Ws::new(PAIR);
+    let ws = Ws::new(&pair());
     ws.wrap(
         "squeue",
         &format!(
@@ -142,7 +133,7 @@ fn an_unknown_state_is_never_taken_as_done() {
 #[test]
 #[ignore = "needs a running Slurm (make test-slurm)"]
 fn a_transient_sbatch_failure_is_retried() {
-    let ws = Ws::new(PAIR);
+    let ws = Ws::new(&pair());
     ws.wrap(
         "sbatch",
         &format!(
