@@ -9,10 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::cache::StoreError;
-use crate::exec::{
-    BatchInfo, EventSink, ExecEvent, Executor, JobId, JobOutput, JobResources, JobSpec, JobStatus,
-};
-use crate::sched::{Event, Reporter};
+use crate::exec::{EventSink, ExecEvent, Executor, JobId, JobStatus};
+use crate::sched::{detached_job, Event, Reporter};
 use crate::settings::{ExecutorKind, RunSettings};
 use crate::workspace::{State, Workspace};
 
@@ -104,31 +102,13 @@ pub(crate) fn detach(
             id: inst.id.clone(),
             reasons,
         });
-        let request = settings.resources(inst);
+        let key = inputs.map(|k| k.key());
         executor
-            .submit(JobSpec {
-                id,
-                name: inst.id.clone(),
-                argv: inst.argv.clone(),
-                env: Vec::new(),
-                cwd: ws.layout().root().to_owned(),
-                output: JobOutput::Log(ws.layout().log(&inst.id)),
-                resources: JobResources {
-                    cpus: request.cpus,
-                    gpus: request.gpus,
-                    devices: String::new(),
-                },
-                batch: Some(BatchInfo {
-                    instance: inst.id.clone(),
-                    key: inputs.map(|k| k.key()),
-                    request,
-                    after,
-                }),
-            })
+            .submit(detached_job(id, inst, key, after, settings, ws.layout()))
             .map_err(|e| CliError::Internal(e.to_string()))?;
         submitted.insert(i, id);
     }
-    let (jobs, _, calls) = executor.detach();
+    let (jobs, calls) = executor.detach();
     let counts = executor.counts();
     drop(executor);
     ws.save()?;

@@ -71,6 +71,39 @@ pub(crate) fn instance_job(
     }
 }
 
+/// The job for an instance submitted ahead of its upstream (`--detach`): a batch executor
+/// runs `repro exec` for it and asks for `settings.resources(inst)`; `key` is `None` when an
+/// upstream job has not run yet, and `after` names the jobs it waits for.
+pub fn detached_job(
+    id: JobId,
+    inst: &Instance,
+    key: Option<String>,
+    after: Vec<JobId>,
+    settings: &RunSettings,
+    layout: &Layout,
+) -> JobSpec {
+    let request = settings.resources(inst);
+    JobSpec {
+        id,
+        name: inst.id.clone(),
+        argv: inst.argv.clone(),
+        env: Vec::new(),
+        cwd: layout.root().to_owned(),
+        output: JobOutput::Log(layout.log(&inst.id)),
+        resources: JobResources {
+            cpus: request.cpus,
+            gpus: request.gpus,
+            devices: String::new(),
+        },
+        batch: Some(crate::exec::BatchInfo {
+            instance: inst.id.clone(),
+            key,
+            request,
+            after,
+        }),
+    }
+}
+
 /// The job for the pipeline's `build:` command: in the workspace root, output to stderr.
 pub(crate) fn build_job(id: JobId, argv: &[String], layout: &Layout) -> JobSpec {
     JobSpec {

@@ -93,6 +93,25 @@ struct Tracked {
     last: String,
 }
 
+impl Tracked {
+    /// A job just submitted or adopted, as its registry entry describes it.
+    fn new(e: Entry, cancelled: bool) -> Tracked {
+        Tracked {
+            instance: e.instance,
+            key: e.key,
+            slurm: e.job,
+            batch: e.batch,
+            index: e.index,
+            out: e.out,
+            submitted: Instant::now(),
+            started: None,
+            cancelled,
+            doubt: None,
+            last: String::new(),
+        }
+    }
+}
+
 /// Everything the executor and its thread share.
 #[derive(Default)]
 struct State {
@@ -192,17 +211,15 @@ impl SlurmExecutor {
     }
 
     /// `--detach`: submits everything queued now, with its dependencies, in this thread, and
-    /// leaves the jobs to Slurm. Returns (jobs submitted, jobs adopted, `sbatch` calls); the
-    /// jobs that could not be submitted were reported through the sink as not started.
-    pub fn detach(&mut self) -> (usize, usize, usize) {
+    /// leaves the jobs to Slurm. Returns (jobs submitted, `sbatch` calls); the jobs that could
+    /// not be submitted were reported through the sink as not started.
+    pub fn detach(&mut self) -> (usize, usize) {
         let pending = std::mem::take(&mut self.shared.state.lock().expect("slurm").pending);
         let done = worker::submit_all(&self.ctx, &self.shared, pending);
         // Jobs of earlier submissions whose inputs changed (or that can never start).
         let cancels = std::mem::take(&mut self.shared.state.lock().expect("slurm").cancels);
         if !cancels.is_empty() {
-            let mut args = vec!["--quiet".to_owned()];
-            args.extend(cancels);
-            let _ = self.ctx.runner.run("scancel", &args);
+            worker::scancel(&self.ctx, cancels);
         }
         done
     }

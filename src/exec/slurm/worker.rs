@@ -48,9 +48,7 @@ pub(super) fn run(ctx: &Context, shared: &Shared) {
             submit_all(ctx, shared, pending);
         }
         if !cancels.is_empty() {
-            let mut args = vec!["--quiet".to_owned()];
-            args.extend(cancels);
-            let _ = ctx.runner.run("scancel", &args);
+            scancel(ctx, cancels);
             // See the cancellations confirmed soon, not a whole interval later.
             last_poll = Instant::now() - interval + Duration::from_millis(500).min(interval);
             continue;
@@ -66,7 +64,7 @@ pub(super) fn run(ctx: &Context, shared: &Shared) {
                 }
                 Err(e) if last_ok.elapsed() >= ctx.cfg.unreachable_after => {
                     let mut st = shared.state.lock().expect("slurm");
-                    give_up(ctx, &mut st, &e.to_string(), last_ok.elapsed());
+                    give_up(&mut st, &e.to_string(), last_ok.elapsed());
                 }
                 Err(_) => {}
             }
@@ -74,9 +72,16 @@ pub(super) fn run(ctx: &Context, shared: &Shared) {
     }
 }
 
+/// Cancels these jobs with one `scancel` (a failure shows at the next poll: they stay alive).
+pub(super) fn scancel(ctx: &Context, ids: Vec<String>) {
+    let mut args = vec!["--quiet".to_owned()];
+    args.extend(ids);
+    let _ = ctx.runner.run("scancel", &args);
+}
+
 /// Slurm stayed unreachable: every tracked job is reported lost (its registry entry stays,
 /// so that the next run adopts it) and nothing more is submitted.
-fn give_up(ctx: &Context, st: &mut State, error: &str, for_how_long: Duration) {
+fn give_up(st: &mut State, error: &str, for_how_long: Duration) {
     let why = format!(
         "cannot reach Slurm for {:.0}s ({error}); its jobs may still run: `repro run` again adopts them",
         for_how_long.as_secs_f64()
@@ -93,7 +98,6 @@ fn give_up(ctx: &Context, st: &mut State, error: &str, for_how_long: Duration) {
             },
         );
     }
-    let _ = ctx;
 }
 
 /// Whether the registry holds a live job for this instance that this run can adopt; if so it
@@ -130,22 +134,7 @@ pub(super) fn adopt(ctx: &Context, st: &mut State, job: &JobSpec) -> bool {
     }
     entry.key = batch.key.clone();
     let _ = ctx.registry.put(&entry);
-    st.tracked.insert(
-        job.id,
-        Tracked {
-            instance: batch.instance.clone(),
-            key: batch.key.clone(),
-            slurm: entry.job.clone(),
-            batch: entry.batch.clone(),
-            index: entry.index,
-            out: entry.out.clone(),
-            submitted: Instant::now(),
-            started: None,
-            cancelled: false,
-            doubt: None,
-            last: String::new(),
-        },
-    );
+    st.tracked.insert(job.id, Tracked::new(entry, false));
     true
 }
 
@@ -162,12 +151,8 @@ fn find_by_comment(seen: &HashMap<String, Seen>, batch: &str, index: usize) -> O
 }
 
 /// Submits jobs: those with the same request and the same (already submitted) dependencies go
-/// out as one array, chunked to the array limit. Returns (submitted, adopted, `sbatch` calls).
-pub(super) fn submit_all(
-    ctx: &Context,
-    shared: &Shared,
-    pending: Vec<JobSpec>,
-) -> (usize, usize, usize) {
+/// out as one array, chunked to the array limit. Returns (jobs submitted, `sbatch` calls).
+pub(super) fn submit_all(ctx: &Context, shared: &Shared, pending: Vec<JobSpec>) -> (usize, usize) {
     let mut left = pending;
     let (mut submitted, mut calls) = (0, 0);
     let max_array = max_array_size(ctx);
@@ -241,7 +226,7 @@ pub(super) fn submit_all(
             },
         );
     }
-    (submitted, 0, calls)
+    (submitted, calls)
 }
 
 /// The largest array to submit: the site's setting, else the cluster's `MaxArraySize` (asked
@@ -361,22 +346,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         if cancelled {
             st.cancels.push(task.clone());
         }
-        st.tracked.insert(
-            job.id,
-            Tracked {
-                instance: e.instance,
-                key: e.key,
-                slurm: Some(task),
-                batch: e.batch,
-                index: e.index,
-                out: e.out,
-                submitted: Instant::now(),
-                started: None,
-                cancelled,
-                doubt: None,
-                last: String::new(),
-            },
-        );
+        st.tracked.insert(job.id, Tracked::new(e, cancelled));
     }
     true
 }
