@@ -76,6 +76,10 @@ pub struct RunArgs {
     /// to a machine without the toolchain). Cache keys hash the declared code, not binaries.
     #[arg(long)]
     pub no_build: bool,
+    /// Run every instance alone, even of stages that declare `pack:` (cache keys do not
+    /// depend on packing).
+    #[arg(long)]
+    pub no_pack: bool,
     /// Override a stage's resources for this run (repeatable), e.g. `train.gpus=0.0625` to
     /// pack sixteen training runs per GPU. Scheduling only: cache keys do not change.
     #[arg(long = "set-resources", value_name = "STAGE.FIELD=VALUE")]

@@ -22,6 +22,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
             set_resources: a.set_resources.clone(),
             executor: a.executor.clone(),
             retries: a.retries,
+            no_pack: a.no_pack,
         },
         &loaded.pipeline,
     )

@@ -15,7 +15,9 @@ use crate::spec::interp::{interpolate, interpolate_shell, lookup, Scope};
 use crate::spec::rules::{self, shown};
 use crate::spec::{Pipeline, SpecError, SpecErrorKind, Stage};
 
-use super::instance::{instance_id, is_glob, normalise, Instance, Metrics};
+use super::instance::{
+    instance_id, is_glob, normalise, Instance, Metrics, PackTemplate, MANIFEST_SENTINEL,
+};
 
 /// Expands every stage of `pipeline` into instances.
 pub fn expand(pipeline: &Pipeline) -> Result<Vec<Instance>, SpecError> {
@@ -125,6 +127,10 @@ fn resolve(
         let text = resolve_as(a, field.clone(), shell)?;
         argv.push(no_nul(text, field, "argument")?);
     }
+    let pack = match &stage.pack {
+        None => None,
+        Some(p) => Some(resolve_pack(pipeline, stage, p, &matrix, &err)?),
+    };
     let mut one = |template: &str, field: String| resolve_as(template, field, false);
     let mut env = BTreeMap::new();
     for (k, v) in &stage.env {
@@ -238,5 +244,53 @@ fn resolve(
         resources: stage.resources,
         timeout: stage.timeout,
         metrics,
+        pack,
+    })
+}
+
+/// Resolves a stage's `pack:` for one instance: its group, and its command over the
+/// dimensions outside `by`, the parameters and `${pack.manifest}` (left as
+/// [`MANIFEST_SENTINEL`]). The parameters it reads do not enter the instance's key.
+fn resolve_pack(
+    pipeline: &Pipeline,
+    stage: &Stage,
+    pack: &crate::spec::pack::Pack,
+    matrix: &BTreeMap<String, String>,
+    err: &dyn Fn(String, SpecErrorKind) -> SpecError,
+) -> Result<PackTemplate, SpecError> {
+    let mut shared: BTreeMap<String, String> = matrix
+        .iter()
+        .filter(|(d, _)| !pack.by.contains(d))
+        .map(|(d, v)| (d.clone(), v.clone()))
+        .collect();
+    let group = instance_id(&stage.name, &shared);
+    shared.insert(
+        crate::spec::pack::MANIFEST_REF.to_owned(),
+        MANIFEST_SENTINEL.to_owned(),
+    );
+    let scope = Scope {
+        matrix: &shared,
+        params: &pipeline.params,
+    };
+    let mut argv = Vec::with_capacity(pack.argv.len());
+    for (i, a) in pack.argv.iter().enumerate() {
+        let field = format!("stages.{}.pack.cmd[{i}]", stage.name);
+        let (text, _) = interpolate(a, &scope).map_err(|e| err(field.clone(), e.into()))?;
+        if text.replace(MANIFEST_SENTINEL, "").contains('\0') {
+            return Err(err(
+                field,
+                SpecErrorKind::Value(format!(
+                    "argument `{}` contains a NUL character, which no process can receive",
+                    shown(&text.replace(MANIFEST_SENTINEL, "${pack.manifest}"))
+                )),
+            ));
+        }
+        argv.push(text);
+    }
+    Ok(PackTemplate {
+        group,
+        argv,
+        max: pack.max,
+        resources: pack.resources,
     })
 }

@@ -35,6 +35,35 @@ pub struct Instance {
     pub timeout: Option<std::time::Duration>,
     /// Metrics to record, with resolved file paths.
     pub metrics: Option<Metrics>,
+    /// How it may share a process with others of its stage, if the stage declares `pack:`.
+    pub pack: Option<PackTemplate>,
+}
+
+/// Stands for the manifest path in a resolved pack command until the pack forms (a NUL can
+/// appear in no resolved argument, so it cannot be confused with one).
+pub(crate) const MANIFEST_SENTINEL: &str = "\0pack.manifest\0";
+
+/// An instance's resolved `pack:`: instances with the same `group` may run as one process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackTemplate {
+    /// The stage and the values of its dimensions outside `by` (`train@activation=relu,...`).
+    pub group: String,
+    /// The pack's argv, [`MANIFEST_SENTINEL`] where the manifest path goes.
+    pub argv: Vec<String>,
+    /// The most members in one pack.
+    pub max: usize,
+    /// What the pack holds while it runs.
+    pub resources: Resources,
+}
+
+impl PackTemplate {
+    /// The pack's argv with `manifest` as the manifest path.
+    pub fn argv_for(&self, manifest: &str) -> Vec<String> {
+        self.argv
+            .iter()
+            .map(|a| a.replace(MANIFEST_SENTINEL, manifest))
+            .collect()
+    }
 }
 
 /// Resolved `metrics:` of an instance.

@@ -7,7 +7,7 @@ mod select;
 
 pub use dag::Graph;
 pub use expand::expand;
-pub use instance::{instance_id, is_glob, normalise, Instance, Metrics};
+pub use instance::{instance_id, is_glob, normalise, Instance, Metrics, PackTemplate};
 pub use select::{matches, select, NoMatch};
 
 use crate::spec::{Pipeline, SpecError};

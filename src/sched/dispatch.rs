@@ -104,11 +104,15 @@ struct Runnable {
     reasons: Vec<Dirty>,
     /// 0 for the first attempt; retries count up.
     attempt: u32,
+    /// Run it alone even if its stage packs (it did not finish in a pack).
+    solo: bool,
 }
 
 /// What a submitted job is for.
 enum Work {
     Build,
+    /// Several instances of one stage in one process.
+    Pack(pack::Running),
     Instance {
         index: usize,
         inputs: Box<KeyInputs>,
@@ -159,6 +163,8 @@ pub struct Dispatcher<'a, 'p> {
     cpu_fallback_noted: bool,
     /// When the last message arrived (for the silence limit).
     last_message: Instant,
+    /// Selected instances of packing stages, by pack group.
+    groups: HashMap<String, Vec<usize>>,
 }
 
 impl<'a, 'p> Dispatcher<'a, 'p> {
@@ -191,6 +197,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             next_job: 0,
             cpu_fallback_noted: false,
             last_message: Instant::now(),
+            groups: HashMap::new(),
         }
     }
 
@@ -211,6 +218,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         let start = Instant::now();
         self.forced = forced.to_vec();
         self.queue = ReadyQueue::new(self.graph, selected);
+        self.groups = pack::groups(self.graph, selected, self.settings);
         self.executor.start(inbox.sink());
         self.reporter.event(&Event::Plan {
             total: selected.len(),
@@ -300,6 +308,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                             inputs: Box::new(record.inputs.clone()),
                             reasons,
                             attempt: 0,
+                            solo: false,
                         });
                     }
                     Err(e) => return Err(e.into()),
@@ -309,6 +318,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                     inputs: inputs.expect("a ready instance's upstream has settled"),
                     reasons,
                     attempt: 0,
+                    solo: false,
                 }),
             }
         }
@@ -324,10 +334,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
     }
 
     fn submit_fitting(&mut self) -> Result<(), DispatchError> {
-        while let Some(pos) = self.runnable.iter().position(|r| {
-            let inst = &self.graph.instances[r.index];
-            self.slots.fits(&self.settings.slot_request(inst))
-        }) {
+        while let Some(start) = self.next_start() {
             match &self.build {
                 Build::Pending(argv) => {
                     let argv = argv.clone();
@@ -342,8 +349,13 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                 Build::Running => return Ok(()),
                 Build::Done => {}
             }
-            let r = self.runnable.remove(pos).expect("position is valid");
-            self.submit(r)?;
+            match start {
+                pack::Start::Alone(pos) => {
+                    let r = self.runnable.remove(pos).expect("position is valid");
+                    self.submit(r)?;
+                }
+                pack::Start::Pack(positions) => self.submit_pack(positions)?,
+            }
         }
         Ok(())
     }
@@ -477,6 +489,9 @@ fn tail(path: &std::path::Path, n: usize) -> Vec<String> {
 
 #[path = "handle.rs"]
 mod handle;
+
+#[path = "pack.rs"]
+mod pack;
 
 #[cfg(test)]
 #[path = "dispatch_tests.rs"]

@@ -192,6 +192,7 @@ fn settings(jobs: u32, keep_going: bool, build: Option<Vec<String>>) -> RunSetti
         executor: crate::settings::ExecutorKind::Local,
         retries: 0,
         slurm: crate::settings::SlurmSettings::default(),
+        pack: true,
     }
 }
 

@@ -33,6 +33,7 @@ impl Dispatcher<'_, '_> {
         };
         match work {
             Work::Build => self.on_build_end(status),
+            Work::Pack(pack) => self.on_pack_end(pack, status, times),
             Work::Instance {
                 index,
                 inputs,
@@ -64,6 +65,7 @@ impl Dispatcher<'_, '_> {
                             inputs,
                             reasons,
                             attempt: attempt + 1,
+                            solo: true,
                         });
                         return Ok(());
                     }
@@ -152,7 +154,7 @@ impl Dispatcher<'_, '_> {
     }
 
     /// Counts a published run and releases its dependents.
-    fn ran(&mut self, i: usize, seconds: f64) {
+    pub(super) fn ran(&mut self, i: usize, seconds: f64) {
         self.tally.ran += 1;
         self.reporter.event(&Event::Finished {
             id: self.graph.instances[i].id.clone(),
@@ -270,6 +272,13 @@ impl Dispatcher<'_, '_> {
         }
         let silence = self.patience.silence.unwrap_or_default().as_secs_f64();
         for (_, work) in running {
+            if let Work::Pack(pack) = work {
+                self.slots.release(&pack.grant);
+                for m in pack.members {
+                    self.give_up(m.index, interrupted, silence);
+                }
+                continue;
+            }
             let Work::Instance { index, grant, .. } = work else {
                 if !interrupted {
                     return Err(self.build_error(format!(
@@ -280,31 +289,37 @@ impl Dispatcher<'_, '_> {
                 continue;
             };
             self.slots.release(&grant);
-            if interrupted {
-                self.tally.skipped += 1;
-                self.reporter.event(&Event::Skipped {
-                    id: self.graph.instances[index].id.clone(),
-                    because: format!(
-                        "interrupted; the `{}` executor did not confirm that the job ended within {:.0}s",
-                        self.executor.name(),
-                        self.patience.cancel_wait.as_secs_f64()
-                    ),
-                });
-            } else {
-                self.fail(
-                    index,
-                    format!(
-                        "the `{}` executor reported nothing for {silence:.0}s",
-                        self.executor.name()
-                    ),
-                );
-                self.stop_with(Stop::Failure);
-            }
+            self.give_up(index, interrupted, silence);
         }
         Ok(())
     }
 
-    fn stop_with(&mut self, stop: Stop) {
+    /// Gives up on instance `index` whose job did not end in time: skipped after an
+    /// interrupt, failed when the executor was silent for `silence` seconds.
+    fn give_up(&mut self, index: usize, interrupted: bool, silence: f64) {
+        if interrupted {
+            self.tally.skipped += 1;
+            self.reporter.event(&Event::Skipped {
+                id: self.graph.instances[index].id.clone(),
+                because: format!(
+                    "interrupted; the `{}` executor did not confirm that the job ended within {:.0}s",
+                    self.executor.name(),
+                    self.patience.cancel_wait.as_secs_f64()
+                ),
+            });
+        } else {
+            self.fail(
+                index,
+                format!(
+                    "the `{}` executor reported nothing for {silence:.0}s",
+                    self.executor.name()
+                ),
+            );
+            self.stop_with(Stop::Failure);
+        }
+    }
+
+    pub(super) fn stop_with(&mut self, stop: Stop) {
         if self.stop.is_none() {
             self.stop = Some(stop);
             self.queue.clear();
@@ -322,8 +337,10 @@ impl Dispatcher<'_, '_> {
             match inbox.next(Some(left)) {
                 Some(Message::Exec(e)) => {
                     if matches!(e, ExecEvent::Finished { .. } | ExecEvent::Vanished { .. }) {
-                        if let Some(Work::Instance { grant, .. }) = self.running.remove(&e.job()) {
-                            self.slots.release(&grant);
+                        match self.running.remove(&e.job()) {
+                            Some(Work::Instance { grant, .. }) => self.slots.release(&grant),
+                            Some(Work::Pack(pack)) => self.slots.release(&pack.grant),
+                            _ => {}
                         }
                     }
                 }

@@ -19,6 +19,22 @@ const THREAD_VARS: [&str; 5] = [
     "REPRO_THREADS",
 ];
 
+/// The variables a grant sets: thread limits sized to its CPU slots, and its devices.
+fn grant_env(grant: &Grant, slots: &Slots, settings: &RunSettings) -> Vec<(String, String)> {
+    let threads = (settings.threads_per_slot * grant.cpus as usize)
+        .max(1)
+        .to_string();
+    let mut env: Vec<(String, String)> = THREAD_VARS
+        .iter()
+        .map(|v| ((*v).to_owned(), threads.clone()))
+        .collect();
+    env.push((
+        "CUDA_VISIBLE_DEVICES".to_owned(),
+        slots.visible_devices(grant),
+    ));
+    env
+}
+
 /// The job for one instance.
 pub(crate) fn instance_job(
     id: JobId,
@@ -29,21 +45,13 @@ pub(crate) fn instance_job(
     settings: &RunSettings,
     layout: &Layout,
 ) -> JobSpec {
-    let threads = (settings.threads_per_slot * grant.cpus as usize)
-        .max(1)
-        .to_string();
     let devices = slots.visible_devices(grant);
     let mut env: Vec<(String, String)> = inst
         .env
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    env.extend(
-        THREAD_VARS
-            .iter()
-            .map(|v| ((*v).to_owned(), threads.clone())),
-    );
-    env.push(("CUDA_VISIBLE_DEVICES".to_owned(), devices.clone()));
+    env.extend(grant_env(grant, slots, settings));
     env.push(("REPRO_KEY".to_owned(), inputs.key()));
     env.push(("REPRO_INSTANCE".to_owned(), inst.id.clone()));
     env.push((
@@ -68,6 +76,46 @@ pub(crate) fn instance_job(
             request: settings.resources(inst),
             after: Vec::new(),
         }),
+    }
+}
+
+/// The job for a pack (local executors only): its command, the members' declared
+/// environment where they all agree (each member's own is in the manifest), the grant's
+/// variables, and `REPRO_PACK`, the manifest's path.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pack_job(
+    id: JobId,
+    name: String,
+    argv: Vec<String>,
+    members: &[&Instance],
+    manifest: &str,
+    grant: &Grant,
+    slots: &Slots,
+    settings: &RunSettings,
+    log: std::path::PathBuf,
+    root: &std::path::Path,
+) -> JobSpec {
+    let mut env: Vec<(String, String)> = members[0]
+        .env
+        .iter()
+        .filter(|(k, v)| members.iter().all(|m| m.env.get(*k) == Some(*v)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    env.extend(grant_env(grant, slots, settings));
+    env.push(("REPRO_PACK".to_owned(), manifest.to_owned()));
+    JobSpec {
+        id,
+        name,
+        argv,
+        env,
+        cwd: root.to_owned(),
+        output: JobOutput::Log(log),
+        resources: JobResources {
+            cpus: grant.cpus,
+            gpus: grant.gpus.iter().map(|(_, s)| s).sum(),
+            devices: slots.visible_devices(grant),
+        },
+        batch: None,
     }
 }
 

@@ -75,6 +75,11 @@ impl ReadyQueue {
         }
     }
 
+    /// Whether `i` is selected and still waits for an upstream instance to settle.
+    pub(crate) fn is_waiting(&self, i: usize) -> bool {
+        self.selected[i] && self.pending[i] > 0 && !self.blocked[i]
+    }
+
     /// Whether `i` was blocked by a failure upstream.
     pub(crate) fn is_blocked(&self, i: usize) -> bool {
         self.blocked[i]

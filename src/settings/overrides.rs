@@ -1,4 +1,5 @@
-//! `repro run --set-resources STAGE.FIELD=VALUE`: per-run overrides of a stage's `resources:`.
+//! `repro run --set-resources STAGE.FIELD=VALUE`: per-run overrides of a stage's `resources:`
+//! (`STAGE.pack.FIELD=VALUE`: of what its packs hold).
 //!
 //! How many runs share a GPU depends on the machine (with CUDA MPS, sixteen small training runs
 //! share an H100 well; without it, time-slicing caps the gain at about eight: docs/benchmarks.md),
@@ -40,12 +41,21 @@ fn parse(text: &str, pipeline: &Pipeline) -> Result<(String, Field), SettingsErr
     let (stage, field) = target
         .rsplit_once('.')
         .ok_or_else(|| bad(text, "expected STAGE.FIELD before `=`"))?;
-    if !pipeline.stages.iter().any(|s| s.name == stage) {
+    // `STAGE.pack.FIELD` sets what a pack of the stage holds.
+    let (name, pack) = match stage.strip_suffix(".pack") {
+        Some(name) => (name, true),
+        None => (stage, false),
+    };
+    if let Some(s) = pipeline.stages.iter().find(|s| s.name == name) {
+        if pack && s.pack.is_none() {
+            return Err(bad(text, format!("stage `{name}` declares no `pack:`")));
+        }
+    } else {
         let known: Vec<&str> = pipeline.stages.iter().map(|s| s.name.as_str()).collect();
         return Err(bad(
             text,
             format!(
-                "no stage `{stage}` in this profile (stages: {})",
+                "no stage `{name}` in this profile (stages: {})",
                 known.join(", ")
             ),
         ));

@@ -8,6 +8,7 @@
 //! | GPUs | `--gpus`, else `CUDA_VISIBLE_DEVICES`, else `nvidia-smi -L` |
 //! | build command | the pipeline's `build:`, unless `--no-build` |
 //! | resources | each stage's `resources:`, with `--set-resources` applied |
+//! | packing | stages' `pack:`, unless `--no-pack` or a batch executor |
 //! | executor, retries, Slurm site | `--executor`/`--retries`, else the environment, else `repro.local.yaml` (`site`) |
 
 use crate::graph::Instance;
@@ -37,6 +38,8 @@ pub struct RunFlags {
     pub executor: Option<String>,
     /// `--retries`.
     pub retries: Option<u32>,
+    /// `--no-pack`.
+    pub no_pack: bool,
 }
 
 /// Everything the scheduler needs to know about how to run, resolved once.
@@ -62,6 +65,9 @@ pub struct RunSettings {
     pub retries: u32,
     /// The Slurm site's settings (used with the Slurm executor).
     pub slurm: SlurmSettings,
+    /// Whether instances of stages with `pack:` may share a process (not `--no-pack`; local
+    /// executor only).
+    pub pack: bool,
 }
 
 fn cores() -> usize {
@@ -112,6 +118,7 @@ impl RunSettings {
             executor: site.executor,
             retries,
             slurm: site.slurm,
+            pack: !flags.no_pack && !slurm,
         })
     }
 
@@ -136,6 +143,7 @@ impl RunSettings {
             executor: ExecutorKind::Local,
             retries: 0,
             slurm: SlurmSettings::default(),
+            pack: false,
         }
     }
 
@@ -154,5 +162,14 @@ impl RunSettings {
     /// What an instance asks for in this run.
     pub fn resources(&self, inst: &Instance) -> Resources {
         self.overrides.apply(&inst.stage_name, &inst.resources)
+    }
+
+    /// What a pack of `inst`'s stage holds in this run (`None`: the stage does not pack).
+    pub fn pack_resources(&self, inst: &Instance) -> Option<Resources> {
+        let pack = inst.pack.as_ref()?;
+        Some(
+            self.overrides
+                .apply(&format!("{}.pack", inst.stage_name), &pack.resources),
+        )
     }
 }

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::error::{SpecError, SpecErrorKind};
 use super::position::{Pos, PositionIndex};
+use super::resources::{parse_timeout, Resources};
 use super::rules::{self, shown};
 use super::schema::{Cmd, DimValues, PipelineFile, StageFile};
 use super::words::split_words;
@@ -78,103 +79,8 @@ pub struct Stage {
     pub env: BTreeMap<String, String>,
     /// Metrics recorded in the lock file, if declared.
     pub metrics: Option<super::schema::MetricsFile>,
-}
-
-/// What one instance needs: slots locally, a request to a batch system.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Resources {
-    /// GPUs (fractions pack onto one device).
-    pub gpus: f64,
-    /// CPU slots.
-    pub cpus: u32,
-    /// Memory in bytes, if declared (batch executors ask for it; the local one ignores it).
-    pub mem: Option<u64>,
-    /// Wall time, if declared (batch executors ask for it; the local one ignores it, while
-    /// `timeout` is enforced everywhere).
-    pub time: Option<std::time::Duration>,
-}
-
-/// Parses a `mem` request: a number with an optional binary unit `K`, `M`, `G` or `T` (an
-/// optional trailing `B` or `iB` is accepted); a bare number is megabytes, as in Slurm.
-pub fn parse_mem(v: &serde_json::Value) -> Result<u64, String> {
-    let bad = || {
-        format!(
-            "`mem` must be a positive size such as `512M`, `4G` or `1.5T` (a bare number is megabytes), found {v}"
-        )
-    };
-    let (num, scale) = match v {
-        serde_json::Value::Number(n) => (n.as_f64().ok_or_else(bad)?, 1u64 << 20),
-        serde_json::Value::String(text) => {
-            let text = text.trim();
-            let split = text
-                .find(|c: char| c.is_ascii_alphabetic())
-                .unwrap_or(text.len());
-            let (num, unit) = text.split_at(split);
-            let unit = unit.trim().to_ascii_uppercase();
-            let unit = unit
-                .strip_suffix("IB")
-                .or_else(|| unit.strip_suffix('B').filter(|u| !u.is_empty()))
-                .unwrap_or(&unit);
-            let scale = match unit {
-                "" | "M" => 1u64 << 20,
-                "K" => 1 << 10,
-                "G" => 1 << 30,
-                "T" => 1 << 40,
-                _ => return Err(bad()),
-            };
-            (num.trim().parse::<f64>().map_err(|_| bad())?, scale)
-        }
-        _ => return Err(bad()),
-    };
-    let bytes = num * scale as f64;
-    if !(bytes >= 1024.0 * 1024.0 && bytes.is_finite() && bytes < 1e18) {
-        return Err(bad());
-    }
-    Ok(bytes as u64)
-}
-
-/// Checks a `gpus` request: 0 (none), a fraction in (0, 1] that packs onto one device, or a
-/// whole number of devices.
-pub fn check_gpus(gpus: f64) -> Result<(), String> {
-    if !(gpus >= 0.0 && gpus.is_finite()) || (gpus > 1.0 && gpus.fract() != 0.0) {
-        return Err(format!(
-            "`gpus` must be a fraction in (0, 1] or a whole number, found {gpus}"
-        ));
-    }
-    Ok(())
-}
-
-/// Parses a stage's `timeout`: a positive number of seconds, or a number with a unit (`s`,
-/// `m`, `h`, `d`), e.g. `90s`, `30m`, `1.5h`.
-pub fn parse_timeout(v: &serde_json::Value) -> Result<std::time::Duration, String> {
-    let bad = || {
-        format!(
-            "`timeout` must be a positive duration such as `90s`, `30m`, `2h` or `1.5d` (or a number of seconds), found {v}"
-        )
-    };
-    let seconds = match v {
-        serde_json::Value::Number(n) => n.as_f64().ok_or_else(bad)?,
-        serde_json::Value::String(text) => {
-            let text = text.trim();
-            let (num, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-                Some((i, _)) => text.split_at(i),
-                None => (text, "s"),
-            };
-            let scale = match unit.trim() {
-                "s" => 1.0,
-                "m" => 60.0,
-                "h" => 3600.0,
-                "d" => 86400.0,
-                _ => return Err(bad()),
-            };
-            num.trim().parse::<f64>().map_err(|_| bad())? * scale
-        }
-        _ => return Err(bad()),
-    };
-    if !(seconds > 0.0 && seconds.is_finite() && seconds < 1e9) {
-        return Err(bad());
-    }
-    Ok(std::time::Duration::from_secs_f64(seconds))
+    /// Which ready instances may run together as one process, if declared.
+    pub pack: Option<super::pack::Pack>,
 }
 
 /// Reads, parses and validates `file`, applying `profile` (or the default profile).
@@ -540,37 +446,7 @@ fn stage(
         }
     }
 
-    let r = &s.resources;
-    if let Err(message) = check_gpus(r.gpus) {
-        return Err(at(
-            &format!("{base}.resources.gpus"),
-            SpecErrorKind::Resources(message),
-        ));
-    }
-    if r.cpus == Some(0) {
-        return Err(at(
-            &format!("{base}.resources.cpus"),
-            SpecErrorKind::Resources("`cpus` must be at least 1".into()),
-        ));
-    }
-    let mem = match &r.mem {
-        None => None,
-        Some(v) => Some(parse_mem(v).map_err(|message| {
-            at(
-                &format!("{base}.resources.mem"),
-                SpecErrorKind::Resources(message),
-            )
-        })?),
-    };
-    let time = match &r.time {
-        None => None,
-        Some(v) => Some(parse_timeout(v).map_err(|message| {
-            at(
-                &format!("{base}.resources.time"),
-                SpecErrorKind::Resources(message.replacen("`timeout`", "`time`", 1)),
-            )
-        })?),
-    };
+    let resources = super::resources::check(&s.resources, &format!("{base}.resources"), at)?;
     let timeout =
         match &s.timeout {
             None => None,
@@ -623,6 +499,10 @@ fn stage(
             }
         }
     }
+    let pack = match &s.pack {
+        None => None,
+        Some(p) => Some(super::pack::check(p, &dims, &base, at)?),
+    };
     if s.outs.is_empty() {
         return Err(at(
             &base,
@@ -643,16 +523,12 @@ fn stage(
         deps: s.deps.clone(),
         code: s.code.clone(),
         outs: s.outs.clone(),
-        resources: Resources {
-            gpus: r.gpus,
-            cpus: r.cpus.unwrap_or(1),
-            mem,
-            time,
-        },
+        resources,
         timeout,
         env: s.env.clone(),
         metrics: s.metrics.clone(),
         shell: s.shell,
+        pack,
     })
 }
 
@@ -741,25 +617,5 @@ fn clean_serde_message(e: &serde_yaml::Error) -> String {
     match msg.find(" at line ") {
         Some(i) => msg[..i].to_owned(),
         None => msg,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_mem;
-
-    #[test]
-    fn mem_sizes_parse_in_binary_units() {
-        let m = |t: &str| parse_mem(&serde_json::Value::String(t.into()));
-        assert_eq!(m("512M"), Ok(512 << 20));
-        assert_eq!(m("4G"), Ok(4 << 30));
-        assert_eq!(m("4gb"), Ok(4 << 30));
-        assert_eq!(m("1.5T"), Ok(3 << 39));
-        assert_eq!(m("2048"), Ok(2048 << 20));
-        assert_eq!(parse_mem(&serde_json::json!(100)), Ok(100 << 20));
-        // Below a megabyte, malformed, negative, or an unknown unit.
-        for bad in ["lots", "", "-1G", "4Q", "10K"] {
-            assert!(m(bad).is_err(), "{bad}");
-        }
     }
 }

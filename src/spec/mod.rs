@@ -4,11 +4,14 @@
 mod error;
 pub mod interp;
 mod load;
+pub mod pack;
 mod position;
+mod resources;
 pub mod rules;
 pub mod schema;
 mod words;
 
 pub use error::{SpecError, SpecErrorKind};
-pub use load::{check_gpus, load, parse, parse_mem, parse_timeout, Pipeline, Resources, Stage};
+pub use load::{load, parse, Pipeline, Stage};
 pub use position::{DuplicateKey, Pos, PositionIndex};
+pub use resources::{check_gpus, parse_mem, parse_timeout, Resources};

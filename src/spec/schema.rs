@@ -100,6 +100,26 @@ pub struct StageFile {
     /// past it the instance is ended and fails as timed out.
     #[serde(default)]
     pub timeout: Option<Value>,
+    /// Lets ready instances that differ only in some dimensions run as one process.
+    #[serde(default)]
+    pub pack: Option<PackFile>,
+}
+
+/// `pack:` of a stage: ready instances that differ only in the `by` dimensions may run as one
+/// process, started with `cmd` (see `docs/pipeline.md`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackFile {
+    /// Dimensions in which members of one pack may differ.
+    pub by: Vec<String>,
+    /// The most members in one pack (default 8).
+    #[serde(default)]
+    pub max: Option<u32>,
+    /// The command that runs a pack; `${pack.manifest}` names the file listing its members.
+    pub cmd: Cmd,
+    /// What the whole pack holds while it runs (instead of its members' resources).
+    #[serde(default)]
+    pub resources: ResourcesFile,
 }
 
 /// `metrics:` of a stage.

@@ -87,6 +87,12 @@ impl Layout {
         self.private().join("runs")
     }
 
+    /// Where a pack's manifest and its members' completion markers live while it runs:
+    /// `.repro/packs/<name>`.
+    pub fn pack_dir(&self, name: &str) -> PathBuf {
+        self.private().join("packs").join(name)
+    }
+
     /// The stat cache file.
     pub fn stat_cache(&self) -> PathBuf {
         self.private().join("stat-cache")

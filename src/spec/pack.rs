@@ -1,0 +1,104 @@
+//! `pack:` of a stage: which ready instances may share one process, and how that process is
+//! started.
+//!
+//! Members of one pack agree on every dimension outside `by`, so the pack's command may use
+//! those dimensions, the parameters and `${pack.manifest}` (the path of the file that lists
+//! the members, known only when the pack forms). The command is not part of any cache key: a
+//! packed program must produce, per member, what the stage's own `cmd` would.
+
+use super::error::{SpecError, SpecErrorKind};
+use super::resources::{self, Resources};
+use super::schema::{Cmd, PackFile};
+use super::words::split_words;
+
+/// The reference that a pack command uses for its manifest.
+pub const MANIFEST_REF: &str = "pack.manifest";
+
+/// Packs hold at most this many members unless `max` says otherwise.
+pub const DEFAULT_MAX: usize = 8;
+
+/// The largest `max` accepted.
+pub const LIMIT_MAX: usize = 4096;
+
+/// A validated `pack:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pack {
+    /// Dimensions in which members may differ.
+    pub by: Vec<String>,
+    /// The most members in one pack (at least 2).
+    pub max: usize,
+    /// argv template of the pack's command.
+    pub argv: Vec<String>,
+    /// What a pack holds while it runs.
+    pub resources: Resources,
+}
+
+/// Checks the `pack:` of stage `base` (`stages.NAME`) whose dimensions are `dims`.
+pub(crate) fn check(
+    p: &PackFile,
+    dims: &[(String, Vec<String>)],
+    base: &str,
+    at: &dyn Fn(&str, SpecErrorKind) -> SpecError,
+) -> Result<Pack, SpecError> {
+    let field = format!("{base}.pack");
+    let schema = |f: String, m: String| at(&f, SpecErrorKind::Schema(m));
+    if p.by.is_empty() {
+        return Err(schema(
+            format!("{field}.by"),
+            "`by` must name at least one matrix dimension in which members may differ".into(),
+        ));
+    }
+    for (i, dim) in p.by.iter().enumerate() {
+        if !dims.iter().any(|(d, _)| d == dim) {
+            let known: Vec<&str> = dims.iter().map(|(d, _)| d.as_str()).collect();
+            return Err(schema(
+                format!("{field}.by[{i}]"),
+                format!(
+                    "`{dim}` is not a dimension of this stage's matrix (dimensions: {})",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
+        if p.by[..i].contains(dim) {
+            return Err(schema(
+                format!("{field}.by[{i}]"),
+                format!("`{dim}` is listed twice"),
+            ));
+        }
+    }
+    let max = match p.max {
+        None => DEFAULT_MAX,
+        Some(m) if (2..=LIMIT_MAX as u32).contains(&m) => m as usize,
+        Some(m) => {
+            return Err(schema(
+                format!("{field}.max"),
+                format!("`max` must be between 2 and {LIMIT_MAX}, found {m}"),
+            ))
+        }
+    };
+    let argv = match &p.cmd {
+        Cmd::Argv(a) => a.clone(),
+        Cmd::Line(l) => split_words(l).map_err(|m| schema(format!("{field}.cmd"), m))?,
+    };
+    if argv.is_empty() {
+        return Err(schema(format!("{field}.cmd"), "`cmd` is empty".into()));
+    }
+    let reference = format!("${{{MANIFEST_REF}}}");
+    if !argv.iter().any(|a| a.contains(&reference)) {
+        return Err(schema(
+            format!("{field}.cmd"),
+            format!("a pack's `cmd` must pass `{reference}`, the file that lists its members"),
+        ));
+    }
+    let resources = resources::check(&p.resources, &format!("{field}.resources"), at)?;
+    Ok(Pack {
+        by: p.by.clone(),
+        max,
+        argv,
+        resources,
+    })
+}
