@@ -6,7 +6,12 @@
 //! the members, known only when the pack forms). The command is not part of any cache key: a
 //! packed program must produce, per member, what the stage's own `cmd` would.
 
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
 use super::error::{SpecError, SpecErrorKind};
+use super::interp::{interpolate, Scope};
 use super::resources::{self, Resources};
 use super::schema::{Cmd, PackFile};
 use super::words::split_words;
@@ -37,6 +42,7 @@ pub struct Pack {
 pub(crate) fn check(
     p: &PackFile,
     dims: &[(String, Vec<String>)],
+    params: &BTreeMap<String, Value>,
     base: &str,
     at: &dyn Fn(&str, SpecErrorKind) -> SpecError,
 ) -> Result<Pack, SpecError> {
@@ -70,15 +76,9 @@ pub(crate) fn check(
             ));
         }
     }
-    let max = match p.max {
+    let max = match &p.max {
         None => DEFAULT_MAX,
-        Some(m) if (2..=LIMIT_MAX as u32).contains(&m) => m as usize,
-        Some(m) => {
-            return Err(schema(
-                format!("{field}.max"),
-                format!("`max` must be between 2 and {LIMIT_MAX}, found {m}"),
-            ))
-        }
+        Some(v) => max_value(v, params).map_err(|m| schema(format!("{field}.max"), m))?,
     };
     let argv = match &p.cmd {
         Cmd::Argv(a) => a.clone(),
@@ -101,4 +101,27 @@ pub(crate) fn check(
         argv,
         resources,
     })
+}
+
+/// `max`: a whole number in `2..=LIMIT_MAX`, written as such or as a template over the
+/// parameters (`${params.pack_max}`).
+fn max_value(v: &Value, params: &BTreeMap<String, Value>) -> Result<usize, String> {
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(t) => {
+            let empty = BTreeMap::new();
+            let scope = Scope {
+                matrix: &empty,
+                params,
+            };
+            interpolate(t, &scope).map_err(|e| e.to_string())?.0
+        }
+        other => other.to_string(),
+    };
+    match text.trim().parse::<usize>() {
+        Ok(m) if (2..=LIMIT_MAX).contains(&m) => Ok(m),
+        _ => Err(format!(
+            "`max` must be a whole number between 2 and {LIMIT_MAX}, found `{text}`"
+        )),
+    }
 }

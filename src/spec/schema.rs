@@ -112,9 +112,10 @@ pub struct StageFile {
 pub struct PackFile {
     /// Dimensions in which members of one pack may differ.
     pub by: Vec<String>,
-    /// The most members in one pack (default 8).
+    /// The most members in one pack (default 8): a number, or `${params.NAME}` (so that a
+    /// profile can size packs to its machine).
     #[serde(default)]
-    pub max: Option<u32>,
+    pub max: Option<Value>,
     /// The command that runs a pack; `${pack.manifest}` names the file listing its members.
     pub cmd: Cmd,
     /// What the whole pack holds while it runs (instead of its members' resources).

@@ -141,6 +141,18 @@ fn a_member_cached_already_never_joins_a_pack() {
 }
 
 #[test]
+fn max_may_come_from_a_parameter_and_fullsize_packs_start_at_once() {
+    let ws = workspace("1, 2, 3");
+    ws.edit_pipeline("seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  pack_max: 2");
+    ws.edit_pipeline("max: 4", r#"max: "${params.pack_max}""#);
+    ws.ok(&["run", "-j", "1"]);
+    // Per variant: one pack of two, and the third member alone.
+    assert_eq!(ws.count("pack 2"), 2, "{:?}", ws.ran());
+    assert_eq!(ws.ran().iter().filter(|l| l.starts_with("one ")).count(), 2);
+    assert_eq!(keys(&ws).len(), 9);
+}
+
+#[test]
 fn members_a_failed_pack_finished_are_published_and_the_rest_run_again_alone() {
     let ws = workspace("1, 2, 3");
     let mut cmd = ws.command(&["run", "-j", "1"]);
@@ -192,6 +204,18 @@ fn bad_pack_declarations_are_located() {
             "at least one",
         ),
         ("max: 4", "max: 1", "stages.make.pack.max", "between 2 and"),
+        (
+            "max: 4",
+            "max: lots",
+            "stages.make.pack.max",
+            "whole number",
+        ),
+        (
+            "max: 4",
+            r#"max: "${params.nope}""#,
+            "stages.make.pack.max",
+            "undefined variable `params.nope`",
+        ),
         (
             r#"cmd: [python3, pack.py, "${pack.manifest}", "${variant}"]"#,
             "cmd: [python3, pack.py]",
