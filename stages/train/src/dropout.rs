@@ -57,9 +57,15 @@ impl Dropout {
     pub fn new(p: f64) -> Dropout {
         let seed = i64::try_from(Tensor::randint(i64::MAX, [1], (Kind::Int64, Device::Cpu)))
             .expect("scalar");
+        Dropout::seeded(p, seed as u64)
+    }
+
+    /// A dropout site whose stream is seeded with `seed` (what [`Dropout::new`] does with its
+    /// libtorch draw).
+    pub(crate) fn seeded(p: f64, seed: u64) -> Dropout {
         Dropout {
             p,
-            rng: Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(seed as u64))),
+            rng: Arc::new(Mutex::new(ChaCha8Rng::seed_from_u64(seed))),
         }
     }
 
@@ -76,6 +82,14 @@ impl Dropout {
         }
     }
 
+    /// The next draw of this stream: the positions (in `0..n`) that a CPU dropout over `n`
+    /// elements drops. [`Dropout::forward`] uses it; so does the packed trainer, which draws
+    /// each member's positions from that member's stream (`pack::dropout`).
+    pub(crate) fn positions(&self, n: usize) -> Vec<i64> {
+        let mut rng = self.rng.lock().expect("dropout rng poisoned");
+        drop_positions(&mut *rng, n, self.p)
+    }
+
     /// Applies dropout when `active`, else returns `xs` unchanged.
     pub fn forward(&self, xs: Tensor, active: bool) -> Tensor {
         if !active || self.p <= 0.0 {
@@ -84,11 +98,7 @@ impl Dropout {
         if xs.device() != Device::Cpu {
             return xs.dropout(self.p, true);
         }
-        let n = xs.numel();
-        let positions = {
-            let mut rng = self.rng.lock().expect("dropout rng poisoned");
-            drop_positions(&mut *rng, n, self.p)
-        };
+        let positions = self.positions(xs.numel());
         let scaled = xs * (1.0 / (1.0 - self.p));
         if !positions.is_empty() {
             // In place on the fresh product (its backward does not need it): no extra copy.

@@ -31,6 +31,9 @@ pub enum TrainError {
         /// Why.
         message: String,
     },
+    /// A packed member's command line (`cmd` in the manifest) that clap rejects.
+    #[error("failed to parse the member's command line: {0}")]
+    Cli(String),
     /// Writing an output file failed.
     #[error("failed to write `{path}`: {source}")]
     Write {

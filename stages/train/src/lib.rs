@@ -4,7 +4,8 @@
 //! Layers (`attention`, `mlp`, `block`, `model`) each have `new(path, &ModelConfig)` and
 //! `forward`; `mask` holds the attention patterns; `train_loop`, `optim` and `eval` the
 //! procedure; `output` writes the files, whose format for `history.csv` and `metrics.json` is
-//! `common::run_output` (shared with `stats`); `cli` and `run` the program. The
+//! `common::run_output` (shared with `stats`); `cli` and `run` the program; `pack` trains many runs in one process as stacked models
+//! (`train --pack MANIFEST`). The
 //! `probe` stage uses [`model::Model::forward_probe`], [`config::RunConfig`] and
 //! [`dataset`] from here.
 
@@ -22,6 +23,7 @@ pub mod mlp;
 pub mod model;
 pub mod optim;
 pub mod output;
+pub mod pack;
 pub mod parallel;
 pub mod run;
 pub mod train_loop;

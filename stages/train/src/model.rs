@@ -103,6 +103,11 @@ impl Model {
         }
     }
 
+    /// The model's dropout stream (a replica's own; the packed trainer draws from it).
+    pub(crate) fn dropout(&self) -> &Dropout {
+        &self.drop
+    }
+
     /// The configuration the model was built from.
     pub fn config(&self) -> &ModelConfig {
         &self.cfg

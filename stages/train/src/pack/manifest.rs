@@ -1,0 +1,118 @@
+//! The manifest of `train --pack MANIFEST`, written by the engine.
+//!
+//! JSON: `{"members": [{"instance": ..., "key": ... or null, "cmd": [argv...], "outs": [...]}]}`.
+//! `cmd` is the exact argv of the member's single run (argv[0] the binary), parsed with the
+//! single run's clap [`Args`](crate::cli::Args); `key` takes the place of the single run's
+//! `REPRO_KEY` (it becomes that member's `cache_key` in `metrics.json`). Fields this trainer
+//! does not use (`outs`, and any the engine may add later) are ignored.
+//!
+//! A manifest that cannot be read, is not JSON of this shape, or lists no members is a user
+//! error (exit 2) and nothing is written.
+
+use std::path::{Path, PathBuf};
+
+/// One member of a pack: one training run.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+pub struct ManifestMember {
+    /// The engine's instance name, which prefixes every message about this member.
+    pub instance: String,
+    /// The member's cache key (the single run's `REPRO_KEY`), if any.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// The argv of the member's single run, argv[0] the binary.
+    pub cmd: Vec<String>,
+    /// The member's declared outputs (informational here; `--out` in `cmd` is what is used).
+    #[serde(default)]
+    pub outs: Vec<String>,
+}
+
+/// The whole manifest.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+pub struct Manifest {
+    /// The runs to train, in the engine's order.
+    pub members: Vec<ManifestMember>,
+}
+
+/// Why a manifest cannot be used (all user errors: exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file cannot be read.
+    #[error("failed to read manifest `{path}`: {source}")]
+    Read {
+        /// The manifest.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not JSON of the manifest's shape.
+    #[error("failed to parse manifest `{path}` at {line}:{column}: {message}")]
+    Parse {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// serde's message.
+        message: String,
+    },
+    /// The manifest lists no members.
+    #[error("failed to use manifest `{0}`: it lists no members")]
+    Empty(PathBuf),
+}
+
+impl Manifest {
+    /// Reads and checks `path` (see the module doc).
+    pub fn read(path: &Path) -> Result<Manifest, ManifestError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Manifest::parse(&text, path)
+    }
+
+    /// Parses manifest text; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
+        let manifest: Manifest = serde_json::from_str(text).map_err(|e| ManifestError::Parse {
+            path: path.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        if manifest.members.is_empty() {
+            return Err(ManifestError::Empty(path.to_owned()));
+        }
+        Ok(manifest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_ignored_and_key_may_be_null() {
+        let text = r#"{"version": 3, "members": [
+            {"instance": "a", "key": null, "cmd": ["train", "--out", "x"], "outs": ["x"], "gpu": 1},
+            {"instance": "b", "key": "abc", "cmd": ["train"]}]}"#;
+        let m = Manifest::parse(text, Path::new("m.json")).unwrap();
+        assert_eq!(m.members.len(), 2);
+        assert_eq!(m.members[0].key, None);
+        assert_eq!(m.members[1].key.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn bad_json_and_empty_manifests_name_the_file() {
+        let e = Manifest::parse(
+            "{\"members\": [\n  {\"instance\": 1}]}",
+            Path::new("m.json"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`m.json` at 2:"), "{e}");
+        let e = Manifest::parse(r#"{"members": []}"#, Path::new("m.json"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "failed to use manifest `m.json`: it lists no members");
+    }
+}
