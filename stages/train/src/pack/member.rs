@@ -47,9 +47,8 @@ pub struct Member {
     pub heldout: Split,
     /// The single-run variables (initial values; final values are copied back at the end).
     pub vs: nn::VarStore,
-    /// The single run's model on `vs`.
-    pub model: Model,
-    /// The local replica of `model`, whose dropout stream the member uses.
+    /// The local replica of the single run's model on `vs` (what `Workers::new(&model, 1)`
+    /// makes): its dropout stream is the member's.
     pub replica: Model,
     /// The member's data order.
     pub shuffler: Shuffler,
@@ -99,7 +98,6 @@ pub fn prepare(entry: &ManifestMember, device: Device) -> Result<Member, TrainEr
         train,
         heldout,
         vs,
-        model,
         replica,
     })
 }

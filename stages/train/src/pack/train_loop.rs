@@ -11,7 +11,7 @@
 //! are multiplied by each member's gamma after each epoch.
 
 use common::run_output::HistoryRow;
-use tch::{Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::eval::EvalResult;
 use crate::pack::member::Member;
@@ -134,8 +134,8 @@ pub fn evaluate(model: &PackModel, data: &PackSplit, eval_batch: usize) -> Vec<E
                     .sum_dim_intlist(1, false, Kind::Int64);
             start += len;
         }
-        let losses = Vec::<f64>::try_from(loss_sum).expect("[M] losses");
-        let correct = Vec::<i64>::try_from(correct).expect("[M] counts");
+        let losses = Vec::<f64>::try_from(loss_sum.to_device(Device::Cpu)).expect("[M] losses");
+        let correct = Vec::<i64>::try_from(correct.to_device(Device::Cpu)).expect("[M] counts");
         losses
             .into_iter()
             .zip(correct)
@@ -158,13 +158,12 @@ pub enum Stop {
 
 /// What the caller does with members as the loop runs.
 pub trait Reporter {
-    /// Member `m` (index into `members`) has a new row (its whole history is
-    /// `members[m].history`), with the epoch's wall time in seconds. An error fails the member:
-    /// it is removed from the stack without being finished.
+    /// `member` has a new row (its whole history is `member.history`); `seconds` is the wall
+    /// time of the stack's epoch. An error fails the member: it leaves the stack unfinished.
     fn on_epoch(&mut self, member: &Member, seconds: f64) -> Result<(), String>;
-    /// Member `m` stopped; its final parameters are in `member.vs`.
+    /// `member` stopped; its final parameters have been copied into `member.vs`.
     fn on_stop(&mut self, member: Member, stop: Stop);
-    /// Member `m` failed (its `on_epoch` returned an error).
+    /// `member` failed (its `on_epoch` returned `error`).
     fn on_fail(&mut self, member: Member, error: String);
 }
 
@@ -196,7 +195,8 @@ pub fn train_group(mut members: Vec<Member>, reporter: &mut impl Reporter) {
             .map(|m| m.shuffler.next_epoch().to_vec())
             .collect();
         let loss_sum = train_epoch(&model, &mut opt, &train, &orders, shared.batch);
-        let loss_sum = Vec::<f64>::try_from(loss_sum.to_kind(Kind::Double)).expect("[M]");
+        let loss_sum = loss_sum.to_kind(Kind::Double).to_device(Device::Cpu);
+        let loss_sum = Vec::<f64>::try_from(loss_sum).expect("[M] loss sums");
         let on_train = evaluate(&model, &train, shared.eval_batch);
         let on_heldout = evaluate(&model, &heldout, shared.eval_batch);
         let seconds = started.elapsed().as_secs_f64();
