@@ -73,11 +73,16 @@ impl Manifest {
 
     /// Parses manifest text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Manifest, ManifestError> {
-        let manifest: Manifest = serde_json::from_str(text).map_err(|e| ManifestError::Parse {
-            path: path.to_owned(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
+        let manifest: Manifest = serde_json::from_str(text).map_err(|e| {
+            // serde's text ends with the location, which the error states already.
+            let location = format!(" at line {} column {}", e.line(), e.column());
+            let text = e.to_string();
+            ManifestError::Parse {
+                path: path.to_owned(),
+                line: e.line(),
+                column: e.column(),
+                message: text.strip_suffix(&location).unwrap_or(&text).to_owned(),
+            }
         })?;
         if manifest.members.is_empty() {
             return Err(ManifestError::Empty(path.to_owned()));
@@ -109,7 +114,11 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("`m.json` at 2:"), "{e}");
+        assert!(
+            e.starts_with("failed to parse manifest `m.json` at 2:"),
+            "{e}"
+        );
+        assert!(!e.contains("column"), "the location is given once: {e}");
         let e = Manifest::parse(r#"{"members": []}"#, Path::new("m.json"))
             .unwrap_err()
             .to_string();
