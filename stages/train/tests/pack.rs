@@ -295,6 +295,7 @@ fn pack(manifest: &Path, members: &[(String, Vec<String>)]) -> Output {
             "key": if i == 0 { serde_json::Value::Null } else { format!("key-{i}").into() },
             "cmd": cmd,
             "outs": [],
+            "done": manifest.with_extension(format!("{i}.done")),
             "extra": {"ignored": true},
         })).collect::<Vec<_>>()
     });
@@ -547,4 +548,7 @@ fn manifest_errors() {
     assert!(err.contains("train@flags: error:"), "{err}");
     assert!(good.join("metrics.json").exists(), "{err}");
     assert!(!lost.exists());
+    // Only the finished member's completion marker exists.
+    let done = |i: usize| dir.path().join(format!("m.{i}.done")).exists();
+    assert!(!done(0) && done(1) && !done(2), "{err}");
 }

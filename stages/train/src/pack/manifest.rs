@@ -1,9 +1,12 @@
 //! The manifest of `train --pack MANIFEST`, written by the engine.
 //!
-//! JSON: `{"members": [{"instance": ..., "key": ... or null, "cmd": [argv...], "outs": [...]}]}`.
+//! JSON: `{"members": [{"instance": ..., "key": ... or null, "cmd": [argv...], "outs": [...],
+//! "done": path}]}`.
 //! `cmd` is the exact argv of the member's single run (argv[0] the binary), parsed with the
 //! single run's clap [`Args`](crate::cli::Args); `key` takes the place of the single run's
-//! `REPRO_KEY` (it becomes that member's `cache_key` in `metrics.json`). Fields this trainer
+//! `REPRO_KEY` (it becomes that member's `cache_key` in `metrics.json`); `done`, if given, is
+//! created once the member's files are complete (the engine publishes the members whose
+//! `done` exists even when another member failed). Fields this trainer
 //! does not use (`outs`, and any the engine may add later) are ignored.
 //!
 //! A manifest that cannot be read, is not JSON of this shape, or lists no members is a user
@@ -24,6 +27,9 @@ pub struct ManifestMember {
     /// The member's declared outputs (informational here; `--out` in `cmd` is what is used).
     #[serde(default)]
     pub outs: Vec<String>,
+    /// The file to create once the member's files are complete, if any.
+    #[serde(default)]
+    pub done: Option<PathBuf>,
 }
 
 /// The whole manifest.

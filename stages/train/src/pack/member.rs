@@ -37,6 +37,8 @@ pub struct Member {
     pub key: Option<String>,
     /// The output directory (`--out`).
     pub out: PathBuf,
+    /// The file to create once the member's files are complete (the manifest's `done`).
+    pub done: Option<PathBuf>,
     /// Task, variant and activation.
     pub names: Names,
     /// The resolved configuration, as a single run with one worker resolves it.
@@ -89,6 +91,7 @@ pub fn prepare(entry: &ManifestMember, device: Device) -> Result<Member, TrainEr
     Ok(Member {
         instance: entry.instance.clone(),
         key: entry.key.clone().filter(|k| !k.is_empty()),
+        done: entry.done.clone(),
         out: args.out.clone(),
         names,
         shuffler: Shuffler::new(cfg.train.seed, train.len()),

@@ -87,6 +87,12 @@ impl Files {
             config: m.cfg.clone(),
         };
         write_atomic(&m.out, METRICS_FILE, metrics.to_json().as_bytes())?;
+        if let Some(done) = &m.done {
+            std::fs::write(done, b"").map_err(|source| TrainError::Write {
+                path: done.clone(),
+                source,
+            })?;
+        }
         eprintln!(
             "{}: train: {} epochs, finished after {:.3}s of the pack's wall time",
             m.instance,
