@@ -287,10 +287,14 @@ fn resolve_pack(
         }
         argv.push(text);
     }
+    let field = format!("stages.{}.pack.max", stage.name);
+    let (max, _) = interpolate(&pack.max, &scope).map_err(|e| err(field.clone(), e.into()))?;
+    let max =
+        crate::spec::pack::max_value(&max).map_err(|m| err(field, SpecErrorKind::Schema(m)))?;
     Ok(PackTemplate {
         group,
         argv,
-        max: pack.max,
+        max,
         resources: pack.resources,
     })
 }

@@ -6,9 +6,10 @@
 //! process ends, so keys and records do not depend on packing.
 //!
 //! Forming: a group's runnable instances are taken together, up to `max`. A group smaller
-//! than `max` waits while some of its members still wait for their upstream and other jobs
-//! run (so the training runs of a grid start together once their data exists); a group of
-//! one runs alone, with the stage's own command. Failed attempts are retried alone.
+//! than `max` waits while some of its members still wait for their upstream, unless nothing
+//! else could start or run (so the training runs of a grid start together once their data
+//! exists); a group of one runs alone, with the stage's own command, and so does every
+//! instance of a stage whose `max` is 1. Failed attempts are retried alone.
 //!
 //! The manifest (`.repro/packs/<job>/manifest.json`, one member per line) lists, per member,
 //! its instance id, key, matrix, parameters, environment, own command, outputs, and `done`: a
@@ -108,7 +109,10 @@ impl Dispatcher<'_, '_> {
         !r.solo
             && r.attempt == 0
             && self.settings.pack
-            && self.graph.instances[r.index].pack.is_some()
+            && self.graph.instances[r.index]
+                .pack
+                .as_ref()
+                .is_some_and(|p| p.max >= 2)
     }
 
     /// Whether some selected member of `group` still waits for its upstream.
@@ -119,7 +123,20 @@ impl Dispatcher<'_, '_> {
     }
 
     /// The first thing that can start now, in runnable order: an instance alone, or a pack.
+    /// A group smaller than its `max` is held back while some of its members wait for their
+    /// upstream, unless nothing else could start or run (that would stall the run).
     pub(super) fn next_start(&self) -> Option<Start> {
+        self.first_start(true).or_else(|| {
+            if self.running.is_empty() {
+                self.first_start(false)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// [`next_start`](Self::next_start) with or without holding back incomplete groups.
+    fn first_start(&self, hold: bool) -> Option<Start> {
         let mut seen: HashSet<&str> = HashSet::new();
         for (pos, r) in self.runnable.iter().enumerate() {
             let inst = &self.graph.instances[r.index];
@@ -143,10 +160,7 @@ impl Dispatcher<'_, '_> {
                     .map(|(p, _)| p)
                     .take(template.max)
                     .collect();
-                if positions.len() < template.max
-                    && !self.running.is_empty()
-                    && self.group_waiting(&template.group)
-                {
+                if hold && positions.len() < template.max && self.group_waiting(&template.group) {
                     continue; // more members are coming
                 }
                 if positions.len() >= 2 {

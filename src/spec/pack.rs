@@ -6,12 +6,9 @@
 //! the members, known only when the pack forms). The command is not part of any cache key: a
 //! packed program must produce, per member, what the stage's own `cmd` would.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use super::error::{SpecError, SpecErrorKind};
-use super::interp::{interpolate, Scope};
 use super::resources::{self, Resources};
 use super::schema::{Cmd, PackFile};
 use super::words::split_words;
@@ -30,8 +27,9 @@ pub const LIMIT_MAX: usize = 4096;
 pub struct Pack {
     /// Dimensions in which members may differ.
     pub by: Vec<String>,
-    /// The most members in one pack (at least 2).
-    pub max: usize,
+    /// The most members in one pack: a whole number, or a template over the parameters and
+    /// the dimensions outside `by` (resolved per instance by [`max_value`]).
+    pub max: String,
     /// argv template of the pack's command.
     pub argv: Vec<String>,
     /// What a pack holds while it runs.
@@ -42,7 +40,6 @@ pub struct Pack {
 pub(crate) fn check(
     p: &PackFile,
     dims: &[(String, Vec<String>)],
-    params: &BTreeMap<String, Value>,
     base: &str,
     at: &dyn Fn(&str, SpecErrorKind) -> SpecError,
 ) -> Result<Pack, SpecError> {
@@ -77,9 +74,21 @@ pub(crate) fn check(
         }
     }
     let max = match &p.max {
-        None => DEFAULT_MAX,
-        Some(v) => max_value(v, params).map_err(|m| schema(format!("{field}.max"), m))?,
+        None => DEFAULT_MAX.to_string(),
+        Some(Value::String(t)) => t.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(other) => {
+            return Err(schema(
+                format!("{field}.max"),
+                format!(
+                    "`max` must be a whole number or a `${{params.…}}` template, found `{other}`"
+                ),
+            ))
+        }
     };
+    if !max.contains("${") {
+        max_value(&max).map_err(|m| schema(format!("{field}.max"), m))?;
+    }
     let argv = match &p.cmd {
         Cmd::Argv(a) => a.clone(),
         Cmd::Line(l) => split_words(l).map_err(|m| schema(format!("{field}.cmd"), m))?,
@@ -103,25 +112,12 @@ pub(crate) fn check(
     })
 }
 
-/// `max`: a whole number in `2..=LIMIT_MAX`, written as such or as a template over the
-/// parameters (`${params.pack_max}`).
-fn max_value(v: &Value, params: &BTreeMap<String, Value>) -> Result<usize, String> {
-    let text = match v {
-        Value::Number(n) => n.to_string(),
-        Value::String(t) => {
-            let empty = BTreeMap::new();
-            let scope = Scope {
-                matrix: &empty,
-                params,
-            };
-            interpolate(t, &scope).map_err(|e| e.to_string())?.0
-        }
-        other => other.to_string(),
-    };
+/// A resolved `max`: a whole number in `1..=LIMIT_MAX` (1: every instance runs alone).
+pub fn max_value(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
-        Ok(m) if (2..=LIMIT_MAX).contains(&m) => Ok(m),
+        Ok(m) if (1..=LIMIT_MAX).contains(&m) => Ok(m),
         _ => Err(format!(
-            "`max` must be a whole number between 2 and {LIMIT_MAX}, found `{text}`"
+            "`max` must be a whole number between 1 and {LIMIT_MAX}, found `{text}`"
         )),
     }
 }

@@ -112,8 +112,9 @@ pub struct StageFile {
 pub struct PackFile {
     /// Dimensions in which members of one pack may differ.
     pub by: Vec<String>,
-    /// The most members in one pack (default 8): a number, or `${params.NAME}` (so that a
-    /// profile can size packs to its machine).
+    /// The most members in one pack (default 8; 1: never pack): a number, or a template over
+    /// the parameters and the dimensions outside `by` (`${params.pack_max.${task}}`), so that
+    /// a profile can size packs to its machine and each task to its memory.
     #[serde(default)]
     pub max: Option<Value>,
     /// The command that runs a pack; `${pack.manifest}` names the file listing its members.

@@ -141,14 +141,22 @@ fn a_member_cached_already_never_joins_a_pack() {
 }
 
 #[test]
-fn max_may_come_from_a_parameter_and_fullsize_packs_start_at_once() {
+fn max_may_come_from_the_shared_dimensions_and_one_means_alone() {
     let ws = workspace("1, 2, 3");
-    ws.edit_pipeline("seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  pack_max: 2");
-    ws.edit_pipeline("max: 4", r#"max: "${params.pack_max}""#);
+    ws.edit_pipeline(
+        "seeds: [1, 2, 3]",
+        "seeds: [1, 2, 3]\n  pack_max: {a: 2, b: 1}",
+    );
+    ws.edit_pipeline("max: 4", r#"max: "${params.pack_max.${variant}}""#);
     ws.ok(&["run", "-j", "1"]);
-    // Per variant: one pack of two, and the third member alone.
-    assert_eq!(ws.count("pack 2"), 2, "{:?}", ws.ran());
-    assert_eq!(ws.ran().iter().filter(|l| l.starts_with("one ")).count(), 2);
+    // Variant a: one pack of two, and the third member alone; b (max 1): all alone.
+    assert_eq!(ws.count("pack 2"), 1, "{:?}", ws.ran());
+    let alone = |v: &str| ws.ran().iter().filter(|l| l.starts_with(v)).count();
+    assert_eq!(alone("one a "), 1, "{:?}", ws.ran());
+    assert_eq!(
+        ws.ran().iter().filter(|l| l.starts_with("one b")).count(),
+        3
+    );
     assert_eq!(keys(&ws).len(), 9);
 }
 
@@ -203,7 +211,7 @@ fn bad_pack_declarations_are_located() {
             "stages.make.pack.by",
             "at least one",
         ),
-        ("max: 4", "max: 1", "stages.make.pack.max", "between 2 and"),
+        ("max: 4", "max: 0", "stages.make.pack.max", "between 1 and"),
         (
             "max: 4",
             "max: lots",
@@ -212,9 +220,9 @@ fn bad_pack_declarations_are_located() {
         ),
         (
             "max: 4",
-            r#"max: "${params.nope}""#,
+            r#"max: "${params.nope.${variant}}""#,
             "stages.make.pack.max",
-            "undefined variable `params.nope`",
+            "undefined variable `params.nope.a`",
         ),
         (
             r#"cmd: [python3, pack.py, "${pack.manifest}", "${variant}"]"#,
