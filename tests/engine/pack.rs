@@ -23,6 +23,8 @@ members = json.load(open(sys.argv[1]))["members"]
 assert sys.argv[2] == members[0]["matrix"]["variant"]
 with open(os.environ["COUNTER"], "a") as c:
     c.write(f"pack {len(members)}\n")
+with open(os.environ["COUNTER"] + ".devices", "a") as c:
+    c.write(f"{os.environ.get('CUDA_VISIBLE_DEVICES', '')} {os.environ['REPRO_PACK']}\n")
 time.sleep(float(os.environ.get("PACK_SLEEP", "0")))
 failed = False
 for m in members:
@@ -158,6 +160,54 @@ fn max_may_come_from_the_shared_dimensions_and_one_means_alone() {
         3
     );
     assert_eq!(keys(&ws).len(), 9);
+}
+
+#[test]
+fn packs_hold_their_own_resources_and_events_name_the_members() {
+    let ws = workspace("1, 2");
+    ws.edit_pipeline("max: 4", "max: 4\n      resources: {gpus: 1}");
+    let out = ws.ok(&["run", "--gpus", "0,1", "--json"]);
+    // Two packs (one per variant), each on a whole device of its own.
+    let devices = std::fs::read_to_string(ws.tmp().join("counter.devices")).unwrap();
+    let mut used: Vec<&str> = devices
+        .lines()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    used.sort();
+    assert_eq!(used, vec!["0", "1"], "{devices}");
+    assert!(devices.contains(".repro/packs/"), "{devices}");
+    // Events speak of instances: every member starts and finishes by its own id.
+    for id in ["make@seed=1,variant=a", "make@seed=2,variant=b"] {
+        for event in ["started", "finished"] {
+            assert!(
+                out.stdout.lines().any(
+                    |l| l.contains(&format!("\"{event}\"")) && l.contains(&format!("\"{id}\""))
+                ),
+                "no {event} event for {id}:\n{}",
+                out.stdout
+            );
+        }
+    }
+    let show = ws.ok(&["show", "make@seed=1,variant=a"]);
+    assert!(
+        show.stdout.contains("make@seed=1,variant=a"),
+        "{}",
+        show.stdout
+    );
+
+    // An override for one run: half a device each, so both packs share device 0.
+    let ws = workspace("1, 2");
+    ws.edit_pipeline("max: 4", "max: 4\n      resources: {gpus: 1}");
+    ws.ok(&[
+        "run",
+        "--gpus",
+        "0",
+        "--set-resources",
+        "make.pack.gpus=0.5",
+    ]);
+    let devices = std::fs::read_to_string(ws.tmp().join("counter.devices")).unwrap();
+    assert!(devices.lines().all(|l| l.starts_with("0 ")), "{devices}");
+    assert_eq!(devices.lines().count(), 2, "{devices}");
 }
 
 #[test]
