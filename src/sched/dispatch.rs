@@ -127,6 +127,21 @@ enum Work {
     },
 }
 
+impl Work {
+    /// When the job's time limit passes, unless it has none or already passed.
+    fn deadline(&self) -> Option<Instant> {
+        match self {
+            Work::Instance {
+                deadline,
+                timed_out: false,
+                ..
+            } => *deadline,
+            Work::Pack(p) if !p.timed_out => p.deadline,
+            _ => None,
+        }
+    }
+}
+
 /// The build command's progress.
 enum Build {
     Pending(Vec<String>),
@@ -364,21 +379,8 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         let graph = self.graph;
         let inst = &graph.instances[r.index];
         let resources = self.settings.slot_request(inst);
-        let grant = self.slots.try_take(&resources).expect("checked to fit");
-        if resources.gpus > 0.0 && !self.slots.has_gpus() && !self.cpu_fallback_noted {
-            self.cpu_fallback_noted = true;
-            self.reporter.event(&Event::Note {
-                message: "no GPU found: stages that ask for GPUs run on the CPU".into(),
-            });
-        }
+        let (grant, device) = self.take_slots(&resources);
         let publishes = self.executor.publishes();
-        let device = if publishes {
-            self.executor.name().to_owned()
-        } else if grant.gpus.is_empty() {
-            "cpu".to_owned()
-        } else {
-            format!("cuda:{}", self.slots.visible_devices(&grant))
-        };
         // A job that publishes itself clears its own outputs when it starts (it may be a job
         // adopted from an earlier run, still writing them).
         if !publishes {
@@ -422,6 +424,26 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         Ok(())
     }
 
+    /// Takes `request` from the slots (it must fit) and names where the job runs: the batch
+    /// executor, `cpu` or `cuda:<devices>`. Notes once that GPU requests run on the CPU.
+    fn take_slots(&mut self, request: &crate::spec::Resources) -> (Grant, String) {
+        let grant = self.slots.try_take(request).expect("checked to fit");
+        if request.gpus > 0.0 && !self.slots.has_gpus() && !self.cpu_fallback_noted {
+            self.cpu_fallback_noted = true;
+            self.reporter.event(&Event::Note {
+                message: "no GPU found: stages that ask for GPUs run on the CPU".into(),
+            });
+        }
+        let device = if self.executor.publishes() {
+            self.executor.name().to_owned()
+        } else if grant.gpus.is_empty() {
+            "cpu".to_owned()
+        } else {
+            format!("cuda:{}", self.slots.visible_devices(&grant))
+        };
+        (grant, device)
+    }
+
     fn job_id(&mut self) -> JobId {
         self.next_job += 1;
         JobId(self.next_job)
@@ -435,13 +457,8 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             _ => self.patience.silence.map(|s| self.last_message + s),
         };
         for work in self.running.values() {
-            if let Work::Instance {
-                deadline: Some(d),
-                timed_out: false,
-                ..
-            } = work
-            {
-                until = Some(until.map_or(*d, |u| u.min(*d)));
+            if let Some(d) = work.deadline() {
+                until = Some(until.map_or(d, |u| u.min(d)));
             }
         }
         until.map(|u| u.saturating_duration_since(now))

@@ -139,18 +139,23 @@ impl Dispatcher<'_, '_> {
             }
             JobStatus::Failed(m) | JobStatus::NotStarted(m) => m,
             JobStatus::Cancelled => {
-                self.tally.interrupted = true;
-                self.tally.skipped += 1;
-                self.reporter.event(&Event::Skipped {
-                    id: inst.id.clone(),
-                    because: "interrupted".into(),
-                });
+                self.skip_interrupted(i);
                 self.stop_with(Stop::Failure);
                 return Ok(());
             }
         };
         self.fail(i, error);
         Ok(())
+    }
+
+    /// Counts instance `i`, whose job was cancelled, as skipped by an interrupt.
+    pub(super) fn skip_interrupted(&mut self, i: usize) {
+        self.tally.interrupted = true;
+        self.tally.skipped += 1;
+        self.reporter.event(&Event::Skipped {
+            id: self.graph.instances[i].id.clone(),
+            because: "interrupted".into(),
+        });
     }
 
     /// Counts a published run and releases its dependents.
@@ -230,16 +235,13 @@ impl Dispatcher<'_, '_> {
         let now = Instant::now();
         let mut expired = Vec::new();
         for (id, work) in self.running.iter_mut() {
-            if let Work::Instance {
-                deadline: Some(d),
-                timed_out,
-                ..
-            } = work
-            {
-                if !*timed_out && *d <= now {
-                    *timed_out = true;
-                    expired.push(*id);
+            if work.deadline().is_some_and(|d| d <= now) {
+                match work {
+                    Work::Instance { timed_out, .. } => *timed_out = true,
+                    Work::Pack(p) => p.timed_out = true,
+                    Work::Build => continue,
                 }
+                expired.push(*id);
             }
         }
         for id in expired {
@@ -274,6 +276,7 @@ impl Dispatcher<'_, '_> {
         for (_, work) in running {
             if let Work::Pack(pack) = work {
                 self.slots.release(&pack.grant);
+                self.close_pack(&pack);
                 for m in pack.members {
                     self.give_up(m.index, interrupted, silence);
                 }
@@ -339,7 +342,10 @@ impl Dispatcher<'_, '_> {
                     if matches!(e, ExecEvent::Finished { .. } | ExecEvent::Vanished { .. }) {
                         match self.running.remove(&e.job()) {
                             Some(Work::Instance { grant, .. }) => self.slots.release(&grant),
-                            Some(Work::Pack(pack)) => self.slots.release(&pack.grant),
+                            Some(Work::Pack(pack)) => {
+                                self.slots.release(&pack.grant);
+                                self.close_pack(&pack);
+                            }
                             _ => {}
                         }
                     }
@@ -352,7 +358,7 @@ impl Dispatcher<'_, '_> {
 }
 
 /// `90s`, `30m`, `2h`, `1.5d`: a duration as a `timeout` is written.
-fn show_duration(d: std::time::Duration) -> String {
+pub(super) fn show_duration(d: std::time::Duration) -> String {
     let s = d.as_secs_f64();
     let (value, unit) = if s >= 86400.0 {
         (s / 86400.0, "d")

@@ -79,21 +79,30 @@ pub(crate) fn instance_job(
     }
 }
 
-/// The job for a pack (local executors only): its command, the members' declared
-/// environment where they all agree (each member's own is in the manifest), the grant's
-/// variables, and `REPRO_PACK`, the manifest's path.
-#[allow(clippy::too_many_arguments)]
+/// What a pack's job runs: its id, name, command, manifest path (workspace-relative) and log.
+pub(crate) struct PackCommand {
+    /// The job's handle.
+    pub(crate) id: JobId,
+    /// For messages.
+    pub(crate) name: String,
+    /// The pack's command, manifest path filled in.
+    pub(crate) argv: Vec<String>,
+    /// The manifest, as the command was given it.
+    pub(crate) manifest: String,
+    /// Where the pack's output goes.
+    pub(crate) log: std::path::PathBuf,
+}
+
+/// The job for a pack (local executors only): its command, the members' declared environment
+/// where they all agree (each member's own is in the manifest), the grant's variables, and
+/// `REPRO_PACK`, the manifest's path.
 pub(crate) fn pack_job(
-    id: JobId,
-    name: String,
-    argv: Vec<String>,
+    cmd: PackCommand,
     members: &[&Instance],
-    manifest: &str,
     grant: &Grant,
     slots: &Slots,
     settings: &RunSettings,
-    log: std::path::PathBuf,
-    root: &std::path::Path,
+    layout: &Layout,
 ) -> JobSpec {
     let mut env: Vec<(String, String)> = members[0]
         .env
@@ -102,14 +111,14 @@ pub(crate) fn pack_job(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     env.extend(grant_env(grant, slots, settings));
-    env.push(("REPRO_PACK".to_owned(), manifest.to_owned()));
+    env.push(("REPRO_PACK".to_owned(), cmd.manifest));
     JobSpec {
-        id,
-        name,
-        argv,
+        id: cmd.id,
+        name: cmd.name,
+        argv: cmd.argv,
         env,
-        cwd: root.to_owned(),
-        output: JobOutput::Log(log),
+        cwd: layout.root().to_owned(),
+        output: JobOutput::Log(cmd.log),
         resources: JobResources {
             cpus: grant.cpus,
             gpus: grant.gpus.iter().map(|(_, s)| s).sum(),

@@ -15,11 +15,14 @@
 //! its instance id, key, matrix, parameters, environment, own command, outputs, and `done`: a
 //! file the program creates once that member's outputs are complete. When the process ends,
 //! a member is complete if the process exited with 0, or if its `done` file exists; complete
-//! members are published, the others are run again alone (after an interrupt: skipped). Each
-//! member's log receives the pack's whole output.
+//! members are published. The others run again alone after a failure of the pack, fail when
+//! the pack timed out (its limit is the longest of its members' `timeout`s, if all have one)
+//! or when it exited 0 without them, and are skipped after an interrupt. Each member's log
+//! receives the pack's output without the lines that other members' ids begin (`ID: ...`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::cache::KeyInputs;
 use crate::exec::{JobStatus, JobTimes};
@@ -29,7 +32,7 @@ use crate::workspace::{Dirty, PublishError, RunFacts, WorkspaceError};
 
 use super::{DispatchError, Dispatcher, Runnable, Stop, Work};
 use crate::sched::event::Event;
-use crate::sched::job::pack_job;
+use crate::sched::job::{pack_job, PackCommand};
 use crate::sched::slots::Grant;
 
 /// What to start next.
@@ -42,9 +45,13 @@ pub(super) enum Start {
 
 /// A member of a running pack.
 pub(super) struct Member {
+    /// The instance.
     pub(super) index: usize,
+    /// Its key's inputs, computed before the pack formed.
     inputs: Box<KeyInputs>,
+    /// Why it runs.
     reasons: Vec<Dirty>,
+    /// Its attempt number.
     attempt: u32,
     /// Its completion marker (absolute).
     done: PathBuf,
@@ -52,13 +59,22 @@ pub(super) struct Member {
 
 /// A pack's job while it runs.
 pub(super) struct Running {
+    /// Its members, in manifest order.
     pub(super) members: Vec<Member>,
+    /// What the pack holds.
     pub(super) grant: Grant,
+    /// Where it runs (`cpu`, `cuda:0`).
     device: String,
     /// `.repro/packs/<job>`, removed when the pack ends.
     dir: PathBuf,
     /// The pack's own log, copied to every member's log when it ends.
     log: PathBuf,
+    /// The longest `timeout` of its members (none if a member has none).
+    limit: Option<Duration>,
+    /// When that limit passes.
+    pub(super) deadline: Option<Instant>,
+    /// Cancelled because the deadline passed.
+    pub(super) timed_out: bool,
 }
 
 /// The selected instances of packing stages by group (empty when packing is off).
@@ -77,6 +93,26 @@ pub(super) fn groups(
         }
     }
     groups
+}
+
+/// The lines of `output` meant for `id`: all but those that another member's id begins
+/// (`ID: ...`, as `train --pack` prefixes its messages).
+fn member_output(output: &str, id: &str, others: &[&str]) -> String {
+    output
+        .lines()
+        .filter(|line| {
+            !others.iter().any(|o| {
+                *o != id
+                    && line
+                        .strip_prefix(o)
+                        .is_some_and(|rest| rest.starts_with(':'))
+            })
+        })
+        .fold(String::new(), |mut out, line| {
+            out.push_str(line);
+            out.push('\n');
+            out
+        })
 }
 
 /// One manifest line for a member.
@@ -195,12 +231,16 @@ impl Dispatcher<'_, '_> {
             .settings
             .pack_resources(first)
             .expect("a packing stage has pack resources");
-        let grant = self.slots.try_take(&request).expect("checked to fit");
-        let device = if grant.gpus.is_empty() {
-            "cpu".to_owned()
-        } else {
-            format!("cuda:{}", self.slots.visible_devices(&grant))
-        };
+        debug_assert!(
+            !self.executor.publishes(),
+            "packs run on a local executor only"
+        );
+        let (grant, device) = self.take_slots(&request);
+        let limit = taken
+            .iter()
+            .map(|r| graph.instances[r.index].timeout)
+            .collect::<Option<Vec<_>>>()
+            .and_then(|limits| limits.into_iter().max());
         let id = self.job_id();
         let name = format!("pack-{}", id.0);
         let layout = self.ws.layout();
@@ -245,16 +285,18 @@ impl Dispatcher<'_, '_> {
         let log = self.ws.layout().log(&format!("{}#{name}", template.group));
         let insts: Vec<&Instance> = members.iter().map(|m| &graph.instances[m.index]).collect();
         let job = pack_job(
-            id,
-            format!("{name} ({} members of {})", members.len(), template.group),
-            template.argv_for(&manifest),
+            PackCommand {
+                id,
+                name: format!("{name} ({} members of {})", members.len(), template.group),
+                argv: template.argv_for(&manifest),
+                manifest,
+                log: log.clone(),
+            },
             &insts,
-            &manifest,
             &grant,
             &self.slots,
             self.settings,
-            log.clone(),
-            self.ws.layout().root(),
+            self.ws.layout(),
         );
         for (m, r) in members.iter().zip(&taken) {
             self.reporter.event(&Event::Started {
@@ -282,12 +324,16 @@ impl Dispatcher<'_, '_> {
                 device,
                 dir,
                 log,
+                limit,
+                deadline: limit.map(|l| Instant::now() + l),
+                timed_out: false,
             }),
         );
         Ok(())
     }
 
-    /// A pack's process ended: publish its complete members, run the others again alone.
+    /// A pack's process ended: publish its complete members; the others run again alone,
+    /// fail, or are skipped (see the module doc).
     pub(super) fn on_pack_end(
         &mut self,
         pack: Running,
@@ -295,50 +341,53 @@ impl Dispatcher<'_, '_> {
         times: JobTimes,
     ) -> Result<(), DispatchError> {
         self.slots.release(&pack.grant);
+        // Read the markers before `close_pack` removes them.
+        let complete: Vec<bool> = pack
+            .members
+            .iter()
+            .map(|m| status == JobStatus::Succeeded || m.done.exists())
+            .collect();
+        self.close_pack(&pack);
         let graph = self.graph;
         let size = pack.members.len();
-        let output = std::fs::read(&pack.log).unwrap_or_default();
         let mut interrupted = false;
-        for m in pack.members {
+        for (m, complete) in pack.members.into_iter().zip(complete) {
             let inst = &graph.instances[m.index];
-            let log = self.ws.layout().log(&inst.id);
-            let mut text = format!("(ran in a pack of {size}; the pack's whole output follows)\n")
-                .into_bytes();
-            text.extend_from_slice(&output);
-            // A log that cannot be written loses only the log.
-            let _ = crate::cache::atomic::write(&log, &text);
-            let complete = status == JobStatus::Succeeded || m.done.exists();
-            let why = if complete {
+            if complete {
                 let facts = RunFacts {
                     device: pack.device.clone(),
                     seconds: times.ran.as_secs_f64(),
                 };
                 match self.ws.publish(inst, &m.inputs, &facts) {
-                    Ok(()) => {
-                        self.ran(m.index, facts.seconds);
-                        continue;
-                    }
-                    Err(PublishError::Stage(why)) => why,
+                    Ok(()) => self.ran(m.index, facts.seconds),
+                    // The program said it was done: running it again would hide its fault.
+                    Err(PublishError::Stage(why)) => self.fail(m.index, why),
                     Err(PublishError::Engine(e)) => return Err(e.into()),
                 }
-            } else {
-                match &status {
-                    JobStatus::Cancelled => {
-                        interrupted = true;
-                        self.tally.interrupted = true;
-                        self.tally.skipped += 1;
-                        self.reporter.event(&Event::Skipped {
-                            id: inst.id.clone(),
-                            because: "interrupted".into(),
-                        });
-                        continue;
-                    }
-                    JobStatus::Failed(w) | JobStatus::NotStarted(w) => format!(
-                        "its pack of {size} ended before finishing it: {}",
-                        w.lines().next().unwrap_or_default()
-                    ),
-                    JobStatus::Succeeded => unreachable!("a succeeded pack completes every member"),
+                continue;
+            }
+            let why = match &status {
+                JobStatus::Cancelled if pack.timed_out => {
+                    let limit = pack.limit.unwrap_or_default();
+                    self.fail(
+                        m.index,
+                        format!(
+                            "its pack of {size} timed out after {} (the longest `timeout` of its members); its processes were ended",
+                            super::handle::show_duration(limit)
+                        ),
+                    );
+                    continue;
                 }
+                JobStatus::Cancelled => {
+                    interrupted = true;
+                    self.skip_interrupted(m.index);
+                    continue;
+                }
+                JobStatus::Failed(w) | JobStatus::NotStarted(w) => format!(
+                    "its pack of {size} ended before finishing it: {}",
+                    w.lines().next().unwrap_or_default()
+                ),
+                JobStatus::Succeeded => unreachable!("a succeeded pack completes every member"),
             };
             if self.stop.is_none() {
                 self.reporter.event(&Event::Note {
@@ -358,8 +407,49 @@ impl Dispatcher<'_, '_> {
         if interrupted {
             self.stop_with(Stop::Failure);
         }
+        Ok(())
+    }
+
+    /// Gives every member its share of the pack's output as its log, and removes the pack's
+    /// directory and log: called once per pack, however it ended.
+    pub(super) fn close_pack(&self, pack: &Running) {
+        let graph = self.graph;
+        let bytes = std::fs::read(&pack.log).unwrap_or_default();
+        let output = String::from_utf8_lossy(&bytes);
+        let ids: Vec<&str> = pack
+            .members
+            .iter()
+            .map(|m| graph.instances[m.index].id.as_str())
+            .collect();
+        for id in &ids {
+            let text = format!(
+                "(ran in a pack of {}; the pack's output without its other members' lines follows)\n{}",
+                ids.len(),
+                member_output(&output, id, &ids)
+            );
+            // A log that cannot be written loses only the log.
+            let _ = crate::cache::atomic::write(&self.ws.layout().log(id), text.as_bytes());
+        }
         let _ = std::fs::remove_file(&pack.log);
         let _ = crate::cache::atomic::remove_path(&pack.dir);
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::member_output;
+
+    #[test]
+    fn a_member_log_drops_only_the_other_members_lines() {
+        let out = "pack: 2 members\na@x: epoch 1\nb@x: epoch 1\na@xy: epoch 1\nplain line\n";
+        let ids = ["a@x", "b@x", "a@xy"];
+        assert_eq!(
+            member_output(out, "a@x", &ids),
+            "pack: 2 members\na@x: epoch 1\nplain line\n"
+        );
+        assert_eq!(
+            member_output(out, "a@xy", &ids),
+            "pack: 2 members\na@xy: epoch 1\nplain line\n"
+        );
     }
 }

@@ -501,7 +501,7 @@ fn stage(
     }
     let pack = match &s.pack {
         None => None,
-        Some(p) => Some(super::pack::check(p, &dims, &base, at)?),
+        Some(p) => Some(super::pack::check(p, &dims, &s.env, &base, at)?),
     };
     if s.outs.is_empty() {
         return Err(at(

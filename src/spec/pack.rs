@@ -14,13 +14,13 @@ use super::schema::{Cmd, PackFile};
 use super::words::split_words;
 
 /// The reference that a pack command uses for its manifest.
-pub const MANIFEST_REF: &str = "pack.manifest";
+pub(crate) const MANIFEST_REF: &str = "pack.manifest";
 
 /// Packs hold at most this many members unless `max` says otherwise.
-pub const DEFAULT_MAX: usize = 8;
+pub(crate) const DEFAULT_MAX: usize = 8;
 
 /// The largest `max` accepted.
-pub const LIMIT_MAX: usize = 4096;
+pub(crate) const LIMIT_MAX: usize = 4096;
 
 /// A validated `pack:`.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,7 @@ pub struct Pack {
 pub(crate) fn check(
     p: &PackFile,
     dims: &[(String, Vec<String>)],
+    env: &std::collections::BTreeMap<String, String>,
     base: &str,
     at: &dyn Fn(&str, SpecErrorKind) -> SpecError,
 ) -> Result<Pack, SpecError> {
@@ -86,6 +87,12 @@ pub(crate) fn check(
             ))
         }
     };
+    if max.contains(&format!("${{{MANIFEST_REF}}}")) {
+        return Err(schema(
+            format!("{field}.max"),
+            format!("`max` may not use `${{{MANIFEST_REF}}}`"),
+        ));
+    }
     if !max.contains("${") {
         max_value(&max).map_err(|m| schema(format!("{field}.max"), m))?;
     }
@@ -95,6 +102,22 @@ pub(crate) fn check(
     };
     if argv.is_empty() {
         return Err(schema(format!("{field}.cmd"), "`cmd` is empty".into()));
+    }
+    // One process serves every member: nothing it is given may vary within the pack.
+    for dim in &p.by {
+        let used = format!("${{{dim}}}");
+        if let Some(i) = argv.iter().position(|a| a.contains(&used)) {
+            return Err(schema(
+                format!("{field}.cmd[{i}]"),
+                format!("a pack's `cmd` may not use `{used}`: the members of one pack differ in `{dim}` (`by`); each member's own command is in the manifest"),
+            ));
+        }
+        if let Some((k, _)) = env.iter().find(|(_, v)| v.contains(&used)) {
+            return Err(schema(
+                format!("{base}.env.{k}"),
+                format!("`{k}` varies with `{dim}`, in which the members of one pack differ (`pack.by`), but a pack is one process with one environment"),
+            ));
+        }
     }
     let reference = format!("${{{MANIFEST_REF}}}");
     if !argv.iter().any(|a| a.contains(&reference)) {
@@ -113,7 +136,7 @@ pub(crate) fn check(
 }
 
 /// A resolved `max`: a whole number in `1..=LIMIT_MAX` (1: every instance runs alone).
-pub fn max_value(text: &str) -> Result<usize, String> {
+pub(crate) fn max_value(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(m) if (1..=LIMIT_MAX).contains(&m) => Ok(m),
         _ => Err(format!(

@@ -247,6 +247,28 @@ fn an_interrupted_pack_publishes_nothing_unfinished_and_the_next_run_completes_i
 }
 
 #[test]
+fn a_pack_past_its_members_timeout_is_ended_and_its_members_fail_as_timed_out() {
+    let ws = workspace("1, 2");
+    ws.edit_pipeline(r#"code: ["one.py"]"#, "code: [\"one.py\"]\n    timeout: 1s");
+    let mut cmd = ws.command(&["run", "-j", "1", "--keep-going"]);
+    cmd.env("PACK_SLEEP", "60");
+    let started = std::time::Instant::now();
+    let out = run_limited(cmd);
+    assert_eq!(out.code, 1, "{}", out.both());
+    assert!(started.elapsed().as_secs() < 30, "the packs were ended");
+    assert!(
+        out.stderr.contains("its pack of 2 timed out after 1s"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ws.count("pack 2"), 2, "{:?}", ws.ran());
+    assert!(
+        ws.ran().iter().all(|l| !l.starts_with("one ")),
+        "not rerun alone"
+    );
+}
+
+#[test]
 fn bad_pack_declarations_are_located() {
     let cases = [
         (
@@ -284,13 +306,19 @@ fn bad_pack_declarations_are_located() {
             r#"cmd: [python3, pack.py, "${pack.manifest}", "${variant}"]"#,
             r#"cmd: [python3, pack.py, "${pack.manifest}", "${seed}"]"#,
             "stages.make.pack.cmd[3]",
-            "undefined variable `seed`",
+            "may not use `${seed}`",
         ),
         (
             "max: 4",
             "max: 4\n      gpus: 1",
             "stages.make.pack",
             "gpus",
+        ),
+        (
+            r#"code: ["one.py"]"#,
+            "code: [\"one.py\"]\n    env: {SEED: \"s${seed}\"}",
+            "stages.make.env.SEED",
+            "one environment",
         ),
     ];
     for (from, to, field, words) in cases {
