@@ -86,6 +86,26 @@ pub fn read_meta(dir: &Path, task: Task) -> Result<DataMeta, TrainError> {
     Ok(meta)
 }
 
+/// The training split (its first `cfg.train.train_limit` examples) and the held-out split of
+/// the data directory `dir`, padded for `cfg`'s model, on `device`.
+pub fn load_run_splits(
+    dir: &Path,
+    meta: &DataMeta,
+    cfg: &crate::config::RunConfig,
+    device: Device,
+) -> Result<(Split, Split), TrainError> {
+    let train = load_split(
+        dir,
+        "train",
+        meta,
+        &cfg.model,
+        cfg.train.train_limit,
+        device,
+    )?;
+    let heldout = load_split(dir, "heldout", meta, &cfg.model, None, device)?;
+    Ok((train, heldout))
+}
+
 /// Reads `dir/{name}.csv` and pads it for the model described by `cfg`; keeps the first
 /// `limit` examples when given.
 pub fn load_split(

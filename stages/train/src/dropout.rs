@@ -99,15 +99,21 @@ impl Dropout {
             return xs.dropout(self.p, true);
         }
         let positions = self.positions(xs.numel());
-        let scaled = xs * (1.0 / (1.0 - self.p));
-        if !positions.is_empty() {
-            // In place on the fresh product (its backward does not need it): no extra copy.
-            let _ = scaled
-                .view([-1])
-                .index_fill_(0, &Tensor::from_slice(&positions), 0.0);
-        }
-        scaled
+        drop_at(xs, self.p, &positions)
     }
+}
+
+/// `xs` scaled by `1/(1-p)` with the elements at `positions` (of its flattened, contiguous
+/// form) zeroed: standard dropout with the dropped elements already drawn.
+pub(crate) fn drop_at(xs: Tensor, p: f64, positions: &[i64]) -> Tensor {
+    let scaled = xs * (1.0 / (1.0 - p));
+    if !positions.is_empty() {
+        // In place on the fresh product (its backward does not need it): no extra copy.
+        let _ = scaled
+            .view([-1])
+            .index_fill_(0, &Tensor::from_slice(positions), 0.0);
+    }
+    scaled
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use common::run_output::{
 use tch::nn;
 
 use crate::cli::Args;
-use crate::dataset::{load_split, read_meta};
+use crate::dataset::{load_run_splits, read_meta};
 use crate::error::TrainError;
 use crate::model::Model;
 use crate::optim::Optim;
@@ -39,15 +39,7 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
     common_torch::init(common::seed::derive(cfg.train.seed, "torch"));
     cfg.train.workers = use_workers(device, cfg.train.batch);
 
-    let train_set = load_split(
-        &args.data,
-        "train",
-        &meta,
-        &cfg.model,
-        cfg.train.train_limit,
-        device,
-    )?;
-    let heldout = load_split(&args.data, "heldout", &meta, &cfg.model, None, device)?;
+    let (train_set, heldout) = load_run_splits(&args.data, &meta, &cfg, device)?;
 
     let vs = nn::VarStore::new(device);
     let model = Model::new(vs.root(), &cfg.model);

@@ -8,6 +8,10 @@ use std::process::{Command, Output};
 use common::{data, DataMeta, Example, Task};
 use rand::{Rng, SeedableRng};
 
+#[path = "support/flags.rs"]
+mod flags;
+use flags::run_flags;
+
 fn write_data(dir: &Path, train: usize, heldout: usize) {
     std::fs::create_dir_all(dir).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
@@ -39,28 +43,7 @@ fn write_data(dir: &Path, train: usize, heldout: usize) {
 }
 
 fn train(data: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut flags: Vec<(String, String)> = [
-        ("--data", data.to_str().unwrap()),
-        ("--task", "even_pairs"),
-        ("--variant", "topk5"),
-        ("--activation", "relu"),
-        ("--seed", "3"),
-        ("--epochs", "2"),
-        ("--lr", "0.1"),
-        ("--gamma", "0.9"),
-        ("--blocks", "2"),
-        ("--out", out.to_str().unwrap()),
-    ]
-    .iter()
-    .map(|(f, v)| (f.to_string(), v.to_string()))
-    .collect();
-    for pair in extra.chunks(2) {
-        match flags.iter_mut().find(|(f, _)| f == pair[0]) {
-            Some(slot) => slot.1 = pair[1].to_owned(),
-            None => flags.push((pair[0].to_owned(), pair[1].to_owned())),
-        }
-    }
-    let args = flags.into_iter().flat_map(|(f, v)| [f, v]);
+    let args = run_flags(data, out, "topk5", extra);
     Command::new(env!("CARGO_BIN_EXE_train"))
         .args(args)
         .env("OMP_NUM_THREADS", "1")

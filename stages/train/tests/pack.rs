@@ -21,6 +21,10 @@ use train::optim::Optim;
 use train::pack::model::{member_losses, PackModel};
 use train::pack::optim::PackOptim;
 
+#[path = "support/flags.rs"]
+mod flags;
+use flags::run_flags;
+
 /// libtorch's generator is global: the in-process tests take turns.
 static TORCH: Mutex<()> = Mutex::new(());
 
@@ -244,29 +248,8 @@ fn write_data(dir: &Path, seed: u64, train: usize, heldout: usize) {
 
 /// A single run's argv: the defaults below, with `extra` pairs replacing or adding flags.
 fn argv(data: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
-    let mut flags: Vec<(String, String)> = [
-        ("--data", data.to_str().unwrap()),
-        ("--task", "even_pairs"),
-        ("--variant", "full"),
-        ("--activation", "relu"),
-        ("--seed", "3"),
-        ("--epochs", "2"),
-        ("--lr", "0.1"),
-        ("--gamma", "0.9"),
-        ("--blocks", "2"),
-        ("--out", out.to_str().unwrap()),
-    ]
-    .iter()
-    .map(|(f, v)| (f.to_string(), v.to_string()))
-    .collect();
-    for pair in extra.chunks(2) {
-        match flags.iter_mut().find(|(f, _)| f == pair[0]) {
-            Some(slot) => slot.1 = pair[1].to_owned(),
-            None => flags.push((pair[0].to_owned(), pair[1].to_owned())),
-        }
-    }
     std::iter::once(env!("CARGO_BIN_EXE_train").to_owned())
-        .chain(flags.into_iter().flat_map(|(f, v)| [f, v]))
+        .chain(run_flags(data, out, "full", extra))
         .collect()
 }
 

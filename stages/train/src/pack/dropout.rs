@@ -46,14 +46,7 @@ impl PackDropout {
             let offset = (m * per_member) as i64;
             positions.extend(stream.positions(per_member).into_iter().map(|i| i + offset));
         }
-        let scaled = xs * (1.0 / (1.0 - self.p));
-        if !positions.is_empty() {
-            // In place on the fresh product, as `Dropout::forward` does.
-            let _ = scaled
-                .view([-1])
-                .index_fill_(0, &Tensor::from_slice(&positions), 0.0);
-        }
-        scaled
+        crate::dropout::drop_at(xs, self.p, &positions)
     }
 }
 

@@ -21,7 +21,7 @@ use tch::{nn, Device};
 
 use crate::cli::{Args, Names};
 use crate::config::{OptimizerKind, RunConfig};
-use crate::dataset::{load_split, read_meta, Split};
+use crate::dataset::{load_run_splits, read_meta, Split};
 use crate::error::TrainError;
 use crate::model::Model;
 use crate::output::write_json;
@@ -71,15 +71,7 @@ pub fn prepare(entry: &ManifestMember, device: Device) -> Result<Member, TrainEr
     let mut cfg = args.resolve(names, &meta, device)?;
     cfg.train.workers = 1;
     common_torch::init(common::seed::derive(cfg.train.seed, "torch"));
-    let train = load_split(
-        &args.data,
-        "train",
-        &meta,
-        &cfg.model,
-        cfg.train.train_limit,
-        device,
-    )?;
-    let heldout = load_split(&args.data, "heldout", &meta, &cfg.model, None, device)?;
+    let (train, heldout) = load_run_splits(&args.data, &meta, &cfg, device)?;
     let vs = nn::VarStore::new(device);
     let model = Model::new(vs.root(), &cfg.model);
     let replica = model.replica();
