@@ -239,6 +239,18 @@ impl Workspace<'_> {
                 });
             }
             return Ok(match self.record(&key).filter(|r| self.restorable(r)) {
+                // The store's record of this key is what the workspace holds: the run was
+                // repeated here (training is not bit-reproducible across machines) after the
+                // lock was written, e.g. a committed lock, or one that a batch job reads while
+                // its controller has not yet saved what it adopted.
+                Some(record) if mismatch(&record.outputs).is_empty() => State::Fresh {
+                    entry: LockEntry {
+                        key,
+                        outs: record.outputs.clone(),
+                        metrics: record.metrics.clone(),
+                        skey: inputs.structural_key(),
+                    },
+                },
                 Some(record) => State::Restore {
                     key,
                     record: Box::new(record),

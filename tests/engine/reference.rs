@@ -144,3 +144,22 @@ fn verify_reference_with_no_recorded_metric_to_compare_is_a_mismatch_not_a_pass(
         out.both()
     );
 }
+
+/// A lock whose entry has the current key but other outputs (a committed lock from another
+/// machine, or the lock a batch job reads before its controller saved what it adopted) does
+/// not make a rerun stale when the workspace holds exactly what the store recorded for that
+/// key: the store's record is the local truth, and nothing is restored or run again.
+#[test]
+fn a_repeated_run_that_the_store_recorded_is_fresh_despite_an_older_lock_entry() {
+    let ws = Ws::new(PIPELINE);
+    let reference = recorded(&ws, "0.500");
+    run_with(&ws, "0.500");
+    // The same keys, other bytes (the stamp differs); put the older lock back.
+    std::fs::copy(&reference, ws.root.join("repro.lock")).unwrap();
+    let out = ws.code(&["status", "--check"], 0);
+    assert!(!out.stdout.contains("restore"), "{}", out.stdout);
+    let before = ws.read("m/stamp");
+    let out = ws.ok(&["run"]);
+    assert!(out.stderr.contains("nothing to do"), "{}", out.stderr);
+    assert_eq!(ws.read("m/stamp"), before, "nothing was restored over it");
+}
