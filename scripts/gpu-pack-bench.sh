@@ -54,6 +54,20 @@ record() {
     echo "$1: $2 x $3 epochs in $wall s = $rate epochs/s"
 }
 
+# timed WHAT MEMBERS EPOCHS NAME CMD...: runs CMD once (stderr to logs/NAME.log) while sampling
+# the GPU's memory, and records it.
+timed() {
+    local what=$1 n=$2 ep=$3 name=$4 sampler start end
+    shift 4
+    sample_memory "$out/mem-$name.txt" &
+    sampler=$!
+    start=$(now)
+    REPRO_THREADS=1 "$@" 2>"$out/logs/$name.log"
+    end=$(now)
+    kill "$sampler" 2>/dev/null || true
+    record "$what" "$n" "$ep" "$start" "$end" "$out/mem-$name.txt"
+}
+
 data() { # task seed
     local dir="$out/data/$1/$2"
     [ -f "$dir/meta.json" ] ||
@@ -118,32 +132,14 @@ if [ "$mps" = 1 ]; then echo quit | nvidia-cuda-mps-control 2>/dev/null || true;
 # 2. Packs of each size.
 for n in $sizes; do
     manifest "$out/pack-$n.json" even_pairs "$epochs" "$n" full topk5 band5 bloc5
-    sample_memory "$out/mem-pack-$n.txt" &
-    sampler=$!
-    start=$(now)
-    REPRO_THREADS=1 "$bin/train" --pack "$out/pack-$n.json" 2>"$out/logs/pack-$n.log"
-    end=$(now)
-    kill "$sampler" 2>/dev/null || true
-    record "even_pairs pack" "$n" "$epochs" "$start" "$end" "$out/mem-pack-$n.txt"
+    timed "even_pairs pack" "$n" "$epochs" "pack-$n" "$bin/train" --pack "$out/pack-$n.json"
 done
 
 # 3. ListOps: one single run, then one pack.
 mapfile -t argv < <(run_argv listops topk5 relu "${seeds[0]}" "$listops_epochs" "$out/runs/listops-single")
-sample_memory "$out/mem-listops-single.txt" &
-sampler=$!
-start=$(now)
-REPRO_THREADS=1 "${argv[@]}" 2>"$out/logs/listops-single.log"
-end=$(now)
-kill "$sampler" 2>/dev/null || true
-record "listops single" 1 "$listops_epochs" "$start" "$end" "$out/mem-listops-single.txt"
+timed "listops single" 1 "$listops_epochs" listops-single "${argv[@]}"
 
 seeds=("${seeds[@]:0:4}")
 manifest "$out/listops-pack.json" listops "$listops_epochs" "$listops_pack" topk5 band5 bloc5
-sample_memory "$out/mem-listops-pack.txt" &
-sampler=$!
-start=$(now)
-REPRO_THREADS=1 "$bin/train" --pack "$out/listops-pack.json" 2>"$out/logs/listops-pack.log"
-end=$(now)
-kill "$sampler" 2>/dev/null || true
-record "listops pack" "$listops_pack" "$listops_epochs" "$start" "$end" "$out/mem-listops-pack.txt"
+timed "listops pack" "$listops_pack" "$listops_epochs" listops-pack "$bin/train" --pack "$out/listops-pack.json"
 cat "$out/summary.tsv"

@@ -5,42 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{data, DataMeta, Example, Task};
-use rand::{Rng, SeedableRng};
-
-#[path = "support/flags.rs"]
-mod flags;
-use flags::run_flags;
-
-fn write_data(dir: &Path, train: usize, heldout: usize) {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-    let mut draw = |n: usize| -> Vec<Example> {
-        (0..n)
-            .map(|_| {
-                let tokens: Vec<u32> = (0..40).map(|_| rng.gen_range(0..2)).collect();
-                let label = u32::from(tokens[0] != tokens[39]);
-                Example { tokens, label }
-            })
-            .collect()
-    };
-    data::write_split(&dir.join("train.csv"), &draw(train)).unwrap();
-    data::write_split(&dir.join("heldout.csv"), &draw(heldout)).unwrap();
-    let meta = DataMeta {
-        format: data::DATA_FORMAT_VERSION,
-        task: Task::EvenPairs,
-        seed: 5,
-        vocab: vec!["0".into(), "1".into(), "PAD".into()],
-        pad_id: 2,
-        classes: 2,
-        max_len: 40,
-        splits: [("train".to_owned(), train), ("heldout".to_owned(), heldout)]
-            .into_iter()
-            .collect(),
-        generator: serde_json::json!({}),
-    };
-    meta.write(dir).unwrap();
-}
+#[path = "support/single.rs"]
+mod single;
+use single::{run_flags, write_data};
 
 fn train(data: &Path, out: &Path, extra: &[&str]) -> Output {
     let args = run_flags(data, out, "topk5", extra);
@@ -79,7 +46,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn tmp() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    write_data(&data, 120, 60);
+    write_data(&data, 5, 120, 60);
     (dir, data)
 }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
-use common::{data, Activation, DataMeta, Example, Task, Variant};
+use common::{Activation, Example, Task, Variant};
 use rand::{Rng, SeedableRng};
 use tch::{nn, Device, Kind, Reduction, Tensor};
 use train::config::{ModelConfig, OptimizerKind};
@@ -21,9 +21,9 @@ use train::optim::Optim;
 use train::pack::model::{member_losses, PackModel};
 use train::pack::optim::PackOptim;
 
-#[path = "support/flags.rs"]
-mod flags;
-use flags::run_flags;
+#[path = "support/single.rs"]
+mod single;
+use single::{run_flags, write_data};
 
 /// libtorch's generator is global: the in-process tests take turns.
 static TORCH: Mutex<()> = Mutex::new(());
@@ -215,36 +215,6 @@ fn several_sgd_steps_keep_the_members_apart() {
 }
 
 // ---------------------------------------------------------------- through the binary
-
-fn write_data(dir: &Path, seed: u64, train: usize, heldout: usize) {
-    std::fs::create_dir_all(dir).unwrap();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let mut draw = |n: usize| -> Vec<Example> {
-        (0..n)
-            .map(|_| {
-                let tokens: Vec<u32> = (0..40).map(|_| rng.gen_range(0..2)).collect();
-                let label = u32::from(tokens[0] != tokens[39]);
-                Example { tokens, label }
-            })
-            .collect()
-    };
-    data::write_split(&dir.join("train.csv"), &draw(train)).unwrap();
-    data::write_split(&dir.join("heldout.csv"), &draw(heldout)).unwrap();
-    let meta = DataMeta {
-        format: data::DATA_FORMAT_VERSION,
-        task: Task::EvenPairs,
-        seed,
-        vocab: vec!["0".into(), "1".into(), "PAD".into()],
-        pad_id: 2,
-        classes: 2,
-        max_len: 40,
-        splits: [("train".to_owned(), train), ("heldout".to_owned(), heldout)]
-            .into_iter()
-            .collect(),
-        generator: serde_json::json!({}),
-    };
-    meta.write(dir).unwrap();
-}
 
 /// A single run's argv: the defaults below, with `extra` pairs replacing or adding flags.
 fn argv(data: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
