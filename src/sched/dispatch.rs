@@ -234,6 +234,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         self.forced = forced.to_vec();
         self.queue = ReadyQueue::new(self.graph, selected);
         self.groups = pack::groups(self.graph, selected, self.settings);
+        self.clear_stale_packs();
         self.executor.start(inbox.sink());
         self.reporter.event(&Event::Plan {
             total: selected.len(),

@@ -140,6 +140,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DispatchError + '_ {
 }
 
 impl Dispatcher<'_, '_> {
+    /// Removes what packs of an earlier, killed run left in `.repro/packs` (the local
+    /// executor's sweep ended their processes before this run started). Only a packing run
+    /// does this, and it holds the workspace alone; a failure to remove loses only space.
+    pub(super) fn clear_stale_packs(&self) {
+        if self.settings.pack {
+            let _ = crate::cache::atomic::remove_path(&self.ws.layout().packs());
+        }
+    }
+
     /// Whether runnable `r` may join a pack in this run.
     fn packs(&self, r: &Runnable) -> bool {
         !r.solo

@@ -87,10 +87,15 @@ impl Layout {
         self.private().join("runs")
     }
 
+    /// Where packs keep their manifests and completion markers while they run.
+    pub fn packs(&self) -> PathBuf {
+        self.private().join("packs")
+    }
+
     /// Where a pack's manifest and its members' completion markers live while it runs:
     /// `.repro/packs/<name>`.
     pub fn pack_dir(&self, name: &str) -> PathBuf {
-        self.private().join("packs").join(name)
+        self.packs().join(name)
     }
 
     /// The stat cache file.

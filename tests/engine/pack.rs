@@ -247,6 +247,28 @@ fn an_interrupted_pack_publishes_nothing_unfinished_and_the_next_run_completes_i
 }
 
 #[test]
+fn a_killed_run_leaves_no_pack_directory_behind_once_the_next_run_ends() {
+    let ws = workspace("1, 2");
+    let mut cmd = ws.command(&["run", "-j", "1"]);
+    cmd.env("PACK_SLEEP", "30");
+    let child = cmd.spawn().expect("spawn");
+    wait_for(60, "a pack to start", || ws.count("pack 2") == 1);
+    signal(child.id(), libc::SIGKILL);
+    let _ = wait_limited(child);
+    let stale: Vec<_> = std::fs::read_dir(ws.root.join(".repro/packs"))
+        .unwrap()
+        .collect();
+    assert_eq!(stale.len(), 1, "the killed run's pack directory");
+    // The data is fresh now, so this run numbers its jobs differently.
+    ws.ok(&["run", "-j", "1"]);
+    let left: Vec<_> = std::fs::read_dir(ws.root.join(".repro/packs"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(ws.read("out/b/2.txt"), "b 2 d2\n");
+}
+
+#[test]
 fn a_pack_past_its_members_timeout_is_ended_and_its_members_fail_as_timed_out() {
     let ws = workspace("1, 2");
     ws.edit_pipeline(r#"code: ["one.py"]"#, "code: [\"one.py\"]\n    timeout: 1s");
