@@ -106,14 +106,18 @@ impl Dropout {
 /// `xs` scaled by `1/(1-p)` with the elements at `positions` (of its flattened, contiguous
 /// form) zeroed: standard dropout with the dropped elements already drawn.
 pub(crate) fn drop_at(xs: Tensor, p: f64, positions: &[i64]) -> Tensor {
-    let scaled = xs * (1.0 / (1.0 - p));
-    if !positions.is_empty() {
-        // In place on the fresh product (its backward does not need it): no extra copy.
-        let _ = scaled
-            .view([-1])
-            .index_fill_(0, &Tensor::from_slice(positions), 0.0);
+    let scale = 1.0 / (1.0 - p);
+    if positions.is_empty() {
+        return xs * scale;
     }
-    scaled
+    // One product with a constant mask (`scale`, 0 at the dropped positions): its backward is
+    // one product too. Zeroing the scaled tensor in place instead made autograd copy the
+    // gradient twice per site (once to undo the in-place write, once for `index_fill`).
+    let mask = Tensor::full(xs.size(), scale, (xs.kind(), xs.device()));
+    let _ = mask
+        .view([-1])
+        .index_fill_(0, &Tensor::from_slice(positions), 0.0);
+    xs * mask
 }
 
 #[cfg(test)]
@@ -147,5 +151,27 @@ mod tests {
         assert!((400..600).contains(&zeros), "{zeros}");
         let same: Vec<f32> = Vec::try_from(d.forward(x, false)).unwrap();
         assert!(same.iter().all(|&v| v == 1.0));
+    }
+
+    #[test]
+    fn drop_at_zeroes_exactly_the_positions_in_value_and_gradient() {
+        let x = Tensor::from_slice(&[1.5f32, -2.0, 3.0, 4.0, -0.5, 6.0])
+            .view([2, 3])
+            .set_requires_grad(true);
+        let y = drop_at(x.shallow_clone(), 0.2, &[1, 4]);
+        let scale = (1.0 / (1.0 - 0.2)) as f32;
+        let values: Vec<f32> = Vec::try_from(y.view([-1])).unwrap();
+        let expected = [1.5 * scale, 0.0, 3.0 * scale, 4.0 * scale, 0.0, 6.0 * scale];
+        assert_eq!(values, expected);
+        (y * Tensor::from_slice(&[1f32, 2., 3., 4., 5., 6.]).view([2, 3]))
+            .sum(Kind::Float)
+            .backward();
+        let grad: Vec<f32> = Vec::try_from(x.grad().view([-1])).unwrap();
+        assert_eq!(
+            grad,
+            [scale, 0.0, 3.0 * scale, 4.0 * scale, 0.0, 6.0 * scale]
+        );
+        let kept: Vec<f32> = Vec::try_from(drop_at(x.detach(), 0.2, &[]).view([-1])).unwrap();
+        assert_eq!(kept[5], 6.0 * scale);
     }
 }
