@@ -7,7 +7,8 @@
 //! glob that points into an output, a dep that neither exists on disk nor is produced, and
 //! cycles (the cycle is printed).
 
-use std::collections::{BTreeMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use std::path::Path;
 
 use petgraph::algo::{tarjan_scc, toposort};
@@ -27,7 +28,10 @@ pub struct Graph {
     pub upstream: Vec<Vec<usize>>,
     /// For each instance, the instances that depend on it.
     pub downstream: Vec<Vec<usize>>,
-    /// A topological order (upstream first).
+    /// A topological order (upstream first) that keeps declaration order wherever the edges
+    /// allow: of the instances whose upstream is placed, the one declared first comes next.
+    /// Ready instances start in this order, so a pipeline's stage and matrix order (for
+    /// example, a seed list with the longest runs first) decides what starts first.
     pub order: Vec<usize>,
     by_id: BTreeMap<String, usize>,
 }
@@ -104,7 +108,7 @@ impl Graph {
             }
         }
         let order = match toposort(&g, None) {
-            Ok(o) => o.into_iter().map(|n| g[n]).collect(),
+            Ok(_) => declaration_order(&upstream),
             Err(cycle) => {
                 let start = g[cycle.node_id()];
                 let text = describe_cycle(&g, start, &instances);
@@ -294,4 +298,30 @@ fn describe_cycle(g: &DiGraph<usize, ()>, start: usize, instances: &[Instance]) 
         .map(|n| format!("`{}`", instances[g[*n]].id))
         .collect::<Vec<_>>()
         .join(" -> ")
+}
+
+/// The topological order of an acyclic graph given by `upstream` in which, among the
+/// instances whose upstream instances are all placed, the lowest index comes first.
+fn declaration_order(upstream: &[Vec<usize>]) -> Vec<usize> {
+    let n = upstream.len();
+    let mut waiting: Vec<usize> = upstream.iter().map(Vec::len).collect();
+    let mut downstream = vec![Vec::new(); n];
+    for (i, ups) in upstream.iter().enumerate() {
+        for &u in ups {
+            downstream[u].push(i);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|&i| waiting[i] == 0).map(Reverse).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(i);
+        for &d in &downstream[i] {
+            waiting[d] -= 1;
+            if waiting[d] == 0 {
+                ready.push(Reverse(d));
+            }
+        }
+    }
+    order
 }

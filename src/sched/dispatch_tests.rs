@@ -258,17 +258,17 @@ fn a_failure_blocks_its_dependents_and_stops_new_work() {
     let o = dispatch(fake, &settings(1, false, None), QUICK, &Inbox::new());
     let t = o.result.unwrap();
     assert_eq!((t.ran, t.failed, t.skipped), (1, 1, 2), "{t:?}");
-    // Ready instances start in the graph's topological order: a@n=3, a@n=2, a@n=1.
+    // Ready instances start in declaration order: a@n=1, a@n=2, a@n=3.
     assert_eq!(
         o.log,
-        ["submit a@n=3", "submit a@n=2"],
-        "a@n=1 never starts"
+        ["submit a@n=1", "submit a@n=2"],
+        "a@n=3 never starts"
     );
     assert_eq!(
         o.events.failed(),
         [("a@n=2".into(), "exit status 3".into())]
     );
-    assert_eq!(o.locked, ["a@n=3"], "nothing is published for the failure");
+    assert_eq!(o.locked, ["a@n=1"], "nothing is published for the failure");
     assert!(o
         .events
         .skipped()
@@ -303,7 +303,7 @@ fn out_of_order_completion_releases_a_dependent_only_after_its_last_upstream() {
     assert_eq!((t.ran, t.failed, t.skipped), (4, 0, 0), "{t:?}");
     assert_eq!(
         o.log,
-        ["submit a@n=3", "submit a@n=2", "submit a@n=1", "submit b"]
+        ["submit a@n=1", "submit a@n=2", "submit a@n=3", "submit b"]
     );
     let finished: Vec<&str> = o
         .events
@@ -316,7 +316,7 @@ fn out_of_order_completion_releases_a_dependent_only_after_its_last_upstream() {
         .collect();
     assert_eq!(
         finished,
-        ["a@n=1", "a@n=2", "a@n=3", "b"],
+        ["a@n=3", "a@n=2", "a@n=1", "b"],
         "reverse of submission"
     );
     assert_eq!(o.locked.len(), 4);
@@ -327,7 +327,7 @@ fn out_of_order_completion_releases_a_dependent_only_after_its_last_upstream() {
 fn an_interrupt_cancels_every_running_job_and_publishes_none_of_them() {
     let inbox = Inbox::new();
     let fake = Fake {
-        script: script(&[("a@n=3", Act::Silent), ("a@n=2", Act::Silent)]),
+        script: script(&[("a@n=1", Act::Silent), ("a@n=2", Act::Silent)]),
         confirm_cancel: true,
         interrupt_on: Some(("a@n=2".into(), inbox.sender())),
         ..Fake::default()
@@ -336,7 +336,7 @@ fn an_interrupt_cancels_every_running_job_and_publishes_none_of_them() {
     let t = o.result.unwrap();
     assert!(t.interrupted);
     assert_eq!((t.ran, t.failed, t.skipped), (0, 0, 4), "{t:?}");
-    assert_eq!(o.log, ["submit a@n=3", "submit a@n=2", "cancel_all"]);
+    assert_eq!(o.log, ["submit a@n=1", "submit a@n=2", "cancel_all"]);
     assert!(o.locked.is_empty());
     let interrupted = o
         .events
@@ -370,7 +370,7 @@ fn an_interrupt_the_executor_never_confirms_ends_after_the_cancel_wait() {
 #[test]
 fn an_executor_that_reports_nothing_fails_its_jobs_after_the_silence_limit() {
     let fake = Fake {
-        script: script(&[("a@n=3", Act::Silent), ("a@n=2", Act::Silent)]),
+        script: script(&[("a@n=1", Act::Silent), ("a@n=2", Act::Silent)]),
         ..Fake::default()
     };
     let patience = Patience {

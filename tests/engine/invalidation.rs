@@ -80,10 +80,10 @@ fn never_run_is_stale_then_second_run_does_nothing() {
     ws.write("src/model.sh", "cat\n");
     let st = stale_status(&ws);
     insta::assert_snapshot!(redact(&st), @r"
-    run      prep@task=b: never run
-    run      train@task=b: upstream `prep@task=b` is stale
     run      prep@task=a: never run
+    run      prep@task=b: never run
     run      train@task=a: upstream `prep@task=a` is stale
+    run      train@task=b: upstream `prep@task=b` is stale
     4 of 4 instances stale (profile `default`)
     ");
     ws.ok(&["run"]);

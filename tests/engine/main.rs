@@ -15,6 +15,7 @@ mod invalidation;
 mod keys;
 mod loader_limits;
 mod loader_props;
+mod order;
 mod pack;
 #[path = "../support/process.rs"]
 mod process;
