@@ -224,7 +224,11 @@ pub fn claims_md(claims: &[Claim], subset: &[String]) -> String {
     }
     out.push('\n');
     for c in claims {
-        let _ = writeln!(out, "- {}: **{}**", c.id, c.verdict);
+        let _ = writeln!(
+            out,
+            "- {}: **{}**. Showed: {}. Cannot show: {}.",
+            c.id, c.verdict, c.scope.showed, c.scope.cannot_show
+        );
     }
     out.push('\n');
     out.push_str(&claims_body(claims, "##"));

@@ -334,3 +334,83 @@ fn missing_input_directory_is_an_input_error() {
     std::fs::remove_dir(study.probes_dir()).unwrap();
     assert_input_error(&study, &["failed to read", "probes"]);
 }
+
+#[test]
+fn each_verdict_line_says_what_the_data_showed_and_what_it_cannot_show() {
+    let c = |v: &[Option<usize>]| v.to_vec();
+    // The default profile's shape: one task, full and topk5, five seeds.
+    let censored = Study::new();
+    censored.task(
+        Task::EvenPairs,
+        Activation::Relu,
+        60,
+        &[
+            arm(FULL, &c(&[Some(43), Some(39), None, Some(39), None]), 0.9),
+            arm(
+                TOPK5,
+                &c(&[Some(8), Some(9), Some(5), Some(6), Some(4)]),
+                1.0,
+            ),
+        ],
+    );
+    assert_eq!(censored.run_table().code, 0);
+    let claims = censored.read("claims.md");
+    let line = |id: &str| {
+        claims
+            .lines()
+            .find(|l| l.starts_with(&format!("- {id}: **")))
+            .unwrap_or_else(|| panic!("{id}:\n{claims}"))
+            .to_owned()
+    };
+    let c1 = line("C1");
+    assert!(c1.contains("Showed: `even_pairs`: topk5 converged in 6.4 epochs on 5/5 seeds, full converged in 40.3 epochs on 3/5 seeds, speedup "), "{c1}");
+    assert!(
+        c1.contains("Cannot show: `listops`, `parity`, `missing_duplicate`,"),
+        "{c1}"
+    );
+    assert!(
+        c1.contains(
+            "full did not converge on 2 of 5 seeds of `even_pairs`, so that speedup is censored"
+        ),
+        "{c1}"
+    );
+    assert!(line("C2").contains("Showed: nothing: no band or block variant was compared with full. Cannot show: no band or block variant was run."));
+    let c3 = line("C3");
+    assert!(
+        c3.contains("Showed: `even_pairs`: best held-out accuracy topk5 99.9%, full 90.0%."),
+        "{c3}"
+    );
+    assert!(line("C4").contains("Showed: nothing: `parity` was not run."));
+
+    // Every seed converged and a band variant ran: no censoring clause, the missing band/bloc
+    // variants are named.
+    let converged = Study::new();
+    converged.task(
+        Task::EvenPairs,
+        Activation::Relu,
+        100,
+        &[
+            arm(
+                FULL,
+                &c(&[Some(43), Some(39), Some(74), Some(39), Some(84)]),
+                1.0,
+            ),
+            arm(
+                TOPK5,
+                &c(&[Some(8), Some(9), Some(5), Some(6), Some(4)]),
+                1.0,
+            ),
+            arm(BAND5, &c(&[None, None, None, None, None]), 0.5),
+        ],
+    );
+    assert_eq!(converged.run_table().code, 0);
+    let claims = converged.read("claims.md");
+    let c1 = claims.lines().find(|l| l.starts_with("- C1: **")).unwrap();
+    assert!(!c1.contains("did not converge"), "{c1}");
+    let c2 = claims.lines().find(|l| l.starts_with("- C2: **")).unwrap();
+    assert!(c2.contains("`even_pairs` band5 (relu) never converged (5 seeds), full converged in 55.8 epochs on 5/5 seeds"), "{c2}");
+    assert!(
+        c2.contains("variants band9, bloc5, bloc9, band5+G1,"),
+        "{c2}"
+    );
+}

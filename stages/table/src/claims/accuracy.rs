@@ -12,6 +12,7 @@ use super::model::{
     is_topk, not_run_row, variants_of, Claim, ClaimTable, Primary, Verdict, ALPHA, CHANCE_BAND,
     NONINFERIORITY_MARGIN,
 };
+use super::scope;
 use crate::format::{p_value, NOT_RUN};
 use crate::input::Inputs;
 use crate::rows::find_group;
@@ -196,6 +197,7 @@ pub(crate) fn topk_accuracy_noninferior(inputs: &Inputs, primary: &Primary) -> C
         verdict,
         summary,
         tables: vec![ClaimTable { header, rows }],
+        scope: scope::c3(inputs, primary),
     }
 }
 
@@ -288,6 +290,7 @@ pub(crate) fn parity_stays_near_chance(inputs: &Inputs, primary: &Primary) -> Cl
         verdict,
         summary,
         tables: vec![ClaimTable { header, rows }],
+        scope: scope::c4(inputs),
     }
 }
 

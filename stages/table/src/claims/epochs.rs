@@ -8,6 +8,7 @@ use stats::schema::{activation_order, variant_order, GroupStats};
 use super::model::{
     is_band_or_bloc, is_topk, not_run_row, variants_of, Claim, ClaimTable, Primary, Verdict, ALPHA,
 };
+use super::scope;
 use crate::format::{p_value, NOT_RUN};
 use crate::input::Inputs;
 use crate::paper::{HEADLINE_TASKS, PAPER_MAX_SPEEDUP};
@@ -262,6 +263,7 @@ pub(crate) fn topk_converges_faster(inputs: &Inputs, primary: &Primary) -> Claim
         verdict,
         summary,
         tables: vec![ClaimTable { header, rows }],
+        scope: scope::c1(inputs, primary),
     }
 }
 
@@ -437,5 +439,6 @@ pub(crate) fn local_attention_not_consistently_faster(inputs: &Inputs) -> Claim 
                 rows: summary_rows,
             },
         ],
+        scope: scope::c2(inputs),
     }
 }

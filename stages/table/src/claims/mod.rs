@@ -43,7 +43,9 @@
 mod accuracy;
 mod epochs;
 mod model;
+mod scope;
 
 pub use model::{
     check_claims, Claim, ClaimTable, Verdict, ALPHA, CHANCE_BAND, NONINFERIORITY_MARGIN,
 };
+pub use scope::Scope;

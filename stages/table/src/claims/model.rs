@@ -8,6 +8,7 @@ use stats::schema::{activation_order, variant_order};
 
 use super::accuracy::{parity_stays_near_chance, topk_accuracy_noninferior};
 use super::epochs::{local_attention_not_consistently_faster, topk_converges_faster};
+use super::scope::Scope;
 use crate::input::Inputs;
 
 /// Significance level of every test.
@@ -62,6 +63,8 @@ pub struct Claim {
     pub summary: String,
     /// The comparisons.
     pub tables: Vec<ClaimTable>,
+    /// What the data showed and what it cannot show, a line each.
+    pub scope: Scope,
 }
 
 /// Checks all four claims, in the order C1..C4.
