@@ -30,8 +30,9 @@ pub struct Graph {
     pub downstream: Vec<Vec<usize>>,
     /// A topological order (upstream first) that keeps declaration order wherever the edges
     /// allow: of the instances whose upstream is placed, the one declared first comes next.
-    /// Ready instances start in this order, so a pipeline's stage and matrix order (for
-    /// example, a seed list with the longest runs first) decides what starts first.
+    /// Instances that become ready together start in this order, so a pipeline's stage and
+    /// matrix order (for example, a seed list with the longest runs first) decides what starts
+    /// first.
     pub order: Vec<usize>,
     by_id: BTreeMap<String, usize>,
 }
