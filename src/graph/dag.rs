@@ -28,11 +28,10 @@ pub struct Graph {
     pub upstream: Vec<Vec<usize>>,
     /// For each instance, the instances that depend on it.
     pub downstream: Vec<Vec<usize>>,
-    /// A topological order (upstream first) that keeps declaration order wherever the edges
-    /// allow: of the instances whose upstream is placed, the one declared first comes next.
-    /// Instances that become ready together start in this order, so a pipeline's stage and
-    /// matrix order (for example, a seed list with the longest runs first) decides what starts
-    /// first.
+    /// A topological order (upstream first) that keeps the instances' own order (stages by
+    /// name, then matrix order) wherever the edges allow: of the instances whose upstream is
+    /// placed, the lowest index comes next. `repro status` lists instances in this order; the
+    /// scheduler likewise starts, of the instances waiting for slots, the lowest index.
     pub order: Vec<usize>,
     by_id: BTreeMap<String, usize>,
 }

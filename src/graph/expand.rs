@@ -201,6 +201,13 @@ fn resolve(
         }
     };
 
+    let field = format!("{base}.priority");
+    // Scheduling only: the parameters it reads do not enter the key.
+    let (priority, _) =
+        interpolate(&stage.priority, &scope).map_err(|e| err(field.clone(), e.into()))?;
+    let priority = crate::spec::priority::value(&priority)
+        .map_err(|m| err(field, SpecErrorKind::Schema(m)))?;
+
     let mut declared = Vec::new();
     for (i, p) in stage.params.iter().enumerate() {
         let field = format!("{base}.params[{i}]");
@@ -243,6 +250,7 @@ fn resolve(
         code: stage.code.clone(),
         resources: stage.resources,
         timeout: stage.timeout,
+        priority,
         metrics,
         pack,
     })

@@ -33,6 +33,8 @@ pub struct Instance {
     pub resources: Resources,
     /// The longest it may run (not part of its key).
     pub timeout: Option<std::time::Duration>,
+    /// Of the instances waiting for slots, higher starts first (not part of its key).
+    pub priority: i64,
     /// Metrics to record, with resolved file paths.
     pub metrics: Option<Metrics>,
     /// How it may share a process with others of its stage, if the stage declares `pack:`.

@@ -319,7 +319,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                                 inst.id
                             ),
                         });
-                        self.runnable.push_back(Runnable {
+                        self.enqueue(Runnable {
                             index: i,
                             inputs: Box::new(record.inputs.clone()),
                             reasons,
@@ -329,7 +329,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                     }
                     Err(e) => return Err(e.into()),
                 },
-                State::Run { inputs, reasons } => self.runnable.push_back(Runnable {
+                State::Run { inputs, reasons } => self.enqueue(Runnable {
                     index: i,
                     inputs: inputs.expect("a ready instance's upstream has settled"),
                     reasons,
@@ -339,6 +339,21 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             }
         }
         Ok(())
+    }
+
+    /// Adds a newly runnable instance behind the retries (which go first) and before every
+    /// other runnable instance that comes after it: of the instances waiting for slots, the
+    /// highest `priority` starts first, then the lowest index (stages by name, then matrix
+    /// order), whichever upstream happened to finish first.
+    fn enqueue(&mut self, r: Runnable) {
+        let instances = &self.graph.instances;
+        let rank = |i: usize| (std::cmp::Reverse(instances[i].priority), i);
+        let at = self
+            .runnable
+            .iter()
+            .position(|o| !o.solo && rank(o.index) > rank(r.index))
+            .unwrap_or(self.runnable.len());
+        self.runnable.insert(at, r);
     }
 
     /// Step 2: submit what fits, the build command first; then let the executor send what

@@ -258,7 +258,7 @@ fn a_failure_blocks_its_dependents_and_stops_new_work() {
     let o = dispatch(fake, &settings(1, false, None), QUICK, &Inbox::new());
     let t = o.result.unwrap();
     assert_eq!((t.ran, t.failed, t.skipped), (1, 1, 2), "{t:?}");
-    // Ready instances start in declaration order: a@n=1, a@n=2, a@n=3.
+    // Instances start in the order listed: a@n=1, a@n=2, a@n=3.
     assert_eq!(
         o.log,
         ["submit a@n=1", "submit a@n=2"],

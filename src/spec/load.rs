@@ -75,6 +75,8 @@ pub struct Stage {
     pub resources: Resources,
     /// The longest an instance may run (scheduling only: not part of any key).
     pub timeout: Option<std::time::Duration>,
+    /// `priority` template (scheduling only: not part of any key).
+    pub priority: String,
     /// Environment templates.
     pub env: BTreeMap<String, String>,
     /// Metrics recorded in the lock file, if declared.
@@ -499,6 +501,8 @@ fn stage(
             }
         }
     }
+    let priority = super::priority::check(s.priority.as_ref())
+        .map_err(|m| at(&format!("{base}.priority"), SpecErrorKind::Schema(m)))?;
     let pack = match &s.pack {
         None => None,
         Some(p) => Some(super::pack::check(p, &dims, &s.env, &base, at)?),
@@ -525,6 +529,7 @@ fn stage(
         outs: s.outs.clone(),
         resources,
         timeout,
+        priority,
         env: s.env.clone(),
         metrics: s.metrics.clone(),
         shell: s.shell,

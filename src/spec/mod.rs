@@ -6,6 +6,7 @@ pub mod interp;
 mod load;
 pub mod pack;
 mod position;
+pub(crate) mod priority;
 mod resources;
 pub mod rules;
 pub mod schema;

@@ -103,6 +103,10 @@ pub struct StageFile {
     /// Lets ready instances that differ only in some dimensions run as one process.
     #[serde(default)]
     pub pack: Option<PackFile>,
+    /// Which instances start first when several wait for slots (higher first; default 0): a
+    /// whole number or a template over the parameters and dimensions. Never part of a key.
+    #[serde(default)]
+    pub priority: Option<Value>,
 }
 
 /// `pack:` of a stage: ready instances that differ only in the `by` dimensions may run as one
