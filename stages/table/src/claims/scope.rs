@@ -73,6 +73,34 @@ fn primary_pairs<'a>(
         .collect()
 }
 
+/// The scope of a claim on the primary comparison: `showed` as given (or a note that no task
+/// ran both), and as limits the tasks not run and every group that did not converge on all its
+/// seeds, with `consequence` saying what that does to the claim.
+fn primary_scope(
+    inputs: &Inputs,
+    pairs: &[(Task, &GroupStats, &GroupStats)],
+    showed: Vec<String>,
+    consequence: &str,
+) -> Scope {
+    let mut limits: Vec<String> = not_run_clause(&tasks_not_run(inputs)).into_iter().collect();
+    for (task, full, topk) in pairs {
+        for g in [full, topk] {
+            if g.seeds_converged < g.seeds_run {
+                limits.push(format!(
+                    "{} did not converge on {} of {} seeds of `{task}`, {consequence}",
+                    g.variant,
+                    g.seeds_run - g.seeds_converged,
+                    g.seeds_run
+                ));
+            }
+        }
+    }
+    Scope {
+        showed: join_or(showed, "no task ran both full and topk attention"),
+        cannot_show: join_or(limits, "nothing left out"),
+    }
+}
+
 /// C1: convergence epochs of the primary comparison per task, and what censoring or missing
 /// tasks leave open.
 pub(crate) fn c1(inputs: &Inputs, primary: &Primary) -> Scope {
@@ -94,23 +122,12 @@ pub(crate) fn c1(inputs: &Inputs, primary: &Primary) -> Scope {
             )
         })
         .collect();
-    let mut limits: Vec<String> = not_run_clause(&tasks_not_run(inputs)).into_iter().collect();
-    for (task, full, topk) in &pairs {
-        for g in [full, topk] {
-            if g.seeds_converged < g.seeds_run {
-                limits.push(format!(
-                    "{} did not converge on {} of {} seeds of `{task}`, so that speedup is censored (a bound, not a ratio)",
-                    g.variant,
-                    g.seeds_run - g.seeds_converged,
-                    g.seeds_run
-                ));
-            }
-        }
-    }
-    Scope {
-        showed: join_or(showed, "no task ran both full and topk attention"),
-        cannot_show: join_or(limits, "nothing left out"),
-    }
+    primary_scope(
+        inputs,
+        &pairs,
+        showed,
+        "so that speedup is censored (a bound, not a ratio)",
+    )
 }
 
 /// C2: the band/bloc groups that ran, and the variants of the paper's grid that did not.
@@ -169,23 +186,12 @@ pub(crate) fn c3(inputs: &Inputs, primary: &Primary) -> Scope {
             )
         })
         .collect();
-    let mut limits: Vec<String> = not_run_clause(&tasks_not_run(inputs)).into_iter().collect();
-    for (task, full, topk) in &pairs {
-        for g in [full, topk] {
-            if g.seeds_converged < g.seeds_run {
-                limits.push(format!(
-                    "{} did not converge on {} of {} seeds of `{task}`, whose accuracy then stays near chance",
-                    g.variant,
-                    g.seeds_run - g.seeds_converged,
-                    g.seeds_run
-                ));
-            }
-        }
-    }
-    Scope {
-        showed: join_or(showed, "no task ran both full and topk attention"),
-        cannot_show: join_or(limits, "nothing left out"),
-    }
+    primary_scope(
+        inputs,
+        &pairs,
+        showed,
+        "whose accuracy then stays near chance",
+    )
 }
 
 /// C4: last held-out accuracy on parity, and how many of the paper's epochs it had.
