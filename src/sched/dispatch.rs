@@ -345,14 +345,15 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
     /// other runnable instance that comes after it: of the instances waiting for slots, the
     /// highest `priority` starts first, then the lowest index (stages by name, then matrix
     /// order), whichever upstream happened to finish first.
+    ///
+    /// The queue stays sorted that way behind its retries (which are only ever put at the
+    /// front), so the place is found by bisection: a grid's first run queues thousands.
     fn enqueue(&mut self, r: Runnable) {
         let instances = &self.graph.instances;
         let rank = |i: usize| (std::cmp::Reverse(instances[i].priority), i);
         let at = self
             .runnable
-            .iter()
-            .position(|o| !o.solo && rank(o.index) > rank(r.index))
-            .unwrap_or(self.runnable.len());
+            .partition_point(|o| o.solo || rank(o.index) <= rank(r.index));
         self.runnable.insert(at, r);
     }
 
