@@ -34,7 +34,8 @@ pub(crate) fn value(text: &str) -> Result<i64, String> {
     match text.trim().parse::<i64>() {
         Ok(p) if (-LIMIT..=LIMIT).contains(&p) => Ok(p),
         _ => Err(format!(
-            "`priority` must be a whole number between -{LIMIT} and {LIMIT}, found `{text}`"
+            "`priority` must be a whole number between -{LIMIT} and {LIMIT}, found `{}`",
+            super::rules::shown(text)
         )),
     }
 }
@@ -58,5 +59,7 @@ mod tests {
         assert!(value("2000000")
             .unwrap_err()
             .contains("between -1000000 and 1000000"));
+        // A parameter with a newline is shown escaped, on one line.
+        assert!(value("1\n2").unwrap_err().contains("found `1\\n2`"));
     }
 }
