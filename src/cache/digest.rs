@@ -185,6 +185,32 @@ impl PathDigest {
         }
     }
 
+    /// This digest with the files under each of `hidden` left out (paths relative to the
+    /// directory itself; a file is returned unchanged): what the directory will be once they
+    /// are removed.
+    pub fn without(self, hidden: &[&str]) -> PathDigest {
+        match self {
+            PathDigest::Dir { entries, .. } => {
+                let entries: Vec<TreeEntry> = entries
+                    .into_iter()
+                    .filter(|e| {
+                        !hidden.iter().any(|h| {
+                            e.path == *h
+                                || e.path
+                                    .strip_prefix(h)
+                                    .is_some_and(|rest| rest.starts_with('/'))
+                        })
+                    })
+                    .collect();
+                PathDigest::Dir {
+                    digest: tree_digest(&entries),
+                    entries,
+                }
+            }
+            file => file,
+        }
+    }
+
     /// `file:<digest>` or `dir:<digest>`, the form stored in records and the lock file.
     pub fn tagged(&self) -> String {
         match self {

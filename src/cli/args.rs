@@ -157,4 +157,8 @@ pub struct GcArgs {
     /// Only print what would be deleted.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    /// Also remove orphaned outputs from the workspace: outputs of instances no longer in the
+    /// pipeline (or not in this profile) that still hold what repro wrote.
+    #[arg(long)]
+    pub orphans: bool,
 }

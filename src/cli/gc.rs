@@ -1,5 +1,7 @@
 //! `repro gc`: delete the cached records and objects that `repro.lock` no longer refers to
 //! (the rule is `Workspace::gc`), holding the workspace lock; print what was deleted and kept.
+//! With `--orphans`, first remove the workspace's orphaned outputs that still hold what repro
+//! wrote (`Workspace::orphans`); those that differ are named and kept.
 
 use crate::exec::slurm;
 
@@ -10,7 +12,7 @@ use super::{Cli, CliError};
 
 pub(crate) fn gc(cli: &Cli, a: &GcArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
-    let ws = loaded.workspace_exclusive()?;
+    let mut ws = loaded.workspace_exclusive()?;
     // Batch jobs publish into the store without the lock: while any is registered, objects
     // it has stored but not yet recorded would look unreferenced.
     let jobs = slurm::Registry::new(&slurm::state_dir(ws.layout().root())).all();
@@ -26,8 +28,26 @@ pub(crate) fn gc(cli: &Cli, a: &GcArgs) -> Result<(), CliError> {
             ),
         });
     }
-    let r = ws.gc(a.dry_run)?;
     let mut page = Page::default();
+    if a.orphans {
+        let orphans = ws.orphans(&loaded.graph)?;
+        let (mine, changed): (Vec<_>, Vec<_>) = orphans.into_iter().partition(|o| o.engine_bytes);
+        if !a.dry_run {
+            ws.remove_orphans(&mine)?;
+        }
+        let verb = if a.dry_run { "would remove" } else { "removed" };
+        for o in &mine {
+            outln!(page, "{verb} orphaned output `{}`", o.path);
+        }
+        for o in &changed {
+            outln!(
+                page,
+                "kept orphaned output `{}`: it differs from what repro wrote (move or delete it by hand)",
+                o.path
+            );
+        }
+    }
+    let r = ws.gc(a.dry_run)?;
     let verb = if a.dry_run { "would delete" } else { "deleted" };
     outln!(
         page,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::graph::{self, Graph};
 use crate::spec::{self, Pipeline};
-use crate::workspace::{Workspace, WorkspaceError};
+use crate::workspace::{SweepError, Workspace, WorkspaceError};
 
 use super::{Cli, CliError};
 
@@ -86,6 +86,31 @@ impl Loaded {
             }),
         }
     }
+}
+
+/// Before a command executes instances: claims the graph's outputs in the ledger and removes
+/// the orphaned outputs that a current instance would read (`Workspace::sweep_orphans`),
+/// saying so on stderr; refuses when one of them holds bytes repro did not write.
+pub(crate) fn clear_orphans(ws: &mut Workspace<'_>, graph: &Graph) -> Result<(), CliError> {
+    use std::io::Write;
+    let removed = ws.sweep_orphans(graph).map_err(|e| match e {
+        SweepError::Stray(s) => CliError::User {
+            hint: Some(s.hint()),
+            message: s.to_string(),
+        },
+        SweepError::Workspace(w) => w.into(),
+    })?;
+    ws.claim_outputs(graph)?;
+    let mut err = std::io::stderr().lock();
+    for o in removed {
+        let _ = writeln!(
+            err,
+            "repro: removed `{}`: an output of an instance no longer in the pipeline, which `{}` would read (the cache keeps it)",
+            o.path,
+            o.read_by.first().map_or("", String::as_str)
+        );
+    }
+    Ok(())
 }
 
 /// Shows the workspace's notes (unreadable records and the like) on stderr.

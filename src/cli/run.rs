@@ -48,6 +48,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
     }
 
     let mut ws = loaded.workspace_exclusive()?;
+    super::load::clear_orphans(&mut ws, &loaded.graph)?;
     if a.detach {
         return super::detach::detach(
             &loaded,
@@ -90,7 +91,9 @@ fn dry_run(
     json: bool,
     reporter: &mut dyn Reporter,
 ) -> Result<(), CliError> {
-    let ws = loaded.workspace()?;
+    let mut ws = loaded.workspace()?;
+    let orphans = ws.orphans(&loaded.graph)?;
+    ws.hide_orphans(&orphans);
     let states = ws.plan(&loaded.graph, selected, forced)?;
     let (mut run, mut restore, mut fresh) = (0, 0, 0);
     for (i, state) in states {
@@ -114,6 +117,21 @@ fn dry_run(
             "{run} to run, {restore} to restore, {fresh} up to date ({} selected)",
             run + restore + fresh
         );
+    }
+    for o in orphans.iter().filter(|o| !o.read_by.is_empty()) {
+        if !json {
+            let what = if o.engine_bytes {
+                "would remove"
+            } else {
+                "would refuse to start over"
+            };
+            outln!(
+                page,
+                "{what} `{}`: an output of an instance no longer in the pipeline, read by `{}`",
+                o.path,
+                o.read_by[0]
+            );
+        }
     }
     let _ = ws.save_stat_cache();
     super::load::show_notes(&ws);

@@ -1,7 +1,7 @@
 //! `repro status`: every stale instance with its reasons; `--check` exits 1 when any is stale.
 
 use crate::exec::slurm;
-use crate::workspace::{Dirty, State};
+use crate::workspace::{Dirty, Orphan, State};
 
 use super::args::StatusArgs;
 use super::load::Loaded;
@@ -30,8 +30,11 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let targets = loaded.targets(&a.targets)?;
     let selected = loaded.graph.closure(&targets);
-    let ws = loaded.workspace()?;
+    let mut ws = loaded.workspace()?;
     let forced = vec![false; loaded.graph.instances.len()];
+    // Orphans that the next run removes are left out of the keys shown: the keys it will find.
+    let orphans = ws.orphans(&loaded.graph)?;
+    ws.hide_orphans(&orphans);
     let states = ws.plan(&loaded.graph, &selected, &forced)?;
     let _ = ws.save_stat_cache();
     super::load::show_notes(&ws);
@@ -69,12 +72,14 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
     }
     let mut page = Page::default();
     let stale = rows.iter().filter(|r| r.state != "fresh").count();
+    let read_orphans = orphans.iter().filter(|o| !o.read_by.is_empty()).count();
     if a.json {
         let mut doc = serde_json::json!({
             "profile": ws.profile(),
             "total": rows.len(),
             "stale": stale,
             "instances": rows,
+            "orphans": orphans,
         });
         if let Some(e) = &queue_error {
             doc["queue_error"] = e.clone().into();
@@ -101,6 +106,9 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
         if let Some(e) = &queue_error {
             outln!(page, "batch jobs: cannot ask Slurm ({e})");
         }
+        for line in orphan_lines(&orphans) {
+            outln!(page, "{line}");
+        }
         if stale == 0 {
             outln!(
                 page,
@@ -121,5 +129,34 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
     if a.check && stale > 0 {
         return Err(CliError::Failed(format!("{stale} instance(s) stale")));
     }
+    if a.check && read_orphans > 0 {
+        return Err(CliError::Failed(format!(
+            "{read_orphans} orphaned output(s) would be read by the pipeline"
+        )));
+    }
     Ok(())
+}
+
+/// What `status` says of orphaned outputs: each one that an instance would read, with what the
+/// next run does about it, then a count of the others.
+fn orphan_lines(orphans: &[Orphan]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for o in orphans.iter().filter(|o| !o.read_by.is_empty()) {
+        let fate = if o.engine_bytes {
+            "the next run removes it (the cache keeps it)"
+        } else {
+            "it differs from what repro wrote, so the next run refuses to start until it is moved or deleted"
+        };
+        lines.push(format!(
+            "orphan   {}: output of an instance no longer in the pipeline, read by `{}`; {fate}",
+            o.path, o.read_by[0]
+        ));
+    }
+    let unread = orphans.iter().filter(|o| o.read_by.is_empty()).count();
+    if unread > 0 {
+        lines.push(format!(
+            "{unread} output(s) of instances not in this pipeline (another profile, or an earlier version) are kept, read by nothing; `repro gc --orphans` removes them"
+        ));
+    }
+    lines
 }

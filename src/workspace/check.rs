@@ -111,6 +111,7 @@ impl Workspace<'_> {
                     })
                     .collect();
                 matches.sort();
+                matches.retain(|m| !self.is_hidden(m));
                 for m in matches {
                     if let Some(d) = digest_path(self.layout.root(), &m, &self.stat, Policy::Follow)
                         .map_err(|e| io(&m, e))?
@@ -121,6 +122,7 @@ impl Workspace<'_> {
             } else {
                 match digest_path(self.layout.root(), dep, &self.stat, Policy::Follow)
                     .map_err(|e| io(dep, e))?
+                    .map(|d| d.without(&self.hidden_under(dep)))
                 {
                     Some(d) => {
                         deps.insert(dep.clone(), d.tagged());
@@ -156,6 +158,24 @@ impl Workspace<'_> {
             code,
             outs: inst.outs.clone(),
         })
+    }
+
+    /// Whether `path` lies at or under an orphan that the next run removes.
+    fn is_hidden(&self, path: &str) -> bool {
+        self.hidden.iter().any(|h| {
+            path == h
+                || path
+                    .strip_prefix(h.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+
+    /// The orphans that the next run removes from under the directory `dep`, relative to it.
+    fn hidden_under(&self, dep: &str) -> Vec<&str> {
+        self.hidden
+            .iter()
+            .filter_map(|h| h.strip_prefix(dep)?.strip_prefix('/'))
+            .collect()
     }
 
     /// Digests of the instance's outputs as they are in the workspace (`None`: missing). An

@@ -10,6 +10,7 @@
 //! | `.repro/runs/` | one file per running `repro run`, naming its processes' token |
 //! | `.repro/published` | keys published or restored since `repro.lock` was last written |
 //! | `.repro/logs/<id>.log` | the log of an instance's latest attempt |
+//! | `.repro/outputs` | every path declared as an output here, with what was last put there |
 //!
 //! Temporary files are siblings of what they replace (`cache::atomic`), so that the final
 //! rename never crosses a filesystem.
@@ -96,6 +97,11 @@ impl Layout {
     /// `.repro/packs/<name>`.
     pub fn pack_dir(&self, name: &str) -> PathBuf {
         self.packs().join(name)
+    }
+
+    /// The output ledger: every path an instance declared as an output in this workspace.
+    pub fn outputs_ledger(&self) -> PathBuf {
+        self.private().join("outputs")
     }
 
     /// The stat cache file.

@@ -80,6 +80,11 @@ impl LockFile {
             .insert((profile.to_owned(), id.to_owned()), entry);
     }
 
+    /// Every entry, of every profile, by (profile, instance id).
+    pub(super) fn entries(&self) -> impl Iterator<Item = (&(String, String), &LockEntry)> {
+        self.entries.iter()
+    }
+
     /// Every key that some entry, of any profile, names: what `gc` keeps.
     pub fn keys(&self) -> std::collections::BTreeSet<&str> {
         self.entries.values().map(|e| e.key.as_str()).collect()

@@ -12,6 +12,7 @@ use crate::spec::rules::ENGINE_ENTRIES;
 use crate::spec::Pipeline;
 
 use super::layout::Layout;
+use super::ledger::Ledger;
 use super::lockfile::{LockEntry, LockError, LockFile};
 use super::wslock::WorkspaceLock;
 
@@ -28,10 +29,14 @@ pub struct Workspace<'p> {
     /// `.repro/published`, opened for appending at the first key journaled.
     journal_file: std::sync::Mutex<Option<std::fs::File>>,
     _held: Option<WorkspaceLock>,
+    /// `.repro/outputs`: the paths declared as outputs here, and what was last put there.
+    pub(super) ledger: std::sync::Mutex<Ledger>,
+    /// Orphans that the next run removes, left out of key inputs (`status`, dry runs).
+    pub(super) hidden: Vec<String>,
     /// Opened by a batch job beside its controller: it publishes records and objects in the
     /// store, and writes nothing else that is shared (no journal, no `repro.lock`, no stat
     /// cache); the controller, holding the lock, takes the records in.
-    shared: bool,
+    pub(super) shared: bool,
 }
 
 /// A failure to open, read or write the workspace.
@@ -139,6 +144,9 @@ impl<'p> Workspace<'p> {
                 message,
             })?
             .excluding(reserved, outputs);
+        let profile = Self::profile_name(pipeline);
+        let (ledger, damaged) = Ledger::load(&layout.outputs_ledger(), &lock, &profile);
+        let notes = std::sync::Mutex::new(damaged.into_iter().collect());
         Ok(Workspace {
             pipeline,
             stat: StatCache::load(&layout.stat_cache()),
@@ -146,8 +154,10 @@ impl<'p> Workspace<'p> {
             store,
             code,
             lock,
-            profile: Self::profile_name(pipeline),
-            notes: std::sync::Mutex::new(Vec::new()),
+            profile,
+            notes,
+            ledger: std::sync::Mutex::new(ledger),
+            hidden: Vec::new(),
             journal_file: std::sync::Mutex::new(None),
             _held: held,
             shared: false,
@@ -237,6 +247,13 @@ impl<'p> Workspace<'p> {
         // The lock now holds every key the journal named (or a newer one for its instance).
         *self.journal_file.lock().expect("journal") = None;
         let _ = crate::cache::atomic::remove_path(&self.layout.journal());
+        let ledger = self.layout.outputs_ledger();
+        if let Err(e) = self.ledger.lock().expect("ledger").save(&ledger) {
+            self.note(format!(
+                "cannot save `{}` ({e}); outputs published by this run that later leave the pipeline will need removing by hand",
+                ledger.display()
+            ));
+        }
         let stat = self.layout.stat_cache();
         if let Err(e) = self.stat.save(&stat) {
             self.note(format!(
@@ -248,6 +265,7 @@ impl<'p> Workspace<'p> {
     }
 
     pub(super) fn set_entry(&mut self, id: &str, entry: LockEntry) {
+        self.ledger.get_mut().expect("ledger").record(&entry.outs);
         // The no-op path keeps the key the lock already holds: nothing to journal.
         if self.lock.get(&self.profile, id).map(|e| &e.key) != Some(&entry.key) {
             self.journal(&entry.key);

@@ -166,6 +166,7 @@ impl Workspace<'_> {
         record
             .write(&path)
             .map_err(|source| WorkspaceError::Io { path, source })?;
+        self.ledger.get_mut().expect("ledger").record(&outputs);
         // Journaled above: straight into the lock, not through `set_entry`, which would
         // journal the key a second time.
         self.lock.insert(

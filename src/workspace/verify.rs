@@ -1,6 +1,6 @@
 //! Verification: re-hash every cached object and every workspace output that the selected
 //! instances' `repro.lock` entries refer to, ignoring the stat cache, and list each mismatch or
-//! missing artifact.
+//! missing artifact, and every orphaned output (`orphans.rs`) that a selected instance reads.
 
 use std::collections::BTreeSet;
 
@@ -86,6 +86,25 @@ impl Workspace<'_> {
             .collect();
         problems.extend(object_problems);
         problems.extend(output_problems);
+        // An orphaned output that a selected instance reads has entered (or would enter) its
+        // key: what is cached for it is not what a clean checkout produces.
+        let chosen: BTreeSet<&str> = selected
+            .iter()
+            .map(|&i| graph.instances[i].id.as_str())
+            .collect();
+        match self.orphans(graph) {
+            Ok(orphans) => {
+                for o in orphans {
+                    if let Some(r) = o.read_by.iter().find(|r| chosen.contains(r.as_str())) {
+                        problems.push(format!(
+                            "{r}: reads `{}`, an output of an instance no longer in the pipeline (`repro run` removes it and runs `{r}` again)",
+                            o.path
+                        ));
+                    }
+                }
+            }
+            Err(e) => problems.push(format!("workspace: cannot look for orphaned outputs: {e}")),
+        }
         VerifyReport {
             instances: selected.len(),
             outputs: outputs.len(),

@@ -16,6 +16,7 @@ mod keys;
 mod loader_limits;
 mod loader_props;
 mod order;
+mod orphans;
 mod pack;
 #[path = "../support/process.rs"]
 mod process;
