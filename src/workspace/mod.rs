@@ -28,4 +28,4 @@ pub use open::{Workspace, WorkspaceError};
 pub use publish::{PublishError, RunFacts};
 pub use reference::ReferenceReport;
 pub use verify::VerifyReport;
-pub use wslock::WorkspaceLock;
+pub use wslock::{WorkspaceLock, WritersLock};

@@ -24,3 +24,4 @@ mod reference;
 mod relocate;
 mod targets;
 mod verify;
+mod writers;
