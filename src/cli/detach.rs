@@ -36,16 +36,18 @@ pub(crate) fn detach(
     let mut executor = slurm_executor(ws, settings)?;
     let refused: Arc<Mutex<Vec<(JobId, String)>>> = Arc::default();
     let sink_refused = refused.clone();
-    executor.start(EventSink::new(move |e| {
-        if let ExecEvent::Finished {
-            job,
-            status: JobStatus::NotStarted(why) | JobStatus::Failed(why),
-            ..
-        } = e
-        {
-            sink_refused.lock().expect("refused").push((job, why));
-        }
-    }));
+    executor
+        .attach(EventSink::new(move |e| {
+            if let ExecEvent::Finished {
+                job,
+                status: JobStatus::NotStarted(why) | JobStatus::Failed(why),
+                ..
+            } = e
+            {
+                sink_refused.lock().expect("refused").push((job, why));
+            }
+        }))
+        .map_err(|e| CliError::Internal(e.to_string()))?;
     reporter.event(&Event::Plan {
         total: selected.len(),
         profile: settings.profile.clone(),

@@ -86,7 +86,10 @@ pub(crate) fn dispatch(
     let mut counts = None;
     let mut executor: Box<dyn Executor> = match (mode, settings.executor) {
         (Mode::InJob, _) => Box::new(LocalExecutor::new()),
-        (Mode::Controller, ExecutorKind::Local) => Box::new(local(ws, reporter)),
+        (Mode::Controller, ExecutorKind::Local) => {
+            super::writers::exclude_batch_jobs(ws, settings.slurm.command_timeout)?;
+            Box::new(local(ws, reporter))
+        }
         (Mode::Controller, ExecutorKind::Slurm) => {
             let ex = slurm_executor(ws, settings)?;
             counts = Some(ex.counts());

@@ -3,7 +3,8 @@
 //! fresh or cached is not run again.
 //!
 //! Inside a batch job (`--batch MANIFEST`, written by the Slurm executor) it runs beside its
-//! controller, which holds the workspace lock: it opens the workspace shared, checks that the
+//! controller, which holds the workspace lock: it opens the workspace shared (holding the
+//! writers' lock shared, and running nothing while a local writer holds it), checks that the
 //! instance's key is still the one it was submitted for, runs it on a plain local executor
 //! without the pipeline's build (the controller built the binaries), and publishes the action
 //! record and outputs in the store, for the controller to take in.

@@ -13,6 +13,13 @@ use super::{Cli, CliError};
 pub(crate) fn gc(cli: &Cli, a: &GcArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let mut ws = loaded.workspace_exclusive()?;
+    // A batch job running now holds the writers' lock shared, registered or not.
+    if !ws.exclude_batch_jobs()? {
+        return Err(CliError::User {
+            message: "batch jobs of this workspace are running (they hold `.repro/writers.lock`): gc could delete what they are publishing".into(),
+            hint: Some("wait for them, or cancel them (`scancel --name=repro-...`), then run `repro run` once".into()),
+        });
+    }
     // Batch jobs publish into the store without the lock: while any is registered, objects
     // it has stored but not yet recorded would look unreferenced.
     let jobs = slurm::Registry::new(&slurm::state_dir(ws.layout().root())).all();

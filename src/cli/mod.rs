@@ -16,6 +16,7 @@ mod run;
 mod show;
 mod status;
 mod verify;
+mod writers;
 
 pub use args::{Cli, Command};
 

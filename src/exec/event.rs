@@ -56,15 +56,19 @@ pub enum ExecEvent {
         /// What the executor knows.
         reason: String,
     },
+    /// The executor is alive and watching its jobs (a batch executor sends it after every
+    /// poll): it resets the dispatcher's silence limit and changes nothing else.
+    Alive,
 }
 
 impl ExecEvent {
-    /// The job the event is about.
-    pub fn job(&self) -> JobId {
+    /// The job the event is about (`None` for [`ExecEvent::Alive`]).
+    pub fn job(&self) -> Option<JobId> {
         match self {
             ExecEvent::Started { job }
             | ExecEvent::Finished { job, .. }
-            | ExecEvent::Vanished { job, .. } => *job,
+            | ExecEvent::Vanished { job, .. } => Some(*job),
+            ExecEvent::Alive => None,
         }
     }
 }

@@ -4,7 +4,12 @@
 //!
 //! Each job has a waiter thread that spawns the child, reports `Started`, blocks in `wait`, and
 //! reports `Finished`: no polling. When the child exits, whatever it left in its process group
-//! is killed before the child is reaped (so the group id cannot have been reused). Cancelling
+//! is killed before the child is reaped (so the group id cannot have been reused), and then
+//! every process carrying the job's token (a `setsid` child too) is ended and confirmed gone
+//! before `Finished` is sent, whether the job succeeded, failed or was cancelled: the next
+//! attempt of the same instance never shares its outputs with a leftover of this one. The
+//! thread holds a [`JobGuard`], so a panic on it still ends the job's processes and reports the
+//! job `Vanished`; the job table tolerates a poisoned lock. Cancelling
 //! signals the process group and every process carrying the job's token (`procs`), which
 //! reaches processes that left the group with `setsid`; a job cancelled before its child
 //! exists is never spawned. A supervised executor ([`LocalExecutor::supervised`]) also starts
@@ -16,12 +21,13 @@ use std::fs::File;
 use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use std::path::{Path, PathBuf};
 
 use super::event::{EventSink, ExecEvent, JobStatus, JobTimes};
+use super::guard::JobGuard;
 use super::job::{JobId, JobOutput, JobSpec};
 use super::procs::{self, TOKEN_VAR};
 use super::{ExecError, Executor};
@@ -39,6 +45,12 @@ struct Entry {
 }
 
 type Table = Arc<Mutex<HashMap<JobId, Entry>>>;
+
+/// The job table, also after a thread panicked holding it (its entries stay valid: each
+/// change is one insert, update or remove).
+fn table(jobs: &Table) -> MutexGuard<'_, HashMap<JobId, Entry>> {
+    jobs.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Runs jobs as local child processes.
 #[derive(Debug)]
@@ -170,11 +182,7 @@ fn terminate(jobs: &Table, job: JobId, pgid: i32, token: &str) {
     let token = token.to_owned();
     std::thread::spawn(move || {
         std::thread::sleep(GRACE);
-        let pgid = jobs
-            .lock()
-            .expect("job table")
-            .get(&job)
-            .and_then(|e| e.pgid);
+        let pgid = table(&jobs).get(&job).and_then(|e| e.pgid);
         if let Some(pgid) = pgid {
             signal_group(pgid, libc::SIGKILL);
             procs::signal(&token, libc::SIGKILL);
@@ -187,8 +195,9 @@ impl Executor for LocalExecutor {
         "local"
     }
 
-    fn start(&mut self, sink: EventSink) {
+    fn start(&mut self, sink: EventSink) -> Result<(), ExecError> {
         self.sink = Some(sink);
+        Ok(())
     }
 
     fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {
@@ -197,7 +206,7 @@ impl Executor for LocalExecutor {
             self.start_reaper();
         }
         let token = format!("{}/{}", self.run, job.id.0);
-        self.jobs.lock().expect("job table").insert(
+        table(&self.jobs).insert(
             job.id,
             Entry {
                 token: token.clone(),
@@ -205,34 +214,32 @@ impl Executor for LocalExecutor {
             },
         );
         let mut job = job;
-        job.env.push((TOKEN_VAR.to_owned(), token));
+        job.env.push((TOKEN_VAR.to_owned(), token.clone()));
         let jobs = Arc::clone(&self.jobs);
         let name = job.name.clone();
         let id = job.id;
+        let guard = {
+            let (jobs, token) = (Arc::clone(&self.jobs), token.clone());
+            JobGuard::new(sink.clone(), id).on_drop(move || {
+                procs::end_all(&token, GRACE);
+                table(&jobs).remove(&id);
+            })
+        };
         std::thread::Builder::new()
             .name(format!("job-{}", job.id.0))
             .spawn(move || {
-                let status = run(&job, &jobs, &sink);
-                let cancelled = jobs
-                    .lock()
-                    .expect("job table")
-                    .remove(&job.id)
-                    .is_some_and(|e| e.cancelled);
-                let (status, times) = status;
+                let (status, times) = run(&job, &token, &jobs, &sink);
+                let cancelled = table(&jobs).remove(&job.id).is_some_and(|e| e.cancelled);
                 let status = match status {
                     JobStatus::NotStarted(m) => JobStatus::NotStarted(m),
                     _ if cancelled => JobStatus::Cancelled,
                     s => s,
                 };
-                sink.send(ExecEvent::Finished {
-                    job: job.id,
-                    status,
-                    times,
-                });
+                guard.finish(status, times);
             })
             .map(|_| ())
             .map_err(|e| {
-                self.jobs.lock().expect("job table").remove(&id);
+                table(&self.jobs).remove(&id);
                 ExecError::Submit {
                     name,
                     message: e.to_string(),
@@ -241,7 +248,7 @@ impl Executor for LocalExecutor {
     }
 
     fn cancel(&mut self, job: JobId) {
-        let mut table = self.jobs.lock().expect("job table");
+        let mut table = table(&self.jobs);
         if let Some(e) = table.get_mut(&job) {
             if !e.cancelled {
                 e.cancelled = true;
@@ -255,21 +262,15 @@ impl Executor for LocalExecutor {
     }
 
     fn cancel_all(&mut self) {
-        let ids: Vec<JobId> = self
-            .jobs
-            .lock()
-            .expect("job table")
-            .keys()
-            .copied()
-            .collect();
+        let ids: Vec<JobId> = table(&self.jobs).keys().copied().collect();
         for id in ids {
             self.cancel(id);
         }
     }
 }
 
-/// Spawns and waits for one job (on its waiter thread).
-fn run(job: &JobSpec, jobs: &Table, sink: &EventSink) -> (JobStatus, JobTimes) {
+/// Spawns and waits for one job (on its waiter thread), then ends what it left behind.
+fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus, JobTimes) {
     let submitted = Instant::now();
     let not_started = |m: String| (JobStatus::NotStarted(m), JobTimes::default());
     let (out, err) = match open_output(&job.output) {
@@ -287,7 +288,7 @@ fn run(job: &JobSpec, jobs: &Table, sink: &EventSink) -> (JobStatus, JobTimes) {
     // Spawn under the table lock, so that a cancel either sees the process group or marks the
     // job before it exists (then it is never spawned).
     let mut child = {
-        let mut table = jobs.lock().expect("job table");
+        let mut table = table(jobs);
         if table.get(&job.id).is_some_and(|e| e.cancelled) {
             return (JobStatus::Cancelled, JobTimes::default());
         }
@@ -317,6 +318,18 @@ fn run(job: &JobSpec, jobs: &Table, sink: &EventSink) -> (JobStatus, JobTimes) {
             (None, None) => JobStatus::Failed("ended abnormally".to_owned()),
         },
         Err(e) => JobStatus::Failed(format!("cannot wait for the child: {e}")),
+    };
+    // Processes that left the group (`setsid`) still carry the token: end them, and make sure
+    // they are gone, before the job counts as ended.
+    procs::end_all(token, GRACE);
+    let left = procs::find(token);
+    let status = if left.is_empty() {
+        status
+    } else {
+        JobStatus::Failed(format!(
+            "{} process(es) of the job survived SIGKILL (pids {left:?}); they may still write its outputs",
+            left.len()
+        ))
     };
     let times = JobTimes {
         waited: started - submitted,
@@ -410,7 +423,8 @@ mod tests {
         let mut ex = LocalExecutor::new();
         ex.start(EventSink::new(move |e| {
             let _ = tx.send(e);
-        }));
+        }))
+        .unwrap();
         (ex, rx)
     }
 
@@ -462,6 +476,38 @@ mod tests {
         // Not a speed target: the job sleeps 30 s, so ending well before that shows the signal
         // reached the whole group rather than the job running out.
         assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn a_panic_on_a_jobs_thread_ends_its_processes_and_reports_the_job_vanished() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let mut ex = LocalExecutor::new();
+        // The sink panics at the first event (`Started`), on the job's own thread, while the
+        // job's process (and a `setsid` child of it) runs.
+        let first = std::sync::atomic::AtomicBool::new(true);
+        ex.start(EventSink::new(move |e| {
+            if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                panic!("injected: the sink fails on {e:?}");
+            }
+            let _ = tx.send(e);
+        }))
+        .unwrap();
+        let token = format!("{}/1", ex.run);
+        ex.submit(job(1, "setsid sleep 30 & sleep 30", dir.path()))
+            .unwrap();
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(ExecEvent::Vanished { job, reason }) => {
+                assert_eq!(job, JobId(1));
+                assert!(reason.contains("panicked"), "{reason}");
+            }
+            other => panic!("expected the job reported vanished, got {other:?}"),
+        }
+        assert!(procs::find(&token).is_empty(), "its processes were ended");
+        assert!(
+            rx.recv_timeout(Duration::from_millis(200)).is_err(),
+            "one last event"
+        );
     }
 
     #[test]

@@ -7,12 +7,14 @@
 //! and reports a job its scheduler no longer knows as [`ExecEvent::Vanished`].
 
 mod event;
+mod guard;
 mod job;
 mod local;
 pub mod procs;
 pub mod slurm;
 
 pub use event::{EventSink, ExecEvent, JobStatus, JobTimes};
+pub use guard::JobGuard;
 pub use job::{BatchInfo, JobId, JobOutput, JobResources, JobSpec};
 pub use local::{reap, sweep, LocalExecutor};
 pub use slurm::SlurmExecutor;
@@ -23,6 +25,14 @@ pub enum ExecError {
     /// `submit` came before `start`.
     #[error("the executor was not started")]
     NotStarted,
+    /// The executor could not start (e.g. its thread could not be created): no job was taken.
+    #[error("failed to start the `{executor}` executor: {message}")]
+    Start {
+        /// The executor's name.
+        executor: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The executor could not hand the job on (e.g. a thread could not be created).
     #[error("failed to submit `{name}`: {message}")]
     Submit {
@@ -38,8 +48,9 @@ pub trait Executor: Send {
     /// A short name for messages (`local`, `slurm`).
     fn name(&self) -> &str;
 
-    /// Called once before the first `submit`: where events go.
-    fn start(&mut self, sink: EventSink);
+    /// Called once before the first `submit`: where events go. An executor that needs a
+    /// thread of its own starts it here, and fails here (not later, silently) if it cannot.
+    fn start(&mut self, sink: EventSink) -> Result<(), ExecError>;
 
     /// Hands a job on; its events follow through the sink. Must not wait for the job.
     fn submit(&mut self, job: JobSpec) -> Result<(), ExecError>;
@@ -54,6 +65,14 @@ pub trait Executor: Send {
     /// Called after a round of `submit`s: a batch executor may hold jobs until then, to
     /// submit them together (one Slurm job array).
     fn flush(&mut self) {}
+
+    /// How long this executor may send nothing at all while jobs run before the dispatcher
+    /// fails them (`None`: no limit; a local process may legitimately run for days). A batch
+    /// executor that sends [`ExecEvent::Alive`] after every poll sets one, so that a stuck or
+    /// dead polling thread cannot make the dispatcher wait forever.
+    fn silence_limit(&self) -> Option<std::time::Duration> {
+        None
+    }
 
     /// Whether this executor's jobs publish their own results in the store (a batch job runs
     /// `repro exec`): the dispatcher then adopts the published record instead of hashing

@@ -56,7 +56,8 @@ pub struct Patience {
     /// After cancelling, how long to wait for the executor to confirm each job ended.
     pub cancel_wait: Duration,
     /// With jobs running, how long the executor may stay silent before they are failed
-    /// (`None`: wait forever; a local process may legitimately run for days).
+    /// (`None`: the executor's own [`Executor::silence_limit`], which is none for the local
+    /// executor: a local process may legitimately run for days).
     pub silence: Option<Duration>,
 }
 
@@ -235,7 +236,10 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         self.queue = ReadyQueue::new(self.graph, selected);
         self.groups = pack::groups(self.graph, selected, self.settings);
         self.clear_stale_packs();
-        self.executor.start(inbox.sink());
+        self.executor.start(inbox.sink())?;
+        if self.patience.silence.is_none() {
+            self.patience.silence = self.executor.silence_limit();
+        }
         self.reporter.event(&Event::Plan {
             total: selected.len(),
             profile: self.settings.profile.clone(),

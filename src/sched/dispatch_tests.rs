@@ -57,6 +57,10 @@ struct Fake {
     interrupt_on: Option<(String, Sender<Message>)>,
     /// Claim that jobs publish their own results (as a batch executor's do).
     publishes: bool,
+    /// The executor's own silence limit (as a batch executor declares one).
+    limit: Option<Duration>,
+    /// Fail at `start` (a thread that could not be created).
+    fail_start: bool,
 }
 
 impl Fake {
@@ -82,8 +86,19 @@ impl Executor for Fake {
         "fake"
     }
 
-    fn start(&mut self, sink: EventSink) {
+    fn start(&mut self, sink: EventSink) -> Result<(), ExecError> {
+        if self.fail_start {
+            return Err(ExecError::Start {
+                executor: "fake".into(),
+                message: "no thread".into(),
+            });
+        }
         self.sink = Some(sink);
+        Ok(())
+    }
+
+    fn silence_limit(&self) -> Option<Duration> {
+        self.limit
     }
 
     fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {
@@ -387,6 +402,44 @@ fn an_executor_that_reports_nothing_fails_its_jobs_after_the_silence_limit() {
         .iter()
         .all(|(_, e)| e.contains("`fake` executor reported nothing")));
     assert!(o.locked.is_empty());
+}
+
+#[test]
+fn a_batch_executors_own_silence_limit_applies_without_a_patience_setting() {
+    let fake = Fake {
+        script: script(&[("a@n=1", Act::Silent), ("a@n=2", Act::Silent)]),
+        limit: Some(Duration::from_millis(100)),
+        ..Fake::default()
+    };
+    // QUICK sets no silence limit: the executor's own one must end the wait.
+    let o = dispatch(fake, &settings(2, false, None), QUICK, &Inbox::new());
+    let t = o.result.unwrap();
+    assert_eq!((t.ran, t.failed), (0, 2), "{t:?}");
+    assert!(o
+        .events
+        .failed()
+        .iter()
+        .all(|(_, e)| e.contains("`fake` executor reported nothing")));
+}
+
+#[test]
+fn an_executor_that_cannot_start_is_an_error_and_nothing_is_submitted() {
+    let fake = Fake {
+        fail_start: true,
+        ..Fake::default()
+    };
+    let o = dispatch(fake, &settings(2, false, None), QUICK, &Inbox::new());
+    match o.result {
+        Err(DispatchError::Executor(e)) => {
+            assert!(
+                e.to_string()
+                    .contains("failed to start the `fake` executor"),
+                "{e}"
+            )
+        }
+        other => panic!("expected a start error, got {:?}", other.map(|_| ())),
+    }
+    assert!(o.log.is_empty(), "{:?}", o.log);
 }
 
 #[test]

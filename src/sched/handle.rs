@@ -18,7 +18,7 @@ impl Dispatcher<'_, '_> {
     /// Step 4: one executor event.
     pub(super) fn on_exec(&mut self, e: ExecEvent) -> Result<(), DispatchError> {
         let (job, status, times) = match e {
-            ExecEvent::Started { .. } => return Ok(()),
+            ExecEvent::Started { .. } | ExecEvent::Alive => return Ok(()),
             ExecEvent::Finished { job, status, times } => (job, status, times),
             ExecEvent::Vanished { job, reason } => (
                 job,
@@ -340,7 +340,7 @@ impl Dispatcher<'_, '_> {
             match inbox.next(Some(left)) {
                 Some(Message::Exec(e)) => {
                     if matches!(e, ExecEvent::Finished { .. } | ExecEvent::Vanished { .. }) {
-                        match self.running.remove(&e.job()) {
+                        match e.job().and_then(|j| self.running.remove(&j)) {
                             Some(Work::Instance { grant, .. }) => self.slots.release(&grant),
                             Some(Work::Pack(pack)) => {
                                 self.slots.release(&pack.grant);

@@ -114,6 +114,10 @@ pub struct SlurmSettings {
     /// How long after a job ends its published record may take to appear (a lagging shared
     /// filesystem).
     pub publish_grace: Duration,
+    /// How long the executor's thread may send nothing (it reports after every `squeue` poll
+    /// and every `sbatch`) before the run fails its jobs: it must exceed a poll interval plus
+    /// a Slurm command's retries (`command_timeout` each).
+    pub silence_limit: Duration,
 }
 
 impl Default for SlurmSettings {
@@ -132,6 +136,7 @@ impl Default for SlurmSettings {
             command_timeout: Duration::from_secs(60),
             unreachable_after: Duration::from_secs(600),
             publish_grace: Duration::from_secs(60),
+            silence_limit: Duration::from_secs(900),
         }
     }
 }
@@ -218,6 +223,8 @@ struct SlurmFile {
     unreachable_after: Option<Duration>,
     #[serde(default, deserialize_with = "publish_grace")]
     publish_grace: Option<Duration>,
+    #[serde(default, deserialize_with = "silence_limit")]
+    silence_limit: Option<Duration>,
 }
 
 fn executor_field<'de, D: serde::Deserializer<'de>>(
@@ -271,7 +278,8 @@ named!(
     poll_interval,
     command_timeout,
     unreachable_after,
-    publish_grace
+    publish_grace,
+    silence_limit
 );
 
 fn parse_duration(v: &serde_json::Value) -> Result<Duration, String> {
@@ -332,6 +340,7 @@ impl SiteSettings {
             d.command_timeout = f.command_timeout.unwrap_or(d.command_timeout);
             d.unreachable_after = f.unreachable_after.unwrap_or(d.unreachable_after);
             d.publish_grace = f.publish_grace.unwrap_or(d.publish_grace);
+            d.silence_limit = f.silence_limit.unwrap_or(d.silence_limit);
         }
         Ok(s)
     }
@@ -399,6 +408,10 @@ impl SiteSettings {
         if let Some(v) = get("REPRO_SLURM_POLL") {
             s.poll_interval = parse_duration(&serde_json::Value::String(v))
                 .map_err(|m| bad("REPRO_SLURM_POLL", m))?;
+        }
+        if let Some(v) = get("REPRO_SLURM_SILENCE_LIMIT") {
+            s.silence_limit = parse_duration(&serde_json::Value::String(v))
+                .map_err(|m| bad("REPRO_SLURM_SILENCE_LIMIT", m))?;
         }
         Ok(())
     }

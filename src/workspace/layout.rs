@@ -78,6 +78,11 @@ impl Layout {
         self.private().join("lock")
     }
 
+    /// The writers' lock: shared by batch jobs, exclusive for a local writer (`wslock`).
+    pub fn writers_lock(&self) -> PathBuf {
+        self.private().join("writers.lock")
+    }
+
     /// The journal of keys published since `repro.lock` was last written (kept by `gc`).
     pub fn journal(&self) -> PathBuf {
         self.private().join("published")

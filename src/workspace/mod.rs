@@ -31,4 +31,4 @@ pub use orphans::{Orphan, StrayOutputs, SweepError};
 pub use publish::{PublishError, RunFacts};
 pub use reference::ReferenceReport;
 pub use verify::VerifyReport;
-pub use wslock::WorkspaceLock;
+pub use wslock::{WorkspaceLock, WritersLock};

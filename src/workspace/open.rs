@@ -14,7 +14,7 @@ use crate::spec::Pipeline;
 use super::layout::Layout;
 use super::ledger::Ledger;
 use super::lockfile::{LockEntry, LockError, LockFile};
-use super::wslock::WorkspaceLock;
+use super::wslock::{WorkspaceLock, WritersLock};
 
 /// An opened workspace.
 pub struct Workspace<'p> {
@@ -33,6 +33,8 @@ pub struct Workspace<'p> {
     pub(super) ledger: std::sync::Mutex<Ledger>,
     /// Orphans that the next run removes, left out of key inputs (`status`, dry runs).
     pub(super) hidden: Vec<String>,
+    /// The writers' lock: shared in a batch job, exclusive once a local writer took it.
+    writers: Option<WritersLock>,
     /// Opened by a batch job beside its controller: it publishes records and objects in the
     /// store, and writes nothing else that is shared (no journal, no `repro.lock`, no stat
     /// cache); the controller, holding the lock, takes the records in.
@@ -55,6 +57,12 @@ pub enum WorkspaceError {
         root: PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// A batch job found a local writer holding the workspace.
+    #[error("failed to share `{path}` with the other batch jobs: a local `repro run`, `exec` or `gc` holds it, and this job would write the same outputs beside it")]
+    LocalWriter {
+        /// The writers' lock.
+        path: PathBuf,
     },
     /// The workspace lock could not be taken.
     #[error("failed to take the workspace lock `{path}`: {source}")]
@@ -84,6 +92,9 @@ impl WorkspaceError {
     pub fn hint(&self) -> Option<String> {
         match self {
             WorkspaceError::Lock(e) => e.hint(),
+            WorkspaceError::LocalWriter { .. } => Some(
+                "this job ran nothing; once the local command ends, `repro run --executor slurm` submits what is still missing".into(),
+            ),
             _ => None,
         }
     }
@@ -111,14 +122,41 @@ impl<'p> Workspace<'p> {
     }
 
     /// Opens the workspace for a batch job running while its controller holds the lock (see
-    /// the `shared` field): without the lock, and saving nothing but what it publishes.
+    /// the `shared` field): without the workspace lock, and saving nothing but what it
+    /// publishes, but holding the writers' lock shared with the other batch jobs; fails at
+    /// once ([`WorkspaceError::LocalWriter`]) while a local writer holds that lock.
     pub fn open_shared(
         pipeline: &'p Pipeline,
         graph: &Graph,
     ) -> Result<Workspace<'p>, WorkspaceError> {
+        let path = Layout::new(&pipeline.root).writers_lock();
+        let writers = match WritersLock::try_shared(&path) {
+            Ok(Some(l)) => l,
+            Ok(None) => return Err(WorkspaceError::LocalWriter { path }),
+            Err(source) => return Err(WorkspaceError::Locked { path, source }),
+        };
         let mut ws = Self::open_with(pipeline, graph, None)?;
+        ws.writers = Some(writers);
         ws.shared = true;
         Ok(ws)
+    }
+
+    /// For a local writer (holding the workspace lock): takes the writers' lock exclusively,
+    /// so that no batch job of this workspace starts writing while this process does. Returns
+    /// `false`, taking nothing, while batch jobs hold it (the caller refuses, naming them).
+    pub fn exclude_batch_jobs(&mut self) -> Result<bool, WorkspaceError> {
+        if self.writers.is_some() {
+            return Ok(true);
+        }
+        let path = self.layout.writers_lock();
+        match WritersLock::try_exclusive(&path) {
+            Ok(Some(l)) => {
+                self.writers = Some(l);
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(source) => Err(WorkspaceError::Locked { path, source }),
+        }
     }
 
     fn open_with(
@@ -160,6 +198,7 @@ impl<'p> Workspace<'p> {
             hidden: Vec::new(),
             journal_file: std::sync::Mutex::new(None),
             _held: held,
+            writers: None,
             shared: false,
         })
     }

@@ -25,3 +25,4 @@ mod reference;
 mod relocate;
 mod targets;
 mod verify;
+mod writers;

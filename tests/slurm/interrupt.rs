@@ -79,3 +79,45 @@ fn sigkill_then_rerun_adopts_running_jobs_without_submitting_again() {
     assert_eq!(ws.lock_keys().len(), 5);
     ws.ok(&["status", "--check"]);
 }
+
+#[test]
+#[ignore = "needs a running Slurm (make test-slurm)"]
+fn a_local_run_refuses_while_a_killed_controllers_jobs_are_live_and_names_them() {
+    let ws = Ws::new(&crate::basics::FAN.replace(
+        "echo gen-${n} >> \\\"$COUNTER\\\";",
+        "echo gen-${n} >> \\\"$COUNTER\\\"; sleep 6;",
+    ));
+    assert!(ws.read("pipeline.yaml").contains("sleep 6"));
+    let child = ws
+        .command(&["run", "--executor", "slurm"])
+        .spawn()
+        .expect("spawn");
+    wait_for(60, "the four `gen` jobs to be registered", || {
+        ws.registered_ids().len() == 4
+    });
+    signal(child.id(), libc::SIGKILL);
+    let _ = wait_limited(child);
+    assert!(
+        !ws.jobs_in(LIVE).is_empty(),
+        "the jobs ended before the kill: the test proves nothing"
+    );
+    // A plain local run now would execute the same instances beside the jobs.
+    let out = ws.code(&["run"], 2);
+    assert!(
+        out.stderr
+            .contains("batch job(s) submitted from this workspace")
+            && out.stderr.contains("repro run --executor slurm")
+            && out.stderr.contains("scancel"),
+        "{}",
+        out.both()
+    );
+    for id in ws.registered_ids() {
+        assert!(out.stderr.contains(&id), "{id} not named:\n{}", out.both());
+    }
+    // The Slurm run adopts them: every instance ran once.
+    ws.ok(&["run", "--executor", "slurm"]);
+    let mut ran = ws.ran();
+    ran.sort();
+    assert_eq!(ran, ["gen-1", "gen-2", "gen-3", "gen-4", "sum"]);
+    ws.ok(&["status", "--check"]);
+}

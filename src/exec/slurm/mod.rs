@@ -10,8 +10,12 @@
 //! [`SlurmSettings::unreachable_after`], the run stops submitting and reports its jobs lost
 //! (they keep running, and the next `repro run` adopts them through the [`Registry`]).
 //!
-//! A background thread does all the talking to Slurm, so `submit` and `cancel` never block
-//! the dispatcher. The pipeline's `build:` command runs here, on a local executor.
+//! A background thread, started by `start` (which fails if it cannot be), does all the talking
+//! to Slurm, so `submit` and `cancel` never block the dispatcher; it sends `Alive` after every
+//! poll and `sbatch`, and the executor declares [`SlurmSettings::silence_limit`], so a stuck
+//! thread fails the run's jobs instead of hanging it. A job whose registry entry cannot be
+//! written after `sbatch` is cancelled and fails, and nothing more is submitted. The
+//! pipeline's `build:` command runs here, on a local executor.
 
 mod command;
 mod registry;
@@ -127,6 +131,8 @@ struct State {
     poll_now: bool,
     /// Slurm stayed unreachable: submit nothing more.
     unreachable: Option<String>,
+    /// A submitted job could not be recorded in the registry: submit nothing more.
+    unrecorded: Option<String>,
     stop: bool,
     /// Submissions made, for unique batch names.
     batches: u64,
@@ -224,15 +230,53 @@ impl SlurmExecutor {
         done
     }
 
-    fn ensure_worker(&mut self) {
+    fn ensure_worker(&mut self) -> Result<(), ExecError> {
         if self.worker.is_some() {
-            return;
+            return Ok(());
         }
         let (ctx, shared) = (self.ctx.clone(), self.shared.clone());
-        self.worker = std::thread::Builder::new()
+        let worker = std::thread::Builder::new()
             .name("slurm".into())
             .spawn(move || worker::run(&ctx, &shared))
-            .ok();
+            .map_err(|e| ExecError::Start {
+                executor: "slurm".into(),
+                message: format!("cannot start its polling thread: {e}"),
+            })?;
+        self.worker = Some(worker);
+        Ok(())
+    }
+
+    /// Takes the sink and reads the registry (adopting or forgetting earlier jobs), without
+    /// starting the polling thread: `--detach` submits in its own thread and leaves.
+    pub fn attach(&mut self, sink: EventSink) -> Result<(), ExecError> {
+        self.local.start(sink.clone())?;
+        let mut st = self.shared.state.lock().expect("slurm");
+        st.sink = Some(sink);
+        // One query before anything is submitted: which registered jobs are still alive. The
+        // others are forgotten (their results, if any, are in the store); a job stuck behind
+        // a failed dependency is cancelled.
+        let registered = self.ctx.registry.all();
+        if registered.is_empty() {
+            return Ok(());
+        }
+        let Ok(answer) = self.ctx.runner.run("squeue", &query_args(&self.ctx.name)) else {
+            return Ok(());
+        };
+        let snapshot = parse_squeue(&answer);
+        for e in registered {
+            let Some(id) = &e.job else { continue };
+            match snapshot.get(id).map(phase) {
+                Some(Phase::Queued | Phase::Running | Phase::Unknown) => {}
+                Some(Phase::Stuck) => {
+                    st.cancels.push(id.clone());
+                    st.poll_now = true;
+                    self.ctx.registry.finish(&e.instance);
+                }
+                _ => self.ctx.registry.finish(&e.instance),
+            }
+        }
+        st.snapshot = Some(snapshot);
+        Ok(())
     }
 }
 
@@ -251,34 +295,13 @@ impl Executor for SlurmExecutor {
         "slurm"
     }
 
-    fn start(&mut self, sink: EventSink) {
-        self.local.start(sink.clone());
-        let mut st = self.shared.state.lock().expect("slurm");
-        st.sink = Some(sink);
-        // One query before anything is submitted: which registered jobs are still alive. The
-        // others are forgotten (their results, if any, are in the store); a job stuck behind
-        // a failed dependency is cancelled.
-        let registered = self.ctx.registry.all();
-        if registered.is_empty() {
-            return;
-        }
-        let Ok(answer) = self.ctx.runner.run("squeue", &query_args(&self.ctx.name)) else {
-            return;
-        };
-        let snapshot = parse_squeue(&answer);
-        for e in registered {
-            let Some(id) = &e.job else { continue };
-            match snapshot.get(id).map(phase) {
-                Some(Phase::Queued | Phase::Running | Phase::Unknown) => {}
-                Some(Phase::Stuck) => {
-                    st.cancels.push(id.clone());
-                    st.poll_now = true;
-                    self.ctx.registry.finish(&e.instance);
-                }
-                _ => self.ctx.registry.finish(&e.instance),
-            }
-        }
-        st.snapshot = Some(snapshot);
+    fn start(&mut self, sink: EventSink) -> Result<(), ExecError> {
+        self.attach(sink)?;
+        self.ensure_worker()
+    }
+
+    fn silence_limit(&self) -> Option<std::time::Duration> {
+        Some(self.ctx.cfg.silence_limit)
     }
 
     fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {
@@ -289,7 +312,7 @@ impl Executor for SlurmExecutor {
         if st.sink.is_none() {
             return Err(ExecError::NotStarted);
         }
-        if let Some(why) = &st.unreachable {
+        if let Some(why) = st.unreachable.as_ref().or(st.unrecorded.as_ref()) {
             let why = why.clone();
             send(
                 &st,
@@ -317,7 +340,6 @@ impl Executor for SlurmExecutor {
         }
         st.flush = true;
         drop(st);
-        self.ensure_worker();
         self.shared.wake.notify_all();
     }
 
@@ -375,7 +397,6 @@ impl Executor for SlurmExecutor {
         }
         st.cancels.extend(ids);
         drop(st);
-        self.ensure_worker();
         self.shared.wake.notify_all();
     }
 }

@@ -55,15 +55,17 @@ pub(super) fn run(ctx: &Context, shared: &Shared) {
         }
         if poll {
             last_poll = Instant::now();
-            match ctx.runner.run("squeue", &state::query_args(&ctx.name)) {
+            let answer = ctx.runner.run("squeue", &state::query_args(&ctx.name));
+            let mut st = shared.state.lock().expect("slurm");
+            // Alive, whatever Slurm said: the dispatcher's silence limit watches this thread.
+            send(&st, ExecEvent::Alive);
+            match answer {
                 Ok(answer) => {
                     last_ok = Instant::now();
                     let seen = state::parse(&answer);
-                    let mut st = shared.state.lock().expect("slurm");
                     read_answer(ctx, &mut st, &seen);
                 }
                 Err(e) if last_ok.elapsed() >= ctx.cfg.unreachable_after => {
-                    let mut st = shared.state.lock().expect("slurm");
                     give_up(&mut st, &e.to_string(), last_ok.elapsed());
                 }
                 Err(_) => {}
@@ -108,6 +110,7 @@ pub(super) fn adopt(ctx: &Context, st: &mut State, job: &JobSpec) -> bool {
         return false;
     };
     let same_key = entry.key.is_none() || entry.key == batch.key;
+    let id_unrecorded = entry.job.is_none();
     if entry.job.is_none() {
         // The controller died inside `sbatch`: find the job by its submission's comment.
         if let Some(snap) = &st.snapshot {
@@ -132,8 +135,22 @@ pub(super) fn adopt(ctx: &Context, st: &mut State, job: &JobSpec) -> bool {
         ctx.registry.finish(&batch.instance);
         return false;
     }
-    entry.key = batch.key.clone();
-    let _ = ctx.registry.put(&entry);
+    if entry.key != batch.key || (id_unrecorded && entry.job.is_some()) {
+        entry.key = batch.key.clone();
+        if let Err(err) = ctx.registry.put(&entry) {
+            // Not adopted: submitting anew records first, and fails there with this error.
+            if let (Some(id), Some(Phase::Queued | Phase::Running)) = (&entry.job, &seen) {
+                st.cancels.push(id.clone());
+            }
+            st.unrecorded.get_or_insert_with(|| {
+                format!(
+                    "cannot record the adopted job of `{}` in the registry ({err}): this run submits nothing more",
+                    batch.instance
+                )
+            });
+            return false;
+        }
+    }
     st.tracked.insert(job.id, Tracked::new(entry, false));
     true
 }
@@ -204,6 +221,21 @@ pub(super) fn submit_all(ctx: &Context, shared: &Shared, pending: Vec<JobSpec>) 
                 let mut s = proto.clone();
                 s.members = proto.members[range.clone()].to_vec();
                 let part = &jobs[range];
+                let stopped = shared.state.lock().expect("slurm").unrecorded.clone();
+                if let Some(why) = stopped {
+                    let st = shared.state.lock().expect("slurm");
+                    for job in part {
+                        send(
+                            &st,
+                            ExecEvent::Finished {
+                                job: job.id,
+                                status: JobStatus::NotStarted(why.clone()),
+                                times: JobTimes::default(),
+                            },
+                        );
+                    }
+                    continue;
+                }
                 calls += 1;
                 if sbatch(ctx, shared, s, part) {
                     submitted += part.len();
@@ -338,15 +370,41 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         return fail(format!("sbatch refused the job: {error}"));
     };
     let mut st = shared.state.lock().expect("slurm");
+    send(&st, ExecEvent::Alive);
+    let mut unrecorded = Vec::new();
     for (mut e, job) in entries.into_iter().zip(jobs) {
         let task = Entry::task_id(&id, e.index, s.is_array());
         e.job = Some(task.clone());
-        let _ = ctx.registry.put(&e);
+        // The id is what lets a later run adopt the job after a crash: a job that cannot be
+        // recorded is cancelled rather than left running unknown, and nothing more is
+        // submitted.
+        if let Err(err) = ctx.registry.put(&e) {
+            let why = format!(
+                "cannot record Slurm job {task} in `{}` ({err}): it was cancelled, and this run submits nothing more",
+                ctx.dir.join("jobs").display()
+            );
+            st.unrecorded.get_or_insert_with(|| why.clone());
+            unrecorded.push(task);
+            ctx.registry.forget(&e.instance);
+            send(
+                &st,
+                ExecEvent::Finished {
+                    job: job.id,
+                    status: JobStatus::NotStarted(why),
+                    times: JobTimes::default(),
+                },
+            );
+            continue;
+        }
         let cancelled = st.cancelling || st.cancel_on_submit.remove(&job.id);
         if cancelled {
             st.cancels.push(task.clone());
         }
         st.tracked.insert(job.id, Tracked::new(e, cancelled));
+    }
+    drop(st);
+    if !unrecorded.is_empty() {
+        scancel(ctx, unrecorded);
     }
     true
 }
