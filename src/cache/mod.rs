@@ -42,5 +42,5 @@ pub use digest::{digest_path, PathDigest, Policy, TreeEntry};
 pub use hash::{hash_bytes, hash_file_uncached, Digest};
 pub use key::{KeyInputs, KEY_VERSION};
 pub use statcache::StatCache;
-pub use store::{Store, StoreError, STORE_VERSION};
+pub use store::{Put, Repaired, Store, StoreError, STORE_VERSION};
 pub use tagged::{is_digest, Kind, Tagged};
