@@ -1,7 +1,9 @@
 //! Code digests: what code a stage runs, as one digest per `code:` entry.
 //!
 //! An entry that names a package of the Cargo workspace at the pipeline root digests
-//! - every file under that package's `src/`, plus its `Cargo.toml` and `build.rs`;
+//! - the package's files as `package_files` selects them: the whole package directory but
+//!   its tests, benches, examples, hidden and ignored entries and nested packages, so that an
+//!   asset compiled in with `include_bytes!` or a file `build.rs` reads counts;
 //! - the same for every path dependency, transitively (so a change in a shared crate counts);
 //! - the `Cargo.lock` entries (name, version, source, checksum) of the package's dependency
 //!   closure, so a bumped crate counts but an unrelated crate added elsewhere does not;
@@ -16,12 +18,14 @@ use std::sync::Mutex;
 
 use super::digest::list_files;
 use super::hash::hash_bytes;
+use super::package_files::package_files;
 use super::statcache::StatCache;
 
 /// One workspace package.
 #[derive(Debug, Clone)]
 struct Package {
     dir: PathBuf,
+    manifest: toml::Table,
     path_deps: Vec<String>,
 }
 
@@ -105,7 +109,14 @@ impl CodeDigester {
                         }
                     }
                 }
-                packages.insert(name.to_owned(), Package { dir, path_deps });
+                packages.insert(
+                    name.to_owned(),
+                    Package {
+                        dir,
+                        manifest: t.clone(),
+                        path_deps,
+                    },
+                );
             }
             let lock_path = root.join("Cargo.lock");
             if lock_path.exists() {
@@ -165,8 +176,40 @@ impl CodeDigester {
         Ok(d)
     }
 
-    fn package_digest(&self, name: &str, cache: &StatCache) -> Result<String, String> {
-        // Path-dependency closure.
+    /// The workspace packages, by name, with their directories.
+    pub fn packages(&self) -> impl Iterator<Item = (&str, &Path)> {
+        self.packages
+            .iter()
+            .map(|(n, p)| (n.as_str(), p.dir.as_path()))
+    }
+
+    /// Every file the digest of the package `name` covers, its path-dependency closure
+    /// included, as sorted root-relative paths (for checking the set against what a build
+    /// read). An unknown name is an error.
+    pub fn package_file_set(&self, name: &str) -> Result<Vec<String>, String> {
+        if !self.is_package(name) {
+            return Err(format!("`{name}` is not a workspace package"));
+        }
+        let mut out: Vec<String> = self
+            .closure_files(name)?
+            .into_iter()
+            .map(|(_, _, a)| self.rel(&a))
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    fn rel(&self, a: &Path) -> String {
+        a.strip_prefix(&self.root)
+            .unwrap_or(a)
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// `(package, path relative to its directory, absolute path)` of every file digested for
+    /// `name`, package by package in name order.
+    fn closure_files(&self, name: &str) -> Result<Vec<(String, String, PathBuf)>, String> {
         let mut closure = BTreeSet::new();
         let mut stack = vec![name.to_owned()];
         while let Some(p) = stack.pop() {
@@ -176,35 +219,26 @@ impl CodeDigester {
                 }
             }
         }
-        let mut text = String::from("repro-code v1\n");
-        for p in &closure {
-            let dir = &self.packages[p].dir;
-            let mut files: Vec<(String, PathBuf)> = Vec::new();
-            for f in ["Cargo.toml", "build.rs"] {
-                if dir.join(f).exists() {
-                    files.push((f.to_owned(), dir.join(f)));
-                }
+        let excluded = |rel: &str| self.excluded(rel);
+        let mut out = Vec::new();
+        for p in closure {
+            let pkg = &self.packages[&p];
+            for (r, a) in package_files(&self.root, &pkg.dir, &pkg.manifest, &excluded)? {
+                out.push((p.clone(), r, a));
             }
-            if dir.join("src").is_dir() {
-                for (r, a) in list_files(&dir.join("src"))
-                    .map_err(|e| format!("cannot list `{}`: {e}", dir.display()))?
-                {
-                    files.push((format!("src/{r}"), a));
-                }
-            }
-            for (r, a) in files {
-                let rel = a
-                    .strip_prefix(&self.root)
-                    .unwrap_or(&a)
-                    .to_string_lossy()
-                    .into_owned();
-                let meta =
-                    std::fs::metadata(&a).map_err(|e| format!("cannot read `{rel}`: {e}"))?;
-                let d = cache
-                    .file_digest(&rel, &a, &meta)
-                    .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
-                text.push_str(&format!("{p}/{r} {d}\n"));
-            }
+        }
+        Ok(out)
+    }
+
+    fn package_digest(&self, name: &str, cache: &StatCache) -> Result<String, String> {
+        let mut text = String::from("repro-code v2\n");
+        for (p, r, a) in self.closure_files(name)? {
+            let rel = self.rel(&a);
+            let meta = std::fs::metadata(&a).map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+            let d = cache
+                .file_digest(&rel, &a, &meta)
+                .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
+            text.push_str(&format!("{p}/{r} {d}\n"));
         }
         text.push_str(&self.lock_closure(name));
         text.push_str("profile ");

@@ -13,7 +13,7 @@
 //! | `env`     | the stage's `env:` entries, resolved (the allow-list)        | declared environment changes behaviour; the rest of the environment is not hashed |
 //! | `params`  | values of declared params and of every `${params.*}` read    | a parameter the stage reads changes its result |
 //! | `deps`    | each dep path (globs expanded) with its content digest       | upstream outputs enter by content, so identical outputs cut rebuilds off early |
-//! | `code`    | each `code:` entry with its digest (see `code`)              | changed code invalidates exactly its stages |
+//! | `code`    | each `code:` entry with its digest (see `code`, `package_files`) | changed code invalidates exactly its stages |
 //! | `outs`    | the declared output paths                                   | the record materialises outputs at these paths |
 //!
 //! Never hashed: mtimes, absolute paths, host names, the time. Moving the checkout or cloning
@@ -31,6 +31,7 @@ mod code;
 mod digest;
 mod hash;
 mod key;
+mod package_files;
 mod statcache;
 mod store;
 mod tagged;
@@ -41,5 +42,5 @@ pub use digest::{digest_path, PathDigest, Policy, TreeEntry};
 pub use hash::{hash_bytes, hash_file_uncached, Digest};
 pub use key::{KeyInputs, KEY_VERSION};
 pub use statcache::StatCache;
-pub use store::{Store, StoreError, STORE_VERSION};
+pub use store::{Put, Repaired, Store, StoreError, STORE_VERSION};
 pub use tagged::{is_digest, Kind, Tagged};

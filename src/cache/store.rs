@@ -3,7 +3,10 @@
 //!
 //! Objects are immutable once published (atomic rename) and made read-only. Outputs are
 //! materialised into the workspace by copying, never by hard link, so that editing a workspace
-//! file can never corrupt the cache.
+//! file can never corrupt the cache. Storing an object that is already there re-hashes the
+//! stored copy: a damaged one (a flipped bit, a truncated file) is replaced by the new copy,
+//! atomically, and the caller is told, so that a run that reproduces a digest heals the store.
+//! The cost is one read of each object already stored, no more than the copy it saves.
 
 use std::fs;
 use std::io;
@@ -16,6 +19,29 @@ use super::tagged::{is_digest, Kind, Tagged};
 
 /// Version of the store layout; bump when the meaning of a stored file changes.
 pub const STORE_VERSION: u32 = 1;
+
+/// What storing an object did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Put {
+    /// The object was absent and is now stored.
+    Stored,
+    /// A sound copy was already stored; nothing was written.
+    Present,
+    /// The stored copy was damaged (it hashed to `was`) and is now replaced.
+    Repaired {
+        /// What the damaged copy hashed to (or why it was no object).
+        was: String,
+    },
+}
+
+/// An object found damaged and replaced while storing an output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repaired {
+    /// The object's digest (its name).
+    pub digest: Digest,
+    /// What the damaged copy hashed to (or why it was no object).
+    pub was: String,
+}
 
 /// A content store rooted at a directory (usually `cache/`).
 #[derive(Debug, Clone)]
@@ -128,40 +154,68 @@ impl Store {
         }
     }
 
-    /// Stores a copy of the file `src` whose digest is already known.
-    pub fn put_file(&self, src: &Path, digest: &str) -> Result<(), StoreError> {
-        let dest = self.object_path(digest);
-        if dest.exists() {
-            return Ok(());
-        }
-        atomic::copy(src, &dest).map_err(io_err(&dest))?;
-        let _ = set_readonly(&dest);
-        Ok(())
+    /// Stores a copy of the file `src` whose digest is already known. An object already
+    /// stored under `digest` is re-hashed first; a damaged one is replaced (atomically) with
+    /// the copy, and the answer says so.
+    pub fn put_file(&self, src: &Path, digest: &str) -> Result<Put, StoreError> {
+        self.put_with(digest, |dest| atomic::copy(src, dest))
     }
 
-    /// Stores bytes whose digest is already known.
-    pub fn put_bytes(&self, bytes: &[u8], digest: &str) -> Result<(), StoreError> {
+    /// Stores bytes whose digest is already known, replacing a damaged object as
+    /// [`Store::put_file`] does.
+    pub fn put_bytes(&self, bytes: &[u8], digest: &str) -> Result<Put, StoreError> {
+        self.put_with(digest, |dest| atomic::write(dest, bytes))
+    }
+
+    /// Writes the object `digest` with `write` (an atomic write to the given path) unless a
+    /// sound copy is already there.
+    fn put_with(
+        &self,
+        digest: &str,
+        write: impl FnOnce(&Path) -> io::Result<()>,
+    ) -> Result<Put, StoreError> {
+        Self::check(digest)?;
         let dest = self.object_path(digest);
-        if dest.exists() {
-            return Ok(());
-        }
-        atomic::write(&dest, bytes).map_err(io_err(&dest))?;
+        let put = match self.verify_object(digest) {
+            Ok(()) => return Ok(Put::Present),
+            Err(StoreError::Missing(_)) => Put::Stored,
+            Err(StoreError::Corrupt { actual, .. }) => {
+                // Only a planted directory cannot be renamed over; a damaged file can.
+                if fs::symlink_metadata(&dest).is_ok_and(|m| m.is_dir()) {
+                    atomic::remove_path(&dest).map_err(io_err(&dest))?;
+                }
+                Put::Repaired { was: actual }
+            }
+            Err(e) => return Err(e),
+        };
+        write(&dest).map_err(io_err(&dest))?;
         let _ = set_readonly(&dest);
-        Ok(())
+        Ok(put)
     }
 
     /// Stores the workspace path `abs` whose digest was computed as `d` (a directory stores
-    /// every file plus its manifest).
-    pub fn put_path(&self, abs: &Path, d: &PathDigest) -> Result<(), StoreError> {
+    /// every file plus its manifest). Returns the objects that were damaged and are now
+    /// replaced, with what each hashed to.
+    pub fn put_path(&self, abs: &Path, d: &PathDigest) -> Result<Vec<Repaired>, StoreError> {
+        let mut repaired = Vec::new();
+        let mut note = |digest: &str, put: Put| {
+            if let Put::Repaired { was } = put {
+                repaired.push(Repaired {
+                    digest: digest.to_owned(),
+                    was,
+                });
+            }
+        };
         match d {
-            PathDigest::File { digest, .. } => self.put_file(abs, digest),
+            PathDigest::File { digest, .. } => note(digest, self.put_file(abs, digest)?),
             PathDigest::Dir { digest, entries } => {
                 for e in entries.iter().filter(|e| !e.dir) {
-                    self.put_file(&abs.join(&e.path), &e.digest)?;
+                    note(&e.digest, self.put_file(&abs.join(&e.path), &e.digest)?);
                 }
-                self.put_bytes(&manifest_bytes(entries), digest)
+                note(digest, self.put_bytes(&manifest_bytes(entries), digest)?);
             }
         }
+        Ok(repaired)
     }
 
     /// Reads a directory manifest object back into entries, refusing any entry whose path
@@ -259,7 +313,7 @@ impl Store {
 
     /// The path of an object about to be restored, after re-hashing it: a corrupt object must
     /// never reach the workspace. A corrupt object is deleted, so that the re-run that replaces
-    /// the restore can store a good copy (`put_file` keeps whatever exists under a digest).
+    /// the restore stores a good copy.
     fn checked(&self, digest: &str) -> Result<PathBuf, StoreError> {
         match self.verify_object(digest) {
             Ok(()) => Ok(self.object_path(digest)),
@@ -431,6 +485,35 @@ fn set_mode(path: &Path, exec: bool) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::cache::hash_bytes;
+
+    #[test]
+    fn storing_over_a_damaged_object_replaces_it_and_says_so() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("cache")).unwrap();
+        let body = b"good bytes".to_vec();
+        let d = hash_bytes(&body);
+        assert_eq!(store.put_bytes(&body, &d).unwrap(), Put::Stored);
+        assert_eq!(store.put_bytes(&body, &d).unwrap(), Put::Present);
+        let path = store.object_path(&d);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::write(&path, b"bad bytes!").unwrap();
+        let Put::Repaired { was } = store.put_bytes(&body, &d).unwrap() else {
+            panic!("a damaged object was kept");
+        };
+        assert_eq!(was, hash_bytes(b"bad bytes!"));
+        store.verify_object(&d).unwrap();
+        // A directory planted under the name is no object either.
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        let src = dir.path().join("src.txt");
+        fs::write(&src, &body).unwrap();
+        assert!(matches!(
+            store.put_file(&src, &d).unwrap(),
+            Put::Repaired { .. }
+        ));
+        store.verify_object(&d).unwrap();
+    }
 
     #[test]
     fn a_manifest_whose_entry_leaves_its_directory_is_corrupt_and_restores_nothing() {

@@ -4,12 +4,14 @@
 //! Publication order (each file atomic): every output into the store, the log, the action
 //! record, then the lock entry in memory (written with `repro.lock` when the command saves). A
 //! process killed at any instant leaves no torn object or record, and an instance whose record
-//! was published is found again by the next run even if `repro.lock` was never written.
+//! was published is found again by the next run even if `repro.lock` was never written. An
+//! object already stored under an output's digest but damaged is replaced by the run's copy,
+//! with a note for the user.
 
 use std::collections::BTreeMap;
 
 use crate::cache::{
-    atomic, digest_path, hash_file_uncached, ActionRecord, KeyInputs, Policy, StoreError,
+    atomic, digest_path, hash_file_uncached, ActionRecord, KeyInputs, Policy, Put, StoreError,
     ACTION_VERSION,
 };
 use crate::graph::Instance;
@@ -129,7 +131,12 @@ impl Workspace<'_> {
                 .ok_or_else(|| {
                     PublishError::Stage(format!("declared output `{o}` was not produced"))
                 })?;
-            self.store.put_path(&root.join(o), &d)?;
+            for r in self.store.put_path(&root.join(o), &d)? {
+                self.note(format!(
+                    "the stored object `{}` was damaged (it hashed to `{}`); replaced it with the copy `{}` just produced for `{o}`",
+                    r.digest, r.was, inst.id
+                ));
+            }
             outputs.insert(o.clone(), d.tagged());
         }
         let metrics = match &inst.metrics {
@@ -139,7 +146,12 @@ impl Workspace<'_> {
         let log = self.layout.log(&inst.id);
         let log_digest = hash_file_uncached(&log).unwrap_or_default();
         if !log_digest.is_empty() {
-            self.store.put_file(&log, &log_digest)?;
+            if let Put::Repaired { was } = self.store.put_file(&log, &log_digest)? {
+                self.note(format!(
+                    "the stored log `{log_digest}` was damaged (it hashed to `{was}`); replaced it with the log of `{}`",
+                    inst.id
+                ));
+            }
         }
         let key = inputs.key();
         let record = ActionRecord {

@@ -3,9 +3,11 @@
 //! generated text to the library's YAML loader. One test crate with modules, so the suite
 //! links once.
 
+mod codekeys;
 mod common;
 mod concurrency;
 mod cutoff;
+mod depinfo;
 mod deps;
 mod errors;
 mod gpus;

@@ -248,3 +248,34 @@ fn restore_of_a_directory_with_a_corrupt_file_reruns_it() {
     assert_eq!(ws.count("tree"), 2);
     ws.ok(&["verify"]);
 }
+
+#[test]
+fn a_forced_run_that_reproduces_a_damaged_manifest_replaces_it_and_says_so() {
+    let ws = ran();
+    let manifest = locked(&ws, "tree").strip_prefix("dir:").unwrap().to_owned();
+    flip_byte(&ws, &manifest);
+    let v = ws.code(&["verify"], 1);
+    assert!(
+        v.stdout
+            .contains(&format!("object `{manifest}` is corrupt")),
+        "{}",
+        v.both()
+    );
+    let run = ws.ok(&["run", "--force", "tree"]);
+    assert_eq!(ws.count("tree"), 2, "{}", run.both());
+    assert!(
+        run.stderr.contains(&format!(
+            "the stored object `{manifest}` was damaged (it hashed to `"
+        )) && run
+            .stderr
+            .contains("replaced it with the copy `tree` just produced for `tree`"),
+        "{}",
+        run.both()
+    );
+    assert_eq!(locked(&ws, "tree"), format!("dir:{manifest}"));
+    let v = ws.ok(&["verify"]);
+    assert!(v.stdout.contains(" 0 problem(s)"), "{}", v.both());
+    // A sound object is left alone, and nothing is said.
+    let again = ws.ok(&["run", "--force", "tree"]);
+    assert!(!again.stderr.contains("damaged"), "{}", again.both());
+}
