@@ -69,15 +69,14 @@ impl Cutoff {
         same
     }
 
-    /// Instance `i` settled without executing (fresh or restored); returns whether it counts
-    /// as kept (an instance upstream of it executed).
-    pub(super) fn settled(&mut self, graph: &Graph, i: usize) -> bool {
-        let kept = graph.upstream[i].iter().any(|&u| self.touched[u]);
-        if kept {
+    /// Instance `i` settled without executing (fresh or restored); it counts as kept when an
+    /// instance upstream of it executed (or was kept below one that did).
+    pub(super) fn settled(&mut self, graph: &Graph, i: usize) {
+        self.before.remove(&i);
+        if graph.upstream[i].iter().any(|&u| self.touched[u]) {
             self.touched[i] = true;
             self.kept += 1;
         }
-        kept
     }
 }
 
