@@ -13,7 +13,7 @@ use crate::schema::StatsFile;
 use crate::StatsError;
 
 /// The CSV header, in column order.
-pub const CSV_COLUMNS: [&str; 32] = [
+pub const CSV_COLUMNS: [&str; 31] = [
     "task",
     "variant",
     "activation",

@@ -416,10 +416,11 @@ mod tests {
         assert_eq!(run.metrics.stop_after, None);
     }
 
-    /// Runs trained before the wall times left the files (format 1) still read, and a format
-    /// from the future is refused by name.
+    /// Runs trained before the wall times left the files (format 1) and before the key left
+    /// them (format 2) still read, the same as format 3; a format from the future is refused by
+    /// name.
     #[test]
-    fn format_1_with_wall_times_still_reads_and_format_3_does_not() {
+    fn formats_1_and_2_still_read_and_format_4_does_not() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(METRICS_FILE);
         let v1 = metrics_text(7).replace(
@@ -430,15 +431,20 @@ mod tests {
         let old = read_metrics(&path, &id(7)).unwrap();
         std::fs::write(&path, metrics_text(7)).unwrap();
         assert_eq!(old, read_metrics(&path, &id(7)).unwrap());
+        let v3 = metrics_text(7)
+            .replace("\"format\": 2", "\"format\": 3")
+            .replace("  \"cache_key\": \"abc\",\n", "");
+        std::fs::write(&path, &v3).unwrap();
+        assert_eq!(old, read_metrics(&path, &id(7)).unwrap());
 
         std::fs::write(
             &path,
-            metrics_text(7).replace("\"format\": 2", "\"format\": 3"),
+            metrics_text(7).replace("\"format\": 2", "\"format\": 4"),
         )
         .unwrap();
         let err = read_metrics(&path, &id(7)).unwrap_err().to_string();
         assert!(
-            err.contains("line 2") && err.contains("`format`") && err.contains("format 3"),
+            err.contains("line 2") && err.contains("`format`") && err.contains("format 4"),
             "{err}"
         );
     }
