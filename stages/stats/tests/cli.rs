@@ -116,11 +116,7 @@ fn summarises_a_synthetic_grid() {
         "{}",
         lines[3]
     );
-    assert!(
-        lines[3].ends_with(",11 12 13"),
-        "{}",
-        lines[3]
-    );
+    assert!(lines[3].ends_with(",11 12 13"), "{}", lines[3]);
 }
 
 #[test]
