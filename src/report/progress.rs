@@ -206,6 +206,8 @@ impl Reporter for ProgressReporter {
                 fresh,
                 failed,
                 skipped,
+                unchanged,
+                kept,
                 interrupted,
                 seconds,
             } => {
@@ -223,6 +225,11 @@ impl Reporter for ProgressReporter {
                     err_line(&format!(
                         "{head}: {ran} ran, {restored} restored, {fresh} fresh, {failed} failed, {skipped} skipped ({:.1}s)",
                         seconds.max(self.start.elapsed().as_secs_f64())
+                    ));
+                }
+                if *unchanged > 0 || *kept > 0 {
+                    err_line(&format!(
+                        "repro: early cutoff: {unchanged} ran with outputs identical to their last run, {kept} dependents kept without running"
                     ));
                 }
             }

@@ -27,6 +27,7 @@ use crate::graph::Graph;
 use crate::settings::RunSettings;
 use crate::workspace::{CheckError, Dirty, State, Workspace, WorkspaceError};
 
+use super::cutoff::Cutoff;
 use super::event::{Event, Reporter};
 use super::inbox::{Inbox, Message};
 use super::job::{build_job, instance_job};
@@ -46,6 +47,10 @@ pub struct Tally {
     pub failed: usize,
     /// Skipped.
     pub skipped: usize,
+    /// Of those that ran, how many produced outputs identical to their previous lock entry's.
+    pub unchanged: usize,
+    /// Fresh or restored although an instance upstream of them ran (see `sched/cutoff.rs`).
+    pub kept: usize,
     /// Stopped by an interrupt.
     pub interrupted: bool,
 }
@@ -173,6 +178,8 @@ pub struct Dispatcher<'a, 'p> {
     running: HashMap<JobId, Work>,
     slots: Slots,
     tally: Tally,
+    /// What executed with unchanged outputs, and what was kept below it.
+    cutoff: Cutoff,
     stop: Option<Stop>,
     build: Build,
     next_job: u64,
@@ -205,6 +212,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             running: HashMap::new(),
             slots: Slots::new(settings.jobs, settings.gpus.clone()),
             tally: Tally::default(),
+            cutoff: Cutoff::new(graph.instances.len()),
             stop: None,
             build: match &settings.build {
                 Some(argv) => Build::Pending(argv.clone()),
@@ -288,11 +296,15 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                     self.fail(i, why);
                     continue;
                 }
+                // Remembered before anything replaces the entry, in case the instance runs.
+                self.cutoff
+                    .will_run(i, self.ws.lock_entry(&inst.id).map(|e| &e.outs));
             }
             match state {
                 State::Fresh { entry } => {
                     self.ws.accept(inst, entry);
                     self.tally.fresh += 1;
+                    self.cutoff.settled(graph, i);
                     self.reporter.event(&Event::Fresh {
                         id: inst.id.clone(),
                     });
@@ -305,6 +317,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                 } => match self.ws.restore(inst, key, &record) {
                     Ok(()) => {
                         self.tally.restored += 1;
+                        self.cutoff.settled(graph, i);
                         self.reporter.event(&Event::Restored {
                             id: inst.id.clone(),
                         });
@@ -501,6 +514,8 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             let t = &mut self.tally;
             t.skipped = selected.len() - (t.ran + t.restored + t.fresh + t.failed);
         }
+        self.tally.unchanged = self.cutoff.unchanged;
+        self.tally.kept = self.cutoff.kept;
         let t = &self.tally;
         self.reporter.event(&Event::Summary {
             ran: t.ran,
@@ -508,6 +523,8 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             fresh: t.fresh,
             failed: t.failed,
             skipped: t.skipped,
+            unchanged: t.unchanged,
+            kept: t.kept,
             interrupted: t.interrupted,
             seconds: start.elapsed().as_secs_f64(),
         });

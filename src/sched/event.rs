@@ -105,6 +105,12 @@ pub enum Event {
         failed: usize,
         /// Skipped.
         skipped: usize,
+        /// Of those that ran, how many produced outputs byte-identical to their previous lock
+        /// entry's (an early cutoff: their dependents' keys did not change).
+        unchanged: usize,
+        /// Dependents kept: fresh or restored without running although an instance upstream
+        /// of them (directly or through other kept ones) ran.
+        kept: usize,
         /// Whether the run was interrupted.
         interrupted: bool,
         /// Seconds.

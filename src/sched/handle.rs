@@ -161,6 +161,9 @@ impl Dispatcher<'_, '_> {
     /// Counts a published run and releases its dependents.
     pub(super) fn ran(&mut self, i: usize, seconds: f64) {
         self.tally.ran += 1;
+        let id = &self.graph.instances[i].id;
+        self.cutoff
+            .executed(i, self.ws.lock_entry(id).map(|e| &e.outs));
         self.reporter.event(&Event::Finished {
             id: self.graph.instances[i].id.clone(),
             seconds,

@@ -1,6 +1,7 @@
 //! Scheduling: slots (CPU and GPU tokens), the ready queue, and the dispatcher,
 //! an event loop that runs the selected instances on an executor and emits typed events.
 
+mod cutoff;
 mod dispatch;
 mod event;
 mod inbox;

@@ -1,12 +1,15 @@
 //! The landscape stage's output file.
 //!
-//! It holds no wall time (the grid's time goes to the log): the engine hashes the file, and a
-//! timing would make every re-run of the same computation look changed to `table`.
+//! It holds no wall time (the grid's time goes to the log) and no cache key: the engine hashes
+//! the file, and a timing or a key (which changes with code that does not change the numbers)
+//! would make every re-run of the same computation look changed to `table`. `repro.lock` maps
+//! the file and its run to their keys.
 
 use probe::report::Percentiles;
 
-/// Version of the landscape JSON; 2 dropped format 1's `seconds` (the grid's wall time).
-pub const LANDSCAPE_FORMAT_VERSION: u32 = 2;
+/// Version of the landscape JSON; 2 dropped format 1's `seconds` (the grid's wall time), 3
+/// dropped `cache_key` and `run_cache_key`.
+pub const LANDSCAPE_FORMAT_VERSION: u32 = 3;
 
 /// Percentile levels of the neighbour slopes.
 pub const LEVELS: [f64; 5] = [50.0, 75.0, 90.0, 95.0, 100.0];
@@ -42,8 +45,4 @@ pub struct Report {
     pub nonfinite_pairs: usize,
     /// Percentiles of |change of loss| / spacing: p50, p75, p90, p95, p100.
     pub lipschitz: Percentiles,
-    /// `REPRO_KEY` of this instance.
-    pub cache_key: Option<String>,
-    /// `cache_key` of the run it was computed on (from its metrics.json).
-    pub run_cache_key: Option<String>,
 }

@@ -162,8 +162,6 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
         pairs,
         nonfinite_pairs: skipped,
         lipschitz,
-        cache_key: std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty()),
-        run_cache_key: loaded.run_cache_key.clone(),
     };
     write_json(&args.out, &report)?;
     eprintln!(

@@ -74,13 +74,15 @@ fn a_grid_gives_ordered_slope_percentiles_and_repeats_exactly() {
     assert_eq!(v["spacing"], 0.5);
     assert_eq!(v["pairs"], 40);
     assert_eq!(v["nonfinite_pairs"], 0);
-    assert_eq!(v["format"], 2);
+    assert_eq!(v["format"], 3);
     assert!(
         v.get("seconds").is_none(),
         "no wall time in the report: {v}"
     );
-    assert_eq!(v["cache_key"], "landscape-key");
-    assert!(v["run_cache_key"].is_null() || v["run_cache_key"].is_string());
+    assert!(
+        v.get("cache_key").is_none() && v.get("run_cache_key").is_none(),
+        "no key in the report (early cutoff): {v}"
+    );
     let p: Vec<f64> = ["p50", "p75", "p90", "p95", "p100"]
         .iter()
         .map(|k| v["lipschitz"][k].as_f64().unwrap())

@@ -15,8 +15,6 @@ use crate::error::ProbeError;
 pub struct LoadedRun {
     /// `config.json`.
     pub cfg: RunConfig,
-    /// `cache_key` of the run (from its `metrics.json`), if recorded.
-    pub run_cache_key: Option<String>,
     /// The variables, holding the final weights.
     pub vs: nn::VarStore,
     /// The model on those variables.
@@ -42,7 +40,8 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Probe
 /// the run's seed.
 pub fn load(run: &Path, data: &Path) -> Result<LoadedRun, ProbeError> {
     let cfg: RunConfig = read_json(&run.join("config.json"))?;
-    let metrics: serde_json::Value = read_json(&run.join("metrics.json"))?;
+    // The trainer writes `metrics.json` last: a run without it is not complete.
+    read_json::<serde_json::Value>(&run.join("metrics.json"))?;
     let weights = run.join("model.safetensors");
     if !weights.is_file() {
         return Err(ProbeError::BadRunFile {
@@ -72,13 +71,8 @@ pub fn load(run: &Path, data: &Path) -> Result<LoadedRun, ProbeError> {
     let mut vs = nn::VarStore::new(device);
     let model = Model::new(vs.root(), model_cfg);
     train::output::load_weights(&mut vs, &weights)?;
-    let run_cache_key = metrics
-        .get("cache_key")
-        .and_then(|k| k.as_str())
-        .map(str::to_owned);
     Ok(LoadedRun {
         cfg,
-        run_cache_key,
         vs,
         model,
         train_set,

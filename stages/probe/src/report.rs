@@ -1,4 +1,9 @@
 //! The probe's output file.
+//!
+//! It holds the probe's numbers and the names of the run they were computed on (task, variant,
+//! activation, seed), no cache key: a key changes with code that does not change the numbers
+//! (a comment in the trainer), and a key in the file would make `table` run again for nothing.
+//! `repro.lock` maps the file and the run directory to their keys.
 
 /// Percentiles of one statistic, written as a JSON object `{"p75": .., "p90": ..}` in the
 /// order of the levels.
@@ -23,8 +28,8 @@ impl<'de> serde::Deserialize<'de> for Percentiles {
     }
 }
 
-/// Version of the probe's JSON.
-pub const PROBE_FORMAT_VERSION: u32 = 1;
+/// Version of the probe's JSON; 2 dropped format 1's `cache_key` and `run_cache_key`.
+pub const PROBE_FORMAT_VERSION: u32 = 2;
 
 /// What `probe` writes.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -51,10 +56,6 @@ pub struct Report {
     pub separation_delta: Option<Percentiles>,
     /// Selection count beta per key (top-k only): p75, p90, p95, p100.
     pub selection_beta: Option<Percentiles>,
-    /// `REPRO_KEY` of this probe instance.
-    pub cache_key: Option<String>,
-    /// `cache_key` of the probed run (from its metrics.json).
-    pub run_cache_key: Option<String>,
 }
 
 /// Percentile levels of delta and beta.

@@ -72,8 +72,6 @@ pub fn run(args: &Args) -> Result<(), ProbeError> {
         dispersion_delta: upper(&mut pool.delta).unwrap_or_default(),
         separation_delta: percentiles(&mut pool.separation, &LOWER).map(|p| named(&LOWER, &p)),
         selection_beta: upper(&mut pool.beta),
-        cache_key: std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty()),
-        run_cache_key: loaded.run_cache_key.clone(),
     };
     write_json(&args.out, &report)
 }

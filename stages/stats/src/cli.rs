@@ -34,8 +34,7 @@ pub fn run(args: &Args) -> Result<(), StatsError> {
         args.task,
         args.runs.display()
     );
-    let key = std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty());
-    let stats = crate::summary::summarise(args.task, &runs, key);
+    let stats = crate::summary::summarise(args.task, &runs);
     crate::output::write_outputs(&stats, &args.out_json, &args.out_csv)?;
     eprintln!(
         "stats: wrote {} groups to `{}` and `{}`",

@@ -73,7 +73,6 @@ mod tests {
             last_train_acc: Some(0.5),
             diverged: false,
             diverged_epoch: None,
-            cache_key: None,
             stop_after: None,
         };
         Run {

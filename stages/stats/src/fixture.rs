@@ -32,13 +32,11 @@ pub struct SyntheticRun {
     pub final_heldout_acc: f64,
     /// Epoch at which the loss becomes NaN and the run stops.
     pub diverged_at: Option<usize>,
-    /// Cache key written into `metrics.json`.
-    pub cache_key: Option<String>,
 }
 
 impl SyntheticRun {
     /// A run of `variant`/`activation`/`seed` converging at `convergence_epoch` out of `epochs`,
-    /// ending at `final_heldout_acc`, with the cache key `run-VARIANT-ACTIVATION-SEED`.
+    /// ending at `final_heldout_acc`.
     pub fn new(
         variant: Variant,
         activation: Activation,
@@ -47,7 +45,6 @@ impl SyntheticRun {
         convergence_epoch: Option<usize>,
         final_heldout_acc: f64,
     ) -> SyntheticRun {
-        let cache_key = Some(format!("run-{variant}-{activation}-{seed}"));
         SyntheticRun {
             variant,
             activation,
@@ -56,7 +53,6 @@ impl SyntheticRun {
             convergence_epoch,
             final_heldout_acc,
             diverged_at: None,
-            cache_key,
         }
     }
 
@@ -126,7 +122,6 @@ impl SyntheticRun {
             diverged_epoch: self.diverged_at,
             device: "cpu".to_owned(),
             torch_version: "synthetic".to_owned(),
-            cache_key: self.cache_key.clone(),
             config: serde_json::json!({"synthetic": true}),
         };
         std::fs::write(dir.join(METRICS_FILE), metrics.to_json())?;

@@ -13,7 +13,7 @@ use crate::schema::StatsFile;
 use crate::StatsError;
 
 /// The CSV header, in column order.
-pub const CSV_COLUMNS: [&str; 32] = [
+pub const CSV_COLUMNS: [&str; 31] = [
     "task",
     "variant",
     "activation",
@@ -45,7 +45,6 @@ pub const CSV_COLUMNS: [&str; 32] = [
     "n_best_heldout_acc",
     "n_last_heldout_acc",
     "seeds",
-    "cache_keys",
 ];
 
 /// Renders the CSV text of a summary.
@@ -86,13 +85,6 @@ pub fn csv_text(stats: &StatsFile) -> String {
             g.seeds
                 .iter()
                 .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
-        row.push(
-            g.cache_keys
-                .iter()
-                .map(|k| k.as_deref().unwrap_or("null"))
                 .collect::<Vec<_>>()
                 .join(" "),
         );

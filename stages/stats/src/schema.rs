@@ -2,7 +2,10 @@
 //!
 //! It carries everything the table, the figures and the claim tests need, so that `table`
 //! reads nothing else: the per-(variant, activation) summaries, every seed's scalars, the
-//! per-epoch quantile bands, and the cache keys of the runs behind each group.
+//! per-epoch quantile bands, and the seeds of the runs behind each group. It holds no cache
+//! key, its own or a run's: a key changes with code that does not change the numbers, and a
+//! key in this file would make the table run again for nothing; `repro.lock` maps every run
+//! directory and this file to their keys.
 //!
 //! Conventions: accuracies are fractions in [0, 1]; epochs are 1-based; a value that cannot be
 //! computed (a mean of nothing, a spread of one value) is `null`, never a made-up number. The
@@ -13,7 +16,10 @@ use common::{Activation, Task, Variant};
 use crate::describe::Describe;
 
 /// Version of the stats JSON format.
-pub const STATS_FORMAT: u32 = 1;
+///
+/// - 1: with `cache_key` (the stats instance's), `cache_keys` per group and `cache_key` per seed.
+/// - 2: without any cache key (provenance is the engine's `repro.lock`); otherwise as 1.
+pub const STATS_FORMAT: u32 = 2;
 
 /// What the censored view of convergence does with a run that never converged.
 pub const CENSORING_RULE: &str =
@@ -26,8 +32,6 @@ pub struct StatsFile {
     pub format: u32,
     /// The task.
     pub task: Task,
-    /// `REPRO_KEY` of the stats instance that wrote this file (null outside the engine).
-    pub cache_key: Option<String>,
     /// Confidence level of every interval (0.95).
     pub confidence: f64,
     /// How the censored view treats runs that did not converge ([`CENSORING_RULE`]).
@@ -64,8 +68,6 @@ pub struct GroupStats {
     pub diverged: usize,
     /// The seeds, ascending.
     pub seeds: Vec<u64>,
-    /// Cache keys of the runs, aligned with `seeds` (null for runs made outside the engine).
-    pub cache_keys: Vec<Option<String>>,
     /// Convergence epoch over converged seeds only.
     pub convergence: Describe,
     /// Convergence epoch over all seeds, non-converged ones censored per [`CENSORING_RULE`].
@@ -113,8 +115,6 @@ pub struct Speedup {
 pub struct SeedRecord {
     /// Seed.
     pub seed: u64,
-    /// Cache key of the run.
-    pub cache_key: Option<String>,
     /// Configured epochs.
     pub epochs: usize,
     /// First epoch with training accuracy >= 95%.

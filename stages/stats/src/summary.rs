@@ -32,8 +32,8 @@ pub const CONFIDENCE: f64 = 0.95;
 /// Base of the seeds of the bootstrap generators (each group derives its own from it).
 const BOOTSTRAP_BASE: u64 = 0x5eed_0000_0001;
 
-/// Summarises the runs of one task. `cache_key` is the stats instance's own key.
-pub fn summarise(task: Task, runs: &[Run], cache_key: Option<String>) -> StatsFile {
+/// Summarises the runs of one task.
+pub fn summarise(task: Task, runs: &[Run]) -> StatsFile {
     let mut by_group: BTreeMap<(usize, (usize, String)), Vec<&Run>> = BTreeMap::new();
     for run in runs {
         by_group
@@ -69,7 +69,6 @@ pub fn summarise(task: Task, runs: &[Run], cache_key: Option<String>) -> StatsFi
     StatsFile {
         format: STATS_FORMAT,
         task,
-        cache_key,
         confidence: CONFIDENCE,
         censoring: CENSORING_RULE.to_owned(),
         bootstrap: BootstrapSettings {
@@ -107,7 +106,6 @@ fn group_stats(runs: &[&Run]) -> GroupStats {
         seeds_converged: converged.len(),
         diverged: per_seed.iter().filter(|s| s.diverged).count(),
         seeds: per_seed.iter().map(|s| s.seed).collect(),
-        cache_keys: per_seed.iter().map(|s| s.cache_key.clone()).collect(),
         convergence: describe(&converged, CONFIDENCE),
         convergence_censored: describe(&censored, CONFIDENCE),
         speedup_vs_full: None,
@@ -122,7 +120,6 @@ fn seed_record(run: &Run) -> SeedRecord {
     let m = &run.metrics;
     SeedRecord {
         seed: run.seed,
-        cache_key: m.cache_key.clone(),
         epochs: m.epochs,
         convergence_epoch: m.convergence_epoch,
         censored_convergence_epoch: m.convergence_epoch.unwrap_or(m.epochs + 1),
@@ -202,7 +199,6 @@ mod tests {
         summarise(
             Task::Parity,
             &crate::load::load_runs(dir.path(), Task::Parity).unwrap(),
-            None,
         )
     }
 
@@ -233,9 +229,5 @@ mod tests {
         assert!((s.estimate - 25.0 / 9.0).abs() < 1e-12);
         assert!((s.converged_only_estimate.unwrap() - 7.0 / 3.0).abs() < 1e-12);
         assert!(s.paired && s.n_pairs == 3 && s.ci_low <= s.estimate && s.estimate <= s.ci_high);
-        assert_eq!(
-            stats.groups[1].cache_keys[0].as_deref(),
-            Some("run-topk5-relu-1")
-        );
     }
 }

@@ -38,7 +38,6 @@ pub fn run(args: &Args) -> Result<(), TableError> {
         Some(dir) => Some(crate::landscape::read_landscapes(dir)?),
         None => None,
     };
-    let key = std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty());
     let subset = crate::subset::describe_subset(&inputs);
     let main = crate::rows::main_table(&inputs);
     let table6 = crate::table6::table6(&inputs);
@@ -59,7 +58,6 @@ pub fn run(args: &Args) -> Result<(), TableError> {
         claims: &claims,
         figures: &figure_files,
         landscapes: landscapes.as_deref(),
-        cache_key: key.as_deref(),
     };
     staging.write("table.md", &crate::markdown::table_md(&report))?;
     staging.write("claims.md", &crate::markdown::claims_md(&claims, &subset))?;

@@ -1,13 +1,15 @@
 //! `table.csv` (the main table, one row per activation, task and variant, "not run" rows
-//! included) and `table6.csv` (Table 6 in long form, one value per row). Both list the cache
-//! keys behind each row: the stats instance and every training run (or probe and probed run).
+//! included) and `table6.csv` (Table 6 in long form, one value per row). Each row names the
+//! runs behind it (task, variant, activation, seeds), which `repro.lock` maps to their cache
+//! keys; the files hold no key themselves, so that a re-run that changes keys but not numbers
+//! leaves them byte-identical (the engine's early cutoff).
 
 use crate::format::NOT_RUN;
 use crate::rows::MainTable;
 use crate::table6::{Source, Table6Row};
 
 /// Columns of `table.csv`.
-pub const TABLE_COLUMNS: [&str; 22] = [
+pub const TABLE_COLUMNS: [&str; 20] = [
     "activation",
     "task",
     "variant",
@@ -28,8 +30,6 @@ pub const TABLE_COLUMNS: [&str; 22] = [
     "last_heldout_acc_mean",
     "last_heldout_acc_std",
     "seeds",
-    "stats_cache_key",
-    "run_cache_keys",
 ];
 
 fn opt(v: Option<f64>) -> String {
@@ -87,8 +87,6 @@ pub fn table_csv(main: &MainTable<'_>) -> String {
                             opt(g.last_heldout_acc.mean),
                             opt(g.last_heldout_acc.std),
                             join(g.seeds.iter()),
-                            block.stats_key.unwrap_or("null").to_owned(),
-                            join(g.cache_keys.iter().map(|k| k.as_deref().unwrap_or("null"))),
                         ]);
                     }
                 }
@@ -100,16 +98,8 @@ pub fn table_csv(main: &MainTable<'_>) -> String {
 }
 
 /// Columns of `table6.csv`.
-pub const TABLE6_COLUMNS: [&str; 9] = [
-    "task",
-    "source",
-    "model",
-    "quantity",
-    "level",
-    "value",
-    "seed",
-    "probe_cache_key",
-    "run_cache_key",
+pub const TABLE6_COLUMNS: [&str; 7] = [
+    "task", "source", "model", "quantity", "level", "value", "seed",
 ];
 
 /// Renders `table6.csv`: one row per value; values not run are left out.
@@ -125,7 +115,7 @@ pub fn table6_csv(rows: &[Table6Row]) -> String {
     for r in rows {
         for (g, (model, quantity, levels)) in QUANTITIES.iter().enumerate() {
             for (l, level) in levels.iter().enumerate() {
-                let (source, value, seed, keys) = match &r.source {
+                let (source, value, seed) = match &r.source {
                     Source::Paper => {
                         let text = &r.groups[g][l];
                         if text == "–" {
@@ -135,7 +125,6 @@ pub fn table6_csv(rows: &[Table6Row]) -> String {
                             "paper",
                             text.clone(),
                             crate::paper::PAPER_PROBE_SEED.to_string(),
-                            (None, None),
                         )
                     }
                     Source::Ours {
@@ -143,17 +132,11 @@ pub fn table6_csv(rows: &[Table6Row]) -> String {
                         top5_seed,
                     } => {
                         let Some(v) = r.values[g][l] else { continue };
-                        let (seed, keys) = if g == 0 {
-                            (full_seed, &r.full_keys)
-                        } else {
-                            (top5_seed, &r.top5_keys)
-                        };
-                        let keys = keys.clone().unwrap_or((None, None));
+                        let seed = if g == 0 { full_seed } else { top5_seed };
                         (
                             "ours",
                             v.to_string(),
                             seed.map(|s| s.to_string()).unwrap_or_default(),
-                            keys,
                         )
                     }
                 };
@@ -165,8 +148,6 @@ pub fn table6_csv(rows: &[Table6Row]) -> String {
                     (*level).to_owned(),
                     value,
                     seed,
-                    keys.0.unwrap_or_default(),
-                    keys.1.unwrap_or_default(),
                 ])
                 .expect("in-memory csv");
             }

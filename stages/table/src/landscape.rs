@@ -1,6 +1,9 @@
 //! The loss-landscape Lipschitz estimate (SPEC §6) as this stage reads and shows it: one JSON
 //! file per analysed run, written by the `landscape` stage, rendered as a Markdown section and
-//! `landscape.csv` with the cache keys behind each row.
+//! `landscape.csv`. Each row names its run (task, variant, activation, seed); `repro.lock` maps
+//! runs and files to cache keys, which the outputs never hold (a key would change them on every
+//! re-run with new code but the same numbers). Landscape files of format 2, which held keys,
+//! still read: unknown fields are ignored.
 //!
 //! The paper gives no numbers for it in SPEC, so there is no "paper" row: only ours.
 
@@ -55,12 +58,6 @@ pub struct LandscapeFile {
     pub loss_at_weights: f64,
     /// Percentiles of the neighbour slopes.
     pub lipschitz: Slopes,
-    /// Cache key of the landscape instance.
-    #[serde(default)]
-    pub cache_key: Option<String>,
-    /// Cache key of the training run it analysed.
-    #[serde(default)]
-    pub run_cache_key: Option<String>,
 }
 
 /// Reads every `*.json` under `dir`, ordered by task, variant and seed; two files for the same
@@ -112,8 +109,7 @@ pub fn landscape_md(rows: &[(PathBuf, LandscapeFile)]) -> String {
     out.push_str(
         "Training loss at θ + a·d1 + b·d2 on a G × G grid over [-1, 1]², d1 and d2 random directions drawn per \
          parameter tensor and scaled to its norm; slopes |change of loss| / spacing between horizontal and vertical \
-         neighbours, as percentiles. Smaller slopes mean a smoother landscape around the trained weights. \
-         Cache keys in `landscape.csv`.\n\n",
+         neighbours, as percentiles. Smaller slopes mean a smoother landscape around the trained weights.\n\n",
     );
     if rows.is_empty() {
         out.push_str("Not run.\n\n");
@@ -143,7 +139,7 @@ pub fn landscape_md(rows: &[(PathBuf, LandscapeFile)]) -> String {
 }
 
 /// Columns of `landscape.csv`.
-pub const LANDSCAPE_COLUMNS: [&str; 14] = [
+pub const LANDSCAPE_COLUMNS: [&str; 12] = [
     "task",
     "variant",
     "activation",
@@ -156,8 +152,6 @@ pub const LANDSCAPE_COLUMNS: [&str; 14] = [
     "slope_p90",
     "slope_p95",
     "slope_p100",
-    "landscape_cache_key",
-    "run_cache_key",
 ];
 
 /// Renders `landscape.csv`.
@@ -175,8 +169,6 @@ pub fn landscape_csv(rows: &[(PathBuf, LandscapeFile)]) -> String {
             f.loss_at_weights.to_string(),
         ];
         rec.extend(f.lipschitz.values().iter().map(f64::to_string));
-        rec.push(f.cache_key.clone().unwrap_or_default());
-        rec.push(f.run_cache_key.clone().unwrap_or_default());
         w.write_record(&rec).expect("in-memory csv");
     }
     String::from_utf8(w.into_inner().expect("in-memory csv")).expect("utf-8")
@@ -202,8 +194,6 @@ mod tests {
                 p95: 4.0,
                 p100: 5.0,
             },
-            cache_key: Some("k1".into()),
-            run_cache_key: Some("r1".into()),
         }
     }
 
@@ -213,7 +203,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_sorted_and_renders_every_row_with_its_keys() {
+    fn reads_sorted_and_renders_every_row_with_its_run() {
         let dir = tempfile::tempdir().unwrap();
         write(
             dir.path(),
@@ -237,7 +227,13 @@ mod tests {
         );
         let csv = landscape_csv(&rows);
         assert_eq!(csv.lines().count(), 3);
-        assert!(csv.lines().nth(2).unwrap().ends_with(",k1,r1"), "{csv}");
+        assert!(
+            csv.lines()
+                .nth(2)
+                .unwrap()
+                .starts_with("even_pairs,topk5,relu,1,"),
+            "{csv}"
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The probe's output (SPEC §6) as this stage reads it: one JSON file per probed run.
 //!
-//! Shape agreed with the probe stage: `{"task", "variant", "seed", "cache_key",
-//! "run_cache_key", "delta": {"p75","p90","p95","p100"}, "sep": {"p25","p10","p5","p0"} | null,
-//! "beta": {"p75","p90","p95","p100"} | null}`; `sep` and `beta` exist for top-k models only.
-//! Unknown fields are ignored so the probe may add some (an `activation`, sample counts).
+//! Shape agreed with the probe stage: `{"task", "variant", "seed", "delta":
+//! {"p75","p90","p95","p100"}, "sep": {"p25","p10","p5","p0"} | null, "beta":
+//! {"p75","p90","p95","p100"} | null}`; `sep` and `beta` exist for top-k models only.
+//! Unknown fields are ignored so the probe may add some (an `activation`, sample counts), and
+//! so that probe files of format 1, which held cache keys, still read.
 
 use common::{Task, Variant};
 
@@ -42,12 +43,6 @@ pub struct ProbeFile {
     pub variant: Variant,
     /// Seed of the probed run.
     pub seed: u64,
-    /// Cache key of the probe instance.
-    #[serde(default)]
-    pub cache_key: Option<String>,
-    /// Cache key of the training run it probed.
-    #[serde(default)]
-    pub run_cache_key: Option<String>,
     /// Percentiles of the per-query dispersion delta (`dispersion_delta` in the probe's file).
     #[serde(alias = "dispersion_delta")]
     pub delta: Upper,

@@ -28,8 +28,6 @@ pub struct TaskBlock<'a> {
     pub task: Task,
     /// Epoch counts of its runs (empty when not run).
     pub epochs: Vec<usize>,
-    /// Cache key of the stats instance that summarised it.
-    pub stats_key: Option<&'a str>,
     /// Rows; empty when the task was not run under this activation.
     pub rows: Vec<Row<'a>>,
 }
@@ -56,16 +54,12 @@ pub struct MainTable<'a> {
 
 /// Builds the main table from the inputs.
 pub fn main_table(inputs: &Inputs) -> MainTable<'_> {
-    let groups: Vec<(Task, Option<&str>, &GroupStats)> = inputs
+    let groups: Vec<(Task, &GroupStats)> = inputs
         .stats
         .values()
-        .flat_map(|(_, f)| {
-            f.groups
-                .iter()
-                .map(move |g| (f.task, f.cache_key.as_deref(), g))
-        })
+        .flat_map(|(_, f)| f.groups.iter().map(move |g| (f.task, g)))
         .collect();
-    let mut activations: Vec<Activation> = groups.iter().map(|(_, _, g)| g.activation).collect();
+    let mut activations: Vec<Activation> = groups.iter().map(|(_, g)| g.activation).collect();
     activations.sort_by_key(activation_order);
     activations.dedup();
 
@@ -74,23 +68,22 @@ pub fn main_table(inputs: &Inputs) -> MainTable<'_> {
         .map(|&activation| {
             let mut variants: Vec<Variant> = groups
                 .iter()
-                .filter(|(_, _, g)| g.activation == activation)
-                .map(|(_, _, g)| g.variant)
+                .filter(|(_, g)| g.activation == activation)
+                .map(|(_, g)| g.variant)
                 .collect();
             variants.sort_by_key(variant_order);
             variants.dedup();
             let blocks = Task::ALL
                 .iter()
                 .map(|&task| {
-                    let of_task: Vec<&(Task, Option<&str>, &GroupStats)> = groups
+                    let of_task: Vec<&(Task, &GroupStats)> = groups
                         .iter()
-                        .filter(|(t, _, g)| *t == task && g.activation == activation)
+                        .filter(|(t, g)| *t == task && g.activation == activation)
                         .collect();
                     if of_task.is_empty() {
                         return TaskBlock {
                             task,
                             epochs: vec![],
-                            stats_key: None,
                             rows: vec![],
                         };
                     }
@@ -100,29 +93,24 @@ pub fn main_table(inputs: &Inputs) -> MainTable<'_> {
                             variant,
                             group: of_task
                                 .iter()
-                                .find(|(_, _, g)| g.variant == variant)
-                                .map(|(_, _, g)| *g),
+                                .find(|(_, g)| g.variant == variant)
+                                .map(|(_, g)| *g),
                         })
                         .collect();
                     let mut epochs: Vec<usize> = of_task
                         .iter()
-                        .flat_map(|(_, _, g)| g.epochs.iter().copied())
+                        .flat_map(|(_, g)| g.epochs.iter().copied())
                         .collect();
                     epochs.sort_unstable();
                     epochs.dedup();
-                    TaskBlock {
-                        task,
-                        epochs,
-                        stats_key: of_task[0].1,
-                        rows,
-                    }
+                    TaskBlock { task, epochs, rows }
                 })
                 .collect();
             Section { activation, blocks }
         })
         .collect();
 
-    let ran = |v: &Variant| groups.iter().any(|(_, _, g)| g.variant == *v);
+    let ran = |v: &Variant| groups.iter().any(|(_, g)| g.variant == *v);
     MainTable {
         sections,
         activations_not_run: Activation::ALL

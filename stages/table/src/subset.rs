@@ -56,14 +56,13 @@ pub fn describe_subset(inputs: &Inputs) -> Vec<String> {
         lines.push(format!(
             "`{task}`: activations {}; variants {} ({} of the paper's 15); seeds {} ({} of them from the paper's 10); \
              epochs {epochs_text} ({epochs_note}); {runs} runs, {converged} converged, {diverged} diverged; \
-             summary `{}`, stats key `{}`.",
+             summary `{}`.",
             list(activations.iter().map(|a| a.to_string())),
             list(variants.iter().map(|v| v.to_string())),
             variants.iter().filter(|v| Variant::paper_grid().contains(v)).count(),
             seeds_text,
             paper_seeds,
             path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
-            file.cache_key.as_deref().unwrap_or("null"),
         ));
     }
     if inputs.probes.is_empty() {

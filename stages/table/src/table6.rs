@@ -38,10 +38,6 @@ pub struct Table6Row {
     pub groups: [[String; 4]; 4],
     /// Raw values of ours (None for the paper and for cells not run), same layout.
     pub values: [[Option<f64>; 4]; 4],
-    /// Cache keys (probe, probed run) of the full-attention probe shown, if any.
-    pub full_keys: Option<(Option<String>, Option<String>)>,
-    /// Cache keys (probe, probed run) of the topk5 probe shown, if any.
-    pub top5_keys: Option<(Option<String>, Option<String>)>,
 }
 
 /// Column-group titles.
@@ -77,8 +73,6 @@ pub fn table6(inputs: &Inputs) -> Vec<Table6Row> {
                 quoted(|r| r.top5_beta),
             ],
             values: [[None; 4]; 4],
-            full_keys: None,
-            top5_keys: None,
         });
         let full = inputs.probe_for(task, Variant::Full).map(|(_, p)| p);
         let top5 = inputs
@@ -119,15 +113,9 @@ pub fn table6(inputs: &Inputs) -> Vec<Table6Row> {
             },
             groups,
             values,
-            full_keys: full.map(keys),
-            top5_keys: top5.map(keys),
         });
     }
     rows
-}
-
-fn keys(p: &ProbeFile) -> (Option<String>, Option<String>) {
-    (p.cache_key.clone(), p.run_cache_key.clone())
 }
 
 fn dash4() -> [String; 4] {

@@ -116,7 +116,6 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         diverged_epoch: outcome.diverged_epoch,
         device: common_torch::name(device),
         torch_version: TORCH_VERSION.to_owned(),
-        cache_key: std::env::var("REPRO_KEY").ok().filter(|k| !k.is_empty()),
         config: cfg,
     };
     write_atomic(&args.out, METRICS_FILE, metrics.to_json().as_bytes())?;

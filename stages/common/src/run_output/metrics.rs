@@ -8,9 +8,10 @@
 //!
 //! Like `history.csv`, the file holds no wall time: the engine hashes it, so a timing would make
 //! a bit-identical re-run look changed downstream and defeat early cutoff. The trainer prints its
-//! times on its log instead. What remains besides the computation's results describes the run
-//! (`device`, `torch_version`, `cache_key`, `config`) and is the same on a re-run of the same
-//! instance.
+//! times on its log instead. For the same reason it holds no cache key (`REPRO_KEY`): the key
+//! changes with the trainer's code even when the numbers do not, and `repro.lock` already maps
+//! the file to its key. What remains besides the computation's results describes the run
+//! (`device`, `torch_version`, `config`) and is the same on a re-run of the same instance.
 
 use super::history::HistoryRow;
 
@@ -22,7 +23,9 @@ pub const METRICS_FILE: &str = "metrics.json";
 ///
 /// - 1: `metrics.json` with `wall_seconds`, `history.csv` with a trailing `seconds` column.
 /// - 2: both without wall times (they moved to the trainer's log); otherwise as 1.
-pub const METRICS_FORMAT_VERSION: u32 = 2;
+/// - 3: `metrics.json` without `cache_key` (provenance is the engine's `repro.lock`, and a key
+///   in the file defeated early cutoff below a re-run trainer); otherwise as 2.
+pub const METRICS_FORMAT_VERSION: u32 = 3;
 
 /// Training accuracy that counts as converged (SPEC §5).
 pub const CONVERGED_ACC: f64 = 0.95;
@@ -61,8 +64,6 @@ pub struct Metrics<C> {
     pub device: String,
     /// libtorch version the trainer was built against.
     pub torch_version: String,
-    /// `REPRO_KEY` of the running instance, if set.
-    pub cache_key: Option<String>,
     /// The run's full configuration.
     pub config: C,
 }
@@ -198,14 +199,13 @@ mod tests {
             diverged_epoch: Some(2),
             device: "cpu".to_owned(),
             torch_version: "2.11.0".to_owned(),
-            cache_key: None,
             config: serde_json::json!({"a": 1}),
         };
         let metrics = m.to_json();
         assert_eq!(
             metrics,
             r#"{
-  "format": 2,
+  "format": 3,
   "task": "parity",
   "variant": "topk5",
   "activation": "relu",
@@ -220,7 +220,6 @@ mod tests {
   "diverged_epoch": 2,
   "device": "cpu",
   "torch_version": "2.11.0",
-  "cache_key": null,
   "config": {
     "a": 1
   }

@@ -8,12 +8,12 @@
 //!
 //! `metrics.json` is read field by field rather than through the derived deserialiser of
 //! [`Metrics`](super::Metrics) so that an error can name the field and its line; unknown fields
-//! (the trainer's `config` and device fields, format 1's `wall_seconds`) are ignored, so the
-//! trainer can add fields without breaking its readers.
+//! (the trainer's `config` and device fields, format 1's `wall_seconds`, format 2's
+//! `cache_key`) are ignored, so the trainer can add fields without breaking its readers.
 //!
 //! Format 1 differs from format 2 only by its wall times (`wall_seconds` here, a `seconds`
-//! column in `history.csv`), which nothing reads, so runs trained before the change still feed
-//! the statistics unchanged.
+//! column in `history.csv`), and format 2 from format 3 only by its `cache_key`; nothing reads
+//! either, so runs trained before those changes still feed the statistics unchanged.
 
 use std::path::Path;
 
@@ -60,8 +60,6 @@ pub struct RunMetrics {
     pub diverged: bool,
     /// Epoch at which the loss became NaN.
     pub diverged_epoch: Option<usize>,
-    /// The engine's cache key of the training run (null outside the engine).
-    pub cache_key: Option<String>,
     /// The run's stopping rule (`config.train.stop_after`): it stopped this many epochs after
     /// its convergence epoch, `epochs` being the cap. `None`: every epoch ran (absent in runs
     /// trained before the rule existed).
@@ -186,11 +184,6 @@ pub fn read_metrics(path: &Path, id: &RunId) -> Result<RunMetrics, RunOutputErro
         last_train_acc: accuracy("last_train_acc")?,
         diverged: doc.required("diverged", Value::as_bool, "true or false")?,
         diverged_epoch,
-        cache_key: doc.nullable(
-            "cache_key",
-            |v| v.as_str().map(str::to_owned),
-            "a string or null",
-        )?,
         stop_after: stop_rule(&value).map_err(|message| doc.bad("config", message))?,
     })
 }
@@ -336,7 +329,6 @@ mod tests {
 
         let ok = read_metrics(&path, &id(8)).unwrap();
         assert_eq!(ok.convergence_epoch, Some(2));
-        assert_eq!(ok.cache_key.as_deref(), Some("abc"));
     }
 
     #[test]
@@ -370,7 +362,6 @@ mod tests {
             diverged_epoch: None,
             device: "cpu".to_owned(),
             torch_version: "test".to_owned(),
-            cache_key: None,
             config: (),
         };
         std::fs::write(dir.path().join(METRICS_FILE), metrics.to_json()).unwrap();
@@ -401,7 +392,6 @@ mod tests {
             diverged_epoch: None,
             device: metrics.device.clone(),
             torch_version: metrics.torch_version.clone(),
-            cache_key: None,
         };
         std::fs::write(dir.path().join(METRICS_FILE), stopped.to_json()).unwrap();
         let run = read_run(dir.path(), &id).unwrap();
@@ -426,10 +416,11 @@ mod tests {
         assert_eq!(run.metrics.stop_after, None);
     }
 
-    /// Runs trained before the wall times left the files (format 1) still read, and a format
-    /// from the future is refused by name.
+    /// Runs trained before the wall times left the files (format 1) and before the key left
+    /// them (format 2) still read, the same as format 3; a format from the future is refused by
+    /// name.
     #[test]
-    fn format_1_with_wall_times_still_reads_and_format_3_does_not() {
+    fn formats_1_and_2_still_read_and_format_4_does_not() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(METRICS_FILE);
         let v1 = metrics_text(7).replace(
@@ -440,15 +431,20 @@ mod tests {
         let old = read_metrics(&path, &id(7)).unwrap();
         std::fs::write(&path, metrics_text(7)).unwrap();
         assert_eq!(old, read_metrics(&path, &id(7)).unwrap());
+        let v3 = metrics_text(7)
+            .replace("\"format\": 2", "\"format\": 3")
+            .replace("  \"cache_key\": \"abc\",\n", "");
+        std::fs::write(&path, &v3).unwrap();
+        assert_eq!(old, read_metrics(&path, &id(7)).unwrap());
 
         std::fs::write(
             &path,
-            metrics_text(7).replace("\"format\": 2", "\"format\": 3"),
+            metrics_text(7).replace("\"format\": 2", "\"format\": 4"),
         )
         .unwrap();
         let err = read_metrics(&path, &id(7)).unwrap_err().to_string();
         assert!(
-            err.contains("line 2") && err.contains("`format`") && err.contains("format 3"),
+            err.contains("line 2") && err.contains("`format`") && err.contains("format 4"),
             "{err}"
         );
     }

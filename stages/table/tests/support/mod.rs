@@ -87,7 +87,7 @@ impl Study {
             }
         }
         let loaded = stats::load::load_runs(&runs, task).unwrap();
-        let summary = stats::summary::summarise(task, &loaded, Some(format!("stats-{task}")));
+        let summary = stats::summary::summarise(task, &loaded);
         let json = self.stats_dir().join(format!("{task}.json"));
         let csv = self.stats_dir().join(format!("{task}.csv"));
         stats::output::write_outputs(&summary, &json, &csv).unwrap();
@@ -114,8 +114,7 @@ impl Study {
             "null".to_owned()
         };
         let text = format!(
-            r#"{{"task": "{task}", "variant": "{variant}", "seed": {seed}, "cache_key": "probe-{task}-{variant}-{seed}",
-"run_cache_key": "run-{variant}-relu-{seed}",
+            r#"{{"task": "{task}", "variant": "{variant}", "seed": {seed},
 "delta": {{"p75": {}, "p90": {}, "p95": {}, "p100": {}}},
 "sep": {sep}, "beta": {beta}}}
 "#,

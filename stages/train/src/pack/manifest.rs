@@ -3,11 +3,12 @@
 //! JSON: `{"members": [{"instance": ..., "key": ... or null, "cmd": [argv...], "outs": [...],
 //! "done": path}]}`.
 //! `cmd` is the exact argv of the member's single run (argv[0] the binary), parsed with the
-//! single run's clap [`Args`](crate::cli::Args); `key` takes the place of the single run's
-//! `REPRO_KEY` (it becomes that member's `cache_key` in `metrics.json`); `done`, if given, is
-//! created once the member's files are complete (the engine publishes the members whose
-//! `done` exists even when another member failed). Fields this trainer
-//! does not use (`outs`, and any the engine may add later) are ignored.
+//! single run's clap [`Args`](crate::cli::Args); `done`, if given, is created once the
+//! member's files are complete (the engine publishes the members whose `done` exists even when
+//! another member failed). Fields this trainer does not use (`key`, `outs`, and any the engine
+//! may add later) are ignored: like a single run, which never writes its `REPRO_KEY` into an
+//! output, a member's files hold no key, so that a re-run with a new key but the same result
+//! leaves them byte-identical.
 //!
 //! A manifest that cannot be read, is not JSON of this shape, or lists no members is a user
 //! error (exit 2) and nothing is written.
@@ -19,9 +20,6 @@ use std::path::{Path, PathBuf};
 pub struct ManifestMember {
     /// The engine's instance name, which prefixes every message about this member.
     pub instance: String,
-    /// The member's cache key (the single run's `REPRO_KEY`), if any.
-    #[serde(default)]
-    pub key: Option<String>,
     /// The argv of the member's single run, argv[0] the binary.
     pub cmd: Vec<String>,
     /// The member's declared outputs (informational here; `--out` in `cmd` is what is used).
@@ -102,14 +100,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unknown_fields_are_ignored_and_key_may_be_null() {
+    fn unknown_fields_and_the_key_are_ignored() {
         let text = r#"{"version": 3, "members": [
             {"instance": "a", "key": null, "cmd": ["train", "--out", "x"], "outs": ["x"], "gpu": 1},
             {"instance": "b", "key": "abc", "cmd": ["train"]}]}"#;
         let m = Manifest::parse(text, Path::new("m.json")).unwrap();
         assert_eq!(m.members.len(), 2);
-        assert_eq!(m.members[0].key, None);
-        assert_eq!(m.members[1].key.as_deref(), Some("abc"));
+        assert_eq!(m.members[1].instance, "b");
     }
 
     #[test]

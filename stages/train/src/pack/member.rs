@@ -33,8 +33,6 @@ use crate::train_loop::Shuffler;
 pub struct Member {
     /// The engine's instance name (prefixes the member's messages).
     pub instance: String,
-    /// The member's cache key (written as `cache_key`).
-    pub key: Option<String>,
     /// The output directory (`--out`).
     pub out: PathBuf,
     /// The file to create once the member's files are complete (the manifest's `done`).
@@ -82,7 +80,6 @@ pub fn prepare(entry: &ManifestMember, device: Device) -> Result<Member, TrainEr
     write_json(&args.out, "config.json", &cfg)?;
     Ok(Member {
         instance: entry.instance.clone(),
-        key: entry.key.clone().filter(|k| !k.is_empty()),
         done: entry.done.clone(),
         out: args.out.clone(),
         names,

@@ -83,7 +83,6 @@ impl Files {
             diverged_epoch,
             device: common_torch::name(self.device),
             torch_version: TORCH_VERSION.to_owned(),
-            cache_key: m.key.clone(),
             config: m.cfg.clone(),
         };
         write_atomic(&m.out, METRICS_FILE, metrics.to_json().as_bytes())?;
