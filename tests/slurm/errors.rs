@@ -67,3 +67,37 @@ fn a_partition_slurm_refuses_fails_with_slurms_words() {
     assert!(ws.jobs().is_empty(), "{:?}", ws.jobs());
     assert!(ws.lock_keys().is_empty());
 }
+
+#[test]
+#[ignore = "needs a running Slurm (make test-slurm)"]
+fn a_registry_that_cannot_be_written_stops_submission_before_sbatch() {
+    let ws = Ws::new(ONE);
+    // A file where the registry's directory should be: no entry can be written.
+    ws.write(".repro/slurm/jobs", "not a directory\n");
+    let out = ws.repro(&["run", "--executor", "slurm"]);
+    assert_ne!(out.code, 0, "{}", out.both());
+    assert_has(&out, "cannot record the submission");
+    assert!(ws.submissions().is_empty(), "nothing was submitted");
+    assert!(ws.ran().is_empty());
+    assert!(ws.lock_keys().is_empty());
+}
+
+#[test]
+#[ignore = "needs a running Slurm (make test-slurm)"]
+fn a_job_whose_id_cannot_be_recorded_is_cancelled_not_left_unknown() {
+    let ws = Ws::new(ONE);
+    // `sbatch` succeeds, then the registry's directory turns into a file: the write of the
+    // job's id, the one a later run adopts it by, fails.
+    ws.wrap(
+        "sbatch",
+        "\"$REAL\" \"$@\"; code=$?; rm -rf \"$T/ws/.repro/slurm/jobs\"; echo x > \"$T/ws/.repro/slurm/jobs\"; exit $code",
+    );
+    let out = ws.repro(&["run", "--executor", "slurm"]);
+    assert_ne!(out.code, 0, "{}", out.both());
+    assert_has(&out, "cannot record Slurm job");
+    assert_has(&out, "cancelled");
+    crate::common::wait_for(60, "the unrecorded job to be cancelled", || {
+        ws.jobs_in(crate::common::LIVE).is_empty()
+    });
+    assert!(ws.lock_keys().is_empty(), "nothing was published");
+}
