@@ -28,6 +28,8 @@ mod command;
 #[cfg(test)]
 mod executor_tests;
 mod fsm;
+#[cfg(test)]
+mod fsm_tests;
 mod registry;
 mod state;
 mod submit;

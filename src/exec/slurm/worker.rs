@@ -400,9 +400,7 @@ fn carry_out(ctx: &Context, st: &mut State, job: JobId, actions: Vec<Action>, un
                         JobStatus::Failed(f.message(id, &tail))
                     }
                 };
-                if let Some(t) = st.tracked.get(&job) {
-                    ctx.registry.finish(&t.instance);
-                }
+                ctx.registry.finish(&t.instance);
                 send(st, ExecEvent::Finished { job, status, times });
             }
             Action::Vanish(loss) => {
