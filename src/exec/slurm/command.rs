@@ -3,6 +3,7 @@
 //! counted, so that a benchmark can show how many queries a run made.
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -76,6 +77,9 @@ pub struct Runner {
     pub backoff: Duration,
     /// Counts of calls made.
     pub counts: Arc<CallCounts>,
+    /// The folder holding Slurm's commands (`None`: found on `PATH`); tests put stand-ins
+    /// there.
+    pub dir: Option<PathBuf>,
 }
 
 /// Phrases of Slurm's messages that mean "try again later".
@@ -98,25 +102,42 @@ impl Runner {
             attempts: 3,
             backoff: Duration::from_secs(1),
             counts: Arc::default(),
+            dir: None,
         }
     }
 
     /// Runs `program args`, retrying transient failures; returns stdout.
     pub fn run(&self, program: &str, args: &[String]) -> Result<String, SlurmError> {
+        self.run_or_find(program, args, || None)
+    }
+
+    /// Runs `program args` as [`Runner::run`] does, but after each transient failure (and its
+    /// back-off) first asks `landed` whether the command took effect after all (an `sbatch`
+    /// whose answer was lost): its `Some(answer)` stands for the command's stdout, and the
+    /// command is not repeated.
+    pub fn run_or_find(
+        &self,
+        program: &str,
+        args: &[String],
+        mut landed: impl FnMut() -> Option<String>,
+    ) -> Result<String, SlurmError> {
         let mut wait = self.backoff;
-        let mut last = None;
-        for attempt in 1..=self.attempts.max(1) {
+        let attempts = self.attempts.max(1);
+        let mut attempt = 1;
+        loop {
             match self.once(program, args) {
                 Ok(out) => return Ok(out),
-                Err(e) if e.transient && attempt < self.attempts => {
-                    last = Some(e);
+                Err(e) if e.transient && attempt < attempts => {
                     std::thread::sleep(wait);
                     wait *= 2;
+                    if let Some(answer) = landed() {
+                        return Ok(answer);
+                    }
+                    attempt += 1;
                 }
                 Err(e) => return Err(e),
             }
         }
-        Err(last.expect("at least one attempt"))
     }
 
     fn once(&self, program: &str, args: &[String]) -> Result<String, SlurmError> {
@@ -126,7 +147,11 @@ impl Runner {
             message,
             transient,
         };
-        let mut child = Command::new(program)
+        let path = self
+            .dir
+            .as_ref()
+            .map_or_else(|| PathBuf::from(program), |d| d.join(program));
+        let mut child = Command::new(path)
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -191,6 +216,7 @@ mod tests {
             attempts: 3,
             backoff: Duration::from_millis(1),
             counts: Arc::default(),
+            dir: None,
         }
     }
 
@@ -225,5 +251,33 @@ mod tests {
             )
             .unwrap_err();
         assert!(e.transient);
+    }
+
+    #[test]
+    fn a_command_that_landed_after_all_is_not_repeated() {
+        let r = runner();
+        let flaky = ["-c".into(), "echo 'Socket timed out' >&2; exit 1".into()];
+        let mut asked = 0;
+        let out = r.run_or_find("sh", &flaky, || {
+            asked += 1;
+            Some("42".into())
+        });
+        assert_eq!(out.unwrap(), "42");
+        assert_eq!(asked, 1);
+        // Not found: every attempt is made, and the last error comes back.
+        let mut asked = 0;
+        let e = r
+            .run_or_find("sh", &flaky, || {
+                asked += 1;
+                None
+            })
+            .unwrap_err();
+        assert_eq!((asked, e.message.as_str()), (2, "Socket timed out"));
+        // A lasting failure is not retried, and nothing is asked.
+        let refused = ["-c".into(), "echo 'Invalid partition' >&2; exit 1".into()];
+        let e = r
+            .run_or_find("sh", &refused, || panic!("asked"))
+            .unwrap_err();
+        assert!(!e.transient);
     }
 }

@@ -11,13 +11,25 @@
 //! (they keep running, and the next `repro run` adopts them through the [`Registry`]).
 //!
 //! A background thread, started by `start` (which fails if it cannot be), does all the talking
-//! to Slurm, so `submit` and `cancel` never block the dispatcher; it sends `Alive` after every
-//! poll and `sbatch`, and the executor declares [`SlurmSettings::silence_limit`], so a stuck
-//! thread fails the run's jobs instead of hanging it. A job whose registry entry cannot be
+//! to Slurm, so `start`, `submit` and `cancel` never block the dispatcher: the first query of
+//! the jobs of earlier runs, adoption and submission all happen there. It sends `Alive` after
+//! every poll and `sbatch`, and the executor declares [`SlurmSettings::silence_limit`], so a
+//! stuck thread fails the run's jobs instead of hanging it. A job whose registry entry cannot be
 //! written after `sbatch` is cancelled and fails, and nothing more is submitted. The
 //! pipeline's `build:` command runs here, on a local executor.
+//!
+//! The files: `fsm.rs` decides, as a pure function, what becomes of a job after each poll;
+//! `worker.rs` is the thread around it; `adopt.rs` takes over earlier runs' jobs; `submit.rs`
+//! turns jobs into `sbatch` calls; `state.rs` reads `squeue`; `command.rs` runs Slurm's
+//! commands; `registry.rs` records submitted jobs.
 
+mod adopt;
 mod command;
+#[cfg(test)]
+mod executor_tests;
+mod fsm;
+#[cfg(test)]
+mod fsm_tests;
 mod registry;
 mod state;
 mod submit;
@@ -88,13 +100,8 @@ struct Tracked {
     batch: String,
     index: usize,
     out: String,
-    submitted: Instant,
-    started: Option<Instant>,
-    cancelled: bool,
-    /// Since when the job has been missing, in an unknown state, or ended without a record.
-    doubt: Option<Instant>,
-    /// The last state read, for messages.
-    last: String,
+    /// Where it stands (what the state machine of `fsm.rs` reads and returns).
+    fsm: fsm::Job,
 }
 
 impl Tracked {
@@ -107,11 +114,7 @@ impl Tracked {
             batch: e.batch,
             index: e.index,
             out: e.out,
-            submitted: Instant::now(),
-            started: None,
-            cancelled,
-            doubt: None,
-            last: String::new(),
+            fsm: fsm::Job::new(Instant::now(), cancelled),
         }
     }
 }
@@ -125,7 +128,7 @@ struct State {
     flush: bool,
     cancels: Vec<String>,
     tracked: HashMap<JobId, Tracked>,
-    /// States from the first query, for adopting registered jobs.
+    /// States from the first query (the survey), for adopting registered jobs.
     snapshot: Option<HashMap<String, Seen>>,
     /// Poll at the next turn (after a cancel or an adoption).
     poll_now: bool,
@@ -220,7 +223,9 @@ impl SlurmExecutor {
     /// leaves the jobs to Slurm. Returns (jobs submitted, `sbatch` calls); the jobs that could
     /// not be submitted were reported through the sink as not started.
     pub fn detach(&mut self) -> (usize, usize) {
+        adopt::survey(&self.ctx, &self.shared);
         let pending = std::mem::take(&mut self.shared.state.lock().expect("slurm").pending);
+        let pending = adopt::adopt_all(&self.ctx, &self.shared, pending);
         let done = worker::submit_all(&self.ctx, &self.shared, pending);
         // Jobs of earlier submissions whose inputs changed (or that can never start).
         let cancels = std::mem::take(&mut self.shared.state.lock().expect("slurm").cancels);
@@ -246,36 +251,12 @@ impl SlurmExecutor {
         Ok(())
     }
 
-    /// Takes the sink and reads the registry (adopting or forgetting earlier jobs), without
-    /// starting the polling thread: `--detach` submits in its own thread and leaves.
+    /// Takes the sink, without starting the polling thread: `--detach` submits in its own
+    /// thread and leaves. Asks Slurm nothing: the jobs of earlier runs are surveyed by the
+    /// polling thread, or by [`SlurmExecutor::detach`].
     pub fn attach(&mut self, sink: EventSink) -> Result<(), ExecError> {
         self.local.start(sink.clone())?;
-        let mut st = self.shared.state.lock().expect("slurm");
-        st.sink = Some(sink);
-        // One query before anything is submitted: which registered jobs are still alive. The
-        // others are forgotten (their results, if any, are in the store); a job stuck behind
-        // a failed dependency is cancelled.
-        let registered = self.ctx.registry.all();
-        if registered.is_empty() {
-            return Ok(());
-        }
-        let Ok(answer) = self.ctx.runner.run("squeue", &query_args(&self.ctx.name)) else {
-            return Ok(());
-        };
-        let snapshot = parse_squeue(&answer);
-        for e in registered {
-            let Some(id) = &e.job else { continue };
-            match snapshot.get(id).map(phase) {
-                Some(Phase::Queued | Phase::Running | Phase::Unknown) => {}
-                Some(Phase::Stuck) => {
-                    st.cancels.push(id.clone());
-                    st.poll_now = true;
-                    self.ctx.registry.finish(&e.instance);
-                }
-                _ => self.ctx.registry.finish(&e.instance),
-            }
-        }
-        st.snapshot = Some(snapshot);
+        self.shared.state.lock().expect("slurm").sink = Some(sink);
         Ok(())
     }
 }
@@ -324,12 +305,8 @@ impl Executor for SlurmExecutor {
             );
             return Ok(());
         }
-        if worker::adopt(&self.ctx, &mut st, &job) {
-            st.poll_now = true;
-        } else {
-            st.pending.push(job);
-        }
-        drop(st);
+        // Adopted or submitted by the thread, at the next flush.
+        st.pending.push(job);
         Ok(())
     }
 
@@ -350,7 +327,8 @@ impl Executor for SlurmExecutor {
     fn cancel(&mut self, job: JobId) {
         let mut st = self.shared.state.lock().expect("slurm");
         if let Some(pos) = st.pending.iter().position(|j| j.id == job) {
-            st.pending.remove(pos);
+            let spec = st.pending.remove(pos);
+            let registered = self.cancel_registered(&mut st, &spec);
             send(
                 &st,
                 ExecEvent::Finished {
@@ -359,6 +337,10 @@ impl Executor for SlurmExecutor {
                     times: JobTimes::default(),
                 },
             );
+            drop(st);
+            if registered {
+                self.shared.wake.notify_all();
+            }
             return;
         }
         let Some(t) = st.tracked.get_mut(&job) else {
@@ -368,7 +350,7 @@ impl Executor for SlurmExecutor {
             self.local.cancel(job);
             return;
         };
-        t.cancelled = true;
+        t.fsm.cancelled = true;
         if let Some(id) = t.slurm.clone() {
             st.cancels.push(id);
         }
@@ -380,6 +362,7 @@ impl Executor for SlurmExecutor {
         self.local.cancel_all();
         let mut st = self.shared.state.lock().expect("slurm");
         for j in std::mem::take(&mut st.pending) {
+            self.cancel_registered(&mut st, &j);
             send(
                 &st,
                 ExecEvent::Finished {
@@ -392,12 +375,30 @@ impl Executor for SlurmExecutor {
         st.cancelling = true;
         let mut ids = Vec::new();
         for t in st.tracked.values_mut() {
-            t.cancelled = true;
+            t.fsm.cancelled = true;
             ids.extend(t.slurm.clone());
         }
         st.cancels.extend(ids);
         drop(st);
         self.shared.wake.notify_all();
+    }
+}
+
+impl SlurmExecutor {
+    /// A job cancelled before the thread took it may have a live job of an earlier run that
+    /// the thread would have adopted: that job is cancelled too (and its entry moved to
+    /// `done/`), as it would be once adopted. An entry without an id (its controller died
+    /// inside `sbatch`) stays for the next run to find. Returns whether a cancel was queued.
+    fn cancel_registered(&self, st: &mut State, job: &JobSpec) -> bool {
+        let Some(batch) = &job.batch else {
+            return false;
+        };
+        let Some(Entry { job: Some(id), .. }) = self.ctx.registry.get(&batch.instance) else {
+            return false;
+        };
+        st.cancels.push(id);
+        self.ctx.registry.finish(&batch.instance);
+        true
     }
 }
 

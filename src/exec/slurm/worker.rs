@@ -1,12 +1,18 @@
-//! The Slurm executor's thread: it submits what was flushed, cancels what was cancelled, and
-//! polls `squeue` once per interval for every job of the workspace, turning what it reads
-//! (and what the store holds) into events.
+//! The Slurm executor's thread, the shell around [`fsm::next`]: it surveys the jobs of earlier
+//! runs first (`adopt.rs`), then adopts or submits what was flushed, cancels what was
+//! cancelled, and polls `squeue` once per interval for every job of the workspace. Each poll
+//! becomes one [`fsm::Observation`] per job (with whether its record is in the store), and the
+//! shell carries out the actions the state machine returns: events to the dispatcher, registry
+//! moves, `scancel`. All decisions about a job's life are in `fsm.rs`; what stays here is
+//! talking to Slurm, to the registry and to the dispatcher.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+use super::adopt::{self, find_by_comment};
+use super::fsm::{self, Action, Observation, Outcome, Squeue};
 use super::registry::Entry;
-use super::state::{self, Phase, Seen};
+use super::state::{self, Seen};
 use super::submit::{self, Submission};
 use super::{send, Context, Shared, State, Tracked};
 use crate::exec::event::{ExecEvent, JobStatus, JobTimes};
@@ -14,6 +20,9 @@ use crate::exec::job::{JobId, JobSpec};
 
 /// The thread's loop, until the executor is dropped.
 pub(super) fn run(ctx: &Context, shared: &Shared) {
+    // Before any submission: which jobs of earlier runs are alive (adoption reads it).
+    adopt::survey(ctx, shared);
+    send(&shared.state.lock().expect("slurm"), ExecEvent::Alive);
     let interval = ctx.cfg.poll_interval;
     let mut last_poll = Instant::now();
     let mut last_ok = Instant::now();
@@ -45,6 +54,7 @@ pub(super) fn run(ctx: &Context, shared: &Shared) {
             (pending, cancels, poll)
         };
         if !pending.is_empty() {
+            let pending = adopt::adopt_all(ctx, shared, pending);
             submit_all(ctx, shared, pending);
         }
         if !cancels.is_empty() {
@@ -65,10 +75,7 @@ pub(super) fn run(ctx: &Context, shared: &Shared) {
                     let seen = state::parse(&answer);
                     read_answer(ctx, &mut st, &seen);
                 }
-                Err(e) if last_ok.elapsed() >= ctx.cfg.unreachable_after => {
-                    give_up(&mut st, &e.to_string(), last_ok.elapsed());
-                }
-                Err(_) => {}
+                Err(e) => no_answer(ctx, &mut st, &e.to_string(), last_ok),
             }
         }
     }
@@ -81,90 +88,34 @@ pub(super) fn scancel(ctx: &Context, ids: Vec<String>) {
     let _ = ctx.runner.run("scancel", &args);
 }
 
-/// Slurm stayed unreachable: every tracked job is reported lost (its registry entry stays,
-/// so that the next run adopts it) and nothing more is submitted.
-fn give_up(st: &mut State, error: &str, for_how_long: Duration) {
+/// `squeue` failed: when Slurm has not answered for `unreachable_after`, every tracked job is
+/// reported lost (its registry entry stays, so that the next run adopts it) and nothing more
+/// is submitted.
+fn no_answer(ctx: &Context, st: &mut State, error: &str, last_answer: Instant) {
+    let now = Instant::now();
+    let limits = fsm::Limits::new(&ctx.cfg);
+    if !limits.unreachable(last_answer, now) {
+        return;
+    }
     let why = format!(
         "cannot reach Slurm for {:.0}s ({error}); its jobs may still run: `repro run` again adopts them",
-        for_how_long.as_secs_f64()
+        now.saturating_duration_since(last_answer).as_secs_f64()
     );
     st.unreachable = Some(why.clone());
-    let jobs: Vec<JobId> = st.tracked.keys().copied().collect();
+    let seen = Observation {
+        squeue: Squeue::NoAnswer { last_answer },
+        published: false,
+    };
+    let mut jobs: Vec<JobId> = st.tracked.keys().copied().collect();
+    jobs.sort();
     for job in jobs {
-        st.tracked.remove(&job);
-        send(
-            st,
-            ExecEvent::Vanished {
-                job,
-                reason: why.clone(),
-            },
-        );
+        let Some(t) = st.tracked.get_mut(&job) else {
+            continue;
+        };
+        let (next, actions) = fsm::next(t.fsm, &seen, now, &limits);
+        t.fsm = next;
+        carry_out(ctx, st, job, actions, &why);
     }
-}
-
-/// Whether the registry holds a live job for this instance that this run can adopt; if so it
-/// is tracked. A registered job for another key is cancelled (its inputs changed).
-pub(super) fn adopt(ctx: &Context, st: &mut State, job: &JobSpec) -> bool {
-    let batch = job.batch.as_ref().expect("an instance job");
-    let Some(mut entry) = ctx.registry.get(&batch.instance) else {
-        return false;
-    };
-    let same_key = entry.key.is_none() || entry.key == batch.key;
-    let id_unrecorded = entry.job.is_none();
-    if entry.job.is_none() {
-        // The controller died inside `sbatch`: find the job by its submission's comment.
-        if let Some(snap) = &st.snapshot {
-            entry.job = find_by_comment(snap, &entry.batch, entry.index);
-        }
-    }
-    let seen = match (&st.snapshot, &entry.job) {
-        (Some(snap), Some(id)) => snap.get(id).map(state::phase),
-        (None, Some(_)) => Some(Phase::Unknown),
-        _ => None,
-    };
-    let alive = matches!(
-        seen,
-        Some(Phase::Queued | Phase::Running | Phase::Unknown | Phase::Completed)
-    );
-    let published = batch.key.as_deref().is_some_and(|k| (ctx.published)(k));
-    if !same_key || !(alive || published) {
-        if let (Some(id), Some(Phase::Queued | Phase::Running | Phase::Stuck)) = (&entry.job, &seen)
-        {
-            st.cancels.push(id.clone());
-        }
-        ctx.registry.finish(&batch.instance);
-        return false;
-    }
-    if entry.key != batch.key || (id_unrecorded && entry.job.is_some()) {
-        entry.key = batch.key.clone();
-        if let Err(err) = ctx.registry.put(&entry) {
-            // Not adopted: submitting anew records first, and fails there with this error.
-            if let (Some(id), Some(Phase::Queued | Phase::Running)) = (&entry.job, &seen) {
-                st.cancels.push(id.clone());
-            }
-            st.unrecorded.get_or_insert_with(|| {
-                format!(
-                    "cannot record the adopted job of `{}` in the registry ({err}): this run submits nothing more",
-                    batch.instance
-                )
-            });
-            return false;
-        }
-    }
-    st.tracked.insert(job.id, Tracked::new(entry, false));
-    true
-}
-
-fn find_by_comment(seen: &HashMap<String, Seen>, batch: &str, index: usize) -> Option<String> {
-    let mut ids: Vec<&String> = seen
-        .iter()
-        .filter(|(_, s)| s.comment == batch)
-        .map(|(id, _)| id)
-        .collect();
-    ids.sort();
-    let base = ids.first()?.split('_').next()?.to_owned();
-    let array = ids.iter().any(|id| id.contains('_'));
-    Some(Entry::task_id(&base, index, array))
 }
 
 /// Submits jobs: those with the same request and the same (already submitted) dependencies go
@@ -334,38 +285,23 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         }
     }
     let args = submit::sbatch_args(&ctx.cfg, &ctx.name, &ctx.paths, &script, &s);
-    let once = super::Runner {
-        attempts: 1,
-        ..ctx.runner.clone()
+    // A failed `sbatch` may have reached the controller after all: before trying again, the
+    // queue is searched for the submission's comment.
+    let landed = || {
+        let answer = ctx
+            .runner
+            .run("squeue", &state::query_args(&ctx.name))
+            .ok()?;
+        let found = find_by_comment(&state::parse(&answer), &s.batch, 0)?;
+        Some(found.split('_').next().unwrap_or(&found).to_owned())
     };
-    let mut wait = ctx.runner.backoff;
-    let mut id = None;
-    let mut error = String::new();
-    for attempt in 1..=ctx.runner.attempts.max(1) {
-        match once.run("sbatch", &args) {
-            Ok(out) => {
-                id = out.trim().split(';').next().map(str::to_owned);
-                break;
-            }
-            Err(e) if e.transient && attempt < ctx.runner.attempts => {
-                error = e.message;
-                std::thread::sleep(wait);
-                wait *= 2;
-                // It may have been submitted after all.
-                if let Ok(answer) = ctx.runner.run("squeue", &state::query_args(&ctx.name)) {
-                    let seen = state::parse(&answer);
-                    if let Some(found) = find_by_comment(&seen, &s.batch, 0) {
-                        id = Some(found.split('_').next().unwrap_or(&found).to_owned());
-                        break;
-                    }
-                }
-            }
-            Err(e) => {
-                error = e.message;
-                break;
-            }
-        }
-    }
+    let (id, error) = match ctx.runner.run_or_find("sbatch", &args, landed) {
+        Ok(out) => (
+            out.trim().split(';').next().map(str::to_owned),
+            String::new(),
+        ),
+        Err(e) => (None, e.message),
+    };
     let Some(id) = id.filter(|i| !i.is_empty()) else {
         return fail(format!("sbatch refused the job: {error}"));
     };
@@ -412,93 +348,82 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
 /// Applies one `squeue` answer to every tracked job.
 fn read_answer(ctx: &Context, st: &mut State, seen: &HashMap<String, Seen>) {
     let now = Instant::now();
-    let grace = ctx.cfg.publish_grace;
-    let mut events = Vec::new();
-    let mut ended = Vec::new();
-    for (&job, t) in st.tracked.iter_mut() {
+    let limits = fsm::Limits::new(&ctx.cfg);
+    let mut jobs: Vec<JobId> = st.tracked.keys().copied().collect();
+    jobs.sort();
+    for job in jobs {
+        let Some(t) = st.tracked.get_mut(&job) else {
+            continue;
+        };
         if t.slurm.is_none() {
             t.slurm = find_by_comment(seen, &t.batch, t.index);
         }
-        let phase = t.slurm.as_ref().and_then(|id| seen.get(id)).map(|s| {
-            t.last = s.state.clone();
-            state::phase(s)
-        });
+        let squeue = match t.slurm.as_ref().and_then(|id| seen.get(id)) {
+            Some(s) => Squeue::Listed {
+                phase: state::phase(s),
+                state: s.state.clone(),
+            },
+            None => Squeue::Missing,
+        };
         let published = t.key.as_deref().is_some_and(|k| (ctx.published)(k));
-        let doubt_for = |t: &mut Tracked| now - *t.doubt.get_or_insert(now);
-        let status = match phase {
-            Some(Phase::Queued) => {
-                t.doubt = None;
-                None
+        let (next, actions) = fsm::next(t.fsm, &Observation { squeue, published }, now, &limits);
+        t.fsm = next;
+        carry_out(ctx, st, job, actions, "");
+    }
+}
+
+/// Does what the state machine decided for `job`: events, `scancel`, and, once it ended, the
+/// move of its registry entry to `done/` (unless it is lost for want of Slurm: `unreachable`
+/// is then the reason reported).
+fn carry_out(ctx: &Context, st: &mut State, job: JobId, actions: Vec<Action>, unreachable: &str) {
+    for action in actions {
+        let Some(t) = st.tracked.get(&job) else {
+            return;
+        };
+        let id = t.slurm.as_deref().unwrap_or("?");
+        match action {
+            Action::Start => send(st, ExecEvent::Started { job }),
+            Action::Cancel => {
+                let id = t.slurm.clone();
+                st.cancels.extend(id);
             }
-            Some(Phase::Running) => {
-                t.doubt = None;
-                if t.started.is_none() {
-                    t.started = Some(now);
-                    events.push(ExecEvent::Started { job });
-                }
-                None
-            }
-            _ if published => Some(JobStatus::Succeeded),
-            Some(Phase::Completed) if doubt_for(t) >= grace => Some(JobStatus::Failed(format!(
-                "Slurm job {} completed, but no result was published within {:.0}s{}",
-                t.slurm.as_deref().unwrap_or("?"),
-                grace.as_secs_f64(),
-                out_tail(ctx, t)
-            ))),
-            Some(Phase::Completed) => None,
-            Some(Phase::Ended(_)) | Some(Phase::Stuck) if t.cancelled => Some(JobStatus::Cancelled),
-            Some(Phase::Ended(why)) => Some(JobStatus::Failed(format!(
-                "Slurm job {} {why}{}",
-                t.slurm.as_deref().unwrap_or("?"),
-                out_tail(ctx, t)
-            ))),
-            Some(Phase::Stuck) => {
-                if let Some(id) = &t.slurm {
-                    ended.push((job, Some(id.clone())));
-                }
-                Some(JobStatus::Failed(format!(
-                    "Slurm job {} can never start: a job it depends on failed",
-                    t.slurm.as_deref().unwrap_or("?")
-                )))
-            }
-            Some(Phase::Unknown) | None if doubt_for(t) >= grace.max(ctx.cfg.poll_interval * 3) => {
-                let what = match phase {
-                    Some(_) => format!("has been in the state `{}`", t.last),
-                    None => "has been missing from `squeue`".to_owned(),
+            Action::Finish { outcome, times } => {
+                let status = match outcome {
+                    Outcome::Succeeded => JobStatus::Succeeded,
+                    Outcome::Cancelled => JobStatus::Cancelled,
+                    Outcome::Failed(f) => {
+                        let tail = if f.shows_output() {
+                            out_tail(ctx, t)
+                        } else {
+                            String::new()
+                        };
+                        JobStatus::Failed(f.message(id, &tail))
+                    }
                 };
-                let id = t
+                ctx.registry.finish(&t.instance);
+                send(st, ExecEvent::Finished { job, status, times });
+            }
+            Action::Vanish(loss) => {
+                let label = t
                     .slurm
                     .clone()
                     .unwrap_or_else(|| format!("of submission {}", t.batch));
-                events.push(ExecEvent::Vanished {
-                    job,
-                    reason: format!(
-                        "Slurm job {id} {what} for {:.0}s and no result was published",
-                        doubt_for(t).as_secs_f64()
-                    ),
-                });
-                ended.push((job, None));
-                None
+                let reason = loss
+                    .message(&label)
+                    .unwrap_or_else(|| unreachable.to_owned());
+                if !loss.keeps_entry() {
+                    ctx.registry.finish(&t.instance);
+                }
+                send(st, ExecEvent::Vanished { job, reason });
             }
-            Some(Phase::Unknown) | None => None,
-        };
-        if let Some(status) = status {
-            let times = JobTimes {
-                waited: t.started.unwrap_or(now) - t.submitted,
-                ran: t.started.map_or(Duration::ZERO, |s| now - s),
-            };
-            events.push(ExecEvent::Finished { job, status, times });
-            ended.push((job, None));
         }
     }
-    for (job, cancel) in ended {
-        if let Some(t) = st.tracked.remove(&job) {
-            ctx.registry.finish(&t.instance);
-        }
-        st.cancels.extend(cancel);
-    }
-    for e in events {
-        send(st, e);
+    if st
+        .tracked
+        .get(&job)
+        .is_some_and(|t| t.fsm.life == fsm::Life::Ended)
+    {
+        st.tracked.remove(&job);
     }
 }
 
