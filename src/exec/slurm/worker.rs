@@ -14,7 +14,7 @@ use crate::exec::job::{JobId, JobSpec};
 
 /// The thread's loop, until the executor is dropped.
 pub(super) fn run(ctx: &Context, shared: &Shared) {
-    let interval = ctx.cfg.poll_interval;
+    let interval = ctx.cfg.poll_interval.get();
     let mut last_poll = Instant::now();
     let mut last_ok = Instant::now();
     loop {
@@ -65,7 +65,7 @@ pub(super) fn run(ctx: &Context, shared: &Shared) {
                     let seen = state::parse(&answer);
                     read_answer(ctx, &mut st, &seen);
                 }
-                Err(e) if last_ok.elapsed() >= ctx.cfg.unreachable_after => {
+                Err(e) if last_ok.elapsed() >= ctx.cfg.unreachable_after.get() => {
                     give_up(&mut st, &e.to_string(), last_ok.elapsed());
                 }
                 Err(_) => {}
@@ -265,7 +265,7 @@ pub(super) fn submit_all(ctx: &Context, shared: &Shared, pending: Vec<JobSpec>) 
 /// once), else 1,000.
 fn max_array_size(ctx: &Context) -> usize {
     if let Some(n) = ctx.cfg.max_array_size {
-        return n as usize;
+        return n.get() as usize;
     }
     *ctx.max_array.get_or_init(|| {
         ctx.runner
@@ -412,7 +412,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
 /// Applies one `squeue` answer to every tracked job.
 fn read_answer(ctx: &Context, st: &mut State, seen: &HashMap<String, Seen>) {
     let now = Instant::now();
-    let grace = ctx.cfg.publish_grace;
+    let grace = ctx.cfg.publish_grace.get();
     let mut events = Vec::new();
     let mut ended = Vec::new();
     for (&job, t) in st.tracked.iter_mut() {
@@ -461,7 +461,9 @@ fn read_answer(ctx: &Context, st: &mut State, seen: &HashMap<String, Seen>) {
                     t.slurm.as_deref().unwrap_or("?")
                 )))
             }
-            Some(Phase::Unknown) | None if doubt_for(t) >= grace.max(ctx.cfg.poll_interval * 3) => {
+            Some(Phase::Unknown) | None
+                if doubt_for(t) >= grace.max(ctx.cfg.poll_interval.get() * 3) =>
+            {
                 let what = match phase {
                     Some(_) => format!("has been in the state `{}`", t.last),
                     None => "has been missing from `squeue`".to_owned(),
