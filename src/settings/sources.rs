@@ -189,8 +189,9 @@ impl SiteSettings {
 }
 
 /// serde_yaml's message, without the position (printed before it) and with a setting's key
-/// path (`slurm.poll_interval: must be ...`) turned into its name (`` `poll_interval` must
-/// be ...``).
+/// path (`slurm.poll_interval: must be ...`) turned into its name: a [`ValueError`] that reads
+/// after a subject follows the name (`` `poll_interval` must be ...``), any other message
+/// follows `` `name`: `` (`` `executor`: unknown executor `pbs` ...``).
 fn file_message(serde: &str) -> String {
     let msg = match serde.find(" at line ") {
         Some(i) => &serde[..i],
