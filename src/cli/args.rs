@@ -84,6 +84,11 @@ pub struct RunArgs {
     /// pack sixteen training runs per GPU. Scheduling only: cache keys do not change.
     #[arg(long = "set-resources", value_name = "STAGE.FIELD=VALUE")]
     pub set_resources: Vec<String>,
+    /// Set a site setting for this run (repeatable), e.g. `slurm.partition=gpu` or
+    /// `slurm.poll_interval=2s`: any key of `repro.local.yaml`, over the file and the
+    /// `REPRO_*` environment (docs/slurm.md lists them).
+    #[arg(long = "set-site", value_name = "KEY=VALUE")]
+    pub set_site: Vec<String>,
     /// Where jobs run: `local` (child processes) or `slurm` (one batch job per instance).
     /// Default: `REPRO_EXECUTOR`, else `executor:` in `repro.local.yaml`, else local.
     #[arg(long, value_name = "NAME")]

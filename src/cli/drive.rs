@@ -87,7 +87,7 @@ pub(crate) fn dispatch(
     let mut executor: Box<dyn Executor> = match (mode, settings.executor) {
         (Mode::InJob, _) => Box::new(LocalExecutor::new()),
         (Mode::Controller, ExecutorKind::Local) => {
-            super::writers::exclude_batch_jobs(ws, settings.slurm.command_timeout)?;
+            super::writers::exclude_batch_jobs(ws, settings.slurm.command_timeout.get())?;
             Box::new(local(ws, reporter))
         }
         (Mode::Controller, ExecutorKind::Slurm) => {

@@ -20,6 +20,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
             keep_going: a.keep_going,
             no_build: a.no_build,
             set_resources: a.set_resources.clone(),
+            site: a.set_site.clone(),
             executor: a.executor.clone(),
             retries: a.retries,
             no_pack: a.no_pack,

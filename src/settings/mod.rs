@@ -7,10 +7,14 @@ pub mod gpus;
 mod overrides;
 mod resolve;
 mod site;
+mod sources;
+mod value;
 
 pub use overrides::ResourceOverrides;
 pub use resolve::{RunFlags, RunSettings};
-pub use site::{ExecutorKind, GpuSharing, SiteError, SiteSettings, SlurmSettings, SITE_FILE};
+pub use site::{ExecutorKind, GpuSharing, SiteSettings, SlurmSettings, SITE_FILE};
+pub use sources::SiteError;
+pub use value::{Count, HumanDuration, Positive, ValueError};
 
 /// A flag or environment value that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +27,8 @@ pub enum SettingsError {
         /// What is wrong.
         why: String,
     },
-    /// The site file, an environment variable or `--executor` is malformed.
+    /// The site file, an environment variable or a flag (`--executor`, `--set-site`) is
+    /// malformed.
     #[error(transparent)]
     Site(#[from] SiteError),
 }

@@ -9,7 +9,7 @@
 //! | build command | the pipeline's `build:`, unless `--no-build` |
 //! | resources | each stage's `resources:`, with `--set-resources` applied |
 //! | packing | stages' `pack:`, unless `--no-pack` or a batch executor |
-//! | executor, retries, Slurm site | `--executor`/`--retries`, else the environment, else `repro.local.yaml` (`site`) |
+//! | executor, retries, Slurm site | `--executor`/`--retries`, else `--set-site`, else the environment, else `repro.local.yaml` (`sources`) |
 
 use crate::graph::Instance;
 use crate::spec::{Pipeline, Resources};
@@ -18,6 +18,7 @@ use crate::workspace::Workspace;
 use super::gpus;
 use super::overrides::ResourceOverrides;
 use super::site::{ExecutorKind, SiteSettings, SlurmSettings};
+use super::value::Count;
 use super::SettingsError;
 
 /// The flags of `repro run` that shape a run (clap-free, so that tests and other front ends
@@ -34,6 +35,8 @@ pub struct RunFlags {
     pub no_build: bool,
     /// `--set-resources`, as given.
     pub set_resources: Vec<String>,
+    /// `--set-site KEY=VALUE`, as given (in order: a later one wins).
+    pub site: Vec<String>,
     /// `--executor`.
     pub executor: Option<String>,
     /// `--retries`.
@@ -79,23 +82,21 @@ impl RunSettings {
     pub fn resolve(flags: &RunFlags, pipeline: &Pipeline) -> Result<RunSettings, SettingsError> {
         let cores = cores();
         let mut site = SiteSettings::load(&pipeline.root)?;
+        for flag in &flags.site {
+            site.apply_flag(flag)?;
+        }
         if let Some(e) = &flags.executor {
-            site.executor = ExecutorKind::parse(e).map_err(|message| {
-                SettingsError::Site(super::SiteError::Value {
-                    source_name: "--executor".into(),
-                    message,
-                })
-            })?;
+            site.set("--executor", "executor", e)?;
         }
         let slurm = site.executor == ExecutorKind::Slurm;
         let retries = flags
             .retries
-            .or(site.retries)
+            .or(site.retries.map(Count::get))
             .unwrap_or(if slurm { 1 } else { 0 });
         // With Slurm, `-j` is the most jobs in flight; the cluster grants the resources.
         let jobs = match (flags.jobs, slurm) {
             (Some(j), _) => j,
-            (None, true) => site.slurm.max_jobs,
+            (None, true) => site.slurm.max_jobs.get(),
             (None, false) => cores as u32,
         }
         .max(1);

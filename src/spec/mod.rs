@@ -15,4 +15,6 @@ mod words;
 pub use error::{SpecError, SpecErrorKind};
 pub use load::{load, parse, Pipeline, Stage};
 pub use position::{DuplicateKey, Pos, PositionIndex};
-pub use resources::{check_gpus, parse_mem, parse_timeout, Resources};
+pub use resources::{
+    check_gpus, parse_duration, parse_mem, parse_timeout, Resources, DURATION_FORMS,
+};

@@ -70,37 +70,44 @@ pub fn check_gpus(gpus: f64) -> Result<(), String> {
     Ok(())
 }
 
-/// Parses a stage's `timeout`: a positive number of seconds, or a number with a unit (`s`,
-/// `m`, `h`, `d`), e.g. `90s`, `30m`, `1.5h`.
+/// What a duration may look like, for error messages.
+pub const DURATION_FORMS: &str =
+    "a positive duration such as `90s`, `30m`, `2h` or `1.5d` (or a number of seconds)";
+
+/// Parses a duration written as text: a positive number of seconds, or a number with a unit
+/// (`s`, `m`, `h`, `d`), e.g. `90s`, `30m`, `1.5h`; `None` when it is not one (see
+/// [`DURATION_FORMS`]).
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let (num, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let scale = match unit.trim() {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => return None,
+    };
+    seconds(num.trim().parse::<f64>().ok()? * scale)
+}
+
+/// A positive, finite number of seconds below 1e9 as a duration.
+fn seconds(seconds: f64) -> Option<std::time::Duration> {
+    (seconds > 0.0 && seconds.is_finite() && seconds < 1e9)
+        .then(|| std::time::Duration::from_secs_f64(seconds))
+}
+
+/// Parses a stage's `timeout`: a positive number of seconds, or text that
+/// [`parse_duration`] reads.
 pub fn parse_timeout(v: &serde_json::Value) -> Result<std::time::Duration, String> {
-    let bad = || {
-        format!(
-            "`timeout` must be a positive duration such as `90s`, `30m`, `2h` or `1.5d` (or a number of seconds), found {v}"
-        )
+    let parsed = match v {
+        serde_json::Value::Number(n) => n.as_f64().and_then(seconds),
+        serde_json::Value::String(text) => parse_duration(text),
+        _ => None,
     };
-    let seconds = match v {
-        serde_json::Value::Number(n) => n.as_f64().ok_or_else(bad)?,
-        serde_json::Value::String(text) => {
-            let text = text.trim();
-            let (num, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-                Some((i, _)) => text.split_at(i),
-                None => (text, "s"),
-            };
-            let scale = match unit.trim() {
-                "s" => 1.0,
-                "m" => 60.0,
-                "h" => 3600.0,
-                "d" => 86400.0,
-                _ => return Err(bad()),
-            };
-            num.trim().parse::<f64>().map_err(|_| bad())? * scale
-        }
-        _ => return Err(bad()),
-    };
-    if !(seconds > 0.0 && seconds.is_finite() && seconds < 1e9) {
-        return Err(bad());
-    }
-    Ok(std::time::Duration::from_secs_f64(seconds))
+    parsed.ok_or_else(|| format!("`timeout` must be {DURATION_FORMS}, found {v}"))
 }
 
 /// Checks a `resources:` mapping at `field` (`stages.NAME.resources`); errors name the

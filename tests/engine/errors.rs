@@ -1,7 +1,7 @@
 //! User errors: every pipeline error names the file, line, column and field, exits 2 and never
 //! panics; a failing stage exits 1, prints its log tail and skips its downstream.
 
-use crate::common::{lines_with, Ws};
+use crate::common::{lines_with, run_limited, Ws};
 
 /// Runs `repro ARGS` on a pipeline that must be rejected; returns stderr.
 fn rejected(pipeline: &str, args: &[&str]) -> String {
@@ -366,4 +366,45 @@ fn an_unknown_executor_is_refused_before_anything_runs() {
         out.both()
     );
     assert_eq!(ws.count("a"), 0);
+}
+
+/// Every site setting is read from the environment and from `--set-site`, and a bad value is
+/// refused naming the variable or flag before anything runs (`REPRO_SLURM_MAX_ARRAY_SIZE` and
+/// `--set-site` were once not read at all).
+#[test]
+fn a_bad_site_setting_from_the_environment_or_a_flag_names_it() {
+    let ws = Ws::new("version: 1\nstages:\n  a:\n    cmd: \"echo a >> \\\"$COUNTER\\\"; touch x\"\n    shell: true\n    outs: [x]\n");
+    let mut cmd = ws.command(&["run"]);
+    cmd.env("REPRO_SLURM_MAX_ARRAY_SIZE", "0");
+    let out = run_limited(cmd);
+    assert_eq!(out.code, 2, "{}", out.both());
+    assert!(
+        out.stderr.contains(
+            "REPRO_SLURM_MAX_ARRAY_SIZE: must be a whole number of at least 1, found `0`"
+        ),
+        "{}",
+        out.both()
+    );
+    let out = ws.code(&["run", "--set-site", "slurm.command_timeout=soon"], 2);
+    assert!(
+        out.stderr
+            .contains("--set-site slurm.command_timeout: must be a positive duration"),
+        "{}",
+        out.both()
+    );
+    let out = ws.code(&["run", "--set-site", "slurm.queue=gpu"], 2);
+    assert!(
+        out.stderr.contains("unknown setting `slurm.queue`"),
+        "{}",
+        out.both()
+    );
+    assert_eq!(ws.count("a"), 0);
+    ws.ok(&[
+        "run",
+        "--set-site",
+        "slurm.command_timeout=5s",
+        "--set-site",
+        "executor=local",
+    ]);
+    assert_eq!(ws.count("a"), 1);
 }

@@ -46,7 +46,7 @@ fn start_leaves_the_first_squeue_to_the_executors_thread() {
         })
         .unwrap();
     let cfg = SlurmSettings {
-        command_timeout: Duration::from_secs(1),
+        command_timeout: crate::settings::HumanDuration::from_secs(1),
         ..SlurmSettings::default()
     };
     let paths = Paths {

@@ -39,9 +39,9 @@ impl Limits {
     /// The limits the settings give.
     pub(super) fn new(cfg: &SlurmSettings) -> Limits {
         Limits {
-            grace: cfg.publish_grace,
-            poll_interval: cfg.poll_interval,
-            unreachable_after: cfg.unreachable_after,
+            grace: cfg.publish_grace.get(),
+            poll_interval: cfg.poll_interval.get(),
+            unreachable_after: cfg.unreachable_after.get(),
         }
     }
 

@@ -187,7 +187,7 @@ impl SlurmExecutor {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let dir = state_dir(&paths.root);
-        let mut runner = Runner::new(cfg.command_timeout);
+        let mut runner = Runner::new(cfg.command_timeout.get());
         runner.backoff = std::time::Duration::from_millis(500);
         SlurmExecutor {
             shared: Arc::new(Shared {
@@ -282,7 +282,7 @@ impl Executor for SlurmExecutor {
     }
 
     fn silence_limit(&self) -> Option<std::time::Duration> {
-        Some(self.ctx.cfg.silence_limit)
+        Some(self.ctx.cfg.silence_limit.get())
     }
 
     fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {

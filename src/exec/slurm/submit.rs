@@ -127,7 +127,9 @@ pub(super) fn sbatch_args(
     }
     if r.gpus > 0.0 && cfg.gpu_sharing != GpuSharing::None {
         if r.gpus < 1.0 && cfg.gpu_sharing == GpuSharing::Shard {
-            let shards = (r.gpus * cfg.shards_per_gpu as f64).ceil().max(1.0) as u64;
+            let shards = (r.gpus * f64::from(cfg.shards_per_gpu.get()))
+                .ceil()
+                .max(1.0) as u64;
             a.push(format!("--gres=shard:{shards}"));
         } else {
             a.push(format!("--gres=gpu:{}", r.gpus.ceil() as u64));
@@ -166,6 +168,7 @@ pub(super) fn chunks(n: usize, max: usize) -> Vec<std::ops::Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::Positive;
     use std::time::Duration;
 
     fn paths() -> Paths {
@@ -182,7 +185,7 @@ mod tests {
         let cfg = SlurmSettings {
             partition: Some("gpu".into()),
             sbatch_args: vec!["--constraint=a100".into()],
-            throttle: Some(8),
+            throttle: Positive::new(8),
             ..SlurmSettings::default()
         };
         let s = Submission {

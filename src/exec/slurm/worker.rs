@@ -23,7 +23,7 @@ pub(super) fn run(ctx: &Context, shared: &Shared) {
     // Before any submission: which jobs of earlier runs are alive (adoption reads it).
     adopt::survey(ctx, shared);
     send(&shared.state.lock().expect("slurm"), ExecEvent::Alive);
-    let interval = ctx.cfg.poll_interval;
+    let interval = ctx.cfg.poll_interval.get();
     let mut last_poll = Instant::now();
     let mut last_ok = Instant::now();
     loop {
@@ -216,7 +216,7 @@ pub(super) fn submit_all(ctx: &Context, shared: &Shared, pending: Vec<JobSpec>) 
 /// once), else 1,000.
 fn max_array_size(ctx: &Context) -> usize {
     if let Some(n) = ctx.cfg.max_array_size {
-        return n as usize;
+        return n.get() as usize;
     }
     *ctx.max_array.get_or_init(|| {
         ctx.runner
