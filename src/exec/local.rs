@@ -321,8 +321,7 @@ fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus
     };
     // Processes that left the group (`setsid`) still carry the token: end them, and make sure
     // they are gone, before the job counts as ended.
-    procs::end_all(token, GRACE);
-    let left = procs::find(token);
+    let (_, left) = procs::end_and_confirm(token, GRACE);
     let status = if left.is_empty() {
         status
     } else {

@@ -45,9 +45,15 @@ pub fn signal(prefix: &str, signal: i32) {
 /// Ends every process marked with `prefix`: SIGTERM, then SIGKILL after `grace`, and waits
 /// (up to `grace` more) until none is left. Returns how many were found at first.
 pub fn end_all(prefix: &str, grace: Duration) -> usize {
+    end_and_confirm(prefix, grace).0
+}
+
+/// [`end_all`], also returning the pids still alive at the end (empty: all confirmed gone).
+/// When the first scan finds nothing, that scan is the confirmation: one scan of `/proc`.
+pub fn end_and_confirm(prefix: &str, grace: Duration) -> (usize, Vec<i32>) {
     let first = find(prefix);
     if first.is_empty() {
-        return 0;
+        return (0, first);
     }
     signal_all(&first, libc::SIGTERM);
     let deadline = Instant::now() + grace;
@@ -62,7 +68,7 @@ pub fn end_all(prefix: &str, grace: Duration) -> usize {
         std::thread::sleep(Duration::from_millis(20));
         left = find(prefix);
     }
-    first.len()
+    (first.len(), left)
 }
 
 #[cfg(test)]
