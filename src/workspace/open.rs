@@ -28,7 +28,8 @@ pub struct Workspace<'p> {
     notes: std::sync::Mutex<Vec<String>>,
     /// `.repro/published`, opened for appending at the first key journaled.
     journal_file: std::sync::Mutex<Option<std::fs::File>>,
-    _held: Option<WorkspaceLock>,
+    /// The workspace lock; released after the writers' lock (see the `Drop` impl).
+    held: Option<WorkspaceLock>,
     /// `.repro/outputs`: the paths declared as outputs here, and what was last put there.
     pub(super) ledger: std::sync::Mutex<Ledger>,
     /// Orphans that the next run removes, left out of key inputs (`status`, dry runs).
@@ -39,6 +40,16 @@ pub struct Workspace<'p> {
     /// store, and writes nothing else that is shared (no journal, no `repro.lock`, no stat
     /// cache); the controller, holding the lock, takes the records in.
     pub(super) shared: bool,
+}
+
+impl Drop for Workspace<'_> {
+    /// Releases the writers' lock before the workspace lock: a local run waiting for the
+    /// workspace lock takes the writers' lock next, and must not find this process still
+    /// holding it (it would take this run for batch jobs and refuse).
+    fn drop(&mut self) {
+        drop(self.writers.take());
+        drop(self.held.take());
+    }
 }
 
 /// A failure to open, read or write the workspace.
@@ -197,7 +208,7 @@ impl<'p> Workspace<'p> {
             ledger: std::sync::Mutex::new(ledger),
             hidden: Vec::new(),
             journal_file: std::sync::Mutex::new(None),
-            _held: held,
+            held,
             writers: None,
             shared: false,
         })
