@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use serde::Deserialize;
+use repro_manifest::BatchManifest;
 
 use crate::report::ProgressReporter;
 use crate::settings::RunSettings;
@@ -75,18 +75,6 @@ fn check_upstream(loaded: &Loaded, ws: &Workspace<'_>, i: usize) -> Result<(), C
     Ok(())
 }
 
-/// A submission manifest, as the Slurm executor writes it.
-#[derive(Deserialize)]
-struct Manifest {
-    members: Vec<Member>,
-}
-
-#[derive(Deserialize)]
-struct Member {
-    instance: String,
-    key: Option<String>,
-}
-
 /// `--batch MANIFEST`: one array task of a submission.
 fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
     let index: usize = match std::env::var("SLURM_ARRAY_TASK_ID") {
@@ -96,18 +84,7 @@ fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
             .map_err(|_| CliError::user(format!("SLURM_ARRAY_TASK_ID `{v}` is not an index")))?,
         Err(_) => 0,
     };
-    let text = std::fs::read(manifest).map_err(|e| {
-        CliError::user(format!(
-            "cannot read the manifest `{}`: {e}",
-            manifest.display()
-        ))
-    })?;
-    let m: Manifest = serde_json::from_slice(&text).map_err(|e| {
-        CliError::user(format!(
-            "the manifest `{}` is malformed: {e}",
-            manifest.display()
-        ))
-    })?;
+    let m = BatchManifest::read(manifest).map_err(|e| CliError::user(e.to_string()))?;
     let member = m.members.get(index).ok_or_else(|| {
         CliError::user(format!(
             "the manifest `{}` has no member {index}",

@@ -6,6 +6,7 @@ mod dispatch;
 mod event;
 mod inbox;
 mod job;
+mod manifest;
 mod queue;
 mod slots;
 

@@ -24,6 +24,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use repro_manifest::PackManifest;
+
 use crate::cache::KeyInputs;
 use crate::exec::{JobStatus, JobTimes};
 use crate::graph::{Graph, Instance};
@@ -33,6 +35,7 @@ use crate::workspace::{Dirty, PublishError, RunFacts, WorkspaceError};
 use super::{DispatchError, Dispatcher, Runnable, Stop, Work};
 use crate::sched::event::Event;
 use crate::sched::job::{pack_job, PackCommand};
+use crate::sched::manifest::pack_member;
 use crate::sched::slots::Grant;
 
 /// What to start next.
@@ -113,21 +116,6 @@ fn member_output(output: &str, id: &str, others: &[&str]) -> String {
             out.push('\n');
             out
         })
-}
-
-/// One manifest line for a member.
-fn member_line(inst: &Instance, key: &str, done: &str) -> String {
-    serde_json::json!({
-        "instance": inst.id,
-        "key": key,
-        "matrix": inst.matrix,
-        "params": inst.params,
-        "env": inst.env,
-        "cmd": inst.argv,
-        "outs": inst.outs,
-        "done": done,
-    })
-    .to_string()
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DispatchError + '_ {
@@ -269,7 +257,7 @@ impl Dispatcher<'_, '_> {
                 let inst = &graph.instances[r.index];
                 self.ws.prepare(inst)?;
                 let done = dir.join(format!("{n}.done"));
-                lines.push(member_line(inst, &r.inputs.key(), &rel(&done)));
+                lines.push(pack_member(inst, &r.inputs.key(), &rel(&done)));
                 members.push(Member {
                     index: r.index,
                     inputs: r.inputs.clone(),
@@ -279,8 +267,9 @@ impl Dispatcher<'_, '_> {
                 });
             }
             let manifest = dir.join("manifest.json");
-            let text = format!("{{\"members\": [\n{}\n]}}\n", lines.join(",\n"));
-            std::fs::write(&manifest, text).map_err(io(&manifest))?;
+            PackManifest { members: lines }
+                .write(&manifest)
+                .map_err(io(&manifest))?;
             Ok(members)
         })();
         let members = match result {

@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+use repro_manifest::{BatchManifest, BatchMember};
+
 use crate::settings::{GpuSharing, SlurmSettings};
 use crate::spec::Resources;
 
@@ -62,16 +64,17 @@ pub(super) fn write_files(
     s: &Submission,
 ) -> std::io::Result<std::path::PathBuf> {
     let manifest = dir.join("batches").join(format!("{}.json", s.batch));
-    let members: Vec<serde_json::Value> = s
+    let members = s
         .members
         .iter()
-        .map(|(i, k)| serde_json::json!({"instance": i, "key": k}))
+        .map(|(instance, key)| BatchMember {
+            instance: instance.clone(),
+            key: key.clone(),
+        })
         .collect();
-    crate::cache::atomic::write(
-        &manifest,
-        &serde_json::to_vec_pretty(&serde_json::json!({ "members": members }))
-            .expect("manifests serialise"),
-    )?;
+    let mut bytes = Vec::new();
+    BatchManifest { members }.to_writer(&mut bytes)?;
+    crate::cache::atomic::write(&manifest, &bytes)?;
     std::fs::create_dir_all(dir.join("out"))?;
     let script = dir.join("batches").join(format!("{}.sh", s.batch));
     let text = format!(

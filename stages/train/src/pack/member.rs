@@ -25,7 +25,7 @@ use crate::dataset::{load_run_splits, read_meta, Split};
 use crate::error::TrainError;
 use crate::model::Model;
 use crate::output::write_json;
-use crate::pack::manifest::ManifestMember;
+use crate::pack::manifest::PackMember;
 use crate::train_loop::Shuffler;
 
 /// A member ready to train.
@@ -59,7 +59,7 @@ pub struct Member {
 }
 
 /// Sets a member up as its single run would (see the module doc).
-pub fn prepare(entry: &ManifestMember, device: Device) -> Result<Member, TrainError> {
+pub fn prepare(entry: &PackMember, device: Device) -> Result<Member, TrainError> {
     let args = Args::try_parse_from(&entry.cmd).map_err(|e| {
         let text = e.to_string();
         TrainError::Cli(text.lines().next().unwrap_or_default().to_owned())

@@ -16,7 +16,7 @@ use common::run_output::{history, CurveSummary, Metrics, HISTORY_FILE, METRICS_F
 
 use crate::error::TrainError;
 use crate::output::{save_weights, write_atomic};
-use crate::pack::manifest::Manifest;
+use crate::pack::manifest::PackManifest;
 use crate::pack::member::{group, prepare, Member};
 use crate::pack::train_loop::{train_group, Reporter, Stop};
 use crate::run::TORCH_VERSION;
@@ -135,7 +135,7 @@ impl Reporter for Files {
 
 /// Runs `train --pack manifest` and returns the exit status (see the module doc).
 pub fn run_pack(manifest: &Path) -> ExitCode {
-    let manifest = match Manifest::read(manifest) {
+    let manifest = match PackManifest::read(manifest) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: {e}");
