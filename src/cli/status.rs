@@ -48,7 +48,7 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
                     Some(s) => (s.state, s.reason),
                     None => ("GONE".to_owned(), "not in squeue".to_owned()),
                 };
-                let id = e.job.clone().unwrap_or_else(|| "?".into());
+                let id = e.job.map_or_else(|| "?".into(), |id| id.to_string());
                 jobs.insert(e.instance, Job { id, state, reason });
             }
         }

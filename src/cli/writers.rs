@@ -35,8 +35,8 @@ pub(crate) fn exclude_batch_jobs(
                 let seen = slurm::parse_squeue(&answer);
                 entries
                     .iter()
-                    .filter(|e| match &e.job {
-                        Some(id) => seen.get(id).is_some_and(|s| {
+                    .filter(|e| match e.job {
+                        Some(id) => seen.get(&id).is_some_and(|s| {
                             !matches!(slurm::phase(s), Phase::Completed | Phase::Ended(_))
                         }),
                         // Recorded before `sbatch` answered: alive if its batch is in the queue.
@@ -61,8 +61,7 @@ fn refusal(jobs: &[Entry], unknown: Option<String>, held: bool) -> CliError {
         .iter()
         .map(|e| {
             e.job
-                .clone()
-                .unwrap_or_else(|| format!("of submission {}", e.batch))
+                .map_or_else(|| format!("of submission {}", e.batch), |id| id.to_string())
         })
         .collect();
     let shown = if ids.len() > 8 {
@@ -82,7 +81,10 @@ fn refusal(jobs: &[Entry], unknown: Option<String>, held: bool) -> CliError {
             if held { "queued or running" } else { "running" }
         ),
     };
-    let cancel: Vec<&str> = jobs.iter().filter_map(|e| e.job.as_deref()).collect();
+    let cancel: Vec<String> = jobs
+        .iter()
+        .filter_map(|e| e.job.map(|id| id.to_string()))
+        .collect();
     let cancel = if cancel.is_empty() {
         format!("`scancel --name={}`", "repro-...")
     } else {

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::registry::Entry;
+use super::jobid::SlurmJobId;
 use super::state::{self, Phase, Seen};
 use super::{Context, Shared, State, Tracked};
 use crate::exec::job::JobSpec;
@@ -62,11 +62,11 @@ pub(super) fn survey(ctx: &Context, shared: &Shared) {
     };
     let snapshot = state::parse(&answer);
     for e in registered {
-        let Some(id) = &e.job else { continue };
-        match snapshot.get(id).map(state::phase) {
+        let Some(id) = e.job else { continue };
+        match snapshot.get(&id).map(state::phase) {
             Some(Phase::Queued | Phase::Running | Phase::Unknown) => {}
             Some(Phase::Stuck) => {
-                st.cancels.push(id.clone());
+                st.cancels.push(id);
                 st.poll_now = true;
                 ctx.registry.finish(&e.instance);
             }
@@ -113,8 +113,8 @@ fn adopt(ctx: &Context, st: &mut State, job: &JobSpec) -> bool {
     };
     let published = batch.key.as_deref().is_some_and(|k| (ctx.published)(k));
     if let Adoption::Forget { cancel } = verdict(same_key, seen.as_ref(), published) {
-        if let (Some(id), true) = (&entry.job, cancel) {
-            st.cancels.push(id.clone());
+        if let (Some(id), true) = (entry.job, cancel) {
+            st.cancels.push(id);
         }
         ctx.registry.finish(&batch.instance);
         return false;
@@ -123,8 +123,8 @@ fn adopt(ctx: &Context, st: &mut State, job: &JobSpec) -> bool {
         entry.key = batch.key.clone();
         if let Err(err) = ctx.registry.put(&entry) {
             // Not adopted: submitting anew records first, and fails there with this error.
-            if let (Some(id), Some(Phase::Queued | Phase::Running)) = (&entry.job, &seen) {
-                st.cancels.push(id.clone());
+            if let (Some(id), Some(Phase::Queued | Phase::Running)) = (entry.job, &seen) {
+                st.cancels.push(id);
             }
             st.unrecorded.get_or_insert_with(|| {
                 format!(
@@ -136,29 +136,28 @@ fn adopt(ctx: &Context, st: &mut State, job: &JobSpec) -> bool {
         }
     }
     let cancelled = st.cancelling || st.cancel_on_submit.remove(&job.id);
-    if let (true, Some(id)) = (cancelled, &entry.job) {
-        st.cancels.push(id.clone());
+    if let (true, Some(id)) = (cancelled, entry.job) {
+        st.cancels.push(id);
     }
     st.tracked.insert(job.id, Tracked::new(entry, cancelled));
     true
 }
 
 /// Slurm's id of member `index` of the submission whose comment is `batch`, if `seen` lists
-/// any of its jobs (array tasks are `ID_INDEX`).
+/// any of its jobs (an array's tasks carry an index).
 pub(super) fn find_by_comment(
-    seen: &HashMap<String, Seen>,
+    seen: &HashMap<SlurmJobId, Seen>,
     batch: &str,
-    index: usize,
-) -> Option<String> {
-    let mut ids: Vec<&String> = seen
+    index: u32,
+) -> Option<SlurmJobId> {
+    let ids: Vec<&SlurmJobId> = seen
         .iter()
         .filter(|(_, s)| s.comment == batch)
         .map(|(id, _)| id)
         .collect();
-    ids.sort();
-    let base = ids.first()?.split('_').next()?.to_owned();
-    let array = ids.iter().any(|id| id.contains('_'));
-    Some(Entry::task_id(&base, index, array))
+    let first = ids.iter().min()?;
+    let array = ids.iter().any(|id| id.index().is_some());
+    Some(first.member(index, array))
 }
 
 #[cfg(test)]
@@ -228,10 +227,11 @@ mod tests {
         let seen = state::parse(
             "41|PENDING|None|run-1\n42_0|RUNNING|None|run-2\n42_1|PENDING|None|run-2\n",
         );
-        assert_eq!(find_by_comment(&seen, "run-1", 0).as_deref(), Some("41"));
-        assert_eq!(find_by_comment(&seen, "run-2", 1).as_deref(), Some("42_1"));
+        let found = |batch, index| find_by_comment(&seen, batch, index).map(|id| id.to_string());
+        assert_eq!(found("run-1", 0).as_deref(), Some("41"));
+        assert_eq!(found("run-2", 1).as_deref(), Some("42_1"));
         // A task already gone from the answer is still named from its array's id.
-        assert_eq!(find_by_comment(&seen, "run-2", 5).as_deref(), Some("42_5"));
+        assert_eq!(found("run-2", 5).as_deref(), Some("42_5"));
         assert_eq!(find_by_comment(&seen, "run-3", 0), None);
     }
 }

@@ -38,7 +38,7 @@ fn start_leaves_the_first_squeue_to_the_executors_thread() {
         .put(&Entry {
             instance: "a".into(),
             key: Some("k".into()),
-            job: Some("7".into()),
+            job: Some(super::SlurmJobId::job(7)),
             batch: "b1".into(),
             index: 0,
             out: ".repro/slurm/out/b1_0.out".into(),

@@ -21,7 +21,7 @@
 //! The files: `fsm.rs` decides, as a pure function, what becomes of a job after each poll;
 //! `worker.rs` is the thread around it; `adopt.rs` takes over earlier runs' jobs; `submit.rs`
 //! turns jobs into `sbatch` calls; `state.rs` reads `squeue`; `command.rs` runs Slurm's
-//! commands; `registry.rs` records submitted jobs.
+//! commands; `registry.rs` records submitted jobs; `jobid.rs` parses Slurm's job ids.
 
 mod adopt;
 mod command;
@@ -30,6 +30,7 @@ mod executor_tests;
 mod fsm;
 #[cfg(test)]
 mod fsm_tests;
+mod jobid;
 mod registry;
 mod state;
 mod submit;
@@ -41,6 +42,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 pub use command::{CallCounts, Runner, SlurmError};
+pub use jobid::{JobIdError, SlurmJobId};
 pub use registry::{Entry, Registry};
 pub use state::{parse as parse_squeue, phase, query_args, Phase, Seen};
 pub use submit::Paths;
@@ -83,7 +85,7 @@ pub fn registered_jobs(
     Ok(entries
         .into_iter()
         .map(|e| {
-            let s = e.job.as_ref().and_then(|id| seen.get(id)).cloned();
+            let s = e.job.and_then(|id| seen.get(&id)).cloned();
             (e, s)
         })
         .collect())
@@ -95,10 +97,10 @@ struct Tracked {
     instance: String,
     key: Option<String>,
     /// Slurm's id, once known.
-    slurm: Option<String>,
+    slurm: Option<SlurmJobId>,
     /// The submission and index (found by `--comment` when the id was never recorded).
     batch: String,
-    index: usize,
+    index: u32,
     out: String,
     /// Where it stands (what the state machine of `fsm.rs` reads and returns).
     fsm: fsm::Job,
@@ -126,10 +128,10 @@ struct State {
     /// Jobs to submit at the next flush, in submission order.
     pending: Vec<JobSpec>,
     flush: bool,
-    cancels: Vec<String>,
+    cancels: Vec<SlurmJobId>,
     tracked: HashMap<JobId, Tracked>,
     /// States from the first query (the survey), for adopting registered jobs.
-    snapshot: Option<HashMap<String, Seen>>,
+    snapshot: Option<HashMap<SlurmJobId, Seen>>,
     /// Poll at the next turn (after a cancel or an adoption).
     poll_now: bool,
     /// Slurm stayed unreachable: submit nothing more.
@@ -351,7 +353,7 @@ impl Executor for SlurmExecutor {
             return;
         };
         t.fsm.cancelled = true;
-        if let Some(id) = t.slurm.clone() {
+        if let Some(id) = t.slurm {
             st.cancels.push(id);
         }
         drop(st);
@@ -376,7 +378,7 @@ impl Executor for SlurmExecutor {
         let mut ids = Vec::new();
         for t in st.tracked.values_mut() {
             t.fsm.cancelled = true;
-            ids.extend(t.slurm.clone());
+            ids.extend(t.slurm);
         }
         st.cancels.extend(ids);
         drop(st);

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::jobid::SlurmJobId;
 use crate::cache::atomic;
 
 /// One submitted job.
@@ -21,26 +22,15 @@ pub struct Entry {
     /// upstream jobs: `--detach`).
     pub key: Option<String>,
     /// Slurm's job id (`123` or `123_4`), once `sbatch` answered.
-    pub job: Option<String>,
+    pub job: Option<SlurmJobId>,
     /// The submission's batch name (also the job's `--comment`).
     pub batch: String,
     /// The array index within the batch.
-    pub index: usize,
+    pub index: u32,
     /// The job's output file, relative to the workspace root.
     pub out: String,
     /// Unix seconds at submission.
     pub submitted: u64,
-}
-
-impl Entry {
-    /// Slurm's job id of this entry, computed from an array job id.
-    pub fn task_id(array_job: &str, index: usize, array: bool) -> String {
-        if array {
-            format!("{array_job}_{index}")
-        } else {
-            array_job.to_owned()
-        }
-    }
 }
 
 /// The registry folder of one workspace.
@@ -131,13 +121,16 @@ mod tests {
         let e = Entry {
             instance: "train@seed=1".into(),
             key: Some("ab".into()),
-            job: None,
+            job: Some(SlurmJobId::task(41, 3)),
             batch: "b1".into(),
             index: 3,
             out: ".repro/slurm/out/b1_3.out".into(),
             submitted: 1,
         };
         r.put(&e).unwrap();
+        // The id is stored as Slurm's text, as it always was.
+        let text = std::fs::read_to_string(r.live().join(file_name(&e.instance))).unwrap();
+        assert!(text.contains(r#""job": "41_3""#), "{text}");
         assert_eq!(r.get("train@seed=1"), Some(e.clone()));
         assert_eq!(r.all(), vec![e.clone()]);
         r.finish("train@seed=1");

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use super::jobid::SlurmJobId;
+
 /// The `squeue` arguments of one query for every job named `name` (the workspace's jobs).
 pub fn query_args(name: &str) -> Vec<String> {
     [
@@ -29,8 +31,9 @@ pub struct Seen {
     pub comment: String,
 }
 
-/// Parses `squeue`'s answer into job id → state; malformed lines are skipped.
-pub fn parse(answer: &str) -> HashMap<String, Seen> {
+/// Parses `squeue`'s answer into job id → state; malformed lines (and ids that are not
+/// [`SlurmJobId`]s) are skipped.
+pub fn parse(answer: &str) -> HashMap<SlurmJobId, Seen> {
     answer
         .lines()
         .filter_map(|line| {
@@ -39,11 +42,11 @@ pub fn parse(answer: &str) -> HashMap<String, Seen> {
             let state = f.next()?.trim();
             let reason = f.next().unwrap_or("").trim();
             let comment = f.next().unwrap_or("").trim();
-            if id.is_empty() || state.is_empty() {
+            if state.is_empty() {
                 return None;
             }
             Some((
-                id.to_owned(),
+                id.parse().ok()?,
                 Seen {
                     state: state.to_owned(),
                     reason: reason.to_owned(),
@@ -105,9 +108,11 @@ mod tests {
     #[test]
     fn answers_parse_and_classify() {
         let seen = parse(
-            "1_0|COMPLETED|None|repro-x\n1_2|FAILED|NonZeroExitCode|repro-x\n2|PENDING|DependencyNeverSatisfied|repro-x\ngarbage\n3|TIMEOUT|TimeLimit|repro-x\n4|WEIRD|None|x\n",
+            "1_0|COMPLETED|None|repro-x\n1_2|FAILED|NonZeroExitCode|repro-x\n2|PENDING|DependencyNeverSatisfied|repro-x\ngarbage\n3|TIMEOUT|TimeLimit|repro-x\n4|WEIRD|None|x\n5_[1-3]|PENDING|None|x\n",
         );
         assert_eq!(seen.len(), 5);
+        let seen: HashMap<String, Seen> =
+            seen.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         assert_eq!(phase(&seen["1_0"]), Phase::Completed);
         assert_eq!(phase(&seen["2"]), Phase::Stuck);
         assert_eq!(phase(&seen["4"]), Phase::Unknown);

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use repro_manifest::{BatchManifest, BatchMember};
 
+use super::jobid::SlurmJobId;
 use crate::settings::{GpuSharing, SlurmSettings};
 use crate::spec::Resources;
 
@@ -20,8 +21,8 @@ pub(super) struct Submission {
     pub batch: String,
     /// The request every job of it makes.
     pub request: Resources,
-    /// Slurm job ids all of them wait for (`afterok`).
-    pub after: Vec<String>,
+    /// Slurm jobs all of them wait for (`afterok`).
+    pub after: Vec<SlurmJobId>,
     /// (instance, key) per array index.
     pub members: Vec<(String, Option<String>)>,
 }
@@ -33,7 +34,7 @@ impl Submission {
     }
 
     /// The output file of member `index`, relative to the workspace root.
-    pub(super) fn out(&self, index: usize) -> String {
+    pub(super) fn out(&self, index: u32) -> String {
         format!(".repro/slurm/out/{}_{index}.out", self.batch)
     }
 }
@@ -154,12 +155,20 @@ pub(super) fn sbatch_args(
         }
     }
     if !s.after.is_empty() {
-        a.push(format!("--dependency=afterok:{}", s.after.join(":")));
+        a.push(format!("--dependency=afterok:{}", after_list(&s.after)));
         a.push("--kill-on-invalid-dep=yes".to_owned());
     }
     a.extend(cfg.sbatch_args.iter().cloned());
     a.push(script.display().to_string());
     a
+}
+
+/// Job ids joined with `:`, as `--dependency=afterok:` lists them.
+pub(super) fn after_list(ids: &[SlurmJobId]) -> String {
+    ids.iter()
+        .map(SlurmJobId::to_string)
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Splits `n` members into chunks of at most `max`.
@@ -199,7 +208,7 @@ mod tests {
                 mem: Some(3 << 30),
                 time: Some(Duration::from_secs(5400)),
             },
-            after: vec!["41".into(), "42".into()],
+            after: vec![SlurmJobId::job(41), SlurmJobId::job(42)],
             members: vec![("a".into(), None), ("b".into(), Some("k".into()))],
         };
         let a = sbatch_args(&cfg, "repro-x", &paths(), Path::new("/ws/s.sh"), &s);

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::adopt::{self, find_by_comment};
 use super::fsm::{self, Action, Observation, Outcome, Squeue};
+use super::jobid::SlurmJobId;
 use super::registry::Entry;
 use super::state::{self, Seen};
 use super::submit::{self, Submission};
@@ -82,9 +83,9 @@ pub(super) fn run(ctx: &Context, shared: &Shared) {
 }
 
 /// Cancels these jobs with one `scancel` (a failure shows at the next poll: they stay alive).
-pub(super) fn scancel(ctx: &Context, ids: Vec<String>) {
+pub(super) fn scancel(ctx: &Context, ids: Vec<SlurmJobId>) {
     let mut args = vec!["--quiet".to_owned()];
-    args.extend(ids);
+    args.extend(ids.iter().map(SlurmJobId::to_string));
     let _ = ctx.runner.run("scancel", &args);
 }
 
@@ -132,15 +133,10 @@ pub(super) fn submit_all(ctx: &Context, shared: &Shared, pending: Vec<JobSpec>) 
             let st = shared.state.lock().expect("slurm");
             for job in left.drain(..) {
                 let b = job.batch.as_ref().expect("an instance job");
-                let after: Option<Vec<String>> = b
+                let after: Option<Vec<SlurmJobId>> = b
                     .after
                     .iter()
-                    .map(|d| {
-                        st.tracked
-                            .get(d)
-                            .and_then(|t| t.slurm.as_ref())
-                            .map(|id| id.split('_').next().unwrap_or(id).to_owned())
-                    })
+                    .map(|d| st.tracked.get(d).and_then(|t| t.slurm).map(|id| id.whole()))
                     .collect();
                 let Some(mut after) = after else {
                     blocked.push(job);
@@ -148,7 +144,7 @@ pub(super) fn submit_all(ctx: &Context, shared: &Shared, pending: Vec<JobSpec>) 
                 };
                 after.sort();
                 after.dedup();
-                let group = format!("{:?}|{}", b.request, after.join(":"));
+                let group = format!("{:?}|{}", b.request, submit::after_list(&after));
                 let entry = groups.entry(group).or_insert_with(|| {
                     (
                         Submission {
@@ -246,10 +242,8 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         st.batches += 1;
         s.batch = format!("{}-{}", ctx.run, st.batches);
     }
-    let entries: Vec<Entry> = s
-        .members
-        .iter()
-        .enumerate()
+    let entries: Vec<Entry> = (0..)
+        .zip(&s.members)
         .map(|(index, (instance, key))| Entry {
             instance: instance.clone(),
             key: key.clone(),
@@ -293,24 +287,25 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
             .run("squeue", &state::query_args(&ctx.name))
             .ok()?;
         let found = find_by_comment(&state::parse(&answer), &s.batch, 0)?;
-        Some(found.split('_').next().unwrap_or(&found).to_owned())
+        Some(found.whole().to_string())
     };
-    let (id, error) = match ctx.runner.run_or_find("sbatch", &args, landed) {
-        Ok(out) => (
-            out.trim().split(';').next().map(str::to_owned),
-            String::new(),
-        ),
-        Err(e) => (None, e.message),
-    };
-    let Some(id) = id.filter(|i| !i.is_empty()) else {
-        return fail(format!("sbatch refused the job: {error}"));
+    // `--parsable` answers `JOB` or `JOB;CLUSTER`.
+    let id = match ctx.runner.run_or_find("sbatch", &args, landed) {
+        Ok(out) => {
+            let text = out.trim().split(';').next().unwrap_or_default();
+            match text.parse::<SlurmJobId>() {
+                Ok(id) if id.index().is_none() => id,
+                _ => return fail(format!("sbatch answered `{}`, not a job id", out.trim())),
+            }
+        }
+        Err(e) => return fail(format!("sbatch refused the job: {}", e.message)),
     };
     let mut st = shared.state.lock().expect("slurm");
     send(&st, ExecEvent::Alive);
     let mut unrecorded = Vec::new();
     for (mut e, job) in entries.into_iter().zip(jobs) {
-        let task = Entry::task_id(&id, e.index, s.is_array());
-        e.job = Some(task.clone());
+        let task = id.member(e.index, s.is_array());
+        e.job = Some(task);
         // The id is what lets a later run adopt the job after a crash: a job that cannot be
         // recorded is cancelled rather than left running unknown, and nothing more is
         // submitted.
@@ -334,7 +329,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         }
         let cancelled = st.cancelling || st.cancel_on_submit.remove(&job.id);
         if cancelled {
-            st.cancels.push(task.clone());
+            st.cancels.push(task);
         }
         st.tracked.insert(job.id, Tracked::new(e, cancelled));
     }
@@ -346,7 +341,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
 }
 
 /// Applies one `squeue` answer to every tracked job.
-fn read_answer(ctx: &Context, st: &mut State, seen: &HashMap<String, Seen>) {
+fn read_answer(ctx: &Context, st: &mut State, seen: &HashMap<SlurmJobId, Seen>) {
     let now = Instant::now();
     let limits = fsm::Limits::new(&ctx.cfg);
     let mut jobs: Vec<JobId> = st.tracked.keys().copied().collect();
@@ -358,7 +353,7 @@ fn read_answer(ctx: &Context, st: &mut State, seen: &HashMap<String, Seen>) {
         if t.slurm.is_none() {
             t.slurm = find_by_comment(seen, &t.batch, t.index);
         }
-        let squeue = match t.slurm.as_ref().and_then(|id| seen.get(id)) {
+        let squeue = match t.slurm.and_then(|id| seen.get(&id)) {
             Some(s) => Squeue::Listed {
                 phase: state::phase(s),
                 state: s.state.clone(),
@@ -380,11 +375,11 @@ fn carry_out(ctx: &Context, st: &mut State, job: JobId, actions: Vec<Action>, un
         let Some(t) = st.tracked.get(&job) else {
             return;
         };
-        let id = t.slurm.as_deref().unwrap_or("?");
+        let id = t.slurm.map_or_else(|| "?".to_owned(), |id| id.to_string());
         match action {
             Action::Start => send(st, ExecEvent::Started { job }),
             Action::Cancel => {
-                let id = t.slurm.clone();
+                let id = t.slurm;
                 st.cancels.extend(id);
             }
             Action::Finish { outcome, times } => {
@@ -397,7 +392,7 @@ fn carry_out(ctx: &Context, st: &mut State, job: JobId, actions: Vec<Action>, un
                         } else {
                             String::new()
                         };
-                        JobStatus::Failed(f.message(id, &tail))
+                        JobStatus::Failed(f.message(&id, &tail))
                     }
                 };
                 ctx.registry.finish(&t.instance);
@@ -406,8 +401,7 @@ fn carry_out(ctx: &Context, st: &mut State, job: JobId, actions: Vec<Action>, un
             Action::Vanish(loss) => {
                 let label = t
                     .slurm
-                    .clone()
-                    .unwrap_or_else(|| format!("of submission {}", t.batch));
+                    .map_or_else(|| format!("of submission {}", t.batch), |id| id.to_string());
                 let reason = loss
                     .message(&label)
                     .unwrap_or_else(|| unreachable.to_owned());
