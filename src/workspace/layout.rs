@@ -11,6 +11,9 @@
 //! | `.repro/published` | keys published or restored since `repro.lock` was last written |
 //! | `.repro/logs/<id>.log` | the log of an instance's latest attempt |
 //! | `.repro/outputs` | every path declared as an output here, with what was last put there |
+//! | `.repro/packs/<job>/` | a running pack's manifest and its members' completion markers |
+//! | `.repro/slurm/` | the Slurm executor's registry, submissions' manifests and scripts |
+//! | `.repro/slurm/out/` | batch jobs' output files |
 //!
 //! Temporary files are siblings of what they replace (`cache::atomic`), so that the final
 //! rename never crosses a filesystem.
@@ -104,6 +107,26 @@ impl Layout {
         self.packs().join(name)
     }
 
+    /// The Slurm executor's folder: its registry of submitted jobs (`jobs/`, `done/`), the
+    /// submissions' manifests and scripts (`batches/`), and the jobs' output (`out/`).
+    pub fn slurm(&self) -> PathBuf {
+        self.private().join("slurm")
+    }
+
+    /// Where batch jobs write their output: `.repro/slurm/out`.
+    pub fn slurm_out(&self) -> PathBuf {
+        self.slurm().join("out")
+    }
+
+    /// `path` as the workspace-relative text the engine records (`/`-separated); a path
+    /// outside the root is given whole.
+    pub fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .into_owned()
+    }
+
     /// The output ledger: every path an instance declared as an output in this workspace.
     pub fn outputs_ledger(&self) -> PathBuf {
         self.private().join("outputs")
@@ -152,5 +175,11 @@ mod tests {
         assert!(a.to_string_lossy().starts_with("/w/.repro/logs/s@v=a_b~"));
         assert_eq!(l.lock_file(), Path::new("/w/repro.lock"));
         assert_eq!(l.workspace_lock(), Path::new("/w/.repro/lock"));
+        assert_eq!(l.slurm_out(), Path::new("/w/.repro/slurm/out"));
+        assert_eq!(
+            l.relative(&l.slurm_out().join("b_1.out")),
+            ".repro/slurm/out/b_1.out"
+        );
+        assert_eq!(l.relative(Path::new("/elsewhere/x")), "/elsewhere/x");
     }
 }

@@ -52,6 +52,7 @@ use super::job::{JobId, JobSpec};
 use super::local::LocalExecutor;
 use super::{ExecError, Executor};
 use crate::settings::SlurmSettings;
+use crate::workspace::Layout;
 
 /// Whether the record of a key is in the store (a shared filesystem may show it late).
 pub type Published = Arc<dyn Fn(&str) -> bool + Send + Sync>;
@@ -66,7 +67,7 @@ pub fn job_name(root: &Path) -> String {
 
 /// The workspace folder of the executor's files (registry, manifests, scripts, job output).
 pub fn state_dir(root: &Path) -> PathBuf {
-    root.join(".repro").join("slurm")
+    Layout::new(root).slurm()
 }
 
 /// The jobs registered in the workspace at `root` (submitted and not yet handled by a run),
@@ -158,7 +159,7 @@ struct Context {
     runner: Runner,
     paths: Paths,
     name: String,
-    dir: PathBuf,
+    layout: Layout,
     registry: Registry,
     published: Published,
     /// Unique per controller: batch names start with it.
@@ -188,7 +189,7 @@ impl SlurmExecutor {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let dir = state_dir(&paths.root);
+        let layout = Layout::new(&paths.root);
         let mut runner = Runner::new(cfg.command_timeout.get());
         runner.backoff = std::time::Duration::from_millis(500);
         SlurmExecutor {
@@ -198,8 +199,8 @@ impl SlurmExecutor {
             }),
             ctx: Arc::new(Context {
                 name: job_name(&paths.root),
-                registry: Registry::new(&dir),
-                dir,
+                registry: Registry::new(&layout.slurm()),
+                layout,
                 runner,
                 paths,
                 published,

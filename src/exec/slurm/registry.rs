@@ -52,7 +52,8 @@ impl Registry {
         }
     }
 
-    fn live(&self) -> PathBuf {
+    /// The folder of live entries (`jobs/`).
+    pub(super) fn live(&self) -> PathBuf {
         self.dir.join("jobs")
     }
 

@@ -12,6 +12,7 @@ use repro_manifest::{BatchManifest, BatchMember};
 use super::jobid::SlurmJobId;
 use crate::settings::{GpuSharing, SlurmSettings};
 use crate::spec::Resources;
+use crate::workspace::Layout;
 
 /// What one `sbatch` call submits.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,8 +35,12 @@ impl Submission {
     }
 
     /// The output file of member `index`, relative to the workspace root.
-    pub(super) fn out(&self, index: u32) -> String {
-        format!(".repro/slurm/out/{}_{index}.out", self.batch)
+    pub(super) fn out(&self, layout: &Layout, index: u32) -> String {
+        layout.relative(
+            &layout
+                .slurm_out()
+                .join(format!("{}_{index}.out", self.batch)),
+        )
     }
 }
 
@@ -57,14 +62,15 @@ fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Writes the submission's manifest and script under `dir` (`.repro/slurm`); returns the
+/// Writes the submission's manifest and script under `.repro/slurm/batches`; returns the
 /// script's path.
 pub(super) fn write_files(
-    dir: &Path,
+    layout: &Layout,
     paths: &Paths,
     s: &Submission,
 ) -> std::io::Result<std::path::PathBuf> {
-    let manifest = dir.join("batches").join(format!("{}.json", s.batch));
+    let batches = layout.slurm().join("batches");
+    let manifest = batches.join(format!("{}.json", s.batch));
     let members = s
         .members
         .iter()
@@ -76,8 +82,8 @@ pub(super) fn write_files(
     let mut bytes = Vec::new();
     BatchManifest { members }.to_writer(&mut bytes)?;
     crate::cache::atomic::write(&manifest, &bytes)?;
-    std::fs::create_dir_all(dir.join("out"))?;
-    let script = dir.join("batches").join(format!("{}.sh", s.batch));
+    std::fs::create_dir_all(layout.slurm_out())?;
+    let script = batches.join(format!("{}.sh", s.batch));
     let text = format!(
         "#!/bin/sh\n# Written by repro: each task of submission {} runs one instance of the manifest.\nexec {} --file {}{} exec --batch {}\n",
         s.batch,
@@ -104,6 +110,7 @@ pub(super) fn sbatch_args(
     cfg: &SlurmSettings,
     job_name: &str,
     paths: &Paths,
+    layout: &Layout,
     script: &Path,
     s: &Submission,
 ) -> Vec<String> {
@@ -116,12 +123,7 @@ pub(super) fn sbatch_args(
         format!("--cpus-per-task={}", r.cpus.max(1)),
     ];
     // `%` starts a filename pattern for Slurm (`%j`, `%a`): a literal one is written `%%`.
-    let out = paths
-        .root
-        .join(".repro/slurm/out")
-        .display()
-        .to_string()
-        .replace('%', "%%");
+    let out = layout.slurm_out().display().to_string().replace('%', "%%");
     if s.is_array() {
         let throttle = cfg.throttle.unwrap_or(cfg.max_jobs);
         a.push(format!("--array=0-{}%{throttle}", s.members.len() - 1));
@@ -211,7 +213,8 @@ mod tests {
             after: vec![SlurmJobId::job(41), SlurmJobId::job(42)],
             members: vec![("a".into(), None), ("b".into(), Some("k".into()))],
         };
-        let a = sbatch_args(&cfg, "repro-x", &paths(), Path::new("/ws/s.sh"), &s);
+        let ws = Layout::new(Path::new("/ws"));
+        let a = sbatch_args(&cfg, "repro-x", &paths(), &ws, Path::new("/ws/s.sh"), &s);
         for want in [
             "--cpus-per-task=2",
             "--gres=gpu:1",
@@ -231,11 +234,18 @@ mod tests {
             gpu_sharing: GpuSharing::Shard,
             ..SlurmSettings::default()
         };
-        let a = sbatch_args(&shard, "r", &paths(), Path::new("s"), &s);
+        let a = sbatch_args(&shard, "r", &paths(), &ws, Path::new("s"), &s);
         assert!(a.contains(&"--gres=shard:4".to_owned()), "{a:?}");
         let mut odd = paths();
         odd.root = "/w/100%".into();
-        let a = sbatch_args(&shard, "r", &odd, Path::new("s"), &s);
+        let a = sbatch_args(
+            &shard,
+            "r",
+            &odd,
+            &Layout::new(&odd.root),
+            Path::new("s"),
+            &s,
+        );
         assert!(
             a.contains(&"--output=/w/100%%/.repro/slurm/out/b7_%a.out".to_owned()),
             "{a:?}"
@@ -254,7 +264,12 @@ mod tests {
             after: vec![],
             members: vec![("a".into(), None)],
         };
-        let script = write_files(dir.path(), &p, &s).unwrap();
+        let script = write_files(&Layout::new(dir.path()), &p, &s).unwrap();
+        assert!(script.starts_with(dir.path().join(".repro/slurm/batches")));
+        assert_eq!(
+            s.out(&Layout::new(dir.path()), 0),
+            ".repro/slurm/out/b1_0.out"
+        );
         let text = std::fs::read_to_string(script).unwrap();
         assert!(text.contains(r"'/w s/it'\''s.yaml'"), "{text}");
     }

@@ -250,7 +250,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
             job: None,
             batch: s.batch.clone(),
             index,
-            out: s.out(index),
+            out: s.out(&ctx.layout, index),
             submitted: now_unix,
         })
         .collect();
@@ -269,7 +269,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         }
         false
     };
-    let script = match submit::write_files(&ctx.dir, &ctx.paths, &s) {
+    let script = match submit::write_files(&ctx.layout, &ctx.paths, &s) {
         Ok(p) => p,
         Err(e) => return fail(format!("cannot write the job script: {e}")),
     };
@@ -278,7 +278,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
             return fail(format!("cannot record the submission: {err}"));
         }
     }
-    let args = submit::sbatch_args(&ctx.cfg, &ctx.name, &ctx.paths, &script, &s);
+    let args = submit::sbatch_args(&ctx.cfg, &ctx.name, &ctx.paths, &ctx.layout, &script, &s);
     // A failed `sbatch` may have reached the controller after all: before trying again, the
     // queue is searched for the submission's comment.
     let landed = || {
@@ -312,7 +312,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         if let Err(err) = ctx.registry.put(&e) {
             let why = format!(
                 "cannot record Slurm job {task} in `{}` ({err}): it was cancelled, and this run submits nothing more",
-                ctx.dir.join("jobs").display()
+                ctx.registry.live().display()
             );
             st.unrecorded.get_or_insert_with(|| why.clone());
             unrecorded.push(task);
