@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::*;
-use crate::exec::{EventSink, ExecEvent, JobSpec, JobStatus, JobTimes};
+use crate::exec::{EventSink, ExecEvent, JobId, JobSpec, JobStatus, JobTimes};
 use crate::sched::{Event, Inbox, Message, Reporter};
 use crate::settings::ResourceOverrides;
 
