@@ -109,7 +109,9 @@ pub(crate) fn dispatch(
     let saved = ws.save();
     super::load::show_notes(ws);
     let result = result.map_err(|e| match e {
-        e @ DispatchError::Build { .. } => CliError::Failed(e.to_string()),
+        e @ (DispatchError::Build { .. } | DispatchError::Silent { .. }) => {
+            CliError::Failed(e.to_string())
+        }
         DispatchError::Check(e) => e.into(),
         e => CliError::Internal(e.to_string()),
     });

@@ -264,10 +264,10 @@ impl Dispatcher<'_, '_> {
                 Work::Instance(attempt) => self.give_up(attempt.index, interrupted, silence),
                 Work::Build if interrupted => {}
                 Work::Build => {
-                    return Err(self.build_error(format!(
-                        "the `{}` executor reported nothing for {silence:.0}s",
-                        self.executor.name()
-                    )))
+                    return Err(DispatchError::Silent {
+                        executor: self.executor.name().to_owned(),
+                        seconds: silence,
+                    })
                 }
             }
         }

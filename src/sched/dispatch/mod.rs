@@ -89,6 +89,15 @@ pub enum DispatchError {
     /// The executor refused a job.
     #[error(transparent)]
     Executor(#[from] ExecError),
+    /// The executor reported nothing for longer than its silence limit while the pipeline's
+    /// `build` command ran (instances that were running then are failed instead).
+    #[error("the `{executor}` executor reported nothing for {seconds:.0}s while the pipeline's `build` command ran")]
+    Silent {
+        /// The executor's name.
+        executor: String,
+        /// The silence limit, in seconds.
+        seconds: f64,
+    },
     /// The `build` command failed.
     #[error("the pipeline's `build` command `{argv}` failed: {message}")]
     Build {
