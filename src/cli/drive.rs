@@ -86,10 +86,8 @@ pub(crate) fn dispatch(
     let mut counts = None;
     let mut executor: Box<dyn Executor> = match (mode, settings.executor) {
         (Mode::InJob, _) => Box::new(LocalExecutor::new()),
-        (Mode::Controller, ExecutorKind::Local) => {
-            super::writers::exclude_batch_jobs(ws, settings.slurm.command_timeout.get())?;
-            Box::new(local(ws, reporter))
-        }
+        // `load::clear_orphans` made sure that no batch job writes beside this one.
+        (Mode::Controller, ExecutorKind::Local) => Box::new(local(ws, reporter)),
         (Mode::Controller, ExecutorKind::Slurm) => {
             let ex = slurm_executor(ws, settings)?;
             counts = Some(ex.counts());
@@ -109,7 +107,9 @@ pub(crate) fn dispatch(
     let saved = ws.save();
     super::load::show_notes(ws);
     let result = result.map_err(|e| match e {
-        e @ DispatchError::Build { .. } => CliError::Failed(e.to_string()),
+        e @ (DispatchError::Build { .. } | DispatchError::Silent { .. }) => {
+            CliError::Failed(e.to_string())
+        }
         DispatchError::Check(e) => e.into(),
         e => CliError::Internal(e.to_string()),
     });

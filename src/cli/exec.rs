@@ -30,7 +30,7 @@ pub(crate) fn exec(cli: &Cli, a: &ExecArgs) -> Result<(), CliError> {
     let i = loaded.one(a.instance.as_deref().unwrap_or_default())?;
     let settings = RunSettings::for_exec(&loaded.pipeline, true);
     let mut ws = loaded.workspace_exclusive()?;
-    super::load::clear_orphans(&mut ws, &loaded.graph)?;
+    super::load::clear_orphans(&mut ws, &loaded.graph, &settings)?;
     check_upstream(&loaded, &ws, i)?;
     run_one(&loaded, &mut ws, &settings, i, Mode::Controller)
 }

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::graph::{self, Graph};
+use crate::settings::{ExecutorKind, RunSettings};
 use crate::spec::{self, Pipeline};
 use crate::workspace::{SweepError, Workspace, WorkspaceError};
 
@@ -88,10 +89,19 @@ impl Loaded {
     }
 }
 
-/// Before a command executes instances: claims the graph's outputs in the ledger and removes
-/// the orphaned outputs that a current instance would read (`Workspace::sweep_orphans`),
-/// saying so on stderr; refuses when one of them holds bytes repro did not write.
-pub(crate) fn clear_orphans(ws: &mut Workspace<'_>, graph: &Graph) -> Result<(), CliError> {
+/// Before a command executes instances: a local writer first makes sure no batch job of the
+/// workspace still writes (`writers::exclude_batch_jobs`), so that nothing is swept from under
+/// one; then the graph's outputs are claimed in the ledger and the orphaned outputs that a
+/// current instance would read are removed (`Workspace::sweep_orphans`), saying so on stderr;
+/// refuses when one of them holds bytes repro did not write.
+pub(crate) fn clear_orphans(
+    ws: &mut Workspace<'_>,
+    graph: &Graph,
+    settings: &RunSettings,
+) -> Result<(), CliError> {
+    if settings.executor == ExecutorKind::Local {
+        super::writers::exclude_batch_jobs(ws, settings.slurm.command_timeout.get())?;
+    }
     use std::io::Write;
     let removed = ws.sweep_orphans(graph).map_err(|e| match e {
         SweepError::Stray(s) => CliError::User {

@@ -49,7 +49,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
     }
 
     let mut ws = loaded.workspace_exclusive()?;
-    super::load::clear_orphans(&mut ws, &loaded.graph)?;
+    super::load::clear_orphans(&mut ws, &loaded.graph, &settings)?;
     if a.detach {
         return super::detach::detach(
             &loaded,

@@ -1,13 +1,17 @@
 //! Scheduling: slots (CPU and GPU tokens), the ready queue, and the dispatcher,
 //! an event loop that runs the selected instances on an executor and emits typed events.
 
+mod attempt;
 mod cutoff;
 mod dispatch;
 mod event;
 mod inbox;
 mod job;
+mod jobs;
+mod lease;
 mod manifest;
 mod queue;
+mod runqueue;
 mod slots;
 
 pub use dispatch::{DispatchError, Dispatcher, Patience, Tally};

@@ -71,14 +71,6 @@ fn list(orphans: &[Orphan]) -> String {
         .join(", ")
 }
 
-/// Whether `inner` is `outer` or lies under it (by path components).
-fn within(inner: &str, outer: &str) -> bool {
-    inner == outer
-        || inner
-            .strip_prefix(outer)
-            .is_some_and(|rest| rest.starts_with('/'))
-}
-
 impl Workspace<'_> {
     /// Claims every output that `graph` declares in the ledger, and writes the ledger at once
     /// if that added a path: before anything runs, so that what an interrupted attempt leaves
@@ -135,6 +127,8 @@ impl Workspace<'_> {
                 gone.push(path);
                 continue;
             }
+            // Hashed afresh, not taken from the stat cache: a file edited by hand with its size
+            // and mtime kept must never pass for repro's bytes and be deleted.
             self.stat.forget(&path);
             let now = match digest_path(self.layout.root(), &path, &self.stat, Policy::Strict) {
                 Ok(d) => d.map(|d| d.tagged()),
@@ -160,42 +154,53 @@ impl Workspace<'_> {
     }
 
     /// Fills `read_by`: the instances with a dep at, under or above the orphan, or a glob dep
-    /// matching it, something under it or a directory above it.
+    /// matching it, something under it or a directory above it. Orphans are looked up by path
+    /// (each dep costs its depth plus the orphans under it), so a grid's thousands of deps are
+    /// not each compared with every orphan.
     fn mark_readers(&self, graph: &Graph, orphans: &mut [Orphan]) {
+        let index: BTreeMap<String, usize> = orphans
+            .iter()
+            .enumerate()
+            .map(|(n, o)| (o.path.clone(), n))
+            .collect();
         let mut globs: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for inst in &graph.instances {
+            let mut hit: Vec<usize> = Vec::new();
             for dep in &inst.deps {
-                let mut reads = |o: &Orphan| {
-                    if is_glob(dep) {
-                        let matches = globs.entry(dep.as_str()).or_insert_with(|| {
-                            let pattern = self.layout.abs(dep);
-                            glob::glob(&pattern.to_string_lossy())
-                                .map(|paths| {
-                                    paths
-                                        .flatten()
-                                        .filter_map(|p| {
-                                            p.strip_prefix(self.layout.root())
-                                                .ok()
-                                                .map(|r| r.to_string_lossy().into_owned())
-                                        })
-                                        .collect()
-                                })
-                                .unwrap_or_default()
-                        });
-                        matches
-                            .iter()
-                            .any(|m| within(m, &o.path) || within(&o.path, m))
-                    } else {
-                        within(dep, &o.path) || within(&o.path, dep)
+                if is_glob(dep) {
+                    let matches = globs
+                        .entry(dep.as_str())
+                        .or_insert_with(|| self.glob_matches(dep));
+                    for m in matches.iter() {
+                        hit.extend(related(&index, m));
                     }
-                };
-                for o in orphans.iter_mut() {
-                    if reads(&*o) && o.read_by.last() != Some(&inst.id) {
-                        o.read_by.push(inst.id.clone());
-                    }
+                } else {
+                    hit.extend(related(&index, dep));
                 }
             }
+            hit.sort_unstable();
+            hit.dedup();
+            for n in hit {
+                orphans[n].read_by.push(inst.id.clone());
+            }
         }
+    }
+
+    /// The workspace-relative paths that glob `pattern` matches now.
+    fn glob_matches(&self, pattern: &str) -> Vec<String> {
+        let abs = self.layout.abs(pattern);
+        glob::glob(&abs.to_string_lossy())
+            .map(|paths| {
+                paths
+                    .flatten()
+                    .filter_map(|p| {
+                        p.strip_prefix(self.layout.root())
+                            .ok()
+                            .map(|r| r.to_string_lossy().into_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Before a run executes anything: removes the orphans that a current instance would read
@@ -247,6 +252,26 @@ impl Workspace<'_> {
     }
 }
 
+/// The orphans (indices in `index`, by path) at `path`, above it or under it.
+fn related<'i>(index: &'i BTreeMap<String, usize>, path: &str) -> impl Iterator<Item = usize> + 'i {
+    let mut above = Vec::new();
+    let mut rest = path;
+    loop {
+        if let Some(&n) = index.get(rest) {
+            above.push(n);
+        }
+        match rest.rsplit_once('/') {
+            Some((parent, _)) => rest = parent,
+            None => break,
+        }
+    }
+    // Paths under `path` sort between `path/` and `path0` (`0` follows `/`).
+    let under = index
+        .range(format!("{path}/")..format!("{path}0"))
+        .map(|(_, &n)| n);
+    above.into_iter().chain(under)
+}
+
 fn inside_declared(path: &str, declared: &HashSet<&str>) -> bool {
     let mut rest = path;
     loop {
@@ -276,11 +301,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn within_compares_whole_path_components() {
-        assert!(within("runs/3", "runs"));
-        assert!(within("runs", "runs"));
-        assert!(!within("runs3", "runs"));
-        assert!(!within("runs", "runs/3"));
+    fn related_orphans_are_those_at_above_or_under_a_path() {
+        let index: BTreeMap<String, usize> = ["runs/3", "runs3", "data", "runs/30/x", "a/b/c"]
+            .iter()
+            .enumerate()
+            .map(|(n, p)| ((*p).to_owned(), n))
+            .collect();
+        let found = |p: &str| {
+            let mut v: Vec<usize> = related(&index, p).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            found("runs"),
+            [0, 3],
+            "under the dep, whole components only"
+        );
+        assert_eq!(found("runs/3"), [0]);
+        assert_eq!(found("runs/3/m.txt"), [0], "above the dep");
+        assert_eq!(found("data/x/y"), [2]);
+        assert_eq!(found("a"), [4]);
+        assert!(found("b").is_empty());
     }
 
     #[test]

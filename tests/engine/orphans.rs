@@ -213,3 +213,24 @@ fn gc_removes_orphans_nothing_reads_only_when_asked() {
     assert!(!ws.root.join("runs/3").exists());
     assert!(!ws.root.join("stats.txt").exists());
 }
+
+#[test]
+fn a_local_run_that_refuses_for_live_batch_jobs_sweeps_nothing_first() {
+    let ws = Ws::new(PIPELINE);
+    ws.ok(&["run"]);
+    ws.edit_pipeline("seeds: [1, 2, 3]\nprofiles", SHRUNK);
+    // A batch job of this workspace holds the writers' lock shared while it runs.
+    let lock = std::fs::File::create(ws.root.join(".repro/writers.lock")).unwrap();
+    lock.lock_shared().unwrap();
+    let out = ws.code(&["run"], 2);
+    assert!(out.stderr.contains(".repro/writers.lock"), "{}", out.both());
+    assert!(
+        ws.root.join("runs/3/m.txt").exists(),
+        "the orphan was removed by a run that then refused:\n{}",
+        out.both()
+    );
+    drop(lock);
+    let out = ws.ok(&["run"]);
+    assert!(out.stderr.contains("removed `runs/3`"), "{}", out.both());
+    assert!(!ws.root.join("runs/3").exists());
+}

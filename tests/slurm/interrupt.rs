@@ -50,25 +50,7 @@ stages:
 #[test]
 #[ignore = "needs a running Slurm (make test-slurm)"]
 fn sigkill_then_rerun_adopts_running_jobs_without_submitting_again() {
-    let ws = Ws::new(&crate::basics::FAN.replace(
-        "echo gen-${n} >> \\\"$COUNTER\\\";",
-        "echo gen-${n} >> \\\"$COUNTER\\\"; sleep 4;",
-    ));
-    assert!(ws.read("pipeline.yaml").contains("sleep 4"));
-    let child = ws
-        .command(&["run", "--executor", "slurm"])
-        .spawn()
-        .expect("spawn");
-    wait_for(60, "the four `gen` jobs to be registered", || {
-        ws.registered_ids().len() == 4
-    });
-    signal(child.id(), libc::SIGKILL);
-    let out = wait_limited(child);
-    assert_eq!(out.code, -libc::SIGKILL, "{}", out.both());
-    assert!(
-        !ws.jobs_in(LIVE).is_empty(),
-        "the jobs ended before the kill: the test proves nothing"
-    );
+    let ws = killed_controller(4);
     let out = ws.ok(&["run", "--executor", "slurm"]);
     assert_eq!(ws.read("sum.txt"), "gen-1\ngen-2\ngen-3\ngen-4\n");
     // `gen` (one array) before the kill, `sum` after it: nothing twice.
@@ -83,24 +65,7 @@ fn sigkill_then_rerun_adopts_running_jobs_without_submitting_again() {
 #[test]
 #[ignore = "needs a running Slurm (make test-slurm)"]
 fn a_local_run_refuses_while_a_killed_controllers_jobs_are_live_and_names_them() {
-    let ws = Ws::new(&crate::basics::FAN.replace(
-        "echo gen-${n} >> \\\"$COUNTER\\\";",
-        "echo gen-${n} >> \\\"$COUNTER\\\"; sleep 6;",
-    ));
-    assert!(ws.read("pipeline.yaml").contains("sleep 6"));
-    let child = ws
-        .command(&["run", "--executor", "slurm"])
-        .spawn()
-        .expect("spawn");
-    wait_for(60, "the four `gen` jobs to be registered", || {
-        ws.registered_ids().len() == 4
-    });
-    signal(child.id(), libc::SIGKILL);
-    let _ = wait_limited(child);
-    assert!(
-        !ws.jobs_in(LIVE).is_empty(),
-        "the jobs ended before the kill: the test proves nothing"
-    );
+    let ws = killed_controller(6);
     // A plain local run now would execute the same instances beside the jobs.
     let out = ws.code(&["run"], 2);
     assert!(
@@ -120,4 +85,29 @@ fn a_local_run_refuses_while_a_killed_controllers_jobs_are_live_and_names_them()
     ran.sort();
     assert_eq!(ran, ["gen-1", "gen-2", "gen-3", "gen-4", "sum"]);
     ws.ok(&["status", "--check"]);
+}
+
+/// The fan-out pipeline (four `gen` jobs taking `seconds` each, then `sum`) after its Slurm
+/// controller was SIGKILLed with the `gen` jobs registered and still queued or running.
+fn killed_controller(seconds: u32) -> Ws {
+    let sleep = format!("echo gen-${{n}} >> \\\"$COUNTER\\\"; sleep {seconds};");
+    let ws = Ws::new(&crate::basics::FAN.replace("echo gen-${n} >> \\\"$COUNTER\\\";", &sleep));
+    assert!(ws
+        .read("pipeline.yaml")
+        .contains(&format!("sleep {seconds}")));
+    let child = ws
+        .command(&["run", "--executor", "slurm"])
+        .spawn()
+        .expect("spawn");
+    wait_for(60, "the four `gen` jobs to be registered", || {
+        ws.registered_ids().len() == 4
+    });
+    signal(child.id(), libc::SIGKILL);
+    let out = wait_limited(child);
+    assert_eq!(out.code, -libc::SIGKILL, "{}", out.both());
+    assert!(
+        !ws.jobs_in(LIVE).is_empty(),
+        "the jobs ended before the kill: the test proves nothing"
+    );
+    ws
 }

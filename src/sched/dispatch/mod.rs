@@ -18,21 +18,23 @@
 //! error cancels what runs before it is returned. Limits: keys are computed on the dispatcher
 //! thread, so hashing a very large new output delays scheduling by that long.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::cache::{KeyInputs, StoreError};
-use crate::exec::{ExecError, Executor, JobId};
+use crate::cache::StoreError;
+use crate::exec::{ExecError, Executor};
 use crate::graph::Graph;
 use crate::settings::RunSettings;
-use crate::workspace::{CheckError, Dirty, State, Workspace, WorkspaceError};
+use crate::workspace::{CheckError, State, Workspace, WorkspaceError};
 
+use super::attempt::Attempt;
 use super::cutoff::Cutoff;
 use super::event::{Event, Reporter};
 use super::inbox::{Inbox, Message};
-use super::job::{build_job, instance_job};
+use super::jobs::Jobs;
 use super::queue::ReadyQueue;
-use super::slots::{Grant, Slots};
+use super::runqueue::RunQueue;
+use super::slots::Slots;
 
 /// Counts at the end of a dispatch.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,6 +89,15 @@ pub enum DispatchError {
     /// The executor refused a job.
     #[error(transparent)]
     Executor(#[from] ExecError),
+    /// The executor reported nothing for longer than its silence limit while the pipeline's
+    /// `build` command ran (instances that were running then are failed instead).
+    #[error("the `{executor}` executor reported nothing for {seconds:.0}s while the pipeline's `build` command ran")]
+    Silent {
+        /// The executor's name.
+        executor: String,
+        /// The silence limit, in seconds.
+        seconds: f64,
+    },
     /// The `build` command failed.
     #[error("the pipeline's `build` command `{argv}` failed: {message}")]
     Build {
@@ -103,49 +114,14 @@ impl From<StoreError> for DispatchError {
     }
 }
 
-/// An instance waiting for slots.
-struct Runnable {
-    index: usize,
-    inputs: Box<KeyInputs>,
-    reasons: Vec<Dirty>,
-    /// 0 for the first attempt; retries count up.
-    attempt: u32,
-    /// Run it alone even if its stage packs (it did not finish in a pack).
-    solo: bool,
-}
-
 /// What a submitted job is for.
 enum Work {
+    /// The pipeline's `build:` command.
     Build,
+    /// One instance.
+    Instance(Attempt),
     /// Several instances of one stage in one process.
-    Pack(pack::Running),
-    Instance {
-        index: usize,
-        inputs: Box<KeyInputs>,
-        reasons: Vec<Dirty>,
-        attempt: u32,
-        grant: Grant,
-        device: String,
-        /// When its `timeout` passes, if it has one.
-        deadline: Option<Instant>,
-        /// Cancelled because its `timeout` passed.
-        timed_out: bool,
-    },
-}
-
-impl Work {
-    /// When the job's time limit passes, unless it has none or already passed.
-    fn deadline(&self) -> Option<Instant> {
-        match self {
-            Work::Instance {
-                deadline,
-                timed_out: false,
-                ..
-            } => *deadline,
-            Work::Pack(p) if !p.timed_out => p.deadline,
-            _ => None,
-        }
-    }
+    Pack(pack::PackRun),
 }
 
 /// The build command's progress.
@@ -173,16 +149,17 @@ pub struct Dispatcher<'a, 'p> {
     reporter: &'a mut dyn Reporter,
     patience: Patience,
     forced: Vec<bool>,
+    /// Instances waiting for their upstream.
     queue: ReadyQueue,
-    runnable: VecDeque<Runnable>,
-    running: HashMap<JobId, Work>,
-    slots: Slots,
+    /// Attempts waiting for slots.
+    waiting: RunQueue,
+    /// Submitted jobs and the slots they hold.
+    jobs: Jobs<Work>,
     tally: Tally,
     /// What executed with unchanged outputs, and what was kept below it.
     cutoff: Cutoff,
     stop: Option<Stop>,
     build: Build,
-    next_job: u64,
     cpu_fallback_noted: bool,
     /// When the last message arrived (for the silence limit).
     last_message: Instant,
@@ -208,9 +185,8 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             patience: Patience::default(),
             forced: vec![false; graph.instances.len()],
             queue: ReadyQueue::new(graph, &[]),
-            runnable: VecDeque::new(),
-            running: HashMap::new(),
-            slots: Slots::new(settings.jobs, settings.gpus.clone()),
+            waiting: RunQueue::default(),
+            jobs: Jobs::new(Slots::new(settings.jobs, settings.gpus.clone())),
             tally: Tally::default(),
             cutoff: Cutoff::new(graph.instances.len()),
             stop: None,
@@ -218,7 +194,6 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                 Some(argv) => Build::Pending(argv.clone()),
                 None => Build::Done,
             },
-            next_job: 0,
             cpu_fallback_noted: false,
             last_message: Instant::now(),
             groups: HashMap::new(),
@@ -267,7 +242,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                 self.evaluate_ready()?;
                 self.start_runnable()?;
             }
-            if self.running.is_empty() {
+            if self.jobs.is_empty() {
                 return Ok(());
             }
             self.expire_timeouts();
@@ -336,151 +311,27 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                                 inst.id
                             ),
                         });
-                        self.enqueue(Runnable {
-                            index: i,
-                            inputs: Box::new(record.inputs.clone()),
-                            reasons,
-                            attempt: 0,
-                            solo: false,
-                        });
+                        self.enqueue(Attempt::first(i, Box::new(record.inputs.clone()), reasons));
                     }
                     Err(e) => return Err(e.into()),
                 },
-                State::Run { inputs, reasons } => self.enqueue(Runnable {
-                    index: i,
-                    inputs: inputs.expect("a ready instance's upstream has settled"),
+                State::Run { inputs, reasons } => self.enqueue(Attempt::first(
+                    i,
+                    inputs.expect("a ready instance's upstream has settled"),
                     reasons,
-                    attempt: 0,
-                    solo: false,
-                }),
+                )),
             }
         }
         Ok(())
     }
 
-    /// Adds a newly runnable instance behind the retries (which go first) and before every
-    /// other runnable instance that comes after it: of the instances waiting for slots, the
-    /// highest `priority` starts first, then the lowest index (stages by name, then matrix
-    /// order), whichever upstream happened to finish first.
-    ///
-    /// The queue stays sorted that way behind its retries (which are only ever put at the
-    /// front), so the place is found by bisection: a grid's first run queues thousands.
-    fn enqueue(&mut self, r: Runnable) {
+    /// Queues a first attempt among the waiting ones: of the instances waiting for slots,
+    /// the highest `priority` starts first, then the lowest index (stages by name, then matrix
+    /// order), behind the attempts to try again.
+    fn enqueue(&mut self, attempt: Attempt) {
         let instances = &self.graph.instances;
-        let rank = |i: usize| (std::cmp::Reverse(instances[i].priority), i);
-        let at = self
-            .runnable
-            .partition_point(|o| o.solo || rank(o.index) <= rank(r.index));
-        self.runnable.insert(at, r);
-    }
-
-    /// Step 2: submit what fits, the build command first; then let the executor send what
-    /// it holds (a batch executor submits a round's jobs together).
-    fn start_runnable(&mut self) -> Result<(), DispatchError> {
-        let result = self.submit_fitting();
-        self.executor.flush();
-        result
-    }
-
-    fn submit_fitting(&mut self) -> Result<(), DispatchError> {
-        while let Some(start) = self.next_start() {
-            match &self.build {
-                Build::Pending(argv) => {
-                    let argv = argv.clone();
-                    self.reporter.event(&Event::Build { argv: argv.clone() });
-                    let id = self.job_id();
-                    self.executor
-                        .submit(build_job(id, &argv, self.ws.layout()))?;
-                    self.running.insert(id, Work::Build);
-                    self.build = Build::Running;
-                    return Ok(());
-                }
-                Build::Running => return Ok(()),
-                Build::Done => {}
-            }
-            match start {
-                pack::Start::Alone(pos) => {
-                    let r = self.runnable.remove(pos).expect("position is valid");
-                    self.submit(r)?;
-                }
-                pack::Start::Pack(positions) => self.submit_pack(positions)?,
-            }
-        }
-        Ok(())
-    }
-
-    fn submit(&mut self, r: Runnable) -> Result<(), DispatchError> {
-        let graph = self.graph;
-        let inst = &graph.instances[r.index];
-        let resources = self.settings.slot_request(inst);
-        let (grant, device) = self.take_slots(&resources);
-        let publishes = self.executor.publishes();
-        // A job that publishes itself clears its own outputs when it starts (it may be a job
-        // adopted from an earlier run, still writing them).
-        if !publishes {
-            if let Err(e) = self.ws.prepare(inst) {
-                self.slots.release(&grant);
-                return Err(e.into());
-            }
-        }
-        let id = self.job_id();
-        let job = instance_job(
-            id,
-            inst,
-            &r.inputs,
-            &grant,
-            &self.slots,
-            self.settings,
-            self.ws.layout(),
-        );
-        self.reporter.event(&Event::Started {
-            id: inst.id.clone(),
-            reasons: r.reasons.clone(),
-            device: device.clone(),
-        });
-        if let Err(e) = self.executor.submit(job) {
-            self.slots.release(&grant);
-            return Err(e.into());
-        }
-        self.running.insert(
-            id,
-            Work::Instance {
-                index: r.index,
-                inputs: r.inputs,
-                reasons: r.reasons,
-                attempt: r.attempt,
-                grant,
-                device,
-                deadline: inst.timeout.map(|t| Instant::now() + t),
-                timed_out: false,
-            },
-        );
-        Ok(())
-    }
-
-    /// Takes `request` from the slots (it must fit) and names where the job runs: the batch
-    /// executor, `cpu` or `cuda:<devices>`. Notes once that GPU requests run on the CPU.
-    fn take_slots(&mut self, request: &crate::spec::Resources) -> (Grant, String) {
-        let grant = self.slots.try_take(request).expect("checked to fit");
-        if request.gpus > 0.0 && !self.slots.has_gpus() && !self.cpu_fallback_noted {
-            self.cpu_fallback_noted = true;
-            self.reporter.event(&Event::Note {
-                message: "no GPU found: stages that ask for GPUs run on the CPU".into(),
-            });
-        }
-        let device = if self.executor.publishes() {
-            self.executor.name().to_owned()
-        } else if grant.gpus.is_empty() {
-            "cpu".to_owned()
-        } else {
-            format!("cuda:{}", self.slots.visible_devices(&grant))
-        };
-        (grant, device)
-    }
-
-    fn job_id(&mut self) -> JobId {
-        self.next_job += 1;
-        JobId(self.next_job)
+        self.waiting
+            .push(attempt, |i| (std::cmp::Reverse(instances[i].priority), i));
     }
 
     /// Step 3's deadline: only while waiting for cancelled jobs, or with a silence limit.
@@ -490,10 +341,8 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             Some(Stop::Interrupt { deadline }) => Some(deadline),
             _ => self.patience.silence.map(|s| self.last_message + s),
         };
-        for work in self.running.values() {
-            if let Some(d) = work.deadline() {
-                until = Some(until.map_or(d, |u| u.min(d)));
-            }
+        if let Some(d) = self.jobs.next_deadline() {
+            until = Some(until.map_or(d, |u| u.min(d)));
         }
         until.map(|u| u.saturating_duration_since(now))
     }
@@ -542,12 +391,9 @@ fn tail(path: &std::path::Path, n: usize) -> Vec<String> {
         .collect()
 }
 
-#[path = "handle.rs"]
 mod handle;
-
-#[path = "pack.rs"]
 mod pack;
+mod start;
 
 #[cfg(test)]
-#[path = "dispatch_tests.rs"]
 mod tests;

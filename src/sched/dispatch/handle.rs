@@ -7,12 +7,15 @@
 use std::time::Instant;
 
 use crate::cache::KeyInputs;
-use crate::exec::{ExecEvent, JobId, JobStatus, JobTimes};
+use crate::exec::{ExecEvent, JobStatus, JobTimes};
 use crate::workspace::{PublishError, RunFacts, State};
 
 use super::{tail, Build, DispatchError, Dispatcher, Stop, Work};
+use crate::sched::attempt::{after_setback, Attempt, Next, Setback};
 use crate::sched::event::Event;
 use crate::sched::inbox::{Inbox, Message};
+use crate::sched::jobs::Held;
+use crate::sched::lease::Lease;
 
 impl Dispatcher<'_, '_> {
     /// Step 4: one executor event.
@@ -28,60 +31,17 @@ impl Dispatcher<'_, '_> {
         };
         // An event for a job this dispatch no longer tracks (given up after an interrupt, or
         // reported twice) changes nothing.
-        let Some(work) = self.running.remove(&job) else {
+        let Some(Held { lease, work }) = self.jobs.retire(job) else {
             return Ok(());
         };
-        match work {
-            Work::Build => self.on_build_end(status),
-            Work::Pack(pack) => self.on_pack_end(pack, status, times),
-            Work::Instance {
-                index,
-                inputs,
-                reasons,
-                attempt,
-                grant,
-                device,
-                timed_out,
-                ..
-            } => {
-                self.slots.release(&grant);
-                // A job that ran and failed (or was lost) is tried again; one that could not
-                // start (a refused submission, a missing program) would only fail again.
-                if let JobStatus::Failed(why) = &status {
-                    let again =
-                        !timed_out && attempt < self.settings.retries && self.stop.is_none();
-                    if again {
-                        self.reporter.event(&Event::Note {
-                            message: format!(
-                                "`{}` failed ({}); retrying, attempt {} of {}",
-                                self.graph.instances[index].id,
-                                why.lines().next().unwrap_or_default(),
-                                attempt + 2,
-                                self.settings.retries + 1
-                            ),
-                        });
-                        self.runnable.push_front(super::Runnable {
-                            index,
-                            inputs,
-                            reasons,
-                            attempt: attempt + 1,
-                            solo: true,
-                        });
-                        return Ok(());
-                    }
-                }
-                if timed_out && status != JobStatus::Succeeded {
-                    let limit = self.graph.instances[index].timeout.unwrap_or_default();
-                    self.fail(
-                        index,
-                        format!(
-                            "timed out after {} (its `timeout`); its processes were ended",
-                            show_duration(limit)
-                        ),
-                    );
-                    return Ok(());
-                }
-                self.on_instance_end(index, &inputs, status, times, device)
+        match (work, lease) {
+            (Work::Build, _) => self.on_build_end(status),
+            (Work::Pack(pack), Some(lease)) => self.on_pack_end(pack, lease, status, times),
+            (Work::Instance(attempt), Some(lease)) => {
+                self.on_instance_end(attempt, lease, status, times)
+            }
+            (Work::Pack(_) | Work::Instance(_), None) => {
+                unreachable!("instances and packs are leased")
             }
         }
     }
@@ -108,44 +68,75 @@ impl Dispatcher<'_, '_> {
 
     fn on_instance_end(
         &mut self,
-        i: usize,
-        inputs: &KeyInputs,
+        attempt: Attempt,
+        lease: Lease,
         status: JobStatus,
         times: JobTimes,
-        device: String,
     ) -> Result<(), DispatchError> {
         let graph = self.graph;
+        let i = attempt.index;
         let inst = &graph.instances[i];
         let seconds = times.ran.as_secs_f64();
-        let error = match status {
-            // A job that publishes itself: its record in the store is the only proof.
-            JobStatus::Succeeded if self.executor.publishes() => match self.adopt(i, inputs)? {
-                None => {
-                    self.ran(i, seconds);
-                    return Ok(());
-                }
-                Some(why) => why,
+        let setback = match status {
+            _ if lease.timed_out && status != JobStatus::Succeeded => Setback::TimedOut {
+                limit: lease.limit.unwrap_or_default(),
+                pack: None,
             },
+            // A job that publishes itself: its record in the store is the only proof.
+            JobStatus::Succeeded if self.executor.publishes() => {
+                match self.adopt(i, &attempt.inputs)? {
+                    None => {
+                        self.ran(i, seconds);
+                        return Ok(());
+                    }
+                    Some(why) => Setback::Unusable(why),
+                }
+            }
             JobStatus::Succeeded => {
-                let facts = RunFacts { device, seconds };
-                match self.ws.publish(inst, inputs, &facts) {
+                let facts = RunFacts {
+                    device: lease.device,
+                    seconds,
+                };
+                match self.ws.publish(inst, &attempt.inputs, &facts) {
                     Ok(()) => {
                         self.ran(i, seconds);
                         return Ok(());
                     }
-                    Err(PublishError::Stage(m)) => m,
+                    // The program said it was done: running it again would hide its fault.
+                    Err(PublishError::Stage(m)) => Setback::Unusable(m),
                     Err(PublishError::Engine(e)) => return Err(e.into()),
                 }
             }
-            JobStatus::Failed(m) | JobStatus::NotStarted(m) => m,
+            JobStatus::Failed(m) => Setback::Failed(m),
+            JobStatus::NotStarted(m) => Setback::NotStarted(m),
             JobStatus::Cancelled => {
                 self.skip_interrupted(i);
                 self.stop_with(Stop::Failure);
                 return Ok(());
             }
         };
-        self.fail(i, error);
+        self.after_setback(attempt, setback);
         Ok(())
+    }
+
+    /// Applies the failure-and-retry policy (`sched/attempt.rs`) to an attempt that ended
+    /// without a result: queue it again at the front, or fail the instance.
+    pub(super) fn after_setback(&mut self, attempt: Attempt, setback: Setback) {
+        let i = attempt.index;
+        let next = after_setback(
+            attempt,
+            &self.graph.instances[i].id,
+            setback,
+            self.settings.retries,
+            self.stop.is_some(),
+        );
+        match next {
+            Next::Retry(attempt, note) => {
+                self.reporter.event(&Event::Note { message: note });
+                self.waiting.push_again(attempt);
+            }
+            Next::Fail(message) => self.fail(i, message),
+        }
     }
 
     /// Counts instance `i`, whose job was cancelled, as skipped by an interrupt.
@@ -227,27 +218,15 @@ impl Dispatcher<'_, '_> {
                 deadline: Instant::now() + self.patience.cancel_wait,
             });
             self.queue.clear();
-            self.runnable.clear();
+            self.waiting.clear();
             self.executor.cancel_all();
         }
     }
 
-    /// Cancels every running instance whose `timeout` has passed (once each); its end is then
+    /// Cancels every running job whose time limit has passed (once each); its end is then
     /// reported as timed out.
     pub(super) fn expire_timeouts(&mut self) {
-        let now = Instant::now();
-        let mut expired = Vec::new();
-        for (id, work) in self.running.iter_mut() {
-            if work.deadline().is_some_and(|d| d <= now) {
-                match work {
-                    Work::Instance { timed_out, .. } => *timed_out = true,
-                    Work::Pack(p) => p.timed_out = true,
-                    Work::Build => continue,
-                }
-                expired.push(*id);
-            }
-        }
-        for id in expired {
+        for id in self.jobs.expire(Instant::now()) {
             self.executor.cancel(id);
         }
     }
@@ -269,33 +248,28 @@ impl Dispatcher<'_, '_> {
     /// After an interrupt, the jobs not confirmed by the deadline are given up; otherwise the
     /// executor was silent too long and every running job fails.
     fn on_silence(&mut self) -> Result<(), DispatchError> {
-        let mut running: Vec<(JobId, Work)> = self.running.drain().collect();
-        running.sort_by_key(|(id, _)| *id);
         let interrupted = matches!(self.stop, Some(Stop::Interrupt { .. }));
         if !interrupted {
             self.executor.cancel_all();
         }
         let silence = self.patience.silence.unwrap_or_default().as_secs_f64();
-        for (_, work) in running {
-            if let Work::Pack(pack) = work {
-                self.slots.release(&pack.grant);
-                self.close_pack(&pack);
-                for m in pack.members {
-                    self.give_up(m.index, interrupted, silence);
+        for (_, held) in self.jobs.retire_all() {
+            match held.work {
+                Work::Pack(pack) => {
+                    self.close_pack(&pack);
+                    for m in pack.members {
+                        self.give_up(m.attempt.index, interrupted, silence);
+                    }
                 }
-                continue;
+                Work::Instance(attempt) => self.give_up(attempt.index, interrupted, silence),
+                Work::Build if interrupted => {}
+                Work::Build => {
+                    return Err(DispatchError::Silent {
+                        executor: self.executor.name().to_owned(),
+                        seconds: silence,
+                    })
+                }
             }
-            let Work::Instance { index, grant, .. } = work else {
-                if !interrupted {
-                    return Err(self.build_error(format!(
-                        "the `{}` executor reported nothing for {silence:.0}s",
-                        self.executor.name()
-                    )));
-                }
-                continue;
-            };
-            self.slots.release(&grant);
-            self.give_up(index, interrupted, silence);
         }
         Ok(())
     }
@@ -329,7 +303,7 @@ impl Dispatcher<'_, '_> {
         if self.stop.is_none() {
             self.stop = Some(stop);
             self.queue.clear();
-            self.runnable.clear();
+            self.waiting.clear();
         }
     }
 
@@ -338,18 +312,17 @@ impl Dispatcher<'_, '_> {
     pub(super) fn abort(&mut self, inbox: &Inbox) {
         self.executor.cancel_all();
         let deadline = Instant::now() + self.patience.cancel_wait;
-        while !self.running.is_empty() {
+        while !self.jobs.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             match inbox.next(Some(left)) {
                 Some(Message::Exec(e)) => {
                     if matches!(e, ExecEvent::Finished { .. } | ExecEvent::Vanished { .. }) {
-                        match e.job().and_then(|j| self.running.remove(&j)) {
-                            Some(Work::Instance { grant, .. }) => self.slots.release(&grant),
-                            Some(Work::Pack(pack)) => {
-                                self.slots.release(&pack.grant);
-                                self.close_pack(&pack);
-                            }
-                            _ => {}
+                        if let Some(Held {
+                            work: Work::Pack(pack),
+                            ..
+                        }) = e.job().and_then(|j| self.jobs.retire(j))
+                        {
+                            self.close_pack(&pack);
                         }
                     }
                 }
@@ -358,19 +331,4 @@ impl Dispatcher<'_, '_> {
             }
         }
     }
-}
-
-/// `90s`, `30m`, `2h`, `1.5d`: a duration as a `timeout` is written.
-pub(super) fn show_duration(d: std::time::Duration) -> String {
-    let s = d.as_secs_f64();
-    let (value, unit) = if s >= 86400.0 {
-        (s / 86400.0, "d")
-    } else if s >= 3600.0 {
-        (s / 3600.0, "h")
-    } else if s >= 60.0 {
-        (s / 60.0, "m")
-    } else {
-        (s, "s")
-    };
-    format!("{}{unit}", (value * 100.0).round() / 100.0)
 }

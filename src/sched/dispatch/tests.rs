@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::*;
-use crate::exec::{EventSink, ExecEvent, JobSpec, JobStatus, JobTimes};
+use crate::exec::{EventSink, ExecEvent, JobId, JobSpec, JobStatus, JobTimes};
 use crate::sched::{Event, Inbox, Message, Reporter};
 use crate::settings::ResourceOverrides;
 
@@ -473,6 +473,33 @@ fn the_build_command_runs_through_the_executor_before_the_first_instance() {
     assert_eq!(o.log[0], "submit build");
     assert_eq!(o.log.iter().filter(|l| *l == "submit build").count(), 1);
     assert!(o.root.path().join("built").exists());
+}
+
+#[test]
+fn an_executor_silent_while_the_build_runs_is_a_silence_error_not_a_build_failure() {
+    let fake = Fake {
+        script: script(&[("build", Act::Silent)]),
+        ..Fake::default()
+    };
+    let patience = Patience {
+        silence: Some(Duration::from_millis(100)),
+        ..QUICK
+    };
+    let build = Some(vec!["touch".to_owned(), "built".to_owned()]);
+    let o = dispatch(fake, &settings(2, false, build), patience, &Inbox::new());
+    match o.result {
+        Err(e @ DispatchError::Silent { .. }) => assert_eq!(
+            e.to_string(),
+            "the `fake` executor reported nothing for 0s while the pipeline's `build` command ran"
+        ),
+        other => panic!("expected a silence error, got {:?}", other.map(|_| ())),
+    }
+    assert_eq!(o.log[..2], ["submit build", "cancel_all"]);
+    assert!(
+        !o.log.iter().any(|l| l.starts_with("submit a")),
+        "{:?}",
+        o.log
+    );
 }
 
 #[test]

@@ -15,28 +15,28 @@
 //! its instance id, key, matrix, parameters, environment, own command, outputs, and `done`: a
 //! file the program creates once that member's outputs are complete. When the process ends,
 //! a member is complete if the process exited with 0, or if its `done` file exists; complete
-//! members are published. The others run again alone after a failure of the pack, fail when
-//! the pack timed out (its limit is the longest of its members' `timeout`s, if all have one)
-//! or when it exited 0 without them, and are skipped after an interrupt. Each member's log
+//! members are published. The others go through the failure-and-retry policy of
+//! `sched/attempt.rs`: they run again alone after a failure of the pack (without using a
+//! retry), fail when the pack timed out (its limit is the longest of its members' `timeout`s,
+//! if all have one) or when it exited 0 without them, and are skipped after an interrupt. Each member's log
 //! receives the pack's output without the lines that other members' ids begin (`ID: ...`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use repro_manifest::PackManifest;
 
-use crate::cache::KeyInputs;
 use crate::exec::{JobStatus, JobTimes};
 use crate::graph::{Graph, Instance};
 use crate::settings::RunSettings;
 use crate::workspace::{Dirty, PublishError, RunFacts, WorkspaceError};
 
-use super::{DispatchError, Dispatcher, Runnable, Stop, Work};
+use super::{DispatchError, Dispatcher, Stop, Work};
+use crate::sched::attempt::{Attempt, Setback};
 use crate::sched::event::Event;
 use crate::sched::job::{pack_job, PackCommand};
+use crate::sched::lease::Lease;
 use crate::sched::manifest::pack_member;
-use crate::sched::slots::Grant;
 
 /// What to start next.
 pub(super) enum Start {
@@ -46,38 +46,22 @@ pub(super) enum Start {
     Pack(Vec<usize>),
 }
 
-/// A member of a running pack.
+/// A member of a running pack: its attempt and its completion marker (absolute).
 pub(super) struct Member {
-    /// The instance.
-    pub(super) index: usize,
-    /// Its key's inputs, computed before the pack formed.
-    inputs: Box<KeyInputs>,
-    /// Why it runs.
-    reasons: Vec<Dirty>,
-    /// Its attempt number.
-    attempt: u32,
-    /// Its completion marker (absolute).
+    /// The attempt.
+    pub(super) attempt: Attempt,
+    /// The file the program creates once this member's outputs are complete.
     done: PathBuf,
 }
 
-/// A pack's job while it runs.
-pub(super) struct Running {
+/// A pack's job while it runs (its lease is in the job table).
+pub(super) struct PackRun {
     /// Its members, in manifest order.
     pub(super) members: Vec<Member>,
-    /// What the pack holds.
-    pub(super) grant: Grant,
-    /// Where it runs (`cpu`, `cuda:0`).
-    device: String,
     /// `.repro/packs/<job>`, removed when the pack ends.
     dir: PathBuf,
     /// The pack's own log, copied to every member's log when it ends.
     log: PathBuf,
-    /// The longest `timeout` of its members (none if a member has none).
-    limit: Option<Duration>,
-    /// When that limit passes.
-    pub(super) deadline: Option<Instant>,
-    /// Cancelled because the deadline passed.
-    pub(super) timed_out: bool,
 }
 
 /// The selected instances of packing stages by group (empty when packing is off).
@@ -137,10 +121,9 @@ impl Dispatcher<'_, '_> {
         }
     }
 
-    /// Whether runnable `r` may join a pack in this run.
-    fn packs(&self, r: &Runnable) -> bool {
-        !r.solo
-            && r.attempt == 0
+    /// Whether attempt `r` may join a pack in this run.
+    fn packs(&self, r: &Attempt) -> bool {
+        !r.alone
             && self.settings.pack
             && self.graph.instances[r.index]
                 .pack
@@ -160,7 +143,7 @@ impl Dispatcher<'_, '_> {
     /// upstream, unless nothing else could start or run (that would stall the run).
     pub(super) fn next_start(&self) -> Option<Start> {
         self.first_start(true).or_else(|| {
-            if self.running.is_empty() {
+            if self.jobs.is_empty() {
                 self.first_start(false)
             } else {
                 None
@@ -171,7 +154,7 @@ impl Dispatcher<'_, '_> {
     /// [`next_start`](Self::next_start) with or without holding back incomplete groups.
     fn first_start(&self, hold: bool) -> Option<Start> {
         let mut seen: HashSet<&str> = HashSet::new();
-        for (pos, r) in self.runnable.iter().enumerate() {
+        for (pos, r) in self.waiting.iter().enumerate() {
             let inst = &self.graph.instances[r.index];
             if self.packs(r) {
                 let template = inst.pack.as_ref().expect("packs() checked");
@@ -179,7 +162,7 @@ impl Dispatcher<'_, '_> {
                     continue; // this group was considered at its first runnable
                 }
                 let positions: Vec<usize> = self
-                    .runnable
+                    .waiting
                     .iter()
                     .enumerate()
                     .skip(pos)
@@ -201,26 +184,27 @@ impl Dispatcher<'_, '_> {
                         .settings
                         .pack_resources(inst)
                         .expect("a packing stage has pack resources");
-                    if self.slots.fits(&request) {
+                    if self.jobs.fits(&request) {
                         return Some(Start::Pack(positions));
                     }
                     continue;
                 }
             }
-            if self.slots.fits(&self.settings.slot_request(inst)) {
+            if self.jobs.fits(&self.settings.slot_request(inst)) {
                 return Some(Start::Alone(pos));
             }
         }
         None
     }
 
-    /// Starts the runnables at `positions` (ascending) as one pack.
+    /// Starts the waiting attempts at `positions` (ascending) as one pack.
     pub(super) fn submit_pack(&mut self, positions: Vec<usize>) -> Result<(), DispatchError> {
         let graph = self.graph;
-        let mut taken: Vec<Runnable> = Vec::with_capacity(positions.len());
-        for &pos in positions.iter().rev() {
-            taken.push(self.runnable.remove(pos).expect("position is valid"));
-        }
+        let mut taken: Vec<Attempt> = positions
+            .iter()
+            .rev()
+            .map(|&pos| self.waiting.take(pos))
+            .collect();
         taken.reverse();
         let first = &graph.instances[taken[0].index];
         let template = first.pack.as_ref().expect("a packing stage");
@@ -232,113 +216,106 @@ impl Dispatcher<'_, '_> {
             !self.executor.publishes(),
             "packs run on a local executor only"
         );
-        let (grant, device) = self.take_slots(&request);
         let limit = taken
             .iter()
-            .map(|r| graph.instances[r.index].timeout)
+            .map(|a| graph.instances[a.index].timeout)
             .collect::<Option<Vec<_>>>()
             .and_then(|limits| limits.into_iter().max());
-        let id = self.job_id();
+        let id = self.jobs.next_id();
         let name = format!("pack-{}", id.0);
-        let layout = self.ws.layout();
-        let dir = layout.pack_dir(&name);
+        let root = self.ws.layout().root().to_owned();
+        let dir = self.ws.layout().pack_dir(&name);
+        let log = self.ws.layout().log(&format!("{}#{name}", template.group));
         let rel = |p: &Path| {
-            p.strip_prefix(layout.root())
+            p.strip_prefix(&root)
                 .unwrap_or(p)
                 .to_string_lossy()
                 .into_owned()
         };
-        let result = (|| -> Result<Vec<Member>, DispatchError> {
-            crate::cache::atomic::remove_path(&dir).map_err(io(&dir))?;
-            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-            let mut lines = Vec::with_capacity(taken.len());
-            let mut members = Vec::with_capacity(taken.len());
-            for (n, r) in taken.iter().enumerate() {
-                let inst = &graph.instances[r.index];
-                self.ws.prepare(inst)?;
-                let done = dir.join(format!("{n}.done"));
-                lines.push(pack_member(inst, &r.inputs.key(), &rel(&done)));
-                members.push(Member {
-                    index: r.index,
-                    inputs: r.inputs.clone(),
-                    reasons: r.reasons.clone(),
-                    attempt: r.attempt,
-                    done,
-                });
-            }
-            let manifest = dir.join("manifest.json");
-            PackManifest { members: lines }
-                .write(&manifest)
-                .map_err(io(&manifest))?;
-            Ok(members)
-        })();
-        let members = match result {
-            Ok(m) => m,
-            Err(e) => {
-                self.slots.release(&grant);
-                return Err(e);
-            }
+        let members: Vec<Member> = taken
+            .into_iter()
+            .enumerate()
+            .map(|(n, attempt)| Member {
+                done: dir.join(format!("{n}.done")),
+                attempt,
+            })
+            .collect();
+        // The manifest and cleared outputs come before the lease: a failure here holds nothing.
+        crate::cache::atomic::remove_path(&dir).map_err(io(&dir))?;
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let mut lines = Vec::with_capacity(members.len());
+        for m in &members {
+            let inst = &graph.instances[m.attempt.index];
+            self.ws.prepare(inst)?;
+            lines.push(pack_member(inst, &m.attempt.inputs.key(), &rel(&m.done)));
+        }
+        let manifest = dir.join("manifest.json");
+        PackManifest { members: lines }
+            .write(&manifest)
+            .map_err(io(&manifest))?;
+        let manifest = rel(&manifest);
+        let insts: Vec<&Instance> = members
+            .iter()
+            .map(|m| &graph.instances[m.attempt.index])
+            .collect();
+        let started: Vec<(String, Vec<Dirty>)> = members
+            .iter()
+            .map(|m| {
+                let id = graph.instances[m.attempt.index].id.clone();
+                (id, m.attempt.reasons.clone())
+            })
+            .collect();
+        let size = members.len();
+        let pack = PackRun {
+            members,
+            dir,
+            log: log.clone(),
         };
-        let manifest = rel(&dir.join("manifest.json"));
-        let log = self.ws.layout().log(&format!("{}#{name}", template.group));
-        let insts: Vec<&Instance> = members.iter().map(|m| &graph.instances[m.index]).collect();
+        let lease = self.lease(id, &request, limit, Work::Pack(pack));
         let job = pack_job(
             PackCommand {
                 id,
-                name: format!("{name} ({} members of {})", members.len(), template.group),
+                name: format!("{name} ({size} members of {})", template.group),
                 argv: template.argv_for(&manifest),
                 manifest,
-                log: log.clone(),
+                log,
             },
             &insts,
-            &grant,
-            &self.slots,
+            &lease.grant,
+            self.jobs.slots(),
             self.settings,
             self.ws.layout(),
         );
-        for (m, r) in members.iter().zip(&taken) {
+        for (id, reasons) in started {
             self.reporter.event(&Event::Started {
-                id: graph.instances[m.index].id.clone(),
-                reasons: r.reasons.clone(),
-                device: device.clone(),
+                id,
+                reasons,
+                device: lease.device.clone(),
             });
         }
         self.reporter.event(&Event::Note {
             message: format!(
-                "{} instances of `{}` run as one pack ({name})",
-                members.len(),
+                "{size} instances of `{}` run as one pack ({name})",
                 template.group
             ),
         });
         if let Err(e) = self.executor.submit(job) {
-            self.slots.release(&grant);
+            self.jobs.retire(id);
             return Err(e.into());
         }
-        self.running.insert(
-            id,
-            Work::Pack(Running {
-                members,
-                grant,
-                device,
-                dir,
-                log,
-                limit,
-                deadline: limit.map(|l| Instant::now() + l),
-                timed_out: false,
-            }),
-        );
         Ok(())
     }
 
-    /// A pack's process ended: publish its complete members; the others run again alone,
-    /// fail, or are skipped (see the module doc).
+    /// A pack's process ended: publish its complete members; for the others, the
+    /// failure-and-retry policy decides (see the module doc), or they are skipped after an
+    /// interrupt.
     pub(super) fn on_pack_end(
         &mut self,
-        pack: Running,
+        pack: PackRun,
+        lease: Lease,
         status: JobStatus,
         times: JobTimes,
     ) -> Result<(), DispatchError> {
-        self.slots.release(&pack.grant);
         // Read the markers before `close_pack` removes them.
         let complete: Vec<bool> = pack
             .members
@@ -350,57 +327,43 @@ impl Dispatcher<'_, '_> {
         let size = pack.members.len();
         let mut interrupted = false;
         for (m, complete) in pack.members.into_iter().zip(complete) {
-            let inst = &graph.instances[m.index];
-            if complete {
+            let i = m.attempt.index;
+            let inst = &graph.instances[i];
+            let setback = if complete {
                 let facts = RunFacts {
-                    device: pack.device.clone(),
+                    device: lease.device.clone(),
                     seconds: times.ran.as_secs_f64(),
                 };
-                match self.ws.publish(inst, &m.inputs, &facts) {
-                    Ok(()) => self.ran(m.index, facts.seconds),
+                match self.ws.publish(inst, &m.attempt.inputs, &facts) {
+                    Ok(()) => {
+                        self.ran(i, facts.seconds);
+                        continue;
+                    }
                     // The program said it was done: running it again would hide its fault.
-                    Err(PublishError::Stage(why)) => self.fail(m.index, why),
+                    Err(PublishError::Stage(why)) => Setback::Unusable(why),
                     Err(PublishError::Engine(e)) => return Err(e.into()),
                 }
-                continue;
-            }
-            let why = match &status {
-                JobStatus::Cancelled if pack.timed_out => {
-                    let limit = pack.limit.unwrap_or_default();
-                    self.fail(
-                        m.index,
-                        format!(
-                            "its pack of {size} timed out after {} (the longest `timeout` of its members); its processes were ended",
-                            super::handle::show_duration(limit)
-                        ),
-                    );
-                    continue;
-                }
-                JobStatus::Cancelled => {
-                    interrupted = true;
-                    self.skip_interrupted(m.index);
-                    continue;
-                }
-                JobStatus::Failed(w) | JobStatus::NotStarted(w) => format!(
-                    "its pack of {size} ended before finishing it: {}",
-                    w.lines().next().unwrap_or_default()
-                ),
-                JobStatus::Succeeded => unreachable!("a succeeded pack completes every member"),
-            };
-            if self.stop.is_none() {
-                self.reporter.event(&Event::Note {
-                    message: format!("`{}`: {why}; running it alone", inst.id),
-                });
-                self.runnable.push_front(Runnable {
-                    index: m.index,
-                    inputs: m.inputs,
-                    reasons: m.reasons,
-                    attempt: m.attempt,
-                    solo: true,
-                });
             } else {
-                self.fail(m.index, why);
-            }
+                match &status {
+                    _ if lease.timed_out => Setback::TimedOut {
+                        limit: lease.limit.unwrap_or_default(),
+                        pack: Some(size),
+                    },
+                    JobStatus::Cancelled => {
+                        interrupted = true;
+                        self.skip_interrupted(i);
+                        continue;
+                    }
+                    JobStatus::Failed(w) | JobStatus::NotStarted(w) => Setback::PackEnded {
+                        size,
+                        why: w.lines().next().unwrap_or_default().to_owned(),
+                    },
+                    JobStatus::Succeeded => {
+                        unreachable!("a succeeded pack completes every member")
+                    }
+                }
+            };
+            self.after_setback(m.attempt, setback);
         }
         if interrupted {
             self.stop_with(Stop::Failure);
@@ -410,14 +373,14 @@ impl Dispatcher<'_, '_> {
 
     /// Gives every member its share of the pack's output as its log, and removes the pack's
     /// directory and log: called once per pack, however it ended.
-    pub(super) fn close_pack(&self, pack: &Running) {
+    pub(super) fn close_pack(&self, pack: &PackRun) {
         let graph = self.graph;
         let bytes = std::fs::read(&pack.log).unwrap_or_default();
         let output = String::from_utf8_lossy(&bytes);
         let ids: Vec<&str> = pack
             .members
             .iter()
-            .map(|m| graph.instances[m.index].id.as_str())
+            .map(|m| graph.instances[m.attempt.index].id.as_str())
             .collect();
         for id in &ids {
             let text = format!(

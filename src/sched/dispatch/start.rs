@@ -1,0 +1,116 @@
+//! The dispatcher's step 2: starting what fits. The pipeline's `build:` command goes first,
+//! once, as a job of its own; then waiting attempts start in queue order, alone or as a pack
+//! (`pack.rs` decides which), each taking its lease as it is submitted.
+
+use crate::exec::JobId;
+use crate::spec::Resources;
+
+use super::pack::Start;
+use super::{Build, DispatchError, Dispatcher, Work};
+use crate::sched::attempt::Attempt;
+use crate::sched::event::Event;
+use crate::sched::job::{build_job, instance_job};
+use crate::sched::lease::Lease;
+use crate::sched::slots::{Grant, Slots};
+
+impl Dispatcher<'_, '_> {
+    /// Step 2: submit what fits, the build command first; then let the executor send what
+    /// it holds (a batch executor submits a round's jobs together).
+    pub(super) fn start_runnable(&mut self) -> Result<(), DispatchError> {
+        let result = self.submit_fitting();
+        self.executor.flush();
+        result
+    }
+
+    fn submit_fitting(&mut self) -> Result<(), DispatchError> {
+        while let Some(start) = self.next_start() {
+            match &self.build {
+                Build::Pending(argv) => {
+                    let argv = argv.clone();
+                    self.reporter.event(&Event::Build { argv: argv.clone() });
+                    let id = self.jobs.next_id();
+                    self.executor
+                        .submit(build_job(id, &argv, self.ws.layout()))?;
+                    self.jobs.hold_unleased(id, Work::Build);
+                    self.build = Build::Running;
+                    return Ok(());
+                }
+                Build::Running => return Ok(()),
+                Build::Done => {}
+            }
+            match start {
+                Start::Alone(pos) => {
+                    let attempt = self.waiting.take(pos);
+                    self.submit_alone(attempt)?;
+                }
+                Start::Pack(positions) => self.submit_pack(positions)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn submit_alone(&mut self, attempt: Attempt) -> Result<(), DispatchError> {
+        let graph = self.graph;
+        let inst = &graph.instances[attempt.index];
+        let request = self.settings.slot_request(inst);
+        let id = self.jobs.next_id();
+        let reasons = attempt.reasons.clone();
+        let inputs = attempt.inputs.clone();
+        let lease = self.lease(id, &request, inst.timeout, Work::Instance(attempt));
+        // A job that publishes itself clears its own outputs when it starts (it may be a job
+        // adopted from an earlier run, still writing them).
+        if !self.executor.publishes() {
+            if let Err(e) = self.ws.prepare(inst) {
+                self.jobs.retire(id);
+                return Err(e.into());
+            }
+        }
+        let job = instance_job(
+            id,
+            inst,
+            &inputs,
+            &lease.grant,
+            self.jobs.slots(),
+            self.settings,
+            self.ws.layout(),
+        );
+        self.reporter.event(&Event::Started {
+            id: inst.id.clone(),
+            reasons,
+            device: lease.device,
+        });
+        if let Err(e) = self.executor.submit(job) {
+            self.jobs.retire(id);
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Enters job `id` for `work`, leasing `request` (it must fit) until `limit`, and returns
+    /// the lease; its device is where the job runs: the batch executor, `cpu` or
+    /// `cuda:<devices>`. Notes once that GPU requests run on the CPU.
+    pub(super) fn lease(
+        &mut self,
+        id: JobId,
+        request: &Resources,
+        limit: Option<std::time::Duration>,
+        work: Work,
+    ) -> Lease {
+        if request.gpus > 0.0 && !self.jobs.slots().has_gpus() && !self.cpu_fallback_noted {
+            self.cpu_fallback_noted = true;
+            self.reporter.event(&Event::Note {
+                message: "no GPU found: stages that ask for GPUs run on the CPU".into(),
+            });
+        }
+        let batch = self
+            .executor
+            .publishes()
+            .then(|| self.executor.name().to_owned());
+        let device = |grant: &Grant, slots: &Slots| match batch {
+            Some(name) => name,
+            None if grant.gpus.is_empty() => "cpu".to_owned(),
+            None => format!("cuda:{}", slots.visible_devices(grant)),
+        };
+        self.jobs.hold(id, request, limit, device, work).clone()
+    }
+}
