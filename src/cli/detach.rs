@@ -38,13 +38,13 @@ pub(crate) fn detach(
     let sink_refused = refused.clone();
     executor
         .attach(EventSink::new(move |e| {
-            if let ExecEvent::Finished {
-                job,
-                status: JobStatus::NotStarted(why) | JobStatus::Failed(why),
-                ..
-            } = e
-            {
-                sink_refused.lock().expect("refused").push((job, why));
+            if let ExecEvent::Finished { job, status, .. } = e {
+                if matches!(status, JobStatus::NotStarted(_) | JobStatus::Failed(_)) {
+                    sink_refused
+                        .lock()
+                        .expect("refused")
+                        .push((job, status.why()));
+                }
             }
         }))
         .map_err(|e| CliError::Internal(e.to_string()))?;

@@ -13,13 +13,74 @@ use super::job::JobId;
 pub enum JobStatus {
     /// Exited with status 0.
     Succeeded,
-    /// Exited non-zero or was killed; the reason says which (`exit status 3`, `killed by
-    /// signal 9`, a batch system's own reason).
-    Failed(String),
-    /// Could not be started at all (program not found, log not writable, ...).
-    NotStarted(String),
+    /// Ran and did not succeed.
+    Failed(JobFailure),
+    /// Could not be started at all.
+    NotStarted(StartFailure),
     /// Stopped because it was cancelled.
     Cancelled,
+}
+
+/// Why a job that ran did not succeed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum JobFailure {
+    /// Exited with a non-zero status.
+    #[error("exit status {0}")]
+    Exit(i32),
+    /// Killed by a signal.
+    #[error("killed by signal {0}")]
+    Signal(i32),
+    /// Ended with neither an exit status nor a signal.
+    #[error("ended abnormally")]
+    Abnormal,
+    /// Its end could not be waited for.
+    #[error("cannot wait for the child: {0}")]
+    Wait(String),
+    /// Processes that carry the job's token outlived it and SIGKILL.
+    #[error("{} process(es) of the job survived SIGKILL (pids {pids:?}); they may still write its outputs", pids.len())]
+    Survivors {
+        /// Their pids.
+        pids: Vec<i32>,
+    },
+    /// The executor lost track of the job (`ExecEvent::Vanished`).
+    #[error("the executor lost the job: {0}")]
+    Lost(String),
+    /// A batch system's own account of how the job ended.
+    #[error("{0}")]
+    Reported(String),
+}
+
+/// Why a job could not start.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StartFailure {
+    /// Its output (log) could not be opened.
+    #[error("{0}")]
+    Output(String),
+    /// Its program could not be started.
+    #[error("cannot start `{program}`: {reason}")]
+    Spawn {
+        /// argv[0].
+        program: String,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// The batch system refused the submission, or cannot be reached or recorded.
+    #[error("{0}")]
+    Refused(String),
+    /// A job it waits for could not be submitted.
+    #[error("an upstream job could not be submitted")]
+    Upstream,
+}
+
+impl JobStatus {
+    /// Why the job did not succeed, in words (empty for a success or a cancel).
+    pub fn why(&self) -> String {
+        match self {
+            JobStatus::Failed(f) => f.to_string(),
+            JobStatus::NotStarted(f) => f.to_string(),
+            JobStatus::Succeeded | JobStatus::Cancelled => String::new(),
+        }
+    }
 }
 
 /// Times of a finished job.

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use std::path::{Path, PathBuf};
 
-use super::event::{EventSink, ExecEvent, JobStatus, JobTimes};
+use super::event::{EventSink, ExecEvent, JobFailure, JobStatus, JobTimes, StartFailure};
 use super::guard::JobGuard;
 use super::job::{JobId, JobOutput, JobSpec};
 use super::procs::{self, TOKEN_VAR};
@@ -272,10 +272,10 @@ impl Executor for LocalExecutor {
 /// Spawns and waits for one job (on its waiter thread), then ends what it left behind.
 fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus, JobTimes) {
     let submitted = Instant::now();
-    let not_started = |m: String| (JobStatus::NotStarted(m), JobTimes::default());
+    let not_started = |f: StartFailure| (JobStatus::NotStarted(f), JobTimes::default());
     let (out, err) = match open_output(&job.output) {
         Ok(pair) => pair,
-        Err(m) => return not_started(m),
+        Err(m) => return not_started(StartFailure::Output(m)),
     };
     let mut cmd = Command::new(resolve_program(&job.argv[0], &job.cwd));
     cmd.args(&job.argv[1..])
@@ -300,7 +300,12 @@ fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus
                 }
                 c
             }
-            Err(e) => return not_started(format!("cannot start `{}`: {e}", job.argv[0])),
+            Err(e) => {
+                return not_started(StartFailure::Spawn {
+                    program: job.argv[0].clone(),
+                    reason: e.to_string(),
+                })
+            }
         }
     };
     let started = Instant::now();
@@ -313,11 +318,11 @@ fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus
     let status = match child.wait() {
         Ok(status) => match (status.code(), status.signal()) {
             (Some(0), _) => JobStatus::Succeeded,
-            (Some(c), _) => JobStatus::Failed(format!("exit status {c}")),
-            (None, Some(s)) => JobStatus::Failed(format!("killed by signal {s}")),
-            (None, None) => JobStatus::Failed("ended abnormally".to_owned()),
+            (Some(c), _) => JobStatus::Failed(JobFailure::Exit(c)),
+            (None, Some(s)) => JobStatus::Failed(JobFailure::Signal(s)),
+            (None, None) => JobStatus::Failed(JobFailure::Abnormal),
         },
-        Err(e) => JobStatus::Failed(format!("cannot wait for the child: {e}")),
+        Err(e) => JobStatus::Failed(JobFailure::Wait(e.to_string())),
     };
     // Processes that left the group (`setsid`) still carry the token: end them, and make sure
     // they are gone, before the job counts as ended.
@@ -325,10 +330,7 @@ fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus
     let status = if left.is_empty() {
         status
     } else {
-        JobStatus::Failed(format!(
-            "{} process(es) of the job survived SIGKILL (pids {left:?}); they may still write its outputs",
-            left.len()
-        ))
+        JobStatus::Failed(JobFailure::Survivors { pids: left })
     };
     let times = JobTimes {
         waited: started - submitted,
@@ -449,7 +451,7 @@ mod tests {
         );
         assert_eq!(
             finished(&rx),
-            (JobId(1), JobStatus::Failed("exit status 3".into()))
+            (JobId(1), JobStatus::Failed(JobFailure::Exit(3)))
         );
         assert_eq!(
             std::fs::read_to_string(dir.path().join("j1.log")).unwrap(),
@@ -518,7 +520,7 @@ mod tests {
         ex.submit(j).unwrap();
         let (_, status) = finished(&rx);
         assert!(
-            matches!(&status, JobStatus::NotStarted(m) if m.contains("no-such-program")),
+            matches!(&status, JobStatus::NotStarted(StartFailure::Spawn { program, .. }) if program.contains("no-such-program")),
             "{status:?}"
         );
     }

@@ -13,7 +13,7 @@ mod local;
 pub mod procs;
 pub mod slurm;
 
-pub use event::{EventSink, ExecEvent, JobStatus, JobTimes};
+pub use event::{EventSink, ExecEvent, JobFailure, JobStatus, JobTimes, StartFailure};
 pub use guard::JobGuard;
 pub use job::{BatchInfo, JobId, JobOutput, JobResources, JobSpec};
 pub use local::{reap, sweep, LocalExecutor};

@@ -47,7 +47,7 @@ pub use registry::{Entry, Registry};
 pub use state::{parse as parse_squeue, phase, query_args, Phase, Seen};
 pub use submit::Paths;
 
-use super::event::{EventSink, ExecEvent, JobStatus, JobTimes};
+use super::event::{EventSink, ExecEvent, JobStatus, JobTimes, StartFailure};
 use super::job::{JobId, JobSpec};
 use super::local::LocalExecutor;
 use super::{ExecError, Executor};
@@ -298,14 +298,7 @@ impl Executor for SlurmExecutor {
         }
         if let Some(why) = st.unreachable.as_ref().or(st.unrecorded.as_ref()) {
             let why = why.clone();
-            send(
-                &st,
-                ExecEvent::Finished {
-                    job: job.id,
-                    status: JobStatus::NotStarted(why),
-                    times: JobTimes::default(),
-                },
-            );
+            not_started(&st, job.id, StartFailure::Refused(why));
             return Ok(());
         }
         // Adopted or submitted by the thread, at the next flush.
@@ -409,4 +402,16 @@ fn send(st: &State, e: ExecEvent) {
     if let Some(s) = &st.sink {
         s.send(e);
     }
+}
+
+/// Reports that `job` could not start, for `why`.
+fn not_started(st: &State, job: JobId, why: StartFailure) {
+    send(
+        st,
+        ExecEvent::Finished {
+            job,
+            status: JobStatus::NotStarted(why),
+            times: JobTimes::default(),
+        },
+    );
 }

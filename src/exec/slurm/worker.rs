@@ -15,8 +15,8 @@ use super::jobid::SlurmJobId;
 use super::registry::Entry;
 use super::state::{self, Seen};
 use super::submit::{self, Submission};
-use super::{send, Context, Shared, State, Tracked};
-use crate::exec::event::{ExecEvent, JobStatus, JobTimes};
+use super::{not_started, send, Context, Shared, State, Tracked};
+use crate::exec::event::{ExecEvent, JobFailure, JobStatus, StartFailure};
 use crate::exec::job::{JobId, JobSpec};
 
 /// The thread's loop, until the executor is dropped.
@@ -172,14 +172,7 @@ pub(super) fn submit_all(ctx: &Context, shared: &Shared, pending: Vec<JobSpec>) 
                 if let Some(why) = stopped {
                     let st = shared.state.lock().expect("slurm");
                     for job in part {
-                        send(
-                            &st,
-                            ExecEvent::Finished {
-                                job: job.id,
-                                status: JobStatus::NotStarted(why.clone()),
-                                times: JobTimes::default(),
-                            },
-                        );
+                        not_started(&st, job.id, StartFailure::Refused(why.clone()));
                     }
                     continue;
                 }
@@ -196,14 +189,7 @@ pub(super) fn submit_all(ctx: &Context, shared: &Shared, pending: Vec<JobSpec>) 
     }
     let st = shared.state.lock().expect("slurm");
     for job in left {
-        send(
-            &st,
-            ExecEvent::Finished {
-                job: job.id,
-                status: JobStatus::NotStarted("an upstream job could not be submitted".into()),
-                times: JobTimes::default(),
-            },
-        );
+        not_started(&st, job.id, StartFailure::Upstream);
     }
     (submitted, calls)
 }
@@ -258,14 +244,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         let st = shared.state.lock().expect("slurm");
         for (e, job) in entries.iter().zip(jobs) {
             ctx.registry.forget(&e.instance);
-            send(
-                &st,
-                ExecEvent::Finished {
-                    job: job.id,
-                    status: JobStatus::NotStarted(message.clone()),
-                    times: JobTimes::default(),
-                },
-            );
+            not_started(&st, job.id, StartFailure::Refused(message.clone()));
         }
         false
     };
@@ -317,14 +296,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
             st.unrecorded.get_or_insert_with(|| why.clone());
             unrecorded.push(task);
             ctx.registry.forget(&e.instance);
-            send(
-                &st,
-                ExecEvent::Finished {
-                    job: job.id,
-                    status: JobStatus::NotStarted(why),
-                    times: JobTimes::default(),
-                },
-            );
+            not_started(&st, job.id, StartFailure::Refused(why));
             continue;
         }
         let cancelled = st.cancelling || st.cancel_on_submit.remove(&job.id);
@@ -392,7 +364,7 @@ fn carry_out(ctx: &Context, st: &mut State, job: JobId, actions: Vec<Action>, un
                         } else {
                             String::new()
                         };
-                        JobStatus::Failed(f.message(&id, &tail))
+                        JobStatus::Failed(JobFailure::Reported(f.message(&id, &tail)))
                     }
                 };
                 ctx.registry.finish(&t.instance);

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use crate::cache::KeyInputs;
-use crate::exec::{ExecEvent, JobStatus, JobTimes};
+use crate::exec::{ExecEvent, JobFailure, JobStatus, JobTimes};
 use crate::workspace::{PublishError, RunFacts, State};
 
 use super::{tail, Build, DispatchError, Dispatcher, Stop, Work};
@@ -25,7 +25,7 @@ impl Dispatcher<'_, '_> {
             ExecEvent::Finished { job, status, times } => (job, status, times),
             ExecEvent::Vanished { job, reason } => (
                 job,
-                JobStatus::Failed(format!("the executor lost the job: {reason}")),
+                JobStatus::Failed(JobFailure::Lost(reason)),
                 JobTimes::default(),
             ),
         };
@@ -54,7 +54,7 @@ impl Dispatcher<'_, '_> {
                 self.tally.interrupted = true;
                 return Ok(());
             }
-            JobStatus::Failed(m) | JobStatus::NotStarted(m) => m,
+            JobStatus::Failed(_) | JobStatus::NotStarted(_) => status.why(),
         };
         Err(self.build_error(message))
     }
@@ -107,8 +107,8 @@ impl Dispatcher<'_, '_> {
                     Err(PublishError::Engine(e)) => return Err(e.into()),
                 }
             }
-            JobStatus::Failed(m) => Setback::Failed(m),
-            JobStatus::NotStarted(m) => Setback::NotStarted(m),
+            JobStatus::Failed(f) => Setback::Failed(f.to_string()),
+            JobStatus::NotStarted(f) => Setback::NotStarted(f.to_string()),
             JobStatus::Cancelled => {
                 self.skip_interrupted(i);
                 self.stop_with(Stop::Failure);

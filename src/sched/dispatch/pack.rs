@@ -354,9 +354,9 @@ impl Dispatcher<'_, '_> {
                         self.skip_interrupted(i);
                         continue;
                     }
-                    JobStatus::Failed(w) | JobStatus::NotStarted(w) => Setback::PackEnded {
+                    JobStatus::Failed(_) | JobStatus::NotStarted(_) => Setback::PackEnded {
                         size,
-                        why: w.lines().next().unwrap_or_default().to_owned(),
+                        why: status.why().lines().next().unwrap_or_default().to_owned(),
                     },
                     JobStatus::Succeeded => {
                         unreachable!("a succeeded pack completes every member")

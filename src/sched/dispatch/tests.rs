@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::*;
-use crate::exec::{EventSink, ExecEvent, JobId, JobSpec, JobStatus, JobTimes};
+use crate::exec::{EventSink, ExecEvent, JobFailure, JobId, JobSpec, JobStatus, JobTimes};
 use crate::sched::{Event, Inbox, Message, Reporter};
 use crate::settings::ResourceOverrides;
 
@@ -123,7 +123,7 @@ impl Executor for Fake {
             Act::Succeed | Act::FailOnce => self.succeed(&job),
             Act::Fail(reason) => self.send(ExecEvent::Finished {
                 job: job.id,
-                status: JobStatus::Failed(reason.into()),
+                status: JobStatus::Failed(JobFailure::Reported(reason.into())),
                 times: JobTimes::default(),
             }),
             Act::Hold => {
