@@ -44,6 +44,7 @@ fn quick_study_writes_every_output_and_reproduces_the_claims() {
         "{claims}"
     );
     assert!(claims.contains("8.83×"));
+    insta::assert_snapshot!("quick_study_claims_md", claims);
 
     let md = study.read("table.md");
     assert!(
@@ -195,6 +196,7 @@ fn a_variant_missing_for_one_task_is_not_run_beside_the_others() {
     assert!(claims.contains("- C1: **inconclusive**"), "{claims}");
     assert!(claims.contains("| 0.1250 | 0.1250 |"), "{claims}");
     assert!(claims.contains("- C4: **inconclusive**"), "{claims}");
+    insta::assert_snapshot!("variant_missing_claims_md", claims);
 }
 
 #[test]
@@ -233,6 +235,7 @@ fn three_seeds_per_task_fall_back_on_the_pooled_test() {
         claims.contains("| relu | band5 | 2 | 0 | 2 | 0.9531 | not faster on the pooled test |"),
         "{claims}"
     );
+    insta::assert_snapshot!("three_seeds_claims_md", claims);
 }
 
 #[test]
@@ -272,6 +275,7 @@ fn contrary_data_are_not_reproduced() {
         claims.contains("Consistently faster: band5 (relu)."),
         "{claims}"
     );
+    insta::assert_snapshot!("contrary_claims_md", claims);
 }
 
 #[test]
@@ -286,6 +290,7 @@ fn empty_inputs_give_an_all_not_run_report() {
     );
     let claims = study.read("claims.md");
     assert_eq!(claims.matches("**inconclusive**").count(), 4, "{claims}");
+    insta::assert_snapshot!("empty_claims_md", claims);
 }
 
 fn assert_input_error(study: &Study, needles: &[&str]) {
@@ -395,6 +400,7 @@ fn each_verdict_line_says_what_the_data_showed_and_what_it_cannot_show() {
         "{c3}"
     );
     assert!(line("C4").contains("Showed: nothing: `parity` was not run."));
+    insta::assert_snapshot!("censored_claims_md", claims);
 
     // Every seed converged and a band variant ran: no censoring clause, the missing band/bloc
     // variants are named.
@@ -427,4 +433,73 @@ fn each_verdict_line_says_what_the_data_showed_and_what_it_cannot_show() {
         c2.contains("variants band9, bloc5, bloc9, band5+G1,"),
         "{c2}"
     );
+    insta::assert_snapshot!("converged_claims_md", claims);
+}
+
+/// Pins every byte of `claims.md` on a study that takes the branches the other studies do not:
+/// two activations and two topk variants (secondary rows), seeds not shared (Mann-Whitney and
+/// Welch), a single seed (too few values for a bound), topk without full (on a task and on
+/// parity), a band variant faster only on the pooled test and a bloc variant left undetermined.
+#[test]
+fn claims_md_snapshot_of_rarely_taken_branches() {
+    let study = Study::new();
+    let (relu, gelu) = (Activation::Relu, Activation::Gelu);
+    let c = |v: &[usize]| v.iter().map(|e| Some(*e)).collect::<Vec<_>>();
+    let topk3 = common::Variant::Topk { k: 3 };
+    study.task(
+        Task::EvenPairs,
+        relu,
+        30,
+        &[
+            arm(FULL, &c(&[20, 22, 19, 25, 21]), 0.95),
+            arm(BAND5, &c(&[10, 11, 9]), 0.93),
+            arm(BLOC5, &c(&[25, 24, 26]), 0.92),
+            arm(topk3, &c(&[21, 20, 22, 24, 23]), 0.90),
+            arm(TOPK5, &c(&[5, 6, 4, 7, 5]), 0.96),
+        ],
+    );
+    study.task(
+        Task::EvenPairs,
+        gelu,
+        30,
+        &[
+            arm(FULL, &c(&[21, 23, 20, 24, 22]), 0.94),
+            arm(TOPK5, &c(&[6, 7, 5, 8, 6]), 0.95),
+        ],
+    );
+    study.task(
+        Task::MissingDuplicate,
+        relu,
+        40,
+        &[
+            arm(FULL, &c(&[30, 31, 32]), 0.90),
+            arm(BAND5, &c(&[12, 13, 11]), 0.88),
+            arm_from(3, TOPK5, &c(&[8, 9, 10]), 0.91),
+        ],
+    );
+    study.task(
+        Task::CycleNavigation,
+        relu,
+        20,
+        &[arm(FULL, &c(&[15]), 0.80), arm(TOPK5, &c(&[6]), 0.79)],
+    );
+    study.task(Task::Listops, relu, 20, &[arm(TOPK5, &c(&[5, 6, 4]), 0.6)]);
+    study.task(
+        Task::Parity,
+        relu,
+        50,
+        &[arm(TOPK5, &c(&[12, 15, 11]), 0.5)],
+    );
+    study.task(
+        Task::Parity,
+        gelu,
+        50,
+        &[
+            arm(FULL, &c(&[40, 45, 38]), 0.62),
+            arm(TOPK5, &c(&[13, 14, 12]), 0.5),
+        ],
+    );
+    let out = study.run_table();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!("rare_branches_claims_md", study.read("claims.md"));
 }

@@ -1,9 +1,17 @@
 //! Verdicts on the paper's four claims (SPEC §5), each with the test, the numbers behind it and
-//! an explicit rule, computed from the per-seed values in the stats summaries. Each check is
-//! named for what it tests: C1 `topk_converges_faster` and C2
-//! `local_attention_not_consistently_faster` (in `epochs`), C3 `topk_accuracy_noninferior` and
-//! C4 `parity_stays_near_chance` (in `accuracy`); `model` holds the verdicts, the thresholds and
-//! the choice of the primary comparison.
+//! an explicit rule, computed from the per-seed values in the stats summaries.
+//!
+//! Layout (imports go one way, down this list; nothing imports this module's orchestrator):
+//! - here, [`check_claims`]: chooses the primary comparison, runs each check, renders each
+//!   result with its scope line;
+//! - `render`: typed results to table cells and prose ([`Claim`], [`ClaimTable`], [`Scope`]);
+//! - one check per claim, each computing a typed result (the numbers and the verdict its rule
+//!   decided) and holding its rule as a pure function: C1 `convergence::topk_converges_faster`,
+//!   C2 `local::local_attention_not_consistently_faster`, C3
+//!   `noninferiority::topk_accuracy_noninferior`, C4 `parity::parity_stays_near_chance`;
+//! - `epochs`: the convergence tests C1 and C2 share;
+//! - `model`, a leaf: the verdicts, the thresholds, the choice of the primary comparison and
+//!   which groups a check looks at.
 //!
 //! Rules (alpha = 0.05 throughout, one test per row, no correction for multiple comparisons:
 //! each row stands on its own and the overall verdicts below are counts of rows, not a joint
@@ -40,12 +48,42 @@
 //!   noisy evaluations is biased upward). Reproduced when full and every topk variant run under
 //!   the primary activation are in that band; not reproduced when any is outside; inconclusive
 //!   when parity, its full run or its topk runs are missing.
-mod accuracy;
+mod convergence;
 mod epochs;
+#[cfg(test)]
+mod fixture;
+mod local;
 mod model;
-mod scope;
+mod noninferiority;
+mod parity;
+mod render;
 
-pub use model::{
-    check_claims, Claim, ClaimTable, Verdict, ALPHA, CHANCE_BAND, NONINFERIORITY_MARGIN,
-};
-pub use scope::Scope;
+pub use model::{Verdict, ALPHA, CHANCE_BAND, NONINFERIORITY_MARGIN};
+pub use render::{Claim, ClaimTable, Scope};
+
+use crate::input::Inputs;
+use model::Primary;
+use render::scope;
+
+/// Checks all four claims, in the order C1..C4.
+pub fn check_claims(inputs: &Inputs) -> Vec<Claim> {
+    let primary = Primary::choose(inputs);
+    vec![
+        render::convergence::claim(
+            &convergence::topk_converges_faster(inputs, &primary),
+            scope::c1(inputs, &primary),
+        ),
+        render::local::claim(
+            &local::local_attention_not_consistently_faster(inputs),
+            scope::c2(inputs),
+        ),
+        render::noninferiority::claim(
+            &noninferiority::topk_accuracy_noninferior(inputs, &primary),
+            scope::c3(inputs, &primary),
+        ),
+        render::parity::claim(
+            &parity::parity_stays_near_chance(inputs, &primary),
+            scope::c4(inputs),
+        ),
+    ]
+}

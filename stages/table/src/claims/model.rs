@@ -1,14 +1,14 @@
-//! The claim model shared by the checks: verdicts, claim tables, the thresholds, and the choice
-//! of the primary comparison.
+//! The vocabulary every claim check shares: verdicts, the thresholds, the choice of the primary
+//! comparison and which groups a check looks at.
+//!
+//! A leaf: it imports no other claims module, so that the checks, their rendering and the
+//! orchestrator in the parent module all import it and nothing imports back.
 
 use std::fmt;
 
 use common::{Activation, Task, Variant};
-use stats::schema::{activation_order, variant_order};
+use stats::schema::{activation_order, variant_order, GroupStats};
 
-use super::accuracy::{parity_stays_near_chance, topk_accuracy_noninferior};
-use super::epochs::{local_attention_not_consistently_faster, topk_converges_faster};
-use super::scope::Scope;
 use crate::input::Inputs;
 
 /// Significance level of every test.
@@ -39,52 +39,18 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// A table of the comparisons behind a claim.
-#[derive(Clone, Debug)]
-pub struct ClaimTable {
-    /// Column headers.
-    pub header: Vec<&'static str>,
-    /// Rows of cells.
-    pub rows: Vec<Vec<String>>,
-}
-
-/// A checked claim.
-#[derive(Clone, Debug)]
-pub struct Claim {
-    /// `C1` .. `C4`.
-    pub id: &'static str,
-    /// The claim as the paper states it.
-    pub statement: &'static str,
-    /// The decision rule applied.
-    pub rule: String,
-    /// The overall verdict.
-    pub verdict: Verdict,
-    /// The numbers behind the verdict, in a sentence or two.
-    pub summary: String,
-    /// The comparisons.
-    pub tables: Vec<ClaimTable>,
-    /// What the data showed and what it cannot show, a line each.
-    pub scope: Scope,
-}
-
-/// Checks all four claims, in the order C1..C4.
-pub fn check_claims(inputs: &Inputs) -> Vec<Claim> {
-    let primary = Primary::choose(inputs);
-    vec![
-        topk_converges_faster(inputs, &primary),
-        local_attention_not_consistently_faster(inputs),
-        topk_accuracy_noninferior(inputs, &primary),
-        parity_stays_near_chance(inputs, &primary),
-    ]
-}
-
-/// The primary activation and topk variant (see the module doc).
+/// The primary activation and topk variant: the first activation run in the paper's order
+/// (relu first), and under it topk5, else the smallest k run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Primary {
+    /// The primary activation; `None` when nothing was run.
     pub(crate) activation: Option<Activation>,
+    /// The primary topk variant; `None` when no topk variant ran under the primary activation.
     pub(crate) topk: Option<Variant>,
 }
 
 impl Primary {
+    /// Chooses the primary comparison among the groups of every task.
     pub(crate) fn choose(inputs: &Inputs) -> Primary {
         let groups = || inputs.stats.values().flat_map(|(_, f)| f.groups.iter());
         let activation = groups().map(|g| g.activation).min_by_key(activation_order);
@@ -99,41 +65,44 @@ impl Primary {
         Primary { activation, topk }
     }
 
+    /// Whether (`activation`, `variant`) is the primary comparison.
     pub(crate) fn is(&self, activation: Activation, variant: Variant) -> bool {
         self.activation == Some(activation) && self.topk == Some(variant)
     }
 }
 
-/// (activation, variant) pairs of `task` whose variant satisfies `keep`, in display order.
-pub(crate) fn variants_of(
+/// The groups of `task` whose variant satisfies `keep`, in display order (activation, then the
+/// paper's variant order); none when `task` was not run.
+pub(crate) fn groups_of(
     inputs: &Inputs,
     task: Task,
     keep: impl Fn(Variant) -> bool,
-) -> Vec<(Activation, Variant)> {
+) -> Vec<&GroupStats> {
     let Some((_, file)) = inputs.stats.get(&task) else {
         return vec![];
     };
-    let mut out: Vec<(Activation, Variant)> = file
-        .groups
-        .iter()
-        .filter(|g| keep(g.variant))
-        .map(|g| (g.activation, g.variant))
-        .collect();
-    out.sort_by_key(|(a, v)| (activation_order(a), variant_order(v)));
+    let mut out: Vec<&GroupStats> = file.groups.iter().filter(|g| keep(g.variant)).collect();
+    out.sort_by_key(|g| (activation_order(&g.activation), variant_order(&g.variant)));
     out
 }
 
+/// The tasks of `verdicts` whose verdict is `verdict`, in their order.
+pub(crate) fn tasks_with(
+    verdicts: &[(Task, Verdict)],
+    verdict: Verdict,
+) -> impl Iterator<Item = Task> + '_ {
+    verdicts
+        .iter()
+        .filter(move |(_, v)| *v == verdict)
+        .map(|(t, _)| *t)
+}
+
+/// Whether `v` is a topk variant.
 pub(crate) fn is_topk(v: Variant) -> bool {
     matches!(v, Variant::Topk { .. })
 }
 
+/// Whether `v` is a banded or block-local variant (with or without global tokens).
 pub(crate) fn is_band_or_bloc(v: Variant) -> bool {
     matches!(v, Variant::Band { .. } | Variant::Bloc { .. })
-}
-
-pub(crate) fn not_run_row(task: Task, what: &str, width: usize) -> Vec<String> {
-    let mut row = vec![format!("`{task}`"), what.to_owned()];
-    row.resize(width - 1, "–".to_owned());
-    row.push(format!("{} ({what})", Verdict::Inconclusive));
-    row
 }

@@ -17,18 +17,32 @@ pub(crate) const BLOC5: Variant = Variant::Bloc { k: 5, globals: 0 };
 pub(crate) const BAND5G1: Variant = Variant::Band { k: 5, globals: 1 };
 pub(crate) const BLOC5G1: Variant = Variant::Bloc { k: 5, globals: 1 };
 
-/// Per variant: convergence epoch per seed index (None = never) and final held-out accuracy.
+/// Per variant: convergence epoch per seed index (None = never) and final held-out accuracy;
+/// the seeds are the paper's, from index `first_seed` on.
 pub(crate) struct Arm {
     pub(crate) variant: Variant,
     pub(crate) convergence: Vec<Option<usize>>,
     pub(crate) heldout: f64,
+    pub(crate) first_seed: usize,
 }
 
+/// An arm on the paper's first seeds.
 pub(crate) fn arm(variant: Variant, convergence: &[Option<usize>], heldout: f64) -> Arm {
+    arm_from(0, variant, convergence, heldout)
+}
+
+/// An arm on the paper's seeds from index `first_seed` on (arms with disjoint seeds share none).
+pub(crate) fn arm_from(
+    first_seed: usize,
+    variant: Variant,
+    convergence: &[Option<usize>],
+    heldout: f64,
+) -> Arm {
     Arm {
         variant,
         convergence: convergence.to_vec(),
         heldout,
+        first_seed,
     }
 }
 
@@ -60,8 +74,8 @@ impl Study {
         self.tmp.path().join("out")
     }
 
-    /// Writes the runs of `task` (one run per arm and seed; the seeds are the paper's first
-    /// `convergence.len()` seeds) and summarises them into `stats/TASK.json`.
+    /// Writes the runs of `task` (one run per arm and seed; the seeds are the paper's, from the
+    /// arm's `first_seed` on) and summarises them into `stats/TASK.json`.
     pub(crate) fn task(
         &self,
         task: Task,
@@ -77,7 +91,7 @@ impl Study {
                 SyntheticRun::new(
                     a.variant,
                     activation,
-                    PAPER_SEEDS[i],
+                    PAPER_SEEDS[a.first_seed + i],
                     epochs,
                     *conv,
                     heldout,

@@ -5,7 +5,7 @@
 use common::{Task, Variant};
 use stats::schema::GroupStats;
 
-use super::model::{is_band_or_bloc, is_topk, variants_of, Primary};
+use crate::claims::model::{groups_of, is_band_or_bloc, is_topk, Primary};
 use crate::input::Inputs;
 use crate::rows::find_group;
 use crate::subset::list;
@@ -135,8 +135,8 @@ pub(crate) fn c2(inputs: &Inputs) -> Scope {
     let mut showed = Vec::new();
     let mut ran: Vec<Variant> = Vec::new();
     for task in Task::ALL {
-        for (activation, variant) in variants_of(inputs, task, is_band_or_bloc) {
-            let other = find_group(inputs, task, variant, activation).expect("listed group exists");
+        for other in groups_of(inputs, task, is_band_or_bloc) {
+            let (activation, variant) = (other.activation, other.variant);
             ran.push(variant);
             if let Some(full) = find_group(inputs, task, Variant::Full, activation) {
                 showed.push(format!(
@@ -196,11 +196,7 @@ pub(crate) fn c3(inputs: &Inputs, primary: &Primary) -> Scope {
 
 /// C4: last held-out accuracy on parity, and how many of the paper's epochs it had.
 pub(crate) fn c4(inputs: &Inputs) -> Scope {
-    let groups: Vec<&GroupStats> =
-        variants_of(inputs, Task::Parity, |v| v == Variant::Full || is_topk(v))
-            .into_iter()
-            .filter_map(|(a, v)| find_group(inputs, Task::Parity, v, a))
-            .collect();
+    let groups = groups_of(inputs, Task::Parity, |v| v == Variant::Full || is_topk(v));
     if groups.is_empty() {
         return Scope {
             showed: "nothing: `parity` was not run".to_owned(),
