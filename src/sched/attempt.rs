@@ -8,8 +8,9 @@
 //!   program), ran past its `timeout` or ended successfully without a usable result would
 //!   only fail again, and fails;
 //! - a member of a pack that ended before finishing it runs again alone: the pack's failure
-//!   may belong to another member, so this does not use up one of its retries (it does not
-//!   happen twice: an attempt that runs alone never joins a pack again);
+//!   (or its running out of time) may belong to another member, so this does not use up one
+//!   of its retries (it does not happen twice: an attempt that runs alone never joins a pack
+//!   again). Packing thus never fails what would pass alone;
 //! - nothing is tried again once the run is stopping (a failure without `--keep-going`, an
 //!   interrupt).
 
@@ -57,15 +58,10 @@ pub(crate) enum Setback {
     /// Its job ended successfully but left no usable result (a declared output missing, no
     /// record in the store): running it again would hide the program's fault.
     Unusable(String),
-    /// Its job ran past `limit` and was ended; `pack` is the size of its pack, if it ran in one
-    /// (the limit is then the longest `timeout` of the members).
-    TimedOut {
-        /// The limit that passed.
-        limit: Duration,
-        /// The size of its pack, if it ran in one.
-        pack: Option<usize>,
-    },
-    /// Its pack of `size` ended (failed, lost or not started) before finishing it.
+    /// Its job, running it alone, ran past its `timeout` and was ended.
+    TimedOut(Duration),
+    /// Its pack of `size` ended (failed, lost, not started, or ran past the sum of its
+    /// members' `timeout`s) before finishing it.
     PackEnded {
         /// The pack's size.
         size: usize,
@@ -78,18 +74,9 @@ impl Setback {
     /// The failure message, if the instance is not tried again.
     pub(crate) fn message(&self) -> String {
         match self {
-            Setback::Failed(why) | Setback::NotStarted(why) | Setback::Unusable(why) => {
-                why.clone()
-            }
-            Setback::TimedOut { limit, pack: None } => format!(
+            Setback::Failed(why) | Setback::NotStarted(why) | Setback::Unusable(why) => why.clone(),
+            Setback::TimedOut(limit) => format!(
                 "timed out after {} (its `timeout`); its processes were ended",
-                show_duration(*limit)
-            ),
-            Setback::TimedOut {
-                limit,
-                pack: Some(size),
-            } => format!(
-                "its pack of {size} timed out after {} (the longest `timeout` of its members); its processes were ended",
                 show_duration(*limit)
             ),
             Setback::PackEnded { size, why } => {
@@ -259,20 +246,15 @@ mod tests {
         .is_err());
         let limit = Duration::from_secs(90);
         assert_eq!(
-            decide(
-                attempt(0, false),
-                Setback::TimedOut { limit, pack: None },
-                5,
-                false
-            )
-            .unwrap_err(),
+            decide(attempt(0, false), Setback::TimedOut(limit), 5, false).unwrap_err(),
             "timed out after 1.5m (its `timeout`); its processes were ended"
         );
-        assert_eq!(
-            decide(attempt(0, false), Setback::TimedOut { limit, pack: Some(3) }, 5, false)
-                .unwrap_err(),
-            "its pack of 3 timed out after 1.5m (the longest `timeout` of its members); its processes were ended"
-        );
+        // A pack that ran out of time is not its members' failure: they run alone.
+        let ran_out = Setback::PackEnded {
+            size: 3,
+            why: "it ran past 3m".into(),
+        };
+        assert!(decide(attempt(0, false), ran_out, 0, false).is_ok());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! The stage runs `one.py` (one instance); its `pack.cmd` runs `pack.py`, which reads the
 //! manifest, does each member's work, touches each member's `done` file, and appends
 //! `pack N` to the counter. `FAIL_SEED` makes `pack.py` leave that member unfinished and
-//! exit 1; `PACK_SLEEP` makes it wait first.
+//! exit 1; `PACK_SLEEP` makes it wait first, `MEMBER_SLEEP` before each member.
 
 use crate::common::{run_limited, signal, wait_for, wait_limited, Ws};
 
@@ -30,6 +30,7 @@ failed = False
 for m in members:
     seed, variant = m["matrix"]["seed"], m["matrix"]["variant"]
     assert m["cmd"][:2] == ["python3", "one.py"] and m["key"] and m["instance"].startswith("make@")
+    time.sleep(float(os.environ.get("MEMBER_SLEEP", "0")))
     if seed == os.environ.get("FAIL_SEED"):
         failed = True
         continue
@@ -269,25 +270,43 @@ fn a_killed_run_leaves_no_pack_directory_behind_once_the_next_run_ends() {
 }
 
 #[test]
-fn a_pack_past_its_members_timeout_is_ended_and_its_members_fail_as_timed_out() {
+fn a_pack_past_the_sum_of_its_members_timeouts_is_ended_and_they_run_alone() {
     let ws = workspace("1, 2");
     ws.edit_pipeline(r#"code: ["one.py"]"#, "code: [\"one.py\"]\n    timeout: 1s");
-    let mut cmd = ws.command(&["run", "-j", "1", "--keep-going"]);
+    let mut cmd = ws.command(&["run", "-j", "1"]);
     cmd.env("PACK_SLEEP", "60");
     let started = std::time::Instant::now();
     let out = run_limited(cmd);
-    assert_eq!(out.code, 1, "{}", out.both());
+    assert_eq!(out.code, 0, "{}", out.both());
     assert!(started.elapsed().as_secs() < 30, "the packs were ended");
     assert!(
-        out.stderr.contains("its pack of 2 timed out after 1s"),
+        out.stderr
+            .contains("its pack of 2 ended before finishing it: it ran past 2s (the sum of its members' `timeout`s) and was ended; running it alone"),
         "{}",
         out.stderr
     );
     assert_eq!(ws.count("pack 2"), 2, "{:?}", ws.ran());
+    assert_eq!(ws.ran().iter().filter(|l| l.starts_with("one ")).count(), 4);
+    ws.ok(&["status", "--check"]);
+}
+
+#[test]
+fn packing_never_fails_members_that_pass_alone_within_their_timeout() {
+    // Four members of 0.8 s each, run one after another by the pack, with `timeout: 2s`: the
+    // pack needs 3.2 s, more than any one member's timeout, and must not fail them.
+    let ws = workspace("1, 2, 3, 4");
+    ws.edit_pipeline(r#"code: ["one.py"]"#, "code: [\"one.py\"]\n    timeout: 2s");
+    let mut cmd = ws.command(&["run", "-j", "1"]);
+    cmd.env("MEMBER_SLEEP", "0.8");
+    let out = run_limited(cmd);
+    assert_eq!(out.code, 0, "{}", out.both());
+    assert_eq!(ws.count("pack 4"), 2, "{:?}", ws.ran());
     assert!(
         ws.ran().iter().all(|l| !l.starts_with("one ")),
-        "not rerun alone"
+        "no member needed to run alone:\n{}",
+        out.both()
     );
+    assert_eq!(keys(&ws).len(), 12);
 }
 
 #[test]

@@ -78,10 +78,9 @@ impl Dispatcher<'_, '_> {
         let inst = &graph.instances[i];
         let seconds = times.ran.as_secs_f64();
         let setback = match status {
-            _ if lease.timed_out && status != JobStatus::Succeeded => Setback::TimedOut {
-                limit: lease.limit.unwrap_or_default(),
-                pack: None,
-            },
+            _ if lease.timed_out && status != JobStatus::Succeeded => {
+                Setback::TimedOut(lease.limit.unwrap_or_default())
+            }
             // A job that publishes itself: its record in the store is the only proof.
             JobStatus::Succeeded if self.executor.publishes() => {
                 match self.adopt(i, &attempt.inputs)? {

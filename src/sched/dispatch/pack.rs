@@ -16,9 +16,9 @@
 //! file the program creates once that member's outputs are complete. When the process ends,
 //! a member is complete if the process exited with 0, or if its `done` file exists; complete
 //! members are published. The others go through the failure-and-retry policy of
-//! `sched/attempt.rs`: they run again alone after a failure of the pack (without using a
-//! retry), fail when the pack timed out (its limit is the longest of its members' `timeout`s,
-//! if all have one) or when it exited 0 without them, and are skipped after an interrupt. Each member's log
+//! `sched/attempt.rs`: they run again alone (without using a retry, each with its own
+//! `timeout`) after the pack failed or ran past its limit (the sum of its members' `timeout`s,
+//! if all have one), fail when it exited 0 without them, and are skipped after an interrupt. Each member's log
 //! receives the pack's output without the lines that other members' ids begin (`ID: ...`).
 
 use std::collections::{HashMap, HashSet};
@@ -32,7 +32,7 @@ use crate::settings::RunSettings;
 use crate::workspace::{Dirty, PublishError, RunFacts, WorkspaceError};
 
 use super::{DispatchError, Dispatcher, Stop, Work};
-use crate::sched::attempt::{Attempt, Setback};
+use crate::sched::attempt::{show_duration, Attempt, Setback};
 use crate::sched::event::Event;
 use crate::sched::job::{pack_job, PackCommand};
 use crate::sched::lease::Lease;
@@ -82,19 +82,22 @@ pub(super) fn groups(
     groups
 }
 
-/// The lines of `output` meant for `id`: all but those that another member's id begins
-/// (`ID: ...`, as `train --pack` prefixes its messages).
-fn member_output(output: &str, id: &str, others: &[&str]) -> String {
+/// The lines of `output` meant for `id`: all but those that belong to another member. A line
+/// belongs to the member whose id begins it followed by `:` (`ID: ...`, as `train --pack`
+/// prefixes its messages); when several do (`make@seed=a` and `make@seed=a:b`), to the longest.
+fn member_output(output: &str, id: &str, ids: &[&str]) -> String {
+    let owner = |line: &str| {
+        ids.iter()
+            .filter(|o| {
+                line.strip_prefix(**o)
+                    .is_some_and(|rest| rest.starts_with(':'))
+            })
+            .max_by_key(|o| o.len())
+            .copied()
+    };
     output
         .lines()
-        .filter(|line| {
-            !others.iter().any(|o| {
-                *o != id
-                    && line
-                        .strip_prefix(o)
-                        .is_some_and(|rest| rest.starts_with(':'))
-            })
-        })
+        .filter(|line| owner(line).is_none_or(|o| o == id))
         .fold(String::new(), |mut out, line| {
             out.push_str(line);
             out.push('\n');
@@ -216,11 +219,12 @@ impl Dispatcher<'_, '_> {
             !self.executor.publishes(),
             "packs run on a local executor only"
         );
+        // The sum, not the longest: a pack may run its members one after another, and one
+        // that runs out of time has its unfinished members run alone, each with its own.
         let limit = taken
             .iter()
             .map(|a| graph.instances[a.index].timeout)
-            .collect::<Option<Vec<_>>>()
-            .and_then(|limits| limits.into_iter().max());
+            .sum::<Option<std::time::Duration>>();
         let id = self.jobs.next_id();
         let name = format!("pack-{}", id.0);
         let root = self.ws.layout().root().to_owned();
@@ -345,9 +349,12 @@ impl Dispatcher<'_, '_> {
                 }
             } else {
                 match &status {
-                    _ if lease.timed_out => Setback::TimedOut {
-                        limit: lease.limit.unwrap_or_default(),
-                        pack: Some(size),
+                    _ if lease.timed_out => Setback::PackEnded {
+                        size,
+                        why: format!(
+                            "it ran past {} (the sum of its members' `timeout`s) and was ended",
+                            show_duration(lease.limit.unwrap_or_default())
+                        ),
                     },
                     JobStatus::Cancelled => {
                         interrupted = true;
@@ -411,6 +418,17 @@ mod tests {
         assert_eq!(
             member_output(out, "a@xy", &ids),
             "pack: 2 members\na@xy: epoch 1\nplain line\n"
+        );
+        // One id a prefix of another, followed by `:`: each keeps its own lines.
+        let out = "make@seed=a: one\nmake@seed=a:b: two\n";
+        let ids = ["make@seed=a", "make@seed=a:b"];
+        assert_eq!(
+            member_output(out, "make@seed=a", &ids),
+            "make@seed=a: one\n"
+        );
+        assert_eq!(
+            member_output(out, "make@seed=a:b", &ids),
+            "make@seed=a:b: two\n"
         );
     }
 }
