@@ -20,4 +20,4 @@ pub mod optim;
 pub mod run;
 pub mod train_loop;
 
-pub use run::{pack_argument, run_pack};
+pub use run::run_pack;

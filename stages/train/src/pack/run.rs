@@ -8,7 +8,7 @@
 //! after every epoch, then `model.safetensors` and last `metrics.json` when the member stops.
 //! Exit status: 0 when every member finished, 1 otherwise, 2 for a bad manifest.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -20,30 +20,6 @@ use crate::pack::manifest::Manifest;
 use crate::pack::member::{group, prepare, Member};
 use crate::pack::train_loop::{train_group, Reporter, Stop};
 use crate::run::TORCH_VERSION;
-
-/// The manifest path when the command line is a pack command (`train --pack MANIFEST` or
-/// `train --pack=MANIFEST`); `Err` with a message when `--pack` comes with anything else;
-/// `Ok(None)` for a single run's command line.
-pub fn pack_argument(argv: &[std::ffi::OsString]) -> Result<Option<PathBuf>, String> {
-    let is_pack = |a: &std::ffi::OsString| {
-        a.to_str()
-            .is_some_and(|s| s == "--pack" || s.starts_with("--pack="))
-    };
-    if !argv.iter().skip(1).any(is_pack) {
-        return Ok(None);
-    }
-    let rest: Vec<&std::ffi::OsString> = argv.iter().skip(1).collect();
-    match rest.as_slice() {
-        [flag, path] if flag.to_str() == Some("--pack") => Ok(Some(PathBuf::from(path))),
-        [flag] => match flag.to_str().and_then(|s| s.strip_prefix("--pack=")) {
-            Some(path) if !path.is_empty() => Ok(Some(PathBuf::from(path))),
-            _ => Err("failed to accept `--pack`: it needs the manifest's path".into()),
-        },
-        _ => {
-            Err("failed to accept `--pack`: it takes the manifest's path and no other flag".into())
-        }
-    }
-}
 
 /// Writes the members' files as the loop reports them, and counts the finished ones.
 struct Files {
@@ -196,29 +172,5 @@ pub fn run_pack(manifest: &Path) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn argv(args: &[&str]) -> Vec<std::ffi::OsString> {
-        args.iter().map(Into::into).collect()
-    }
-
-    #[test]
-    fn pack_is_recognised_alone_only() {
-        assert_eq!(pack_argument(&argv(&["train", "--data", "d"])), Ok(None));
-        assert_eq!(
-            pack_argument(&argv(&["train", "--pack", "m.json"])),
-            Ok(Some(PathBuf::from("m.json")))
-        );
-        assert_eq!(
-            pack_argument(&argv(&["train", "--pack=m.json"])),
-            Ok(Some(PathBuf::from("m.json")))
-        );
-        assert!(pack_argument(&argv(&["train", "--pack", "m.json", "--seed", "1"])).is_err());
-        assert!(pack_argument(&argv(&["train", "--pack"])).is_err());
     }
 }
