@@ -26,6 +26,7 @@ pub mod output;
 pub mod pack;
 pub mod parallel;
 pub mod run;
+pub mod stopping;
 pub mod train_loop;
 
 pub use config::{ModelConfig, RunConfig, TrainConfig};

@@ -94,7 +94,7 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
     if let Some(e) = write_error {
         return Err(e);
     }
-    if let Some(epoch) = outcome.diverged_epoch {
+    if let Some(epoch) = outcome.stop.diverged_epoch() {
         eprintln!("train: loss became NaN in epoch {epoch}; stopped");
     }
 
@@ -112,8 +112,8 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         best_epoch: curve.best_epoch,
         last_heldout_acc: curve.last_heldout_acc,
         last_train_acc: curve.last_train_acc,
-        diverged: outcome.diverged_epoch.is_some(),
-        diverged_epoch: outcome.diverged_epoch,
+        diverged: outcome.stop.diverged_epoch().is_some(),
+        diverged_epoch: outcome.stop.diverged_epoch(),
         device: common_torch::name(device),
         torch_version: TORCH_VERSION.to_owned(),
         config: cfg,

@@ -18,8 +18,9 @@ use crate::error::TrainError;
 use crate::output::{save_weights, write_atomic};
 use crate::pack::manifest::Manifest;
 use crate::pack::member::{group, prepare, Member};
-use crate::pack::train_loop::{train_group, Reporter, Stop};
+use crate::pack::train_loop::{train_group, Reporter};
 use crate::run::TORCH_VERSION;
+use crate::stopping::Stop;
 
 /// Writes the members' files as the loop reports them, and counts the finished ones.
 struct Files {
@@ -39,10 +40,7 @@ impl Files {
         }
         save_weights(&m.vs, &m.out, "model.safetensors")?;
         let curve = CurveSummary::of(&m.history);
-        let diverged_epoch = match stop {
-            Stop::Diverged(e) => Some(e),
-            Stop::Done => None,
-        };
+        let diverged_epoch = stop.diverged_epoch();
         let metrics = Metrics {
             format: common::run_output::METRICS_FORMAT_VERSION,
             task: m.names.task.to_string(),

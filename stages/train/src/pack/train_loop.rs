@@ -5,8 +5,9 @@
 //! trains all members on their own batches (`[M, B, L]`), backward of the sum of the members'
 //! batch-mean losses (the members' gradients are independent), per-member clipping and update;
 //! then each member is evaluated on its own training and held-out splits without dropout; rows
-//! go to the caller. A member stops exactly where its single run would (non-finite loss, the
-//! stopping rule, its epoch cap): the caller finishes it and it is removed from the stack
+//! go to the caller. A member stops exactly where its single run would: both ask
+//! `stopping::stop_reason` (non-finite loss, the stopping rule, the epoch cap). The caller
+//! finishes a stopped member and it is removed from the stack
 //! ([`PackModel::retain`], [`PackOptim::retain`]), so it costs nothing further. Learning rates
 //! are multiplied by each member's gamma after each epoch.
 
@@ -17,7 +18,7 @@ use crate::eval::EvalResult;
 use crate::pack::member::Member;
 use crate::pack::model::{member_loss_sums, member_losses, PackModel};
 use crate::pack::optim::PackOptim;
-use crate::train_loop::stops_here;
+use crate::stopping::{stop_reason, Stop};
 
 /// One split of every member, stacked: tokens `[M, N, L]`, labels `[M, N]`.
 #[derive(Debug)]
@@ -147,15 +148,6 @@ pub fn evaluate(model: &PackModel, data: &PackSplit, eval_batch: usize) -> Vec<E
     })
 }
 
-/// How a member's training ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// The epoch cap or the stopping rule.
-    Done,
-    /// The loss became non-finite in this epoch (the single run's `diverged_epoch`).
-    Diverged(usize),
-}
-
 /// What the caller does with members as the loop runs.
 pub trait Reporter {
     /// `member` has a new row (its whole history is `member.history`); `seconds` is the wall
@@ -212,14 +204,7 @@ pub fn train_group(mut members: Vec<Member>, reporter: &mut impl Reporter) {
                 heldout_loss: on_heldout[i].loss,
                 heldout_acc: on_heldout[i].acc,
             });
-            let stop = if !loss_sum[i].is_finite() || on_train[i].loss.is_nan() {
-                Some(Stop::Diverged(epoch))
-            } else if stops_here(&m.history, m.cfg.train.stop_after) || epoch >= m.cfg.train.epochs
-            {
-                Some(Stop::Done)
-            } else {
-                None
-            };
+            let stop = stop_reason(&m.history, loss_sum[i], &m.cfg.train);
             match (reporter.on_epoch(m, seconds), stop) {
                 (Err(e), _) => ended.push((i, Err(e))),
                 (Ok(()), Some(stop)) => ended.push((i, Ok(stop))),
