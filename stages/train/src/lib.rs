@@ -25,6 +25,8 @@ pub mod optim;
 pub mod output;
 pub mod pack;
 pub mod parallel;
+pub mod progress;
+pub mod record;
 pub mod run;
 pub mod stopping;
 pub mod train_loop;

@@ -4,17 +4,15 @@
 //! the device and seed libtorch (`common_torch`, seed derived from the run seed), load both
 //! splits onto the device, build the model, write `config.json`, train (rewriting
 //! `history.csv` after every epoch), then write `model.safetensors` and finally
-//! `metrics.json`, so that a present `metrics.json` means a finished run.
+//! `metrics.json` (`record`), so that a present `metrics.json` means a finished run.
 //!
-//! Wall times go to stderr only (a line per reported epoch and the total at the end, which the
-//! engine keeps in the instance's log: `repro logs INSTANCE`), never into the output files: a
-//! re-run that reproduces every weight then reproduces every byte of the run directory.
+//! Wall times go to stderr only (a line per reported epoch, `progress`, and the total at the
+//! end, which the engine keeps in the instance's log: `repro logs INSTANCE`), never into the
+//! output files: a re-run that reproduces every weight then reproduces every byte of the run
+//! directory.
 
 use std::time::Instant;
 
-use common::run_output::{
-    history, CurveSummary, Metrics, HISTORY_FILE, METRICS_FILE, METRICS_FORMAT_VERSION,
-};
 use tch::nn;
 
 use crate::cli::Args;
@@ -22,12 +20,11 @@ use crate::dataset::{load_run_splits, read_meta};
 use crate::error::TrainError;
 use crate::model::Model;
 use crate::optim::Optim;
-use crate::output::{save_weights, write_atomic, write_json};
+use crate::output::write_json;
 use crate::parallel::{plan, Workers};
+use crate::progress::{diverged_line, epoch_line, Timing};
+use crate::record::{run_metrics, write_final, write_history};
 use crate::train_loop::train;
-
-/// Version string of the libtorch this binary was built for.
-pub const TORCH_VERSION: &str = "2.11.0";
 
 /// Runs `train` with `args`.
 pub fn run(args: &Args) -> Result<(), TrainError> {
@@ -65,7 +62,6 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         cfg.train.epochs
     );
 
-    let every = (cfg.train.epochs / 100).max(1);
     let mut write_error = None;
     let outcome = train(
         &mut workers,
@@ -74,20 +70,14 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         &heldout,
         &cfg.train,
         |rows, seconds| {
-            let r = rows.last().expect("one row");
-            if r.epoch % every == 0
-                || r.epoch == 1
-                || r.epoch == cfg.train.epochs
-                || !r.train_loss.is_finite()
-            {
-                eprintln!(
-                "epoch {}/{}: lr {:.4e} train loss {:.4} acc {:.4} held-out loss {:.4} acc {:.4} ({:.3}s)",
-                r.epoch, cfg.train.epochs, r.lr, r.train_loss, r.train_acc, r.heldout_loss, r.heldout_acc, seconds
-            );
+            let line = rows
+                .last()
+                .and_then(|r| epoch_line(r, cfg.train.epochs, seconds, Timing::Run));
+            if let Some(line) = line {
+                eprintln!("{line}");
             }
             if write_error.is_none() {
-                write_error =
-                    write_atomic(&args.out, HISTORY_FILE, history::to_csv(rows).as_bytes()).err();
+                write_error = write_history(&args.out, rows).err();
             }
         },
     );
@@ -95,30 +85,11 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         return Err(e);
     }
     if let Some(epoch) = outcome.stop.diverged_epoch() {
-        eprintln!("train: loss became NaN in epoch {epoch}; stopped");
+        eprintln!("{}", diverged_line(epoch));
     }
 
-    save_weights(&vs, &args.out, "model.safetensors")?;
-    let curve = CurveSummary::of(&outcome.history);
-    let metrics = Metrics {
-        format: METRICS_FORMAT_VERSION,
-        task: names.task.to_string(),
-        variant: names.variant.to_string(),
-        activation: names.activation.to_string(),
-        seed: cfg.train.seed,
-        epochs: cfg.train.epochs,
-        convergence_epoch: curve.convergence_epoch,
-        best_heldout_acc: curve.best_heldout_acc,
-        best_epoch: curve.best_epoch,
-        last_heldout_acc: curve.last_heldout_acc,
-        last_train_acc: curve.last_train_acc,
-        diverged: outcome.stop.diverged_epoch().is_some(),
-        diverged_epoch: outcome.stop.diverged_epoch(),
-        device: common_torch::name(device),
-        torch_version: TORCH_VERSION.to_owned(),
-        config: cfg,
-    };
-    write_atomic(&args.out, METRICS_FILE, metrics.to_json().as_bytes())?;
+    let metrics = run_metrics(names, &cfg, &outcome.history, outcome.stop, device);
+    write_final(&args.out, &vs, &metrics)?;
     eprintln!(
         "train: {} epochs in {:.3}s wall time",
         outcome.history.len(),

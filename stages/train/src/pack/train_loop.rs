@@ -14,6 +14,7 @@
 use common::run_output::HistoryRow;
 use tch::{Device, Kind, Tensor};
 
+use crate::error::TrainError;
 use crate::eval::EvalResult;
 use crate::pack::member::Member;
 use crate::pack::model::{member_loss_sums, member_losses, PackModel};
@@ -152,11 +153,11 @@ pub fn evaluate(model: &PackModel, data: &PackSplit, eval_batch: usize) -> Vec<E
 pub trait Reporter {
     /// `member` has a new row (its whole history is `member.history`); `seconds` is the wall
     /// time of the stack's epoch. An error fails the member: it leaves the stack unfinished.
-    fn on_epoch(&mut self, member: &Member, seconds: f64) -> Result<(), String>;
+    fn on_epoch(&mut self, member: &Member, seconds: f64) -> Result<(), TrainError>;
     /// `member` stopped; its final parameters have been copied into `member.vs`.
     fn on_stop(&mut self, member: Member, stop: Stop);
     /// `member` failed (its `on_epoch` returned `error`).
-    fn on_fail(&mut self, member: Member, error: String);
+    fn on_fail(&mut self, member: Member, error: TrainError);
 }
 
 /// Trains one stack of members (all with the same `GroupKey`) until every member has stopped.
@@ -194,7 +195,7 @@ pub fn train_group(mut members: Vec<Member>, reporter: &mut impl Reporter) {
         let seconds = started.elapsed().as_secs_f64();
 
         let mut keep = Vec::new();
-        let mut ended: Vec<(usize, Result<Stop, String>)> = Vec::new();
+        let mut ended: Vec<(usize, Result<Stop, TrainError>)> = Vec::new();
         for (i, m) in members.iter_mut().enumerate() {
             m.history.push(HistoryRow {
                 epoch,
