@@ -1,10 +1,10 @@
 //! One training run from parsed arguments to the four output files.
 //!
-//! Order of work: parse names, read and check `meta.json`, resolve the configuration, choose
-//! the device and seed libtorch (`common_torch`, seed derived from the run seed), load both
-//! splits onto the device, build the model, write `config.json`, train (rewriting
-//! `history.csv` after every epoch), then write `model.safetensors` and finally
-//! `metrics.json` (`record`), so that a present `metrics.json` means a finished run.
+//! Order of work: set the run up with [`prepare_run`] (the steps a pack member shares: names,
+//! `meta.json`, device, configuration, seeding, workers, data, model, `config.json`), build the
+//! batch-sharing workers and the optimiser, train (rewriting `history.csv` after every epoch),
+//! then write `model.safetensors` and finally `metrics.json` (`record`), so that a present
+//! `metrics.json` means a finished run.
 //!
 //! Wall times go to stderr only (a line per reported epoch, `progress`, and the total at the
 //! end, which the engine keeps in the instance's log: `repro logs INSTANCE`), never into the
@@ -13,51 +13,36 @@
 
 use std::time::Instant;
 
-use tch::nn;
-
 use crate::cli::Args;
-use crate::dataset::{load_run_splits, read_meta};
 use crate::error::TrainError;
-use crate::model::Model;
 use crate::optim::Optim;
-use crate::output::write_json;
-use crate::parallel::{plan, Workers};
+use crate::parallel::Workers;
 use crate::progress::{diverged_line, epoch_line, Timing};
 use crate::record::{run_metrics, write_final, write_history};
+use crate::setup::{prepare_run, WorkerCount};
 use crate::train_loop::train;
 
 /// Runs `train` with `args`.
 pub fn run(args: &Args) -> Result<(), TrainError> {
     let started = Instant::now();
-    let names = args.names()?;
-    let meta = read_meta(&args.data, names.task)?;
-    let device = common_torch::choose().map_err(TrainError::Device)?;
-    let mut cfg = args.resolve(names, &meta, device)?;
-    common_torch::init(common::seed::derive(cfg.train.seed, "torch"));
-    cfg.train.workers = use_workers(device, cfg.train.batch);
-
-    let (train_set, heldout) = load_run_splits(&args.data, &meta, &cfg, device)?;
-
-    let vs = nn::VarStore::new(device);
-    let model = Model::new(vs.root(), &cfg.model);
-    let mut workers = Workers::new(&model, cfg.train.workers);
-    let mut opt = Optim::new(&vs, cfg.train.optimizer, cfg.train.lr, cfg.train.clip)?;
-
-    std::fs::create_dir_all(&args.out).map_err(|source| TrainError::Write {
-        path: args.out.clone(),
-        source,
-    })?;
-    write_json(&args.out, "config.json", &cfg)?;
+    let run = prepare_run(
+        args,
+        || common_torch::choose().map_err(TrainError::Device),
+        WorkerCount::Planned,
+    )?;
+    let cfg = &run.cfg;
+    let mut workers = Workers::new(&run.model, cfg.train.workers);
+    let mut opt = Optim::new(&run.vs, cfg.train.optimizer, cfg.train.lr, cfg.train.clip)?;
     eprintln!(
         "train: {} {} {} seed {} on {} x{} ({} train / {} held-out, length {}, {} epochs)",
-        names.task,
-        names.variant,
-        names.activation,
+        run.names.task,
+        run.names.variant,
+        run.names.activation,
         cfg.train.seed,
-        common_torch::name(device),
+        common_torch::name(run.device),
         cfg.train.workers,
-        train_set.len(),
-        heldout.len(),
+        run.train.len(),
+        run.heldout.len(),
         cfg.model.seq_len(),
         cfg.train.epochs
     );
@@ -66,8 +51,8 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
     let outcome = train(
         &mut workers,
         &mut opt,
-        &train_set,
-        &heldout,
+        &run.train,
+        &run.heldout,
         &cfg.train,
         |rows, seconds| {
             let line = rows
@@ -77,7 +62,7 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
                 eprintln!("{line}");
             }
             if write_error.is_none() {
-                write_error = write_history(&args.out, rows).err();
+                write_error = write_history(&run.out, rows).err();
             }
         },
     );
@@ -88,23 +73,12 @@ pub fn run(args: &Args) -> Result<(), TrainError> {
         eprintln!("{}", diverged_line(epoch));
     }
 
-    let metrics = run_metrics(names, &cfg, &outcome.history, outcome.stop, device);
-    write_final(&args.out, &vs, &metrics)?;
+    let metrics = run_metrics(run.names, cfg, &outcome.history, outcome.stop, run.device);
+    write_final(&run.out, &run.vs, &metrics)?;
     eprintln!(
         "train: {} epochs in {:.3}s wall time",
         outcome.history.len(),
         started.elapsed().as_secs_f64()
     );
     Ok(())
-}
-
-/// Number of batch-sharing workers for `device` under the thread budget that
-/// `common_torch::init` applied; with more than one, each worker runs single-threaded.
-pub fn use_workers(device: tch::Device, batch: usize) -> usize {
-    let threads = usize::try_from(tch::get_num_threads()).unwrap_or(1);
-    let workers = plan(device, threads, batch);
-    if workers > 1 {
-        tch::set_num_threads(1);
-    }
-    workers
 }
