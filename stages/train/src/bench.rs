@@ -202,7 +202,7 @@ pub fn run_cli(args: &BenchArgs) -> Result<BenchReport, TrainError> {
     let threads = tch::get_num_threads();
     cfg.train.workers = args
         .workers
-        .unwrap_or_else(|| crate::run::use_workers(device, cfg.train.batch));
+        .unwrap_or_else(|| crate::setup::use_workers(device, cfg.train.batch));
     if cfg.train.workers > 1 {
         tch::set_num_threads(1);
     }

@@ -1,5 +1,10 @@
 //! The `train` command line (docs/stages.md) and its resolution into a [`RunConfig`].
 //!
+//! [`Command`] is the whole command line: a single run's flags ([`Args`]), or `--pack
+//! MANIFEST` alone (clap's `exclusive`: with any other flag it is a usage error, exit 2), which
+//! trains the runs of the engine's manifest; every member's own argv is then parsed with
+//! [`Args`]. Both forms are in `train --help`.
+//!
 //! Task, variant and activation are taken as strings and parsed here, so that a bad value
 //! gives the shared one-line error of `common` (exit 2) instead of clap's multi-line usage.
 //! Flags beyond the documented ones: `--first-ln-eps-zero` (the authors' eps-0 first LayerNorm)
@@ -7,8 +12,10 @@
 //! Defaults come from [`PAPER`]; the per-task settings (`--epochs`, `--lr`, `--gamma`,
 //! `--blocks`) have none and must be given (the pipeline passes them as parameters).
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
+use clap::{CommandFactory, FromArgMatches};
 use common::{Activation, DataMeta, Task, Variant};
 
 use crate::config::{
@@ -89,6 +96,54 @@ pub struct Args {
     /// Output directory (created if missing).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// What a `train` command line asks for.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// One training run.
+    Run(Box<Args>),
+    /// `--pack MANIFEST`: every run of the engine's manifest in one process.
+    Pack(PathBuf),
+}
+
+/// The id of the `--pack` argument.
+const PACK: &str = "pack";
+
+impl Command {
+    /// The `train` command: the flags of [`Args`] and `--pack MANIFEST`, which must come alone.
+    pub fn command() -> clap::Command {
+        Args::command().arg(
+            clap::Arg::new(PACK)
+                .long("pack")
+                .value_name("MANIFEST")
+                .value_parser(clap::value_parser!(PathBuf))
+                .exclusive(true)
+                .help(
+                    "Train every run of the engine's pack manifest in one process, as stacked \
+                     models; alone on the command line (each run's flags are in the manifest)",
+                ),
+        )
+    }
+
+    /// Parses `argv` (argv[0] the binary); clap's error (usage, `--help`, `--version`) otherwise.
+    pub fn try_parse_from<I, T>(argv: I) -> Result<Command, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let mut matches = Command::command().try_get_matches_from(argv)?;
+        if let Some(manifest) = matches.remove_one::<PathBuf>(PACK) {
+            return Ok(Command::Pack(manifest));
+        }
+        Args::from_arg_matches_mut(&mut matches).map(|args| Command::Run(Box::new(args)))
+    }
+
+    /// Parses the process's arguments; on a clap error prints it and exits (status 2 for a
+    /// usage error, 0 for `--help` and `--version`).
+    pub fn parse() -> Command {
+        Command::try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
 }
 
 /// Task, variant and activation parsed from [`Args`].
@@ -214,5 +269,84 @@ impl Args {
             model,
             train,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RUN: [&str; 19] = [
+        "train",
+        "--data",
+        "d",
+        "--task",
+        "parity",
+        "--variant",
+        "full",
+        "--activation",
+        "relu",
+        "--seed",
+        "1",
+        "--epochs",
+        "2",
+        "--lr",
+        "0.1",
+        "--gamma",
+        "0.9",
+        "--blocks",
+        "2",
+    ];
+
+    fn parse(argv: &[&str]) -> Result<Command, clap::Error> {
+        Command::try_parse_from(argv)
+    }
+
+    #[test]
+    fn pack_is_recognised_alone_only() {
+        for argv in [
+            &["train", "--pack", "m.json"][..],
+            &["train", "--pack=m.json"],
+        ] {
+            match parse(argv) {
+                Ok(Command::Pack(path)) => assert_eq!(path, PathBuf::from("m.json")),
+                other => panic!("{argv:?}: {other:?}"),
+            }
+        }
+        for argv in [
+            &["train", "--pack", "m.json", "--seed", "1"][..],
+            &["train", "--seed", "1", "--pack", "m.json"],
+            &["train", "--pack"],
+            &["train", "--pack="],
+            &["train", "--pack", "m.json", "--pack", "n.json"],
+        ] {
+            let e = parse(argv).expect_err(&format!("{argv:?}"));
+            assert_eq!(e.exit_code(), 2, "{argv:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_single_run_parses_as_before() {
+        let mut argv = RUN.to_vec();
+        argv.extend(["--out", "o"]);
+        match parse(&argv) {
+            Ok(Command::Run(args)) => {
+                assert_eq!(args.seed, 1);
+                assert_eq!(args.out, PathBuf::from("o"));
+                assert_eq!(args.stop_after, "off");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = parse(&RUN).expect_err("`--out` is required");
+        assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let e = parse(&["train"]).expect_err("a run's flags are required");
+        assert_eq!(e.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+    }
+
+    #[test]
+    fn help_lists_pack() {
+        let help = Command::command().render_long_help().to_string();
+        assert!(help.contains("--pack <MANIFEST>"), "{help}");
+        assert!(help.contains("--data <DATA>"), "{help}");
     }
 }

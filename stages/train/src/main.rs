@@ -2,19 +2,13 @@
 //! `--pack MANIFEST` many runs as stacked models (see docs/stages.md). Exit 2 on bad input, 1
 //! on a failure while working.
 
-use clap::Parser;
+use train::cli::Command;
 
 fn main() -> std::process::ExitCode {
-    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    match train::pack::pack_argument(&argv) {
-        Ok(Some(manifest)) => return train::pack::run_pack(&manifest),
-        Ok(None) => {}
-        Err(e) => {
-            eprintln!("error: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    }
-    let args = train::cli::Args::parse();
+    let args = match Command::parse() {
+        Command::Pack(manifest) => return train::pack::run_pack(&manifest),
+        Command::Run(args) => args,
+    };
     match train::run::run(&args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

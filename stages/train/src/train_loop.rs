@@ -4,8 +4,9 @@
 //! `common::seed::derive(seed, "shuffle")`, so the order is the same on every machine), take
 //! batches of `batch` examples (the last one may be smaller), one optimiser step per batch; then
 //! evaluate on the training and held-out sets without dropout; then multiply the learning rate
-//! by gamma. A NaN (or infinite) loss stops the run after the epoch in which it appeared; the
-//! epoch's row is still recorded.
+//! by gamma. After each epoch `stopping::stop_reason` (the rule a pack member follows too)
+//! says whether the run ends there: a NaN (or infinite) loss stops it after the epoch in which
+//! it appeared (the epoch's row is still recorded), as do `--stop-after` and the epoch cap.
 //!
 //! The per-step training losses are summed on the device and read once per epoch, so the loop
 //! never waits for the GPU inside an epoch.
@@ -23,14 +24,15 @@ use crate::dataset::Split;
 use crate::eval::evaluate;
 use crate::optim::Optim;
 use crate::parallel::Workers;
+use crate::stopping::{stop_reason, Stop};
 
 /// The result of a training run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     /// One row per completed epoch.
     pub history: Vec<HistoryRow>,
-    /// The epoch in which the loss became NaN, if it did.
-    pub diverged_epoch: Option<usize>,
+    /// How training ended.
+    pub stop: Stop,
 }
 
 /// The training-set order of every epoch.
@@ -97,12 +99,12 @@ pub fn train(
     let mut shuffler = Shuffler::new(cfg.seed, train.len());
     let mut history = Vec::with_capacity(cfg.epochs);
     let mut lr = cfg.lr;
-    let mut diverged_epoch = None;
+    let mut stop = Stop::Done;
     for epoch in 1..=cfg.epochs {
         let started = Instant::now();
         opt.set_lr(lr);
         let loss_sum = train_epoch(workers, opt, train, shuffler.next_epoch(), cfg.batch);
-        let step_losses_finite = f64::try_from(loss_sum).expect("scalar").is_finite();
+        let loss_sum = f64::try_from(loss_sum).expect("scalar");
         let on_train = evaluate(workers, train, cfg.eval_batch);
         let on_heldout = evaluate(workers, heldout, cfg.eval_batch);
         history.push(HistoryRow {
@@ -114,70 +116,18 @@ pub fn train(
             heldout_acc: on_heldout.acc,
         });
         on_epoch(&history, started.elapsed().as_secs_f64());
-        if !step_losses_finite || on_train.loss.is_nan() {
-            diverged_epoch = Some(epoch);
-            break;
-        }
-        if stops_here(&history, cfg.stop_after) {
+        if let Some(reason) = stop_reason(&history, loss_sum, cfg) {
+            stop = reason;
             break;
         }
         lr *= cfg.gamma;
     }
-    Outcome {
-        history,
-        diverged_epoch,
-    }
-}
-
-/// The stopping rule: whether a run with this history stops now, `after` epochs after the
-/// first epoch that reached the convergence threshold.
-pub fn stops_here(history: &[HistoryRow], after: Option<usize>) -> bool {
-    let (Some(after), Some(last)) = (after, history.last()) else {
-        return false;
-    };
-    common::run_output::CurveSummary::of(history)
-        .convergence_epoch
-        .is_some_and(|c| last.epoch >= c + after)
+    Outcome { history, stop }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rows(accs: &[f64]) -> Vec<HistoryRow> {
-        accs.iter()
-            .enumerate()
-            .map(|(i, &a)| HistoryRow {
-                epoch: i + 1,
-                lr: 0.1,
-                train_loss: 0.1,
-                train_acc: a,
-                heldout_loss: 0.1,
-                heldout_acc: a,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn the_stopping_rule_counts_epochs_after_the_first_converged_one() {
-        let h = rows(&[0.5, 0.96, 0.9, 0.97]);
-        assert!(!stops_here(&h[..1], Some(2)));
-        assert!(
-            !stops_here(&h[..2], Some(2)),
-            "epoch 2 converged: two more to go"
-        );
-        assert!(
-            !stops_here(&h[..3], Some(2)),
-            "a dip after convergence does not reset it"
-        );
-        assert!(stops_here(&h[..4], Some(2)));
-        assert!(stops_here(&h[..2], Some(0)));
-        assert!(!stops_here(&h, None), "off trains every epoch");
-        assert!(
-            !stops_here(&rows(&[0.5; 10]), Some(0)),
-            "never converged: the cap decides"
-        );
-    }
 
     #[test]
     fn shuffles_are_seeded_and_change_every_epoch() {

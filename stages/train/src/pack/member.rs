@@ -1,14 +1,12 @@
 //! Setting up one member of a pack exactly as its single run sets itself up, and grouping the
 //! members into stacks.
 //!
-//! [`prepare`] follows `crate::run::run` step by step with one worker: parse the member's argv
-//! with the single run's [`Args`], read and check `meta.json`, resolve the [`RunConfig`]
-//! (`workers` = 1), seed libtorch with `common::seed::derive(seed, "torch")` through
-//! `common_torch::init`, load both splits, build the single-run [`Model`] in its own
-//! [`nn::VarStore`] and its local replica (what `Workers::new(&model, 1)` makes), so that the
-//! initial parameters and the dropout stream are the single run's; create `--out` and write
-//! `config.json`. The variable store is kept: the member's final parameters are copied back
-//! into it and saved under the single run's names.
+//! [`prepare`] parses the member's argv with the single run's [`Args`] and sets it up with the
+//! single run's own [`prepare_run`] (one worker, the pack's device): the same configuration,
+//! seeding, data, initial parameters and `config.json`. It then takes the model's local replica
+//! (what `Workers::new(&model, 1)` makes), so that the dropout stream is the single run's too.
+//! The variable store is kept: the member's final parameters are copied back into it and saved
+//! under the single run's names.
 //!
 //! [`GroupKey`] holds every setting that fixes a tensor shape or is shared by the whole stack;
 //! members with equal keys train as one stack.
@@ -21,11 +19,11 @@ use tch::{nn, Device};
 
 use crate::cli::{Args, Names};
 use crate::config::{OptimizerKind, RunConfig};
-use crate::dataset::{load_run_splits, read_meta, Split};
+use crate::dataset::Split;
 use crate::error::TrainError;
 use crate::model::Model;
-use crate::output::write_json;
 use crate::pack::manifest::PackMember;
+use crate::setup::{prepare_run, Prepared, WorkerCount};
 use crate::train_loop::Shuffler;
 
 /// A member ready to train.
@@ -64,33 +62,29 @@ pub fn prepare(entry: &PackMember, device: Device) -> Result<Member, TrainError>
         let text = e.to_string();
         TrainError::Cli(text.lines().next().unwrap_or_default().to_owned())
     })?;
-    let names = args.names()?;
-    let meta = read_meta(&args.data, names.task)?;
-    let mut cfg = args.resolve(names, &meta, device)?;
-    cfg.train.workers = 1;
-    common_torch::init(common::seed::derive(cfg.train.seed, "torch"));
-    let (train, heldout) = load_run_splits(&args.data, &meta, &cfg, device)?;
-    let vs = nn::VarStore::new(device);
-    let model = Model::new(vs.root(), &cfg.model);
-    let replica = model.replica();
-    std::fs::create_dir_all(&args.out).map_err(|source| TrainError::Write {
-        path: args.out.clone(),
-        source,
-    })?;
-    write_json(&args.out, "config.json", &cfg)?;
+    let Prepared {
+        names,
+        cfg,
+        device: _,
+        train,
+        heldout,
+        vs,
+        model,
+        out,
+    } = prepare_run(&args, || Ok(device), WorkerCount::One)?;
     Ok(Member {
         instance: entry.instance.clone(),
         done: entry.done.clone(),
-        out: args.out.clone(),
+        out,
         names,
         shuffler: Shuffler::new(cfg.train.seed, train.len()),
         lr: cfg.train.lr,
         history: Vec::with_capacity(cfg.train.epochs),
+        replica: model.replica(),
         cfg,
         train,
         heldout,
         vs,
-        replica,
     })
 }
 

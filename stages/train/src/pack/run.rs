@@ -4,46 +4,23 @@
 //! every member as its single run would (`pack::member::prepare`; a member whose arguments or
 //! data are bad is reported on stderr, prefixed by its instance name, and left out), groups
 //! the members by shape and trains the groups one after the other. Each member's `--out`
-//! receives exactly a single run's files: `config.json` at set-up, `history.csv` rewritten
-//! after every epoch, then `model.safetensors` and last `metrics.json` when the member stops.
+//! receives exactly a single run's files, written by the single run's own code: `config.json`
+//! at set-up (`setup`), `history.csv` rewritten after every epoch, then `model.safetensors` and
+//! last `metrics.json` when the member stops (`record`); its progress lines are the single
+//! run's (`progress`), prefixed by its instance name and timed by the stack's epoch.
 //! Exit status: 0 when every member finished, 1 otherwise, 2 for a bad manifest.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use common::run_output::{history, CurveSummary, Metrics, HISTORY_FILE, METRICS_FILE};
-
 use crate::error::TrainError;
-use crate::output::{save_weights, write_atomic};
 use crate::pack::manifest::PackManifest;
 use crate::pack::member::{group, prepare, Member};
-use crate::pack::train_loop::{train_group, Reporter, Stop};
-use crate::run::TORCH_VERSION;
-
-/// The manifest path when the command line is a pack command (`train --pack MANIFEST` or
-/// `train --pack=MANIFEST`); `Err` with a message when `--pack` comes with anything else;
-/// `Ok(None)` for a single run's command line.
-pub fn pack_argument(argv: &[std::ffi::OsString]) -> Result<Option<PathBuf>, String> {
-    let is_pack = |a: &std::ffi::OsString| {
-        a.to_str()
-            .is_some_and(|s| s == "--pack" || s.starts_with("--pack="))
-    };
-    if !argv.iter().skip(1).any(is_pack) {
-        return Ok(None);
-    }
-    let rest: Vec<&std::ffi::OsString> = argv.iter().skip(1).collect();
-    match rest.as_slice() {
-        [flag, path] if flag.to_str() == Some("--pack") => Ok(Some(PathBuf::from(path))),
-        [flag] => match flag.to_str().and_then(|s| s.strip_prefix("--pack=")) {
-            Some(path) if !path.is_empty() => Ok(Some(PathBuf::from(path))),
-            _ => Err("failed to accept `--pack`: it needs the manifest's path".into()),
-        },
-        _ => {
-            Err("failed to accept `--pack`: it takes the manifest's path and no other flag".into())
-        }
-    }
-}
+use crate::pack::train_loop::{train_group, Reporter};
+use crate::progress::{diverged_line, epoch_line, Timing};
+use crate::record::{run_metrics, write_final, write_history};
+use crate::stopping::Stop;
 
 /// Writes the members' files as the loop reports them, and counts the finished ones.
 struct Files {
@@ -55,37 +32,11 @@ struct Files {
 
 impl Files {
     fn finish(&self, m: &Member, stop: Stop) -> Result<(), TrainError> {
-        if let Stop::Diverged(epoch) = stop {
-            eprintln!(
-                "{}: train: loss became NaN in epoch {epoch}; stopped",
-                m.instance
-            );
+        if let Some(epoch) = stop.diverged_epoch() {
+            eprintln!("{}: {}", m.instance, diverged_line(epoch));
         }
-        save_weights(&m.vs, &m.out, "model.safetensors")?;
-        let curve = CurveSummary::of(&m.history);
-        let diverged_epoch = match stop {
-            Stop::Diverged(e) => Some(e),
-            Stop::Done => None,
-        };
-        let metrics = Metrics {
-            format: common::run_output::METRICS_FORMAT_VERSION,
-            task: m.names.task.to_string(),
-            variant: m.names.variant.to_string(),
-            activation: m.names.activation.to_string(),
-            seed: m.cfg.train.seed,
-            epochs: m.cfg.train.epochs,
-            convergence_epoch: curve.convergence_epoch,
-            best_heldout_acc: curve.best_heldout_acc,
-            best_epoch: curve.best_epoch,
-            last_heldout_acc: curve.last_heldout_acc,
-            last_train_acc: curve.last_train_acc,
-            diverged: diverged_epoch.is_some(),
-            diverged_epoch,
-            device: common_torch::name(self.device),
-            torch_version: TORCH_VERSION.to_owned(),
-            config: m.cfg.clone(),
-        };
-        write_atomic(&m.out, METRICS_FILE, metrics.to_json().as_bytes())?;
+        let metrics = run_metrics(m.names, &m.cfg, &m.history, stop, self.device);
+        write_final(&m.out, &m.vs, &metrics)?;
         if let Some(done) = &m.done {
             std::fs::write(done, b"").map_err(|source| TrainError::Write {
                 path: done.clone(),
@@ -103,31 +54,25 @@ impl Files {
 }
 
 impl Reporter for Files {
-    fn on_epoch(&mut self, m: &Member, seconds: f64) -> Result<(), String> {
-        let epochs = m.cfg.train.epochs;
-        let r = m.history.last().expect("one row");
-        if r.epoch.is_multiple_of((epochs / 100).max(1))
-            || r.epoch == 1
-            || r.epoch == epochs
-            || !r.train_loss.is_finite()
-        {
-            eprintln!(
-                "{}: epoch {}/{}: lr {:.4e} train loss {:.4} acc {:.4} held-out loss {:.4} acc {:.4} ({:.3}s for the stack)",
-                m.instance, r.epoch, epochs, r.lr, r.train_loss, r.train_acc, r.heldout_loss, r.heldout_acc, seconds
-            );
+    fn on_epoch(&mut self, m: &Member, seconds: f64) -> Result<(), TrainError> {
+        let line = m
+            .history
+            .last()
+            .and_then(|r| epoch_line(r, m.cfg.train.epochs, seconds, Timing::Stack));
+        if let Some(line) = line {
+            eprintln!("{}: {line}", m.instance);
         }
-        write_atomic(&m.out, HISTORY_FILE, history::to_csv(&m.history).as_bytes())
-            .map_err(|e| e.to_string())
+        write_history(&m.out, &m.history)
     }
 
     fn on_stop(&mut self, m: Member, stop: Stop) {
         match self.finish(&m, stop) {
             Ok(()) => self.finished += 1,
-            Err(e) => self.on_fail(m, e.to_string()),
+            Err(e) => self.on_fail(m, e),
         }
     }
 
-    fn on_fail(&mut self, m: Member, error: String) {
+    fn on_fail(&mut self, m: Member, error: TrainError) {
         eprintln!("{}: error: {error}", m.instance);
         self.failed += 1;
     }
@@ -196,29 +141,5 @@ pub fn run_pack(manifest: &Path) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn argv(args: &[&str]) -> Vec<std::ffi::OsString> {
-        args.iter().map(Into::into).collect()
-    }
-
-    #[test]
-    fn pack_is_recognised_alone_only() {
-        assert_eq!(pack_argument(&argv(&["train", "--data", "d"])), Ok(None));
-        assert_eq!(
-            pack_argument(&argv(&["train", "--pack", "m.json"])),
-            Ok(Some(PathBuf::from("m.json")))
-        );
-        assert_eq!(
-            pack_argument(&argv(&["train", "--pack=m.json"])),
-            Ok(Some(PathBuf::from("m.json")))
-        );
-        assert!(pack_argument(&argv(&["train", "--pack", "m.json", "--seed", "1"])).is_err());
-        assert!(pack_argument(&argv(&["train", "--pack"])).is_err());
     }
 }

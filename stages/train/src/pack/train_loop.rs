@@ -5,19 +5,21 @@
 //! trains all members on their own batches (`[M, B, L]`), backward of the sum of the members'
 //! batch-mean losses (the members' gradients are independent), per-member clipping and update;
 //! then each member is evaluated on its own training and held-out splits without dropout; rows
-//! go to the caller. A member stops exactly where its single run would (non-finite loss, the
-//! stopping rule, its epoch cap): the caller finishes it and it is removed from the stack
+//! go to the caller. A member stops exactly where its single run would: both ask
+//! `stopping::stop_reason` (non-finite loss, the stopping rule, the epoch cap). The caller
+//! finishes a stopped member and it is removed from the stack
 //! ([`PackModel::retain`], [`PackOptim::retain`]), so it costs nothing further. Learning rates
 //! are multiplied by each member's gamma after each epoch.
 
 use common::run_output::HistoryRow;
 use tch::{Device, Kind, Tensor};
 
+use crate::error::TrainError;
 use crate::eval::EvalResult;
 use crate::pack::member::Member;
 use crate::pack::model::{member_loss_sums, member_losses, PackModel};
 use crate::pack::optim::PackOptim;
-use crate::train_loop::stops_here;
+use crate::stopping::{stop_reason, Stop};
 
 /// One split of every member, stacked: tokens `[M, N, L]`, labels `[M, N]`.
 #[derive(Debug)]
@@ -147,24 +149,15 @@ pub fn evaluate(model: &PackModel, data: &PackSplit, eval_batch: usize) -> Vec<E
     })
 }
 
-/// How a member's training ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// The epoch cap or the stopping rule.
-    Done,
-    /// The loss became non-finite in this epoch (the single run's `diverged_epoch`).
-    Diverged(usize),
-}
-
 /// What the caller does with members as the loop runs.
 pub trait Reporter {
     /// `member` has a new row (its whole history is `member.history`); `seconds` is the wall
     /// time of the stack's epoch. An error fails the member: it leaves the stack unfinished.
-    fn on_epoch(&mut self, member: &Member, seconds: f64) -> Result<(), String>;
+    fn on_epoch(&mut self, member: &Member, seconds: f64) -> Result<(), TrainError>;
     /// `member` stopped; its final parameters have been copied into `member.vs`.
     fn on_stop(&mut self, member: Member, stop: Stop);
     /// `member` failed (its `on_epoch` returned `error`).
-    fn on_fail(&mut self, member: Member, error: String);
+    fn on_fail(&mut self, member: Member, error: TrainError);
 }
 
 /// Trains one stack of members (all with the same `GroupKey`) until every member has stopped.
@@ -202,7 +195,7 @@ pub fn train_group(mut members: Vec<Member>, reporter: &mut impl Reporter) {
         let seconds = started.elapsed().as_secs_f64();
 
         let mut keep = Vec::new();
-        let mut ended: Vec<(usize, Result<Stop, String>)> = Vec::new();
+        let mut ended: Vec<(usize, Result<Stop, TrainError>)> = Vec::new();
         for (i, m) in members.iter_mut().enumerate() {
             m.history.push(HistoryRow {
                 epoch,
@@ -212,14 +205,7 @@ pub fn train_group(mut members: Vec<Member>, reporter: &mut impl Reporter) {
                 heldout_loss: on_heldout[i].loss,
                 heldout_acc: on_heldout[i].acc,
             });
-            let stop = if !loss_sum[i].is_finite() || on_train[i].loss.is_nan() {
-                Some(Stop::Diverged(epoch))
-            } else if stops_here(&m.history, m.cfg.train.stop_after) || epoch >= m.cfg.train.epochs
-            {
-                Some(Stop::Done)
-            } else {
-                None
-            };
+            let stop = stop_reason(&m.history, loss_sum[i], &m.cfg.train);
             match (reporter.on_epoch(m, seconds), stop) {
                 (Err(e), _) => ended.push((i, Err(e))),
                 (Ok(()), Some(stop)) => ended.push((i, Ok(stop))),
