@@ -90,7 +90,7 @@ pub(crate) const SETTINGS: &[Setting] = settings! {
     "slurm.account", "REPRO_SLURM_ACCOUNT" => |s, v| s.slurm.account = Some(v.to_owned());
     "slurm.qos", "REPRO_SLURM_QOS" => |s, v| s.slurm.qos = Some(v.to_owned());
     "slurm.sbatch_args", "REPRO_SLURM_SBATCH_ARGS" =>
-        |s, v| s.slurm.sbatch_args = v.split_whitespace().map(str::to_owned).collect();
+        |s, v| s.slurm.sbatch_args = v.parse()?;
     "slurm.max_jobs", "REPRO_SLURM_MAX_JOBS" => |s, v| s.slurm.max_jobs = v.parse()?;
     "slurm.throttle", "REPRO_SLURM_THROTTLE" => |s, v| s.slurm.throttle = Some(v.parse()?);
     "slurm.poll_interval", "REPRO_SLURM_POLL" => |s, v| s.slurm.poll_interval = v.parse()?;
@@ -204,7 +204,7 @@ fn file_message(serde: &str) -> String {
         return msg.to_owned();
     };
     let name = s.key.rsplit('.').next().unwrap_or(s.key);
-    if rest.starts_with("must be ") {
+    if rest.starts_with("must ") {
         format!("`{name}` {rest}")
     } else {
         format!("`{name}`: {rest}")
@@ -216,7 +216,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::settings::{Count, ExecutorKind, GpuSharing, HumanDuration, Positive};
+    use crate::settings::{
+        ExecutorKind, GpuSharing, HumanDuration, PollInterval, Positive, Retries, SbatchArgs,
+    };
 
     fn parse(text: &str) -> Result<SiteSettings, SiteError> {
         SiteSettings::parse(Path::new("repro.local.yaml"), text)
@@ -240,7 +242,7 @@ mod tests {
                 "slurm",
                 with(&|s| s.executor = ExecutorKind::Slurm),
             ),
-            ("retries", "3", "3", with(&|s| s.retries = Some(Count(3)))),
+            ("retries", "3", "3", with(&|s| s.retries = Retries::new(3))),
             (
                 "slurm.partition",
                 "gpu",
@@ -264,7 +266,9 @@ mod tests {
                 "[\"--nice=10\", \"--constraint=a100\"]",
                 "--nice=10  --constraint=a100",
                 with(&|s| {
-                    s.slurm.sbatch_args = vec!["--nice=10".into(), "--constraint=a100".into()]
+                    s.slurm.sbatch_args =
+                        SbatchArgs::new(vec!["--nice=10".into(), "--constraint=a100".into()])
+                            .unwrap()
                 }),
             ),
             (
@@ -283,7 +287,7 @@ mod tests {
                 "slurm.poll_interval",
                 "2s",
                 "2s",
-                with(&|s| s.slurm.poll_interval = secs(2)),
+                with(&|s| s.slurm.poll_interval = PollInterval::from_secs(2)),
             ),
             (
                 "slurm.max_array_size",
@@ -445,9 +449,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.executor, ExecutorKind::Slurm);
-        assert_eq!(s.retries, Some(Count(2)));
+        assert_eq!(s.retries, Retries::new(2));
         assert_eq!(s.slurm.partition.as_deref(), Some("gpu"));
-        assert_eq!(s.slurm.sbatch_args, vec!["--constraint=a100"]);
+        assert_eq!(s.slurm.sbatch_args.to_string(), "--constraint=a100");
         assert_eq!(s.slurm.max_jobs.get(), 50);
         assert_eq!(s.slurm.throttle.map(Positive::get), Some(8));
         assert_eq!(s.slurm.poll_interval.get(), Duration::from_secs(30));
@@ -509,6 +513,65 @@ mod tests {
         assert_eq!(
             e,
             "REPRO_SLURM_MAX_JOBS: must be a whole number of at least 1, found `many`"
+        );
+    }
+
+    #[test]
+    fn engine_sbatch_options_too_many_retries_and_a_fast_poll_are_refused_where_written() {
+        let e = parse("executor: slurm\nslurm:\n  sbatch_args: [\"--nice=1\", \"--job-name=x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("repro.local.yaml:3:")
+                && e.contains("`sbatch_args` must not set `--job-name`")
+                && e.ends_with("found `--job-name=x`"),
+            "{e}"
+        );
+        let e = SiteSettings::default()
+            .apply_env(|n| (n == "REPRO_SLURM_SBATCH_ARGS").then(|| "-J x".into()))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "REPRO_SLURM_SBATCH_ARGS: must not set `--job-name`, which repro sets on every job itself, found `-J`"
+        );
+        let e = SiteSettings::default()
+            .apply_flag("slurm.sbatch_args=--output /etc/x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--set-site slurm.sbatch_args: must not set `--output`"),
+            "{e}"
+        );
+        let e = parse("retries: 100000\n").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "repro.local.yaml:1:10: `retries` must be a whole number from 0 to 10, found `100000`"
+        );
+        let e = SiteSettings::default()
+            .set("--retries", "retries", "11")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "--retries: must be a whole number from 0 to 10, found `11`"
+        );
+        let e = parse("slurm:\n  poll_interval: 0.001s\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "repro.local.yaml:2:18: `poll_interval` must be a duration of at least 1s"
+            ),
+            "{e}"
+        );
+        let e = SiteSettings::default()
+            .apply_env(|n| (n == "REPRO_SLURM_POLL").then(|| "0.001s".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("REPRO_SLURM_POLL: must be a duration of at least 1s"),
+            "{e}"
         );
     }
 

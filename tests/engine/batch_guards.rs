@@ -1,0 +1,167 @@
+//! The batch path refuses what would break it: site `sbatch` arguments that take over the
+//! engine's own options, a retry count or a poll interval that would flood the batch system,
+//! and a failing stage retried without a pause. Refusals happen before any Slurm command runs:
+//! the tests put recording stand-ins for the Slurm commands first on `PATH` and check that
+//! none was called.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::common::{Out, Ws};
+
+const PIPELINE: &str = "version: 1\nstages:\n  a:\n    cmd: \"echo a >> \\\"$COUNTER\\\"; touch x\"\n    shell: true\n    outs: [x]\n";
+
+/// Stand-ins for the Slurm commands that append their name to `<tmp>/slurm-calls` and fail;
+/// returns the `PATH` that finds them first, and the record.
+fn recording_slurm(ws: &Ws) -> (String, PathBuf) {
+    let bin = ws.tmp().join("fake-slurm");
+    fs::create_dir_all(&bin).unwrap();
+    let calls = ws.tmp().join("slurm-calls");
+    for name in ["sbatch", "squeue", "sacct", "scancel", "scontrol", "sinfo"] {
+        let p = bin.join(name);
+        fs::write(
+            &p,
+            format!("#!/bin/sh\necho {name} >> '{}'\nexit 1\n", calls.display()),
+        )
+        .unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    (format!("{}:/usr/bin:/bin", bin.display()), calls)
+}
+
+fn refused(ws: &Ws, args: &[&str], env: &[(&str, &str)], needles: &[&str]) -> Out {
+    let (path, calls) = recording_slurm(ws);
+    let mut cmd = ws.command(args);
+    cmd.env("PATH", path);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = crate::common::run_limited(cmd);
+    assert_eq!(out.code, 2, "`repro {}`:\n{}", args.join(" "), out.both());
+    for n in needles {
+        assert!(out.stderr.contains(n), "missing {n:?}:\n{}", out.both());
+    }
+    assert!(
+        !calls.exists(),
+        "a Slurm command ran: {}",
+        fs::read_to_string(&calls).unwrap_or_default()
+    );
+    assert_eq!(ws.count("a"), 0);
+    out
+}
+
+#[test]
+fn site_sbatch_args_that_set_the_engines_options_are_refused_before_any_submission() {
+    let ws = Ws::new(PIPELINE);
+    refused(
+        &ws,
+        &[
+            "run",
+            "--executor",
+            "slurm",
+            "--set-site",
+            "slurm.sbatch_args=--job-name=x",
+        ],
+        &[],
+        &[
+            "--set-site slurm.sbatch_args",
+            "`--job-name`",
+            "`--job-name=x`",
+        ],
+    );
+    ws.write(
+        "repro.local.yaml",
+        "executor: slurm\nslurm:\n  sbatch_args: [\"--constraint=a100\", \"-o\", \"/tmp/log\"]\n",
+    );
+    refused(
+        &ws,
+        &["run"],
+        &[],
+        &[
+            "repro.local.yaml:3:",
+            "`sbatch_args` must not set `--output`",
+            "found `-o`",
+        ],
+    );
+    ws.write("repro.local.yaml", "executor: slurm\n");
+    for (args, option) in [
+        ("--comment=mine", "--comment"),
+        ("--chdir /tmp", "--chdir"),
+        ("-D/tmp", "--chdir"),
+        ("--error=e.log", "--error"),
+        ("--wrap=true", "--wrap"),
+        ("-a 0-3", "--array"),
+        ("-d afterok:1", "--dependency"),
+        ("--parsable", "--parsable"),
+    ] {
+        refused(
+            &ws,
+            &["run"],
+            &[("REPRO_SLURM_SBATCH_ARGS", args)],
+            &[
+                "REPRO_SLURM_SBATCH_ARGS: must not set",
+                &format!("`{option}`"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn too_many_retries_or_a_poll_below_a_second_are_refused_before_any_submission() {
+    let ws = Ws::new(PIPELINE);
+    refused(
+        &ws,
+        &["run", "--executor", "slurm", "--retries", "100000"],
+        &[],
+        &["--retries: must be a whole number from 0 to 10, found `100000`"],
+    );
+    refused(
+        &ws,
+        &["run", "--executor", "slurm"],
+        &[("REPRO_RETRIES", "100000")],
+        &["REPRO_RETRIES: must be a whole number from 0 to 10"],
+    );
+    refused(
+        &ws,
+        &["run", "--executor", "slurm"],
+        &[("REPRO_SLURM_POLL", "0.001s")],
+        &[
+            "REPRO_SLURM_POLL: must be a duration of at least 1s",
+            "`0.001s`",
+        ],
+    );
+    ws.write(
+        "repro.local.yaml",
+        "executor: slurm\nslurm:\n  poll_interval: 0.5\n",
+    );
+    refused(
+        &ws,
+        &["run"],
+        &[],
+        &[
+            "repro.local.yaml:3:",
+            "`poll_interval` must be a duration of at least 1s",
+        ],
+    );
+}
+
+#[test]
+fn a_failing_stage_is_retried_after_a_doubling_back_off() {
+    let ws = Ws::new(
+        "version: 1\nstages:\n  a:\n    cmd: \"echo a >> \\\"$COUNTER\\\"; exit 3\"\n    shell: true\n    outs: [x]\n",
+    );
+    let start = Instant::now();
+    let out = ws.code(&["run", "--retries", "2"], 1);
+    let took = start.elapsed();
+    assert_eq!(ws.count("a"), 3, "{}", out.both());
+    assert!(
+        out.stderr.contains("attempt 2 of 3, in 1s")
+            && out.stderr.contains("attempt 3 of 3, in 2s"),
+        "{}",
+        out.both()
+    );
+    // The back-offs are waits of at least 1s and 2s: a lower bound, whatever the machine.
+    assert!(took >= Duration::from_secs(3), "took {took:?}");
+}
