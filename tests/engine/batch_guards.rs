@@ -165,3 +165,49 @@ fn a_failing_stage_is_retried_after_a_doubling_back_off() {
     // The back-offs are waits of at least 1s and 2s: a lower bound, whatever the machine.
     assert!(took >= Duration::from_secs(3), "took {took:?}");
 }
+
+/// Writes a Slurm registry entry for `instance` by hand, in `jobs/` or `done/`, naming `out`.
+fn registry_entry(ws: &Ws, folder: &str, instance: &str, out: &str) {
+    let hash = blake3::hash(instance.as_bytes()).to_hex();
+    let entry = serde_json::json!({
+        "instance": instance,
+        "key": null,
+        "job": "41",
+        "batch": "b1",
+        "index": 0,
+        "out": out,
+        "submitted": 1,
+    });
+    ws.write(
+        &format!(".repro/slurm/{folder}/{}.json", &hash[..24]),
+        &entry.to_string(),
+    );
+}
+
+#[test]
+fn logs_never_print_a_file_outside_the_slurm_output_folder_that_a_registry_entry_names() {
+    let ws = Ws::new(PIPELINE);
+    registry_entry(&ws, "jobs", "a", "/etc/passwd");
+    let out = ws.code(&["logs", "a"], 2);
+    assert!(
+        out.stderr.contains("entry of `a`")
+            && out.stderr.contains("`/etc/passwd`")
+            && out.stderr.contains(".repro/slurm/out"),
+        "{}",
+        out.both()
+    );
+    assert!(out.stdout.is_empty(), "{}", out.both());
+
+    // With a log of its own, the instance's log is shown and the entry is a note.
+    fs::remove_dir_all(ws.root.join(".repro/slurm/jobs")).unwrap();
+    ws.ok(&["run"]);
+    fs::write(ws.tmp().join("secret"), "SECRET\n").unwrap();
+    registry_entry(&ws, "done", "a", ".repro/slurm/out/../../../secret");
+    let out = ws.ok(&["logs", "a"]);
+    assert!(!out.stdout.contains("SECRET"), "{}", out.both());
+    assert!(
+        out.stderr.contains("note:") && out.stderr.contains("../../../secret"),
+        "{}",
+        out.both()
+    );
+}
