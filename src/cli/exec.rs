@@ -7,12 +7,14 @@
 //! writers' lock shared, and running nothing while a local writer holds it), checks that the
 //! instance's key is still the one it was submitted for, runs it on a plain local executor
 //! without the pipeline's build (the controller built the binaries), and publishes the action
-//! record and outputs in the store, for the controller to take in.
+//! record and outputs in the store, for the controller to take in. The manifest must be a
+//! regular file of at most 1 MiB (a device or a named pipe would hang the job).
 
 use std::path::Path;
 
 use repro_manifest::BatchManifest;
 
+use crate::cache::bounded::{read_text, SMALL_FILE_LIMIT};
 use crate::report::ProgressReporter;
 use crate::settings::RunSettings;
 use crate::workspace::{State, Workspace};
@@ -84,7 +86,13 @@ fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
             .map_err(|_| CliError::user(format!("SLURM_ARRAY_TASK_ID `{v}` is not an index")))?,
         Err(_) => 0,
     };
-    let m = BatchManifest::read(manifest).map_err(|e| CliError::user(e.to_string()))?;
+    let text = read_text(manifest, SMALL_FILE_LIMIT).map_err(|e| {
+        CliError::user(format!(
+            "failed to read manifest `{}`: {e}",
+            manifest.display()
+        ))
+    })?;
+    let m = BatchManifest::parse(&text, manifest).map_err(|e| CliError::user(e.to_string()))?;
     let member = m.members.get(index).ok_or_else(|| {
         CliError::user(format!(
             "the manifest `{}` has no member {index}",

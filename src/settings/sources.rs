@@ -1,6 +1,8 @@
 //! Where site settings come from, in the order each overrides the one before: the site file
 //! (`repro.local.yaml` beside the pipeline, or the file `REPRO_CONFIG` names), the environment,
 //! then flags (`--set-site KEY=VALUE`, and the shorthands `--executor` and `--retries`).
+//! The site file must be a regular file of at most 1 MiB (`cache/bounded.rs`); a file that
+//! `REPRO_CONFIG` names must exist, while a missing `repro.local.yaml` means the defaults.
 //!
 //! The file deserializes into [`SiteSettings`] with serde. The environment and flags go
 //! through [`SETTINGS`], one row per setting: its file key (`slurm.poll_interval`), its
@@ -21,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use super::site::{SiteSettings, SITE_FILE};
 use super::value::ValueError;
+use crate::cache::bounded::{read_text, SMALL_FILE_LIMIT};
 
 /// A site setting that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -114,21 +117,28 @@ fn find(key: &str) -> Option<&'static Setting> {
 impl SiteSettings {
     /// Reads the site file of the workspace at `root` (if any) and the environment.
     pub fn load(root: &Path) -> Result<SiteSettings, SiteError> {
-        let path = std::env::var_os("REPRO_CONFIG")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join(SITE_FILE));
-        let mut site = match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&path, &text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => SiteSettings::default(),
-            Err(e) => {
-                return Err(SiteError::Read {
-                    path,
-                    message: e.to_string(),
-                })
-            }
-        };
+        let named = std::env::var_os("REPRO_CONFIG").map(PathBuf::from);
+        let mut site = Self::read_file(named.as_deref(), &root.join(SITE_FILE))?;
         site.apply_env(|name| std::env::var(name).ok())?;
         Ok(site)
+    }
+
+    /// Reads the site file: `named` (by `REPRO_CONFIG`), which must exist, or else
+    /// `default`, whose absence means the defaults. Either must be a regular file of at most
+    /// [`SMALL_FILE_LIMIT`] bytes.
+    fn read_file(named: Option<&Path>, default: &Path) -> Result<SiteSettings, SiteError> {
+        let path = named.unwrap_or(default);
+        match read_text(path, SMALL_FILE_LIMIT) {
+            Ok(text) => Self::parse(path, &text),
+            Err(e) if e.is_not_found() && named.is_none() => Ok(SiteSettings::default()),
+            Err(e) => Err(SiteError::Read {
+                path: path.to_owned(),
+                message: match named {
+                    Some(_) => format!("{e} (named by REPRO_CONFIG)"),
+                    None => e.to_string(),
+                },
+            }),
+        }
     }
 
     /// Parses the text of a site file.
@@ -572,6 +582,39 @@ mod tests {
         assert!(
             e.starts_with("REPRO_SLURM_POLL: must be a duration of at least 1s"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_named_site_file_must_exist_and_be_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = dir.path().join(SITE_FILE);
+        assert_eq!(
+            SiteSettings::read_file(None, &default).unwrap(),
+            SiteSettings::default()
+        );
+        let missing = dir.path().join("nope.yaml");
+        let e = SiteSettings::read_file(Some(&missing), &default)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!("failed to read `{}`: ", missing.display()))
+                && e.ends_with("(named by REPRO_CONFIG)"),
+            "{e}"
+        );
+        let e = SiteSettings::read_file(Some(Path::new("/dev/zero")), &default)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("it is a device, not a regular file"), "{e}");
+        std::fs::write(&default, "#".repeat(SMALL_FILE_LIMIT as usize + 1)).unwrap();
+        let e = SiteSettings::read_file(None, &default)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("larger than 1048576 bytes"), "{e}");
+        std::fs::write(&default, "executor: slurm\n").unwrap();
+        assert_eq!(
+            SiteSettings::read_file(None, &default).unwrap().executor,
+            ExecutorKind::Slurm
         );
     }
 

@@ -211,3 +211,73 @@ fn logs_never_print_a_file_outside_the_slurm_output_folder_that_a_registry_entry
         out.both()
     );
 }
+
+/// A named pipe at `path` (nothing ever writes to it).
+fn fifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+#[test]
+fn a_batch_manifest_that_is_a_device_or_a_named_pipe_is_refused_at_once() {
+    // The test's time limit (`common::LIMIT`) turns a hang into a failure.
+    let ws = Ws::new(PIPELINE);
+    let out = ws.code(&["exec", "--batch", "/dev/zero"], 2);
+    assert!(
+        out.stderr
+            .contains("failed to read manifest `/dev/zero`: it is a device, not a regular file"),
+        "{}",
+        out.both()
+    );
+    let pipe = ws.tmp().join("manifest.fifo");
+    fifo(&pipe);
+    let out = ws.code(&["exec", "--batch", pipe.to_str().unwrap()], 2);
+    assert!(
+        out.stderr
+            .contains("it is a named pipe, not a regular file"),
+        "{}",
+        out.both()
+    );
+    let big = ws.tmp().join("big.json");
+    fs::write(&big, " ".repeat(2 << 20)).unwrap();
+    let out = ws.code(&["exec", "--batch", big.to_str().unwrap()], 2);
+    assert!(
+        out.stderr.contains("larger than 1048576 bytes"),
+        "{}",
+        out.both()
+    );
+    assert_eq!(ws.count("a"), 0);
+}
+
+#[test]
+fn repro_config_must_name_an_existing_regular_file() {
+    let ws = Ws::new(PIPELINE);
+    let run = |config: &std::path::Path| {
+        let mut cmd = ws.command(&["run"]);
+        cmd.env("REPRO_CONFIG", config);
+        crate::common::run_limited(cmd)
+    };
+    let missing = ws.tmp().join("no-such-site.yaml");
+    let out = run(&missing);
+    assert_eq!(out.code, 2, "{}", out.both());
+    assert!(
+        out.stderr.contains("no-such-site.yaml") && out.stderr.contains("named by REPRO_CONFIG"),
+        "{}",
+        out.both()
+    );
+    let pipe = ws.tmp().join("site.fifo");
+    fifo(&pipe);
+    let out = run(&pipe);
+    assert_eq!(out.code, 2, "{}", out.both());
+    assert!(
+        out.stderr
+            .contains("it is a named pipe, not a regular file"),
+        "{}",
+        out.both()
+    );
+    assert_eq!(ws.count("a"), 0);
+    // The workspace's own site file may be absent.
+    ws.ok(&["run"]);
+    assert_eq!(ws.count("a"), 1);
+}
