@@ -3,6 +3,7 @@
 //! never changed afterwards (a resource override is looked up here, not written into the
 //! instances; `--no-build` clears the build command here, not in the pipeline).
 
+mod gitignore;
 pub mod gpus;
 mod overrides;
 mod resolve;
@@ -11,6 +12,7 @@ mod site;
 mod sources;
 mod value;
 
+pub use gitignore::unignored_site_file;
 pub use overrides::ResourceOverrides;
 pub use resolve::{RunFlags, RunSettings};
 pub use sbatch::SbatchArgs;

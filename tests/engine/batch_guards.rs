@@ -281,3 +281,30 @@ fn repro_config_must_name_an_existing_regular_file() {
     ws.ok(&["run"]);
     assert_eq!(ws.count("a"), 1);
 }
+
+#[test]
+fn a_site_file_that_git_would_show_gets_a_note_with_the_line_to_ignore_it() {
+    let ws = Ws::new(PIPELINE);
+    ws.write("repro.local.yaml", "executor: local\n");
+    let note = "add the line `/repro.local.yaml` to the `.gitignore`";
+    // Outside a git work tree, nothing to say.
+    let out = ws.ok(&["run"]);
+    assert!(!out.stderr.contains(note), "{}", out.both());
+    let git = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&ws.root)
+        .status()
+        .expect("git");
+    assert!(git.success());
+    let out = ws.ok(&["run"]);
+    assert!(
+        out.stderr.contains(
+            "`repro.local.yaml` holds this machine's settings, but git does not ignore it"
+        ) && out.stderr.contains(note),
+        "{}",
+        out.both()
+    );
+    ws.write(".gitignore", "/repro.local.yaml\n");
+    let out = ws.ok(&["run"]);
+    assert!(!out.stderr.contains(note), "{}", out.both());
+}
