@@ -308,3 +308,35 @@ fn a_site_file_that_git_would_show_gets_a_note_with_the_line_to_ignore_it() {
     let out = ws.ok(&["run"]);
     assert!(!out.stderr.contains(note), "{}", out.both());
 }
+
+#[test]
+fn a_batch_job_that_no_controller_recorded_is_refused_so_gc_cannot_lose_its_result() {
+    let ws = Ws::new(PIPELINE);
+    let manifest = ".repro/slurm/batches/b1.json";
+    ws.write(manifest, r#"{"members": [{"instance": "a", "key": null}]}"#);
+    let out = ws.code(&["exec", "--batch", manifest], 2);
+    assert!(
+        out.stderr
+            .contains("no controller recorded a batch job for `a`")
+            && out.stderr.contains("`repro gc` would delete it")
+            && out.stderr.contains("repro exec a"),
+        "{}",
+        out.both()
+    );
+    assert_eq!(ws.count("a"), 0, "it ran:\n{}", out.both());
+    // An entry of another batch, or of another index, is not this job's.
+    registry_entry(&ws, "jobs", "a", ".repro/slurm/out/b2_0.out");
+    let other = ".repro/slurm/batches/b2.json";
+    ws.write(other, r#"{"members": [{"instance": "a", "key": null}]}"#);
+    ws.code(&["exec", "--batch", other], 2);
+    assert_eq!(ws.count("a"), 0);
+    // The job its controller recorded runs, and gc keeps its result while it is recorded.
+    registry_entry(&ws, "jobs", "a", ".repro/slurm/out/b1_0.out");
+    ws.ok(&["exec", "--batch", manifest]);
+    assert_eq!(ws.count("a"), 1);
+    let before = ws.objects();
+    assert!(!before.is_empty());
+    let gc = ws.repro(&["gc"]);
+    assert_ne!(gc.code, 0, "{}", gc.both());
+    assert_eq!(ws.objects(), before);
+}
