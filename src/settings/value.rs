@@ -1,6 +1,6 @@
 //! The value types of site settings, each parsed in one place.
 //!
-//! Every setting that is not free text is a newtype ([`Positive`], [`Count`],
+//! Every setting that is not free text is a newtype ([`Positive`], [`Retries`], [`PollInterval`],
 //! [`HumanDuration`]) or an enum ([`super::ExecutorKind`], [`super::GpuSharing`]) with one
 //! `FromStr`. The environment and flags hand it their text; serde hands it the file's scalar
 //! (its `Deserialize` reads the scalar as text and calls the same `FromStr`), so `max_jobs: 50` and
