@@ -27,6 +27,7 @@
 
 mod action;
 pub mod atomic;
+pub mod bounded;
 mod code;
 mod digest;
 mod hash;

@@ -7,12 +7,17 @@
 //! writers' lock shared, and running nothing while a local writer holds it), checks that the
 //! instance's key is still the one it was submitted for, runs it on a plain local executor
 //! without the pipeline's build (the controller built the binaries), and publishes the action
-//! record and outputs in the store, for the controller to take in.
+//! record and outputs in the store, for the controller to take in. It runs only as a job that
+//! a controller recorded in the workspace's Slurm registry (`check_registered`): by hand, its
+//! result would reach no journal and a later `repro gc` would delete it. The manifest must be a
+//! regular file of at most 1 MiB (a device or a named pipe would hang the job).
 
 use std::path::Path;
 
 use repro_manifest::BatchManifest;
 
+use crate::cache::bounded::{read_text, SMALL_FILE_LIMIT};
+use crate::exec::slurm;
 use crate::report::ProgressReporter;
 use crate::settings::RunSettings;
 use crate::workspace::{State, Workspace};
@@ -84,7 +89,13 @@ fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
             .map_err(|_| CliError::user(format!("SLURM_ARRAY_TASK_ID `{v}` is not an index")))?,
         Err(_) => 0,
     };
-    let m = BatchManifest::read(manifest).map_err(|e| CliError::user(e.to_string()))?;
+    let text = read_text(manifest, SMALL_FILE_LIMIT).map_err(|e| {
+        CliError::user(format!(
+            "failed to read manifest `{}`: {e}",
+            manifest.display()
+        ))
+    })?;
+    let m = BatchManifest::parse(&text, manifest).map_err(|e| CliError::user(e.to_string()))?;
     let member = m.members.get(index).ok_or_else(|| {
         CliError::user(format!(
             "the manifest `{}` has no member {index}",
@@ -105,6 +116,7 @@ fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
         })?;
     let inst = &loaded.graph.instances[i];
     let mut ws = Workspace::open_shared(&loaded.pipeline, &loaded.graph)?;
+    check_registered(&ws, manifest, index, &inst.id)?;
     check_upstream(&loaded, &ws, i)?;
     let changed = |found: &str| {
         CliError::Failed(format!(
@@ -142,6 +154,36 @@ fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
             run_one(&loaded, &mut ws, &settings, i, Mode::InJob)
         }
     }
+}
+
+/// Refuses a batch job that no controller recorded: its result would be published in the
+/// store with nothing to take it into `repro.lock` (the controller does that when the job
+/// ends), so a later `repro gc` would delete it. A recorded job is the live registry entry of
+/// its instance with the manifest's batch name and this array index; the controller writes
+/// it before `sbatch`, and `repro gc` refuses to run while one is live.
+fn check_registered(
+    ws: &Workspace<'_>,
+    manifest: &Path,
+    index: usize,
+    instance: &str,
+) -> Result<(), CliError> {
+    let batch = manifest
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let entry = slurm::Registry::new(&ws.layout().slurm()).get(instance);
+    if entry.is_some_and(|e| e.batch == batch && e.index as usize == index) {
+        return Ok(());
+    }
+    Err(CliError::User {
+        message: format!(
+            "no controller recorded a batch job for `{instance}` from `{}` (no live entry of batch `{batch}`, index {index}, under `.repro/slurm/jobs/`): its result would be journaled by nothing, and a later `repro gc` would delete it",
+            manifest.display()
+        ),
+        hint: Some(format!(
+            "`repro exec --batch` runs inside jobs that `repro run --executor slurm` submits; by hand, run `repro exec {instance}`"
+        )),
+    })
 }
 
 fn short(key: &str) -> &str {

@@ -1,11 +1,14 @@
 //! `repro logs INSTANCE`: the log of the instance's last successful run (from the cache), or
 //! of its last attempt (from `.repro/logs/`) when that failed; then, when the instance last
 //! ran as a batch job, that job's own output file (Slurm's messages and the job's engine).
+//! A registry entry naming an output file outside `.repro/slurm/out` is reported (an error
+//! when there is nothing else to show, a note otherwise) and that file is never read.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::exec::slurm;
+use crate::workspace::Layout;
 
 use super::args::OneArgs;
 use super::load::Loaded;
@@ -17,7 +20,16 @@ pub(crate) fn logs(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
     let inst = &loaded.graph.instances[i];
     let ws = loaded.workspace()?;
     let attempt = ws.layout().log(&inst.id);
-    let job_out = job_output(ws.layout().root(), &inst.id);
+    let job_out = match job_output(ws.layout(), &inst.id) {
+        Ok(found) => found,
+        Err(e) if ws.lock_entry(&inst.id).is_none() && !attempt.exists() => {
+            return Err(CliError::user(e.to_string()))
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "repro: note: {e}");
+            None
+        }
+    };
     let recorded = ws
         .lock_entry(&inst.id)
         .and_then(|e| ws.record(&e.key))
@@ -53,14 +65,18 @@ pub(crate) fn logs(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
     print_job_output(job_out.as_deref(), true)
 }
 
-/// The batch job output file of an instance's latest job, if there is one.
-fn job_output(root: &Path, instance: &str) -> Option<PathBuf> {
-    let registry = slurm::Registry::new(&slurm::state_dir(root));
-    let entry = registry
+/// The batch job output file of an instance's latest job, if there is one; an error when its
+/// registry entry names a file outside the Slurm output folder.
+fn job_output(layout: &Layout, instance: &str) -> Result<Option<PathBuf>, slurm::OutsideOut> {
+    let registry = slurm::Registry::new(&layout.slurm());
+    let Some(entry) = registry
         .get(instance)
-        .or_else(|| registry.last_done(instance))?;
-    let path = root.join(entry.out);
-    path.is_file().then_some(path)
+        .or_else(|| registry.last_done(instance))
+    else {
+        return Ok(None);
+    };
+    let path = entry.out_file(layout)?;
+    Ok(path.is_file().then_some(path))
 }
 
 fn print_job_output(path: Option<&Path>, header: bool) -> Result<(), CliError> {

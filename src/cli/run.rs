@@ -2,7 +2,7 @@
 
 use crate::report::{JsonReporter, ProgressReporter};
 use crate::sched::{Event, Reporter};
-use crate::settings::{RunFlags, RunSettings};
+use crate::settings::{unignored_site_file, RunFlags, RunSettings};
 use crate::workspace::State;
 
 use super::args::RunArgs;
@@ -44,6 +44,9 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
     } else {
         Box::new(ProgressReporter::new())
     };
+    if let Some(message) = unignored_site_file(&loaded.pipeline.root) {
+        reporter.event(&Event::Note { message });
+    }
     if a.dry_run {
         return dry_run(&loaded, &selected, &forced, a.json, reporter.as_mut());
     }

@@ -4,7 +4,10 @@
 //!
 //! The policy (see [`after_setback`]):
 //! - a job that ran and failed (or that the executor lost) is tried again, alone, while
-//!   attempts are left (`retries`); one that could not start (a refused submission, a missing
+//!   attempts are left (`retries`), no sooner than a back-off after the failure: 1s before the
+//!   first retry, doubling for each one after, at most 30s (see [`backoff`]), so that a stage
+//!   that fails at once cannot spin through its attempts or flood a batch system; one that
+//!   could not start (a refused submission, a missing
 //!   program), ran past its `timeout` or ended successfully without a usable result would
 //!   only fail again, and fails;
 //! - a member of a pack that ended before finishing it runs again alone: the pack's failure
@@ -14,7 +17,7 @@
 //! - nothing is tried again once the run is stopping (a failure without `--keep-going`, an
 //!   interrupt).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cache::KeyInputs;
 use crate::workspace::Dirty;
@@ -33,6 +36,8 @@ pub(crate) struct Attempt {
     /// It must run alone, with its stage's own command: it did not finish in a pack, or it is
     /// a retry.
     pub(crate) alone: bool,
+    /// It may not start before this (a retry's back-off); `None`: at once.
+    pub(crate) not_before: Option<Instant>,
 }
 
 impl Attempt {
@@ -44,8 +49,26 @@ impl Attempt {
             reasons,
             retries_used: 0,
             alone: false,
+            not_before: None,
         }
     }
+
+    /// Whether it may start at `now`.
+    pub(crate) fn due(&self, now: Instant) -> bool {
+        self.not_before.is_none_or(|t| t <= now)
+    }
+}
+
+/// The wait before the first retry.
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest wait before a retry.
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The wait before retry number `n` (1 for the first): [`FIRST_BACKOFF`] doubled for each
+/// retry before it, at most [`MAX_BACKOFF`].
+pub(crate) fn backoff(n: u32) -> Duration {
+    let doublings = n.saturating_sub(1).min(16);
+    (FIRST_BACKOFF * 2u32.pow(doublings)).min(MAX_BACKOFF)
 }
 
 /// How an attempt ended without a result.
@@ -96,29 +119,33 @@ pub(crate) enum Next {
 }
 
 /// The failure-and-retry policy (see the module doc): what follows `setback` for `attempt`
-/// of instance `id`, with `retries` allowed and the run `stopping` or not.
+/// of instance `id`, with `retries` allowed and the run `stopping` or not, at `now`.
 pub(crate) fn after_setback(
     attempt: Attempt,
     id: &str,
     setback: Setback,
     retries: u32,
     stopping: bool,
+    now: Instant,
 ) -> Next {
     if stopping {
         return Next::Fail(setback.message());
     }
     match &setback {
         Setback::Failed(why) if attempt.retries_used < retries => {
+            let wait = backoff(attempt.retries_used + 1);
             let note = format!(
-                "`{id}` failed ({}); retrying, attempt {} of {}",
+                "`{id}` failed ({}); retrying, attempt {} of {}, in {}",
                 why.lines().next().unwrap_or_default(),
                 attempt.retries_used + 2,
-                retries + 1
+                retries + 1,
+                show_duration(wait)
             );
             Next::Retry(
                 Attempt {
                     retries_used: attempt.retries_used + 1,
                     alone: true,
+                    not_before: Some(now + wait),
                     ..attempt
                 },
                 note,
@@ -181,7 +208,7 @@ mod tests {
     }
 
     fn decide(a: Attempt, s: Setback, retries: u32, stopping: bool) -> Result<Attempt, String> {
-        match after_setback(a, "s@x", s, retries, stopping) {
+        match after_setback(a, "s@x", s, retries, stopping, Instant::now()) {
             Next::Retry(a, _) => Ok(a),
             Next::Fail(m) => Err(m),
         }
@@ -209,12 +236,42 @@ mod tests {
             Setback::Failed("boom\nx".into()),
             1,
             false,
+            Instant::now(),
         ) {
             Next::Retry(_, note) => {
-                assert_eq!(note, "`s@x` failed (boom); retrying, attempt 2 of 2")
+                assert_eq!(note, "`s@x` failed (boom); retrying, attempt 2 of 2, in 1s")
             }
             Next::Fail(m) => panic!("failed: {m}"),
         }
+    }
+
+    #[test]
+    fn a_retry_waits_a_doubling_back_off_and_running_alone_after_a_pack_does_not() {
+        let now = Instant::now();
+        let mut a = attempt(0, false);
+        let mut waits = Vec::new();
+        for _ in 0..7 {
+            match after_setback(a, "s@x", Setback::Failed("boom".into()), 10, false, now) {
+                Next::Retry(next, _) => {
+                    let at = next.not_before.expect("a retry waits");
+                    assert!(!next.due(now) && next.due(at));
+                    waits.push((at - now).as_secs());
+                    a = next;
+                }
+                Next::Fail(m) => panic!("failed: {m}"),
+            }
+        }
+        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30]);
+        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
+        let ended = Setback::PackEnded {
+            size: 2,
+            why: "x".into(),
+        };
+        match after_setback(attempt(0, false), "s@x", ended, 0, false, now) {
+            Next::Retry(next, _) => assert!(next.due(now)),
+            Next::Fail(m) => panic!("failed: {m}"),
+        }
+        assert!(attempt(0, false).due(now));
     }
 
     #[test]

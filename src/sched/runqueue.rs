@@ -1,9 +1,12 @@
 //! The attempts waiting for slots, in the order they start: attempts to try again first (in
 //! the order they were put back), then new ones by rank (highest `priority`, then lowest
 //! instance index: stages by name, then matrix order), whichever upstream happened to finish
-//! first.
+//! first. An attempt to try again may carry a back-off (`not_before`): it keeps its place but
+//! is passed over until then, and [`next_due`](RunQueue::next_due) tells the dispatcher how
+//! long to wait for it when nothing else would wake it.
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use super::attempt::Attempt;
 
@@ -42,6 +45,16 @@ impl RunQueue {
     /// The waiting attempts, in start order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Attempt> {
         self.items.iter()
+    }
+
+    /// The earliest time a waiting attempt that is not yet due becomes due (`None`: every
+    /// waiting attempt may start now, or none waits).
+    pub(crate) fn next_due(&self, now: Instant) -> Option<Instant> {
+        self.items
+            .iter()
+            .filter(|a| !a.due(now))
+            .filter_map(|a| a.not_before)
+            .min()
     }
 
     /// Takes the attempt at `pos` (a position from [`iter`](Self::iter)).
@@ -89,5 +102,22 @@ mod tests {
         q.clear();
         q.push(attempt(6), |i| i);
         assert_eq!(order(&q), [6]);
+    }
+
+    #[test]
+    fn the_next_due_time_is_the_earliest_back_off_not_yet_over() {
+        let now = Instant::now();
+        let later = |s| now + std::time::Duration::from_secs(s);
+        let mut q = RunQueue::default();
+        q.push(attempt(1), |i| i);
+        assert_eq!(q.next_due(now), None);
+        for (i, s) in [(2, 5), (3, 2)] {
+            let mut a = attempt(i);
+            a.not_before = Some(later(s));
+            q.push_again(a);
+        }
+        assert_eq!(q.next_due(now), Some(later(2)));
+        assert_eq!(q.next_due(later(3)), Some(later(5)));
+        assert_eq!(q.next_due(later(5)), None);
     }
 }

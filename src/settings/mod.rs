@@ -3,18 +3,24 @@
 //! never changed afterwards (a resource override is looked up here, not written into the
 //! instances; `--no-build` clears the build command here, not in the pipeline).
 
+mod gitignore;
 pub mod gpus;
 mod overrides;
 mod resolve;
+mod sbatch;
 mod site;
 mod sources;
 mod value;
 
+pub use gitignore::unignored_site_file;
 pub use overrides::ResourceOverrides;
 pub use resolve::{RunFlags, RunSettings};
+pub use sbatch::SbatchArgs;
 pub use site::{ExecutorKind, GpuSharing, SiteSettings, SlurmSettings, SITE_FILE};
 pub use sources::SiteError;
-pub use value::{Count, HumanDuration, Positive, ValueError};
+pub use value::{
+    HumanDuration, PollInterval, Positive, Retries, ValueError, MAX_RETRIES, MIN_POLL,
+};
 
 /// A flag or environment value that cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -18,7 +18,7 @@ use crate::workspace::Workspace;
 use super::gpus;
 use super::overrides::ResourceOverrides;
 use super::site::{ExecutorKind, SiteSettings, SlurmSettings};
-use super::value::Count;
+use super::value::Retries;
 use super::SettingsError;
 
 /// The flags of `repro run` that shape a run (clap-free, so that tests and other front ends
@@ -88,11 +88,11 @@ impl RunSettings {
         if let Some(e) = &flags.executor {
             site.set("--executor", "executor", e)?;
         }
+        if let Some(r) = flags.retries {
+            site.set("--retries", "retries", &r.to_string())?;
+        }
         let slurm = site.executor == ExecutorKind::Slurm;
-        let retries = flags
-            .retries
-            .or(site.retries.map(Count::get))
-            .unwrap_or(if slurm { 1 } else { 0 });
+        let retries = site.retries.map_or(if slurm { 1 } else { 0 }, Retries::get);
         // With Slurm, `-j` is the most jobs in flight; the cluster grants the resources.
         let jobs = match (flags.jobs, slurm) {
             (Some(j), _) => j,

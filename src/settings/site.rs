@@ -26,7 +26,10 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
-use super::value::{deserialize_from_str, Count, HumanDuration, Positive, ValueError};
+use super::sbatch::SbatchArgs;
+use super::value::{
+    deserialize_from_str, HumanDuration, PollInterval, Positive, Retries, ValueError,
+};
 
 /// The file's name beside the pipeline.
 pub const SITE_FILE: &str = "repro.local.yaml";
@@ -116,14 +119,14 @@ pub struct SlurmSettings {
     pub account: Option<String>,
     /// `--qos`.
     pub qos: Option<String>,
-    /// More `sbatch` arguments, as given.
-    pub sbatch_args: Vec<String>,
+    /// More `sbatch` arguments, as given, none setting an option the engine sets.
+    pub sbatch_args: SbatchArgs,
     /// Jobs submitted and not yet ended, at most.
     pub max_jobs: Positive,
     /// `%N` on job arrays (default: `max_jobs`).
     pub throttle: Option<Positive>,
-    /// Between two `squeue` queries.
-    pub poll_interval: HumanDuration,
+    /// Between two `squeue` queries (at least 1s).
+    pub poll_interval: PollInterval,
     /// Largest array to submit (default: the cluster's `MaxArraySize` less one).
     pub max_array_size: Option<Positive>,
     /// How fractional GPUs are asked for.
@@ -153,10 +156,10 @@ impl Default for SlurmSettings {
             partition: None,
             account: None,
             qos: None,
-            sbatch_args: Vec::new(),
+            sbatch_args: SbatchArgs::default(),
             max_jobs: MAX_JOBS,
             throttle: None,
-            poll_interval: HumanDuration::from_secs(10),
+            poll_interval: PollInterval::from_secs(10),
             max_array_size: None,
             gpu_sharing: GpuSharing::Whole,
             shards_per_gpu: SHARDS_PER_GPU,
@@ -174,8 +177,9 @@ impl Default for SlurmSettings {
 pub struct SiteSettings {
     /// The executor.
     pub executor: ExecutorKind,
-    /// Attempts after a failed one (`None`: the executor's default, 0 local, 1 Slurm).
-    pub retries: Option<Count>,
+    /// Attempts after a failed one, at most 10 (`None`: the executor's default, 0 local, 1
+    /// Slurm).
+    pub retries: Option<Retries>,
     /// Slurm settings (used when `executor` is Slurm).
     pub slurm: SlurmSettings,
 }

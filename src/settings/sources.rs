@@ -1,6 +1,8 @@
 //! Where site settings come from, in the order each overrides the one before: the site file
 //! (`repro.local.yaml` beside the pipeline, or the file `REPRO_CONFIG` names), the environment,
 //! then flags (`--set-site KEY=VALUE`, and the shorthands `--executor` and `--retries`).
+//! The site file must be a regular file of at most 1 MiB (`cache/bounded.rs`); a file that
+//! `REPRO_CONFIG` names must exist, while a missing `repro.local.yaml` means the defaults.
 //!
 //! The file deserializes into [`SiteSettings`] with serde. The environment and flags go
 //! through [`SETTINGS`], one row per setting: its file key (`slurm.poll_interval`), its
@@ -21,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use super::site::{SiteSettings, SITE_FILE};
 use super::value::ValueError;
+use crate::cache::bounded::{read_text, SMALL_FILE_LIMIT};
 
 /// A site setting that cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -90,7 +93,7 @@ pub(crate) const SETTINGS: &[Setting] = settings! {
     "slurm.account", "REPRO_SLURM_ACCOUNT" => |s, v| s.slurm.account = Some(v.to_owned());
     "slurm.qos", "REPRO_SLURM_QOS" => |s, v| s.slurm.qos = Some(v.to_owned());
     "slurm.sbatch_args", "REPRO_SLURM_SBATCH_ARGS" =>
-        |s, v| s.slurm.sbatch_args = v.split_whitespace().map(str::to_owned).collect();
+        |s, v| s.slurm.sbatch_args = v.parse()?;
     "slurm.max_jobs", "REPRO_SLURM_MAX_JOBS" => |s, v| s.slurm.max_jobs = v.parse()?;
     "slurm.throttle", "REPRO_SLURM_THROTTLE" => |s, v| s.slurm.throttle = Some(v.parse()?);
     "slurm.poll_interval", "REPRO_SLURM_POLL" => |s, v| s.slurm.poll_interval = v.parse()?;
@@ -114,21 +117,28 @@ fn find(key: &str) -> Option<&'static Setting> {
 impl SiteSettings {
     /// Reads the site file of the workspace at `root` (if any) and the environment.
     pub fn load(root: &Path) -> Result<SiteSettings, SiteError> {
-        let path = std::env::var_os("REPRO_CONFIG")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join(SITE_FILE));
-        let mut site = match std::fs::read_to_string(&path) {
-            Ok(text) => Self::parse(&path, &text)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => SiteSettings::default(),
-            Err(e) => {
-                return Err(SiteError::Read {
-                    path,
-                    message: e.to_string(),
-                })
-            }
-        };
+        let named = std::env::var_os("REPRO_CONFIG").map(PathBuf::from);
+        let mut site = Self::read_file(named.as_deref(), &root.join(SITE_FILE))?;
         site.apply_env(|name| std::env::var(name).ok())?;
         Ok(site)
+    }
+
+    /// Reads the site file: `named` (by `REPRO_CONFIG`), which must exist, or else
+    /// `default`, whose absence means the defaults. Either must be a regular file of at most
+    /// [`SMALL_FILE_LIMIT`] bytes.
+    fn read_file(named: Option<&Path>, default: &Path) -> Result<SiteSettings, SiteError> {
+        let path = named.unwrap_or(default);
+        match read_text(path, SMALL_FILE_LIMIT) {
+            Ok(text) => Self::parse(path, &text),
+            Err(e) if e.is_not_found() && named.is_none() => Ok(SiteSettings::default()),
+            Err(e) => Err(SiteError::Read {
+                path: path.to_owned(),
+                message: match named {
+                    Some(_) => format!("{e} (named by REPRO_CONFIG)"),
+                    None => e.to_string(),
+                },
+            }),
+        }
     }
 
     /// Parses the text of a site file.
@@ -204,7 +214,7 @@ fn file_message(serde: &str) -> String {
         return msg.to_owned();
     };
     let name = s.key.rsplit('.').next().unwrap_or(s.key);
-    if rest.starts_with("must be ") {
+    if rest.starts_with("must ") {
         format!("`{name}` {rest}")
     } else {
         format!("`{name}`: {rest}")
@@ -216,7 +226,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::settings::{Count, ExecutorKind, GpuSharing, HumanDuration, Positive};
+    use crate::settings::{
+        ExecutorKind, GpuSharing, HumanDuration, PollInterval, Positive, Retries, SbatchArgs,
+    };
 
     fn parse(text: &str) -> Result<SiteSettings, SiteError> {
         SiteSettings::parse(Path::new("repro.local.yaml"), text)
@@ -240,7 +252,7 @@ mod tests {
                 "slurm",
                 with(&|s| s.executor = ExecutorKind::Slurm),
             ),
-            ("retries", "3", "3", with(&|s| s.retries = Some(Count(3)))),
+            ("retries", "3", "3", with(&|s| s.retries = Retries::new(3))),
             (
                 "slurm.partition",
                 "gpu",
@@ -264,7 +276,9 @@ mod tests {
                 "[\"--nice=10\", \"--constraint=a100\"]",
                 "--nice=10  --constraint=a100",
                 with(&|s| {
-                    s.slurm.sbatch_args = vec!["--nice=10".into(), "--constraint=a100".into()]
+                    s.slurm.sbatch_args =
+                        SbatchArgs::new(vec!["--nice=10".into(), "--constraint=a100".into()])
+                            .unwrap()
                 }),
             ),
             (
@@ -283,7 +297,7 @@ mod tests {
                 "slurm.poll_interval",
                 "2s",
                 "2s",
-                with(&|s| s.slurm.poll_interval = secs(2)),
+                with(&|s| s.slurm.poll_interval = PollInterval::from_secs(2)),
             ),
             (
                 "slurm.max_array_size",
@@ -445,9 +459,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.executor, ExecutorKind::Slurm);
-        assert_eq!(s.retries, Some(Count(2)));
+        assert_eq!(s.retries, Retries::new(2));
         assert_eq!(s.slurm.partition.as_deref(), Some("gpu"));
-        assert_eq!(s.slurm.sbatch_args, vec!["--constraint=a100"]);
+        assert_eq!(s.slurm.sbatch_args.to_string(), "--constraint=a100");
         assert_eq!(s.slurm.max_jobs.get(), 50);
         assert_eq!(s.slurm.throttle.map(Positive::get), Some(8));
         assert_eq!(s.slurm.poll_interval.get(), Duration::from_secs(30));
@@ -509,6 +523,98 @@ mod tests {
         assert_eq!(
             e,
             "REPRO_SLURM_MAX_JOBS: must be a whole number of at least 1, found `many`"
+        );
+    }
+
+    #[test]
+    fn engine_sbatch_options_too_many_retries_and_a_fast_poll_are_refused_where_written() {
+        let e = parse("executor: slurm\nslurm:\n  sbatch_args: [\"--nice=1\", \"--job-name=x\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("repro.local.yaml:3:")
+                && e.contains("`sbatch_args` must not set `--job-name`")
+                && e.ends_with("found `--job-name=x`"),
+            "{e}"
+        );
+        let e = SiteSettings::default()
+            .apply_env(|n| (n == "REPRO_SLURM_SBATCH_ARGS").then(|| "-J x".into()))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "REPRO_SLURM_SBATCH_ARGS: must not set `--job-name`, which repro sets on every job itself, found `-J`"
+        );
+        let e = SiteSettings::default()
+            .apply_flag("slurm.sbatch_args=--output /etc/x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--set-site slurm.sbatch_args: must not set `--output`"),
+            "{e}"
+        );
+        let e = parse("retries: 100000\n").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "repro.local.yaml:1:10: `retries` must be a whole number from 0 to 10, found `100000`"
+        );
+        let e = SiteSettings::default()
+            .set("--retries", "retries", "11")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "--retries: must be a whole number from 0 to 10, found `11`"
+        );
+        let e = parse("slurm:\n  poll_interval: 0.001s\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "repro.local.yaml:2:18: `poll_interval` must be a duration of at least 1s"
+            ),
+            "{e}"
+        );
+        let e = SiteSettings::default()
+            .apply_env(|n| (n == "REPRO_SLURM_POLL").then(|| "0.001s".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("REPRO_SLURM_POLL: must be a duration of at least 1s"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_named_site_file_must_exist_and_be_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = dir.path().join(SITE_FILE);
+        assert_eq!(
+            SiteSettings::read_file(None, &default).unwrap(),
+            SiteSettings::default()
+        );
+        let missing = dir.path().join("nope.yaml");
+        let e = SiteSettings::read_file(Some(&missing), &default)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!("failed to read `{}`: ", missing.display()))
+                && e.ends_with("(named by REPRO_CONFIG)"),
+            "{e}"
+        );
+        let e = SiteSettings::read_file(Some(Path::new("/dev/zero")), &default)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("it is a device, not a regular file"), "{e}");
+        std::fs::write(&default, "#".repeat(SMALL_FILE_LIMIT as usize + 1)).unwrap();
+        let e = SiteSettings::read_file(None, &default)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("larger than 1048576 bytes"), "{e}");
+        std::fs::write(&default, "executor: slurm\n").unwrap();
+        assert_eq!(
+            SiteSettings::read_file(None, &default).unwrap().executor,
+            ExecutorKind::Slurm
         );
     }
 

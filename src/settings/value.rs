@@ -1,6 +1,6 @@
 //! The value types of site settings, each parsed in one place.
 //!
-//! Every setting that is not free text is a newtype ([`Positive`], [`Count`],
+//! Every setting that is not free text is a newtype ([`Positive`], [`Retries`], [`PollInterval`],
 //! [`HumanDuration`]) or an enum ([`super::ExecutorKind`], [`super::GpuSharing`]) with one
 //! `FromStr`. The environment and flags hand it their text; serde hands it the file's scalar
 //! (its `Deserialize` reads the scalar as text and calls the same `FromStr`), so `max_jobs: 50` and
@@ -42,6 +42,14 @@ pub enum ValueError {
         found: String,
         /// The names that are known, comma-separated.
         known: &'static str,
+    },
+    /// An `sbatch` argument that sets an option the engine sets itself (`settings/sbatch.rs`).
+    #[error("must not set `--{option}`, which repro sets on every job itself, found `{found}`")]
+    Reserved {
+        /// The engine's option, e.g. "job-name".
+        option: &'static str,
+        /// The argument as given.
+        found: String,
     },
 }
 
@@ -135,25 +143,40 @@ impl fmt::Display for Positive {
     }
 }
 
-/// A whole number, 0 included (a number of retries).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Count(pub u32);
+/// The most retries a site may ask for: each retry of a failing stage waits longer (see
+/// `sched/attempt.rs`), and a number beyond this only hides a broken stage behind hours of
+/// attempts.
+pub const MAX_RETRIES: u32 = 10;
 
-impl Count {
+/// A number of retries: a whole number from 0 to [`MAX_RETRIES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Retries(u32);
+
+impl Retries {
+    /// `n`, if it is at most [`MAX_RETRIES`].
+    pub const fn new(n: u32) -> Option<Retries> {
+        if n <= MAX_RETRIES {
+            Some(Retries(n))
+        } else {
+            None
+        }
+    }
+
     /// The number.
     pub const fn get(self) -> u32 {
         self.0
     }
 }
 
-impl FromStr for Count {
+impl FromStr for Retries {
     type Err = ValueError;
-    fn from_str(text: &str) -> Result<Count, ValueError> {
+    fn from_str(text: &str) -> Result<Retries, ValueError> {
         text.trim()
             .parse::<u32>()
-            .map(Count)
-            .map_err(|_| ValueError::Invalid {
-                expected: "a whole number",
+            .ok()
+            .and_then(Retries::new)
+            .ok_or_else(|| ValueError::Invalid {
+                expected: "a whole number from 0 to 10",
                 found: text.to_owned(),
             })
     }
@@ -187,7 +210,42 @@ impl FromStr for HumanDuration {
     }
 }
 
-deserialize_from_str!(Positive, Count, HumanDuration);
+/// The shortest `poll_interval`: Slurm's documentation asks that `squeue` not be run in
+/// tight loops, and a query of a busy controller takes about this long anyway.
+pub const MIN_POLL: Duration = Duration::from_secs(1);
+
+/// Between two `squeue` queries: a duration of at least [`MIN_POLL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PollInterval(HumanDuration);
+
+impl PollInterval {
+    /// `seconds` seconds, at least [`MIN_POLL`] (for defaults).
+    pub const fn from_secs(seconds: u64) -> PollInterval {
+        assert!(seconds >= MIN_POLL.as_secs());
+        PollInterval(HumanDuration::from_secs(seconds))
+    }
+
+    /// The duration.
+    pub const fn get(self) -> Duration {
+        self.0.get()
+    }
+}
+
+impl FromStr for PollInterval {
+    type Err = ValueError;
+    fn from_str(text: &str) -> Result<PollInterval, ValueError> {
+        let d: HumanDuration = text.parse()?;
+        if d.get() < MIN_POLL {
+            return Err(ValueError::Invalid {
+                expected: "a duration of at least 1s (`squeue` must not be run in a tight loop)",
+                found: text.to_owned(),
+            });
+        }
+        Ok(PollInterval(d))
+    }
+}
+
+deserialize_from_str!(Positive, Retries, HumanDuration, PollInterval);
 
 #[cfg(test)]
 mod tests {
@@ -200,8 +258,8 @@ mod tests {
             "0".parse::<Positive>().unwrap_err().to_string(),
             "must be a whole number of at least 1, found `0`"
         );
-        assert_eq!(" 0 ".parse::<Count>(), Ok(Count(0)));
-        assert!("-1".parse::<Count>().is_err());
+        assert_eq!(" 0 ".parse::<Retries>().map(Retries::get), Ok(0));
+        assert!("-1".parse::<Retries>().is_err());
         assert_eq!(
             "90s".parse::<HumanDuration>().map(HumanDuration::get),
             Ok(Duration::from_secs(90))
@@ -215,6 +273,31 @@ mod tests {
             e.starts_with("must be a positive duration") && e.ends_with("found `soon`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn retries_and_the_poll_interval_have_bounds() {
+        assert_eq!("10".parse::<Retries>().map(Retries::get), Ok(10));
+        assert_eq!(
+            "100000".parse::<Retries>().unwrap_err().to_string(),
+            "must be a whole number from 0 to 10, found `100000`"
+        );
+        assert_eq!(
+            "1s".parse::<PollInterval>().map(PollInterval::get),
+            Ok(Duration::from_secs(1))
+        );
+        for small in ["0.001s", "0.5", "0.999s"] {
+            let e = small.parse::<PollInterval>().unwrap_err().to_string();
+            assert!(
+                e.starts_with("must be a duration of at least 1s"),
+                "{small}: {e}"
+            );
+        }
+        assert!("soon"
+            .parse::<PollInterval>()
+            .unwrap_err()
+            .to_string()
+            .starts_with("must be a positive duration"));
     }
 
     #[test]

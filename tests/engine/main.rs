@@ -3,6 +3,7 @@
 //! generated text to the library's YAML loader. One test crate with modules, so the suite
 //! links once.
 
+mod batch_guards;
 mod codekeys;
 mod common;
 mod concurrency;

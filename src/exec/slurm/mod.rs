@@ -43,7 +43,7 @@ use std::time::Instant;
 
 pub use command::{CallCounts, Runner, SlurmError};
 pub use jobid::{JobIdError, SlurmJobId};
-pub use registry::{Entry, Registry};
+pub use registry::{Entry, OutsideOut, Registry};
 pub use state::{parse as parse_squeue, phase, query_args, Phase, Seen};
 pub use submit::Paths;
 

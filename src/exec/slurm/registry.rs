@@ -5,6 +5,11 @@
 //! that finds a live job for an instance (same key, or a key not known at submission) adopts
 //! it instead of submitting again. When a job's end has been handled its file moves to
 //! `.repro/slurm/done/`, where `repro logs` still finds the job's output file.
+//!
+//! An entry is read back from disk, where anything may have written it: the output file it
+//! names is used only through [`Entry::out_file`], which refuses a path that leaves the Slurm
+//! output folder (`.repro/slurm/out`), by `..`, an absolute path or a symbolic link, so that
+//! an entry saying `out: /etc/passwd` is reported, never printed.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +17,17 @@ use serde::{Deserialize, Serialize};
 
 use super::jobid::SlurmJobId;
 use crate::cache::atomic;
+use crate::workspace::Layout;
+
+/// A registry entry whose output file is outside the Slurm output folder.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the batch job entry of `{instance}` under `.repro/slurm/` names the output file `{out}`, which is not inside `.repro/slurm/out`; it is not read")]
+pub struct OutsideOut {
+    /// The entry's instance.
+    pub instance: String,
+    /// The path it names.
+    pub out: String,
+}
 
 /// One submitted job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +47,36 @@ pub struct Entry {
     pub out: String,
     /// Unix seconds at submission.
     pub submitted: u64,
+}
+
+impl Entry {
+    /// The job's output file in the workspace of `layout`: `out` must be a relative path
+    /// without `..` inside the Slurm output folder, and must stay inside it once symbolic
+    /// links are followed (when it exists).
+    pub fn out_file(&self, layout: &Layout) -> Result<PathBuf, OutsideOut> {
+        let outside = || OutsideOut {
+            instance: self.instance.clone(),
+            out: self.out.clone(),
+        };
+        let rel = Path::new(&self.out);
+        if !rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(outside());
+        }
+        let folder = layout.slurm_out();
+        let path = layout.root().join(rel);
+        if !path.starts_with(&folder) || path == folder {
+            return Err(outside());
+        }
+        if let (Ok(real), Ok(real_folder)) = (path.canonicalize(), folder.canonicalize()) {
+            if !real.starts_with(real_folder) {
+                return Err(outside());
+            }
+        }
+        Ok(path)
+    }
 }
 
 /// The registry folder of one workspace.
@@ -114,6 +160,44 @@ fn read(path: &Path) -> Option<Entry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_output_file_outside_the_slurm_output_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        std::fs::create_dir_all(layout.slurm_out()).unwrap();
+        let entry = |out: &str| Entry {
+            instance: "a".into(),
+            key: None,
+            job: None,
+            batch: "b1".into(),
+            index: 0,
+            out: out.into(),
+            submitted: 1,
+        };
+        assert_eq!(
+            entry(".repro/slurm/out/b1_0.out").out_file(&layout),
+            Ok(layout.slurm_out().join("b1_0.out"))
+        );
+        for bad in [
+            "/etc/passwd",
+            ".repro/slurm/out/../../../../etc/passwd",
+            ".repro/slurm/jobs/x.json",
+            "pipeline.yaml",
+            ".repro/slurm/out",
+            "./.repro/slurm/out/b1_0.out",
+            "",
+        ] {
+            let e = entry(bad).out_file(&layout).unwrap_err();
+            assert_eq!(e.out, bad);
+            assert!(e.to_string().contains("entry of `a`"), "{e}");
+        }
+        // A symbolic link inside the folder that leads out of it.
+        std::os::unix::fs::symlink("/etc/passwd", layout.slurm_out().join("b1_1.out")).unwrap();
+        assert!(entry(".repro/slurm/out/b1_1.out")
+            .out_file(&layout)
+            .is_err());
+    }
 
     #[test]
     fn entries_round_trip_and_move_to_done() {

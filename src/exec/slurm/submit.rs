@@ -198,7 +198,7 @@ mod tests {
     fn requests_map_to_sbatch_options() {
         let cfg = SlurmSettings {
             partition: Some("gpu".into()),
-            sbatch_args: vec!["--constraint=a100".into()],
+            sbatch_args: "--constraint=a100".parse().unwrap(),
             throttle: Positive::new(8),
             ..SlurmSettings::default()
         };

@@ -395,7 +395,19 @@ fn carry_out(ctx: &Context, st: &mut State, job: JobId, actions: Vec<Action>, un
 
 /// `; output <file>:` and its last lines, for a failure message.
 fn out_tail(ctx: &Context, t: &Tracked) -> String {
-    let path = ctx.paths.root.join(&t.out);
+    let entry = Entry {
+        instance: t.instance.clone(),
+        key: None,
+        job: None,
+        batch: t.batch.clone(),
+        index: t.index,
+        out: t.out.clone(),
+        submitted: 0,
+    };
+    let path = match entry.out_file(&ctx.layout) {
+        Ok(path) => path,
+        Err(e) => return format!("; {e}"),
+    };
     let text = std::fs::read(&path)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();

@@ -128,6 +128,7 @@ impl Dispatcher<'_, '_> {
             setback,
             self.settings.retries,
             self.stop.is_some(),
+            Instant::now(),
         );
         match next {
             Next::Retry(attempt, note) => {

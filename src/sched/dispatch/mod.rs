@@ -8,7 +8,9 @@
 //!    executor as slots free up (the pipeline's `build:` command first, once, as a job of its
 //!    own);
 //! 3. wait for the next [`Message`]: an executor event or an interrupt, with no polling
-//!    interval (a deadline only while waiting for cancelled jobs, or when a silence limit is set);
+//!    interval (a deadline only while waiting for cancelled jobs, when a silence limit is set,
+//!    or until a retry's back-off ends: with nothing running, the loop goes on while a retry
+//!    waits);
 //! 4. handle it: publish a success through the workspace and release its dependents, report a
 //!    failure and block its dependents, or stop.
 //!
@@ -243,7 +245,11 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                 self.start_runnable()?;
             }
             if self.jobs.is_empty() {
-                return Ok(());
+                if self.waiting.next_due(Instant::now()).is_none() {
+                    return Ok(());
+                }
+                // Only a retry's back-off is left: nothing runs that could be silent.
+                self.last_message = Instant::now();
             }
             self.expire_timeouts();
             match inbox.next(self.wait_limit()) {
@@ -334,14 +340,22 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             .push(attempt, |i| (std::cmp::Reverse(instances[i].priority), i));
     }
 
-    /// Step 3's deadline: only while waiting for cancelled jobs, or with a silence limit.
+    /// Step 3's deadline: only while waiting for cancelled jobs, with a silence limit, or
+    /// until a retry's back-off ends.
     fn wait_limit(&self) -> Option<Duration> {
         let now = Instant::now();
         let mut until: Option<Instant> = match self.stop {
             Some(Stop::Interrupt { deadline }) => Some(deadline),
-            _ => self.patience.silence.map(|s| self.last_message + s),
+            _ => self
+                .patience
+                .silence
+                .filter(|_| !self.jobs.is_empty())
+                .map(|s| self.last_message + s),
         };
-        if let Some(d) = self.jobs.next_deadline() {
+        for d in [self.jobs.next_deadline(), self.waiting.next_due(now)]
+            .into_iter()
+            .flatten()
+        {
             until = Some(until.map_or(d, |u| u.min(d)));
         }
         until.map(|u| u.saturating_duration_since(now))

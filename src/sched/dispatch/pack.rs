@@ -23,6 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use repro_manifest::PackManifest;
 
@@ -157,7 +158,11 @@ impl Dispatcher<'_, '_> {
     /// [`next_start`](Self::next_start) with or without holding back incomplete groups.
     fn first_start(&self, hold: bool) -> Option<Start> {
         let mut seen: HashSet<&str> = HashSet::new();
+        let now = Instant::now();
         for (pos, r) in self.waiting.iter().enumerate() {
+            if !r.due(now) {
+                continue; // a retry's back-off is not over
+            }
             let inst = &self.graph.instances[r.index];
             if self.packs(r) {
                 let template = inst.pack.as_ref().expect("packs() checked");
