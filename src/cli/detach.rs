@@ -2,15 +2,17 @@
 //! its upstream jobs (`afterok`), record them in the workspace, and exit. Instances whose key
 //! is known now are submitted with it; the others (downstream of a job not yet run) decide
 //! their key when they run. Fresh instances are kept and cached ones restored here first.
-//! `repro status` then shows the jobs; `repro run` re-attaches to them (no job is submitted
-//! twice while it is alive).
+//! Instances of a packing stage form packs as a run would form them (one group's instances in
+//! order, up to `max`), each one batch job. `repro status` then shows the jobs; `repro run`
+//! re-attaches to them (no job is submitted twice while it is alive).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use crate::cache::StoreError;
 use crate::exec::{EventSink, ExecEvent, Executor, JobId, JobStatus};
-use crate::sched::{detached_job, Event, Reporter};
+use crate::graph::{Graph, Instance};
+use crate::sched::{detached_job, detached_pack_job, Event, Reporter};
 use crate::settings::{ExecutorKind, RunSettings};
 use crate::workspace::{State, Workspace};
 
@@ -53,11 +55,14 @@ pub(crate) fn detach(
         profile: settings.profile.clone(),
     });
     let (mut fresh, mut restored) = (0, 0);
-    let mut submitted: HashMap<usize, JobId> = HashMap::new();
+    // 1. What must run, in order: an instance runs when its upstream runs, or when its own
+    //    inputs changed.
+    let mut runs: Vec<(usize, Option<String>)> = Vec::new();
+    let mut will_run: HashSet<usize> = HashSet::new();
     let mut built = settings.build.is_none();
     for &i in selected {
         let inst = &graph.instances[i];
-        let pending = graph.upstream[i].iter().find(|u| submitted.contains_key(u));
+        let pending = graph.upstream[i].iter().find(|u| will_run.contains(u));
         let state = ws.evaluate(
             inst,
             pending.map(|&u| graph.instances[u].id.as_str()),
@@ -95,20 +100,54 @@ pub(crate) fn detach(
             build(settings, ws.layout().root())?;
             built = true;
         }
-        let id = JobId(submitted.len() as u64 + 1);
-        let after = graph.upstream[i]
-            .iter()
-            .filter_map(|u| submitted.get(u).copied())
-            .collect();
         reporter.event(&Event::WouldRun {
             id: inst.id.clone(),
             reasons,
         });
-        let key = inputs.map(|k| k.key());
+        runs.push((i, inputs.map(|k| k.key())));
+        will_run.insert(i);
+    }
+    // 2. Packs, as a run forms them: instances of one pack group, up to its `max`, in order;
+    //    an instance with a live job of an earlier submission runs alone (that job is adopted).
+    let registered = executor.registered();
+    let units = detach_units(graph, settings, &runs, &registered);
+    let mut submitted: HashMap<usize, JobId> = HashMap::new();
+    for (n, unit) in units.iter().enumerate() {
+        for &(i, _) in unit {
+            submitted.insert(i, JobId(n as u64 + 1));
+        }
+    }
+    // 3. One job per unit, after the jobs of its members' upstream.
+    for (n, unit) in units.iter().enumerate() {
+        let id = JobId(n as u64 + 1);
+        let mut after: Vec<JobId> = unit
+            .iter()
+            .flat_map(|&(i, _)| graph.upstream[i].iter())
+            .filter_map(|u| submitted.get(u).copied())
+            .filter(|&j| j != id)
+            .collect();
+        after.sort();
+        after.dedup();
+        let job = match unit.as_slice() {
+            [(i, key)] => detached_job(
+                id,
+                &graph.instances[*i],
+                key.clone(),
+                after,
+                settings,
+                ws.layout(),
+            ),
+            _ => {
+                let members: Vec<(&Instance, Option<String>)> = unit
+                    .iter()
+                    .map(|(i, key)| (&graph.instances[*i], key.clone()))
+                    .collect();
+                detached_pack_job(id, &members, after, settings, ws.layout())
+            }
+        };
         executor
-            .submit(detached_job(id, inst, key, after, settings, ws.layout()))
+            .submit(job)
             .map_err(|e| CliError::Internal(e.to_string()))?;
-        submitted.insert(i, id);
     }
     let (jobs, calls) = executor.detach();
     let counts = executor.counts();
@@ -116,9 +155,13 @@ pub(crate) fn detach(
     ws.save()?;
     super::load::show_notes(ws);
     let refused = std::mem::take(&mut *refused.lock().expect("refused"));
-    let by_job: HashMap<JobId, usize> = submitted.iter().map(|(&i, &j)| (j, i)).collect();
+    let mut failed = 0;
     for (job, why) in &refused {
-        if let Some(&i) = by_job.get(job) {
+        let Some(unit) = units.get((job.0 as usize).wrapping_sub(1)) else {
+            continue;
+        };
+        for &(i, _) in unit {
+            failed += 1;
             reporter.event(&Event::Failed {
                 id: graph.instances[i].id.clone(),
                 error: why.clone(),
@@ -127,10 +170,19 @@ pub(crate) fn detach(
             });
         }
     }
-    let adopted = submitted.len() - jobs - refused.len();
+    let adopted = units.len() - jobs - refused.len();
+    let packs = units.iter().filter(|u| u.len() > 1).count();
+    let packed = if packs > 0 {
+        format!(
+            " ({packs} of them packs, {} instances in all)",
+            units.iter().map(Vec::len).sum::<usize>()
+        )
+    } else {
+        String::new()
+    };
     reporter.event(&Event::Note {
         message: format!(
-            "detached: {jobs} job(s) submitted in {calls} sbatch call(s), {adopted} already queued or running from an earlier submission, {restored} restored, {fresh} up to date ({}); `repro status` shows progress, `repro run` re-attaches",
+            "detached: {jobs} job(s) submitted in {calls} sbatch call(s){packed}, {adopted} already queued or running from an earlier submission, {restored} restored, {fresh} up to date ({}); `repro status` shows progress, `repro run` re-attaches",
             counts.summary()
         ),
     });
@@ -138,10 +190,42 @@ pub(crate) fn detach(
         Ok(())
     } else {
         Err(CliError::Failed(format!(
-            "{} instance(s) could not be submitted",
-            refused.len()
+            "{failed} instance(s) could not be submitted"
         )))
     }
+}
+
+/// What `--detach` submits, one job per unit: an instance alone, or a pack (the instances of
+/// one pack group, in order, up to its `max`). Instances with a live job of an earlier
+/// submission (`registered`) and those of stages that do not pack run alone.
+fn detach_units(
+    graph: &Graph,
+    settings: &RunSettings,
+    runs: &[(usize, Option<String>)],
+    registered: &HashSet<String>,
+) -> Vec<Vec<(usize, Option<String>)>> {
+    let mut units: Vec<Vec<(usize, Option<String>)>> = Vec::new();
+    // The unit still open for each pack group.
+    let mut open: HashMap<&str, usize> = HashMap::new();
+    for (i, key) in runs {
+        let inst = &graph.instances[*i];
+        let pack = inst
+            .pack
+            .as_ref()
+            .filter(|p| settings.pack && p.max >= 2 && !registered.contains(&inst.id));
+        let Some(pack) = pack else {
+            units.push(vec![(*i, key.clone())]);
+            continue;
+        };
+        match open.get(pack.group.as_str()) {
+            Some(&u) if units[u].len() < pack.max => units[u].push((*i, key.clone())),
+            _ => {
+                open.insert(pack.group.as_str(), units.len());
+                units.push(vec![(*i, key.clone())]);
+            }
+        }
+    }
+    units
 }
 
 /// Runs the pipeline's `build:` command here, before anything is submitted: the jobs run the

@@ -7,7 +7,8 @@
 //! writers' lock shared, and running nothing while a local writer holds it), checks that the
 //! instance's key is still the one it was submitted for, runs it on a plain local executor
 //! without the pipeline's build (the controller built the binaries), and publishes the action
-//! record and outputs in the store, for the controller to take in. It runs only as a job that
+//! record and outputs in the store, for the controller to take in. A job may run a pack: the
+//! members are checked one by one and run as one pack, each published on its own. It runs only as a job that
 //! a controller recorded in the workspace's Slurm registry (`check_registered`): by hand, its
 //! result would reach no journal and a later `repro gc` would delete it. The manifest must be a
 //! regular file of at most 1 MiB (a device or a named pipe would hang the job).
@@ -33,28 +34,33 @@ pub(crate) fn exec(cli: &Cli, a: &ExecArgs) -> Result<(), CliError> {
     }
     let loaded = Loaded::load(cli)?;
     let i = loaded.one(a.instance.as_deref().unwrap_or_default())?;
-    let settings = RunSettings::for_exec(&loaded.pipeline, true);
+    let settings = RunSettings::for_exec(&loaded.pipeline, false);
     let mut ws = loaded.workspace_exclusive()?;
     super::load::clear_orphans(&mut ws, &loaded.graph, &settings)?;
     check_upstream(&loaded, &ws, i)?;
-    run_one(&loaded, &mut ws, &settings, i, Mode::Controller)
+    run_many(&loaded, &mut ws, &settings, &[i], Mode::Controller)
 }
 
-fn run_one(
+/// Runs the instances `run` (ascending) in one dispatch; fails unless all completed.
+fn run_many(
     loaded: &Loaded,
     ws: &mut Workspace<'_>,
     settings: &RunSettings,
-    i: usize,
+    run: &[usize],
     mode: Mode,
 ) -> Result<(), CliError> {
     let graph = &loaded.graph;
     let forced = vec![false; graph.instances.len()];
     let mut reporter = ProgressReporter::new();
-    let tally = dispatch(graph, ws, settings, &[i], &forced, &mut reporter, mode)?;
+    let tally = dispatch(graph, ws, settings, run, &forced, &mut reporter, mode)?;
     if tally.failed > 0 || tally.interrupted {
+        let ids: Vec<&str> = run
+            .iter()
+            .map(|&i| graph.instances[i].id.as_str())
+            .collect();
         return Err(CliError::Failed(format!(
             "`{}` did not complete",
-            graph.instances[i].id
+            ids.join("`, `")
         )));
     }
     Ok(())
@@ -80,7 +86,12 @@ fn check_upstream(loaded: &Loaded, ws: &Workspace<'_>, i: usize) -> Result<(), C
     Ok(())
 }
 
-/// `--batch MANIFEST`: one array task of a submission.
+/// `--batch MANIFEST`: one array task of a submission, which runs one instance or a pack of
+/// instances of one stage (the manifest member's `packed_with`). Each instance is checked on
+/// its own (recorded, upstream up to date, key unchanged); those to run run together, as one
+/// pack when there are several, and each is published on its own. An instance that cannot
+/// run fails the job after the others ran: the controller takes in every published record and
+/// tries the rest again alone.
 fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
     let index: usize = match std::env::var("SLURM_ARRAY_TASK_ID") {
         Ok(v) => v
@@ -96,37 +107,75 @@ fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
         ))
     })?;
     let m = BatchManifest::parse(&text, manifest).map_err(|e| CliError::user(e.to_string()))?;
-    let member = m.members.get(index).ok_or_else(|| {
+    let task = m.members.get(index).ok_or_else(|| {
         CliError::user(format!(
             "the manifest `{}` has no member {index}",
             manifest.display()
         ))
     })?;
     let loaded = Loaded::load(cli)?;
+    let mut ws = Workspace::open_shared(&loaded.pipeline, &loaded.graph)?;
+    let packed = !task.packed_with.is_empty();
+    let mut to_run = Vec::new();
+    let mut refused = Vec::new();
+    for (instance, key) in task.instances() {
+        match settle(&loaded, &mut ws, manifest, index, instance, key) {
+            Ok(Some(i)) => to_run.push(i),
+            Ok(None) => {}
+            Err(e) if packed => {
+                eprintln!("repro: {instance}: {e}");
+                refused.push(instance.to_owned());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    to_run.sort_unstable();
+    if !to_run.is_empty() {
+        let settings = RunSettings::for_exec(&loaded.pipeline, true);
+        run_many(&loaded, &mut ws, &settings, &to_run, Mode::InJob)?;
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Failed(format!(
+            "{} of the pack's {} instances could not run here: {}",
+            refused.len(),
+            task.packed_with.len() + 1,
+            refused.join(", ")
+        )))
+    }
+}
+
+/// Checks one instance of a batch job's task and settles what needs no run: already
+/// published, or restored from the store. Returns the instance's index when it must run.
+fn settle(
+    loaded: &Loaded,
+    ws: &mut Workspace<'_>,
+    manifest: &Path,
+    index: usize,
+    instance: &str,
+    key: Option<&str>,
+) -> Result<Option<usize>, CliError> {
     let i = loaded
         .graph
         .instances
         .iter()
-        .position(|x| x.id == member.instance)
+        .position(|x| x.id == instance)
         .ok_or_else(|| {
-            CliError::user(format!(
-                "no instance `{}` in the pipeline any more",
-                member.instance
-            ))
+            CliError::user(format!("no instance `{instance}` in the pipeline any more"))
         })?;
     let inst = &loaded.graph.instances[i];
-    let mut ws = Workspace::open_shared(&loaded.pipeline, &loaded.graph)?;
-    check_registered(&ws, manifest, index, &inst.id)?;
-    check_upstream(&loaded, &ws, i)?;
+    check_registered(ws, manifest, index, &inst.id)?;
+    check_upstream(loaded, ws, i)?;
     let changed = |found: &str| {
         CliError::Failed(format!(
             "the inputs of `{}` changed since it was submitted (key {} expected, {} found); `repro run` again submits it anew",
             inst.id,
-            short(member.key.as_deref().unwrap_or_default()),
+            short(key.unwrap_or_default()),
             short(found)
         ))
     };
-    let expected = |found: &str| member.key.as_deref().is_none_or(|k| k == found);
+    let expected = |found: &str| key.is_none_or(|k| k == found);
     match ws.evaluate(inst, None, false)? {
         State::Fresh { entry } if expected(&entry.key) => {
             eprintln!(
@@ -134,14 +183,14 @@ fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
                 inst.id,
                 short(&entry.key)
             );
-            Ok(())
+            Ok(None)
         }
         State::Restore { key, record, .. } if expected(&key) => {
             ws.restore(inst, key, &record).map_err(|e| {
                 CliError::Internal(format!("cannot restore `{}` from the store: {e}", inst.id))
             })?;
             eprintln!("repro: `{}` restored from the store", inst.id);
-            Ok(())
+            Ok(None)
         }
         State::Fresh { entry } => Err(changed(&entry.key)),
         State::Restore { key, .. } => Err(changed(&key)),
@@ -149,10 +198,7 @@ fn in_job(cli: &Cli, manifest: &Path) -> Result<(), CliError> {
             inputs: Some(inputs),
             ..
         } if !expected(&inputs.key()) => Err(changed(&inputs.key())),
-        State::Run { .. } => {
-            let settings = RunSettings::for_exec(&loaded.pipeline, false);
-            run_one(&loaded, &mut ws, &settings, i, Mode::InJob)
-        }
+        State::Run { .. } => Ok(Some(i)),
     }
 }
 

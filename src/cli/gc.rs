@@ -1,7 +1,8 @@
 //! `repro gc`: delete the cached records and objects that `repro.lock` no longer refers to
 //! (the rule is `Workspace::gc`), holding the workspace lock; print what was deleted and kept.
 //! With `--orphans`, first remove the workspace's orphaned outputs that still hold what repro
-//! wrote (`Workspace::orphans`); those that differ are named and kept.
+//! wrote (`Workspace::orphans`); those that differ are named and kept. What packs of killed
+//! runs or batch jobs left under `.repro/packs` is removed too (no job may be live then).
 
 use crate::exec::slurm;
 
@@ -55,6 +56,11 @@ pub(crate) fn gc(cli: &Cli, a: &GcArgs) -> Result<(), CliError> {
         }
     }
     let r = ws.gc(a.dry_run)?;
+    if !a.dry_run {
+        // What packs of killed runs or batch jobs left in `.repro/packs` (no job is live now);
+        // a failure to remove loses only space.
+        let _ = crate::cache::atomic::remove_path(&ws.layout().packs());
+    }
     let verb = if a.dry_run { "would delete" } else { "deleted" };
     outln!(
         page,

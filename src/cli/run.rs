@@ -2,7 +2,7 @@
 
 use crate::report::{JsonReporter, ProgressReporter};
 use crate::sched::{Event, Reporter};
-use crate::settings::{unignored_site_file, RunFlags, RunSettings};
+use crate::settings::{unignored_site_file, ExecutorKind, RunFlags, RunSettings};
 use crate::workspace::State;
 
 use super::args::RunArgs;
@@ -51,6 +51,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         return dry_run(&loaded, &selected, &forced, a.json, reporter.as_mut());
     }
 
+    check_pack_max(&loaded, &settings, &selected)?;
     let mut ws = loaded.workspace_exclusive()?;
     super::load::clear_orphans(&mut ws, &loaded.graph, &settings)?;
     if a.detach {
@@ -152,4 +153,44 @@ fn output_ok(reporter: &dyn Reporter) -> Result<(), CliError> {
         ))),
         None => Ok(()),
     }
+}
+
+/// With a batch executor, refuses a packing stage whose pack `max` exceeds the site's
+/// `slurm.pack_max`, before anything is submitted or recorded: one job would hold more runs
+/// than the site allows.
+fn check_pack_max(
+    loaded: &Loaded,
+    settings: &RunSettings,
+    selected: &[usize],
+) -> Result<(), CliError> {
+    let Some(limit) = settings.slurm.pack_max.map(|m| m.get() as usize) else {
+        return Ok(());
+    };
+    if settings.executor != ExecutorKind::Slurm || !settings.pack {
+        return Ok(());
+    }
+    let over = selected.iter().find_map(|&i| {
+        let inst = &loaded.graph.instances[i];
+        inst.pack
+            .as_ref()
+            .filter(|p| p.max > limit)
+            .map(|p| (inst, p.max))
+    });
+    let Some((inst, max)) = over else {
+        return Ok(());
+    };
+    let field = format!("stages.{}.pack.max", inst.stage_name);
+    let pos = loaded.pipeline.positions.get(&field);
+    Err(CliError::User {
+        message: format!(
+            "{}:{}:{}: `{field}` is {max} for `{}`, more than the site allows one batch job to pack (`slurm.pack_max` = {limit}); nothing was submitted",
+            loaded.pipeline.file.display(),
+            pos.line,
+            pos.col,
+            inst.id
+        ),
+        hint: Some(format!(
+            "lower `{field}` (a profile may set it), raise `slurm.pack_max` in repro.local.yaml, or run with `--no-pack`"
+        )),
+    })
 }

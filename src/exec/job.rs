@@ -56,16 +56,36 @@ pub struct JobSpec {
     pub batch: Option<BatchInfo>,
 }
 
-/// What a batch executor needs to submit an instance: it runs `repro exec` for the instance
-/// rather than the stage's command, and asks its scheduler for the declared request.
+/// What a batch executor needs to submit an instance, or a pack of instances: it runs
+/// `repro exec` for them rather than the stage's command, and asks its scheduler for the
+/// declared request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchInfo {
-    /// The instance id.
+    /// The instance id (a pack's first member).
     pub instance: String,
     /// The cache key it must produce (`None`: known only once its upstream ran, `--detach`).
     pub key: Option<String>,
+    /// A pack's other members, run with `instance` in one process (empty: it runs alone).
+    pub packed_with: Vec<repro_manifest::PackedInstance>,
     /// The declared request (after `--set-resources`).
     pub request: crate::spec::Resources,
     /// Jobs of this dispatch it must wait for (`--detach` submits ahead of its upstream).
     pub after: Vec<JobId>,
+}
+
+impl BatchInfo {
+    /// What the batch job runs, as its manifest lists it.
+    pub fn task(&self) -> repro_manifest::BatchMember {
+        repro_manifest::BatchMember {
+            instance: self.instance.clone(),
+            key: self.key.clone(),
+            packed_with: self.packed_with.clone(),
+        }
+    }
+
+    /// Every instance the job runs: `instance`, then the pack's other members.
+    pub fn instances(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.instance.as_str())
+            .chain(self.packed_with.iter().map(|p| p.instance.as_str()))
+    }
 }

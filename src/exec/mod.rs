@@ -80,4 +80,11 @@ pub trait Executor: Send {
     fn publishes(&self) -> bool {
         false
     }
+
+    /// The instances that already have a job of this executor from an earlier run (a batch
+    /// executor's registry): the dispatcher runs each of them alone, so that the executor can
+    /// adopt that job instead of submitting it again inside a new pack.
+    fn registered(&self) -> std::collections::HashSet<String> {
+        std::collections::HashSet::new()
+    }
 }

@@ -73,6 +73,7 @@ pub(crate) fn instance_job(
         batch: Some(crate::exec::BatchInfo {
             instance: inst.id.clone(),
             key: Some(inputs.key()),
+            packed_with: Vec::new(),
             request: settings.resources(inst),
             after: Vec::new(),
         }),
@@ -155,6 +156,48 @@ pub fn detached_job(
         batch: Some(crate::exec::BatchInfo {
             instance: inst.id.clone(),
             key,
+            packed_with: Vec::new(),
+            request,
+            after,
+        }),
+    }
+}
+
+/// The job for a pack submitted ahead of its upstream (`--detach`): one batch job that runs
+/// `members` (instances of one pack group, each with its key when known now) as one process,
+/// asking for the pack's request ([`RunSettings::pack_request`]).
+pub fn detached_pack_job(
+    id: JobId,
+    members: &[(&Instance, Option<String>)],
+    after: Vec<JobId>,
+    settings: &RunSettings,
+    layout: &Layout,
+) -> JobSpec {
+    let insts: Vec<&Instance> = members.iter().map(|(i, _)| *i).collect();
+    let request = settings.pack_request(&insts);
+    let (first, first_key) = &members[0];
+    JobSpec {
+        id,
+        name: format!("pack of {} ({} members)", first.id, members.len()),
+        argv: Vec::new(),
+        env: Vec::new(),
+        cwd: layout.root().to_owned(),
+        output: JobOutput::Stderr,
+        resources: JobResources {
+            cpus: request.cpus,
+            gpus: request.gpus,
+            devices: String::new(),
+        },
+        batch: Some(crate::exec::BatchInfo {
+            instance: first.id.clone(),
+            key: first_key.clone(),
+            packed_with: members[1..]
+                .iter()
+                .map(|(inst, key)| repro_manifest::PackedInstance {
+                    instance: inst.id.clone(),
+                    key: key.clone(),
+                })
+                .collect(),
             request,
             after,
         }),

@@ -68,9 +68,12 @@ pub struct RunSettings {
     pub retries: u32,
     /// The Slurm site's settings (used with the Slurm executor).
     pub slurm: SlurmSettings,
-    /// Whether instances of stages with `pack:` may share a process (not `--no-pack`; local
-    /// executor only).
+    /// Whether instances of stages with `pack:` may share a process (not `--no-pack`); with a
+    /// batch executor each pack is one batch job.
     pub pack: bool,
+    /// This dispatch runs inside a batch job, beside other jobs of the same workspace (packs
+    /// then use folders named for the job, and nothing of other jobs is cleared).
+    pub in_job: bool,
 }
 
 fn cores() -> usize {
@@ -119,15 +122,16 @@ impl RunSettings {
             executor: site.executor,
             retries,
             slurm: site.slurm,
-            pack: !flags.no_pack && !slurm,
+            pack: !flags.no_pack,
+            in_job: false,
         })
     }
 
-    /// The settings of `repro exec` (one instance, the unit a batch job runs): one slot that
-    /// may use every core (inside a Slurm job, the CPUs it was given), the GPUs the
-    /// environment gives, the pipeline's build command unless `build` is false (a batch job
-    /// runs binaries its controller built).
-    pub fn for_exec(pipeline: &Pipeline, build: bool) -> RunSettings {
+    /// The settings of `repro exec` (one instance, or inside a batch job one instance or a
+    /// pack): one slot that may use every core (inside a Slurm job, the CPUs it was given), the
+    /// GPUs the environment gives, the pipeline's build command unless `in_job` (a batch job
+    /// runs binaries its controller built), packing only inside a batch job that runs a pack.
+    pub fn for_exec(pipeline: &Pipeline, in_job: bool) -> RunSettings {
         let threads = std::env::var("SLURM_CPUS_PER_TASK")
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
@@ -139,12 +143,13 @@ impl RunSettings {
             threads_per_slot: threads,
             gpus: gpus::detect(None),
             keep_going: false,
-            build: if build { pipeline.build.clone() } else { None },
+            build: if in_job { None } else { pipeline.build.clone() },
             overrides: ResourceOverrides::default(),
             executor: ExecutorKind::Local,
             retries: 0,
             slurm: SlurmSettings::default(),
-            pack: false,
+            pack: in_job,
+            in_job,
         }
     }
 
@@ -163,6 +168,29 @@ impl RunSettings {
     /// What an instance asks for in this run.
     pub fn resources(&self, inst: &Instance) -> Resources {
         self.overrides.apply(&inst.stage_name, &inst.resources)
+    }
+
+    /// What a pack of `inst`'s stage takes from this run's slots: its resources locally; one
+    /// job of the `-j` jobs in flight with a batch executor.
+    pub fn pack_slot_request(&self, inst: &Instance) -> Resources {
+        match self.executor {
+            ExecutorKind::Local => self.pack_resources(inst).unwrap_or_default(),
+            ExecutorKind::Slurm => self.slot_request(inst),
+        }
+    }
+
+    /// What a pack of `members` asks a batch system for: its stage's pack resources, with a
+    /// `time` that covers all its members (the sum of theirs, when each declares one) unless
+    /// the pack declares its own.
+    pub fn pack_request(&self, members: &[&Instance]) -> Resources {
+        let mut r = members
+            .first()
+            .and_then(|m| self.pack_resources(m))
+            .unwrap_or_default();
+        if r.time.is_none() {
+            r.time = members.iter().map(|m| self.resources(m).time).sum();
+        }
+        r
     }
 
     /// What a pack of `inst`'s stage holds in this run (`None`: the stage does not pack).

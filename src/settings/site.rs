@@ -129,6 +129,9 @@ pub struct SlurmSettings {
     pub poll_interval: PollInterval,
     /// Largest array to submit (default: the cluster's `MaxArraySize` less one).
     pub max_array_size: Option<Positive>,
+    /// The most instances one packed batch job may run (a site's limit on how much one job
+    /// holds); a stage whose pack `max` exceeds it is refused before anything is submitted.
+    pub pack_max: Option<Positive>,
     /// How fractional GPUs are asked for.
     pub gpu_sharing: GpuSharing,
     /// Shards per GPU on the site (for [`GpuSharing::Shard`]).
@@ -161,6 +164,7 @@ impl Default for SlurmSettings {
             throttle: None,
             poll_interval: PollInterval::from_secs(10),
             max_array_size: None,
+            pack_max: None,
             gpu_sharing: GpuSharing::Whole,
             shards_per_gpu: SHARDS_PER_GPU,
             command_timeout: HumanDuration::from_secs(60),

@@ -99,6 +99,7 @@ pub(crate) const SETTINGS: &[Setting] = settings! {
     "slurm.poll_interval", "REPRO_SLURM_POLL" => |s, v| s.slurm.poll_interval = v.parse()?;
     "slurm.max_array_size", "REPRO_SLURM_MAX_ARRAY_SIZE" =>
         |s, v| s.slurm.max_array_size = Some(v.parse()?);
+    "slurm.pack_max", "REPRO_SLURM_PACK_MAX" => |s, v| s.slurm.pack_max = Some(v.parse()?);
     "slurm.gpu_sharing", "REPRO_SLURM_GPU_SHARING" => |s, v| s.slurm.gpu_sharing = v.parse()?;
     "slurm.shards_per_gpu", "REPRO_SLURM_SHARDS_PER_GPU" =>
         |s, v| s.slurm.shards_per_gpu = v.parse()?;
@@ -304,6 +305,12 @@ mod tests {
                 "99",
                 "99",
                 with(&|s| s.slurm.max_array_size = Some(p(99))),
+            ),
+            (
+                "slurm.pack_max",
+                "16",
+                "16",
+                with(&|s| s.slurm.pack_max = Some(p(16))),
             ),
             (
                 "slurm.gpu_sharing",

@@ -17,5 +17,6 @@ mod errors;
 mod failures;
 mod faults;
 mod interrupt;
+mod packs;
 #[path = "../support/process.rs"]
 mod process;

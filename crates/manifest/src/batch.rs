@@ -4,7 +4,9 @@
 //!
 //! JSON, pretty-printed: `{"members": [{"instance": ..., "key": ... or null}, ...]}`, one
 //! member per array index. `key` is the cache key the member was submitted for; `null` when it
-//! is decided only when the job runs (`--detach`, after its upstream jobs).
+//! is decided only when the job runs (`--detach`, after its upstream jobs). A member that runs a
+//! pack (several instances of one stage in one process) lists the pack's other instances in
+//! `packed_with` (same shape: `instance`, `key`); the field is absent for a single instance.
 
 use std::io::Write;
 use std::path::Path;
@@ -21,6 +23,39 @@ pub struct BatchMember {
     /// The cache key it was submitted for, if known then.
     #[serde(default)]
     pub key: Option<String>,
+    /// The other instances of the pack this task runs (empty: it runs `instance` alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packed_with: Vec<PackedInstance>,
+}
+
+/// One more instance of a pack that an array task runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PackedInstance {
+    /// The instance id.
+    pub instance: String,
+    /// The cache key it was submitted for, if known then.
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+impl BatchMember {
+    /// A task that runs one instance.
+    pub fn alone(instance: String, key: Option<String>) -> BatchMember {
+        BatchMember {
+            instance,
+            key,
+            packed_with: Vec::new(),
+        }
+    }
+
+    /// Every instance the task runs, with its key: `instance` first, then `packed_with`.
+    pub fn instances(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        std::iter::once((self.instance.as_str(), self.key.as_deref())).chain(
+            self.packed_with
+                .iter()
+                .map(|p| (p.instance.as_str(), p.key.as_deref())),
+        )
+    }
 }
 
 /// The whole manifest.
@@ -56,13 +91,15 @@ mod tests {
     fn what_the_writer_writes_the_reader_reads_back() {
         let m = BatchManifest {
             members: vec![
+                BatchMember::alone("train@seed=1".into(), Some("ab12".into())),
+                BatchMember::alone("train@seed=2".into(), None),
                 BatchMember {
-                    instance: "train@seed=1".into(),
-                    key: Some("ab12".into()),
-                },
-                BatchMember {
-                    instance: "train@seed=2".into(),
-                    key: None,
+                    instance: "train@seed=3".into(),
+                    key: Some("cd34".into()),
+                    packed_with: vec![PackedInstance {
+                        instance: "train@seed=4".into(),
+                        key: None,
+                    }],
                 },
             ],
         };
@@ -75,6 +112,17 @@ mod tests {
         assert_eq!(v["members"][0]["instance"], "train@seed=1");
         assert_eq!(v["members"][0]["key"], "ab12");
         assert!(v["members"][1]["key"].is_null());
+        // A single instance's task has no `packed_with`; a pack's lists its other instances.
+        assert!(v["members"][0].get("packed_with").is_none());
+        assert_eq!(
+            v["members"][2]["packed_with"][0]["instance"],
+            "train@seed=4"
+        );
+        let all: Vec<_> = m.members[2].instances().collect();
+        assert_eq!(
+            all,
+            [("train@seed=3", Some("cd34")), ("train@seed=4", None)]
+        );
     }
 
     #[test]

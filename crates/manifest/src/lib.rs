@@ -23,6 +23,6 @@ mod batch;
 mod error;
 mod pack;
 
-pub use batch::{BatchManifest, BatchMember};
+pub use batch::{BatchManifest, BatchMember, PackedInstance};
 pub use error::ManifestError;
 pub use pack::{PackManifest, PackMember};

@@ -3,7 +3,10 @@
 //! if any, are in the store) and a job stuck behind a failed dependency is cancelled. Then each
 //! job the run would submit is first matched against the registry: a live job for the same key
 //! (or for a key not known at submission, `--detach`) is adopted instead of submitted again,
-//! and a live job for another key (its inputs changed) is cancelled.
+//! and a live job for another key (its inputs changed) is cancelled. A pack is never adopted as
+//! a whole: the dispatcher runs alone each instance that has a live entry (an earlier run's
+//! pack job has one entry per member), and each such instance adopts the job on its own; the
+//! job publishes every member's record, which is what each adoption waits for.
 //!
 //! Both run on the executor's thread (or `--detach`'s), never on the dispatcher's: the survey
 //! is a Slurm command, which may take a whole `command_timeout` and its retries, and the state
@@ -95,6 +98,31 @@ pub(super) fn adopt_all(ctx: &Context, shared: &Shared, jobs: Vec<JobSpec>) -> V
 /// for another key is cancelled (its inputs changed).
 fn adopt(ctx: &Context, st: &mut State, job: &JobSpec) -> bool {
     let batch = job.batch.as_ref().expect("an instance job");
+    if !batch.packed_with.is_empty() {
+        // A new pack is always submitted: the dispatcher runs alone every instance that has a
+        // live entry (`Executor::registered`), so that its job is adopted on its own. Should a
+        // member have one all the same, that job is forgotten (cancelled when alive) rather
+        // than left to run beside the pack.
+        for instance in batch.instances() {
+            let Some(entry) = ctx.registry.get(instance) else {
+                continue;
+            };
+            let seen = match (&st.snapshot, &entry.job) {
+                (Some(snap), Some(id)) => snap.get(id).map(state::phase),
+                (None, Some(_)) => Some(Phase::Unknown),
+                _ => None,
+            };
+            if let (
+                Some(id),
+                Some(Phase::Queued | Phase::Running | Phase::Stuck | Phase::Unknown),
+            ) = (entry.job, seen)
+            {
+                st.cancels.push(id);
+            }
+            ctx.registry.finish(instance);
+        }
+        return false;
+    }
     let Some(mut entry) = ctx.registry.get(&batch.instance) else {
         return false;
     };
@@ -139,7 +167,8 @@ fn adopt(ctx: &Context, st: &mut State, job: &JobSpec) -> bool {
     if let (true, Some(id)) = (cancelled, entry.job) {
         st.cancels.push(id);
     }
-    st.tracked.insert(job.id, Tracked::new(entry, cancelled));
+    st.tracked
+        .insert(job.id, Tracked::new(entry, Vec::new(), cancelled));
     true
 }
 

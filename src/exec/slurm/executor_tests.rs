@@ -43,6 +43,7 @@ fn start_leaves_the_first_squeue_to_the_executors_thread() {
             index: 0,
             out: ".repro/slurm/out/b1_0.out".into(),
             submitted: 1,
+            pack: Vec::new(),
         })
         .unwrap();
     let cfg = SlurmSettings {

@@ -97,6 +97,8 @@ pub fn registered_jobs(
 struct Tracked {
     instance: String,
     key: Option<String>,
+    /// A pack's other members (empty for a job that runs one instance).
+    others: Vec<repro_manifest::PackedInstance>,
     /// Slurm's id, once known.
     slurm: Option<SlurmJobId>,
     /// The submission and index (found by `--comment` when the id was never recorded).
@@ -108,16 +110,36 @@ struct Tracked {
 }
 
 impl Tracked {
-    /// A job just submitted or adopted, as its registry entry describes it.
-    fn new(e: Entry, cancelled: bool) -> Tracked {
+    /// A job just submitted or adopted, as its registry entry describes it (for a pack: its
+    /// first member's entry), with the pack's other members.
+    fn new(e: Entry, others: Vec<repro_manifest::PackedInstance>, cancelled: bool) -> Tracked {
         Tracked {
             instance: e.instance,
             key: e.key,
+            others,
             slurm: e.job,
             batch: e.batch,
             index: e.index,
             out: e.out,
             fsm: fsm::Job::new(Instant::now(), cancelled),
+        }
+    }
+}
+
+impl Tracked {
+    /// Whether the job's result is in the store: the record of every instance it runs (a job
+    /// whose key was not known at submission never counts as published).
+    fn published(&self, published: &Published) -> bool {
+        std::iter::once(self.key.as_deref())
+            .chain(self.others.iter().map(|p| p.key.as_deref()))
+            .all(|k| k.is_some_and(|k| published(k)))
+    }
+
+    /// Moves the registry entries of every instance the job runs to `done/`.
+    fn finish(&self, registry: &Registry) {
+        registry.finish(&self.instance);
+        for p in &self.others {
+            registry.finish(&p.instance);
         }
     }
 }
@@ -318,6 +340,15 @@ impl Executor for SlurmExecutor {
 
     fn publishes(&self) -> bool {
         true
+    }
+
+    fn registered(&self) -> std::collections::HashSet<String> {
+        self.ctx
+            .registry
+            .all()
+            .into_iter()
+            .map(|e| e.instance)
+            .collect()
     }
 
     fn cancel(&mut self, job: JobId) {

@@ -4,7 +4,9 @@
 //! findable: by id, or by its batch's unique job comment when it died inside `sbatch`. A run
 //! that finds a live job for an instance (same key, or a key not known at submission) adopts
 //! it instead of submitting again. When a job's end has been handled its file moves to
-//! `.repro/slurm/done/`, where `repro logs` still finds the job's output file.
+//! `.repro/slurm/done/`, where `repro logs` still finds the job's output file. A job that runs a
+//! pack has one entry per member, each with the same job id, batch and index, and `pack`
+//! naming all the pack's instances.
 //!
 //! An entry is read back from disk, where anything may have written it: the output file it
 //! names is used only through [`Entry::out_file`], which refuses a path that leaves the Slurm
@@ -47,6 +49,10 @@ pub struct Entry {
     pub out: String,
     /// Unix seconds at submission.
     pub submitted: u64,
+    /// When the job runs a pack: every instance of the pack, this one included, in manifest
+    /// order (empty: the job runs this instance alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pack: Vec<String>,
 }
 
 impl Entry {
@@ -174,6 +180,7 @@ mod tests {
             index: 0,
             out: out.into(),
             submitted: 1,
+            pack: Vec::new(),
         };
         assert_eq!(
             entry(".repro/slurm/out/b1_0.out").out_file(&layout),
@@ -211,6 +218,7 @@ mod tests {
             index: 3,
             out: ".repro/slurm/out/b1_3.out".into(),
             submitted: 1,
+            pack: Vec::new(),
         };
         r.put(&e).unwrap();
         // The id is stored as Slurm's text, as it always was.

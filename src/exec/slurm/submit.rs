@@ -24,8 +24,8 @@ pub(super) struct Submission {
     pub request: Resources,
     /// Slurm jobs all of them wait for (`afterok`).
     pub after: Vec<SlurmJobId>,
-    /// (instance, key) per array index.
-    pub members: Vec<(String, Option<String>)>,
+    /// What each array index runs: one instance, or a pack.
+    pub members: Vec<BatchMember>,
 }
 
 impl Submission {
@@ -71,21 +71,16 @@ pub(super) fn write_files(
 ) -> std::io::Result<std::path::PathBuf> {
     let batches = layout.slurm().join("batches");
     let manifest = batches.join(format!("{}.json", s.batch));
-    let members = s
-        .members
-        .iter()
-        .map(|(instance, key)| BatchMember {
-            instance: instance.clone(),
-            key: key.clone(),
-        })
-        .collect();
     let mut bytes = Vec::new();
-    BatchManifest { members }.to_writer(&mut bytes)?;
+    BatchManifest {
+        members: s.members.clone(),
+    }
+    .to_writer(&mut bytes)?;
     crate::cache::atomic::write(&manifest, &bytes)?;
     std::fs::create_dir_all(layout.slurm_out())?;
     let script = batches.join(format!("{}.sh", s.batch));
     let text = format!(
-        "#!/bin/sh\n# Written by repro: each task of submission {} runs one instance of the manifest.\nexec {} --file {}{} exec --batch {}\n",
+        "#!/bin/sh\n# Written by repro: each task of submission {} runs one member of the manifest (an instance or a pack).\nexec {} --file {}{} exec --batch {}\n",
         s.batch,
         quote(&paths.program.to_string_lossy()),
         quote(&paths.pipeline.to_string_lossy()),
@@ -211,7 +206,10 @@ mod tests {
                 time: Some(Duration::from_secs(5400)),
             },
             after: vec![SlurmJobId::job(41), SlurmJobId::job(42)],
-            members: vec![("a".into(), None), ("b".into(), Some("k".into()))],
+            members: vec![
+                BatchMember::alone("a".into(), None),
+                BatchMember::alone("b".into(), Some("k".into())),
+            ],
         };
         let ws = Layout::new(Path::new("/ws"));
         let a = sbatch_args(&cfg, "repro-x", &paths(), &ws, Path::new("/ws/s.sh"), &s);
@@ -262,7 +260,7 @@ mod tests {
             batch: "b1".into(),
             request: Resources::default(),
             after: vec![],
-            members: vec![("a".into(), None)],
+            members: vec![BatchMember::alone("a".into(), None)],
         };
         let script = write_files(&Layout::new(dir.path()), &p, &s).unwrap();
         assert!(script.starts_with(dir.path().join(".repro/slurm/batches")));

@@ -156,7 +156,7 @@ pub(super) fn submit_all(ctx: &Context, shared: &Shared, pending: Vec<JobSpec>) 
                         Vec::new(),
                     )
                 });
-                entry.0.members.push((b.instance.clone(), b.key.clone()));
+                entry.0.members.push(b.task());
                 entry.1.push(job);
             }
         }
@@ -228,22 +228,35 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         st.batches += 1;
         s.batch = format!("{}-{}", ctx.run, st.batches);
     }
-    let entries: Vec<Entry> = (0..)
+    // Per array task, one entry per instance it runs (a pack's members share the task).
+    let entries: Vec<Vec<Entry>> = (0..)
         .zip(&s.members)
-        .map(|(index, (instance, key))| Entry {
-            instance: instance.clone(),
-            key: key.clone(),
-            job: None,
-            batch: s.batch.clone(),
-            index,
-            out: s.out(&ctx.layout, index),
-            submitted: now_unix,
+        .map(|(index, task)| {
+            let pack: Vec<String> = if task.packed_with.is_empty() {
+                Vec::new()
+            } else {
+                task.instances().map(|(i, _)| i.to_owned()).collect()
+            };
+            task.instances()
+                .map(|(instance, key)| Entry {
+                    instance: instance.to_owned(),
+                    key: key.map(str::to_owned),
+                    job: None,
+                    batch: s.batch.clone(),
+                    index,
+                    out: s.out(&ctx.layout, index),
+                    submitted: now_unix,
+                    pack: pack.clone(),
+                })
+                .collect()
         })
         .collect();
     let fail = |message: String| {
         let st = shared.state.lock().expect("slurm");
-        for (e, job) in entries.iter().zip(jobs) {
-            ctx.registry.forget(&e.instance);
+        for (task, job) in entries.iter().zip(jobs) {
+            for e in task {
+                ctx.registry.forget(&e.instance);
+            }
             not_started(&st, job.id, StartFailure::Refused(message.clone()));
         }
         false
@@ -252,7 +265,7 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
         Ok(p) => p,
         Err(e) => return fail(format!("cannot write the job script: {e}")),
     };
-    for e in &entries {
+    for e in entries.iter().flatten() {
         if let Err(err) = ctx.registry.put(e) {
             return fail(format!("cannot record the submission: {err}"));
         }
@@ -282,28 +295,47 @@ fn sbatch(ctx: &Context, shared: &Shared, mut s: Submission, jobs: &[JobSpec]) -
     let mut st = shared.state.lock().expect("slurm");
     send(&st, ExecEvent::Alive);
     let mut unrecorded = Vec::new();
-    for (mut e, job) in entries.into_iter().zip(jobs) {
-        let task = id.member(e.index, s.is_array());
-        e.job = Some(task);
-        // The id is what lets a later run adopt the job after a crash: a job that cannot be
-        // recorded is cancelled rather than left running unknown, and nothing more is
-        // submitted.
-        if let Err(err) = ctx.registry.put(&e) {
-            let why = format!(
-                "cannot record Slurm job {task} in `{}` ({err}): it was cancelled, and this run submits nothing more",
-                ctx.registry.live().display()
-            );
-            st.unrecorded.get_or_insert_with(|| why.clone());
-            unrecorded.push(task);
-            ctx.registry.forget(&e.instance);
-            not_started(&st, job.id, StartFailure::Refused(why));
-            continue;
+    let mut first: Option<Entry> = None;
+    'tasks: for (task, job) in entries.into_iter().zip(jobs) {
+        let index = task.first().map_or(0, |e| e.index);
+        let id = id.member(index, s.is_array());
+        let mut recorded: Vec<String> = Vec::with_capacity(task.len());
+        for mut e in task {
+            e.job = Some(id);
+            // The id is what lets a later run adopt the job after a crash: a job that cannot
+            // be recorded is cancelled rather than left running unknown, and nothing more is
+            // submitted.
+            if let Err(err) = ctx.registry.put(&e) {
+                let why = format!(
+                    "cannot record Slurm job {id} in `{}` ({err}): it was cancelled, and this run submits nothing more",
+                    ctx.registry.live().display()
+                );
+                st.unrecorded.get_or_insert_with(|| why.clone());
+                unrecorded.push(id);
+                ctx.registry.forget(&e.instance);
+                for r in &recorded {
+                    ctx.registry.forget(r);
+                }
+                not_started(&st, job.id, StartFailure::Refused(why));
+                continue 'tasks;
+            }
+            recorded.push(e.instance.clone());
+            if recorded.len() == 1 {
+                first = Some(e);
+            }
         }
+        let Some(e) = first.take() else { continue };
         let cancelled = st.cancelling || st.cancel_on_submit.remove(&job.id);
         if cancelled {
-            st.cancels.push(task);
+            st.cancels.push(id);
         }
-        st.tracked.insert(job.id, Tracked::new(e, cancelled));
+        let others = job
+            .batch
+            .as_ref()
+            .map(|b| b.packed_with.clone())
+            .unwrap_or_default();
+        st.tracked
+            .insert(job.id, Tracked::new(e, others, cancelled));
     }
     drop(st);
     if !unrecorded.is_empty() {
@@ -332,7 +364,7 @@ fn read_answer(ctx: &Context, st: &mut State, seen: &HashMap<SlurmJobId, Seen>) 
             },
             None => Squeue::Missing,
         };
-        let published = t.key.as_deref().is_some_and(|k| (ctx.published)(k));
+        let published = t.published(&ctx.published);
         let (next, actions) = fsm::next(t.fsm, &Observation { squeue, published }, now, &limits);
         t.fsm = next;
         carry_out(ctx, st, job, actions, "");
@@ -367,7 +399,7 @@ fn carry_out(ctx: &Context, st: &mut State, job: JobId, actions: Vec<Action>, un
                         JobStatus::Failed(JobFailure::Reported(f.message(&id, &tail)))
                     }
                 };
-                ctx.registry.finish(&t.instance);
+                t.finish(&ctx.registry);
                 send(st, ExecEvent::Finished { job, status, times });
             }
             Action::Vanish(loss) => {
@@ -378,7 +410,7 @@ fn carry_out(ctx: &Context, st: &mut State, job: JobId, actions: Vec<Action>, un
                     .message(&label)
                     .unwrap_or_else(|| unreachable.to_owned());
                 if !loss.keeps_entry() {
-                    ctx.registry.finish(&t.instance);
+                    t.finish(&ctx.registry);
                 }
                 send(st, ExecEvent::Vanished { job, reason });
             }
@@ -403,6 +435,7 @@ fn out_tail(ctx: &Context, t: &Tracked) -> String {
         index: t.index,
         out: t.out.clone(),
         submitted: 0,
+        pack: Vec::new(),
     };
     let path = match entry.out_file(&ctx.layout) {
         Ok(path) => path,

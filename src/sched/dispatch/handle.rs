@@ -120,8 +120,15 @@ impl Dispatcher<'_, '_> {
 
     /// Applies the failure-and-retry policy (`sched/attempt.rs`) to an attempt that ended
     /// without a result: queue it again at the front, or fail the instance.
+    /// Inside a batch job a member that its pack left unfinished fails here: the controller
+    /// takes in the members the job published and runs the others again alone, so the job
+    /// does not run them alone a second time.
     pub(super) fn after_setback(&mut self, attempt: Attempt, setback: Setback) {
         let i = attempt.index;
+        if self.settings.in_job && matches!(setback, Setback::PackEnded { .. }) {
+            self.fail(i, setback.message());
+            return;
+        }
         let next = after_setback(
             attempt,
             &self.graph.instances[i].id,
@@ -165,7 +172,11 @@ impl Dispatcher<'_, '_> {
     /// Takes in what a job published itself: its key's record, with the workspace outputs
     /// checked against it (restored from the store where they differ). Returns why not, when
     /// the record is missing or is for other inputs.
-    fn adopt(&mut self, i: usize, inputs: &KeyInputs) -> Result<Option<String>, DispatchError> {
+    pub(super) fn adopt(
+        &mut self,
+        i: usize,
+        inputs: &KeyInputs,
+    ) -> Result<Option<String>, DispatchError> {
         let inst = &self.graph.instances[i];
         let key = inputs.key();
         let state = self.ws.evaluate(inst, None, false)?;

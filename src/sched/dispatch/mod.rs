@@ -20,7 +20,7 @@
 //! error cancels what runs before it is returned. Limits: keys are computed on the dispatcher
 //! thread, so hashing a very large new output delays scheduling by that long.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::cache::StoreError;
@@ -167,6 +167,8 @@ pub struct Dispatcher<'a, 'p> {
     last_message: Instant,
     /// Selected instances of packing stages, by pack group.
     groups: HashMap<String, Vec<usize>>,
+    /// Instances with a job of an earlier run that the executor may adopt: they run alone.
+    registered: HashSet<String>,
 }
 
 impl<'a, 'p> Dispatcher<'a, 'p> {
@@ -199,6 +201,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             cpu_fallback_noted: false,
             last_message: Instant::now(),
             groups: HashMap::new(),
+            registered: HashSet::new(),
         }
     }
 
@@ -220,6 +223,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         self.forced = forced.to_vec();
         self.queue = ReadyQueue::new(self.graph, selected);
         self.groups = pack::groups(self.graph, selected, self.settings);
+        self.registered = self.executor.registered();
         self.clear_stale_packs();
         self.executor.start(inbox.sink())?;
         if self.patience.silence.is_none() {

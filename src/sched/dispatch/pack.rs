@@ -20,6 +20,14 @@
 //! `timeout`) after the pack failed or ran past its limit (the sum of its members' `timeout`s,
 //! if all have one), fail when it exited 0 without them, and are skipped after an interrupt. Each member's log
 //! receives the pack's output without the lines that other members' ids begin (`ID: ...`).
+//!
+//! With a batch executor (one that publishes its jobs' results), a pack is one batch job that
+//! runs `repro exec --batch` over the pack's members: inside the job the same code forms the
+//! same pack on a local executor and publishes each member on its own. The controller writes
+//! no manifest; when the job ends it takes in each member's record from the store, and the
+//! members without one go through the same policy (run again alone). An instance that an
+//! earlier run's job may still be running (the executor's registry names it) never joins a new
+//! pack: it runs alone, so that the executor adopts that job instead of submitting it twice.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -27,7 +35,9 @@ use std::time::Instant;
 
 use repro_manifest::PackManifest;
 
-use crate::exec::{JobStatus, JobTimes};
+use repro_manifest::PackedInstance;
+
+use crate::exec::{BatchInfo, JobOutput, JobResources, JobSpec, JobStatus, JobTimes, StartFailure};
 use crate::graph::{Graph, Instance};
 use crate::settings::RunSettings;
 use crate::workspace::{Dirty, PublishError, RunFacts, WorkspaceError};
@@ -47,22 +57,30 @@ pub(super) enum Start {
     Pack(Vec<usize>),
 }
 
-/// A member of a running pack: its attempt and its completion marker (absolute).
+/// A member of a running pack: its attempt and, for a pack run here, its completion marker
+/// (absolute).
 pub(super) struct Member {
     /// The attempt.
     pub(super) attempt: Attempt,
-    /// The file the program creates once this member's outputs are complete.
-    done: PathBuf,
+    /// The file the program creates once this member's outputs are complete (`None`: the pack
+    /// runs as a batch job, which publishes its members itself).
+    done: Option<PathBuf>,
+}
+
+/// The files of a pack run by this dispatcher's executor.
+struct PackFiles {
+    /// `.repro/packs/<name>`, removed when the pack ends.
+    dir: PathBuf,
+    /// The pack's own log, copied to every member's log when it ends.
+    log: PathBuf,
 }
 
 /// A pack's job while it runs (its lease is in the job table).
 pub(super) struct PackRun {
     /// Its members, in manifest order.
     pub(super) members: Vec<Member>,
-    /// `.repro/packs/<job>`, removed when the pack ends.
-    dir: PathBuf,
-    /// The pack's own log, copied to every member's log when it ends.
-    log: PathBuf,
+    /// Its manifest folder and log (`None` for a batch job: those are the job's).
+    files: Option<PackFiles>,
 }
 
 /// The selected instances of packing stages by group (empty when packing is off).
@@ -119,8 +137,10 @@ impl Dispatcher<'_, '_> {
     /// Removes what packs of an earlier, killed run left in `.repro/packs` (the local
     /// executor's sweep ended their processes before this run started). Only a packing run
     /// does this, and it holds the workspace alone; a failure to remove loses only space.
+    /// Neither a batch executor's controller nor a dispatch inside a batch job clears: the
+    /// folder then holds the packs of live batch jobs (`repro gc` clears it when none is).
     pub(super) fn clear_stale_packs(&self) {
-        if self.settings.pack {
+        if self.settings.pack && !self.settings.in_job && !self.executor.publishes() {
             let _ = crate::cache::atomic::remove_path(&self.ws.layout().packs());
         }
     }
@@ -129,6 +149,7 @@ impl Dispatcher<'_, '_> {
     fn packs(&self, r: &Attempt) -> bool {
         !r.alone
             && self.settings.pack
+            && !self.registered.contains(&self.graph.instances[r.index].id)
             && self.graph.instances[r.index]
                 .pack
                 .as_ref()
@@ -188,11 +209,7 @@ impl Dispatcher<'_, '_> {
                     continue; // more members are coming
                 }
                 if positions.len() >= 2 {
-                    let request = self
-                        .settings
-                        .pack_resources(inst)
-                        .expect("a packing stage has pack resources");
-                    if self.jobs.fits(&request) {
+                    if self.jobs.fits(&self.settings.pack_slot_request(inst)) {
                         return Some(Start::Pack(positions));
                     }
                     continue;
@@ -214,16 +231,15 @@ impl Dispatcher<'_, '_> {
             .map(|&pos| self.waiting.take(pos))
             .collect();
         taken.reverse();
+        if self.executor.publishes() {
+            return self.submit_batch_pack(taken);
+        }
         let first = &graph.instances[taken[0].index];
         let template = first.pack.as_ref().expect("a packing stage");
         let request = self
             .settings
             .pack_resources(first)
             .expect("a packing stage has pack resources");
-        debug_assert!(
-            !self.executor.publishes(),
-            "packs run on a local executor only"
-        );
         // The sum, not the longest: a pack may run its members one after another, and one
         // that runs out of time has its unfinished members run alone, each with its own.
         let limit = taken
@@ -231,7 +247,7 @@ impl Dispatcher<'_, '_> {
             .map(|a| graph.instances[a.index].timeout)
             .sum::<Option<std::time::Duration>>();
         let id = self.jobs.next_id();
-        let name = format!("pack-{}", id.0);
+        let name = pack_name(id, self.settings.in_job);
         let root = self.ws.layout().root().to_owned();
         let dir = self.ws.layout().pack_dir(&name);
         let log = self.ws.layout().log(&format!("{}#{name}", template.group));
@@ -245,7 +261,7 @@ impl Dispatcher<'_, '_> {
             .into_iter()
             .enumerate()
             .map(|(n, attempt)| Member {
-                done: dir.join(format!("{n}.done")),
+                done: Some(dir.join(format!("{n}.done"))),
                 attempt,
             })
             .collect();
@@ -256,7 +272,8 @@ impl Dispatcher<'_, '_> {
         for m in &members {
             let inst = &graph.instances[m.attempt.index];
             self.ws.prepare(inst)?;
-            lines.push(pack_member(inst, &m.attempt.inputs.key(), &rel(&m.done)));
+            let done = m.done.as_deref().expect("a pack run here has markers");
+            lines.push(pack_member(inst, &m.attempt.inputs.key(), &rel(done)));
         }
         let manifest = dir.join("manifest.json");
         PackManifest { members: lines }
@@ -277,8 +294,10 @@ impl Dispatcher<'_, '_> {
         let size = members.len();
         let pack = PackRun {
             members,
-            dir,
-            log: log.clone(),
+            files: Some(PackFiles {
+                dir,
+                log: log.clone(),
+            }),
         };
         let lease = self.lease(id, &request, limit, Work::Pack(pack));
         let job = pack_job(
@@ -325,11 +344,14 @@ impl Dispatcher<'_, '_> {
         status: JobStatus,
         times: JobTimes,
     ) -> Result<(), DispatchError> {
+        if pack.files.is_none() {
+            return self.on_batch_pack_end(pack, status, times);
+        }
         // Read the markers before `close_pack` removes them.
         let complete: Vec<bool> = pack
             .members
             .iter()
-            .map(|m| status == JobStatus::Succeeded || m.done.exists())
+            .map(|m| status == JobStatus::Succeeded || m.done.as_deref().is_some_and(Path::exists))
             .collect();
         self.close_pack(&pack);
         let graph = self.graph;
@@ -386,8 +408,11 @@ impl Dispatcher<'_, '_> {
     /// Gives every member its share of the pack's output as its log, and removes the pack's
     /// directory and log: called once per pack, however it ended.
     pub(super) fn close_pack(&self, pack: &PackRun) {
+        let Some(files) = &pack.files else {
+            return; // a batch job's: the job wrote its members' logs
+        };
         let graph = self.graph;
-        let bytes = std::fs::read(&pack.log).unwrap_or_default();
+        let bytes = std::fs::read(&files.log).unwrap_or_default();
         let output = String::from_utf8_lossy(&bytes);
         let ids: Vec<&str> = pack
             .members
@@ -403,9 +428,145 @@ impl Dispatcher<'_, '_> {
             // A log that cannot be written loses only the log.
             let _ = crate::cache::atomic::write(&self.ws.layout().log(id), text.as_bytes());
         }
-        let _ = std::fs::remove_file(&pack.log);
-        let _ = crate::cache::atomic::remove_path(&pack.dir);
+        let _ = std::fs::remove_file(&files.log);
+        let _ = crate::cache::atomic::remove_path(&files.dir);
     }
+
+    /// Starts `taken` (two or more attempts of one pack group) as one batch job, which runs
+    /// and publishes them itself (`repro exec --batch`). It holds one of the run's job slots;
+    /// the cluster grants what the pack asks for ([`RunSettings::pack_request`]). No time
+    /// limit is kept here: the job enforces each member's `timeout` itself, and the cluster
+    /// the pack's `time`.
+    fn submit_batch_pack(&mut self, taken: Vec<Attempt>) -> Result<(), DispatchError> {
+        let graph = self.graph;
+        let insts: Vec<&Instance> = taken.iter().map(|a| &graph.instances[a.index]).collect();
+        let first = insts[0];
+        let template = first.pack.as_ref().expect("a packing stage");
+        let request = self.settings.pack_request(&insts);
+        let id = self.jobs.next_id();
+        let size = taken.len();
+        let name = format!("pack-{} ({size} members of {})", id.0, template.group);
+        let batch = BatchInfo {
+            instance: first.id.clone(),
+            key: Some(taken[0].inputs.key()),
+            packed_with: taken[1..]
+                .iter()
+                .map(|a| PackedInstance {
+                    instance: graph.instances[a.index].id.clone(),
+                    key: Some(a.inputs.key()),
+                })
+                .collect(),
+            request,
+            after: Vec::new(),
+        };
+        let started: Vec<(String, Vec<Dirty>)> = taken
+            .iter()
+            .map(|a| (graph.instances[a.index].id.clone(), a.reasons.clone()))
+            .collect();
+        let pack = PackRun {
+            members: taken
+                .into_iter()
+                .map(|attempt| Member {
+                    attempt,
+                    done: None,
+                })
+                .collect(),
+            files: None,
+        };
+        let slot = self.settings.pack_slot_request(first);
+        let lease = self.lease(id, &slot, None, Work::Pack(pack));
+        let job = JobSpec {
+            id,
+            name: name.clone(),
+            argv: template.argv.clone(),
+            env: Vec::new(),
+            cwd: self.ws.layout().root().to_owned(),
+            output: JobOutput::Stderr,
+            resources: JobResources {
+                cpus: request.cpus,
+                gpus: request.gpus,
+                devices: String::new(),
+            },
+            batch: Some(batch),
+        };
+        for (id, reasons) in started {
+            self.reporter.event(&Event::Started {
+                id,
+                reasons,
+                device: lease.device.clone(),
+            });
+        }
+        self.reporter.event(&Event::Note {
+            message: format!(
+                "{size} instances of `{}` run as one pack ({name})",
+                template.group
+            ),
+        });
+        if let Err(e) = self.executor.submit(job) {
+            self.jobs.retire(id);
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// A pack's batch job ended: each member whose record the job published is taken in
+    /// (whatever Slurm said of the job); the others go through the failure-and-retry policy:
+    /// run again alone after a failed or lost job, fail when the submission was refused (it
+    /// would be refused again) or the job claimed success without them, skipped after an
+    /// interrupt.
+    fn on_batch_pack_end(
+        &mut self,
+        pack: PackRun,
+        status: JobStatus,
+        times: JobTimes,
+    ) -> Result<(), DispatchError> {
+        let size = pack.members.len();
+        let mut interrupted = false;
+        for m in pack.members {
+            let i = m.attempt.index;
+            let why = match self.adopt(i, &m.attempt.inputs)? {
+                None => {
+                    self.ran(i, times.ran.as_secs_f64());
+                    continue;
+                }
+                Some(why) => why,
+            };
+            let setback = match &status {
+                JobStatus::Succeeded => Setback::Unusable(why),
+                JobStatus::Cancelled => {
+                    interrupted = true;
+                    self.skip_interrupted(i);
+                    continue;
+                }
+                JobStatus::NotStarted(f @ StartFailure::Refused(_)) => {
+                    Setback::NotStarted(f.to_string())
+                }
+                JobStatus::NotStarted(_) | JobStatus::Failed(_) => Setback::PackEnded {
+                    size,
+                    why: status.why(),
+                },
+            };
+            self.after_setback(m.attempt, setback);
+        }
+        if interrupted {
+            self.stop_with(Stop::Failure);
+        }
+        Ok(())
+    }
+}
+
+/// The name of a pack's folder under `.repro/packs` and of its log: `pack-<job>`, and inside a
+/// batch job, where other jobs' dispatchers share the folder, `pack-<batch job>-<job>` (the
+/// batch system's job id, else the process id).
+fn pack_name(id: crate::exec::JobId, in_job: bool) -> String {
+    if !in_job {
+        return format!("pack-{}", id.0);
+    }
+    let owner = std::env::var("SLURM_JOB_ID")
+        .ok()
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .unwrap_or_else(|| format!("p{}", std::process::id()));
+    format!("pack-{owner}-{}", id.0)
 }
 
 #[cfg(test)]

@@ -56,7 +56,14 @@ impl Dispatcher<'_, '_> {
         let id = self.jobs.next_id();
         let reasons = attempt.reasons.clone();
         let inputs = attempt.inputs.clone();
-        let lease = self.lease(id, &request, inst.timeout, Work::Instance(attempt));
+        // An earlier run's job that this run may adopt may be a pack's, running other
+        // members first: the job keeps each member's `timeout` itself.
+        let limit = if self.registered.contains(&inst.id) {
+            None
+        } else {
+            inst.timeout
+        };
+        let lease = self.lease(id, &request, limit, Work::Instance(attempt));
         // A job that publishes itself clears its own outputs when it starts (it may be a job
         // adopted from an earlier run, still writing them).
         if !self.executor.publishes() {

@@ -208,6 +208,7 @@ fn settings(jobs: u32, keep_going: bool, build: Option<Vec<String>>) -> RunSetti
         retries: 0,
         slurm: crate::settings::SlurmSettings::default(),
         pack: true,
+        in_job: false,
     }
 }
 
