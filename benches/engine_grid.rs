@@ -24,6 +24,9 @@
 //! and then through Slurm (`--executor slurm`; `SLURM_CONF` must reach a running Slurm, e.g.
 //! `scripts/slurm-local.sh start`), side by side: wall time, instances per second, the
 //! controller's CPU time, and the Slurm commands it made (`REPRO_SLURM_POLL`, default 2 s here).
+//! There the `train` stage declares a `pack:` (up to 64 runs of a task per pack, run by a small
+//! Python program that runs each member's command): the local run and the first Slurm run use
+//! `--no-pack` (one job per instance), the second Slurm run packs (one job per pack).
 //!
 //! Targets (from the engine's issue): no-op under 0.3 s, overhead under 10 ms per executed
 //! instance. The program exits 1 when an assertion about what ran fails; missed timing targets
@@ -60,6 +63,21 @@ fn lr(task: &str) -> &'static str {
         "0.1"
     }
 }
+
+/// The pack program of `--slurm`: runs each member's own command, then marks it done.
+const PACK_PY: &str = r#"import json, subprocess, sys
+for m in json.load(open(sys.argv[1]))["members"]:
+    subprocess.run(m["cmd"], check=True)
+    open(m["done"], "w").close()
+"#;
+
+/// The `pack:` section `--slurm` adds to the `train` stage.
+const TRAIN_PACK: &str = r#"    pack:
+      by: [variant, activation, seed]
+      max: 64
+      cmd: [python3, pack.py, "${pack.manifest}"]
+      resources: {cpus: 1, gpus: 0}
+"#;
 
 fn pipeline() -> String {
     let seeds: Vec<String> = (1..=SEEDS).map(|s| s.to_string()).collect();
@@ -277,13 +295,27 @@ fn children_cpu() -> f64 {
 fn slurm_compare(tmp: &Path, jobs: usize, n_total: usize) {
     let poll = std::env::var("REPRO_SLURM_POLL").unwrap_or_else(|_| "2s".to_owned());
     let j = jobs.to_string();
-    for executor in ["local", "slurm"] {
-        let ws = tmp.join(format!("ws-{executor}"));
+    // The train stage packs; `--no-pack` runs it one job per instance.
+    let text = pipeline().replace(
+        "    outs: [\"runs/${task}/${variant}/${activation}/${seed}.txt\"]\n",
+        &format!("    outs: [\"runs/${{task}}/${{variant}}/${{activation}}/${{seed}}.txt\"]\n{TRAIN_PACK}"),
+    );
+    check(text.contains("pack.py"), "the train stage declares its pack");
+    for (name, executor, pack) in [
+        ("local", "local", false),
+        ("slurm, one job per instance", "slurm", false),
+        ("slurm, packed", "slurm", true),
+    ] {
+        let ws = tmp.join(format!("ws-{executor}-{pack}"));
         fs::create_dir_all(&ws).expect("mkdir");
-        fs::write(ws.join("pipeline.yaml"), pipeline()).expect("write pipeline");
+        fs::write(ws.join("pipeline.yaml"), &text).expect("write pipeline");
+        fs::write(ws.join("pack.py"), PACK_PY).expect("write pack.py");
         let mut args = vec!["run", "--json", "--executor", executor];
         if executor == "local" {
             args.extend(["-j", &j]);
+        }
+        if !pack {
+            args.push("--no-pack");
         }
         let cpu0 = children_cpu();
         let start = Instant::now();
@@ -326,8 +358,14 @@ fn slurm_compare(tmp: &Path, jobs: usize, n_total: usize) {
             .filter_map(|e| e["message"].as_str().map(str::to_owned))
             .find(|m| m.starts_with("Slurm commands:"))
             .unwrap_or_else(|| "no Slurm commands".to_owned());
+        let packs = stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|e| e["message"].as_str().map(str::to_owned))
+            .filter(|m| m.contains("run as one pack"))
+            .count();
         println!(
-            "{executor:>5}: {n_total} instances in {wall:.1} s ({:.1} instances/s); CPU of the controller and what it waited for: {cpu:.1} s; {commands}{}",
+            "{name}: {n_total} instances in {wall:.1} s ({:.1} instances/s), {packs} packs; CPU of the controller and what it waited for: {cpu:.1} s; {commands}{}",
             n_total as f64 / wall,
             if executor == "slurm" {
                 format!(" (poll interval {poll}: at most {:.0} polls in that time)", wall / parse_secs(&poll))

@@ -24,6 +24,9 @@ struct Job {
     id: String,
     state: String,
     reason: String,
+    /// How many instances the job runs, when it runs a pack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pack: Option<usize>,
 }
 
 pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
@@ -49,7 +52,16 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
                     None => ("GONE".to_owned(), "not in squeue".to_owned()),
                 };
                 let id = e.job.map_or_else(|| "?".into(), |id| id.to_string());
-                jobs.insert(e.instance, Job { id, state, reason });
+                let pack = (!e.pack.is_empty()).then_some(e.pack.len());
+                jobs.insert(
+                    e.instance,
+                    Job {
+                        id,
+                        state,
+                        reason,
+                        pack,
+                    },
+                );
             }
         }
         Err(e) => queue_error = Some(e.to_string()),
@@ -95,7 +107,11 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             let mut why: Vec<String> = r.reasons.iter().map(|d| d.to_string()).collect();
             if let Some(j) = &r.job {
                 *queued.entry(j.state.as_str()).or_default() += 1;
-                why.push(format!("Slurm job {} {} ({})", j.id, j.state, j.reason));
+                let pack = j.pack.map_or(String::new(), |n| format!(", a pack of {n}"));
+                why.push(format!(
+                    "Slurm job {} {} ({}{pack})",
+                    j.id, j.state, j.reason
+                ));
             }
             outln!(page, "{:<8} {}: {}", r.state, r.instance, why.join("; "));
         }

@@ -226,10 +226,12 @@ impl Ws {
         v
     }
 
-    /// The Slurm ids recorded in `.repro/slurm/jobs/` so far.
+    /// The Slurm ids recorded in `.repro/slurm/jobs/` so far (entries only: a temporary file
+    /// that a killed controller left unrenamed is not a record).
     pub(crate) fn registered_ids(&self) -> Vec<String> {
         self.slurm_files("jobs")
             .iter()
+            .filter(|p| is_entry(p))
             .filter_map(|p| fs::read(p).ok())
             .filter_map(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .filter_map(|v| v["job"].as_str().map(str::to_owned))
@@ -303,6 +305,13 @@ impl Drop for Ws {
     fn drop(&mut self) {
         self.cancel_jobs(15);
     }
+}
+
+/// Whether `path` is a registry entry (`<hash>.json`), not a temporary file beside one.
+pub(crate) fn is_entry(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".json") && !n.starts_with('.'))
 }
 
 fn files(dir: &Path) -> usize {

@@ -98,6 +98,7 @@ fn make_jobs(ws: &Ws) -> std::collections::BTreeSet<String> {
     ["jobs", "done"]
         .iter()
         .flat_map(|f| ws.slurm_files(f))
+        .filter(|p| crate::common::is_entry(p))
         .filter_map(|p| std::fs::read(p).ok())
         .filter_map(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .filter(|v| {
