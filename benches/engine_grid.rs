@@ -300,7 +300,10 @@ fn slurm_compare(tmp: &Path, jobs: usize, n_total: usize) {
         "    outs: [\"runs/${task}/${variant}/${activation}/${seed}.txt\"]\n",
         &format!("    outs: [\"runs/${{task}}/${{variant}}/${{activation}}/${{seed}}.txt\"]\n{TRAIN_PACK}"),
     );
-    check(text.contains("pack.py"), "the train stage declares its pack");
+    check(
+        text.contains("pack.py"),
+        "the train stage declares its pack",
+    );
     for (name, executor, pack) in [
         ("local", "local", false),
         ("slurm, one job per instance", "slurm", false),

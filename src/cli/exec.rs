@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use repro_manifest::BatchManifest;
+use crate::exec::slurm::BatchManifest;
 
 use crate::cache::bounded::{read_text, SMALL_FILE_LIMIT};
 use crate::exec::slurm;

@@ -66,7 +66,7 @@ pub struct BatchInfo {
     /// The cache key it must produce (`None`: known only once its upstream ran, `--detach`).
     pub key: Option<String>,
     /// A pack's other members, run with `instance` in one process (empty: it runs alone).
-    pub packed_with: Vec<repro_manifest::PackedInstance>,
+    pub packed_with: Vec<crate::exec::slurm::PackedInstance>,
     /// The declared request (after `--set-resources`).
     pub request: crate::spec::Resources,
     /// Jobs of this dispatch it must wait for (`--detach` submits ahead of its upstream).
@@ -75,8 +75,8 @@ pub struct BatchInfo {
 
 impl BatchInfo {
     /// What the batch job runs, as its manifest lists it.
-    pub fn task(&self) -> repro_manifest::BatchMember {
-        repro_manifest::BatchMember {
+    pub fn task(&self) -> crate::exec::slurm::BatchMember {
+        crate::exec::slurm::BatchMember {
             instance: self.instance.clone(),
             key: self.key.clone(),
             packed_with: self.packed_with.clone(),

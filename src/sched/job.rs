@@ -193,7 +193,7 @@ pub fn detached_pack_job(
             key: first_key.clone(),
             packed_with: members[1..]
                 .iter()
-                .map(|(inst, key)| repro_manifest::PackedInstance {
+                .map(|(inst, key)| crate::exec::slurm::PackedInstance {
                     instance: inst.id.clone(),
                     key: key.clone(),
                 })

@@ -1,10 +1,11 @@
-//! The files one program writes and another reads: each is one serde type that both sides use,
+//! The file the engine writes for a stage program to read: one serde type that both sides use,
 //! so that a field renamed on one side cannot silently go missing on the other.
 //!
 //! - [`PackManifest`]: the engine writes it when several instances of a stage run as one
 //!   process (a pack); the stage program (`train --pack MANIFEST`) reads it.
-//! - [`BatchManifest`]: the Slurm executor writes it for each submission; each array task of
-//!   the submission (`repro exec --batch MANIFEST`) reads its member.
+//!
+//! Files that only the engine writes and reads (a batch job's manifest) are not here: every
+//! change to this crate changes the code key of every stage that depends on it.
 //!
 //! This is a crate of its own, with no dependency but serde, because both the engine and the
 //! stage programs depend on it: the engine must not depend on any stage, and a stage's code key
@@ -15,14 +16,12 @@
 //! [`ManifestError`] that names the file, the line and column, and serde's account of the
 //! field at fault. Writing cannot fail but for I/O.
 //!
-//! Limits: neither format carries a version; both files live only as long as the job that
-//! reads them, so a writer and reader of different versions meet only across an upgrade in the
+//! Limits: the format carries no version; the file lives only as long as the process that
+//! reads it, so a writer and reader of different versions meet only across an upgrade in the
 //! middle of a run.
 
-mod batch;
 mod error;
 mod pack;
 
-pub use batch::{BatchManifest, BatchMember, PackedInstance};
 pub use error::ManifestError;
 pub use pack::{PackManifest, PackMember};

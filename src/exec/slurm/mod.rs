@@ -21,7 +21,8 @@
 //! The files: `fsm.rs` decides, as a pure function, what becomes of a job after each poll;
 //! `worker.rs` is the thread around it; `adopt.rs` takes over earlier runs' jobs; `submit.rs`
 //! turns jobs into `sbatch` calls; `state.rs` reads `squeue`; `command.rs` runs Slurm's
-//! commands; `registry.rs` records submitted jobs; `jobid.rs` parses Slurm's job ids.
+//! commands; `registry.rs` records submitted jobs; `jobid.rs` parses Slurm's job ids;
+//! `manifest.rs` is the batch manifest that the jobs read.
 
 mod adopt;
 mod command;
@@ -31,6 +32,7 @@ mod fsm;
 #[cfg(test)]
 mod fsm_tests;
 mod jobid;
+mod manifest;
 mod registry;
 mod state;
 mod submit;
@@ -43,6 +45,7 @@ use std::time::Instant;
 
 pub use command::{CallCounts, Runner, SlurmError};
 pub use jobid::{JobIdError, SlurmJobId};
+pub use manifest::{BatchManifest, BatchManifestError, BatchMember, PackedInstance};
 pub use registry::{Entry, OutsideOut, Registry};
 pub use state::{parse as parse_squeue, phase, query_args, Phase, Seen};
 pub use submit::Paths;
@@ -98,7 +101,7 @@ struct Tracked {
     instance: String,
     key: Option<String>,
     /// A pack's other members (empty for a job that runs one instance).
-    others: Vec<repro_manifest::PackedInstance>,
+    others: Vec<manifest::PackedInstance>,
     /// Slurm's id, once known.
     slurm: Option<SlurmJobId>,
     /// The submission and index (found by `--comment` when the id was never recorded).
@@ -112,7 +115,7 @@ struct Tracked {
 impl Tracked {
     /// A job just submitted or adopted, as its registry entry describes it (for a pack: its
     /// first member's entry), with the pack's other members.
-    fn new(e: Entry, others: Vec<repro_manifest::PackedInstance>, cancelled: bool) -> Tracked {
+    fn new(e: Entry, others: Vec<manifest::PackedInstance>, cancelled: bool) -> Tracked {
         Tracked {
             instance: e.instance,
             key: e.key,

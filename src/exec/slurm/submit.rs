@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use repro_manifest::{BatchManifest, BatchMember};
+use super::manifest::{BatchManifest, BatchMember};
 
 use super::jobid::SlurmJobId;
 use crate::settings::{GpuSharing, SlurmSettings};

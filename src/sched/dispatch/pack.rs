@@ -35,7 +35,7 @@ use std::time::Instant;
 
 use repro_manifest::PackManifest;
 
-use repro_manifest::PackedInstance;
+use crate::exec::slurm::PackedInstance;
 
 use crate::exec::{BatchInfo, JobOutput, JobResources, JobSpec, JobStatus, JobTimes, StartFailure};
 use crate::graph::{Graph, Instance};

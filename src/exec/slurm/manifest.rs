@@ -1,6 +1,8 @@
 //! A batch job's manifest: `.repro/slurm/batches/<batch>.json`, written by the Slurm executor
 //! for each submission, read by each of its array tasks (`repro exec --batch MANIFEST`), which
-//! runs the member at its `SLURM_ARRAY_TASK_ID`.
+//! runs the member at its `SLURM_ARRAY_TASK_ID`. Writer and reader are both this engine, so the
+//! type lives here (not in the `repro-manifest` crate that stage programs build: a change here
+//! must not change their code keys).
 //!
 //! JSON, pretty-printed: `{"members": [{"instance": ..., "key": ... or null}, ...]}`, one
 //! member per array index. `key` is the cache key the member was submitted for; `null` when it
@@ -13,7 +15,19 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{self, ManifestError};
+/// A batch manifest that is not JSON of the expected shape.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("failed to parse manifest `{}` at {line}:{column}: {message}", path.display())]
+pub struct BatchManifestError {
+    /// The manifest.
+    pub path: std::path::PathBuf,
+    /// 1-based line of the error.
+    pub line: usize,
+    /// 1-based column of the error.
+    pub column: usize,
+    /// serde's message (which names the field at fault), without its location.
+    pub message: String,
+}
 
 /// One array task of a submission.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -66,14 +80,19 @@ pub struct BatchManifest {
 }
 
 impl BatchManifest {
-    /// Reads `path`.
-    pub fn read(path: &Path) -> Result<BatchManifest, ManifestError> {
-        error::read(path)
-    }
-
     /// Parses manifest text; `path` only names the file in errors.
-    pub fn parse(text: &str, path: &Path) -> Result<BatchManifest, ManifestError> {
-        error::parse(text, path)
+    pub fn parse(text: &str, path: &Path) -> Result<BatchManifest, BatchManifestError> {
+        serde_json::from_str(text).map_err(|e| {
+            // serde's text ends with the location, which the error states already.
+            let location = format!(" at line {} column {}", e.line(), e.column());
+            let text = e.to_string();
+            BatchManifestError {
+                path: path.to_owned(),
+                line: e.line(),
+                column: e.column(),
+                message: text.strip_suffix(&location).unwrap_or(&text).to_owned(),
+            }
+        })
     }
 
     /// Writes the manifest to `w`, pretty-printed.
