@@ -1,0 +1,108 @@
+//! `repro pull`: fetch and check what `repro.lock` names for the targets and their upstream
+//! (`remote::pull`), then, if nothing failed, restore their outputs into the workspace as
+//! `repro run` would (every pulled instance becomes fresh without running). On any missing or
+//! corrupt record or object: each is named, the workspace is left as it was, exit 1.
+
+use std::time::Instant;
+
+use crate::remote::Wanted;
+use crate::workspace::State;
+
+use super::args::RemoteArgs;
+use super::load::Loaded;
+use super::page::{outln, Page};
+use super::remote::{locked, note, open};
+use super::{Cli, CliError};
+
+pub(crate) fn pull(cli: &Cli, a: &RemoteArgs) -> Result<(), CliError> {
+    let loaded = Loaded::load(cli)?;
+    let mut ws = loaded.workspace_exclusive()?;
+    let (found, unlocked) = locked(&loaded, &ws, &a.targets)?;
+    if !unlocked.is_empty() {
+        note(&format!(
+            "{} instance(s) not in `repro.lock` (profile `{}`), nothing to pull for them, e.g. `{}`",
+            unlocked.len(),
+            ws.profile(),
+            unlocked[0]
+        ));
+    }
+    let wanted: Vec<Wanted> = found
+        .iter()
+        .map(|(id, e)| Wanted {
+            id: id.clone(),
+            key: e.key.clone(),
+            outs: e.outs.clone(),
+        })
+        .collect();
+    let remote = open(&loaded, a.remote.as_deref(), a.jobs)?;
+    let start = Instant::now();
+    let r = crate::remote::pull(
+        ws.store(),
+        remote.transport.as_ref(),
+        &wanted,
+        remote.connections,
+    )?;
+    let mut page = Page::default();
+    for p in &r.problems {
+        outln!(page, "FAILED {p}");
+    }
+    outln!(
+        page,
+        "pulled from {}: {} records ({} already here) of {}, {} objects ({} bytes); {} requests in {:.2}s",
+        remote.label,
+        r.pulled,
+        r.present,
+        r.records,
+        r.objects,
+        r.bytes,
+        r.requests,
+        start.elapsed().as_secs_f64()
+    );
+    if !r.problems.is_empty() {
+        page.print()?;
+        return Err(CliError::Failed(format!(
+            "{} record(s) missing or corrupt on the remote; the workspace is unchanged",
+            r.problems.len()
+        )));
+    }
+    let restored = restore(&loaded, &mut ws, &a.targets)?;
+    ws.save()?;
+    outln!(page, "restored {restored} instance(s) into the workspace");
+    page.print()
+}
+
+/// Restores every selected instance whose key is now in the store, upstream first: each round
+/// plans the graph again, since a downstream key is known only once its upstream's outputs
+/// are in place. Returns how many were restored.
+fn restore(
+    loaded: &Loaded,
+    ws: &mut crate::workspace::Workspace<'_>,
+    targets: &[String],
+) -> Result<usize, CliError> {
+    let selected = loaded.graph.closure(&loaded.targets(targets)?);
+    let forced = vec![false; loaded.graph.instances.len()];
+    ws.claim_outputs(&loaded.graph)?;
+    let mut total = 0;
+    for _ in 0..=selected.len() {
+        let states = ws.plan(&loaded.graph, &selected, &forced)?;
+        let mut restored = 0;
+        for (i, s) in states {
+            let inst = &loaded.graph.instances[i];
+            match s {
+                State::Restore { key, record, .. } => {
+                    ws.restore(inst, key, &record).map_err(|e| {
+                        CliError::Failed(format!("cannot restore `{}`: {e}", inst.id))
+                    })?;
+                    restored += 1;
+                }
+                State::Fresh { entry } => ws.accept(inst, entry),
+                State::Run { .. } => {}
+            }
+        }
+        total += restored;
+        if restored == 0 {
+            break;
+        }
+    }
+    Ok(total)
+}
