@@ -17,7 +17,7 @@ use super::{Cli, CliError};
 pub(crate) fn pull(cli: &Cli, a: &RemoteArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let mut ws = loaded.workspace_exclusive()?;
-    let (found, unlocked) = locked(&loaded, &ws, &a.targets)?;
+    let super::remote::Locked { found, unlocked } = locked(&loaded, &ws, &a.targets)?;
     if !unlocked.is_empty() {
         note(&format!(
             "{} instance(s) not in `repro.lock` (profile `{}`), nothing to pull for them, e.g. `{}`",

@@ -12,7 +12,7 @@ use super::{Cli, CliError};
 pub(crate) fn push(cli: &Cli, a: &RemoteArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let ws = loaded.workspace()?;
-    let (found, unlocked) = locked(&loaded, &ws, &a.targets)?;
+    let super::remote::Locked { found, unlocked } = locked(&loaded, &ws, &a.targets)?;
     if !unlocked.is_empty() {
         note(&format!(
             "{} instance(s) not in `repro.lock` (profile `{}`), not pushed, e.g. `{}`",

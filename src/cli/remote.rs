@@ -44,13 +44,20 @@ pub(crate) fn open(
     })
 }
 
-/// The targets and their upstream, with their lock entries; the ids without one are returned
-/// apart.
+/// The targets and their upstream: those with a lock entry, and the ids of those without.
+pub(crate) struct Locked<'w> {
+    /// Instance id and lock entry.
+    pub(crate) found: Vec<(String, &'w LockEntry)>,
+    /// Instances without a lock entry.
+    pub(crate) unlocked: Vec<String>,
+}
+
+/// The targets and their upstream, with their lock entries.
 pub(crate) fn locked<'w>(
     loaded: &Loaded,
     ws: &'w Workspace<'_>,
     targets: &[String],
-) -> Result<(Vec<(String, &'w LockEntry)>, Vec<String>), CliError> {
+) -> Result<Locked<'w>, CliError> {
     let selected = loaded.graph.closure(&loaded.targets(targets)?);
     let mut found = Vec::new();
     let mut unlocked = Vec::new();
@@ -61,7 +68,7 @@ pub(crate) fn locked<'w>(
             None => unlocked.push(id.clone()),
         }
     }
-    Ok((found, unlocked))
+    Ok(Locked { found, unlocked })
 }
 
 /// Writes one line on stderr (best effort: with stderr gone there is nowhere to say more).

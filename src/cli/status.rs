@@ -201,7 +201,7 @@ fn remote_rows(
     flag: &str,
 ) -> Result<RemoteRows, CliError> {
     let remote = super::remote::open(loaded, Some(flag), None)?;
-    let (found, unlocked) = super::remote::locked(loaded, ws, targets)?;
+    let super::remote::Locked { found, unlocked } = super::remote::locked(loaded, ws, targets)?;
     let t = remote.transport.as_ref();
     let answers = crate::remote::in_parallel(remote.connections, &found, |(_, e)| {
         crate::remote::on_remote(t, &e.key, e.outs.values())
