@@ -107,21 +107,25 @@ pub fn pull(
             }
         }
     }
+    let mut complete = Vec::new();
     for n in needed {
-        if let Some(why) = n.objects.iter().find_map(|d| failed.get(d.as_str())) {
-            report
+        match n.objects.iter().find_map(|d| failed.get(d.as_str())) {
+            Some(why) => report
                 .problems
-                .push(format!("{}: record `{}` not used: {why}", n.w.id, n.w.key));
-            continue;
+                .push(format!("{}: record `{}` not used: {why}", n.w.id, n.w.key)),
+            None => complete.push(n),
         }
+    }
+    // Each record is fsynced: written on the pool, the syncs overlap.
+    let written = parallel::each(connections, &complete, |n| {
         let path = store.action_path(&n.w.key);
-        match atomic::write(&path, &n.bytes) {
+        atomic::write(&path, &n.bytes)
+            .map_err(|e| format!("{}: cannot write `{}`: {e}", n.w.id, path.display()))
+    });
+    for w in written {
+        match w {
             Ok(()) => report.pulled += 1,
-            Err(e) => report.problems.push(format!(
-                "{}: cannot write `{}`: {e}",
-                n.w.id,
-                path.display()
-            )),
+            Err(p) => report.problems.push(p),
         }
     }
     report.requests = remote.requests();
