@@ -9,8 +9,8 @@
 # (scripts/remote-nginx.sh) under a temporary directory, runs `repro push` there, clones
 # WORKSPACE with `git clone --no-hardlinks` into the temporary directory, copies the workspace's
 # `repro.lock` over the clone's (a run may have rewritten it since the last commit), then in the
-# clone runs `repro pull`, `repro status --check` and `repro verify`, printing each command's
-# output. `repro` is $REPRO_BIN, else target/release/repro of WORKSPACE. Exit 0 only if every
+# clone runs `repro pull`, `repro status --check`, `repro verify` and `repro audit` (steps 1-2:
+# the report is printed), printing each command's output. `repro` is $REPRO_BIN, else target/release/repro of WORKSPACE. Exit 0 only if every
 # step passed; nginx and the temporary directory are removed on exit.
 set -euo pipefail
 profile=()
@@ -32,4 +32,5 @@ cd "$tmp/clone"
 step "$repro" pull "${profile[@]}" -r "$url"
 step "$repro" status "${profile[@]}" --check
 step "$repro" verify "${profile[@]}"
-echo "ci-remote: the clone pulled, is up to date and verifies" >&2
+step "$repro" audit "${profile[@]}" -r "$url"
+echo "ci-remote: the clone pulled, is up to date, verifies and audits clean" >&2

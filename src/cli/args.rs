@@ -44,6 +44,9 @@ pub enum Command {
     /// Download and check the records and objects `repro.lock` names for the targets, then
     /// restore their outputs into the workspace.
     Pull(RemoteArgs),
+    /// Check a produced lock from a fresh checkout: pull and re-hash everything it names,
+    /// recompute every key from the checkout and compare (audit steps 1-2; docs/cache.md).
+    Audit(AuditArgs),
     /// Internal: the reaper a run starts beside itself (`exec::reap`); not for users.
     #[command(hide = true)]
     InternalReaper {
@@ -134,6 +137,17 @@ pub struct StatusArgs {
     /// remote named as the value: a name of `repro.local.yaml` or a URL).
     #[arg(long, value_name = "NAME|URL", num_args = 0..=1, default_missing_value = "")]
     pub remote: Option<String>,
+}
+
+/// `repro audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// What to pull from where.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// The report as JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `repro push` and `repro pull`.

@@ -4,6 +4,7 @@
 //! only parse, resolve and print: the rules live in `workspace`, `settings` and `sched`.
 
 mod args;
+mod audit;
 mod dag;
 mod detach;
 mod drive;
@@ -127,6 +128,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Exec(a) => exec::exec(&cli, a),
         Command::Push(a) => push::push(&cli, a),
         Command::Pull(a) => pull::pull(&cli, a),
+        Command::Audit(a) => audit::audit(&cli, a),
         Command::InternalReaper { run, file } => {
             crate::exec::reap(run, file);
             Ok(())

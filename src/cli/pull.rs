@@ -5,8 +5,8 @@
 
 use std::time::Instant;
 
-use crate::remote::Wanted;
-use crate::workspace::State;
+use crate::remote::{PullReport, Wanted};
+use crate::workspace::{State, Workspace};
 
 use super::args::RemoteArgs;
 use super::load::Loaded;
@@ -17,7 +17,41 @@ use super::{Cli, CliError};
 pub(crate) fn pull(cli: &Cli, a: &RemoteArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let mut ws = loaded.workspace_exclusive()?;
-    let super::remote::Locked { found, unlocked } = locked(&loaded, &ws, &a.targets)?;
+    let mut page = Page::default();
+    let pulled = fetch_and_restore(&loaded, &mut ws, a, &mut page)?;
+    if pulled.report.problems.is_empty() {
+        ws.save()?;
+        page.print()
+    } else {
+        page.print()?;
+        Err(CliError::Failed(format!(
+            "{} record(s) missing or corrupt on the remote; the workspace is unchanged",
+            pulled.report.problems.len()
+        )))
+    }
+}
+
+/// What [`fetch_and_restore`] did.
+pub(crate) struct Pulled {
+    /// The transfer's report (its problems already on the page).
+    pub(crate) report: PullReport,
+    /// The remote, as printed.
+    pub(crate) remote: String,
+    /// Instances restored into the workspace (0 when anything failed).
+    pub(crate) restored: usize,
+    /// Lock entries pulled for: instance id and the lock's key, before anything changed.
+    pub(crate) keys: Vec<(String, String)>,
+}
+
+/// Pulls the targets of `a` into `ws` and, when nothing failed, restores them; writes the
+/// problems and the summary on `page`. The caller saves the workspace.
+pub(crate) fn fetch_and_restore(
+    loaded: &Loaded,
+    ws: &mut Workspace<'_>,
+    a: &RemoteArgs,
+    page: &mut Page,
+) -> Result<Pulled, CliError> {
+    let super::remote::Locked { found, unlocked } = locked(loaded, ws, &a.targets)?;
     if !unlocked.is_empty() {
         note(&format!(
             "{} instance(s) not in `repro.lock` (profile `{}`), nothing to pull for them, e.g. `{}`",
@@ -34,7 +68,11 @@ pub(crate) fn pull(cli: &Cli, a: &RemoteArgs) -> Result<(), CliError> {
             outs: e.outs.clone(),
         })
         .collect();
-    let remote = open(&loaded, a.remote.as_deref(), a.jobs)?;
+    let keys = wanted
+        .iter()
+        .map(|w| (w.id.clone(), w.key.clone()))
+        .collect();
+    let remote = open(loaded, a.remote.as_deref(), a.jobs)?;
     let start = Instant::now();
     let r = crate::remote::pull(
         ws.store(),
@@ -42,7 +80,6 @@ pub(crate) fn pull(cli: &Cli, a: &RemoteArgs) -> Result<(), CliError> {
         &wanted,
         remote.connections,
     )?;
-    let mut page = Page::default();
     for p in &r.problems {
         outln!(page, "FAILED {p}");
     }
@@ -58,27 +95,23 @@ pub(crate) fn pull(cli: &Cli, a: &RemoteArgs) -> Result<(), CliError> {
         r.requests,
         start.elapsed().as_secs_f64()
     );
-    if !r.problems.is_empty() {
-        page.print()?;
-        return Err(CliError::Failed(format!(
-            "{} record(s) missing or corrupt on the remote; the workspace is unchanged",
-            r.problems.len()
-        )));
+    let mut restored = 0;
+    if r.problems.is_empty() {
+        restored = restore(loaded, ws, &a.targets)?;
+        outln!(page, "restored {restored} instance(s) into the workspace");
     }
-    let restored = restore(&loaded, &mut ws, &a.targets)?;
-    ws.save()?;
-    outln!(page, "restored {restored} instance(s) into the workspace");
-    page.print()
+    Ok(Pulled {
+        report: r,
+        remote: remote.label,
+        restored,
+        keys,
+    })
 }
 
 /// Restores every selected instance whose key is now in the store, upstream first: each round
 /// plans the graph again, since a downstream key is known only once its upstream's outputs
 /// are in place. Returns how many were restored.
-fn restore(
-    loaded: &Loaded,
-    ws: &mut crate::workspace::Workspace<'_>,
-    targets: &[String],
-) -> Result<usize, CliError> {
+fn restore(loaded: &Loaded, ws: &mut Workspace<'_>, targets: &[String]) -> Result<usize, CliError> {
     let selected = loaded.graph.closure(&loaded.targets(targets)?);
     let forced = vec![false; loaded.graph.instances.len()];
     ws.claim_outputs(&loaded.graph)?;

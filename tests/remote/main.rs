@@ -6,6 +6,7 @@
 //! When the script cannot run here (no nginx and no way to install it: exit 3), the nginx
 //! tests print why and pass without checking anything, except under `CI`, where they fail.
 
+mod audit;
 #[allow(dead_code)]
 #[path = "../engine/common.rs"]
 mod common;
