@@ -9,8 +9,9 @@
 #   only (10 data, 450 train, 1 stats, 1 table: 462 instances). CONNECTIONS defaults to 8.
 # It runs the pipeline (`repro run -j 2`) in a temporary workspace, starts nginx, and times:
 # the first push, a no-op push (everything present), a pull into a fresh checkout (pipeline and
-# repro.lock only), and the floor: the same object files PUT with curl, CONNECTIONS at once
-# (`xargs -P`), into an empty directory of the same server. Requests are counted from nginx's
+# repro.lock only, then the outputs restored), and the floor: the same files (every object and
+# action record) PUT with curl, CONNECTIONS at once (`xargs -P`, one curl process per file),
+# into an empty directory of the same server. Requests are counted from nginx's
 # access log. Everything is removed at the end.
 set -euo pipefail
 shape=${1:-small}
@@ -86,9 +87,9 @@ mkdir -p "$tmp/b" && cp pipeline.yaml repro.lock "$tmp/b/"
 cd "$tmp/b"
 timed "pull (fresh checkout)" "$repro" pull -j "$conns" -r "$url"
 "$repro" status --check > /dev/null
-cd "$tmp/a/cache/objects"
+cd "$tmp/a/cache"
 floor() {
-    find . -type f | sed 's|^\./||' | xargs -P "$conns" -I{} \
-        curl -sf -o /dev/null -T {} "${url}floor/objects/{}"
+    find objects actions -type f | xargs -P "$conns" -I{} \
+        curl -sf -o /dev/null -T {} "${url}floor/{}"
 }
 timed "floor: curl PUT, -P $conns" floor
