@@ -118,19 +118,18 @@ fn restore(loaded: &Loaded, ws: &mut Workspace<'_>, targets: &[String]) -> Resul
     let mut total = 0;
     for _ in 0..=selected.len() {
         let states = ws.plan(&loaded.graph, &selected, &forced)?;
-        let mut restored = 0;
+        let mut batch = Vec::new();
         for (i, s) in states {
             let inst = &loaded.graph.instances[i];
             match s {
-                State::Restore { key, record, .. } => {
-                    ws.restore(inst, key, &record).map_err(|e| {
-                        CliError::Failed(format!("cannot restore `{}`: {e}", inst.id))
-                    })?;
-                    restored += 1;
-                }
+                State::Restore { key, record, .. } => batch.push((inst, key, *record)),
                 State::Fresh { entry } => ws.accept(inst, entry),
                 State::Run { .. } => {}
             }
+        }
+        let restored = batch.len();
+        if let Some((id, e)) = ws.restore_many(batch).into_iter().next() {
+            return Err(CliError::Failed(format!("cannot restore `{id}`: {e}")));
         }
         total += restored;
         if restored == 0 {
