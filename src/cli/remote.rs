@@ -12,6 +12,8 @@ use super::CliError;
 pub(crate) struct Opened {
     pub(crate) transport: Box<dyn Transport>,
     pub(crate) label: String,
+    /// The remote's URL alone (for JSON).
+    pub(crate) url: String,
     pub(crate) connections: usize,
 }
 
@@ -40,6 +42,7 @@ pub(crate) fn open(
     Ok(Opened {
         transport,
         label,
+        url: chosen.url.to_string(),
         connections,
     })
 }

@@ -124,7 +124,7 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             outln!(
                 page,
                 "remote {}: {present} of {} instances in `repro.lock` present",
-                r.url,
+                r.label,
                 r.rows.len()
             );
         }
@@ -189,6 +189,8 @@ struct RemoteRow {
 }
 
 struct RemoteRows {
+    /// As printed (with the remote's name, if chosen by name).
+    label: String,
     url: String,
     rows: Vec<RemoteRow>,
 }
@@ -219,7 +221,8 @@ fn remote_rows(
         state: "unlocked",
     }));
     Ok(RemoteRows {
-        url: remote.label,
+        label: remote.label,
+        url: remote.url,
         rows,
     })
 }
