@@ -1,4 +1,5 @@
 //! What a pull refuses: a corrupted object, a truncated one (served with 200), a record whose
+//! inputs do not hash to its key or whose outputs are not the lock's, a record whose
 //! objects are missing on the remote. Each is named, the command exits 1, nothing of the
 //! damaged instance enters the store and the workspace is left as it was.
 
@@ -104,4 +105,38 @@ fn a_record_whose_objects_are_missing_on_the_remote_is_never_used() {
     copy.ok(&["run"]);
     assert_eq!(copy.count("gen-2"), before + 1, "gen@n=2 ran");
     assert_eq!(copy.read("data/2/w.txt"), "extra-2\n");
+}
+
+#[test]
+fn a_record_whose_inputs_do_not_hash_to_its_key_or_whose_outputs_differ_is_refused() {
+    let ws = crate::server::produced();
+    let remote = ws.tmp().join("remote");
+    let url = format!("file://{}", remote.display());
+    ws.ok(&["push", "-r", &url]);
+    let edit = |id: &str, change: &dyn Fn(&mut serde_json::Value)| {
+        let path = remote.join(format!("actions/{}.json", lock_key(&ws, id)));
+        let mut doc: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        change(&mut doc);
+        overwrite(&path, &serde_json::to_vec_pretty(&doc).unwrap());
+    };
+    // Another command under the same key: its inputs no longer hash to it.
+    edit("gen@n=1", &|d| d["inputs"]["argv"][0] = "forged".into());
+    // The same key, but outputs other than the lock's.
+    edit("gen@n=2", &|d| {
+        let dir = d["outputs"]["data/2"].as_str().unwrap().to_owned();
+        d["outputs"]["data/2"] = format!("dir:{}", "0".repeat(64).as_str()).into();
+        assert_ne!(dir, d["outputs"]["data/2"]);
+    });
+    let copy = fresh_copy(&ws);
+    let out = refused(&copy, &url, "gen@n=1: the remote's record");
+    assert!(out.contains("has inputs that hash to"), "{out}");
+    assert!(
+        out.contains("gen@n=2: the remote's record")
+            && out.contains("has outputs whose digests differ from `repro.lock`'s"),
+        "{out}"
+    );
+    for id in ["gen@n=1", "gen@n=2"] {
+        let key = lock_key(&ws, id);
+        assert!(!copy.root.join(format!("cache/actions/{key}.json")).exists());
+    }
 }
