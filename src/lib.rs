@@ -14,6 +14,7 @@ pub mod cache;
 pub mod cli;
 pub mod exec;
 pub mod graph;
+pub mod remote;
 pub mod report;
 pub mod sched;
 pub mod settings;

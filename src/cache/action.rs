@@ -65,6 +65,20 @@ impl ActionRecord {
         }
     }
 
+    /// Parses a record read from elsewhere (a remote): it must be of this format and pass the
+    /// same checks as [`ActionRecord::read`]; the error says why not.
+    pub fn parse(bytes: &[u8]) -> Result<ActionRecord, String> {
+        let r: ActionRecord = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if r.format != ACTION_VERSION {
+            return Err(format!(
+                "record format {} (this repro reads {ACTION_VERSION})",
+                r.format
+            ));
+        }
+        r.check()?;
+        Ok(r)
+    }
+
     /// Checks every name that will become a path: the key, each output's tagged digest and
     /// the log digest (empty when there was no log), and each output path (relative, inside).
     fn check(&self) -> Result<(), String> {

@@ -193,6 +193,53 @@ impl Store {
         Ok(put)
     }
 
+    /// A temporary path beside where the object `digest` will live (its directory created),
+    /// for a download that [`Store::adopt`] then checks and enters.
+    pub fn object_temp(&self, digest: &str) -> Result<PathBuf, StoreError> {
+        Self::check(digest)?;
+        let dest = self.object_path(digest);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        Ok(atomic::temp_sibling(&dest))
+    }
+
+    /// Enters the file `tmp` (from [`Store::object_temp`]) as the object `digest` after
+    /// hashing it: a file that does not hash to its name is deleted and refused
+    /// ([`StoreError::Corrupt`]), so nothing unchecked ever enters the store. The rename is
+    /// atomic; the file is fsynced first.
+    pub fn adopt(&self, tmp: &Path, digest: &str) -> Result<(), StoreError> {
+        Self::check(digest)?;
+        let actual = match hash_file_uncached(tmp) {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = fs::remove_file(tmp);
+                return Err(StoreError::Io {
+                    path: tmp.to_owned(),
+                    source: e,
+                });
+            }
+        };
+        if actual != digest {
+            let _ = fs::remove_file(tmp);
+            return Err(StoreError::Corrupt {
+                digest: digest.to_owned(),
+                actual,
+            });
+        }
+        let dest = self.object_path(digest);
+        let result = (|| {
+            fs::File::open(tmp)?.sync_all()?;
+            let _ = set_readonly(tmp);
+            fs::rename(tmp, &dest)?;
+            atomic::sync_dir(&dest)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(tmp);
+        }
+        result.map_err(io_err(&dest))
+    }
+
     /// Stores the workspace path `abs` whose digest was computed as `d` (a directory stores
     /// every file plus its manifest). Returns the objects that were damaged and are now
     /// replaced, with what each hashed to.
@@ -513,6 +560,23 @@ mod tests {
             Put::Repaired { .. }
         ));
         store.verify_object(&d).unwrap();
+    }
+
+    #[test]
+    fn adopting_a_download_checks_its_digest_and_leaves_nothing_when_it_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("cache")).unwrap();
+        let d = hash_bytes(b"the object");
+        let tmp = store.object_temp(&d).unwrap();
+        fs::write(&tmp, b"the objec").unwrap();
+        let err = store.adopt(&tmp, &d).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+        assert!(!tmp.exists() && !store.has(&d));
+        let tmp = store.object_temp(&d).unwrap();
+        fs::write(&tmp, b"the object").unwrap();
+        store.adopt(&tmp, &d).unwrap();
+        store.verify_object(&d).unwrap();
+        assert!(!tmp.exists());
     }
 
     #[test]

@@ -39,6 +39,14 @@ pub enum Command {
     Gc(GcArgs),
     /// Run exactly one instance (its upstream must be up to date) and publish the result.
     Exec(ExecArgs),
+    /// Upload the records and objects of the targets' `repro.lock` entries to a remote.
+    Push(RemoteArgs),
+    /// Download and check the records and objects `repro.lock` names for the targets, then
+    /// restore their outputs into the workspace.
+    Pull(RemoteArgs),
+    /// Check a produced lock from a fresh checkout: pull and re-hash everything it names,
+    /// recompute every key from the checkout and compare (audit steps 1-2; docs/cache.md).
+    Audit(AuditArgs),
     /// Internal: the reaper a run starts beside itself (`exec::reap`); not for users.
     #[command(hide = true)]
     InternalReaper {
@@ -125,6 +133,35 @@ pub struct StatusArgs {
     /// Exit 1 when anything is stale.
     #[arg(long)]
     pub check: bool,
+    /// Also say which locked instances a remote holds (the configured default, or the
+    /// remote named as the value: a name of `repro.local.yaml` or a URL).
+    #[arg(long, value_name = "NAME|URL", num_args = 0..=1, default_missing_value = "")]
+    pub remote: Option<String>,
+}
+
+/// `repro audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// What to pull from where.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// The report as JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `repro push` and `repro pull`.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// Targets (default: all); their upstream instances are included.
+    pub targets: Vec<String>,
+    /// The remote: a name of `repro.local.yaml` or a URL (default: `REPRO_REMOTE`, else
+    /// `remote.default` of `repro.local.yaml`).
+    #[arg(long, short = 'r', value_name = "NAME|URL")]
+    pub remote: Option<String>,
+    /// Transfers at once (default: `remote.connections`, 8).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<u32>,
 }
 
 /// `repro verify`.

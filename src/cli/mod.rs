@@ -4,6 +4,7 @@
 //! only parse, resolve and print: the rules live in `workspace`, `settings` and `sched`.
 
 mod args;
+mod audit;
 mod dag;
 mod detach;
 mod drive;
@@ -12,6 +13,9 @@ mod gc;
 mod load;
 mod logs;
 mod page;
+mod pull;
+mod push;
+mod remote;
 mod run;
 mod show;
 mod status;
@@ -68,6 +72,19 @@ impl From<crate::spec::SpecError> for CliError {
     }
 }
 
+impl From<crate::remote::RemoteError> for CliError {
+    fn from(e: crate::remote::RemoteError) -> Self {
+        if e.is_user_error() {
+            CliError::User {
+                hint: e.hint(),
+                message: e.to_string(),
+            }
+        } else {
+            CliError::Failed(e.to_string())
+        }
+    }
+}
+
 impl From<crate::workspace::CheckError> for CliError {
     fn from(e: crate::workspace::CheckError) -> Self {
         match e {
@@ -109,6 +126,9 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Logs(a) => logs::logs(&cli, a),
         Command::Gc(a) => gc::gc(&cli, a),
         Command::Exec(a) => exec::exec(&cli, a),
+        Command::Push(a) => push::push(&cli, a),
+        Command::Pull(a) => pull::pull(&cli, a),
+        Command::Audit(a) => audit::audit(&cli, a),
         Command::InternalReaper { run, file } => {
             crate::exec::reap(run, file);
             Ok(())

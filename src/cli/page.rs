@@ -29,6 +29,11 @@ impl Page {
         self.text.push('\n');
     }
 
+    /// The lines so far.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
     /// Writes everything to stdout.
     pub(crate) fn print(self) -> Result<(), CliError> {
         let mut out = std::io::stdout().lock();

@@ -82,6 +82,10 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             job: jobs.get(instance).cloned(),
         });
     }
+    let remote = match &a.remote {
+        Some(flag) => Some(remote_rows(&loaded, &ws, &a.targets, flag)?),
+        None => None,
+    };
     let mut page = Page::default();
     let stale = rows.iter().filter(|r| r.state != "fresh").count();
     let read_orphans = orphans.iter().filter(|o| !o.read_by.is_empty()).count();
@@ -95,6 +99,9 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
         });
         if let Some(e) = &queue_error {
             doc["queue_error"] = e.clone().into();
+        }
+        if let Some(r) = &remote {
+            doc["remote"] = serde_json::json!({ "url": r.url, "instances": r.rows });
         }
         outln!(
             page,
@@ -124,6 +131,18 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
         }
         for line in orphan_lines(&orphans) {
             outln!(page, "{line}");
+        }
+        if let Some(r) = &remote {
+            for row in r.rows.iter().filter(|row| row.state != "present") {
+                outln!(page, "remote   {}: {}", row.instance, row.state);
+            }
+            let present = r.rows.iter().filter(|row| row.state == "present").count();
+            outln!(
+                page,
+                "remote {}: {present} of {} instances in `repro.lock` present",
+                r.label,
+                r.rows.len()
+            );
         }
         if stale == 0 {
             outln!(
@@ -175,4 +194,51 @@ fn orphan_lines(orphans: &[Orphan]) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// One instance's state on the remote: `present` (its record and the object of each output),
+/// `absent`, or `unlocked` (no `repro.lock` entry to look for).
+#[derive(serde::Serialize)]
+struct RemoteRow {
+    instance: String,
+    state: &'static str,
+}
+
+struct RemoteRows {
+    /// As printed (with the remote's name, if chosen by name).
+    label: String,
+    url: String,
+    rows: Vec<RemoteRow>,
+}
+
+/// What the remote named by `flag` (empty: the default) holds of the targets' lock entries.
+fn remote_rows(
+    loaded: &Loaded,
+    ws: &crate::workspace::Workspace<'_>,
+    targets: &[String],
+    flag: &str,
+) -> Result<RemoteRows, CliError> {
+    let remote = super::remote::open(loaded, Some(flag), None)?;
+    let super::remote::Locked { found, unlocked } = super::remote::locked(loaded, ws, targets)?;
+    let t = remote.transport.as_ref();
+    let answers = crate::remote::in_parallel(remote.connections, &found, |(_, e)| {
+        crate::remote::on_remote(t, &e.key, e.outs.values())
+    });
+    let mut rows = Vec::new();
+    for ((id, _), r) in found.iter().zip(answers) {
+        let state = if r? { "present" } else { "absent" };
+        rows.push(RemoteRow {
+            instance: id.clone(),
+            state,
+        });
+    }
+    rows.extend(unlocked.into_iter().map(|instance| RemoteRow {
+        instance,
+        state: "unlocked",
+    }));
+    Ok(RemoteRows {
+        label: remote.label,
+        url: remote.url,
+        rows,
+    })
 }

@@ -19,6 +19,12 @@
 //!   throttle: 64           # `%N` of job arrays: running at once per array
 //!   poll_interval: 10s
 //!   gpu_sharing: whole     # or shard (fractional `gpus` ask for Slurm GPU shards), or none
+//! remote:
+//!   default: lab           # a name below `named`, or a URL (REPRO_REMOTE)
+//!   connections: 8         # parallel transfers of push and pull
+//!   named:
+//!     lab: https://cache.example.org/repro/
+//!     shared: file:///mnt/shared/repro-cache
 //! ```
 
 use std::fmt;
@@ -175,6 +181,31 @@ impl Default for SlurmSettings {
     }
 }
 
+/// The artifact remotes of this machine (`remote:` in the site file); `src/remote/` reads them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RemoteSettings {
+    /// The remote `push`, `pull` and `status --remote` use without `--remote`: a name below
+    /// `named`, or a URL (`file:///path`, `http(s)://host/prefix/`).
+    pub default: Option<String>,
+    /// Transfers at once.
+    pub connections: Positive,
+    /// Named remotes: name to URL. A URL never holds credentials (`docs/cache.md`).
+    pub named: std::collections::BTreeMap<String, String>,
+}
+
+const CONNECTIONS: Positive = Positive::new(8).expect("8 is positive");
+
+impl Default for RemoteSettings {
+    fn default() -> Self {
+        RemoteSettings {
+            default: None,
+            connections: CONNECTIONS,
+            named: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
 /// Everything the site file, environment and flags say (the site file's schema).
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -186,4 +217,6 @@ pub struct SiteSettings {
     pub retries: Option<Retries>,
     /// Slurm settings (used when `executor` is Slurm).
     pub slurm: SlurmSettings,
+    /// Artifact remotes (`repro push`, `repro pull`).
+    pub remote: RemoteSettings,
 }

@@ -109,7 +109,13 @@ pub(crate) const SETTINGS: &[Setting] = settings! {
         |s, v| s.slurm.unreachable_after = v.parse()?;
     "slurm.publish_grace", "REPRO_SLURM_PUBLISH_GRACE" => |s, v| s.slurm.publish_grace = v.parse()?;
     "slurm.silence_limit", "REPRO_SLURM_SILENCE_LIMIT" => |s, v| s.slurm.silence_limit = v.parse()?;
+    "remote.default", "REPRO_REMOTE" => |s, v| s.remote.default = Some(v.to_owned());
+    "remote.connections", "REPRO_REMOTE_CONNECTIONS" => |s, v| s.remote.connections = v.parse()?;
 };
+
+/// Keys of the file that no variable or flag sets: a map, written only in the file.
+#[cfg(test)]
+const FILE_ONLY: &[&str] = &["remote.named"];
 
 fn find(key: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.key == key)
@@ -348,6 +354,18 @@ mod tests {
                 "20m",
                 with(&|s| s.slurm.silence_limit = secs(1200)),
             ),
+            (
+                "remote.default",
+                "lab",
+                "lab",
+                with(&|s| s.remote.default = Some("lab".into())),
+            ),
+            (
+                "remote.connections",
+                "3",
+                "3",
+                with(&|s| s.remote.connections = p(3)),
+            ),
         ]
     }
 
@@ -399,7 +417,7 @@ mod tests {
                 let k = k.trim_matches('`');
                 section.map_or(k.to_owned(), |s| format!("{s}.{k}"))
             })
-            .filter(|k| k != "slurm")
+            .filter(|k| k != "slurm" && k != "remote" && !FILE_ONLY.contains(&k.as_str()))
             .collect()
     }
 
@@ -407,6 +425,7 @@ mod tests {
     fn the_table_holds_every_key_of_the_file() {
         let mut file_keys = serde_keys(None);
         file_keys.extend(serde_keys(Some("slurm")));
+        file_keys.extend(serde_keys(Some("remote")));
         let table: Vec<String> = SETTINGS.iter().map(|s| s.key.to_owned()).collect();
         assert_eq!(file_keys, table);
     }
@@ -424,9 +443,15 @@ mod tests {
     fn a_bad_value_names_its_source() {
         for s in SETTINGS {
             // Free text cannot be malformed.
-            if ["partition", "account", "qos", "sbatch_args"]
-                .iter()
-                .any(|k| s.key.ends_with(k))
+            if [
+                "partition",
+                "account",
+                "qos",
+                "sbatch_args",
+                "remote.default",
+            ]
+            .iter()
+            .any(|k| s.key.ends_with(k))
             {
                 continue;
             }
@@ -457,6 +482,17 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn named_remotes_are_read_from_the_file() {
+        let s =
+            parse("remote:\n  default: lab\n  named:\n    lab: http://127.0.0.1:9/c/\n").unwrap();
+        assert_eq!(s.remote.default.as_deref(), Some("lab"));
+        assert_eq!(s.remote.named["lab"], "http://127.0.0.1:9/c/");
+        assert_eq!(s.remote.connections.get(), 8);
+        let e = parse("remote:\n  conections: 2\n").unwrap_err().to_string();
+        assert!(e.contains("unknown field `conections`"), "{e}");
     }
 
     #[test]

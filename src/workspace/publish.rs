@@ -88,6 +88,44 @@ impl Workspace<'_> {
         Ok(())
     }
 
+    /// Restores several cached instances at once (`repro pull`): their outputs are copied
+    /// from the store on rayon's pool, since each file's copy is fsynced and the syncs overlap;
+    /// then every restored instance's lock entry is kept. Returns the instance id and error
+    /// of each one that could not be restored (a damaged object): it must run instead.
+    pub fn restore_many(
+        &mut self,
+        items: Vec<(&Instance, String, ActionRecord)>,
+    ) -> Vec<(String, StoreError)> {
+        use rayon::prelude::*;
+        let this = &*self;
+        let results: Vec<Result<(), StoreError>> = items
+            .par_iter()
+            .map(|(_, _, record)| {
+                for (path, tagged) in &record.outputs {
+                    this.stat.forget(path);
+                    this.store.restore(tagged, &this.layout.abs(path))?;
+                }
+                Ok(())
+            })
+            .collect();
+        let mut failed = Vec::new();
+        for ((inst, key, record), r) in items.into_iter().zip(results) {
+            match r {
+                Ok(()) => self.set_entry(
+                    &inst.id,
+                    LockEntry {
+                        key,
+                        outs: record.outputs.clone(),
+                        metrics: record.metrics.clone(),
+                        skey: record.inputs.structural_key(),
+                    },
+                ),
+                Err(e) => failed.push((inst.id.clone(), e)),
+            }
+        }
+        failed
+    }
+
     /// Clears an instance's stale outputs and creates their parent directories, before it runs.
     pub fn prepare(&self, inst: &Instance) -> Result<(), WorkspaceError> {
         for o in &inst.outs {

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Push and pull through a real nginx WebDAV remote (scripts/remote-nginx.sh), for
+# docs/benchmarks.md. Builds nothing: run `cargo build --release -p repro` first.
+#
+#   scripts/bench-remote.sh [grid|small] [CONNECTIONS]
+#
+# grid: the engine benchmark's 3,689-instance pipeline shape (benches/engine_grid.rs: 80 data,
+#   3,600 train, 8 stats, 1 table, each a one-line `sh -c` file write); small: its first task
+#   only (10 data, 450 train, 1 stats, 1 table: 462 instances). CONNECTIONS defaults to 8.
+# It runs the pipeline (`repro run -j 2`) in a temporary workspace, starts nginx, and times:
+# the first push, a no-op push (everything present), a pull into a fresh checkout (pipeline and
+# repro.lock only, then the outputs restored), and the floor: the same files (every object and
+# action record) PUT with curl, CONNECTIONS at once (`xargs -P`, one curl process per file),
+# into an empty directory of the same server. Requests are counted from nginx's
+# access log. Everything is removed at the end.
+set -euo pipefail
+shape=${1:-small}
+conns=${2:-8}
+root=$(cd "$(dirname "$0")/.." && pwd)
+repro=${REPRO_BIN:-$root/target/release/repro}
+[ -x "$repro" ] || { echo "bench-remote: build first: $repro missing" >&2; exit 2; }
+
+tmp=$(mktemp -d)
+trap 'bash "$root/scripts/remote-nginx.sh" stop "$tmp/nginx" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+
+tasks="listops, parity, even_pairs, missing_duplicate, cycle_navigation, stack_manipulation, modular_arithmetic_brackets, solve_equation"
+[ "$shape" = small ] && tasks="listops"
+mkdir -p "$tmp/a"
+cat > "$tmp/a/pipeline.yaml" <<YAML
+version: 1
+params:
+  tasks: [$tasks]
+  variants: [full, band5, band9, bloc5, bloc9, band5G1, band5G3, band9G1, band9G3, bloc5G1, bloc5G3, bloc9G1, bloc9G3, topk5, topk9]
+  activations: [relu, gelu, mish]
+  seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+stages:
+  data:
+    cmd: "echo \${task} \${seed} > data/\${task}/\${seed}.txt"
+    shell: true
+    matrix:
+      task: \${params.tasks}
+      seed: \${params.seeds}
+    outs: ["data/\${task}/\${seed}.txt"]
+  train:
+    cmd: "echo \${variant} \${activation} > runs/\${task}/\${variant}/\${activation}/\${seed}.txt"
+    shell: true
+    matrix:
+      task: \${params.tasks}
+      variant: \${params.variants}
+      activation: \${params.activations}
+      seed: \${params.seeds}
+    deps: ["data/\${task}/\${seed}.txt"]
+    outs: ["runs/\${task}/\${variant}/\${activation}/\${seed}.txt"]
+  stats:
+    cmd: "cat runs/\${task}/*/*/*.txt > stats/\${task}.txt"
+    shell: true
+    matrix:
+      task: \${params.tasks}
+    deps: ["runs/\${task}"]
+    outs: ["stats/\${task}.txt"]
+  table:
+    cmd: "cat stats/*.txt > table.txt"
+    shell: true
+    deps: [stats]
+    outs: [table.txt]
+YAML
+cd "$tmp/a"
+"$repro" run -j 2 >/dev/null 2>&1
+echo "workspace: $(grep -c '^\[' repro.lock) instances, $(find cache/objects -type f | wc -l) objects, $(find cache/objects -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }') bytes in objects"
+url=$(bash "$root/scripts/remote-nginx.sh" start "$tmp/nginx")
+log="$tmp/nginx/access.log"
+requests() { wc -l < "$log"; }
+timed() { # LABEL COMMAND...
+    local before t0 t1
+    before=$(requests)
+    t0=$(date +%s.%N)
+    "${@:2}" > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+    t1=$(date +%s.%N)
+    sleep 0.2
+    awk -v l="$1" -v a="$t0" -v b="$t1" -v r="$(( $(requests) - before ))" \
+        'BEGIN { printf "%-28s %7.2f s  %6d requests\n", l, b - a, r }'
+    tail -1 "$tmp/out" | sed 's/^/    /'
+}
+timed "push (first)" "$repro" push -j "$conns" -r "$url"
+timed "push (no-op)" "$repro" push -j "$conns" -r "$url"
+mkdir -p "$tmp/b" && cp pipeline.yaml repro.lock "$tmp/b/"
+cd "$tmp/b"
+timed "pull (fresh checkout)" "$repro" pull -j "$conns" -r "$url"
+"$repro" status --check > /dev/null
+cd "$tmp/a/cache"
+floor() {
+    find objects actions -type f | xargs -P "$conns" -I{} \
+        curl -sf -o /dev/null -T {} "${url}floor/{}"
+}
+timed "floor: curl PUT, -P $conns" floor

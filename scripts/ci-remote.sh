@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# CI's remote round trip: push a produced profile from this workspace to a real nginx WebDAV
+# remote, clone the repository fresh, pull into the clone and check it there.
+#
+#   scripts/ci-remote.sh [-p PROFILE] [WORKSPACE]
+#
+# WORKSPACE (default: the repository holding this script) is a git work tree whose pipeline
+# has been run for PROFILE (for the paper: `repro run -p smoke`). The script starts nginx
+# (scripts/remote-nginx.sh) under a temporary directory, runs `repro push` there, clones
+# WORKSPACE with `git clone --no-hardlinks` into the temporary directory, copies the workspace's
+# `repro.lock` over the clone's (a run may have rewritten it since the last commit), then in the
+# clone runs `repro pull`, `repro status --check`, `repro verify` and `repro audit` (steps 1-2:
+# the report is printed), printing each command's output. `repro` is $REPRO_BIN, else target/release/repro of WORKSPACE. Exit 0 only if every
+# step passed; nginx and the temporary directory are removed on exit.
+set -euo pipefail
+profile=()
+if [ "${1:-}" = -p ]; then profile=(-p "$2"); shift 2; fi
+here=$(cd "$(dirname "$0")/.." && pwd)
+ws=$(cd "${1:-$here}" && pwd)
+repro=${REPRO_BIN:-$ws/target/release/repro}
+[ -x "$repro" ] || { echo "ci-remote: $repro is missing (build first)" >&2; exit 2; }
+tmp=$(mktemp -d)
+trap 'bash "$here/scripts/remote-nginx.sh" stop "$tmp/nginx" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+step() { echo "ci-remote: \$ $*" >&2; "$@"; }
+
+url=$(bash "$here/scripts/remote-nginx.sh" start "$tmp/nginx")
+echo "ci-remote: remote $url" >&2
+(cd "$ws" && step "$repro" push "${profile[@]}" -r "$url")
+step git clone -q --no-hardlinks "$ws" "$tmp/clone"
+cp "$ws/repro.lock" "$tmp/clone/repro.lock"
+cd "$tmp/clone"
+step "$repro" pull "${profile[@]}" -r "$url"
+step "$repro" status "${profile[@]}" --check
+step "$repro" verify "${profile[@]}"
+step "$repro" audit "${profile[@]}" -r "$url"
+echo "ci-remote: the clone pulled, is up to date, verifies and audits clean" >&2
