@@ -202,3 +202,63 @@ impl RunSettings {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn settings(pipeline: &Pipeline, executor: &str) -> RunSettings {
+        let mut s = RunSettings::for_exec(pipeline, false);
+        s.executor = executor.parse().expect("an executor");
+        s.pack = true;
+        s
+    }
+
+    fn pipeline_graph(pack_time: &str) -> (Pipeline, crate::graph::Graph) {
+        let text = format!(
+            r#"version: 1
+stages:
+  make:
+    cmd: [touch, "out/${{seed}}"]
+    matrix:
+      seed: ["1", "2", "3"]
+    outs: ["out/${{seed}}"]
+    resources: {{cpus: 2, time: 10m}}
+    pack:
+      by: [seed]
+      cmd: [touch, "${{pack.manifest}}"]
+      resources: {{gpus: 1, cpus: 1{pack_time}}}
+"#
+        );
+        let pipeline =
+            crate::spec::parse(std::path::Path::new("pipeline.yaml"), &text, None).unwrap();
+        let graph = crate::graph::build(&pipeline).unwrap();
+        (pipeline, graph)
+    }
+
+    #[test]
+    fn a_packs_batch_request_covers_all_its_members_time_unless_the_pack_sets_one() {
+        let (pipeline, graph) = pipeline_graph("");
+        let members: Vec<&Instance> = graph.instances.iter().collect();
+        let s = settings(&pipeline, "slurm");
+        let r = s.pack_request(&members);
+        assert_eq!((r.cpus, r.gpus), (1, 1.0), "the pack's own resources");
+        assert_eq!(r.time, Some(Duration::from_secs(30 * 60)), "three members of 10m");
+        assert_eq!(s.pack_request(&members[..1]).time, Some(Duration::from_secs(600)));
+        let (pipeline, graph) = pipeline_graph(", time: 15m");
+        let members: Vec<&Instance> = graph.instances.iter().collect();
+        let r = settings(&pipeline, "slurm").pack_request(&members);
+        assert_eq!(r.time, Some(Duration::from_secs(15 * 60)), "the pack's own time");
+    }
+
+    #[test]
+    fn a_pack_takes_its_resources_locally_and_one_job_slot_under_a_batch_executor() {
+        let (pipeline, graph) = pipeline_graph("");
+        let inst = &graph.instances[0];
+        let local = settings(&pipeline, "local").pack_slot_request(inst);
+        assert_eq!((local.cpus, local.gpus), (1, 1.0));
+        let slurm = settings(&pipeline, "slurm").pack_slot_request(inst);
+        assert_eq!((slurm.cpus, slurm.gpus), (1, 0.0));
+    }
+}
