@@ -41,6 +41,8 @@ pub struct Pipeline {
     pub build: Option<Vec<String>>,
     /// Stage templates, in name order.
     pub stages: Vec<Stage>,
+    /// Stages defined in the file that the applied profile skips (`skip:`), in name order.
+    pub skipped: Vec<String>,
     /// Source positions, for errors found later.
     pub positions: PositionIndex,
 }
@@ -321,6 +323,11 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         profile_description: overlay.and_then(|p| p.description.clone()),
         profile: chosen,
         profiles: parsed.profiles.keys().cloned().collect(),
+        skipped: {
+            let mut v = skipped.to_vec();
+            v.sort();
+            v
+        },
         params,
         build,
         stages,
