@@ -100,6 +100,19 @@ pub enum SpecErrorKind {
         instance: String,
         /// The instance that declared it first.
         other: String,
+        /// When both are instances of one stage: the dimensions in which they differ, which
+        /// the output path does not use.
+        unused_dims: Vec<String>,
+    },
+    /// An instance reads its own output: a dependency is, contains or lies inside it.
+    #[error("{}", own_dep_text(instance, dep, out))]
+    OwnDep {
+        /// The instance.
+        instance: String,
+        /// The dependency.
+        dep: String,
+        /// Its output that the dependency reaches.
+        out: String,
     },
     /// An output lies inside another instance's output directory.
     #[error("output `{path}` of `{instance}` lies inside output `{outer}` of `{other}`")]
@@ -193,6 +206,20 @@ impl SpecError {
             SpecErrorKind::UnquotedInterp { value, .. } => Some(format!(
                 "quote it: `\"{value}\"`"
             )),
+            SpecErrorKind::DuplicateOutput { unused_dims, .. } if !unused_dims.is_empty() => {
+                let refs: Vec<String> = unused_dims.iter().map(|d| format!("`${{{d}}}`")).collect();
+                Some(format!(
+                    "the path does not use {}; add {} to the path so that each instance writes its own output",
+                    refs.join(", "),
+                    if refs.len() == 1 { "it" } else { "them" }
+                ))
+            }
+            SpecErrorKind::OwnDep { dep, out, .. } if out.starts_with(&format!("{dep}/")) => Some(format!(
+                "a stage cannot read what it writes: depend on the upstream outputs inside `{dep}` that it reads, or write `{out}` outside `{dep}`"
+            )),
+            SpecErrorKind::OwnDep { .. } => {
+                Some("a stage cannot read what it writes: remove the dependency, or depend on what an upstream stage produces".into())
+            }
             SpecErrorKind::MissingDep { .. } => {
                 Some("create the file, fix the path, or add a stage whose `outs` produce it".into())
             }
@@ -220,6 +247,17 @@ impl SpecError {
             ),
             _ => None,
         }
+    }
+}
+
+/// What an [`SpecErrorKind::OwnDep`] says: which of the two paths lies inside the other.
+fn own_dep_text(instance: &str, dep: &str, out: &str) -> String {
+    if dep == out {
+        format!("output `{out}` of `{instance}` is also its own dependency")
+    } else if out.starts_with(&format!("{dep}/")) {
+        format!("output `{out}` of `{instance}` lies inside its own dependency `{dep}`, so the stage would read what it writes")
+    } else {
+        format!("dependency `{dep}` of `{instance}` lies inside its own output `{out}`, so the stage would read what it writes")
     }
 }
 

@@ -172,6 +172,19 @@ fn output_declared_twice_by_one_matrix_stage_is_rejected() {
     );
 }
 
+/// Instances of one matrix stage that write the same path most likely miss a `${dim}` in it.
+#[test]
+fn duplicate_output_within_a_matrix_hints_at_the_missing_dimension() {
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [\"out/${t}.txt\"]\n    matrix:\n      t: [p, q]\n      seed: [1, 2]\n",
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 5:12, field `stages.a.outs[0]`: output `out/p.txt` of `a@seed=2,t=p` is also declared by `a@seed=1,t=p`
+    hint: the path does not use `${seed}`; add it to the path so that each instance writes its own output
+    ");
+}
+
 #[test]
 fn output_nested_inside_another_output_is_rejected() {
     let err = rejected("version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [d]\n  b:\n    cmd: [touch, x]\n    outs: [d/x]\n", &["status"]);
@@ -228,8 +241,32 @@ fn three_stage_cycle_and_self_loop_are_printed_in_full() {
         "version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    deps: [x]\n    outs: [x]\n",
         &["status"],
     );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 5:12, field `stages.a.deps[0]`: output `x` of `a` is also its own dependency
+    hint: a stage cannot read what it writes: remove the dependency, or depend on what an upstream stage produces
+    ");
+}
+
+/// An output inside the directory the stage depends on was once reported as the cycle
+/// `report -> report`.
+#[test]
+fn output_inside_the_stages_own_dependency_directory_is_explained() {
+    let err = rejected(
+        "version: 1\nstages:\n  train:\n    cmd: [touch, results/train.txt]\n    outs: [results/train.txt]\n  report:\n    cmd: [touch, results/report.txt]\n    deps: [results]\n    outs: [results/report.txt]\n",
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 8:12, field `stages.report.deps[0]`: output `results/report.txt` of `report` lies inside its own dependency `results`, so the stage would read what it writes
+    hint: a stage cannot read what it writes: depend on the upstream outputs inside `results` that it reads, or write `results/report.txt` outside `results`
+    ");
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: [touch, d]\n    deps: [d/x]\n    outs: [d]\n",
+        &["status"],
+    );
     assert!(
-        err.contains("at 5:11, field `stages.a.deps`: dependency cycle: `a` -> `a`"),
+        err.contains(
+            "field `stages.a.deps[0]`: dependency `d/x` of `a` lies inside its own output `d`"
+        ),
         "{err}"
     );
 }
