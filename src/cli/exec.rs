@@ -51,7 +51,13 @@ fn run_one(
     let forced = vec![false; graph.instances.len()];
     let mut reporter = ProgressReporter::new();
     let tally = dispatch(graph, ws, settings, &[i], &forced, &mut reporter, mode)?;
-    if tally.failed > 0 || tally.interrupted {
+    if tally.interrupted {
+        return Err(CliError::Interrupted(format!(
+            "`{}` did not complete: interrupted",
+            graph.instances[i].id
+        )));
+    }
+    if tally.failed > 0 {
         return Err(CliError::Failed(format!(
             "`{}` did not complete",
             graph.instances[i].id

@@ -1,6 +1,6 @@
 //! Killing and interrupting `repro run`: a SIGKILLed run resumes without re-running completed
 //! instances and without trusting a half-written output; SIGTERM and SIGINT make the engine
-//! terminate its children, exit non-zero and publish nothing for the interrupted instance,
+//! terminate its children, exit 130 and publish nothing for the interrupted instance,
 //! while instances that completed before the signal stay published.
 
 use std::time::{Duration, Instant};
@@ -87,7 +87,8 @@ fn sigkill_mid_run_resumes_without_rerunning_completed_or_trusting_partial_outpu
 }
 
 /// Sends `sig` to a running `repro run` while `slow` blocks; checks the child is gone, the exit
-/// is non-zero, and nothing of `slow` was published.
+/// is 130 (what a shell reports after Ctrl-C; it was 1, the code of a failed stage), and
+/// nothing of `slow` was published.
 fn interrupt_with(sig: i32) {
     let ws = Ws::new(PIPELINE);
     let child = ws.command(&["run", "-j", "2"]).spawn().unwrap();
@@ -96,7 +97,7 @@ fn interrupt_with(sig: i32) {
     let start = Instant::now();
     signal(child.id(), sig);
     let out = wait_limited(child);
-    assert_eq!(out.code, 1, "{}", out.both());
+    assert_eq!(out.code, 130, "{}", out.both());
     assert!(
         start.elapsed() < Duration::from_secs(4),
         "a stage that honours SIGTERM is stopped at once"
@@ -133,12 +134,12 @@ fn interrupt_with(sig: i32) {
 }
 
 #[test]
-fn sigterm_terminates_children_exits_nonzero_and_publishes_nothing_partial() {
+fn sigterm_terminates_children_exits_130_and_publishes_nothing_partial() {
     interrupt_with(libc::SIGTERM);
 }
 
 #[test]
-fn sigint_terminates_children_exits_nonzero_and_publishes_nothing_partial() {
+fn sigint_terminates_children_exits_130_and_publishes_nothing_partial() {
     interrupt_with(libc::SIGINT);
 }
 
@@ -158,7 +159,7 @@ stages:
     let start = Instant::now();
     signal(child.id(), libc::SIGTERM);
     let out = wait_limited(child);
-    assert_eq!(out.code, 1, "{}", out.both());
+    assert_eq!(out.code, 130, "{}", out.both());
     assert!(
         start.elapsed() < Duration::from_secs(30),
         "took {:?}",

@@ -240,7 +240,7 @@ fn an_interrupted_pack_publishes_nothing_unfinished_and_the_next_run_completes_i
     wait_for(60, "a pack to start", || ws.count("pack 2") == 1);
     signal(child.id(), libc::SIGINT);
     let out = wait_limited(child);
-    assert_eq!(out.code, 1, "{}", out.both());
+    assert_eq!(out.code, 130, "{}", out.both());
     assert!(
         !ws.root.join("out/a/1.txt").exists(),
         "nothing unfinished stays"
