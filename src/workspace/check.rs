@@ -88,6 +88,12 @@ pub enum CheckError {
 impl Workspace<'_> {
     /// Computes an instance's key inputs from the workspace as it is now.
     pub fn inputs(&self, inst: &Instance) -> Result<KeyInputs, CheckError> {
+        self.inputs_with(inst, false)
+    }
+
+    /// [`Self::inputs`], leaving out the dependencies that do not exist when `missing_ok`
+    /// (outputs of upstream instances that have not run yet).
+    fn inputs_with(&self, inst: &Instance, missing_ok: bool) -> Result<KeyInputs, CheckError> {
         let io = |path: &str, e: std::io::Error| CheckError::Io {
             instance: inst.id.clone(),
             path: path.to_owned(),
@@ -127,6 +133,7 @@ impl Workspace<'_> {
                     Some(d) => {
                         deps.insert(dep.clone(), d.tagged());
                     }
+                    None if missing_ok => {}
                     None => {
                         return Err(CheckError::MissingDep {
                             instance: inst.id.clone(),
@@ -318,6 +325,36 @@ impl Workspace<'_> {
             inputs: Some(Box::new(inputs)),
             reasons,
         })
+    }
+
+    /// The reasons of its own that an instance waiting for a stale upstream instance has to
+    /// run: what differs between the inputs recorded for its lock entry and its inputs now,
+    /// apart from the dependencies that lie in or around `produced` (its upstream instances'
+    /// outputs, whose content is not known until they ran). Empty when nothing can be said:
+    /// no lock entry (the upstream reason says enough), no record of it (after `gc`), or an
+    /// input that cannot be read (the run will report it).
+    pub fn own_reasons(&self, inst: &Instance, produced: &[&str]) -> Vec<Dirty> {
+        let Some(entry) = self.lock_entry(&inst.id) else {
+            return Vec::new();
+        };
+        let Some(old) = self.record(&entry.key) else {
+            return Vec::new();
+        };
+        let Ok(now) = self.inputs_with(inst, true) else {
+            return Vec::new();
+        };
+        let overlaps = |a: &str, b: &str| {
+            a == b
+                || a.strip_prefix(b).is_some_and(|r| r.starts_with('/'))
+                || b.strip_prefix(a).is_some_and(|r| r.starts_with('/'))
+        };
+        diff(&old.inputs, &now)
+            .into_iter()
+            .filter(|d| match d {
+                Dirty::DepChanged { path } => !produced.iter().any(|o| overlaps(path, o)),
+                _ => true,
+            })
+            .collect()
     }
 
     /// Whether every object a record's outputs need is present: each output's object and, for
