@@ -15,7 +15,7 @@ use crate::cache::{digest_path, ActionRecord, KeyInputs, Policy, KEY_VERSION};
 use crate::graph::{is_glob, Instance};
 use crate::spec::{SpecError, SpecErrorKind};
 
-use super::dirty::{diff, Dirty};
+use super::dirty::{diff, metrics_changed, Dirty};
 use super::lockfile::LockEntry;
 use super::open::Workspace;
 
@@ -212,7 +212,50 @@ impl Workspace<'_> {
 
     /// Evaluates one instance. `pending_upstream` names an upstream instance that has not
     /// settled yet (it will run), in which case the key cannot be known.
+    ///
+    /// Declared metrics are not part of the key (a tolerance or a new field must not change
+    /// it), so they are checked against what was recorded: an instance found fresh, or
+    /// restorable, whose recorded metric names differ from its declared ones must run
+    /// ([`Dirty::MetricsChanged`]), which records them, or fails on a field it does not write.
     pub fn evaluate(
+        &self,
+        inst: &Instance,
+        pending_upstream: Option<&str>,
+        force: bool,
+    ) -> Result<State, CheckError> {
+        let metrics = inst.metrics.as_ref();
+        Ok(match self.evaluate_key(inst, pending_upstream, force)? {
+            State::Fresh { entry } => match metrics_changed(metrics, &entry.metrics) {
+                None => State::Fresh { entry },
+                Some(d) => State::Run {
+                    inputs: Some(Box::new(self.inputs(inst)?)),
+                    reasons: vec![d],
+                },
+            },
+            State::Restore {
+                key,
+                record,
+                mut reasons,
+            } => match metrics_changed(metrics, &record.metrics) {
+                None => State::Restore {
+                    key,
+                    record,
+                    reasons,
+                },
+                Some(d) => {
+                    reasons.push(d);
+                    State::Run {
+                        inputs: Some(Box::new(self.inputs(inst)?)),
+                        reasons,
+                    }
+                }
+            },
+            run => run,
+        })
+    }
+
+    /// [`Self::evaluate`] by the key and the outputs alone.
+    fn evaluate_key(
         &self,
         inst: &Instance,
         pending_upstream: Option<&str>,
