@@ -270,3 +270,61 @@ stages:
     let out = bad.code(&["status"], 2);
     assert!(out.stderr.contains("stages.s.timeout"), "{}", out.both());
 }
+
+/// After an interrupted attempt and a restore from the cache, `repro logs` once printed the
+/// killed attempt's log while `repro show` said fresh: it prints the recorded run's log and
+/// says on stderr which attempt it is, with a note naming the later attempt's log.
+#[test]
+fn logs_after_an_interrupted_attempt_and_a_restore_show_the_recorded_run() {
+    let ws = Ws::new(
+        r#"version: 1
+stages:
+  a:
+    cmd: "echo attempt $$MARK; if [ -e ../block ]; then echo $$$$ > ../slow.pid; while [ -e ../block ]; do sleep 0.05; done; fi; echo out > o.txt"
+    shell: true
+    outs: [o.txt]
+"#,
+    );
+    let mut first = ws.command(&["run"]);
+    first.env("MARK", "first");
+    assert_eq!(wait_limited(first.spawn().unwrap()).code, 0);
+    std::fs::write(ws.tmp().join("block"), "").unwrap();
+    let mut forced = ws.command(&["run", "--force"]);
+    forced.env("MARK", "killed");
+    let child = forced.spawn().unwrap();
+    let pid = slow_pid(&ws);
+    signal(child.id(), libc::SIGINT);
+    assert_eq!(wait_limited(child).code, 130);
+    assert!(!alive(pid));
+    std::fs::remove_file(ws.tmp().join("block")).unwrap();
+    let run = ws.ok(&["run"]);
+    assert!(run.stderr.contains("restored  a"), "{}", run.both());
+    assert!(ws.ok(&["show", "a"]).stdout.contains("state     fresh\n"));
+
+    let logs = ws.ok(&["logs", "a"]);
+    assert_eq!(logs.stdout, "attempt first\n", "{}", logs.both());
+    assert!(
+        logs.stderr
+            .contains("repro: log of the recorded run that `repro show` names (key "),
+        "{}",
+        logs.both()
+    );
+    assert!(
+        logs.stderr.contains(
+            "repro: note: a later attempt that was not recorded (it failed, was interrupted or is still running) wrote `.repro/logs/a.log`"
+        ),
+        "{}",
+        logs.both()
+    );
+    // A failed attempt of a new key has no record: its own log, said to be unrecorded.
+    ws.edit_pipeline("echo out > o.txt", "exit 4");
+    ws.code(&["run"], 1);
+    let logs = ws.ok(&["logs", "a"]);
+    assert_eq!(logs.stdout, "attempt\n", "{}", logs.both());
+    assert!(
+        logs.stderr
+            .contains("repro: log of the latest attempt, which nothing recorded"),
+        "{}",
+        logs.both()
+    );
+}
