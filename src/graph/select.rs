@@ -17,7 +17,7 @@ pub fn select(
     targets: &[String],
     skipped: &[String],
     profile: Option<&str>,
-) -> Result<Vec<usize>, NoMatch> {
+) -> Result<Vec<usize>, Box<NoMatch>> {
     let mut chosen = vec![false; graph.instances.len()];
     for t in targets {
         let mut any = false;
@@ -28,7 +28,7 @@ pub fn select(
             }
         }
         if !any {
-            return Err(explain(graph, t, skipped, profile));
+            return Err(Box::new(explain(graph, t, skipped, profile)));
         }
     }
     Ok(graph.order.iter().copied().filter(|&i| chosen[i]).collect())

@@ -151,7 +151,12 @@ mod tests {
         );
         let uuid = "GPU-8f2a".to_owned();
         assert_eq!(
-            check_choice(&[uuid.clone()], &[uuid.clone()], Source::Env).unwrap(),
+            check_choice(
+                std::slice::from_ref(&uuid),
+                std::slice::from_ref(&uuid),
+                Source::Env
+            )
+            .unwrap(),
             vec![uuid]
         );
     }

@@ -233,8 +233,10 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         None => default.map(str::to_owned),
     };
     for (name, p) in &parsed.profiles {
-        check_profile_params(name, &p.params, &parsed.params)
-            .map_err(|(field, kind)| SpecError::new(file, positions.key(&field), field, kind))?;
+        check_profile_params(name, &p.params, &parsed.params).map_err(|e| {
+            let (field, kind) = *e;
+            SpecError::new(file, positions.key(&field), field, kind)
+        })?;
     }
     let overlay = chosen.as_ref().map(|n| &parsed.profiles[n]);
 
@@ -618,14 +620,14 @@ fn check_profile_params(
     profile: &str,
     over: &BTreeMap<String, Value>,
     base: &BTreeMap<String, Value>,
-) -> Result<(), (String, SpecErrorKind)> {
+) -> Result<(), Box<(String, SpecErrorKind)>> {
     fn walk<'a>(
         profile: &str,
         path: &str,
         over: impl Iterator<Item = (&'a String, &'a Value)>,
         base: &dyn Fn(&str) -> Option<&'a Value>,
         known: Vec<&'a str>,
-    ) -> Result<(), (String, SpecErrorKind)> {
+    ) -> Result<(), Box<(String, SpecErrorKind)>> {
         for (k, v) in over {
             let name = if path.is_empty() {
                 k.clone()
@@ -634,7 +636,7 @@ fn check_profile_params(
             };
             let field = format!("profiles.{profile}.params.{name}");
             let Some(b) = base(k) else {
-                return Err((
+                return Err(Box::new((
                     field,
                     SpecErrorKind::UnknownParam {
                         profile: profile.to_owned(),
@@ -649,7 +651,7 @@ fn check_profile_params(
                         defined: super::suggest::listed(known.iter().copied()),
                         within: (!path.is_empty()).then(|| path.to_owned()),
                     },
-                ));
+                )));
             };
             if let (Value::Object(o), Value::Object(bm)) = (v, b) {
                 walk(
