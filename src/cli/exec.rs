@@ -53,11 +53,17 @@ fn run_many(
     let forced = vec![false; graph.instances.len()];
     let mut reporter = ProgressReporter::new();
     let tally = dispatch(graph, ws, settings, run, &forced, &mut reporter, mode)?;
-    if tally.failed > 0 || tally.interrupted {
-        let ids: Vec<&str> = run
-            .iter()
-            .map(|&i| graph.instances[i].id.as_str())
-            .collect();
+    let ids: Vec<&str> = run
+        .iter()
+        .map(|&i| graph.instances[i].id.as_str())
+        .collect();
+    if tally.interrupted {
+        return Err(CliError::Interrupted(format!(
+            "`{}` did not complete: interrupted",
+            ids.join("`, `")
+        )));
+    }
+    if tally.failed > 0 {
         return Err(CliError::Failed(format!(
             "`{}` did not complete",
             ids.join("`, `")

@@ -64,9 +64,15 @@ impl Loaded {
         } else {
             targets
         };
-        graph::select(&self.graph, targets).map_err(|e| CliError::User {
+        graph::select(
+            &self.graph,
+            targets,
+            &self.pipeline.skipped,
+            self.pipeline.profile.as_deref(),
+        )
+        .map_err(|e| CliError::User {
+            hint: Some(e.hint()),
             message: e.to_string(),
-            hint: Some("list instances with `repro dag`".into()),
         })
     }
 

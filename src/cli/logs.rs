@@ -1,14 +1,25 @@
-//! `repro logs INSTANCE`: the log of the instance's last successful run (from the cache), or
-//! of its last attempt (from `.repro/logs/`) when that failed; then, when the instance last
-//! ran as a batch job, that job's own output file (Slurm's messages and the job's engine).
-//! A registry entry naming an output file outside `.repro/slurm/out` is reported (an error
-//! when there is nothing else to show, a note otherwise) and that file is never read.
+//! `repro logs INSTANCE`: the log that belongs to what `repro show` names, and which attempt it
+//! is, on stderr (stdout carries the log alone):
+//! - when the instance's current key has a record (it is fresh, or restorable), that record's
+//!   log from the cache, whatever attempt ran since: an attempt that was interrupted or failed
+//!   and was then replaced by a restore is not what the outputs came from (a note names its
+//!   log when it is newer);
+//! - otherwise the latest attempt's log from `.repro/logs/` (it failed, was interrupted, or is
+//!   still running: nothing recorded it);
+//! - otherwise the log of the run the lock last recorded, an earlier key (the instance is
+//!   stale).
+//!
+//! Then, when the instance last ran as a batch job, that job's own output file (Slurm's
+//! messages and the job's engine). A registry entry naming an output file outside
+//! `.repro/slurm/out` is reported (an error when there is nothing else to show, a note
+//! otherwise) and that file is never read.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::cache::ActionRecord;
 use crate::exec::slurm;
-use crate::workspace::Layout;
+use crate::workspace::{Layout, State, Workspace};
 
 use super::args::OneArgs;
 use super::load::Loaded;
@@ -30,27 +41,10 @@ pub(crate) fn logs(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
             None
         }
     };
-    let recorded = ws
-        .lock_entry(&inst.id)
-        .and_then(|e| ws.record(&e.key))
-        .map(|r| ws.store().object_path(&r.log));
-    // Prefer the latest attempt when it is newer than the recorded run.
-    let path = match (&recorded, attempt.exists()) {
-        (Some(r), true) => {
-            let newer = std::fs::metadata(&attempt).and_then(|m| m.modified()).ok()
-                > std::fs::metadata(r).and_then(|m| m.modified()).ok();
-            if newer {
-                attempt
-            } else {
-                r.clone()
-            }
-        }
-        (Some(r), false) => r.clone(),
-        (None, true) => attempt,
-        (None, false) if job_out.is_some() => {
-            return print_job_output(job_out.as_deref(), false);
-        }
-        (None, false) => {
+    let (path, which) = match choose(&loaded, &ws, i, &attempt)? {
+        Some(found) => found,
+        None if job_out.is_some() => return print_job_output(job_out.as_deref(), false),
+        None => {
             return Err(CliError::user(format!(
                 "no log for `{}`: it has not run in this workspace",
                 inst.id
@@ -59,10 +53,93 @@ pub(crate) fn logs(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
     };
     let bytes = std::fs::read(&path)
         .map_err(|e| CliError::Internal(format!("cannot read `{}`: {e}", path.display())))?;
+    {
+        let mut err = std::io::stderr().lock();
+        for line in which {
+            let _ = writeln!(err, "repro: {line}");
+        }
+    }
     std::io::stdout()
         .write_all(&bytes)
         .map_err(|e| CliError::Internal(e.to_string()))?;
     print_job_output(job_out.as_deref(), true)
+}
+
+/// The log to show for instance `i` and the lines that say which attempt it belongs to (see
+/// the module doc), or `None` when there is none.
+fn choose(
+    loaded: &Loaded,
+    ws: &Workspace<'_>,
+    i: usize,
+    attempt: &Path,
+) -> Result<Option<(PathBuf, Vec<String>)>, CliError> {
+    let graph = &loaded.graph;
+    let forced = vec![false; graph.instances.len()];
+    let states = ws.plan(graph, &graph.closure(&[i]), &forced)?;
+    let key = states
+        .into_iter()
+        .find(|(j, _)| *j == i)
+        .and_then(|(_, state)| match state {
+            State::Fresh { entry } => Some(entry.key),
+            State::Restore { key, .. } => Some(key),
+            State::Run { inputs, .. } => inputs.map(|k| k.key()),
+        });
+    let log_of =
+        |r: &ActionRecord| Some(ws.store().object_path(&r.log)).filter(|_| !r.log.is_empty());
+    let described = |r: &ActionRecord, what: &str| {
+        format!(
+            "{what} (key {}, {:.2}s on {}, {})",
+            &r.key[..r.key.len().min(12)],
+            r.duration_s,
+            r.host,
+            r.device
+        )
+    };
+    if let Some(record) = key.as_deref().and_then(|k| ws.record(k)) {
+        if let Some(path) = log_of(&record) {
+            let mut lines = vec![described(
+                &record,
+                "log of the recorded run that `repro show` names",
+            )];
+            if newer(attempt, &path) {
+                lines.push(format!(
+                    "note: a later attempt that was not recorded (it failed, was interrupted or is still running) wrote `{}`",
+                    attempt.strip_prefix(".").unwrap_or(attempt).display()
+                ));
+            }
+            return Ok(Some((path, lines)));
+        }
+    }
+    if attempt.exists() {
+        return Ok(Some((
+            attempt.to_owned(),
+            vec!["log of the latest attempt, which nothing recorded (it failed, was interrupted or is still running)".into()],
+        )));
+    }
+    let earlier = ws
+        .lock_entry(&graph.instances[i].id)
+        .and_then(|e| ws.record(&e.key));
+    Ok(earlier.and_then(|r| {
+        log_of(&r).map(|path| {
+            (
+                path,
+                vec![described(
+                    &r,
+                    "log of the run `repro.lock` last recorded, for an earlier key (the instance is stale)",
+                )],
+            )
+        })
+    }))
+}
+
+/// Whether file `a` exists and was modified after `b`.
+fn newer(a: &Path, b: &Path) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (modified(a), modified(b)) {
+        (Some(x), Some(y)) => x > y,
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 /// The batch job output file of an instance's latest job, if there is one; an error when its

@@ -1,6 +1,8 @@
 //! The command line: clap types, one file per command, and the mapping of failures to exit
 //! codes (2: user error such as bad YAML or a bad target; 1: a stage failed or something is
-//! stale/mismatched for `--check`/`verify`; 3: an internal failure of the engine). Commands
+//! stale/mismatched for `--check`/`verify`; 3: an internal failure of the engine; 130: the run
+//! was interrupted by SIGINT or SIGTERM, as shells report Ctrl-C; the signal handler does not
+//! tell the two apart, so SIGTERM gives 130 too, not 143). Commands
 //! only parse, resolve and print: the rules live in `workspace`, `settings` and `sched`.
 
 mod args;
@@ -43,7 +45,13 @@ pub enum CliError {
     /// The engine failed (exit 3).
     #[error("{0}")]
     Internal(String),
+    /// The run was interrupted (Ctrl-C or SIGTERM; exit 130).
+    #[error("{0}")]
+    Interrupted(String),
 }
+
+/// The exit code of an interrupted run: 128 + SIGINT, what a shell reports after Ctrl-C.
+pub const INTERRUPTED: i32 = 130;
 
 impl CliError {
     /// The process exit code.
@@ -52,6 +60,7 @@ impl CliError {
             CliError::User { .. } => 2,
             CliError::Failed(_) => 1,
             CliError::Internal(_) => 3,
+            CliError::Interrupted(_) => INTERRUPTED,
         }
     }
 

@@ -75,7 +75,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
     )?;
     output_ok(reporter.as_ref())?;
     if tally.interrupted {
-        return Err(CliError::Failed(
+        return Err(CliError::Interrupted(
             "interrupted; completed instances were published and a new run resumes".into(),
         ));
     }

@@ -47,13 +47,15 @@ impl Graph {
         for (i, inst) in instances.iter().enumerate() {
             for (j, out) in inst.outs.iter().enumerate() {
                 if let Some(&other) = outs.get(out.as_str()) {
+                    let other = &instances[other];
                     return Err(err(
                         inst,
                         format!("stages.{}.outs[{j}]", inst.stage_name),
                         SpecErrorKind::DuplicateOutput {
                             path: out.clone(),
                             instance: inst.id.clone(),
-                            other: instances[other].id.clone(),
+                            other: other.id.clone(),
+                            unused_dims: unused_dims(pipeline, inst, other, j),
                         },
                     ));
                 }
@@ -84,6 +86,24 @@ impl Graph {
         for (i, inst) in instances.iter().enumerate() {
             for (j, dep) in inst.deps.iter().enumerate() {
                 let producers = producers_of(dep, &outs);
+                if producers.contains(&i) {
+                    let out = inst
+                        .outs
+                        .iter()
+                        .find(|o| !producers_of(dep, &BTreeMap::from([(o.as_str(), i)])).is_empty())
+                        .or_else(|| inst.outs.first())
+                        .cloned()
+                        .unwrap_or_default();
+                    return Err(err(
+                        inst,
+                        format!("stages.{}.deps[{j}]", inst.stage_name),
+                        SpecErrorKind::OwnDep {
+                            instance: inst.id.clone(),
+                            dep: dep.clone(),
+                            out,
+                        },
+                    ));
+                }
                 if producers.is_empty() && !exists(&pipeline.root, dep) {
                     return Err(err(
                         inst,
@@ -157,6 +177,27 @@ impl Graph {
         }
         self.order.iter().copied().filter(|&i| keep[i]).collect()
     }
+}
+
+/// For two instances of one stage that declare the same `j`-th output: the dimensions in which
+/// they differ and which that output's template does not reference (`${dim}`), the likely
+/// omission. Empty for instances of different stages.
+fn unused_dims(pipeline: &Pipeline, a: &Instance, b: &Instance, j: usize) -> Vec<String> {
+    if a.stage_name != b.stage_name {
+        return Vec::new();
+    }
+    let template = pipeline
+        .stages
+        .iter()
+        .find(|s| s.name == a.stage_name)
+        .and_then(|s| s.outs.get(j))
+        .map_or("", String::as_str);
+    a.matrix
+        .iter()
+        .filter(|(d, v)| b.matrix.get(*d) != Some(v))
+        .map(|(d, _)| d.clone())
+        .filter(|d| !template.contains(&format!("${{{d}}}")))
+        .collect()
 }
 
 /// The shortest output that strictly contains `path` (compared by components), if any.

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::spec::interp::{interpolate, interpolate_shell, lookup, Scope};
+use crate::spec::interp::{interpolate, interpolate_shell, lookup_explained, Scope};
 use crate::spec::rules::{self, shown};
 use crate::spec::{Pipeline, SpecError, SpecErrorKind, Stage};
 
@@ -219,20 +219,17 @@ fn resolve(
         .into_iter()
         .chain(used.into_iter().map(|u| (u, String::new())))
     {
-        match lookup(&pipeline.params, &name) {
-            Some(v) => {
+        match lookup_explained(&pipeline.params, &name) {
+            Ok(v) => {
                 params.insert(name, v.clone());
             }
-            None => {
+            Err(missing) => {
                 let field = if field.is_empty() {
                     format!("{base}.params")
                 } else {
                     field
                 };
-                return Err(err(
-                    field,
-                    SpecErrorKind::Param(format!("undefined parameter `{name}`")),
-                ));
+                return Err(err(field, SpecErrorKind::MissingParam(missing)));
             }
         }
     }

@@ -3,12 +3,14 @@
 mod dag;
 mod expand;
 mod instance;
+mod nomatch;
 mod select;
 
 pub use dag::Graph;
 pub use expand::expand;
 pub use instance::{instance_id, is_glob, normalise, Instance, Metrics, PackTemplate};
-pub use select::{matches, select, NoMatch};
+pub use nomatch::NoMatch;
+pub use select::{matches, select};
 
 use crate::spec::{Pipeline, SpecError};
 

@@ -3,22 +3,21 @@
 //! A target is `all`, an exact instance id, or a pattern `STAGE[@dim=value,...]` where the
 //! stage and every value may be globs and the listed dimensions need only be a subset of the
 //! instance's (`train@task=listops` selects every listops training run). A plain string that
-//! matches nothing else is tried as a prefix of instance ids.
+//! matches nothing else is tried as a prefix of instance ids. A target that selects nothing
+//! is explained by `nomatch`.
 
 use super::dag::Graph;
-
-/// A target that selects nothing.
-#[derive(Debug, thiserror::Error)]
-#[error("target `{target}` matches no instance (stages: {stages})")]
-pub struct NoMatch {
-    /// The target as given.
-    pub target: String,
-    /// Stage names, comma-separated.
-    pub stages: String,
-}
+use super::nomatch::{explain, NoMatch};
 
 /// Indices of the instances named by `targets`, in topological order, without their upstream.
-pub fn select(graph: &Graph, targets: &[String]) -> Result<Vec<usize>, NoMatch> {
+/// `skipped` (the stages the applied `profile` skips) only serve to explain a target that
+/// selects nothing.
+pub fn select(
+    graph: &Graph,
+    targets: &[String],
+    skipped: &[String],
+    profile: Option<&str>,
+) -> Result<Vec<usize>, Box<NoMatch>> {
     let mut chosen = vec![false; graph.instances.len()];
     for t in targets {
         let mut any = false;
@@ -29,22 +28,13 @@ pub fn select(graph: &Graph, targets: &[String]) -> Result<Vec<usize>, NoMatch> 
             }
         }
         if !any {
-            let mut stages: Vec<&str> = graph
-                .instances
-                .iter()
-                .map(|i| i.stage_name.as_str())
-                .collect();
-            stages.dedup();
-            return Err(NoMatch {
-                target: t.clone(),
-                stages: stages.join(", "),
-            });
+            return Err(Box::new(explain(graph, t, skipped, profile)));
         }
     }
     Ok(graph.order.iter().copied().filter(|&i| chosen[i]).collect())
 }
 
-fn glob_eq(pattern: &str, text: &str) -> bool {
+pub(super) fn glob_eq(pattern: &str, text: &str) -> bool {
     glob::Pattern::new(pattern).map_or(pattern == text, |p| p.matches(text))
 }
 

@@ -37,6 +37,12 @@ pub enum SettingsError {
     /// malformed.
     #[error(transparent)]
     Site(#[from] SiteError),
+    /// `--gpus` names something that is not a detected device.
+    #[error(transparent)]
+    Gpus(#[from] gpus::GpuFlagError),
+    /// `-j 0`.
+    #[error("-j 0: a run needs at least one job slot")]
+    NoJobs,
 }
 
 impl SettingsError {
@@ -46,6 +52,10 @@ impl SettingsError {
             SettingsError::Resources { .. } => Some(
                 "write STAGE.gpus=FRACTION, STAGE.cpus=N, STAGE.mem=SIZE or STAGE.time=DURATION, e.g. train.gpus=0.0625"
                     .to_owned(),
+            ),
+            SettingsError::Gpus(g) => Some(g.hint()),
+            SettingsError::NoJobs => Some(
+                "leave `-j` out to use one slot per core, or give a positive number".to_owned(),
             ),
             SettingsError::Site(_) => Some(format!(
                 "see docs/slurm.md for `{}` and the REPRO_* variables",

@@ -5,7 +5,7 @@
 //! | profile | `--profile`, else the pipeline's default profile (applied at load) |
 //! | jobs (CPU slots) | `-j`, else the number of cores |
 //! | threads per slot | cores / jobs, at least 1 (`OMP_NUM_THREADS` etc. = this × slots held) |
-//! | GPUs | `--gpus`, else `CUDA_VISIBLE_DEVICES`, else `nvidia-smi -L` |
+//! | GPUs | `--gpus` (among the detected ones), else `CUDA_VISIBLE_DEVICES`, else `nvidia-smi -L` |
 //! | build command | the pipeline's `build:`, unless `--no-build` |
 //! | resources | each stage's `resources:`, with `--set-resources` applied |
 //! | packing | stages' `pack:`, unless `--no-pack` or a batch executor |
@@ -94,6 +94,9 @@ impl RunSettings {
         if let Some(r) = flags.retries {
             site.set("--retries", "retries", &r.to_string())?;
         }
+        if flags.jobs == Some(0) {
+            return Err(SettingsError::NoJobs);
+        }
         let slurm = site.executor == ExecutorKind::Slurm;
         let retries = site.retries.map_or(if slurm { 1 } else { 0 }, Retries::get);
         // With Slurm, `-j` is the most jobs in flight; the cluster grants the resources.
@@ -107,10 +110,10 @@ impl RunSettings {
             profile: Workspace::profile_name(pipeline),
             jobs,
             threads_per_slot: (cores / jobs as usize).max(1),
-            gpus: if slurm {
-                Vec::new()
-            } else {
-                gpus::detect(flags.gpus.as_deref())
+            gpus: match (&flags.gpus, slurm) {
+                (_, true) => Vec::new(),
+                (Some(list), false) => gpus::choose(list)?,
+                (None, false) => gpus::detect(None),
             },
             keep_going: flags.keep_going,
             build: if flags.no_build {

@@ -34,7 +34,12 @@ pub enum InterpError {
         name: String,
         /// Names that are defined, comma-separated.
         available: String,
+        /// The closest defined name, if one is close.
+        suggestion: Option<String>,
     },
+    /// `${params.a.b}` names no parameter: `a` is undefined, or has no key `b`.
+    #[error("{0}")]
+    MissingParam(MissingParam),
     /// `${params.x}` is a list or a mapping, not a scalar.
     #[error("parameter `{0}` is not a scalar and cannot be interpolated")]
     NotScalar(String),
@@ -58,6 +63,85 @@ pub enum InterpError {
         /// The first refused character, escaped when it is a control character.
         ch: String,
     },
+}
+
+/// Why a dotted parameter path names nothing, in words that point at the wrong part.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissingParam {
+    /// `undefined parameter `x` (defined: ...)` or `parameter `lr` has no key `c` (its keys:
+    /// ...)`.
+    pub message: String,
+    /// The closest path that does exist at the level that failed (`lr.listops`), if close.
+    pub suggestion: Option<String>,
+}
+
+impl std::fmt::Display for MissingParam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Looks up `params.a.b` like [`lookup`], explaining a failure: the first part that names
+/// nothing, with the names that exist at that level.
+pub fn lookup_explained<'v>(
+    params: &'v BTreeMap<String, Value>,
+    path: &str,
+) -> Result<&'v Value, MissingParam> {
+    use super::suggest::{closest, listed};
+    let mut parts = path.split('.');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut cur) = params.get(first) else {
+        let names = params.keys().map(String::as_str);
+        return Err(MissingParam {
+            message: format!(
+                "undefined parameter `{path}` (defined: {})",
+                listed(names.clone())
+            ),
+            suggestion: closest(first, names).map(str::to_owned),
+        });
+    };
+    let mut done = first.to_owned();
+    for part in parts {
+        let next = match cur {
+            Value::Object(map) => match map.get(part) {
+                Some(v) => v,
+                None => {
+                    let keys = map.keys().map(String::as_str);
+                    return Err(MissingParam {
+                        message: format!(
+                            "parameter `{done}` has no key `{part}` (its keys: {})",
+                            listed(keys.clone())
+                        ),
+                        suggestion: closest(part, keys).map(|k| format!("{done}.{k}")),
+                    });
+                }
+            },
+            other => {
+                return Err(MissingParam {
+                    message: format!(
+                        "parameter `{done}` is {}, not a mapping with key `{part}`",
+                        kind_of(other)
+                    ),
+                    suggestion: None,
+                })
+            }
+        };
+        cur = next;
+        done.push('.');
+        done.push_str(part);
+    }
+    Ok(cur)
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
 }
 
 /// Looks up `params.a.b` in a parameter tree.
@@ -173,7 +257,7 @@ impl Expander<'_, '_> {
 
 fn resolve(name: &str, scope: &Scope<'_>, used: &mut Vec<String>) -> Result<String, InterpError> {
     if let Some(path) = name.strip_prefix("params.") {
-        let value = lookup(scope.params, path).ok_or_else(|| undefined(name, scope))?;
+        let value = lookup_explained(scope.params, path).map_err(InterpError::MissingParam)?;
         let text = scalar_string(value).ok_or_else(|| InterpError::NotScalar(path.to_owned()))?;
         if !used.iter().any(|u| u == path) {
             used.push(path.to_owned());
@@ -190,7 +274,21 @@ fn resolve(name: &str, scope: &Scope<'_>, used: &mut Vec<String>) -> Result<Stri
 fn undefined(name: &str, scope: &Scope<'_>) -> InterpError {
     let mut available: Vec<String> = scope.matrix.keys().cloned().collect();
     available.extend(scope.params.keys().map(|k| format!("params.{k}")));
+    // `${seeds}` for `${params.seeds}`, or a typo of a dimension or a parameter.
+    let bare = scope.matrix.keys().chain(scope.params.keys());
+    let suggestion = if scope.params.contains_key(name) {
+        Some(format!("params.{name}"))
+    } else {
+        super::suggest::closest(name, bare.map(String::as_str)).map(|c| {
+            if scope.matrix.contains_key(c) {
+                c.to_owned()
+            } else {
+                format!("params.{c}")
+            }
+        })
+    };
     InterpError::Undefined {
+        suggestion,
         name: name.to_owned(),
         available: if available.is_empty() {
             "nothing".to_owned()

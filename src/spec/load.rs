@@ -41,6 +41,8 @@ pub struct Pipeline {
     pub build: Option<Vec<String>>,
     /// Stage templates, in name order.
     pub stages: Vec<Stage>,
+    /// Stages defined in the file that the applied profile skips (`skip:`), in name order.
+    pub skipped: Vec<String>,
     /// Source positions, for errors found later.
     pub positions: PositionIndex,
 }
@@ -163,7 +165,7 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
             file,
             pos,
             "",
-            SpecErrorKind::Schema(clean_serde_message(&e)),
+            schema_error(text, pos, clean_serde_message(&e)),
         )
     })?;
     if parsed.version != 1 {
@@ -230,6 +232,12 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         },
         None => default.map(str::to_owned),
     };
+    for (name, p) in &parsed.profiles {
+        check_profile_params(name, &p.params, &parsed.params).map_err(|e| {
+            let (field, kind) = *e;
+            SpecError::new(file, positions.key(&field), field, kind)
+        })?;
+    }
     let overlay = chosen.as_ref().map(|n| &parsed.profiles[n]);
 
     let mut params = parsed.params.clone();
@@ -317,6 +325,11 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         profile_description: overlay.and_then(|p| p.description.clone()),
         profile: chosen,
         profiles: parsed.profiles.keys().cloned().collect(),
+        skipped: {
+            let mut v = skipped.to_vec();
+            v.sort();
+            v
+        },
         params,
         build,
         stages,
@@ -373,8 +386,8 @@ fn stage(
         };
         let list = match values {
             DimValues::List(l) => l.clone(),
-            DimValues::Param(p) => match super::interp::lookup(params, p) {
-                Some(Value::Array(items)) => items
+            DimValues::Param(p) => match super::interp::lookup_explained(params, p) {
+                Ok(Value::Array(items)) => items
                     .iter()
                     .map(|v| super::interp::scalar_string(v).filter(|s| !s.is_empty()))
                     .collect::<Option<Vec<_>>>()
@@ -386,18 +399,13 @@ fn stage(
                             )),
                         )
                     })?,
-                Some(_) => {
+                Ok(_) => {
                     return Err(at(
                         &field,
                         SpecErrorKind::Param(format!("parameter `{p}` must be a list")),
                     ))
                 }
-                None => {
-                    return Err(at(
-                        &field,
-                        SpecErrorKind::Param(format!("undefined parameter `{p}`")),
-                    ))
-                }
+                Err(missing) => return Err(at(&field, SpecErrorKind::MissingParam(missing))),
             },
         };
         if list.is_empty() {
@@ -603,6 +611,69 @@ fn check_code_entry(entry: &str) -> Result<(), SpecErrorKind> {
     Ok(())
 }
 
+/// Refuses a profile's `params` entry that names no parameter of the file's `params`
+/// (`seedz` for `seeds`), which the overlay would otherwise add beside the intended one and
+/// nothing would read. Inside a mapping parameter the same holds key by key
+/// (`lr: {listop: ...}` when `lr` has `listops`); a value that replaces a non-mapping is free.
+/// Every profile is checked, not only the applied one: the mistake is in the file either way.
+fn check_profile_params(
+    profile: &str,
+    over: &BTreeMap<String, Value>,
+    base: &BTreeMap<String, Value>,
+) -> Result<(), Box<(String, SpecErrorKind)>> {
+    fn walk<'a>(
+        profile: &str,
+        path: &str,
+        over: impl Iterator<Item = (&'a String, &'a Value)>,
+        base: &dyn Fn(&str) -> Option<&'a Value>,
+        known: Vec<&'a str>,
+    ) -> Result<(), Box<(String, SpecErrorKind)>> {
+        for (k, v) in over {
+            let name = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            let field = format!("profiles.{profile}.params.{name}");
+            let Some(b) = base(k) else {
+                return Err(Box::new((
+                    field,
+                    SpecErrorKind::UnknownParam {
+                        profile: profile.to_owned(),
+                        name,
+                        suggestion: super::suggest::closest(k, known.iter().copied()).map(|c| {
+                            if path.is_empty() {
+                                c.to_owned()
+                            } else {
+                                format!("{path}.{c}")
+                            }
+                        }),
+                        defined: super::suggest::listed(known.iter().copied()),
+                        within: (!path.is_empty()).then(|| path.to_owned()),
+                    },
+                )));
+            };
+            if let (Value::Object(o), Value::Object(bm)) = (v, b) {
+                walk(
+                    profile,
+                    &name,
+                    o.iter(),
+                    &|key| bm.get(key),
+                    bm.keys().map(String::as_str).collect(),
+                )?;
+            }
+        }
+        Ok(())
+    }
+    walk(
+        profile,
+        "",
+        over.iter(),
+        &|key| base.get(key),
+        base.keys().map(String::as_str).collect(),
+    )
+}
+
 /// Deep merge: mappings merge key by key, anything else replaces.
 fn merge(base: &mut Value, over: &Value) {
     match (base, over) {
@@ -613,6 +684,86 @@ fn merge(base: &mut Value, over: &Value) {
         }
         (b, o) => *b = o.clone(),
     }
+}
+
+/// What serde_yaml's message at `pos` means: an unknown key (with the closest expected key),
+/// a syntax error that an unquoted `${...}` in a flow list explains, or the message as is.
+fn schema_error(text: &str, pos: Pos, message: String) -> SpecErrorKind {
+    if let Some((typed, expected)) = unknown_field(&message) {
+        let suggestion =
+            super::suggest::closest(typed, expected.iter().copied()).map(str::to_owned);
+        return SpecErrorKind::UnknownField {
+            message,
+            suggestion,
+        };
+    }
+    if let Some(value) = text
+        .lines()
+        .nth(pos.line.saturating_sub(1))
+        .and_then(|line| unquoted_flow_interp(line, pos.col))
+    {
+        return SpecErrorKind::UnquotedInterp { message, value };
+    }
+    SpecErrorKind::Schema(message)
+}
+
+/// From serde's "unknown field `x`, expected one of `a`, `b`" (or "expected `a`"): the typed
+/// key and the expected ones.
+fn unknown_field(message: &str) -> Option<(&str, Vec<&str>)> {
+    let rest = &message[message.find("unknown field `")? + "unknown field `".len()..];
+    let (typed, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split_once("expected ")
+        .map(|(_, list)| {
+            list.trim_start_matches("one of ")
+                .split(", ")
+                .map(|e| e.trim_matches('`'))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((typed, expected))
+}
+
+/// The list item holding the last `${` that starts before column `col` (1-based) of `line`,
+/// when that `${` stands unquoted inside a `[` of the same line: YAML reads its `{` as a flow
+/// mapping, which is the likely cause of a syntax error there.
+fn unquoted_flow_interp(line: &str, col: usize) -> Option<String> {
+    let chars: Vec<char> = line.chars().collect();
+    let end = col.min(chars.len());
+    let start = (0..end)
+        .rev()
+        .find(|&i| chars[i] == '$' && chars.get(i + 1) == Some(&'{'))?;
+    let (mut quote, mut in_flow) = (None, false);
+    for &c in &chars[..start] {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[') => in_flow = true,
+            (None, '#') => return None,
+            _ => {}
+        }
+    }
+    if quote.is_some() || !in_flow {
+        return None;
+    }
+    let from = chars[..start]
+        .iter()
+        .rposition(|&c| c == '[' || c == ',')
+        .map_or(0, |i| i + 1);
+    let mut to = start;
+    let mut depth = 0usize;
+    while to < chars.len() {
+        match chars[to] {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' | ']' if depth == 0 => break,
+            _ => {}
+        }
+        to += 1;
+    }
+    let value: String = chars[from..to].iter().collect();
+    Some(value.trim().to_owned())
 }
 
 /// serde_yaml appends " at line L column C" to its messages; the position is printed

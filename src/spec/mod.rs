@@ -10,6 +10,7 @@ pub(crate) mod priority;
 mod resources;
 pub mod rules;
 pub mod schema;
+pub(crate) mod suggest;
 mod words;
 
 pub use error::{SpecError, SpecErrorKind};

@@ -15,7 +15,7 @@ use crate::cache::{digest_path, ActionRecord, KeyInputs, Policy, KEY_VERSION};
 use crate::graph::{is_glob, Instance};
 use crate::spec::{SpecError, SpecErrorKind};
 
-use super::dirty::{diff, Dirty};
+use super::dirty::{diff, metrics_changed, Dirty};
 use super::lockfile::LockEntry;
 use super::open::Workspace;
 
@@ -88,6 +88,12 @@ pub enum CheckError {
 impl Workspace<'_> {
     /// Computes an instance's key inputs from the workspace as it is now.
     pub fn inputs(&self, inst: &Instance) -> Result<KeyInputs, CheckError> {
+        self.inputs_with(inst, false)
+    }
+
+    /// [`Self::inputs`], leaving out the dependencies that do not exist when `missing_ok`
+    /// (outputs of upstream instances that have not run yet).
+    fn inputs_with(&self, inst: &Instance, missing_ok: bool) -> Result<KeyInputs, CheckError> {
         let io = |path: &str, e: std::io::Error| CheckError::Io {
             instance: inst.id.clone(),
             path: path.to_owned(),
@@ -127,6 +133,7 @@ impl Workspace<'_> {
                     Some(d) => {
                         deps.insert(dep.clone(), d.tagged());
                     }
+                    None if missing_ok => {}
                     None => {
                         return Err(CheckError::MissingDep {
                             instance: inst.id.clone(),
@@ -205,7 +212,50 @@ impl Workspace<'_> {
 
     /// Evaluates one instance. `pending_upstream` names an upstream instance that has not
     /// settled yet (it will run), in which case the key cannot be known.
+    ///
+    /// Declared metrics are not part of the key (a tolerance or a new field must not change
+    /// it), so they are checked against what was recorded: an instance found fresh, or
+    /// restorable, whose recorded metric names differ from its declared ones must run
+    /// ([`Dirty::MetricsChanged`]), which records them, or fails on a field it does not write.
     pub fn evaluate(
+        &self,
+        inst: &Instance,
+        pending_upstream: Option<&str>,
+        force: bool,
+    ) -> Result<State, CheckError> {
+        let metrics = inst.metrics.as_ref();
+        Ok(match self.evaluate_key(inst, pending_upstream, force)? {
+            State::Fresh { entry } => match metrics_changed(metrics, &entry.metrics) {
+                None => State::Fresh { entry },
+                Some(d) => State::Run {
+                    inputs: Some(Box::new(self.inputs(inst)?)),
+                    reasons: vec![d],
+                },
+            },
+            State::Restore {
+                key,
+                record,
+                mut reasons,
+            } => match metrics_changed(metrics, &record.metrics) {
+                None => State::Restore {
+                    key,
+                    record,
+                    reasons,
+                },
+                Some(d) => {
+                    reasons.push(d);
+                    State::Run {
+                        inputs: Some(Box::new(self.inputs(inst)?)),
+                        reasons,
+                    }
+                }
+            },
+            run => run,
+        })
+    }
+
+    /// [`Self::evaluate`] by the key and the outputs alone.
+    fn evaluate_key(
         &self,
         inst: &Instance,
         pending_upstream: Option<&str>,
@@ -318,6 +368,36 @@ impl Workspace<'_> {
             inputs: Some(Box::new(inputs)),
             reasons,
         })
+    }
+
+    /// The reasons of its own that an instance waiting for a stale upstream instance has to
+    /// run: what differs between the inputs recorded for its lock entry and its inputs now,
+    /// apart from the dependencies that lie in or around `produced` (its upstream instances'
+    /// outputs, whose content is not known until they ran). Empty when nothing can be said:
+    /// no lock entry (the upstream reason says enough), no record of it (after `gc`), or an
+    /// input that cannot be read (the run will report it).
+    pub fn own_reasons(&self, inst: &Instance, produced: &[&str]) -> Vec<Dirty> {
+        let Some(entry) = self.lock_entry(&inst.id) else {
+            return Vec::new();
+        };
+        let Some(old) = self.record(&entry.key) else {
+            return Vec::new();
+        };
+        let Ok(now) = self.inputs_with(inst, true) else {
+            return Vec::new();
+        };
+        let overlaps = |a: &str, b: &str| {
+            a == b
+                || a.strip_prefix(b).is_some_and(|r| r.starts_with('/'))
+                || b.strip_prefix(a).is_some_and(|r| r.starts_with('/'))
+        };
+        diff(&old.inputs, &now)
+            .into_iter()
+            .filter(|d| match d {
+                Dirty::DepChanged { path } => !produced.iter().any(|o| overlaps(path, o)),
+                _ => true,
+            })
+            .collect()
     }
 
     /// Whether every object a record's outputs need is present: each output's object and, for

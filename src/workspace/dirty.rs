@@ -4,7 +4,10 @@ use std::fmt;
 
 use serde_json::Value;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use crate::cache::KeyInputs;
+use crate::graph::Metrics;
 
 /// One reason an instance must run (or be restored).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -42,6 +45,14 @@ pub enum Dirty {
     },
     /// The set of outputs differs.
     OutsChanged,
+    /// The metrics the stage declares (`metrics: files × fields`) differ from those recorded
+    /// for the outputs: a declared one was never read, or a recorded one is no longer declared.
+    MetricsChanged {
+        /// Declared but not recorded (`file#field`).
+        added: Vec<String>,
+        /// Recorded but no longer declared.
+        removed: Vec<String>,
+    },
     /// The key encoding changed (a newer repro).
     KeyFormatChanged,
     /// The inputs changed but the earlier record is gone (after `gc`), so the change can't be
@@ -88,6 +99,22 @@ impl fmt::Display for Dirty {
             Dirty::CommandChanged => write!(f, "command changed"),
             Dirty::EnvChanged { name } => write!(f, "env `{name}` changed"),
             Dirty::OutsChanged => write!(f, "declared outputs changed"),
+            Dirty::MetricsChanged { added, removed } => {
+                let list = |v: &[String]| {
+                    v.iter()
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let mut parts = Vec::new();
+                if !added.is_empty() {
+                    parts.push(format!("not recorded: {}", list(added)));
+                }
+                if !removed.is_empty() {
+                    parts.push(format!("no longer declared: {}", list(removed)));
+                }
+                write!(f, "declared metrics changed ({})", parts.join("; "))
+            }
             Dirty::KeyFormatChanged => write!(f, "cache key format changed"),
             Dirty::InputsChanged => write!(f, "inputs changed (earlier record no longer cached)"),
             Dirty::UpstreamStale { instance } => write!(f, "upstream `{instance}` is stale"),
@@ -95,6 +122,40 @@ impl fmt::Display for Dirty {
             Dirty::OutputModified { path } => write!(f, "output `{path}` modified"),
         }
     }
+}
+
+/// The metric names (`file#field`) that `metrics` declares.
+pub(super) fn declared_metrics(metrics: Option<&Metrics>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if let Some(m) = metrics {
+        for f in &m.files {
+            for field in &m.fields {
+                out.insert(format!("{f}#{field}"));
+            }
+        }
+    }
+    out
+}
+
+/// [`Dirty::MetricsChanged`] when the names `recorded` for an instance's outputs are not
+/// exactly those its stage declares now. The values are not compared: they belong to the
+/// outputs, whose digests are checked elsewhere.
+pub(super) fn metrics_changed(
+    metrics: Option<&Metrics>,
+    recorded: &BTreeMap<String, f64>,
+) -> Option<Dirty> {
+    let declared = declared_metrics(metrics);
+    let added: Vec<String> = declared
+        .iter()
+        .filter(|m| !recorded.contains_key(*m))
+        .cloned()
+        .collect();
+    let removed: Vec<String> = recorded
+        .keys()
+        .filter(|m| !declared.contains(*m))
+        .cloned()
+        .collect();
+    (!added.is_empty() || !removed.is_empty()).then_some(Dirty::MetricsChanged { added, removed })
 }
 
 /// Every difference between an earlier run's inputs and the current ones, most telling first.

@@ -1,6 +1,7 @@
 //! Verification: re-hash every cached object and every workspace output that the selected
 //! instances' `repro.lock` entries refer to, ignoring the stat cache, and list each mismatch or
 //! missing artifact, and every orphaned output (`orphans.rs`) that a selected instance reads.
+//! An entry whose recorded metric names differ from those the stage declares is a problem too.
 
 use std::collections::BTreeSet;
 
@@ -9,6 +10,7 @@ use rayon::prelude::*;
 use crate::cache::{digest_path, Policy, StatCache, Tagged};
 use crate::graph::Graph;
 
+use super::dirty::metrics_changed;
 use super::open::Workspace;
 
 /// What `verify` found.
@@ -39,6 +41,12 @@ impl Workspace<'_> {
                 ));
                 continue;
             };
+            if let Some(d) = metrics_changed(inst.metrics.as_ref(), &entry.metrics) {
+                problems.push(format!(
+                    "{}: {d} between the pipeline and `repro.lock`",
+                    inst.id
+                ));
+            }
             for o in &inst.outs {
                 let Some(tagged) = entry.outs.get(o) else {
                     problems.push(format!(

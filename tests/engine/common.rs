@@ -99,6 +99,23 @@ impl Ws {
         out
     }
 
+    /// Runs `repro ARGS` on a machine whose GPUs are `devices` (made known through
+    /// `CUDA_VISIBLE_DEVICES`, since `--gpus` only chooses among detected devices) and
+    /// asserts exit 0.
+    pub(crate) fn ok_on_gpus(&self, devices: &str, args: &[&str]) -> Out {
+        let mut cmd = self.command(args);
+        cmd.env("CUDA_VISIBLE_DEVICES", devices);
+        let out = run_limited(cmd);
+        assert_eq!(
+            out.code,
+            0,
+            "`repro {}` on GPUs {devices} failed:\n{}",
+            args.join(" "),
+            out.both()
+        );
+        out
+    }
+
     /// Runs `repro ARGS` and asserts the exit code.
     pub(crate) fn code(&self, args: &[&str], code: i32) -> Out {
         let out = self.repro(args);

@@ -41,7 +41,118 @@ fn undefined_parameter_in_a_nested_reference_is_located() {
         "version: 1\nparams:\n  lr: {a: 1}\nstages:\n  a:\n    cmd: [echo, \"${params.lr.${t}}\"]\n    matrix:\n      t: [a, b]\n    outs: [\"o${t}\"]\n",
         &["status"],
     );
-    assert!(err.starts_with("error: `pipeline.yaml` at 6:17, field `stages.a.cmd[1]`: undefined variable `params.lr.b`"), "{err}");
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 6:17, field `stages.a.cmd[1]`: parameter `lr` has no key `b` (its keys: `a`)
+    hint: fix the name, or define it in `params` (a profile can then change it)
+    ");
+}
+
+/// A reference into a mapping parameter names the keys it has, with the closest one.
+#[test]
+fn missing_key_of_a_mapping_parameter_lists_its_keys() {
+    let err = rejected(
+        "version: 1\nparams:\n  lr: {listops: 1, parity: 2}\nstages:\n  a:\n    cmd: [echo, \"${params.lr.listop}\"]\n    outs: [o]\n",
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 6:17, field `stages.a.cmd[1]`: parameter `lr` has no key `listop` (its keys: `listops`, `parity`)
+    hint: did you mean `lr.listops`?
+    ");
+}
+
+/// `undefined parameter` names the defined ones, in a matrix, a template and `params:`.
+#[test]
+fn undefined_parameter_lists_the_defined_names_with_the_closest() {
+    let base = "version: 1\nparams:\n  seeds: [1, 2]\n  lr: 0.1\nstages:\n  a:\n";
+    let err = rejected(
+        &format!("{base}    cmd: [echo]\n    matrix: {{s: \"${{params.seedz}}\"}}\n    outs: [\"o${{s}}\"]\n"),
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 8:17, field `stages.a.matrix.s`: undefined parameter `seedz` (defined: `lr`, `seeds`)
+    hint: did you mean `seeds`?
+    ");
+    let err = rejected(
+        &format!("{base}    cmd: [echo]\n    params: [lrr]\n    outs: [o]\n"),
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 8:14, field `stages.a.params[0]`: undefined parameter `lrr` (defined: `lr`, `seeds`)
+    hint: did you mean `lr`?
+    ");
+    // A parameter written without `params.` is suggested with it.
+    let err = rejected(
+        &format!("{base}    cmd: [echo, \"${{seeds}}\"]\n    outs: [o]\n"),
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 7:17, field `stages.a.cmd[1]`: undefined variable `seeds` (defined here: params.lr, params.seeds)
+    hint: did you mean `params.seeds`? otherwise add the dimension to the stage's `matrix`, or the parameter to `params`
+    ");
+}
+
+/// A profile's `params` entry that names no parameter was once ignored silently (`seedz` for
+/// `seeds` ran every seed).
+#[test]
+fn profile_param_that_names_no_parameter_is_located_with_a_did_you_mean() {
+    let tail = "stages:\n  a:\n    cmd: [echo]\n    matrix: {s: \"${params.seeds}\"}\n    outs: [\"o${s}\"]\n";
+    let err = rejected(
+        &format!("version: 1\nparams:\n  seeds: [1, 2]\n  lr: {{a: 1}}\nprofiles:\n  quick:\n    params:\n      seedz: [1]\n{tail}"),
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 8:7, field `profiles.quick.params.seedz`: profile `quick` sets parameter `seedz`, which `params` does not define (defined: `lr`, `seeds`)
+    hint: did you mean `seeds`? a profile can only change parameters that `params` defines
+    ");
+    // Inside a mapping parameter, key by key; every profile is checked, applied or not.
+    let err = rejected(
+        &format!("version: 1\nparams:\n  seeds: [1, 2]\n  lr: {{listops: 1}}\nprofiles:\n  quick: {{default: true}}\n  paper:\n    params:\n      lr: {{listop: 2}}\n{tail}"),
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 9:12, field `profiles.paper.params.lr.listop`: profile `paper` sets parameter `lr.listop`, which parameter `lr` does not have (its keys: `listops`)
+    hint: did you mean `lr.listops`? a profile can only change parameters that `params` defines
+    ");
+}
+
+#[test]
+fn unknown_field_gets_a_did_you_mean_hint() {
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: \"true\"\n    outz: [x]\n",
+        &["status"],
+    );
+    assert!(
+        err.ends_with("\nhint: did you mean `outs`? docs/pipeline.md lists every field\n"),
+        "{err}"
+    );
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: \"true\"\n    outs: [x]\n    zzzzzz: 1\n",
+        &["status"],
+    );
+    assert!(
+        err.ends_with(
+            "\nhint: remove the field or fix its name; docs/pipeline.md lists every field\n"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn unquoted_interpolation_in_a_flow_list_names_the_likely_cause() {
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: [echo, --lr=${params.lr}, b]\n    outs: [x]\n",
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r#"
+    error: `pipeline.yaml` at 4:23: did not find expected ',' or ']' (likely cause: `--lr=${params.lr}` is not quoted, and inside `[...]` YAML reads `{` as the start of a mapping)
+    hint: quote it: `"--lr=${params.lr}"`
+    "#);
+    // Quoted, or outside a flow list, `${` is not blamed for an unrelated syntax error.
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: [echo, \"${x}\" b]\n    outs: [x]\n",
+        &["status"],
+    );
+    assert!(!err.contains("likely cause"), "{err}");
 }
 
 #[test]
@@ -59,6 +170,19 @@ fn output_declared_twice_by_one_matrix_stage_is_rejected() {
         ),
         "{err}"
     );
+}
+
+/// Instances of one matrix stage that write the same path most likely miss a `${dim}` in it.
+#[test]
+fn duplicate_output_within_a_matrix_hints_at_the_missing_dimension() {
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    outs: [\"out/${t}.txt\"]\n    matrix:\n      t: [p, q]\n      seed: [1, 2]\n",
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 5:12, field `stages.a.outs[0]`: output `out/p.txt` of `a@seed=2,t=p` is also declared by `a@seed=1,t=p`
+    hint: the path does not use `${seed}`; add it to the path so that each instance writes its own output
+    ");
 }
 
 #[test]
@@ -117,8 +241,32 @@ fn three_stage_cycle_and_self_loop_are_printed_in_full() {
         "version: 1\nstages:\n  a:\n    cmd: [touch, x]\n    deps: [x]\n    outs: [x]\n",
         &["status"],
     );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 5:12, field `stages.a.deps[0]`: output `x` of `a` is also its own dependency
+    hint: a stage cannot read what it writes: remove the dependency, or depend on what an upstream stage produces
+    ");
+}
+
+/// An output inside the directory the stage depends on was once reported as the cycle
+/// `report -> report`.
+#[test]
+fn output_inside_the_stages_own_dependency_directory_is_explained() {
+    let err = rejected(
+        "version: 1\nstages:\n  train:\n    cmd: [touch, results/train.txt]\n    outs: [results/train.txt]\n  report:\n    cmd: [touch, results/report.txt]\n    deps: [results]\n    outs: [results/report.txt]\n",
+        &["status"],
+    );
+    insta::assert_snapshot!(err, @r"
+    error: `pipeline.yaml` at 8:12, field `stages.report.deps[0]`: output `results/report.txt` of `report` lies inside its own dependency `results`, so the stage would read what it writes
+    hint: a stage cannot read what it writes: depend on the upstream outputs inside `results` that it reads, or write `results/report.txt` outside `results`
+    ");
+    let err = rejected(
+        "version: 1\nstages:\n  a:\n    cmd: [touch, d]\n    deps: [d/x]\n    outs: [d]\n",
+        &["status"],
+    );
     assert!(
-        err.contains("at 5:11, field `stages.a.deps`: dependency cycle: `a` -> `a`"),
+        err.contains(
+            "field `stages.a.deps[0]`: dependency `d/x` of `a` lies inside its own output `d`"
+        ),
         "{err}"
     );
 }

@@ -69,7 +69,7 @@ fn fractions_pack_onto_one_device_at_most_two_halves_at_once() {
         "version: 1\nstages:\n{}",
         stage("half", "0.5", 3, "1")
     ));
-    let out = ws.ok(&["run", "--gpus", "0", "-j", "4"]);
+    let out = ws.ok_on_gpus("0,1,2,3", &["run", "--gpus", "0", "-j", "4"]);
     for n in 1..=3 {
         assert_eq!(ws.read(&format!("half/{n}.txt")), "0\n");
     }
@@ -93,7 +93,7 @@ fn mixed_requests_never_overcommit_a_device_and_whole_gpus_are_distinct() {
         stage("pair", "2", 1, "0.3")
     );
     let ws = Ws::new(&yaml);
-    let out = ws.ok(&["run", "--gpus", "0,1", "-j", "4"]);
+    let out = ws.ok_on_gpus("0,1,2,3", &["run", "--gpus", "0,1", "-j", "4"]);
     for n in 1..=4 {
         let d = ws.read(&format!("half/{n}.txt"));
         assert!(
@@ -155,7 +155,7 @@ fn gpu_assignment_does_not_enter_the_key() {
         "version: 1\nstages:\n{}",
         stage("half", "0.5", 2, "0")
     ));
-    ws.ok(&["run", "--gpus", "3"]);
+    ws.ok_on_gpus("0,1,2,3", &["run", "--gpus", "3"]);
     let st = ws.code(&["status", "--check"], 0);
     assert!(
         st.stdout.contains("all 2 instances up to date"),
@@ -224,15 +224,18 @@ fn set_resources_repacks_a_stage_for_one_run_without_touching_keys() {
         "version: 1\nstages:\n{}",
         stage("half", "0.5", 4, "1")
     ));
-    let out = ws.ok(&[
-        "run",
-        "--gpus",
-        "0",
-        "-j",
-        "4",
-        "--set-resources",
-        "half.gpus=0.25",
-    ]);
+    let out = ws.ok_on_gpus(
+        "0,1,2,3",
+        &[
+            "run",
+            "--gpus",
+            "0",
+            "-j",
+            "4",
+            "--set-resources",
+            "half.gpus=0.25",
+        ],
+    );
     let peak = replay(&ws);
     assert_eq!(
         peak["0"].1,
@@ -262,4 +265,41 @@ fn set_resources_repacks_a_stage_for_one_run_without_touching_keys() {
         events,
         "a refused override runs nothing"
     );
+}
+
+/// `--gpus foo` once ran instances on `[cuda:foo]`, `--gpus 7` on a machine without GPU 7 ran
+/// them on `[cuda:7]`, and `-j 0` was accepted: each is refused with its reason, exit 2, before
+/// anything runs.
+#[test]
+fn bad_gpu_ids_and_zero_jobs_are_refused_before_anything_runs() {
+    let ws = Ws::new(&format!(
+        "version: 1\nstages:\n{}",
+        stage("half", "0.5", 1, "0")
+    ));
+    let refused = |devices: Option<&str>, args: &[&str]| {
+        let mut cmd = ws.command(args);
+        if let Some(d) = devices {
+            cmd.env("CUDA_VISIBLE_DEVICES", d);
+        }
+        let out = crate::common::run_limited(cmd);
+        assert_eq!(out.code, 2, "{}", out.both());
+        out.stderr
+    };
+    insta::assert_snapshot!(refused(Some("0,1"), &["run", "--gpus", "foo"]), @r"
+    error: --gpus: `foo` is not a GPU id (ids are whole numbers such as `0,1`, or `GPU-`/`MIG-` UUIDs; `none` for no GPU)
+    hint: write `--gpus 0,1` (detected ids, comma-separated) or `--gpus none`
+    ");
+    insta::assert_snapshot!(refused(Some("0,1"), &["run", "--gpus", "1,7"]), @r"
+    error: --gpus: GPU `7` is not on this machine (`CUDA_VISIBLE_DEVICES` names 0, 1)
+    hint: list detected GPUs only, or `--gpus none`; a device that cannot be detected can be named in `CUDA_VISIBLE_DEVICES`
+    ");
+    insta::assert_snapshot!(refused(Some(""), &["run", "--gpus", "0"]), @r"
+    error: --gpus: GPU `0` is not on this machine (`CUDA_VISIBLE_DEVICES` is set and empty)
+    hint: list detected GPUs only, or `--gpus none`; a device that cannot be detected can be named in `CUDA_VISIBLE_DEVICES`
+    ");
+    insta::assert_snapshot!(refused(None, &["run", "-j", "0"]), @r"
+    error: -j 0: a run needs at least one job slot
+    hint: leave `-j` out to use one slot per core, or give a positive number
+    ");
+    assert!(!ws.root.join("half/1.txt").exists());
 }

@@ -1,6 +1,6 @@
 //! Killing and interrupting `repro run`: a SIGKILLed run resumes without re-running completed
 //! instances and without trusting a half-written output; SIGTERM and SIGINT make the engine
-//! terminate its children, exit non-zero and publish nothing for the interrupted instance,
+//! terminate its children, exit 130 and publish nothing for the interrupted instance,
 //! while instances that completed before the signal stay published.
 
 use std::time::{Duration, Instant};
@@ -87,7 +87,8 @@ fn sigkill_mid_run_resumes_without_rerunning_completed_or_trusting_partial_outpu
 }
 
 /// Sends `sig` to a running `repro run` while `slow` blocks; checks the child is gone, the exit
-/// is non-zero, and nothing of `slow` was published.
+/// is 130 (what a shell reports after Ctrl-C; it was 1, the code of a failed stage), and
+/// nothing of `slow` was published.
 fn interrupt_with(sig: i32) {
     let ws = Ws::new(PIPELINE);
     let child = ws.command(&["run", "-j", "2"]).spawn().unwrap();
@@ -96,7 +97,7 @@ fn interrupt_with(sig: i32) {
     let start = Instant::now();
     signal(child.id(), sig);
     let out = wait_limited(child);
-    assert_eq!(out.code, 1, "{}", out.both());
+    assert_eq!(out.code, 130, "{}", out.both());
     assert!(
         start.elapsed() < Duration::from_secs(4),
         "a stage that honours SIGTERM is stopped at once"
@@ -133,12 +134,12 @@ fn interrupt_with(sig: i32) {
 }
 
 #[test]
-fn sigterm_terminates_children_exits_nonzero_and_publishes_nothing_partial() {
+fn sigterm_terminates_children_exits_130_and_publishes_nothing_partial() {
     interrupt_with(libc::SIGTERM);
 }
 
 #[test]
-fn sigint_terminates_children_exits_nonzero_and_publishes_nothing_partial() {
+fn sigint_terminates_children_exits_130_and_publishes_nothing_partial() {
     interrupt_with(libc::SIGINT);
 }
 
@@ -158,7 +159,7 @@ stages:
     let start = Instant::now();
     signal(child.id(), libc::SIGTERM);
     let out = wait_limited(child);
-    assert_eq!(out.code, 1, "{}", out.both());
+    assert_eq!(out.code, 130, "{}", out.both());
     assert!(
         start.elapsed() < Duration::from_secs(30),
         "took {:?}",
@@ -268,4 +269,62 @@ stages:
         Ws::new("version: 1\nstages:\n  s:\n    cmd: [true]\n    timeout: soon\n    outs: [x]\n");
     let out = bad.code(&["status"], 2);
     assert!(out.stderr.contains("stages.s.timeout"), "{}", out.both());
+}
+
+/// After an interrupted attempt and a restore from the cache, `repro logs` once printed the
+/// killed attempt's log while `repro show` said fresh: it prints the recorded run's log and
+/// says on stderr which attempt it is, with a note naming the later attempt's log.
+#[test]
+fn logs_after_an_interrupted_attempt_and_a_restore_show_the_recorded_run() {
+    let ws = Ws::new(
+        r#"version: 1
+stages:
+  a:
+    cmd: "echo attempt $$MARK; if [ -e ../block ]; then echo $$$$ > ../slow.pid; while [ -e ../block ]; do sleep 0.05; done; fi; echo out > o.txt"
+    shell: true
+    outs: [o.txt]
+"#,
+    );
+    let mut first = ws.command(&["run"]);
+    first.env("MARK", "first");
+    assert_eq!(wait_limited(first.spawn().unwrap()).code, 0);
+    std::fs::write(ws.tmp().join("block"), "").unwrap();
+    let mut forced = ws.command(&["run", "--force"]);
+    forced.env("MARK", "killed");
+    let child = forced.spawn().unwrap();
+    let pid = slow_pid(&ws);
+    signal(child.id(), libc::SIGINT);
+    assert_eq!(wait_limited(child).code, 130);
+    assert!(!alive(pid));
+    std::fs::remove_file(ws.tmp().join("block")).unwrap();
+    let run = ws.ok(&["run"]);
+    assert!(run.stderr.contains("restored  a"), "{}", run.both());
+    assert!(ws.ok(&["show", "a"]).stdout.contains("state     fresh\n"));
+
+    let logs = ws.ok(&["logs", "a"]);
+    assert_eq!(logs.stdout, "attempt first\n", "{}", logs.both());
+    assert!(
+        logs.stderr
+            .contains("repro: log of the recorded run that `repro show` names (key "),
+        "{}",
+        logs.both()
+    );
+    assert!(
+        logs.stderr.contains(
+            "repro: note: a later attempt that was not recorded (it failed, was interrupted or is still running) wrote `.repro/logs/a.log`"
+        ),
+        "{}",
+        logs.both()
+    );
+    // A failed attempt of a new key has no record: its own log, said to be unrecorded.
+    ws.edit_pipeline("echo out > o.txt", "exit 4");
+    ws.code(&["run"], 1);
+    let logs = ws.ok(&["logs", "a"]);
+    assert_eq!(logs.stdout, "attempt\n", "{}", logs.both());
+    assert!(
+        logs.stderr
+            .contains("repro: log of the latest attempt, which nothing recorded"),
+        "{}",
+        logs.both()
+    );
 }

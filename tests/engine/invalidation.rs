@@ -169,6 +169,41 @@ fn dep_change_reruns_the_reader_and_its_downstream() {
     assert_clean(&ws);
 }
 
+/// An instance whose own code changed while its upstream is also stale once showed only
+/// "upstream stale": status (and `show`, `run -n`) list every reason.
+#[test]
+fn status_shows_own_reasons_beside_the_stale_upstream() {
+    let ws = ran_once();
+    ws.write("inputs/a.txt", "ALPHA\n");
+    ws.write("src/model.sh", "cat\necho \"lr=$1 mode=$MODE v2\"\n");
+    ws.edit_pipeline("lr: {a: 1.0,", "lr: {a: 1.5,");
+    let st = stale_status(&ws);
+    insta::assert_snapshot!(st, @r"
+    run      prep@task=a: dep `inputs/a.txt` changed
+    run      train@task=a: upstream `prep@task=a` is stale; param `lr.a` changed from 1.0 to 1.5; code of `src/*.sh` changed
+    run      train@task=b: code of `src/*.sh` changed
+    3 of 4 instances stale (profile `default`)
+    ");
+    let dry = ws.ok(&["run", "-n", "--json"]);
+    let events = json_lines(&dry.stdout);
+    let train_a = events
+        .iter()
+        .find(|e| e["id"] == "train@task=a")
+        .unwrap_or_else(|| panic!("{}", dry.stdout));
+    let reasons: Vec<&str> = train_a["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["upstream_stale", "param_changed", "code_changed"],
+        "{}",
+        dry.stdout
+    );
+}
+
 #[test]
 fn code_change_in_a_glob_reruns_every_stage_that_lists_it() {
     let ws = ran_once();

@@ -119,7 +119,10 @@ fn a_priority_that_is_not_a_whole_number_is_a_located_error() {
             r#"priority: "${params.first.${seed}}0000000""#,
             "between -1000000 and 1000000",
         ),
-        (r#"priority: "${params.last.${seed}}""#, "params.last"),
+        (
+            r#"priority: "${params.last.${seed}}""#,
+            "undefined parameter `last.",
+        ),
         ("priority: [1]", "whole number"),
     ] {
         let ws = Ws::new(PRIORITY);

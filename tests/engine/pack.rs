@@ -167,7 +167,7 @@ fn max_may_come_from_the_shared_dimensions_and_one_means_alone() {
 fn packs_hold_their_own_resources_and_events_name_the_members() {
     let ws = workspace("1, 2");
     ws.edit_pipeline("max: 4", "max: 4\n      resources: {gpus: 1}");
-    let out = ws.ok(&["run", "--gpus", "0,1", "--json"]);
+    let out = ws.ok_on_gpus("0,1,2,3", &["run", "--gpus", "0,1", "--json"]);
     // Two packs (one per variant), each on a whole device of its own.
     let devices = std::fs::read_to_string(ws.tmp().join("counter.devices")).unwrap();
     let mut used: Vec<&str> = devices
@@ -199,13 +199,16 @@ fn packs_hold_their_own_resources_and_events_name_the_members() {
     // An override for one run: half a device each, so both packs share device 0.
     let ws = workspace("1, 2");
     ws.edit_pipeline("max: 4", "max: 4\n      resources: {gpus: 1}");
-    ws.ok(&[
-        "run",
-        "--gpus",
-        "0",
-        "--set-resources",
-        "make.pack.gpus=0.5",
-    ]);
+    ws.ok_on_gpus(
+        "0,1,2,3",
+        &[
+            "run",
+            "--gpus",
+            "0",
+            "--set-resources",
+            "make.pack.gpus=0.5",
+        ],
+    );
     let devices = std::fs::read_to_string(ws.tmp().join("counter.devices")).unwrap();
     assert!(devices.lines().all(|l| l.starts_with("0 ")), "{devices}");
     assert_eq!(devices.lines().count(), 2, "{devices}");
@@ -237,7 +240,7 @@ fn an_interrupted_pack_publishes_nothing_unfinished_and_the_next_run_completes_i
     wait_for(60, "a pack to start", || ws.count("pack 2") == 1);
     signal(child.id(), libc::SIGINT);
     let out = wait_limited(child);
-    assert_eq!(out.code, 1, "{}", out.both());
+    assert_eq!(out.code, 130, "{}", out.both());
     assert!(
         !ws.root.join("out/a/1.txt").exists(),
         "nothing unfinished stays"
@@ -335,7 +338,7 @@ fn bad_pack_declarations_are_located() {
             "max: 4",
             r#"max: "${params.nope.${variant}}""#,
             "stages.make.pack.max",
-            "undefined variable `params.nope.a`",
+            "undefined parameter `nope.a` (defined: `seeds`)",
         ),
         (
             r#"cmd: [python3, pack.py, "${pack.manifest}", "${variant}"]"#,

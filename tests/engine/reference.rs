@@ -163,3 +163,65 @@ fn a_repeated_run_that_the_store_recorded_is_fresh_despite_an_older_lock_entry()
     assert!(out.stderr.contains("nothing to do"), "{}", out.stderr);
     assert_eq!(ws.read("m/stamp"), before, "nothing was restored over it");
 }
+
+/// Changing a stage's declared `metrics` fields once left `status`, `run` and `verify` clean
+/// (only `--force` revealed a missing metric): the recorded names are checked against the
+/// declared ones, so the instance is stale and its run records them or fails.
+#[test]
+fn changing_declared_metric_fields_makes_the_instance_stale_without_force() {
+    let ws = Ws::new(PIPELINE);
+    run_with(&ws, "0.5");
+    ws.edit_pipeline("fields: [acc]", "fields: [acc, loss]");
+    let st = ws.code(&["status", "--check"], 1);
+    insta::assert_snapshot!(st.stdout, @r"
+    run      train: declared metrics changed (not recorded: `m/metrics.json#loss`)
+    run      stats: upstream `train` is stale
+    2 of 3 instances stale (profile `default`)
+    ");
+    let verify = ws.code(&["verify"], 1);
+    assert!(
+        verify.stdout.contains(
+            "train: declared metrics changed (not recorded: `m/metrics.json#loss`) between the pipeline and `repro.lock`"
+        ),
+        "{}",
+        verify.both()
+    );
+    let mut cmd = ws.command(&["run"]);
+    cmd.env("NOISE", "0.5");
+    let out = run_limited(cmd);
+    assert_eq!(out.code, 1, "{}", out.both());
+    assert!(
+        out.stderr
+            .contains("declared metric `loss` is missing from `m/metrics.json`"),
+        "{}",
+        out.both()
+    );
+    // Back to what was recorded: the failed attempt's output is replaced from the cache.
+    ws.edit_pipeline("fields: [acc, loss]", "fields: [acc]");
+    let st = ws.code(&["status", "--check"], 1);
+    assert!(
+        st.stdout.contains("restore  train: output `m` modified"),
+        "{}",
+        st.both()
+    );
+    run_with(&ws, "0.5");
+    ws.code(&["status", "--check"], 0);
+    // A stage that writes the new field records it; a dropped field is named too.
+    ws.edit_pipeline(
+        r#"'{\"acc\": %s}' \"$NOISE\""#,
+        r#"'{\"acc\": %s, \"loss\": 1}' \"$NOISE\""#,
+    );
+    ws.edit_pipeline("fields: [acc]", "fields: [acc, loss]");
+    run_with(&ws, "0.5");
+    ws.code(&["status", "--check"], 0);
+    ws.ok(&["verify"]);
+    ws.edit_pipeline("fields: [acc, loss]", "fields: [loss]");
+    let st = ws.code(&["status", "--check"], 1);
+    assert!(
+        st.stdout.contains(
+            "run      train: declared metrics changed (no longer declared: `m/metrics.json#acc`)"
+        ),
+        "{}",
+        st.both()
+    );
+}

@@ -86,7 +86,6 @@ fn unknown_target_is_a_user_error() {
     let ws = Ws::new(PIPELINE);
     for args in [
         &["run", "nope"][..],
-        &["status", "train@task=z"],
         &["dag", "zzz"],
         &["verify", "nope"],
         &["exec", "nope"],
@@ -95,7 +94,7 @@ fn unknown_target_is_a_user_error() {
         let target = args[1];
         assert!(
             out.stderr.contains(&format!(
-                "error: target `{target}` matches no instance (stages: gen, stats, table, train)"
+                "error: target `{target}` names no stage `{target}` (stages: `gen`, `stats`, `table`, `train`)"
             )),
             "{}",
             out.both()
@@ -106,6 +105,51 @@ fn unknown_target_is_a_user_error() {
             out.both()
         );
     }
+    assert!(ws.ran().is_empty());
+}
+
+/// Targets that select nothing say which part is wrong (they once all said "matches no
+/// instance"): the stage, a dimension, a value this profile lacks, a stage the profile skips.
+#[test]
+fn a_target_that_selects_nothing_names_the_wrong_part() {
+    let ws = Ws::new(&format!(
+        "{}profiles:\n  quick:\n    matrix: {{task: [x]}}\n    skip: [table]\n",
+        PIPELINE
+    ));
+    let err = |args: &[&str]| {
+        let out = ws.code(args, 2);
+        assert!(out.stdout.is_empty(), "{}", out.both());
+        out.stderr
+    };
+    insta::assert_snapshot!(err(&["status", "trian"]), @r"
+    error: target `trian` names no stage `trian` (stages: `gen`, `stats`, `table`, `train`)
+    hint: did you mean `train`?
+    ");
+    insta::assert_snapshot!(err(&["status", "train@sede=1"]), @r"
+    error: target `train@sede=1`: stage `train` has no dimension `sede` (dimensions: `seed`, `task`)
+    hint: did you mean `seed`?
+    ");
+    insta::assert_snapshot!(err(&["status", "train@task=z"]), @r"
+    error: target `train@task=z`: no instance of `train` has `task=z` in this pipeline (values: `x`, `y`)
+    hint: pick one of the values, or a profile whose matrix has it (`-p NAME`)
+    ");
+    insta::assert_snapshot!(err(&["-p", "quick", "status", "train@task=y"]), @r"
+    error: target `train@task=y`: no instance of `train` has `task=y` in profile `quick` (values: `x`)
+    hint: pick one of the values, or a profile whose matrix has it (`-p NAME`)
+    ");
+    insta::assert_snapshot!(err(&["-p", "quick", "run", "table"]), @r"
+    error: target `table` names stage `table`, which profile `quick` skips
+    hint: choose a profile that runs it (`-p NAME`), or remove it from `skip` of profile `quick`
+    ");
+    insta::assert_snapshot!(err(&["status", "train@task"]), @r"
+    error: target `train@task`: `task` is not of the form `dim=value`
+    hint: write targets as `STAGE@dim=value,dim=value` (values may be globs)
+    ");
+    // Several stages: the dimensions of all of them.
+    insta::assert_snapshot!(err(&["status", "*@tsk=x"]), @r"
+    error: target `*@tsk=x`: stages `gen`, `stats`, `table`, `train` have no dimension `tsk` (dimensions: `seed`, `task`)
+    hint: did you mean `task`?
+    ");
     assert!(ws.ran().is_empty());
 }
 
