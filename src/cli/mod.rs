@@ -12,6 +12,7 @@ mod gc;
 mod load;
 mod logs;
 mod page;
+mod report;
 mod run;
 mod show;
 mod status;
@@ -108,6 +109,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Show(a) => show::show(&cli, a),
         Command::Logs(a) => logs::logs(&cli, a),
         Command::Gc(a) => gc::gc(&cli, a),
+        Command::Report => report::report(&cli),
         Command::Exec(a) => exec::exec(&cli, a),
         Command::InternalReaper { run, file } => {
             crate::exec::reap(run, file);

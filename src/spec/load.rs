@@ -43,6 +43,8 @@ pub struct Pipeline {
     pub stages: Vec<Stage>,
     /// Source positions, for errors found later.
     pub positions: PositionIndex,
+    /// The run's HTML page, when the pipeline declares one.
+    pub report: Option<super::report::ReportSpec>,
 }
 
 /// One stage template after validation.
@@ -306,6 +308,11 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         ));
     }
 
+    let report = match &parsed.report {
+        None => None,
+        Some(r) => Some(super::report::validate(r).map_err(|(field, kind)| at(&field, kind))?),
+    };
+
     let root = file
         .parent()
         .map(Path::to_path_buf)
@@ -321,6 +328,7 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         build,
         stages,
         positions,
+        report,
     })
 }
 

@@ -31,6 +31,13 @@ pub enum ManifestError {
     },
     /// The manifest lists no members.
     Empty(PathBuf),
+    /// The file parses but breaks a rule serde cannot check (a report page's sections).
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the field path.
+        message: String,
+    },
 }
 
 impl fmt::Display for ManifestError {
@@ -54,6 +61,9 @@ impl fmt::Display for ManifestError {
                 "failed to use manifest `{}`: it lists no members",
                 path.display()
             ),
+            ManifestError::Invalid { path, message } => {
+                write!(f, "failed to use `{}`: {message}", path.display())
+            }
         }
     }
 }

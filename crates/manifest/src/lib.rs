@@ -5,6 +5,8 @@
 //!   process (a pack); the stage program (`train --pack MANIFEST`) reads it.
 //! - [`BatchManifest`]: the Slurm executor writes it for each submission; each array task of
 //!   the submission (`repro exec --batch MANIFEST`) reads its member.
+//! - [`PageSections`]: a stage writes the sections it adds to the run's report page; `repro
+//!   report` reads and renders them (it carries a format version, since it outlives a run).
 //!
 //! This is a crate of its own, with no dependency but serde, because both the engine and the
 //! stage programs depend on it: the engine must not depend on any stage, and a stage's code key
@@ -22,7 +24,12 @@
 mod batch;
 mod error;
 mod pack;
+mod page;
 
 pub use batch::{BatchManifest, BatchMember};
 pub use error::ManifestError;
 pub use pack::{PackManifest, PackMember};
+pub use page::{
+    Block, Chart, Fact, Line, PageSections, Point, Section, Table, Tone, Verdict,
+    PAGE_SECTIONS_FORMAT,
+};
