@@ -61,9 +61,10 @@ pub(crate) fn render(f: &PageFacts) -> String {
     let title = format!("Run report: {}", f.profile);
     let _ = write!(
         out,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{}\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body>",
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{}\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body data-profile=\"{}\">",
         esc(&policy()),
-        esc(&title)
+        esc(&title),
+        esc(&f.profile)
     );
     header(&mut out, f, &title);
     for s in &f.sections {
