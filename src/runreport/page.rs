@@ -169,7 +169,7 @@ fn time(out: &mut String, f: &PageFacts) {
     if f.run.is_none() {
         elem(out, "p", "class=\"missing\"", "No `repro run` of this profile is recorded in this workspace: the times below are those of the action records (when each result was first computed), and the timeline places them on their own clocks.");
     }
-    elem(out, "p", "", "Per stage, in the latest run: instances executed (and their wall time), restored from the cache and already fresh; CPU and GPU time are wall time times the slots held. \"Recorded time\" is what the kept (restored or fresh) instances took when they were computed.");
+    elem(out, "p", "", "Per stage, in the latest run: instances executed (and their wall time), restored from the cache and already fresh; CPU and GPU time are wall time times the slots each instance asks for (the members of a pack are counted one by one, though the pack holds its own slots). \"Recorded time\" is what the kept (restored or fresh) instances took when they were computed.");
     let mut by_stage: BTreeMap<&str, [f64; 8]> = BTreeMap::new();
     for i in &f.instances {
         let e = by_stage.entry(i.stage.as_str()).or_default();
@@ -251,7 +251,7 @@ fn time(out: &mut String, f: &PageFacts) {
             "Nothing executed in the latest run: every instance was restored or fresh.",
         );
     } else {
-        elem(out, "p", "", "One bar per executed instance (hover for its id, device, start and duration). Lanes stand for slots: instances are placed, in order of start, on the first free lane of their device; the engine does not record which slot token each held.");
+        elem(out, "p", "", "One bar per executed instance (hover for its id, device, start and duration), from the start of the first one (a build before it is not drawn). Lanes stand for slots: instances are placed, in order of start, on the first free lane of their device; the engine does not record which slot token each held.");
         timeline::render(out, &spans);
         out.push_str("<ul class=\"legend\">");
         for (i, s) in stages.iter().enumerate() {

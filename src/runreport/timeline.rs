@@ -5,7 +5,9 @@
 //! their device (`cpu`, or the GPU ids) that is free by then; two bars on one lane never
 //! overlap, and a run on `-j N` CPU slots with one-slot instances needs at most N CPU lanes.
 //! Each bar's tooltip names the instance, its device, its start and its duration; bars are
-//! coloured by stage (a fixed palette, in stage-name order).
+//! coloured by stage (a fixed palette, in stage-name order). Time 0 is the first instance's
+//! start, so the `build:` command before it (minutes after a code change) does not squeeze the
+//! bars into a corner.
 
 use std::fmt::Write as _;
 
@@ -71,7 +73,13 @@ pub(crate) fn render(out: &mut String, spans: &[Span]) {
         return;
     }
     let (lane_of, devices) = lanes(spans);
-    let end = spans.iter().map(|s| s.end).fold(0.0f64, f64::max).max(1e-3);
+    // Time 0 is when the first instance started: a build before it is not drawn.
+    let t0 = spans.iter().map(|s| s.start).fold(f64::INFINITY, f64::min);
+    let end = spans
+        .iter()
+        .map(|s| s.end - t0)
+        .fold(0.0f64, f64::max)
+        .max(1e-3);
     let h = devices.len() as f64 * LANE_H + 30.0;
     let sx = |t: f64| LABEL_W + t.max(0.0) / end * (W - LABEL_W - 10.0);
     let _ = write!(
@@ -100,8 +108,8 @@ pub(crate) fn render(out: &mut String, spans: &[Span]) {
         );
     }
     for (i, s) in spans.iter().enumerate() {
-        let x = sx(s.start);
-        let w = (sx(s.end) - x).max(1.0);
+        let x = sx(s.start - t0);
+        let w = (sx(s.end - t0) - x).max(1.0);
         let _ = write!(
             out,
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} on {}: from {} for {}</title></rect>",
@@ -112,7 +120,7 @@ pub(crate) fn render(out: &mut String, spans: &[Span]) {
             PALETTE[s.stage % PALETTE.len()],
             esc(&s.id),
             esc(&s.device),
-            esc(&duration(s.start)),
+            esc(&duration(s.start - t0)),
             esc(&duration(s.end - s.start))
         );
     }
@@ -159,6 +167,13 @@ mod tests {
             }
         }
         assert_eq!(lane[2], lane[1], "c reuses b's lane once b ended");
+    }
+
+    #[test]
+    fn time_starts_when_the_first_instance_started() {
+        let mut out = String::new();
+        render(&mut out, &[span("late", "cpu", 600.0, 602.0)]);
+        assert!(out.contains("<title>late on cpu: from 0.0 s for 2.0 s</title>"), "{out}");
     }
 
     #[test]

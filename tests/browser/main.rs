@@ -12,6 +12,8 @@
 //! or `REPRO_REPORT_PAGE`). Without a browser that can be installed, or without that page,
 //! a test says it is skipped and why; with `CI` set it fails instead.
 
+// Shared with the engine tests, which use more of it.
+#[allow(dead_code)]
 #[path = "../support/process.rs"]
 mod process;
 
@@ -159,7 +161,8 @@ fn check_offline(o: &Opened) {
         );
         rest = &rest[i + 4..];
     }
-    let requests: Vec<&str> = attribute_values(&o.netlog.replace("\"url\":\"", " url=\""), "url")
+    let netlog = o.netlog.replace("\"url\":\"", " url=\"");
+    let requests: Vec<&str> = attribute_values(&netlog, "url")
         .into_iter()
         .filter(|u| !u.starts_with("file:") && !u.starts_with("data:"))
         .collect();
