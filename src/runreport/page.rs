@@ -86,7 +86,7 @@ pub(crate) fn render(f: &PageFacts) -> String {
     graph(&mut out, f);
     runs(&mut out, f);
     provenance(&mut out, f);
-    let _ = write!(out, "<script>{SORT_SCRIPT}</script></body></html>\n");
+    let _ = writeln!(out, "<script>{SORT_SCRIPT}</script></body></html>");
     out
 }
 

@@ -173,7 +173,10 @@ mod tests {
     fn time_starts_when_the_first_instance_started() {
         let mut out = String::new();
         render(&mut out, &[span("late", "cpu", 600.0, 602.0)]);
-        assert!(out.contains("<title>late on cpu: from 0.0 s for 2.0 s</title>"), "{out}");
+        assert!(
+            out.contains("<title>late on cpu: from 0.0 s for 2.0 s</title>"),
+            "{out}"
+        );
     }
 
     #[test]

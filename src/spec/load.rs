@@ -310,7 +310,10 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
 
     let report = match &parsed.report {
         None => None,
-        Some(r) => Some(super::report::validate(r).map_err(|(field, kind)| at(&field, kind))?),
+        Some(r) => Some(
+            super::report::validate(r)
+                .map_err(|(field, m)| at(&field, SpecErrorKind::Schema(m)))?,
+        ),
     };
 
     let root = file

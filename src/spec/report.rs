@@ -15,7 +15,6 @@
 
 use std::collections::BTreeMap;
 
-use super::error::SpecErrorKind;
 use super::rules;
 use super::schema::ReportFile;
 
@@ -30,19 +29,19 @@ pub struct ReportSpec {
     pub versions: BTreeMap<String, Vec<String>>,
 }
 
-/// Validates `report:`; the error names the field.
-pub(super) fn validate(r: &ReportFile) -> Result<ReportSpec, (String, SpecErrorKind)> {
-    let path = |field: String, p: &str| -> Result<String, (String, SpecErrorKind)> {
+/// Validates `report:`; the error is the field path and what is wrong with it.
+pub(super) fn validate(r: &ReportFile) -> Result<ReportSpec, (String, String)> {
+    let path = |field: String, p: &str| -> Result<String, (String, String)> {
         let norm = rules::normalise(p).ok_or_else(|| {
             (
                 field.clone(),
-                SpecErrorKind::Schema(format!(
+                format!(
                     "`{}` must be a relative path inside the workspace, without `..`",
                     p.escape_debug()
-                )),
+                ),
             )
         })?;
-        rules::check_path_text(&norm).map_err(|m| (field, SpecErrorKind::Schema(m)))?;
+        rules::check_path_text(&norm).map_err(|m| (field, m))?;
         Ok(norm)
     };
     let out = path("report.out".into(), &r.out)?;
@@ -55,14 +54,14 @@ pub(super) fn validate(r: &ReportFile) -> Result<ReportSpec, (String, SpecErrorK
     if let Some(i) = sections.iter().position(|s| *s == out) {
         return Err((
             format!("report.sections[{i}]"),
-            SpecErrorKind::Schema(format!("`{out}` is the page itself")),
+            format!("`{out}` is the page itself"),
         ));
     }
     for (label, argv) in &r.versions {
         if argv.is_empty() || argv[0].is_empty() {
             return Err((
                 format!("report.versions.{label}"),
-                SpecErrorKind::Schema("the command is empty".into()),
+                "the command is empty".to_owned(),
             ));
         }
     }

@@ -63,7 +63,11 @@ fn run_writes_the_page_after_the_run_and_never_as_an_output() {
     assert!(!lock.contains("report.html"), "the page is no output");
     // A no-op run keeps every key and rewrites the page from the new run record.
     let again = ws.ok(&["run"]);
-    assert!(again.stderr.contains("all 3 instances are up to date"), "{}", again.both());
+    assert!(
+        again.stderr.contains("all 3 instances are up to date"),
+        "{}",
+        again.both()
+    );
     assert_eq!(ws.read("repro.lock"), lock);
     let page2 = ws.read("results/report.html");
     assert!(
