@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PROFILE ?=
 
-.PHONY: setup build run test test-reliability test-slurm lint bench-engine
+.PHONY: setup build run test test-reliability test-slurm test-browser lint bench-engine
 
 setup:
 	./scripts/setup-venv.sh
@@ -30,6 +30,12 @@ test-reliability: build
 # (needs root: it installs slurm-wlm and munge when absent); see docs/slurm.md.
 test-slurm: build
 	CARGO=$(CARGO) ./scripts/test-slurm.sh
+
+# The report page in a real browser (docs/report.md): installs Debian's headless Chromium when
+# absent (scripts/browser.sh, needs root), writes the smoke profile's page, and opens it offline.
+test-browser: build
+	target/release/repro run all --profile smoke
+	CI=$${CI:-1} $(CARGO) test --release -p repro --test browser -- --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check

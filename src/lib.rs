@@ -7,8 +7,8 @@
 //!
 //! The rooms, from input to output: `spec` (the file) → `graph` (instances and the DAG) →
 //! `workspace` (what is stale; publishing; the lock file) over the passive `cache` → `settings`
-//! (how this run runs) → `sched` (the dispatcher) → `exec` (executors) → `report`; `cli` only
-//! parses, resolves and prints. See `docs/architecture.md`.
+//! (how this run runs) → `sched` (the dispatcher) → `exec` (executors) → `report` (progress);
+//! `runreport` writes the run's HTML page afterwards; `cli` only parses, resolves and prints. See `docs/architecture.md`.
 
 pub mod cache;
 pub mod cli;
@@ -16,6 +16,7 @@ pub mod exec;
 pub mod graph;
 pub mod remote;
 pub mod report;
+pub mod runreport;
 pub mod sched;
 pub mod settings;
 pub mod spec;

@@ -37,6 +37,9 @@ pub enum Command {
     Logs(OneArgs),
     /// Delete cached objects and records that `repro.lock` no longer refers to.
     Gc(GcArgs),
+    /// Write the profile's HTML report page (the pipeline's `report.out`) from the workspace:
+    /// `repro run` does this at its end when the pipeline declares `report:`.
+    Report,
     /// Run exactly one instance (its upstream must be up to date) and publish the result.
     Exec(ExecArgs),
     /// Upload the records and objects of the targets' `repro.lock` entries to a remote.

@@ -18,6 +18,7 @@ mod page;
 mod pull;
 mod push;
 mod remote;
+mod report;
 mod run;
 mod show;
 mod status;
@@ -134,6 +135,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Show(a) => show::show(&cli, a),
         Command::Logs(a) => logs::logs(&cli, a),
         Command::Gc(a) => gc::gc(&cli, a),
+        Command::Report => report::report(&cli),
         Command::Exec(a) => exec::exec(&cli, a),
         Command::Push(a) => push::push(&cli, a),
         Command::Pull(a) => pull::pull(&cli, a),

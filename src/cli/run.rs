@@ -1,6 +1,7 @@
 //! `repro run`: bring targets up to date (or `--dry-run`: say what would happen and why).
 
 use crate::report::{JsonReporter, ProgressReporter};
+use crate::runreport::Recorder;
 use crate::sched::{Event, Reporter};
 use crate::settings::{unignored_site_file, ExecutorKind, RunFlags, RunSettings};
 use crate::workspace::State;
@@ -64,16 +65,21 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
             reporter.as_mut(),
         );
     }
+    let mut recorder = Recorder::new(reporter.as_mut(), ws.profile(), std::env::args().collect());
     let tally = dispatch(
         &loaded.graph,
         &mut ws,
         &settings,
         &selected,
         &forced,
-        reporter.as_mut(),
+        &mut recorder,
         Mode::Controller,
     )?;
+    let record = recorder.finish();
     output_ok(reporter.as_ref())?;
+    // The page is written after every run that ended, failed or not, so that it never shows
+    // an older run's state; a failure to write it fails a run that otherwise succeeded.
+    let page = super::report::after_run(&loaded, &ws, &record);
     if tally.interrupted {
         return Err(CliError::Interrupted(
             "interrupted; completed instances were published and a new run resumes".into(),
@@ -85,7 +91,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
             tally.failed
         )));
     }
-    Ok(())
+    page
 }
 
 /// `--dry-run`: what would run or be restored, and why; changes nothing but the stat cache.

@@ -45,6 +45,8 @@ pub struct Pipeline {
     pub skipped: Vec<String>,
     /// Source positions, for errors found later.
     pub positions: PositionIndex,
+    /// The run's HTML page, when the pipeline declares one.
+    pub report: Option<super::report::ReportSpec>,
 }
 
 /// One stage template after validation.
@@ -314,6 +316,14 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         ));
     }
 
+    let report = match &parsed.report {
+        None => None,
+        Some(r) => Some(
+            super::report::validate(r)
+                .map_err(|(field, m)| at(&field, SpecErrorKind::Schema(m)))?,
+        ),
+    };
+
     let root = file
         .parent()
         .map(Path::to_path_buf)
@@ -334,6 +344,7 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
         build,
         stages,
         positions,
+        report,
     })
 }
 

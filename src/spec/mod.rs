@@ -7,6 +7,7 @@ mod load;
 pub mod pack;
 mod position;
 pub(crate) mod priority;
+pub mod report;
 mod resources;
 pub mod rules;
 pub mod schema;
@@ -16,6 +17,7 @@ mod words;
 pub use error::{SpecError, SpecErrorKind};
 pub use load::{load, parse, Pipeline, Stage};
 pub use position::{DuplicateKey, Pos, PositionIndex};
+pub use report::ReportSpec;
 pub use resources::{
     check_gpus, parse_duration, parse_mem, parse_timeout, Resources, DURATION_FORMS,
 };

@@ -33,6 +33,23 @@ pub struct PipelineFile {
     pub profiles: BTreeMap<String, ProfileFile>,
     /// The stages, by name.
     pub stages: BTreeMap<String, StageFile>,
+    /// The run's HTML page (`spec/report.rs`).
+    #[serde(default)]
+    pub report: Option<ReportFile>,
+}
+
+/// `report:`: the run's HTML page, what it embeds and the versions it shows.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportFile {
+    /// Where the page goes, relative to the workspace root.
+    pub out: String,
+    /// Files written by stages (`repro_sections::PageSections`), embedded in order.
+    #[serde(default)]
+    pub sections: Vec<String>,
+    /// Label to argv: a command whose output's first line is shown as that version.
+    #[serde(default)]
+    pub versions: BTreeMap<String, Vec<String>>,
 }
 
 /// A profile: an overlay applied over the file's defaults.

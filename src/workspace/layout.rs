@@ -10,6 +10,7 @@
 //! | `.repro/runs/` | one file per running `repro run`, naming its processes' token |
 //! | `.repro/published` | keys published or restored since `repro.lock` was last written |
 //! | `.repro/logs/<id>.log` | the log of an instance's latest attempt |
+//! | `.repro/last-run/<profile>.json` | what the latest `repro run` of a profile did, for the report page |
 //! | `.repro/outputs` | every path declared as an output here, with what was last put there |
 //! | `.repro/packs/<job>/` | a running pack's manifest and its members' completion markers |
 //! | `.repro/slurm/` | the Slurm executor's registry, submissions' manifests and scripts |
@@ -94,6 +95,22 @@ impl Layout {
     /// Where runs record themselves, so that a later run can end what a killed one left.
     pub fn runs(&self) -> PathBuf {
         self.private().join("runs")
+    }
+
+    /// What the latest `repro run` of `profile` did (`runreport::RunRecord`): a name made of
+    /// safe characters is used as is, any other is hashed.
+    pub fn last_run(&self, profile: &str) -> PathBuf {
+        let safe = !profile.is_empty()
+            && profile
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !profile.starts_with('.');
+        let name = if safe {
+            profile.to_owned()
+        } else {
+            hash_bytes(profile.as_bytes())
+        };
+        self.private().join("last-run").join(format!("{name}.json"))
     }
 
     /// Where packs keep their manifests and completion markers while they run.

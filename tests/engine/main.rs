@@ -26,6 +26,7 @@ mod process;
 mod profiles;
 mod reference;
 mod relocate;
+mod report;
 mod targets;
 mod verify;
 mod writers;

@@ -20,8 +20,12 @@ pub struct Args {
     /// report gets a landscape section and `landscape.csv`.
     #[arg(long)]
     pub landscapes: Option<PathBuf>,
-    /// Output directory: table.{md,csv,tex}, table6.csv, claims.md, figures/ (and
-    /// landscape.csv).
+    /// Directory of training runs (`TASK/VARIANT/ACTIVATION/SEED/history.csv`); when given,
+    /// the report page's curves carry stopped runs forward and show each seed's curve.
+    #[arg(long)]
+    pub runs: Option<PathBuf>,
+    /// Output directory: table.{md,csv,tex}, table6.csv, claims.md, report.json (the report
+    /// page's sections), figures/ (and landscape.csv).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -42,6 +46,10 @@ pub fn run(args: &Args) -> Result<(), TableError> {
     let main = crate::rows::main_table(&inputs);
     let table6 = crate::table6::table6(&inputs);
     let claims = crate::claims::check_claims(&inputs);
+    let histories = match &args.runs {
+        Some(dir) => Some(crate::page::read_histories(dir, &inputs)?),
+        None => None,
+    };
 
     let mut staging = crate::output::Staging::new(&args.out)?;
     let mut figure_files = Vec::new();
@@ -67,6 +75,19 @@ pub fn run(args: &Args) -> Result<(), TableError> {
         staging.write("landscape.csv", &crate::landscape::landscape_csv(rows))?;
     }
     staging.write("table.tex", &crate::latex::table_tex(&main, &table6))?;
+    let sections = crate::page::page_sections(&crate::page::PageInputs {
+        inputs: &inputs,
+        main: &main,
+        table6: &table6,
+        claims: &claims,
+        histories: histories.as_ref(),
+    });
+    let mut json = Vec::new();
+    sections
+        .to_writer(&mut json)
+        .map_err(|e| TableError::write(&args.out.join("report.json"), e))?;
+    json.push(b'\n');
+    staging.write("report.json", &String::from_utf8_lossy(&json))?;
     staging.publish()?;
     for c in &claims {
         eprintln!("table: {} {}", c.id, c.verdict);

@@ -5,7 +5,7 @@
 //!
 //! Flow: [`input`] reads the files; [`rows`], [`table6`], [`claims`], [`subset`] and
 //! [`figures`] build what is shown; [`markdown`], [`latex`] and [`csv_out`] render it with the
-//! shared [`format`]; [`output`] publishes everything at once. Numbers quoted from the paper live
+//! shared [`format`], and [`page`] writes the sections of the run's report page (`report.json`); [`output`] publishes everything at once. Numbers quoted from the paper live
 //! in [`paper`] only.
 
 pub mod ablation;
@@ -20,6 +20,7 @@ pub mod landscape;
 pub mod latex;
 pub mod markdown;
 pub mod output;
+pub mod page;
 pub mod paper;
 pub mod probe;
 pub mod rows;

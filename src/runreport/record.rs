@@ -1,0 +1,243 @@
+//! The run record: what the latest `repro run` of a profile did, instance by instance (ran,
+//! restored, fresh, failed, skipped), when each executed instance started and ended relative to
+//! the run's start, and on which device; with the command line and the run's start and end.
+//!
+//! [`Recorder`] builds it from the dispatcher's events, as a [`Reporter`] placed in front of
+//! the progress display (every event is passed on unchanged). The record lives in
+//! `.repro/last-run/<profile>.json` (`Layout::last_run`), outside every cached output: it holds
+//! wall times. The page reads it for the time section and the timeline; without one (a
+//! workspace whose results were only restored) the page says so and uses the action records.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::sched::{Event, Reporter};
+
+/// Version of the run record's format; bump when a field changes meaning.
+pub const RUN_RECORD_FORMAT: u32 = 1;
+
+/// What a run did with one instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Executed and published.
+    Ran,
+    /// Restored from the cache without running.
+    Restored,
+    /// Already up to date.
+    Fresh,
+    /// Executed and failed.
+    Failed,
+    /// Not run (an upstream failed, or the run stopped).
+    Skipped,
+}
+
+/// One instance of a run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceRun {
+    /// What happened.
+    pub outcome: Outcome,
+    /// `cpu` or the GPU ids given, when it executed.
+    #[serde(default)]
+    pub device: Option<String>,
+    /// Seconds after the run's start when it started, when it executed.
+    #[serde(default)]
+    pub start_s: Option<f64>,
+    /// Seconds after the run's start when it ended, when it executed.
+    #[serde(default)]
+    pub end_s: Option<f64>,
+}
+
+/// The record of one `repro run`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunRecord {
+    /// [`RUN_RECORD_FORMAT`].
+    pub format: u32,
+    /// The profile's name in `repro.lock`.
+    pub profile: String,
+    /// The command line, as given.
+    pub argv: Vec<String>,
+    /// Seconds since the Unix epoch when the run started.
+    pub started_at: u64,
+    /// Wall seconds from start to end.
+    pub seconds: f64,
+    /// Whether it was interrupted.
+    pub interrupted: bool,
+    /// Instance id to what happened to it.
+    pub instances: BTreeMap<String, InstanceRun>,
+}
+
+impl RunRecord {
+    /// Reads a record; `Ok(None)` when absent or of another format.
+    pub fn read(path: &Path) -> std::io::Result<Option<RunRecord>> {
+        match std::fs::read(path) {
+            Ok(bytes) => match serde_json::from_slice::<RunRecord>(&bytes) {
+                Ok(r) if r.format == RUN_RECORD_FORMAT => Ok(Some(r)),
+                Ok(_) => Ok(None),
+                Err(e) => Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("`{}`: {e}", path.display()),
+                )),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the record atomically, creating its folder.
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut bytes = serde_json::to_vec_pretty(self)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        bytes.push(b'\n');
+        crate::cache::atomic::write(path, &bytes)
+    }
+}
+
+/// Passes every event on to `inner` and records what it says about each instance.
+pub struct Recorder<'a> {
+    inner: &'a mut dyn Reporter,
+    clock: Instant,
+    record: RunRecord,
+}
+
+impl<'a> Recorder<'a> {
+    /// A recorder in front of `inner`, for a run of `profile` started by `argv`, starting now.
+    pub fn new(inner: &'a mut dyn Reporter, profile: &str, argv: Vec<String>) -> Recorder<'a> {
+        let started_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Recorder {
+            inner,
+            clock: Instant::now(),
+            record: RunRecord {
+                format: RUN_RECORD_FORMAT,
+                profile: profile.to_owned(),
+                argv,
+                started_at,
+                seconds: 0.0,
+                interrupted: false,
+                instances: BTreeMap::new(),
+            },
+        }
+    }
+
+    /// The record so far, with its duration set to now.
+    pub fn finish(mut self) -> RunRecord {
+        self.record.seconds = self.clock.elapsed().as_secs_f64();
+        self.record
+    }
+
+    fn set(&mut self, id: &str, outcome: Outcome) {
+        let now = self.clock.elapsed().as_secs_f64();
+        let e = self
+            .record
+            .instances
+            .entry(id.to_owned())
+            .or_insert(InstanceRun {
+                outcome,
+                device: None,
+                start_s: None,
+                end_s: None,
+            });
+        e.outcome = outcome;
+        if matches!(outcome, Outcome::Ran | Outcome::Failed) && e.start_s.is_some() {
+            e.end_s = Some(now);
+        }
+    }
+}
+
+impl Reporter for Recorder<'_> {
+    fn event(&mut self, e: &Event) {
+        match e {
+            Event::Started { id, device, .. } => {
+                let now = self.clock.elapsed().as_secs_f64();
+                // A retried attempt starts again: its times are the last attempt's.
+                self.record.instances.insert(
+                    id.clone(),
+                    InstanceRun {
+                        outcome: Outcome::Failed,
+                        device: Some(device.clone()),
+                        start_s: Some(now),
+                        end_s: None,
+                    },
+                );
+            }
+            Event::Finished { id, .. } => self.set(id, Outcome::Ran),
+            Event::Failed { id, .. } => self.set(id, Outcome::Failed),
+            Event::Restored { id } => self.set(id, Outcome::Restored),
+            Event::Fresh { id } => self.set(id, Outcome::Fresh),
+            Event::Skipped { id, .. } => self.set(id, Outcome::Skipped),
+            Event::Summary { interrupted, .. } => self.record.interrupted = *interrupted,
+            _ => {}
+        }
+        self.inner.event(e);
+    }
+
+    fn output_error(&self) -> Option<String> {
+        self.inner.output_error()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Count(usize);
+    impl Reporter for Count {
+        fn event(&mut self, _: &Event) {
+            self.0 += 1;
+        }
+    }
+
+    #[test]
+    fn every_event_is_passed_on_and_each_instance_keeps_its_last_outcome() {
+        let mut inner = Count::default();
+        let mut r = Recorder::new(&mut inner, "smoke", vec!["repro".into(), "run".into()]);
+        let started = |id: &str| Event::Started {
+            id: id.into(),
+            reasons: vec![],
+            device: "cpu".into(),
+        };
+        r.event(&started("a"));
+        r.event(&Event::Failed {
+            id: "a".into(),
+            error: "x".into(),
+            log_tail: vec![],
+            log: String::new(),
+        });
+        r.event(&started("a"));
+        r.event(&Event::Finished {
+            id: "a".into(),
+            seconds: 0.0,
+        });
+        r.event(&Event::Restored { id: "b".into() });
+        r.event(&Event::Fresh { id: "c".into() });
+        let rec = r.finish();
+        assert_eq!(inner.0, 6);
+        let a = &rec.instances["a"];
+        assert_eq!(a.outcome, Outcome::Ran);
+        assert_eq!(a.device.as_deref(), Some("cpu"));
+        assert!(a.start_s.is_some() && a.end_s >= a.start_s);
+        assert_eq!(rec.instances["b"].outcome, Outcome::Restored);
+        assert_eq!(rec.instances["b"].start_s, None);
+        assert_eq!(rec.instances["c"].outcome, Outcome::Fresh);
+    }
+
+    #[test]
+    fn a_record_reads_back_as_written_and_a_missing_one_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("last-run").join("p.json");
+        assert_eq!(RunRecord::read(&path).unwrap(), None);
+        let mut inner = Count::default();
+        let mut r = Recorder::new(&mut inner, "p", vec!["repro".into()]);
+        r.event(&Event::Fresh { id: "x".into() });
+        let rec = r.finish();
+        rec.write(&path).unwrap();
+        assert_eq!(RunRecord::read(&path).unwrap(), Some(rec));
+    }
+}

@@ -1,0 +1,195 @@
+//! The run's timeline: one bar per executed instance, from its start to its end, on a lane.
+//!
+//! Lanes stand for the slots the instances held: the engine does not record which slot token
+//! an instance took, so instances are placed greedily, in order of start, on the first lane of
+//! their device (`cpu`, or the GPU ids) that is free by then; two bars on one lane never
+//! overlap, and a run on `-j N` CPU slots with one-slot instances needs at most N CPU lanes.
+//! Each bar's tooltip names the instance, its device, its start and its duration; bars are
+//! coloured by stage (a fixed palette, in stage-name order). Time 0 is the first instance's
+//! start, so the `build:` command before it (minutes after a code change) does not squeeze the
+//! bars into a corner.
+
+use std::fmt::Write as _;
+
+use super::html::{duration, esc, num};
+
+/// One executed instance.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Span {
+    /// Instance id.
+    pub(crate) id: String,
+    /// Index of its stage in the legend.
+    pub(crate) stage: usize,
+    /// `cpu` or the GPU ids.
+    pub(crate) device: String,
+    /// Seconds from the run's start.
+    pub(crate) start: f64,
+    /// Seconds from the run's start.
+    pub(crate) end: f64,
+}
+
+/// Lane of each span (index into `spans`), and each lane's device.
+pub(crate) fn lanes(spans: &[Span]) -> (Vec<usize>, Vec<String>) {
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by(|&a, &b| {
+        (spans[a].device.as_str(), spans[a].start)
+            .partial_cmp(&(spans[b].device.as_str(), spans[b].start))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut lane_of = vec![0; spans.len()];
+    // (device, free from)
+    let mut lanes: Vec<(String, f64)> = Vec::new();
+    for i in order {
+        let s = &spans[i];
+        let free = lanes
+            .iter()
+            .position(|(d, until)| *d == s.device && *until <= s.start + 1e-6);
+        let lane = match free {
+            Some(l) => l,
+            None => {
+                lanes.push((s.device.clone(), f64::NEG_INFINITY));
+                lanes.len() - 1
+            }
+        };
+        lanes[lane].1 = s.end.max(s.start);
+        lane_of[i] = lane;
+    }
+    (lane_of, lanes.into_iter().map(|(d, _)| d).collect())
+}
+
+/// Stage colours, in stage order (repeating past the end).
+pub(crate) const PALETTE: [&str; 10] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#bab0ac",
+];
+
+const LANE_H: f64 = 14.0;
+const LABEL_W: f64 = 90.0;
+const W: f64 = 900.0;
+
+/// Renders the spans as SVG (nothing when there are none).
+pub(crate) fn render(out: &mut String, spans: &[Span]) {
+    if spans.is_empty() {
+        return;
+    }
+    let (lane_of, devices) = lanes(spans);
+    // Time 0 is when the first instance started: a build before it is not drawn.
+    let t0 = spans.iter().map(|s| s.start).fold(f64::INFINITY, f64::min);
+    let end = spans
+        .iter()
+        .map(|s| s.end - t0)
+        .fold(0.0f64, f64::max)
+        .max(1e-3);
+    let h = devices.len() as f64 * LANE_H + 30.0;
+    let sx = |t: f64| LABEL_W + t.max(0.0) / end * (W - LABEL_W - 10.0);
+    let _ = write!(
+        out,
+        "<svg class=\"timeline\" viewBox=\"0 0 {0} {1}\" width=\"{0}\" height=\"{1}\" role=\"img\" aria-label=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\">",
+        num(W),
+        num(h)
+    );
+    for (l, d) in devices.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<text x=\"4\" y=\"{}\">{} {}</text>",
+            num(l as f64 * LANE_H + 11.0),
+            esc(d),
+            l
+        );
+    }
+    for t in super::chart::ticks(0.0, end) {
+        let _ = write!(
+            out,
+            "<line x1=\"{0}\" x2=\"{0}\" y1=\"0\" y2=\"{1}\" class=\"grid\"/><text x=\"{0}\" y=\"{2}\" text-anchor=\"middle\">{3}</text>",
+            num(sx(t)),
+            num(h - 22.0),
+            num(h - 8.0),
+            esc(&duration(t))
+        );
+    }
+    for (i, s) in spans.iter().enumerate() {
+        let x = sx(s.start - t0);
+        let w = (sx(s.end - t0) - x).max(1.0);
+        let _ = write!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} on {}: from {} for {}</title></rect>",
+            num(x),
+            num(lane_of[i] as f64 * LANE_H + 1.0),
+            num(w),
+            num(LANE_H - 2.0),
+            PALETTE[s.stage % PALETTE.len()],
+            esc(&s.id),
+            esc(&s.device),
+            esc(&duration(s.start - t0)),
+            esc(&duration(s.end - s.start))
+        );
+    }
+    out.push_str("</svg>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(id: &str, device: &str, start: f64, end: f64) -> Span {
+        Span {
+            id: id.into(),
+            stage: 0,
+            device: device.into(),
+            start,
+            end,
+        }
+    }
+
+    #[test]
+    fn bars_on_one_lane_never_overlap_and_devices_keep_their_own_lanes() {
+        let spans = [
+            span("a", "cpu", 0.0, 5.0),
+            span("b", "cpu", 1.0, 3.0),
+            span("c", "cpu", 3.0, 4.0),
+            span("d", "cpu", 5.0, 6.0),
+            span("g", "0", 0.0, 9.0),
+        ];
+        let (lane, devices) = lanes(&spans);
+        assert_eq!(devices.iter().filter(|d| *d == "cpu").count(), 2);
+        assert_eq!(devices[lane[4]], "0");
+        for i in 0..spans.len() {
+            for j in 0..i {
+                if lane[i] == lane[j] {
+                    let (a, b) = (&spans[i], &spans[j]);
+                    assert!(
+                        a.end <= b.start || b.end <= a.start,
+                        "{} and {}",
+                        a.id,
+                        b.id
+                    );
+                }
+            }
+        }
+        assert_eq!(lane[2], lane[1], "c reuses b's lane once b ended");
+    }
+
+    #[test]
+    fn time_starts_when_the_first_instance_started() {
+        let mut out = String::new();
+        render(&mut out, &[span("late", "cpu", 600.0, 602.0)]);
+        assert!(
+            out.contains("<title>late on cpu: from 0.0 s for 2.0 s</title>"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn every_span_is_one_bar_with_a_tooltip() {
+        let mut out = String::new();
+        render(
+            &mut out,
+            &[span("x<1>", "cpu", 0.0, 2.0), span("y", "cpu", 2.0, 4.0)],
+        );
+        assert_eq!(out.matches("<rect").count(), 2);
+        assert!(out.contains("<title>x&lt;1&gt; on cpu: from 0.0 s for 2.0 s</title>"));
+        let mut none = String::new();
+        render(&mut none, &[]);
+        assert!(none.is_empty());
+    }
+}

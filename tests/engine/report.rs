@@ -1,0 +1,135 @@
+//! `repro report` and the page `repro run` writes at its end: the page is written after the
+//! run, never as an output (a second run is a no-op that rewrites it, keys unchanged), names
+//! every instance, embeds the stage-written sections escaped, says which sections file is
+//! missing, and is refused where it would be a stage's output.
+
+use crate::common::Ws;
+
+const PIPELINE: &str = r#"version: 1
+report:
+  out: results/report.html
+  sections: [results/sections.json]
+  versions: {shell: [sh, -c, "echo shell 9.9"]}
+stages:
+  make:
+    cmd: "echo ${n} > out/${n}.txt; echo made-${n}-log-line"
+    shell: true
+    matrix: {n: [1, 2]}
+    outs: ["out/${n}.txt"]
+  sum:
+    cmd: "mkdir -p results && cp sections.json results/sections.json"
+    shell: true
+    deps: [out/1.txt, out/2.txt, sections.json]
+    outs: [results/sections.json]
+"#;
+
+const SECTIONS: &str = r#"{"format": 1, "sections": [{"id": "f", "title": "Findings <b>",
+  "blocks": [{"kind": "verdicts", "items": [{"id": "H1", "verdict": "held", "tone": "good",
+  "sentence": "<script>alert(1)</script>"}]}]}]}"#;
+
+fn ws() -> Ws {
+    let ws = Ws::new(PIPELINE);
+    ws.write("out/.keep", "");
+    ws.write("sections.json", SECTIONS);
+    ws
+}
+
+#[test]
+fn run_writes_the_page_after_the_run_and_never_as_an_output() {
+    let ws = ws();
+    let out = ws.ok(&["run"]);
+    assert!(
+        out.stderr.contains("wrote `./results/report.html`"),
+        "{}",
+        out.both()
+    );
+    let page = ws.read("results/report.html");
+    for id in ["make@n=1", "make@n=2", "sum"] {
+        assert!(page.contains(&format!("data-instance=\"{id}\"")), "{id}");
+    }
+    assert!(page.contains("Content-Security-Policy"));
+    assert!(
+        page.contains("made-2-log-line"),
+        "the log tail is on the page"
+    );
+    assert!(
+        page.contains("shell 9.9"),
+        "the declared version is on the page"
+    );
+    assert!(page.contains("data-verdict=\"H1\""));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<script>alert"));
+    let lock = ws.read("repro.lock");
+    assert!(!lock.contains("report.html"), "the page is no output");
+    // A no-op run keeps every key and rewrites the page from the new run record.
+    let again = ws.ok(&["run"]);
+    assert!(
+        again.stderr.contains("all 3 instances are up to date"),
+        "{}",
+        again.both()
+    );
+    assert_eq!(ws.read("repro.lock"), lock);
+    let page2 = ws.read("results/report.html");
+    assert!(
+        page2.contains("3 fresh"),
+        "the header says what this run did"
+    );
+    // `repro report` alone writes it too, from the same record.
+    std::fs::remove_file(ws.root.join("results/report.html")).unwrap();
+    ws.ok(&["report"]);
+    assert!(ws
+        .read("results/report.html")
+        .contains("data-instance=\"sum\""));
+}
+
+#[test]
+fn a_missing_sections_file_is_named_on_the_page() {
+    let ws = ws();
+    ws.ok(&["run", "make@n=1"]);
+    let page = ws.read("results/report.html");
+    assert!(
+        page.contains("Missing section: results/sections.json"),
+        "{page}"
+    );
+    assert!(page.contains("has not run"));
+}
+
+#[test]
+fn report_without_a_declaration_is_a_user_error_with_a_hint() {
+    let ws = Ws::new("version: 1\nstages:\n  a:\n    cmd: \"echo > a.txt\"\n    shell: true\n    outs: [a.txt]\n");
+    let out = ws.code(&["report"], 2);
+    assert!(
+        out.stderr.contains("declares no `report:`"),
+        "{}",
+        out.both()
+    );
+    assert!(out.stderr.contains("hint:"));
+    // A run without a declaration writes no page and says nothing about one.
+    let run = ws.ok(&["run"]);
+    assert!(!run.stderr.contains("report.html"));
+}
+
+#[test]
+fn a_page_inside_a_stage_output_is_refused() {
+    let ws = ws();
+    ws.edit_pipeline("out: results/report.html", "out: out/1.txt/report.html");
+    let out = ws.code(&["report"], 2);
+    assert!(
+        out.stderr.contains("an output of `make@n=1`"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
+fn a_bad_report_declaration_is_located() {
+    let ws = ws();
+    ws.edit_pipeline("out: results/report.html", "out: ../report.html");
+    let out = ws.code(&["status"], 2);
+    assert!(out.stderr.contains("report.out"), "{}", out.both());
+    assert!(
+        out.stderr.contains("pipeline.yaml` at 3:"),
+        "{}",
+        out.both()
+    );
+}
