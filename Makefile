@@ -35,7 +35,7 @@ test-slurm: build
 # absent (scripts/browser.sh, needs root), writes the smoke profile's page, and opens it offline.
 test-browser: build
 	target/release/repro run all --profile smoke
-	CI=$${CI:-1} $(CARGO) test --release -p repro --test browser -- --nocapture
+	CI=$${CI:-1} $(CARGO) test --release -p repro --test browser -- --include-ignored --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -9,7 +9,8 @@
 //!
 //! Two tests: one on a small pipeline of shell stages built here (always), one on the page of
 //! the workspace's smoke profile (`results/report.html` after `repro run all --profile smoke`,
-//! or `REPRO_REPORT_PAGE`). Without a browser that can be installed, or without that page,
+//! or `REPRO_REPORT_PAGE`; ignored by default, run by `make test-browser` and CI after the
+//! profile). Without a browser that can be installed, or without that page,
 //! a test says it is skipped and why; with `CI` set it fails instead.
 
 // Shared with the engine tests, which use more of it.
@@ -253,6 +254,7 @@ fn lock_instances(lock: &str, profile: &str) -> usize {
 }
 
 #[test]
+#[ignore = "needs the smoke profile's page: `make test-browser` runs the profile, then this"]
 fn smoke_profile_page_reads_offline_in_a_real_browser() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let page = std::env::var_os("REPRO_REPORT_PAGE")
