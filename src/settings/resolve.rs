@@ -247,12 +247,23 @@ stages:
         let s = settings(&pipeline, "slurm");
         let r = s.pack_request(&members);
         assert_eq!((r.cpus, r.gpus), (1, 1.0), "the pack's own resources");
-        assert_eq!(r.time, Some(Duration::from_secs(30 * 60)), "three members of 10m");
-        assert_eq!(s.pack_request(&members[..1]).time, Some(Duration::from_secs(600)));
+        assert_eq!(
+            r.time,
+            Some(Duration::from_secs(30 * 60)),
+            "three members of 10m"
+        );
+        assert_eq!(
+            s.pack_request(&members[..1]).time,
+            Some(Duration::from_secs(600))
+        );
         let (pipeline, graph) = pipeline_graph(", time: 15m");
         let members: Vec<&Instance> = graph.instances.iter().collect();
         let r = settings(&pipeline, "slurm").pack_request(&members);
-        assert_eq!(r.time, Some(Duration::from_secs(15 * 60)), "the pack's own time");
+        assert_eq!(
+            r.time,
+            Some(Duration::from_secs(15 * 60)),
+            "the pack's own time"
+        );
     }
 
     #[test]

@@ -42,7 +42,11 @@ impl fmt::Display for SectionsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SectionsError::Read { path, source } => {
-                write!(f, "failed to read the sections file `{}`: {source}", path.display())
+                write!(
+                    f,
+                    "failed to read the sections file `{}`: {source}",
+                    path.display()
+                )
             }
             SectionsError::Parse {
                 path,
