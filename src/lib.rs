@@ -12,6 +12,7 @@
 
 pub mod cache;
 pub mod cli;
+mod encode;
 pub mod exec;
 pub mod graph;
 pub mod remote;

@@ -19,9 +19,10 @@ use std::fmt::Write as _;
 use sha2::{Digest, Sha256};
 
 use super::facts::{InstanceFacts, PageFacts};
-use super::html::{base64, duration, elem, esc, human, table, utc};
+use super::html::{duration, elem, esc, human, table, utc};
 use super::record::Outcome;
 use super::timeline::{self, Span, PALETTE};
+use crate::encode::base64;
 
 /// Sorts a `table.sortable` by the clicked header: numbers as numbers, the rest as text; a
 /// second click reverses.

@@ -314,19 +314,31 @@ impl Dispatcher<'_, '_> {
             self.settings,
             self.ws.layout(),
         );
+        self.announce_and_submit(job, started, &lease.device, &template.group, &name)
+    }
+
+    /// Reports each member of a pack as started (on `device`) and the pack as formed, then
+    /// submits its job; a refused submission retires the job.
+    fn announce_and_submit(
+        &mut self,
+        job: JobSpec,
+        started: Vec<(String, Vec<Dirty>)>,
+        device: &str,
+        group: &str,
+        name: &str,
+    ) -> Result<(), DispatchError> {
+        let size = started.len();
         for (id, reasons) in started {
             self.reporter.event(&Event::Started {
                 id,
                 reasons,
-                device: lease.device.clone(),
+                device: device.to_owned(),
             });
         }
         self.reporter.event(&Event::Note {
-            message: format!(
-                "{size} instances of `{}` run as one pack ({name})",
-                template.group
-            ),
+            message: format!("{size} instances of `{group}` run as one pack ({name})"),
         });
+        let id = job.id;
         if let Err(e) = self.executor.submit(job) {
             self.jobs.retire(id);
             return Err(e.into());
@@ -489,24 +501,7 @@ impl Dispatcher<'_, '_> {
             },
             batch: Some(batch),
         };
-        for (id, reasons) in started {
-            self.reporter.event(&Event::Started {
-                id,
-                reasons,
-                device: lease.device.clone(),
-            });
-        }
-        self.reporter.event(&Event::Note {
-            message: format!(
-                "{size} instances of `{}` run as one pack ({name})",
-                template.group
-            ),
-        });
-        if let Err(e) = self.executor.submit(job) {
-            self.jobs.retire(id);
-            return Err(e.into());
-        }
-        Ok(())
+        self.announce_and_submit(job, started, &lease.device, &template.group, &name)
     }
 
     /// A pack's batch job ended: each member whose record the job published is taken in
