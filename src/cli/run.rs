@@ -49,7 +49,14 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         reporter.event(&Event::Note { message });
     }
     if a.dry_run {
-        return dry_run(&loaded, &selected, &forced, a.json, reporter.as_mut());
+        return dry_run(
+            &loaded,
+            &selected,
+            &forced,
+            a.json,
+            &settings,
+            reporter.as_mut(),
+        );
     }
 
     check_pack_max(&loaded, &settings, &selected)?;
@@ -100,6 +107,7 @@ fn dry_run(
     selected: &[usize],
     forced: &[bool],
     json: bool,
+    settings: &RunSettings,
     reporter: &mut dyn Reporter,
 ) -> Result<(), CliError> {
     let mut ws = loaded.workspace()?;
@@ -107,6 +115,7 @@ fn dry_run(
     ws.hide_orphans(&orphans);
     let states = ws.plan(&loaded.graph, selected, forced)?;
     let (mut run, mut restore, mut fresh) = (0, 0, 0);
+    let mut to_run = Vec::new();
     for (i, state) in states {
         let id = loaded.graph.instances[i].id.clone();
         match state {
@@ -117,6 +126,7 @@ fn dry_run(
             }
             State::Run { reasons, .. } => {
                 run += 1;
+                to_run.push(i);
                 reporter.event(&Event::WouldRun { id, reasons });
             }
         }
@@ -128,6 +138,9 @@ fn dry_run(
             "{run} to run, {restore} to restore, {fresh} up to date ({} selected)",
             run + restore + fresh
         );
+        for line in expected_work(loaded, &ws, selected, &to_run, settings) {
+            outln!(page, "{line}");
+        }
     }
     for o in orphans.iter().filter(|o| !o.read_by.is_empty()) {
         if !json {
@@ -148,6 +161,58 @@ fn dry_run(
     super::load::show_notes(&ws);
     output_ok(reporter)?;
     page.print()
+}
+
+/// `expected  STAGE: N to run, about T of work` per stage with instances to run, then the
+/// total and what it takes at the run's parallelism, from earlier durations
+/// (`sched/estimate.rs`); nothing when no stage has a recorded run.
+fn expected_work(
+    loaded: &Loaded,
+    ws: &crate::workspace::Workspace<'_>,
+    selected: &[usize],
+    to_run: &[usize],
+    settings: &RunSettings,
+) -> Vec<String> {
+    use crate::report::human_duration;
+    let graph = &loaded.graph;
+    if to_run.is_empty() {
+        return Vec::new();
+    }
+    let expected = crate::sched::estimate::expected(graph, ws, selected, settings.pack);
+    if expected.is_empty() {
+        return Vec::new();
+    }
+    // Stage name -> (instances to run, seconds of work, of them without an estimate).
+    let mut stages: std::collections::BTreeMap<&str, (usize, f64, usize)> = Default::default();
+    for &i in to_run {
+        let inst = &graph.instances[i];
+        let e = stages.entry(inst.stage_name.as_str()).or_default();
+        e.0 += 1;
+        match expected.get(&inst.id) {
+            Some(s) => e.1 += s,
+            None => e.2 += 1,
+        }
+    }
+    let mut lines = Vec::new();
+    let mut total = 0.0;
+    for (stage, (n, seconds, unknown)) in &stages {
+        total += seconds;
+        let unknown = match unknown {
+            0 => String::new(),
+            u => format!(" ({u} without an earlier run of their stage to go by)"),
+        };
+        lines.push(format!(
+            "expected  {stage}: {n} to run, about {} of work{unknown}",
+            human_duration(*seconds)
+        ));
+    }
+    let parallel = settings.jobs.max(1);
+    lines.push(format!(
+        "expected  in all: about {} of work, about {} at {parallel} at once (earlier durations; the order of the stages may make it longer)",
+        human_duration(total),
+        human_duration(total / f64::from(parallel))
+    ));
+    lines
 }
 
 /// A reporter that could not write its output (a full disk behind `--json > file`) makes the

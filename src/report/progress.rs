@@ -1,7 +1,9 @@
 //! Human progress on stderr. On a terminal: an indicatif bar with done/cached/running/failed
-//! counts, elapsed time and ETA, and one line per running instance. Otherwise: one plain line
-//! per started, finished, restored or failed instance (fresh instances are only counted), so
-//! CI logs read well without colour.
+//! counts, elapsed time and the time left, and one line per running instance with what its
+//! `progress:` pattern last matched (`watch.rs`). Otherwise: one plain line per started,
+//! finished, restored or failed instance (fresh instances are only counted), the time left on
+//! each finished line, and a `progress` line per instance at most every 30 s, so CI logs read
+//! well without colour. The time left comes from earlier durations (`eta.rs`) once known.
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
@@ -9,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::eta::{human, TimeLeft};
+use super::watch::{Show, Watcher};
 use crate::sched::{Event, Reporter};
 
 /// The stderr progress display.
@@ -22,6 +26,8 @@ pub struct ProgressReporter {
     start: Instant,
     verbose_fresh: bool,
     stdout_error: Option<String>,
+    watcher: Watcher,
+    left: TimeLeft,
 }
 
 struct Live {
@@ -37,11 +43,9 @@ impl ProgressReporter {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let main = multi.add(ProgressBar::new(0));
             main.set_style(
-                ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30}] {pos}/{len} {msg} eta {eta}",
-                )
-                .expect("template")
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+                    .expect("template")
+                    .progress_chars("=> "),
             );
             Live {
                 multi,
@@ -59,7 +63,25 @@ impl ProgressReporter {
             start: Instant::now(),
             verbose_fresh: false,
             stdout_error: None,
+            watcher: Watcher::new(),
+            left: TimeLeft::default(),
         }
+    }
+
+    /// `about 12m left` (`at least` when some instance has no estimate), once estimates exist.
+    fn time_left(&self) -> Option<String> {
+        let l = self.left.left(Instant::now(), &self.watcher.latest())?;
+        if l.seconds < 1.0 && !l.lower_bound {
+            return None;
+        }
+        let bound = if l.lower_bound { "at least " } else { "about " };
+        Some(format!("{bound}{} left", human(l.seconds)))
+    }
+
+    /// `id` needs nothing more from the display.
+    fn settle(&mut self, id: &str) {
+        self.watcher.forget(id);
+        self.left.settled(id);
     }
 
     fn counts(&self) -> String {
@@ -89,7 +111,11 @@ impl ProgressReporter {
         if let Some(l) = &self.live {
             l.main
                 .set_position((self.done + self.cached + self.failed) as u64);
-            l.main.set_message(format!("{} ", self.counts()));
+            let left = self
+                .time_left()
+                .map(|t| format!(", {t}"))
+                .unwrap_or_default();
+            l.main.set_message(format!("{}{left}", self.counts()));
         }
     }
 
@@ -127,22 +153,26 @@ impl Reporter for ProgressReporter {
             Event::Build { argv } => self.line(format!("repro: building: {}", argv.join(" "))),
             Event::Fresh { id } => {
                 self.cached += 1;
+                self.settle(id);
                 if self.verbose_fresh {
                     self.line(format!("{} fresh     {id}", self.prefix()));
                 }
             }
             Event::Restored { id } => {
                 self.cached += 1;
+                self.settle(id);
                 self.line(format!("{} restored  {id}", self.prefix()));
             }
             Event::Started {
                 id,
                 reasons,
                 device,
+                watch,
             } => {
                 self.running += 1;
+                self.left.started(id, Instant::now());
                 let why = reasons.first().map(|r| r.to_string()).unwrap_or_default();
-                match &mut self.live {
+                let show = match &mut self.live {
                     Some(l) => {
                         let pb = l.multi.add(ProgressBar::new_spinner());
                         pb.set_style(
@@ -151,21 +181,61 @@ impl Reporter for ProgressReporter {
                         );
                         pb.set_message(format!("{id} [{device}] ({why})"));
                         pb.enable_steady_tick(Duration::from_millis(200));
-                        l.jobs.insert(id.clone(), pb);
+                        l.jobs.insert(id.clone(), pb.clone());
+                        Show::Bar {
+                            bar: pb,
+                            label: format!("{id} [{device}]"),
+                        }
                     }
-                    None => err_line(&format!(
-                        "{} started   {id} [{device}] ({why})",
-                        self.prefix()
-                    )),
+                    None => {
+                        err_line(&format!(
+                            "{} started   {id} [{device}] ({why})",
+                            self.prefix()
+                        ));
+                        Show::Plain
+                    }
+                };
+                if let Some(w) = watch {
+                    self.watcher.follow(id, w.clone(), show);
+                }
+            }
+            Event::Expected {
+                total_s,
+                unknown,
+                parallel,
+                by_id,
+            } => {
+                self.left.expected(by_id, *unknown, *parallel);
+                if !by_id.is_empty() {
+                    let unknown = match unknown {
+                        0 => String::new(),
+                        n => format!(" ({n} without an earlier run to go by)"),
+                    };
+                    let left = self
+                        .time_left()
+                        .map(|t| format!("; {t} with {parallel} at a time"))
+                        .unwrap_or_default();
+                    self.line(format!(
+                        "repro: earlier runs suggest {} of work{unknown}{left}",
+                        human(*total_s)
+                    ));
                 }
             }
             Event::Finished { id, seconds } => {
                 self.running -= 1;
                 self.done += 1;
+                self.settle(id);
                 if let Some(pb) = self.live.as_mut().and_then(|l| l.jobs.remove(id)) {
                     pb.finish_and_clear();
                 }
-                self.line(format!("{} finished  {id} in {seconds:.1}s", self.prefix()));
+                let left = match (&self.live, self.time_left()) {
+                    (None, Some(t)) => format!(" ({t})"),
+                    _ => String::new(),
+                };
+                self.line(format!(
+                    "{} finished  {id} in {seconds:.1}s{left}",
+                    self.prefix()
+                ));
             }
             Event::Failed {
                 id,
@@ -175,6 +245,7 @@ impl Reporter for ProgressReporter {
             } => {
                 self.running = self.running.saturating_sub(1);
                 self.failed += 1;
+                self.settle(id);
                 if let Some(pb) = self.live.as_mut().and_then(|l| l.jobs.remove(id)) {
                     pb.finish_and_clear();
                 }
@@ -186,6 +257,7 @@ impl Reporter for ProgressReporter {
                 self.line(text);
             }
             Event::Skipped { id, because } => {
+                self.settle(id);
                 if let Some(pb) = self.live.as_mut().and_then(|l| l.jobs.remove(id)) {
                     pb.finish_and_clear();
                     self.running = self.running.saturating_sub(1);
@@ -242,6 +314,7 @@ impl Reporter for ProgressReporter {
     }
 }
 
-fn err_line(text: &str) {
+/// A line on stderr, best effort.
+pub(crate) fn err_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }

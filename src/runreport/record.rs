@@ -202,6 +202,7 @@ mod tests {
             id: id.into(),
             reasons: vec![],
             device: "cpu".into(),
+            watch: None,
         };
         r.event(&started("a"));
         r.event(&Event::Failed {

@@ -1,6 +1,21 @@
 //! Typed events from the dispatcher to whatever reports progress (terminal, JSON lines).
 
+use std::path::PathBuf;
+
+use crate::spec::progress::ProgressPattern;
 use crate::workspace::Dirty;
+
+/// Where a running instance's progress can be read: the stage's `progress:` pattern over the
+/// file its output goes to.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    /// The log file, written while the instance runs.
+    pub log: PathBuf,
+    /// The stage's pattern.
+    pub pattern: ProgressPattern,
+    /// `Some(id)`: the log is a pack's, whose lines for this member begin with `id: `.
+    pub member: Option<String>,
+}
 
 /// Receives the dispatcher's events (the progress display, `--json`).
 pub trait Reporter {
@@ -53,6 +68,24 @@ pub enum Event {
         reasons: Vec<Dirty>,
         /// `cpu` or the GPU ids given.
         device: String,
+        /// Where its progress can be followed while it runs (its stage declares `progress:`
+        /// and its output goes to a file the engine knows).
+        #[serde(skip)]
+        watch: Option<Watch>,
+    },
+    /// Once, when the first instance starts: how long the instances of this run took before
+    /// (their last recorded runs, else others of their stage), for the estimate of the time
+    /// left.
+    Expected {
+        /// Seconds of work expected for the selected instances that have an estimate.
+        total_s: f64,
+        /// Selected instances without any estimate.
+        unknown: usize,
+        /// How many instances may run at once (`-j`, or the executor's limit).
+        parallel: usize,
+        /// Expected seconds by instance id.
+        #[serde(skip)]
+        by_id: std::collections::HashMap<String, f64>,
     },
     /// Finished successfully and published.
     Finished {

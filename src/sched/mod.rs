@@ -4,6 +4,7 @@
 mod attempt;
 mod cutoff;
 mod dispatch;
+pub(crate) mod estimate;
 mod event;
 mod inbox;
 mod job;
@@ -15,7 +16,7 @@ mod runqueue;
 mod slots;
 
 pub use dispatch::{DispatchError, Dispatcher, Patience, Tally};
-pub use event::{Event, Reporter};
+pub use event::{Event, Reporter, Watch};
 pub use inbox::{Inbox, Interrupts, Message};
 pub use job::{detached_job, detached_pack_job};
 pub use slots::{Grant, Slots};

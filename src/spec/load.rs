@@ -87,6 +87,8 @@ pub struct Stage {
     pub metrics: Option<super::schema::MetricsFile>,
     /// Which ready instances may run together as one process, if declared.
     pub pack: Option<super::pack::Pack>,
+    /// What the live view reads from a running instance's log, if declared (display only).
+    pub progress: Option<super::progress::ProgressPattern>,
 }
 
 /// Reads, parses and validates `file`, applying `profile` (or the default profile).
@@ -526,6 +528,13 @@ fn stage(
         None => None,
         Some(p) => Some(super::pack::check(p, &dims, &s.env, &base, at)?),
     };
+    let progress = match &s.progress {
+        None => None,
+        Some(text) => Some(
+            super::progress::ProgressPattern::parse(text)
+                .map_err(|m| at(&format!("{base}.progress"), SpecErrorKind::Schema(m)))?,
+        ),
+    };
     if s.outs.is_empty() {
         return Err(at(
             &base,
@@ -553,6 +562,7 @@ fn stage(
         metrics: s.metrics.clone(),
         shell: s.shell,
         pack,
+        progress,
     })
 }
 

@@ -7,6 +7,7 @@ mod load;
 pub mod pack;
 mod position;
 pub(crate) mod priority;
+pub mod progress;
 pub mod report;
 mod resources;
 pub mod rules;

@@ -124,6 +124,10 @@ pub struct StageFile {
     /// whole number or a template over the parameters and dimensions. Never part of a key.
     #[serde(default)]
     pub priority: Option<Value>,
+    /// A regular expression over the lines a running instance logs; the live view shows the
+    /// last match (named groups `done` and `total` give a fraction). Never part of a key.
+    #[serde(default)]
+    pub progress: Option<String>,
 }
 
 /// `pack:` of a stage: ready instances that differ only in the `by` dimensions may run as one

@@ -24,6 +24,7 @@ mod pack;
 #[path = "../support/process.rs"]
 mod process;
 mod profiles;
+mod progress;
 mod reference;
 mod relocate;
 mod report;

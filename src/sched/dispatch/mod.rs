@@ -169,6 +169,10 @@ pub struct Dispatcher<'a, 'p> {
     groups: HashMap<String, Vec<usize>>,
     /// Instances with a job of an earlier run that the executor may adopt: they run alone.
     registered: HashSet<String>,
+    /// The selection, for the estimate of the time left.
+    selected: Vec<usize>,
+    /// Whether [`Event::Expected`] was reported.
+    expected_sent: bool,
 }
 
 impl<'a, 'p> Dispatcher<'a, 'p> {
@@ -202,6 +206,8 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             last_message: Instant::now(),
             groups: HashMap::new(),
             registered: HashSet::new(),
+            selected: Vec::new(),
+            expected_sent: false,
         }
     }
 
@@ -222,6 +228,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         let start = Instant::now();
         self.forced = forced.to_vec();
         self.queue = ReadyQueue::new(self.graph, selected);
+        self.selected = selected.to_vec();
         self.groups = pack::groups(self.graph, selected, self.settings);
         self.registered = self.executor.registered();
         self.clear_stale_packs();

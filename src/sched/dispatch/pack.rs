@@ -284,14 +284,15 @@ impl Dispatcher<'_, '_> {
             .iter()
             .map(|m| &graph.instances[m.attempt.index])
             .collect();
-        let started: Vec<(String, Vec<Dirty>)> = members
+        let started: Vec<(usize, String, Vec<Dirty>)> = members
             .iter()
             .map(|m| {
                 let id = graph.instances[m.attempt.index].id.clone();
-                (id, m.attempt.reasons.clone())
+                (m.attempt.index, id, m.attempt.reasons.clone())
             })
             .collect();
         let size = members.len();
+        let log_for_watch = log.clone();
         let pack = PackRun {
             members,
             files: Some(PackFiles {
@@ -314,7 +315,14 @@ impl Dispatcher<'_, '_> {
             self.settings,
             self.ws.layout(),
         );
-        self.announce_and_submit(job, started, &lease.device, &template.group, &name)
+        self.announce_and_submit(
+            job,
+            started,
+            &lease.device,
+            &template.group,
+            &name,
+            Some(log_for_watch),
+        )
     }
 
     /// Reports each member of a pack as started (on `device`) and the pack as formed, then
@@ -322,17 +330,23 @@ impl Dispatcher<'_, '_> {
     fn announce_and_submit(
         &mut self,
         job: JobSpec,
-        started: Vec<(String, Vec<Dirty>)>,
+        started: Vec<(usize, String, Vec<Dirty>)>,
         device: &str,
         group: &str,
         name: &str,
+        log: Option<std::path::PathBuf>,
     ) -> Result<(), DispatchError> {
         let size = started.len();
-        for (id, reasons) in started {
+        self.expect_durations();
+        for (i, id, reasons) in started {
+            let watch = log
+                .clone()
+                .and_then(|log| self.watch(i, log, Some(id.clone())));
             self.reporter.event(&Event::Started {
                 id,
                 reasons,
                 device: device.to_owned(),
+                watch,
             });
         }
         self.reporter.event(&Event::Note {
@@ -471,9 +485,15 @@ impl Dispatcher<'_, '_> {
             request,
             after: Vec::new(),
         };
-        let started: Vec<(String, Vec<Dirty>)> = taken
+        let started: Vec<(usize, String, Vec<Dirty>)> = taken
             .iter()
-            .map(|a| (graph.instances[a.index].id.clone(), a.reasons.clone()))
+            .map(|a| {
+                (
+                    a.index,
+                    graph.instances[a.index].id.clone(),
+                    a.reasons.clone(),
+                )
+            })
             .collect();
         let pack = PackRun {
             members: taken
@@ -501,7 +521,7 @@ impl Dispatcher<'_, '_> {
             },
             batch: Some(batch),
         };
-        self.announce_and_submit(job, started, &lease.device, &template.group, &name)
+        self.announce_and_submit(job, started, &lease.device, &template.group, &name, None)
     }
 
     /// A pack's batch job ended: each member whose record the job published is taken in

@@ -8,7 +8,7 @@ use crate::spec::Resources;
 use super::pack::Start;
 use super::{Build, DispatchError, Dispatcher, Work};
 use crate::sched::attempt::Attempt;
-use crate::sched::event::Event;
+use crate::sched::event::{Event, Watch};
 use crate::sched::job::{build_job, instance_job};
 use crate::sched::lease::Lease;
 use crate::sched::slots::{Grant, Slots};
@@ -56,6 +56,7 @@ impl Dispatcher<'_, '_> {
         let id = self.jobs.next_id();
         let reasons = attempt.reasons.clone();
         let inputs = attempt.inputs.clone();
+        let attempt_index = attempt.index;
         // An earlier run's job that this run may adopt may be a pack's, running other
         // members first: the job keeps each member's `timeout` itself.
         let limit = if self.registered.contains(&inst.id) {
@@ -81,10 +82,13 @@ impl Dispatcher<'_, '_> {
             self.settings,
             self.ws.layout(),
         );
+        self.expect_durations();
+        let watch = self.watch(attempt_index, self.ws.layout().log(&inst.id), None);
         self.reporter.event(&Event::Started {
             id: inst.id.clone(),
             reasons,
             device: lease.device,
+            watch,
         });
         if let Err(e) = self.executor.submit(job) {
             self.jobs.retire(id);
@@ -119,5 +123,44 @@ impl Dispatcher<'_, '_> {
             None => format!("cuda:{}", slots.visible_devices(grant)),
         };
         self.jobs.hold(id, request, limit, device, work).clone()
+    }
+}
+
+impl Dispatcher<'_, '_> {
+    /// How the live view follows instance `i` through `log` (lines prefixed with `member: `
+    /// in a pack's log), when its stage declares `progress:`.
+    pub(super) fn watch(
+        &self,
+        i: usize,
+        log: std::path::PathBuf,
+        member: Option<String>,
+    ) -> Option<Watch> {
+        let stage = &self.ws.pipeline().stages[self.graph.instances[i].stage];
+        stage.progress.clone().map(|pattern| Watch {
+            log,
+            pattern,
+            member,
+        })
+    }
+
+    /// Before the first instance starts: reports how long the selected instances took
+    /// before (see `sched/estimate.rs`), once per run.
+    pub(super) fn expect_durations(&mut self) {
+        if self.expected_sent {
+            return;
+        }
+        self.expected_sent = true;
+        let expected = crate::sched::estimate::expected(
+            self.graph,
+            self.ws,
+            &self.selected,
+            self.settings.pack,
+        );
+        self.reporter.event(&Event::Expected {
+            total_s: expected.values().sum(),
+            unknown: self.selected.len() - expected.len(),
+            parallel: self.jobs.slots().cpu_total() as usize,
+            by_id: expected,
+        });
     }
 }
