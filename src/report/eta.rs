@@ -9,7 +9,7 @@
 //! the longest single instance left. Instances without an estimate make the result a lower
 //! bound.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::spec::progress::ProgressLine;
@@ -20,11 +20,12 @@ const MIN_FRACTION: f64 = 0.02;
 /// The run's bookkeeping for the estimate.
 #[derive(Debug, Default)]
 pub(crate) struct TimeLeft {
+    /// Expected seconds of the instances not settled yet.
     expected: HashMap<String, f64>,
+    /// Instances not settled yet without an estimate.
     unknown: usize,
     parallel: usize,
     known: bool,
-    settled: HashSet<String>,
     running: HashMap<String, Instant>,
 }
 
@@ -38,7 +39,8 @@ pub(crate) struct Left {
 }
 
 impl TimeLeft {
-    /// Takes the expected durations of the run's instances.
+    /// Takes the expected durations of the run's instances not settled yet (`unknown` of
+    /// them have none).
     pub(crate) fn expected(
         &mut self,
         by_id: &HashMap<String, f64>,
@@ -56,10 +58,13 @@ impl TimeLeft {
         self.running.insert(id.to_owned(), now);
     }
 
-    /// `id` ended, one way or another (or never needed to run).
+    /// `id` ended, one way or another (or never needed to run). Before the estimates arrive
+    /// nothing is kept: they cover only what had not settled by then.
     pub(crate) fn settled(&mut self, id: &str) {
         self.running.remove(id);
-        self.settled.insert(id.to_owned());
+        if self.known && self.expected.remove(id).is_none() {
+            self.unknown = self.unknown.saturating_sub(1);
+        }
     }
 
     /// The time left at `now`, given the running instances' latest progress; `None` before
@@ -93,23 +98,15 @@ impl TimeLeft {
             work += need;
             longest = longest.max(need);
         }
-        let mut waiting_unknown = self.unknown;
         for (id, &e) in &self.expected {
-            if !self.settled.contains(id) && !self.running.contains_key(id) {
+            if !self.running.contains_key(id) {
                 work += e;
                 longest = longest.max(e);
             }
         }
-        // Settled instances without an estimate no longer count as unknown.
-        let settled_unknown = self
-            .settled
-            .iter()
-            .filter(|id| !self.expected.contains_key(*id))
-            .count();
-        waiting_unknown = waiting_unknown.saturating_sub(settled_unknown);
         Some(Left {
             seconds: (work / self.parallel as f64).max(longest),
-            lower_bound: unknown_running || waiting_unknown > 0,
+            lower_bound: unknown_running || self.unknown > 0,
         })
     }
 }
@@ -180,10 +177,12 @@ mod tests {
         let t = TimeLeft::default();
         assert!(t.left(Instant::now(), &HashMap::new()).is_none());
         let mut t = TimeLeft::default();
+        t.settled("fresh-before-the-estimates");
         t.expected(&HashMap::from([("a".to_owned(), 10.0)]), 1, 1);
         assert!(left(&t, Instant::now()).lower_bound);
         t.settled("x");
         assert!(!left(&t, Instant::now()).lower_bound);
+        assert_eq!(left(&t, Instant::now()).seconds, 10.0);
     }
 
     #[test]

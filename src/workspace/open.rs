@@ -24,6 +24,9 @@ pub struct Workspace<'p> {
     pub(super) stat: StatCache,
     pub(super) code: CodeDigester,
     pub(super) lock: LockFile,
+    /// Whether `lock` differs from `repro.lock` on disk (an entry was added or replaced by a
+    /// different one, or the file is missing): a no-op run writes nothing.
+    lock_changed: bool,
     pub(super) profile: String,
     notes: std::sync::Mutex<Vec<String>>,
     /// `.repro/published`, opened for appending at the first key journaled.
@@ -196,12 +199,14 @@ impl<'p> Workspace<'p> {
         let profile = Self::profile_name(pipeline);
         let (ledger, damaged) = Ledger::load(&layout.outputs_ledger(), &lock, &profile);
         let notes = std::sync::Mutex::new(damaged.into_iter().collect());
+        let lock_changed = !layout.lock_file().exists();
         Ok(Workspace {
             pipeline,
             stat: StatCache::load(&layout.stat_cache()),
             layout,
             store,
             code,
+            lock_changed,
             lock,
             profile,
             notes,
@@ -290,10 +295,12 @@ impl<'p> Workspace<'p> {
         if self.shared {
             return Ok(());
         }
-        let lock = self.layout.lock_file();
-        self.lock
-            .write(&lock)
-            .map_err(|source| WorkspaceError::Io { path: lock, source })?;
+        if self.lock_changed {
+            let lock = self.layout.lock_file();
+            self.lock
+                .write(&lock)
+                .map_err(|source| WorkspaceError::Io { path: lock, source })?;
+        }
         // The lock now holds every key the journal named (or a newer one for its instance).
         *self.journal_file.lock().expect("journal") = None;
         let _ = crate::cache::atomic::remove_path(&self.layout.journal());
@@ -320,7 +327,16 @@ impl<'p> Workspace<'p> {
         if self.lock.get(&self.profile, id).map(|e| &e.key) != Some(&entry.key) {
             self.journal(&entry.key);
         }
-        self.lock.insert(&self.profile, id, entry);
+        self.put_entry(id, entry);
+    }
+
+    /// Puts `entry` into the lock (every change to the lock goes through here), noting
+    /// whether the lock now differs from the file.
+    pub(super) fn put_entry(&mut self, id: &str, entry: LockEntry) {
+        if self.lock.get(&self.profile, id) != Some(&entry) {
+            self.lock_changed = true;
+            self.lock.insert(&self.profile, id, entry);
+        }
     }
 
     /// Appends `key` to the journal of keys the lock file does not hold yet, so that `gc`

@@ -219,9 +219,9 @@ impl Workspace<'_> {
         self.ledger.get_mut().expect("ledger").record(&outputs);
         // Journaled above: straight into the lock, not through `set_entry`, which would
         // journal the key a second time.
-        self.lock.insert(
-            &self.profile,
-            &inst.id,
+        let id = inst.id.clone();
+        self.put_entry(
+            &id,
             LockEntry {
                 key,
                 outs: outputs,

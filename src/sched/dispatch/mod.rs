@@ -171,6 +171,8 @@ pub struct Dispatcher<'a, 'p> {
     registered: HashSet<String>,
     /// The selection, for the estimate of the time left.
     selected: Vec<usize>,
+    /// Instances found fresh or restored: nothing left to estimate for them.
+    settled: Vec<bool>,
     /// Whether [`Event::Expected`] was reported.
     expected_sent: bool,
 }
@@ -207,6 +209,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             groups: HashMap::new(),
             registered: HashSet::new(),
             selected: Vec::new(),
+            settled: vec![false; graph.instances.len()],
             expected_sent: false,
         }
     }
@@ -297,6 +300,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                     self.ws.accept(inst, entry);
                     self.tally.fresh += 1;
                     self.cutoff.settled(graph, i);
+                    self.settled[i] = true;
                     self.reporter.event(&Event::Fresh {
                         id: inst.id.clone(),
                     });
@@ -310,6 +314,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                     Ok(()) => {
                         self.tally.restored += 1;
                         self.cutoff.settled(graph, i);
+                        self.settled[i] = true;
                         self.reporter.event(&Event::Restored {
                             id: inst.id.clone(),
                         });

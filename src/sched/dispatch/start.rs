@@ -143,22 +143,28 @@ impl Dispatcher<'_, '_> {
         })
     }
 
-    /// Before the first instance starts: reports how long the selected instances took
-    /// before (see `sched/estimate.rs`), once per run.
+    /// Before the first instance starts: reports how long the selected instances not yet
+    /// found fresh or restored took before (see `sched/estimate.rs`), once per run.
     pub(super) fn expect_durations(&mut self) {
         if self.expected_sent {
             return;
         }
         self.expected_sent = true;
+        let left: Vec<usize> = self
+            .selected
+            .iter()
+            .copied()
+            .filter(|&i| !self.settled[i])
+            .collect();
         let expected = crate::sched::estimate::expected(
             self.graph,
             self.ws,
-            &self.selected,
+            &left,
             self.settings.pack,
         );
         self.reporter.event(&Event::Expected {
             total_s: expected.values().sum(),
-            unknown: self.selected.len() - expected.len(),
+            unknown: left.len() - expected.len(),
             parallel: self.jobs.slots().cpu_total() as usize,
             by_id: expected,
         });
