@@ -9,7 +9,8 @@
 #
 # install: builds `s3s-fs` $S3S_VERSION (0.14.1, the last that builds with rustc 1.95) with
 #   `cargo install --locked --features binary` into .tools/ of this repository (git-ignored),
-#   once: a later call finds .tools/bin/s3s-fs and does nothing. The build runs at `nice -n 19`
+#   once (under a lock: concurrent callers wait for one build): a later call finds
+#   .tools/bin/s3s-fs and does nothing. The build runs at `nice -n 19`
 #   with CARGO_BUILD_JOBS (default 1) so it does not starve other work; it compiles about 200
 #   crates (minutes). $REPRO_S3S_FS names a binary to use instead. Exit 3 when cargo is absent
 #   or the build fails (no registry access), 2 on any other failure.
@@ -42,6 +43,11 @@ install() {
     [ -x "$bin" ] && return 0
     [ -n "${REPRO_S3S_FS:-}" ] && die "REPRO_S3S_FS=$REPRO_S3S_FS is not an executable"
     command -v cargo >/dev/null 2>&1 || { say "cargo is not installed: cannot build s3s-fs"; exit 3; }
+    # One build at a time (tests start servers in parallel): wait for another's, then look again.
+    mkdir -p "$here/.tools"
+    exec 9>"$here/.tools/install.lock"
+    flock 9
+    [ -x "$bin" ] && return 0
     say "building s3s-fs $S3S_VERSION into $here/.tools (once; minutes)"
     if ! CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1} nice -n 19 cargo install s3s-fs \
         --version "$S3S_VERSION" --features binary --locked --root "$here/.tools" >&2; then
