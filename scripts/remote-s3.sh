@@ -22,7 +22,8 @@
 #   remote's objects are then files under DIR/root/repro/cache/. Its log is DIR/s3s-fs.log.
 # stop: stops the server of DIR by its pid file (SIGTERM, then SIGKILL after 10 s).
 #
-# Limits: plain HTTP only; path-style addressing only (no `--domain`); s3s-fs honours
+# Limits: a server for tests and CI: its secret is on its command line (visible to `ps` on
+#   this machine); plain HTTP only; path-style addressing only (no `--domain`); s3s-fs honours
 #   `If-None-Match: *` on PUT by checking for the object before writing it, which two writers
 #   racing within that window can both pass (the later whole record stays).
 set -euo pipefail
