@@ -1,12 +1,13 @@
 //! Where an `s3://` remote is served: its endpoint, signing region and addressing style, from
-//! `remote.s3` of the site file, else the AWS environment variables (`AWS_ENDPOINT_URL_S3`,
-//! `AWS_ENDPOINT_URL`; `AWS_REGION`, `AWS_DEFAULT_REGION`), else AWS itself
+//! `remote.s3` of the site file (checked as it is read, with its line), else the AWS
+//! environment variables (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`; `AWS_REGION`,
+//! `AWS_DEFAULT_REGION`), else AWS itself
 //! (`https://s3.REGION.amazonaws.com`, region `us-east-1`). A custom endpoint is addressed by
 //! path (`endpoint/bucket/key`) unless `addressing: virtual` says otherwise; AWS by virtual
 //! host (`bucket.s3.REGION.amazonaws.com/key`).
 
 use super::error::RemoteError;
-use crate::settings::{S3Addressing, S3Settings};
+use crate::settings::{S3Addressing, S3EndpointUrl, S3Settings};
 
 /// The resolved place of a bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,34 +43,31 @@ impl S3Endpoint {
             });
         }
         let given = match &settings.endpoint {
-            Some(e) => Some((e.clone(), "`remote.s3.endpoint` of repro.local.yaml")),
-            None => set("AWS_ENDPOINT_URL_S3")
-                .map(|e| (e, "`AWS_ENDPOINT_URL_S3`"))
-                .or_else(|| set("AWS_ENDPOINT_URL").map(|e| (e, "`AWS_ENDPOINT_URL`"))),
+            Some(e) => Some(e.clone()),
+            None => {
+                let var = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+                    .into_iter()
+                    .find_map(|n| set(n).map(|v| (n, v)));
+                match var {
+                    Some((name, text)) => Some(text.parse::<S3EndpointUrl>().map_err(|e| {
+                        RemoteError::S3Endpoint {
+                            url: url.to_owned(),
+                            why: format!("`{name}` {e}"),
+                        }
+                    })?),
+                    None => None,
+                }
+            }
         };
-        let Some((endpoint, source)) = given else {
+        let Some(endpoint) = given else {
             return Ok(S3Endpoint {
                 endpoint: format!("https://s3.{region}.amazonaws.com"),
                 region,
                 addressing: settings.addressing.unwrap_or(S3Addressing::Virtual),
             });
         };
-        let bad = |why: &str| RemoteError::S3Endpoint {
-            url: url.to_owned(),
-            why: format!("{source}: {why}"),
-        };
-        let endpoint = endpoint.trim().trim_end_matches('/').to_owned();
-        let rest = endpoint
-            .strip_prefix("http://")
-            .or_else(|| endpoint.strip_prefix("https://"))
-            .ok_or_else(|| bad("expected `http(s)://host[:port]`"))?;
-        if rest.is_empty() || rest.contains(['/', '@', '?', '#']) {
-            return Err(bad(
-                "expected `http(s)://host[:port]`, with no path, credentials or query",
-            ));
-        }
         Ok(S3Endpoint {
-            endpoint,
+            endpoint: endpoint.as_str().to_owned(),
             region,
             addressing: settings.addressing.unwrap_or(S3Addressing::Path),
         })
@@ -104,7 +102,7 @@ mod tests {
             ("http://127.0.0.1:9000", "eu-west-1", S3Addressing::Path)
         );
         let file = S3Settings {
-            endpoint: Some("https://store.lab:8443".into()),
+            endpoint: Some("https://store.lab:8443/".parse().unwrap()),
             region: Some("lab-1".into()),
             addressing: Some(S3Addressing::Virtual),
         };
@@ -123,19 +121,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.starts_with("remote `s3://b/`: `AWS_ENDPOINT_URL`:"),
+            e.starts_with("remote `s3://b/`: `AWS_ENDPOINT_URL` must be `http(s)://host[:port]`"),
             "{e}"
         );
         assert!(!e.contains("u:p"), "{e}");
-        let file = S3Settings {
-            endpoint: Some("ftp://x".into()),
-            ..S3Settings::default()
-        };
-        let e = S3Endpoint::resolve("s3://b/", &file, env(&[]))
+        let vars = &[
+            ("AWS_ENDPOINT_URL_S3", "ftp://x"),
+            ("AWS_ENDPOINT_URL", "http://h"),
+        ];
+        let e = S3Endpoint::resolve("s3://b/", &none, env(vars))
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("`remote.s3.endpoint` of repro.local.yaml"),
+            e.contains("`AWS_ENDPOINT_URL_S3` must be") && e.contains("`ftp://x`"),
             "{e}"
         );
         let e = S3Endpoint::resolve("s3://b/", &none, env(&[("AWS_REGION", "eu west")]))

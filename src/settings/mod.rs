@@ -17,8 +17,8 @@ pub use overrides::ResourceOverrides;
 pub use resolve::{RunFlags, RunSettings};
 pub use sbatch::SbatchArgs;
 pub use site::{
-    ExecutorKind, GpuSharing, RemoteSettings, S3Addressing, S3Settings, SiteSettings,
-    SlurmSettings, SITE_FILE,
+    ExecutorKind, GpuSharing, RemoteSettings, S3Addressing, S3EndpointUrl, S3Settings,
+    SiteSettings, SlurmSettings, SITE_FILE,
 };
 pub use sources::SiteError;
 pub use value::{

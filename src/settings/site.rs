@@ -207,12 +207,50 @@ pub struct RemoteSettings {
 #[serde(default, deny_unknown_fields)]
 pub struct S3Settings {
     /// The store's base URL (`http(s)://host[:port]`), over `AWS_ENDPOINT_URL`.
-    pub endpoint: Option<String>,
+    pub endpoint: Option<S3EndpointUrl>,
     /// The signing region, over `AWS_REGION` and `AWS_DEFAULT_REGION`.
     pub region: Option<String>,
     /// `path` (`endpoint/bucket/key`) or `virtual` (`bucket.endpoint/key`).
     pub addressing: Option<S3Addressing>,
 }
+
+/// The base URL of an S3 endpoint: `http(s)://host[:port]`, without a path, credentials,
+/// query or trailing `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3EndpointUrl(String);
+
+impl S3EndpointUrl {
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for S3EndpointUrl {
+    type Err = ValueError;
+    /// Parses `http(s)://host[:port]` (a trailing `/` is dropped). The error never repeats
+    /// what stood before an `@`.
+    fn from_str(text: &str) -> Result<S3EndpointUrl, ValueError> {
+        let url = text.trim().trim_end_matches('/');
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"));
+        match rest {
+            Some(rest) if !rest.is_empty() && !rest.contains(['/', '@', '?', '#']) => {
+                Ok(S3EndpointUrl(url.to_owned()))
+            }
+            _ => Err(ValueError::Invalid {
+                expected: "`http(s)://host[:port]`, with no path, credentials or query",
+                found: match url.rsplit_once('@') {
+                    Some((_, host)) => format!("***@{host}"),
+                    None => url.to_owned(),
+                },
+            }),
+        }
+    }
+}
+
+deserialize_from_str!(S3EndpointUrl);
 
 /// How a bucket is addressed at an S3 endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -495,7 +495,8 @@ mod tests {
         assert!(e.contains("unknown field `conections`"), "{e}");
         let s = parse("remote:\n  s3:\n    endpoint: http://127.0.0.1:9/\n    addressing: path\n")
             .unwrap();
-        assert_eq!(s.remote.s3.endpoint.as_deref(), Some("http://127.0.0.1:9/"));
+        let endpoint = s.remote.s3.endpoint.as_ref().map(|e| e.as_str());
+        assert_eq!(endpoint, Some("http://127.0.0.1:9"));
         assert_eq!(
             s.remote.s3.addressing,
             Some(crate::settings::S3Addressing::Path)
@@ -507,6 +508,14 @@ mod tests {
             e.starts_with("repro.local.yaml:3:") && e.contains("`vhost`"),
             "{e}"
         );
+        let e = parse("remote:\n  s3:\n    endpoint: http://AK:s3cret@h:9\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("repro.local.yaml:3:") && e.contains("remote.s3.endpoint: must be"),
+            "{e}"
+        );
+        assert!(e.contains("`***@h:9`") && !e.contains("s3cret"), "{e}");
     }
 
     #[test]
