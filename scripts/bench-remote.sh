@@ -109,7 +109,7 @@ timed() { # LABEL COMMAND...
     fi
     awk -v l="$1" -v a="$t0" -v b="$t1" -v r="$r" \
         'BEGIN { printf "%-28s %7.2f s  %6d requests\n", l, b - a, r }'
-    tail -1 "$tmp/out" | sed 's/^/    /'
+    { grep 'requests in' "$tmp/out" || true; tail -1 "$tmp/out"; } | uniq | sed 's/^/    /'
 }
 timed "push (first)" "$repro" push -j "$conns" -r "$url"
 timed "push (no-op)" "$repro" push -j "$conns" -r "$url"
