@@ -5,7 +5,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 PROFILE ?=
 
-.PHONY: setup build run test test-reliability test-slurm test-browser lint bench-engine
+.PHONY: setup build run test test-reliability test-slurm test-browser test-s3 lint bench-engine
 
 setup:
 	./scripts/setup-venv.sh
@@ -36,6 +36,15 @@ test-slurm: build
 test-browser: build
 	target/release/repro run all --profile smoke
 	CI=$${CI:-1} $(CARGO) test --release -p repro --test browser -- --include-ignored --nocapture
+
+# The s3:// remote against a real S3-compatible server (s3s-fs from crates.io, built once into
+# .tools/ by scripts/remote-s3.sh: about 20 minutes on two cores), then the smoke profile's round
+# trip through it; not part of `make test` or CI for that build time (docs/cache.md).
+test-s3: build
+	./scripts/remote-s3.sh install
+	REPRO_S3_TESTS=1 $(CARGO) test --release -p repro --test remote s3 -- --nocapture
+	target/release/repro run all --profile smoke
+	./scripts/ci-remote.sh --s3 -p smoke
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Push and pull through a real nginx WebDAV remote (scripts/remote-nginx.sh), for
-# docs/benchmarks.md. Builds nothing: run `cargo build --release -p repro` first.
+# Push and pull through a real nginx WebDAV remote (scripts/remote-nginx.sh) or a real
+# S3-compatible one (s3s-fs, scripts/remote-s3.sh), for docs/benchmarks.md. Builds nothing:
+# run `cargo build --release -p repro` first (and `scripts/remote-s3.sh install` for s3).
 #
-#   scripts/bench-remote.sh [grid|small] [CONNECTIONS]
+#   scripts/bench-remote.sh [grid|small] [CONNECTIONS] [nginx|s3]
 #
 # grid: the engine benchmark's 3,689-instance pipeline shape (benches/engine_grid.rs: 80 data,
 #   3,600 train, 8 stats, 1 table, each a one-line `sh -c` file write); small: its first task
@@ -12,16 +13,21 @@
 # repro.lock only, then the outputs restored), and the floor: the same files (every object and
 # action record) PUT with curl, CONNECTIONS at once (`xargs -P`, one curl process per file),
 # into an empty directory of the same server. Requests are counted from nginx's
-# access log. Everything is removed at the end.
+# access log. With `s3` (default `nginx`), the remote is s3s-fs with SigV4 authentication,
+# requests are the count repro reports, and the floor's curl signs each PUT
+# (`--aws-sigv4 aws:amz:us-east-1:s3`, `x-amz-content-sha256: UNSIGNED-PAYLOAD`), one PUT
+# per file. Everything is removed at the end.
 set -euo pipefail
 shape=${1:-small}
 conns=${2:-8}
+kind=${3:-nginx}
+case $kind in nginx|s3) ;; *) echo "bench-remote: expected nginx or s3, got $kind" >&2; exit 2;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 repro=${REPRO_BIN:-$root/target/release/repro}
 [ -x "$repro" ] || { echo "bench-remote: build first: $repro missing" >&2; exit 2; }
 
 tmp=$(mktemp -d)
-trap 'bash "$root/scripts/remote-nginx.sh" stop "$tmp/nginx" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+trap 'bash "$root/scripts/remote-nginx.sh" stop "$tmp/nginx" >/dev/null 2>&1 || true; bash "$root/scripts/remote-s3.sh" stop "$tmp/s3" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 
 tasks="listops, parity, even_pairs, missing_duplicate, cycle_navigation, stack_manipulation, modular_arithmetic_brackets, solve_equation"
 [ "$shape" = small ] && tasks="listops"
@@ -67,19 +73,43 @@ YAML
 cd "$tmp/a"
 "$repro" run -j 2 >/dev/null 2>&1
 echo "workspace: $(grep -c '^\[' repro.lock) instances, $(find cache/objects -type f | wc -l) objects, $(find cache/objects -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }') bytes in objects"
-url=$(bash "$root/scripts/remote-nginx.sh" start "$tmp/nginx")
-log="$tmp/nginx/access.log"
-requests() { wc -l < "$log"; }
+if [ "$kind" = s3 ]; then
+    secret="bench-$RANDOM$RANDOM"
+    mkdir -p "$tmp/s3"
+    started=$(bash "$root/scripts/remote-s3.sh" start "$tmp/s3" "bench:$secret")
+    endpoint=$(echo "$started" | sed -n 1p)
+    url=$(echo "$started" | sed -n 2p)
+    export AWS_ENDPOINT_URL=$endpoint AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=bench \
+        AWS_SECRET_ACCESS_KEY=$secret
+    unset AWS_SESSION_TOKEN AWS_PROFILE
+    # The same bucket through the server's path-style URLs, for the floor.
+    floor_base="$endpoint/repro/floor/"
+    floor_auth=(--aws-sigv4 "aws:amz:us-east-1:s3" --user "bench:$secret"
+        -H "x-amz-content-sha256: UNSIGNED-PAYLOAD")
+    log=""
+else
+    url=$(bash "$root/scripts/remote-nginx.sh" start "$tmp/nginx")
+    floor_base="${url}floor/"
+    floor_auth=()
+    log="$tmp/nginx/access.log"
+fi
+# nginx: requests from its access log; s3 (no request log): the count repro reports.
+requests() { if [ -n "$log" ]; then wc -l < "$log"; else echo 0; fi; }
 timed() { # LABEL COMMAND...
-    local before t0 t1
+    local before t0 t1 r
     before=$(requests)
     t0=$(date +%s.%N)
     "${@:2}" > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
     t1=$(date +%s.%N)
     sleep 0.2
-    awk -v l="$1" -v a="$t0" -v b="$t1" -v r="$(( $(requests) - before ))" \
+    r=$(( $(requests) - before ))
+    if [ -z "$log" ]; then
+        r=$(sed -n 's/.*; \([0-9]*\) requests in.*/\1/p' "$tmp/out" | tail -1)
+        r=${r:-0}
+    fi
+    awk -v l="$1" -v a="$t0" -v b="$t1" -v r="$r" \
         'BEGIN { printf "%-28s %7.2f s  %6d requests\n", l, b - a, r }'
-    tail -1 "$tmp/out" | sed 's/^/    /'
+    { grep 'requests in' "$tmp/out" || true; tail -1 "$tmp/out"; } | uniq | sed 's/^/    /'
 }
 timed "push (first)" "$repro" push -j "$conns" -r "$url"
 timed "push (no-op)" "$repro" push -j "$conns" -r "$url"
@@ -89,7 +119,10 @@ timed "pull (fresh checkout)" "$repro" pull -j "$conns" -r "$url"
 "$repro" status --check > /dev/null
 cd "$tmp/a/cache"
 floor() {
+    local n
+    n=$(find objects actions -type f | wc -l)
     find objects actions -type f | xargs -P "$conns" -I{} \
-        curl -sf -o /dev/null -T {} "${url}floor/{}"
+        curl -sf -o /dev/null "${floor_auth[@]}" -T {} "${floor_base}{}"
+    echo "floor: $n files, one PUT each; $n requests in (see above)"
 }
 timed "floor: curl PUT, -P $conns" floor

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # CI's remote round trip: push a produced profile from this workspace to a real nginx WebDAV
-# remote, clone the repository fresh, pull into the clone and check it there.
+# remote (or, with --s3, a real S3-compatible one), clone the repository fresh, pull into the
+# clone and check it there.
 #
-#   scripts/ci-remote.sh [-p PROFILE] [WORKSPACE]
+#   scripts/ci-remote.sh [--s3] [-p PROFILE] [WORKSPACE]
+#
+# --s3: the remote is `s3://repro/cache/` on s3s-fs (scripts/remote-s3.sh, built into .tools/
+#   on first use), with a fresh random secret in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and
+#   its endpoint in AWS_ENDPOINT_URL for every repro command of the script.
 #
 # WORKSPACE (default: the repository holding this script) is a git work tree whose pipeline
 # has been run for PROFILE (for the paper: `repro run -p smoke`). The script starts nginx
@@ -14,16 +19,28 @@
 # step passed; nginx and the temporary directory are removed on exit.
 set -euo pipefail
 profile=()
+kind=nginx
+if [ "${1:-}" = --s3 ]; then kind=s3; shift; fi
 if [ "${1:-}" = -p ]; then profile=(-p "$2"); shift 2; fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 ws=$(cd "${1:-$here}" && pwd)
 repro=${REPRO_BIN:-$ws/target/release/repro}
 [ -x "$repro" ] || { echo "ci-remote: $repro is missing (build first)" >&2; exit 2; }
 tmp=$(mktemp -d)
-trap 'bash "$here/scripts/remote-nginx.sh" stop "$tmp/nginx" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+trap 'bash "$here/scripts/remote-nginx.sh" stop "$tmp/nginx" >/dev/null 2>&1 || true; bash "$here/scripts/remote-s3.sh" stop "$tmp/s3" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 step() { echo "ci-remote: \$ $*" >&2; "$@"; }
 
-url=$(bash "$here/scripts/remote-nginx.sh" start "$tmp/nginx")
+if [ "$kind" = s3 ]; then
+    secret="ci-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+    mkdir -p "$tmp/s3"
+    started=$(bash "$here/scripts/remote-s3.sh" start "$tmp/s3" "ci:$secret")
+    url=$(echo "$started" | sed -n 2p)
+    AWS_ENDPOINT_URL=$(echo "$started" | sed -n 1p)
+    export AWS_ENDPOINT_URL AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=ci AWS_SECRET_ACCESS_KEY=$secret
+    unset AWS_SESSION_TOKEN AWS_PROFILE
+else
+    url=$(bash "$here/scripts/remote-nginx.sh" start "$tmp/nginx")
+fi
 echo "ci-remote: remote $url" >&2
 (cd "$ws" && step "$repro" push "${profile[@]}" -r "$url")
 step git clone -q --no-hardlinks "$ws" "$tmp/clone"

@@ -6,9 +6,12 @@ use super::credentials::Credentials;
 use super::error::RemoteError;
 use super::file::FileRemote;
 use super::http::HttpRemote;
+use super::s3::S3Remote;
+use super::s3_config::S3Endpoint;
+use super::s3_credentials::S3Credentials;
 use super::transport::Transport;
 use super::url::RemoteUrl;
-use crate::settings::RemoteSettings;
+use crate::settings::{RemoteSettings, S3Settings};
 
 /// A remote chosen for a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +20,8 @@ pub struct Chosen {
     pub name: Option<String>,
     /// Where it is.
     pub url: RemoteUrl,
+    /// The site file's endpoint of `s3://` remotes.
+    pub s3: S3Settings,
 }
 
 /// The remote named by `flag` (a name or a URL), else the configured default.
@@ -29,12 +34,14 @@ pub fn choose(settings: &RemoteSettings, flag: Option<&str>) -> Result<Chosen, R
         return Ok(Chosen {
             name: Some(text.to_owned()),
             url: url.parse()?,
+            s3: settings.s3.clone(),
         });
     }
     if text.contains("://") {
         return Ok(Chosen {
             name: None,
             url: text.parse()?,
+            s3: settings.s3.clone(),
         });
     }
     let known: Vec<&str> = settings.named.keys().map(String::as_str).collect();
@@ -49,7 +56,8 @@ pub fn choose(settings: &RemoteSettings, flag: Option<&str>) -> Result<Chosen, R
 }
 
 /// Opens the chosen remote for `connections` transfers at once, with credentials from the
-/// process environment and `~/.netrc`.
+/// process environment, `~/.netrc` and `~/.aws/credentials`; an `s3://` remote's endpoint
+/// from the site file's `remote.s3` and the environment.
 pub fn open(chosen: &Chosen, connections: usize) -> Result<Box<dyn Transport>, RemoteError> {
     match &chosen.url {
         RemoteUrl::File(root) => Ok(Box::new(FileRemote::new(root.clone()))),
@@ -58,6 +66,14 @@ pub fn open(chosen: &Chosen, connections: usize) -> Result<Box<dyn Transport>, R
             let netrc = Credentials::netrc_path(get);
             let creds = Credentials::find(host, get, netrc.as_deref())?;
             Ok(Box::new(HttpRemote::new(base.clone(), &creds, connections)))
+        }
+        RemoteUrl::S3 { bucket, prefix } => {
+            let get = |n: &str| std::env::var(n).ok();
+            let url = chosen.url.to_string();
+            let endpoint = S3Endpoint::resolve(&url, &chosen.s3, get)?;
+            let creds = S3Credentials::find(get)?;
+            let remote = S3Remote::new(bucket, prefix, &endpoint, creds.as_ref(), connections)?;
+            Ok(Box::new(remote))
         }
     }
 }

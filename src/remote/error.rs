@@ -33,6 +33,22 @@ pub enum RemoteError {
         /// Why.
         why: String,
     },
+    /// The S3 credentials cannot be read (never carries a secret).
+    #[error("failed to read S3 credentials from {source_name}: {why}")]
+    S3Credentials {
+        /// The environment, or the credentials file.
+        source_name: String,
+        /// Why.
+        why: String,
+    },
+    /// The endpoint or region of an `s3://` remote is unusable.
+    #[error("remote `{url}`: {why}")]
+    S3Endpoint {
+        /// The remote's URL.
+        url: String,
+        /// What is wrong (naming the setting or variable).
+        why: String,
+    },
     /// The server refused the request's credentials (or their absence).
     #[error("remote `{url}` refused the credentials (HTTP {status}) for `{what}`")]
     Credentials {
@@ -92,6 +108,8 @@ impl RemoteError {
                 | RemoteError::UnknownName { .. }
                 | RemoteError::Url { .. }
                 | RemoteError::Netrc { .. }
+                | RemoteError::S3Credentials { .. }
+                | RemoteError::S3Endpoint { .. }
                 | RemoteError::Credentials { .. }
                 | RemoteError::Layout { .. }
         )
@@ -108,6 +126,9 @@ impl RemoteError {
         match self {
             RemoteError::NoRemote => Some(
                 "name one with `--remote URL`, set `REPRO_REMOTE`, or write `remote: {default: URL}` in `repro.local.yaml` (docs/cache.md)".into(),
+            ),
+            RemoteError::Credentials { url, .. } if url.starts_with("s3://") => Some(
+                "set `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), or a profile in `~/.aws/credentials` (`AWS_PROFILE`); check the endpoint and region too (docs/cache.md)".into(),
             ),
             RemoteError::Credentials { .. } => Some(
                 "set `REPRO_REMOTE_TOKEN` (a bearer token), or `REPRO_REMOTE_USER` and `REPRO_REMOTE_PASSWORD`, or a `machine` entry in `~/.netrc` (or the file `NETRC` names)".into(),

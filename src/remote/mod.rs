@@ -6,14 +6,15 @@
 //!   credential; `config.rs`: which remote a command uses; `credentials.rs`: where credentials
 //!   come from (the environment, `~/.netrc`).
 //! - `transport.rs`: the interface every kind implements (exists, fetch, read, upload,
-//!   create-if-absent) and the remote's layout; `file.rs`, `http.rs`: the kinds.
+//!   create-if-absent) and the remote's layout; `file.rs`, `http.rs`, `s3.rs`: the kinds;
+//!   `s3_config.rs`, `s3_credentials.rs`: an `s3://` remote's endpoint and credentials.
 //! - `push.rs`, `pull.rs`: the two directions, each checking what it moves by digest;
 //!   `parallel.rs`: the transfers' thread pool.
 //!
 //! The engine stays synchronous: transfers are blocking requests on a small thread pool of
 //! the configured number of connections.
 //!
-//! Limits: no `s3://` kind yet; `repro run` neither pulls nor pushes by itself.
+//! Limits: `repro run` neither pulls nor pushes by itself.
 
 mod config;
 mod credentials;
@@ -23,6 +24,9 @@ mod http;
 mod parallel;
 mod pull;
 mod push;
+mod s3;
+mod s3_config;
+mod s3_credentials;
 mod transport;
 mod url;
 
@@ -34,5 +38,8 @@ pub use http::HttpRemote;
 pub use parallel::each as in_parallel;
 pub use pull::{pull, PullReport, Wanted};
 pub use push::{push, PushReport};
+pub use s3::S3Remote;
+pub use s3_config::S3Endpoint;
+pub use s3_credentials::S3Credentials;
 pub use transport::{on_remote, Transport};
 pub use url::{redact, RemoteUrl};

@@ -16,7 +16,10 @@ pub use gitignore::unignored_site_file;
 pub use overrides::ResourceOverrides;
 pub use resolve::{RunFlags, RunSettings};
 pub use sbatch::SbatchArgs;
-pub use site::{ExecutorKind, GpuSharing, RemoteSettings, SiteSettings, SlurmSettings, SITE_FILE};
+pub use site::{
+    ExecutorKind, GpuSharing, RemoteSettings, S3Addressing, S3EndpointUrl, S3Settings,
+    SiteSettings, SlurmSettings, SITE_FILE,
+};
 pub use sources::SiteError;
 pub use value::{
     HumanDuration, PollInterval, Positive, Retries, ValueError, MAX_RETRIES, MIN_POLL,

@@ -25,6 +25,11 @@
 //!   named:
 //!     lab: https://cache.example.org/repro/
 //!     shared: file:///mnt/shared/repro-cache
+//!     bucket: s3://repro-cache/lab/
+//!   s3:                    # for `s3://` remotes (else AWS_ENDPOINT_URL, AWS_REGION)
+//!     endpoint: http://127.0.0.1:9000
+//!     region: us-east-1
+//!     addressing: path     # or virtual (bucket.host); path is the default with an endpoint
 //! ```
 
 use std::fmt;
@@ -192,6 +197,69 @@ pub struct RemoteSettings {
     pub connections: Positive,
     /// Named remotes: name to URL. A URL never holds credentials (`docs/cache.md`).
     pub named: std::collections::BTreeMap<String, String>,
+    /// Where `s3://` remotes are served (`src/remote/s3_config.rs`).
+    pub s3: S3Settings,
+}
+
+/// The endpoint of `s3://` remotes (`remote.s3` in the site file); unset fields come from the
+/// AWS environment variables.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Settings {
+    /// The store's base URL (`http(s)://host[:port]`), over `AWS_ENDPOINT_URL`.
+    pub endpoint: Option<S3EndpointUrl>,
+    /// The signing region, over `AWS_REGION` and `AWS_DEFAULT_REGION`.
+    pub region: Option<String>,
+    /// `path` (`endpoint/bucket/key`) or `virtual` (`bucket.endpoint/key`).
+    pub addressing: Option<S3Addressing>,
+}
+
+/// The base URL of an S3 endpoint: `http(s)://host[:port]`, without a path, credentials,
+/// query or trailing `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3EndpointUrl(String);
+
+impl S3EndpointUrl {
+    /// The URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for S3EndpointUrl {
+    type Err = ValueError;
+    /// Parses `http(s)://host[:port]` (a trailing `/` is dropped). The error never repeats
+    /// what stood before an `@`.
+    fn from_str(text: &str) -> Result<S3EndpointUrl, ValueError> {
+        let url = text.trim().trim_end_matches('/');
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"));
+        match rest {
+            Some(rest) if !rest.is_empty() && !rest.contains(['/', '@', '?', '#']) => {
+                Ok(S3EndpointUrl(url.to_owned()))
+            }
+            _ => Err(ValueError::Invalid {
+                expected: "`http(s)://host[:port]`, with no path, credentials or query",
+                found: match url.rsplit_once('@') {
+                    Some((_, host)) => format!("***@{host}"),
+                    None => url.to_owned(),
+                },
+            }),
+        }
+    }
+}
+
+deserialize_from_str!(S3EndpointUrl);
+
+/// How a bucket is addressed at an S3 endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum S3Addressing {
+    /// `endpoint/bucket/key`: S3-compatible servers on one host.
+    Path,
+    /// `bucket.endpoint/key`: AWS.
+    Virtual,
 }
 
 const CONNECTIONS: Positive = Positive::new(8).expect("8 is positive");
@@ -202,6 +270,7 @@ impl Default for RemoteSettings {
             default: None,
             connections: CONNECTIONS,
             named: std::collections::BTreeMap::new(),
+            s3: S3Settings::default(),
         }
     }
 }

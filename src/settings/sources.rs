@@ -115,7 +115,7 @@ pub(crate) const SETTINGS: &[Setting] = settings! {
 
 /// Keys of the file that no variable or flag sets: a map, written only in the file.
 #[cfg(test)]
-const FILE_ONLY: &[&str] = &["remote.named"];
+const FILE_ONLY: &[&str] = &["remote.named", "remote.s3"];
 
 fn find(key: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.key == key)
@@ -493,6 +493,29 @@ mod tests {
         assert_eq!(s.remote.connections.get(), 8);
         let e = parse("remote:\n  conections: 2\n").unwrap_err().to_string();
         assert!(e.contains("unknown field `conections`"), "{e}");
+        let s = parse("remote:\n  s3:\n    endpoint: http://127.0.0.1:9/\n    addressing: path\n")
+            .unwrap();
+        let endpoint = s.remote.s3.endpoint.as_ref().map(|e| e.as_str());
+        assert_eq!(endpoint, Some("http://127.0.0.1:9"));
+        assert_eq!(
+            s.remote.s3.addressing,
+            Some(crate::settings::S3Addressing::Path)
+        );
+        let e = parse("remote:\n  s3:\n    addressing: vhost\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("repro.local.yaml:3:") && e.contains("`vhost`"),
+            "{e}"
+        );
+        let e = parse("remote:\n  s3:\n    endpoint: http://AK:s3cret@h:9\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("repro.local.yaml:3:") && e.contains("remote.s3.endpoint: must be"),
+            "{e}"
+        );
+        assert!(e.contains("`***@h:9`") && !e.contains("s3cret"), "{e}");
     }
 
     #[test]
