@@ -21,8 +21,8 @@ pub struct Report<'a> {
     pub table6: &'a [Table6Row],
     /// The claims.
     pub claims: &'a [Claim],
-    /// Figure files relative to the output directory (PNG), with their activation.
-    pub figures: &'a [(String, String)],
+    /// Figure files relative to the output directory (PNG), with their activation and title.
+    pub figures: &'a [(String, String, String)],
     /// Loss-landscape results, when the stage was given a directory of them.
     pub landscapes: Option<&'a [(std::path::PathBuf, crate::landscape::LandscapeFile)]>,
 }
@@ -80,10 +80,10 @@ pub fn table_md(r: &Report<'_>) -> String {
     if r.figures.is_empty() {
         out.push_str("No figures: no runs.\n\n");
     }
-    for (activation, file) in r.figures {
+    for (activation, file, title) in r.figures {
         let _ = writeln!(
             out,
-            "Training loss and held-out accuracy per epoch ({activation}): median over seeds, band 25–75%; also as SVG.\n\n![learning curves, {activation}]({file})\n"
+            "Training loss and held-out accuracy per epoch. {title}; also as SVG.\n\n![learning curves, {activation}]({file})\n"
         );
     }
     out.push_str("## Claims\n\n");

@@ -66,11 +66,12 @@ pub(super) fn verdict_cell(
     }
 }
 
-/// The distinct reasons among `reasons`, joined by "; ", or `None` when there is none.
-pub(super) fn reasons(reasons: impl Iterator<Item = Degenerate>) -> Option<String> {
+/// The distinct reasons among `reasons`, each after its task, joined by "; ", or `None` when
+/// there is none.
+pub(super) fn reasons(reasons: impl Iterator<Item = (Task, Degenerate)>) -> Option<String> {
     let mut texts: Vec<String> = Vec::new();
-    for r in reasons {
-        let text = r.to_string();
+    for (task, r) in reasons {
+        let text = format!("`{task}`: {r}");
         if !texts.contains(&text) {
             texts.push(text);
         }

@@ -93,7 +93,7 @@ fn reason(c1: &TopkConvergence<'_>) -> Option<String> {
         return None;
     }
     let degenerate = c1.rows.iter().filter_map(|r| match r {
-        Row::Compared(c) if c.primary => c.degenerate,
+        Row::Compared(c) if c.primary => c.degenerate.map(|d| (c.task, d)),
         _ => None,
     });
     reasons(degenerate).or_else(|| {

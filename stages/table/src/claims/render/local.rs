@@ -55,7 +55,11 @@ pub(crate) fn claim(c2: &LocalAttention<'_>, scope: Scope) -> Claim {
         ),
         verdict: c2.verdict,
         reason: (c2.verdict == Verdict::Inconclusive).then(|| {
-            reasons(c2.comparisons.iter().filter_map(|c| c.degenerate)).unwrap_or_else(|| {
+            reasons(
+                c2.comparisons
+                    .iter()
+                    .filter_map(|c| c.degenerate.map(|d| (c.task, d))),
+            ).unwrap_or_else(|| {
                 if c2.variants.is_empty() {
                     "no banded or block-local variant was run beside full attention".to_owned()
                 } else {

@@ -53,7 +53,7 @@ pub(crate) fn claim(c3: &TopkAccuracy<'_>, scope: Scope) -> Claim {
         verdict: c3.verdict,
         reason: (c3.verdict == Verdict::Inconclusive).then(|| {
             let degenerate = c3.rows.iter().filter_map(|r| match r {
-                Row::Compared(c) if c.primary => c.degenerate,
+                Row::Compared(c) if c.primary => c.degenerate.map(|d| (c.task, d)),
                 _ => None,
             });
             reasons(degenerate).unwrap_or_else(|| {

@@ -57,9 +57,9 @@ pub(crate) fn claim(c4: &ParityNearChance<'_>, scope: Scope) -> Claim {
                 c4.groups
                     .iter()
                     .filter(|g| Some(g.group.activation) == c4.activation)
-                    .filter_map(|g| g.degenerate),
+                    .filter_map(|g| g.degenerate.map(|d| (Task::Parity, d))),
             )
-            .unwrap_or_else(|| summary.clone())
+            .unwrap_or_else(|| summary.trim_end_matches('.').to_owned())
         }),
         summary,
         tables: vec![ClaimTable {
