@@ -460,7 +460,59 @@ where
 
 #[cfg(test)]
 mod tests {
+    use common::run_output::HistoryRow;
+
     use super::*;
+    use crate::claims::fixture::{by_epochs, group, TOPK5};
+
+    fn row(epoch: usize, acc: f64) -> HistoryRow {
+        HistoryRow {
+            epoch,
+            lr: 0.1,
+            train_loss: 1.0 / epoch as f64,
+            train_acc: acc,
+            heldout_loss: 1.0,
+            heldout_acc: acc,
+        }
+    }
+
+    #[test]
+    fn with_histories_a_stopped_run_counts_at_later_epochs_and_the_title_says_so() {
+        let g = group(TOPK5, Activation::Relu, &by_epochs(1, &[2, 4]));
+        let mut histories = Histories::new();
+        histories.insert(
+            (
+                Task::EvenPairs,
+                TOPK5.to_string(),
+                Activation::Relu.to_string(),
+            ),
+            vec![
+                // Seed 1 stopped at epoch 2 with 0.9; seed 2 trains to epoch 4.
+                (1, vec![row(1, 0.5), row(2, 0.9)]),
+                (2, vec![row(1, 0.5), row(2, 0.5), row(3, 0.6), row(4, 0.7)]),
+            ],
+        );
+        let carried = Figure {
+            activation: Activation::Relu,
+            panels: vec![(Task::EvenPairs, vec![&g])],
+            histories: Some(&histories),
+        };
+        let curve = carried.curve(Task::EvenPairs, &g, Which::HeldoutAcc);
+        assert_eq!(curve.len(), 4);
+        // Epoch 4: 0.9 (carried) and 0.7 -> median 0.8, not 0.7 from seed 2 alone.
+        let (epoch, median, _, _) = curve[3].expect("epoch 4 has values");
+        assert_eq!(epoch, 4.0);
+        assert!((median - 0.8).abs() < 1e-12, "{median}");
+        assert!(carried.title().contains("counts with its last value"));
+
+        let still_training = Figure {
+            histories: None,
+            ..carried
+        };
+        assert!(still_training
+            .title()
+            .contains("median over the seeds still training"));
+    }
 
     #[test]
     fn epoch_ticks_print_each_whole_epoch_once() {

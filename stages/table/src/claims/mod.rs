@@ -61,7 +61,7 @@ mod convergence;
 mod degenerate;
 mod epochs;
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 mod local;
 mod model;
 mod noninferiority;
