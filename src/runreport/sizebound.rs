@@ -3,7 +3,7 @@
 //! activations x 10 seeds (3,600 training runs) plus the ablations, probes, landscapes and
 //! stats (about 4,000 instances), every instance with a record, a 12-line log tail of 240
 //! characters per line and a timeline span, and the table stage's curves as it writes them
-//! (median lines thinned to 100 points with bands, per-seed lines to 40).
+//! (median lines thinned to 100 points with bands, per-seed lines to 40). Test-only.
 
 /// The stated bound on the paper profile's page, in bytes.
 pub(crate) const PAPER_PAGE_BOUND: usize = 10_000_000;
