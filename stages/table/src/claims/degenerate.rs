@@ -13,6 +13,9 @@ use stats::schema::GroupStats;
 
 /// The fewest seeds (or shared-seed pairs) a comparison needs to estimate a spread.
 pub const MIN_SEEDS: usize = 2;
+/// The fewest values with zero variance that still decide C3: n equal differences all on one
+/// side of the margin give an exact one-sided sign-test p of 1/2^n, at most 0.05 from 5 on.
+pub const ZERO_VARIANCE_SEEDS: usize = 5;
 /// How far above the task's chance level (1 / classes) a mean accuracy may lie and still count
 /// as "at chance": 5 percentage points.
 pub const CHANCE_MARGIN: f64 = 0.05;
@@ -27,8 +30,16 @@ pub(crate) enum Degenerate {
         /// The smallest count.
         seeds: usize,
     },
-    /// Every value compared is the same, so a bound or a rank test has nothing to work on.
-    ZeroVariance,
+    /// Every shared seed needed the same number of epochs under both groups: every difference
+    /// is zero, so a rank test has nothing to work on.
+    AllTied,
+    /// Every value compared is the same (a point, not an interval, for the bounds) and there are
+    /// too few of them for the exact sign test on their common side of the margin to reach
+    /// alpha (1/2^n > 0.05, i.e. fewer than [`ZERO_VARIANCE_SEEDS`]).
+    ZeroVariance {
+        /// How many values.
+        seeds: usize,
+    },
     /// Both groups' mean best held-out accuracy is within [`CHANCE_MARGIN`] of chance.
     AtChance {
         /// Full attention's mean best held-out accuracy.
@@ -53,8 +64,12 @@ impl fmt::Display for Degenerate {
                 "only {seeds} seed{}, too few to estimate a spread (at least {MIN_SEEDS} needed)",
                 if *seeds == 1 { "" } else { "s" }
             ),
-            Degenerate::ZeroVariance => f.write_str(
-                "the values compared have zero variance, so the bounds are a point and not an interval",
+            Degenerate::AllTied => f.write_str(
+                "every shared seed needed the same number of epochs under both, so there is no difference to test",
+            ),
+            Degenerate::ZeroVariance { seeds } => write!(
+                f,
+                "the {seeds} values compared have zero variance, so the bounds are a point and not an interval, and an exact sign test on {seeds} seeds cannot reach alpha (at least {ZERO_VARIANCE_SEEDS} needed)"
             ),
             Degenerate::AtChance {
                 full,
@@ -114,13 +129,13 @@ pub(crate) fn of_convergence(full: &GroupStats, other: &GroupStats) -> Option<De
             Some(o.censored_convergence_epoch as f64 - f.censored_convergence_epoch as f64)
         })
         .collect();
-    (!diffs.is_empty() && diffs.iter().all(|d| *d == 0.0)).then_some(Degenerate::ZeroVariance)
+    (!diffs.is_empty() && diffs.iter().all(|d| *d == 0.0)).then_some(Degenerate::AllTied)
 }
 
 /// The degenerate case of an accuracy comparison (C3), checked in this order: fewer than
 /// [`MIN_SEEDS`] values (shared-seed differences when `paired` is non-empty, else each group's
 /// values); both groups at chance on `task`; zero variance (of the differences, or of both
-/// groups' values). No convergence alone is no reason here: a task like listops may never reach
+/// groups' values) with fewer than [`ZERO_VARIANCE_SEEDS`] values. No convergence alone is no reason here: a task like listops may never reach
 /// 95% training accuracy while its held-out accuracies are well above chance and comparable.
 pub(crate) fn of_accuracy(
     task: Task,
@@ -151,7 +166,7 @@ pub(crate) fn of_accuracy(
     } else {
         constant(paired)
     };
-    flat.then_some(Degenerate::ZeroVariance)
+    (flat && seeds < ZERO_VARIANCE_SEEDS).then_some(Degenerate::ZeroVariance { seeds })
 }
 
 /// The degenerate case of a parity group (C4): fewer than [`MIN_SEEDS`] seeds, or no seed that
@@ -192,10 +207,7 @@ mod tests {
             Some(Degenerate::TooFewSeeds { seeds: 1 })
         );
         let same = group(TOPK5, RELU, &by_epochs(1, &[20, 21, 22]));
-        assert_eq!(
-            of_convergence(&full3, &same),
-            Some(Degenerate::ZeroVariance)
-        );
+        assert_eq!(of_convergence(&full3, &same), Some(Degenerate::AllTied));
         let faster = group(TOPK5, RELU, &by_epochs(1, &[5, 6, 7]));
         assert_eq!(of_convergence(&full3, &faster), None);
     }
@@ -222,11 +234,17 @@ mod tests {
         );
         assert_eq!(
             of_accuracy(t, &[0.9, 0.8], &[0.91, 0.81], &[0.01, 0.01]),
-            Some(Degenerate::ZeroVariance)
+            Some(Degenerate::ZeroVariance { seeds: 2 })
         );
         assert_eq!(
             of_accuracy(t, &[0.9, 0.9], &[0.8, 0.8], &[]),
-            Some(Degenerate::ZeroVariance)
+            Some(Degenerate::ZeroVariance { seeds: 2 })
+        );
+        // Five equal differences: the exact sign test reaches 1/32, so the data decide.
+        assert_eq!(of_accuracy(t, &[0.999; 5], &[0.999; 5], &[0.0; 5]), None);
+        assert_eq!(
+            of_accuracy(t, &[0.999; 4], &[0.999; 4], &[0.0; 4]),
+            Some(Degenerate::ZeroVariance { seeds: 4 })
         );
         assert_eq!(
             of_accuracy(t, &[0.9, 0.8], &[0.92, 0.81], &[0.02, 0.01]),

@@ -17,7 +17,9 @@
 //! Degenerate data (`degenerate`): a comparison whose data cannot carry its claim is
 //! "inconclusive" with the reason in words, whatever its statistic says. C1/C2: no seed of
 //! either group converged, fewer than two seeds, or all shared-seed differences zero. C3: fewer
-//! than two seeds or pairs, both models within 5 points of chance, or zero variance (no
+//! than two seeds or pairs, both models within 5 points of chance, or zero variance on fewer
+//! than five seeds (five equal differences on one side of the margin give an exact sign-test p
+//! of 1/32, so more decide; no
 //! convergence alone is no reason: listops may never reach 95% training accuracy yet be well
 //! above chance). C4: a group with fewer than two seeds or none that fit its training set
 //! cannot count.
@@ -68,7 +70,7 @@ mod noninferiority;
 mod parity;
 mod render;
 
-pub use degenerate::{CHANCE_MARGIN, MIN_SEEDS};
+pub use degenerate::{CHANCE_MARGIN, MIN_SEEDS, ZERO_VARIANCE_SEEDS};
 pub use model::{Verdict, ALPHA, CHANCE_BAND, NONINFERIORITY_MARGIN};
 pub use render::{Claim, ClaimTable, Scope};
 

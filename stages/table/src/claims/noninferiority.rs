@@ -286,7 +286,7 @@ mod tests {
     fn degenerate_data_is_inconclusive_whatever_the_bounds() {
         let ok = bounds(0.0, 0.0);
         for reason in [
-            Degenerate::ZeroVariance,
+            Degenerate::ZeroVariance { seeds: 2 },
             Degenerate::TooFewSeeds { seeds: 1 },
             Degenerate::NoSeedConverged,
         ] {
@@ -317,7 +317,7 @@ mod tests {
         let topk = group(TOPK5, RELU, &by_accuracy(1, &[0.90, 0.80]));
         assert_eq!(
             degeneracy(Task::EvenPairs, &full, &topk),
-            Some(Degenerate::ZeroVariance)
+            Some(Degenerate::ZeroVariance { seeds: 2 })
         );
         // One seed.
         let one_full = group(Variant::Full, RELU, &by_accuracy(1, &[0.90]));

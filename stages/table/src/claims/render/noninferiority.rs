@@ -5,7 +5,7 @@ use stats::schema::GroupStats;
 use super::cells::{not_run_row, reasons, task_list, verdict_cell};
 use super::claim::{Claim, ClaimTable};
 use super::scope::Scope;
-use crate::claims::degenerate::{CHANCE_MARGIN, MIN_SEEDS};
+use crate::claims::degenerate::{CHANCE_MARGIN, MIN_SEEDS, ZERO_VARIANCE_SEEDS};
 use crate::claims::model::{tasks_with, Verdict, NONINFERIORITY_MARGIN};
 use crate::claims::noninferiority::{AccuracyComparison, Method, Row, TopkAccuracy};
 use crate::format::{p_value, NOT_RUN};
@@ -45,7 +45,7 @@ pub(crate) fn claim(c3: &TopkAccuracy<'_>, scope: Scope) -> Claim {
             "non-inferiority of the best held-out accuracy with a margin of {:.0} percentage points: one-sided 95% t-bounds on the mean \
              difference topk - full (paired by seed; Welch without shared seeds). Reproduced when the lower bound is above -{0:.0} pp, \
              not reproduced when the upper bound is below -{0:.0} pp, inconclusive otherwise, and inconclusive whatever the bounds with \
-             fewer than {MIN_SEEDS} seeds, with both models within {1:.0} pp of the task's chance level, or with zero variance. \
+             fewer than {MIN_SEEDS} seeds, with both models within {1:.0} pp of the task's chance level, or with zero variance on fewer than {ZERO_VARIANCE_SEEDS} seeds. \
              The two-sided signed-rank p is shown for reference.",
             NONINFERIORITY_MARGIN * 100.0,
             CHANCE_MARGIN * 100.0
