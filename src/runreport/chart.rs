@@ -1,8 +1,9 @@
 //! A stage's chart ([`repro_sections::Chart`]) as inline SVG: axes with ticks whose labels are
 //! all different, a translucent band where points carry `lo` and `hi`, one polyline per line,
 //! and a marker with a tooltip (`<title>`: the line's name and the values) on up to
-//! [`MAX_MARKERS`] points of each line, evenly spread, so that a long curve does not bloat the
-//! page. The legend is HTML below the figure. Nothing here needs script.
+//! [`MAX_MARKERS`] points of each line, evenly spread, and at most [`MAX_CHART_MARKERS`] per
+//! chart (at least [`MIN_MARKERS`] per line), so that long curves or many lines do not bloat
+//! the page. The legend is HTML below the figure. Nothing here needs script.
 
 use std::fmt::Write as _;
 
@@ -12,6 +13,11 @@ use super::html::{esc, human, num};
 
 /// Most tooltip markers per line.
 pub(crate) const MAX_MARKERS: usize = 50;
+/// Most tooltip markers per chart, shared by its lines (the paper grid's 15 variants get 10
+/// each).
+pub(crate) const MAX_CHART_MARKERS: usize = 150;
+/// Fewest tooltip markers per line, however many lines.
+pub(crate) const MIN_MARKERS: usize = 8;
 
 const W: f64 = 560.0;
 const H: f64 = 300.0;
@@ -95,8 +101,10 @@ pub(crate) fn chart(out: &mut String, c: &Chart) {
         .iter()
         .filter(|l| l.faint)
         .chain(c.lines.iter().filter(|l| !l.faint));
+    let solid = c.lines.iter().filter(|l| !l.faint).count().max(1);
+    let markers = (MAX_CHART_MARKERS / solid).clamp(MIN_MARKERS, MAX_MARKERS);
     for l in order {
-        line(out, l, &sx, &sy);
+        line(out, l, markers, &sx, &sy);
     }
     out.push_str("</svg><figcaption><ul class=\"legend\">");
     for l in c.lines.iter().filter(|l| !l.faint) {
@@ -134,7 +142,13 @@ fn band(out: &mut String, l: &Line, sx: &impl Fn(f64) -> f64, sy: &impl Fn(f64) 
     );
 }
 
-fn line(out: &mut String, l: &Line, sx: &impl Fn(f64) -> f64, sy: &impl Fn(f64) -> f64) {
+fn line(
+    out: &mut String,
+    l: &Line,
+    markers: usize,
+    sx: &impl Fn(f64) -> f64,
+    sy: &impl Fn(f64) -> f64,
+) {
     let mut d = String::new();
     for p in &l.points {
         let _ = write!(d, "{},{} ", num(sx(p.x)), num(sy(p.y)));
@@ -151,7 +165,7 @@ fn line(out: &mut String, l: &Line, sx: &impl Fn(f64) -> f64, sy: &impl Fn(f64) 
         return;
     }
     let n = l.points.len();
-    let step = n.div_ceil(MAX_MARKERS).max(1);
+    let step = n.div_ceil(markers).max(1);
     for (i, p) in l.points.iter().enumerate() {
         if i % step != 0 && i + 1 != n {
             continue;

@@ -22,6 +22,8 @@ mod html;
 mod page;
 mod provenance;
 mod record;
+#[cfg(test)]
+mod sizebound;
 mod stagegraph;
 mod timeline;
 

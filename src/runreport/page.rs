@@ -361,11 +361,25 @@ fn runs(out: &mut String, f: &PageFacts) {
         &rows,
     );
     out.push_str("<h3>Each run</h3>");
+    let collapsed = f.instances.len() > DETAIL_LIMIT;
+    if collapsed {
+        elem(out, "p", "", &format!("This profile has {} instances, more than {DETAIL_LIMIT}: to bound the page, details (configuration, full key, log tail) are shown only for instances whose latest run failed; `repro show ID` and `repro logs ID` give them for any other.", f.instances.len()));
+    }
     for i in &f.instances {
-        run_details(out, i);
+        let failed = i
+            .last
+            .as_ref()
+            .is_some_and(|l| l.outcome == Outcome::Failed);
+        if !collapsed || failed {
+            run_details(out, i);
+        }
     }
     out.push_str("</section>");
 }
+
+/// Above this many instances, per-instance details are kept only for failed runs
+/// (`sizebound` pins the page size this gives the paper profile).
+pub(crate) const DETAIL_LIMIT: usize = 500;
 
 fn run_details(out: &mut String, i: &InstanceFacts) {
     out.push_str("<details class=\"run\">");

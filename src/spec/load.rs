@@ -321,7 +321,7 @@ pub fn parse(file: &Path, text: &str, profile: Option<&str>) -> Result<Pipeline,
     let report = match &parsed.report {
         None => None,
         Some(r) => Some(
-            super::report::validate(r)
+            super::report::validate(r, &params)
                 .map_err(|(field, m)| at(&field, SpecErrorKind::Schema(m)))?,
         ),
     };

@@ -9,12 +9,15 @@
 //!   versions: {rustc: [rustc, --version]}    # label -> argv, run from the workspace root
 //! ```
 //!
-//! Paths are workspace-relative (normalised like `outs`). The page is never a stage output, so
+//! Paths are workspace-relative (normalised like `outs`) and may name parameters
+//! (`out: ${params.results}/report.html`), resolved with the profile's values, so each profile's
+//! page can sit beside its own results. The page is never a stage output, so
 //! its wall times and provenance never enter a cached output; `repro report` refuses an `out`
 //! that a stage declares or lies inside (checked against the instances, `runreport`).
 
 use std::collections::BTreeMap;
 
+use super::interp::{interpolate, Scope};
 use super::rules;
 use super::schema::ReportFile;
 
@@ -30,8 +33,20 @@ pub struct ReportSpec {
 }
 
 /// Validates `report:`; the error is the field path and what is wrong with it.
-pub(super) fn validate(r: &ReportFile) -> Result<ReportSpec, (String, String)> {
-    let path = |field: String, p: &str| -> Result<String, (String, String)> {
+/// `out` and `sections` may name parameters (`${params.results}/report.html`), resolved with
+/// the profile's values, so that each profile's page goes where its results go.
+pub(super) fn validate(
+    r: &ReportFile,
+    params: &BTreeMap<String, serde_json::Value>,
+) -> Result<ReportSpec, (String, String)> {
+    let matrix = BTreeMap::new();
+    let scope = Scope {
+        matrix: &matrix,
+        params,
+    };
+    let path = |field: String, template: &str| -> Result<String, (String, String)> {
+        let (p, _) = interpolate(template, &scope).map_err(|e| (field.clone(), e.to_string()))?;
+        let p = p.as_str();
         let norm = rules::normalise(p).ok_or_else(|| {
             (
                 field.clone(),

@@ -284,7 +284,17 @@ impl Workspace<'_> {
                 match (ws.get(o).cloned().flatten(), recorded.get(o)) {
                     (None, _) => r.push(Dirty::OutputMissing { path: o.clone() }),
                     (Some(a), Some(b)) if a == *b => {}
-                    (Some(_), _) => r.push(Dirty::OutputModified { path: o.clone() }),
+                    (Some(a), _) => {
+                        let profiles = self.lock.profiles_with_output(o, &a, &self.profile);
+                        r.push(if profiles.is_empty() {
+                            Dirty::OutputModified { path: o.clone() }
+                        } else {
+                            Dirty::OutputOfProfile {
+                                path: o.clone(),
+                                profiles,
+                            }
+                        })
+                    }
                 }
             }
             r

@@ -73,6 +73,14 @@ pub enum Dirty {
         /// The output path.
         path: String,
     },
+    /// An output in the workspace is what other profiles recorded (a run of another profile
+    /// wrote it), not this profile's and not an edit.
+    OutputOfProfile {
+        /// The output path.
+        path: String,
+        /// The profiles whose `repro.lock` entries record its content.
+        profiles: Vec<String>,
+    },
 }
 
 fn show(v: &Option<Value>) -> String {
@@ -120,6 +128,15 @@ impl fmt::Display for Dirty {
             Dirty::UpstreamStale { instance } => write!(f, "upstream `{instance}` is stale"),
             Dirty::OutputMissing { path } => write!(f, "output `{path}` missing"),
             Dirty::OutputModified { path } => write!(f, "output `{path}` modified"),
+            Dirty::OutputOfProfile { path, profiles } => write!(
+                f,
+                "output `{path}` holds the result of profile {}, not this profile's (a run of this profile restores its own from the cache)",
+                profiles
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 }

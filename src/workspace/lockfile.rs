@@ -85,6 +85,19 @@ impl LockFile {
         self.entries.iter()
     }
 
+    /// The profiles other than `except` whose entries record `path` with the digest `tagged`,
+    /// sorted: whose result a workspace output holds when it is not this profile's.
+    pub fn profiles_with_output(&self, path: &str, tagged: &str, except: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|((p, _), e)| p != except && e.outs.get(path).is_some_and(|t| t == tagged))
+            .map(|((p, _), _)| p.clone())
+            .collect();
+        out.dedup();
+        out
+    }
+
     /// Every key that some entry, of any profile, names: what `gc` keeps.
     pub fn keys(&self) -> std::collections::BTreeSet<&str> {
         self.entries.values().map(|e| e.key.as_str()).collect()

@@ -83,10 +83,24 @@ impl Workspace<'_> {
             .filter_map(
                 |(id, o, tagged)| match digest_path(root, o, &fresh, Policy::Strict) {
                     Ok(Some(d)) if d.tagged() == *tagged => None,
-                    Ok(Some(d)) => Some(format!(
-                        "{id}: workspace output `{o}` is {} but `repro.lock` records {tagged}",
-                        d.tagged()
-                    )),
+                    Ok(Some(d)) => {
+                        let profiles =
+                            self.lock
+                                .profiles_with_output(o, &d.tagged(), &self.profile);
+                        Some(if profiles.is_empty() {
+                            format!(
+                                "{id}: workspace output `{o}` is {} but `repro.lock` records {tagged}",
+                                d.tagged()
+                            )
+                        } else {
+                            format!(
+                                "{id}: workspace output `{o}` holds the result of profile {}, not of profile `{}` (`repro run -p {}` restores this profile's from the cache)",
+                                profiles.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "),
+                                self.profile,
+                                self.profile
+                            )
+                        })
+                    }
                     Ok(None) => Some(format!("{id}: workspace output `{o}` is missing")),
                     Err(e) => Some(format!("{id}: cannot read `{o}`: {e}")),
                 },

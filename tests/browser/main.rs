@@ -8,7 +8,7 @@
 //! is not blank.
 //!
 //! Two tests: one on a small pipeline of shell stages built here (always), one on the page of
-//! the workspace's smoke profile (`results/report.html` after `repro run all --profile smoke`,
+//! the workspace's smoke profile (`results/smoke/report.html` after `repro run all --profile smoke`,
 //! or `REPRO_REPORT_PAGE`; ignored by default, run by `make test-browser` and CI after the
 //! profile). Without a browser that can be installed, or without that page,
 //! a test says it is skipped and why; with `CI` set it fails instead.
@@ -258,7 +258,7 @@ fn lock_instances(lock: &str, profile: &str) -> usize {
 fn smoke_profile_page_reads_offline_in_a_real_browser() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let page = std::env::var_os("REPRO_REPORT_PAGE")
-        .map_or_else(|| root.join("results/report.html"), PathBuf::from);
+        .map_or_else(|| root.join("results/smoke/report.html"), PathBuf::from);
     if !page.exists() {
         skip(&format!(
             "`{}` does not exist: run `target/release/repro run all --profile smoke` first",

@@ -67,10 +67,20 @@ fn switching_profiles_keeps_each_profiles_lock_entries() {
     ws.code(&["status", "--check", "-p", "full"], 1);
     let st = ws.code(&["status", "-p", "full"], 0);
     assert!(
-        st.stdout
-            .contains("restore  gen@task=a: output `out/a.txt` modified"),
+        st.stdout.contains(
+            "restore  gen@task=a: output `out/a.txt` holds the result of profile `quick`, not this profile's"
+        ),
         "{}",
         st.both()
+    );
+    // `verify` says the same in words instead of a bare digest mismatch.
+    let v = ws.code(&["verify", "-p", "full"], 1);
+    assert!(
+        v.stdout.contains(
+            "workspace output `out/a.txt` holds the result of profile `quick`, not of profile `full` (`repro run -p full` restores"
+        ),
+        "{}",
+        v.both()
     );
 }
 

@@ -133,3 +133,44 @@ fn a_bad_report_declaration_is_located() {
         out.both()
     );
 }
+
+const PER_PROFILE: &str = r#"version: 1
+params:
+  results: results
+profiles:
+  other:
+    params:
+      results: results/other
+report:
+  out: ${params.results}/report.html
+  sections: ["${params.results}/sections.json"]
+stages:
+  sum:
+    cmd: "mkdir -p ${params.results} && cp sections.json ${params.results}/sections.json"
+    shell: true
+    deps: [sections.json]
+    outs: ["${params.results}/sections.json"]
+"#;
+
+#[test]
+fn the_page_and_its_sections_go_where_the_profiles_params_say() {
+    let ws = Ws::new(PER_PROFILE);
+    ws.write("sections.json", SECTIONS);
+    let other = ws.ok(&["run", "-p", "other"]);
+    assert!(
+        other.stderr.contains("wrote `./results/other/report.html`"),
+        "{}",
+        other.both()
+    );
+    assert!(ws
+        .read("results/other/report.html")
+        .contains("data-verdict=\"H1\""));
+    ws.ok(&["run"]);
+    assert!(ws
+        .read("results/report.html")
+        .contains("data-verdict=\"H1\""));
+    assert!(
+        ws.root.join("results/other/report.html").exists(),
+        "the other profile's page is left where it was"
+    );
+}

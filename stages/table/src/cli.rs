@@ -53,11 +53,15 @@ pub fn run(args: &Args) -> Result<(), TableError> {
 
     let mut staging = crate::output::Staging::new(&args.out)?;
     let mut figure_files = Vec::new();
-    for figure in crate::figures::figures(&inputs) {
+    for figure in crate::figures::figures(&inputs, histories.as_ref()) {
         let stem = format!("figures/curves_{}", figure.activation);
         figure.write_png(&staging.path(&format!("{stem}.png")))?;
         figure.write_svg(&staging.path(&format!("{stem}.svg")))?;
-        figure_files.push((figure.activation.to_string(), format!("{stem}.png")));
+        figure_files.push((
+            figure.activation.to_string(),
+            format!("{stem}.png"),
+            figure.title(),
+        ));
     }
     let report = crate::markdown::Report {
         subset: &subset,

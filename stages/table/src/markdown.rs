@@ -21,8 +21,8 @@ pub struct Report<'a> {
     pub table6: &'a [Table6Row],
     /// The claims.
     pub claims: &'a [Claim],
-    /// Figure files relative to the output directory (PNG), with their activation.
-    pub figures: &'a [(String, String)],
+    /// Figure files relative to the output directory (PNG), with their activation and title.
+    pub figures: &'a [(String, String, String)],
     /// Loss-landscape results, when the stage was given a directory of them.
     pub landscapes: Option<&'a [(std::path::PathBuf, crate::landscape::LandscapeFile)]>,
 }
@@ -80,10 +80,10 @@ pub fn table_md(r: &Report<'_>) -> String {
     if r.figures.is_empty() {
         out.push_str("No figures: no runs.\n\n");
     }
-    for (activation, file) in r.figures {
+    for (activation, file, title) in r.figures {
         let _ = writeln!(
             out,
-            "Training loss and held-out accuracy per epoch ({activation}): median over seeds, band 25–75%; also as SVG.\n\n![learning curves, {activation}]({file})\n"
+            "Training loss and held-out accuracy per epoch. {title}; also as SVG.\n\n![learning curves, {activation}]({file})\n"
         );
     }
     out.push_str("## Claims\n\n");
@@ -197,6 +197,9 @@ pub fn claims_body(claims: &[Claim], heading: &str) -> String {
     let mut out = String::new();
     for c in claims {
         let _ = writeln!(out, "{heading} {}: {}\n", c.id, c.verdict);
+        if let Some(reason) = &c.reason {
+            let _ = writeln!(out, "Why inconclusive: {reason}.\n");
+        }
         let _ = writeln!(out, "Claim: {}\n", c.statement);
         let _ = writeln!(out, "Rule: {}\n", c.rule);
         let _ = writeln!(out, "Result: {}\n", c.summary);
@@ -211,16 +214,20 @@ pub fn claims_body(claims: &[Claim], heading: &str) -> String {
 /// Renders `claims.md`.
 pub fn claims_md(claims: &[Claim], subset: &[String]) -> String {
     let mut out = String::from("# Claims of the paper, checked on this data\n\n");
-    out.push_str("Verdicts: reproduced / not reproduced / inconclusive (too few informative seeds, or not run).\n\n");
+    out.push_str("Verdicts: reproduced / not reproduced / inconclusive (too few informative seeds, degenerate data such as no convergence, one seed, zero variance or a task at chance, or not run; the reason is given).\n\n");
     out.push_str("Data:\n\n");
     for line in subset {
         let _ = writeln!(out, "- {line}");
     }
     out.push('\n');
     for c in claims {
+        let why = c
+            .reason
+            .as_ref()
+            .map_or(String::new(), |r| format!(" ({r})"));
         let _ = writeln!(
             out,
-            "- {}: **{}**. Showed: {}. Cannot show: {}.",
+            "- {}: **{}**{why}. Showed: {}. Cannot show: {}.",
             c.id, c.verdict, c.scope.showed, c.scope.cannot_show
         );
     }

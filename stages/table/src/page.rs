@@ -157,7 +157,10 @@ fn verdicts(p: &PageInputs<'_>) -> Section {
                         id: c.id.into(),
                         verdict: c.verdict.to_string(),
                         tone: tone(c.verdict),
-                        sentence: c.statement.into(),
+                        sentence: match &c.reason {
+                            Some(reason) => format!("{} Inconclusive because {reason}.", c.statement),
+                            None => c.statement.into(),
+                        },
                     })
                     .collect(),
             },
@@ -315,15 +318,22 @@ fn table6_beside(rows: &[Table6Row]) -> Table {
 fn claims(claims: &[Claim]) -> Section {
     let mut blocks = Vec::new();
     for c in claims {
+        let mut items = vec![fact(&format!("{} verdict", c.id), &c.verdict.to_string())];
+        if let Some(reason) = &c.reason {
+            items.push(fact("why inconclusive", reason));
+        }
         blocks.push(Block::Facts {
-            items: vec![
-                fact(&format!("{} verdict", c.id), &c.verdict.to_string()),
-                fact("claim", c.statement),
-                fact("rule", &c.rule),
-                fact("result", &c.summary),
-                fact("showed", &c.scope.showed),
-                fact("cannot show", &c.scope.cannot_show),
-            ],
+            items: [
+                items,
+                vec![
+                    fact("claim", c.statement),
+                    fact("rule", &c.rule),
+                    fact("result", &c.summary),
+                    fact("showed", &c.scope.showed),
+                    fact("cannot show", &c.scope.cannot_show),
+                ],
+            ]
+            .concat(),
         });
         for t in &c.tables {
             blocks.push(Block::Table(Table {

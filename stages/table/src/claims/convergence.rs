@@ -254,6 +254,52 @@ mod tests {
         assert_eq!(compared, [(TOPK5, R, true), (topk3, N, false)]);
     }
 
+    /// The smoke profile's case: two seeds, neither model converged on either; and a task run
+    /// on one seed, where topk was faster.
+    #[test]
+    fn no_convergence_and_one_seed_are_inconclusive_with_the_reason() {
+        use crate::claims::degenerate::Degenerate;
+        use crate::claims::fixture::never_converged;
+        let relu = Activation::Relu;
+        let inputs = inputs(vec![
+            (
+                Task::EvenPairs,
+                vec![
+                    group(Variant::Full, relu, &never_converged(1, 2, 0.49)),
+                    group(TOPK5, relu, &never_converged(1, 2, 0.49)),
+                ],
+            ),
+            (
+                Task::MissingDuplicate,
+                vec![
+                    group(Variant::Full, relu, &by_epochs(1, &[30])),
+                    group(TOPK5, relu, &by_epochs(1, &[3])),
+                ],
+            ),
+        ]);
+        let c1 = topk_converges_faster(&inputs, &Primary::choose(&inputs));
+        let reasons: Vec<(Task, Option<Degenerate>, Verdict)> = c1
+            .rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Compared(c) => Some((c.task, c.degenerate, c.verdict)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (Task::EvenPairs, Some(Degenerate::NoSeedConverged), I),
+                (
+                    Task::MissingDuplicate,
+                    Some(Degenerate::TooFewSeeds { seeds: 1 }),
+                    I
+                ),
+            ]
+        );
+        assert_eq!(c1.verdict, I);
+    }
+
     #[test]
     fn a_topk_without_full_is_a_row_and_no_verdict() {
         let relu = Activation::Relu;

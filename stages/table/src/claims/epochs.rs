@@ -10,6 +10,7 @@ use common::{Activation, Task, Variant};
 use stats::ranktest::{mann_whitney_u, wilcoxon_signed_rank, Alternative, RankTest};
 use stats::schema::GroupStats;
 
+use super::degenerate::{of_convergence, Degenerate};
 use super::model::{Verdict, ALPHA};
 use crate::input::Inputs;
 use crate::rows::find_group;
@@ -49,7 +50,9 @@ pub(crate) struct Comparison<'a> {
     pub(crate) other: &'a GroupStats,
     /// The one-sided test.
     pub(crate) test: RankTest,
-    /// Its verdict at alpha.
+    /// Why the data cannot decide, whatever the test says ([`of_convergence`]).
+    pub(crate) degenerate: Option<Degenerate>,
+    /// Its verdict at alpha; inconclusive when degenerate.
     pub(crate) verdict: Verdict,
     /// Whether it is the primary comparison.
     pub(crate) primary: bool,
@@ -57,7 +60,7 @@ pub(crate) struct Comparison<'a> {
 
 impl<'a> Comparison<'a> {
     /// Tests `other` against `full` on `task` ([`fewer_epochs`]) and decides at alpha
-    /// ([`significance`]).
+    /// ([`significance`]), or inconclusive on degenerate data ([`of_convergence`]).
     pub(crate) fn new(
         task: Task,
         full: &'a GroupStats,
@@ -65,12 +68,17 @@ impl<'a> Comparison<'a> {
         primary: bool,
     ) -> Comparison<'a> {
         let test = fewer_epochs(full, other);
-        let verdict = significance(&test);
+        let degenerate = of_convergence(full, other);
+        let verdict = match degenerate {
+            Some(_) => Verdict::Inconclusive,
+            None => significance(&test),
+        };
         Comparison {
             task,
             full,
             other,
             test,
+            degenerate,
             verdict,
             primary,
         }

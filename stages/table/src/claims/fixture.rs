@@ -31,6 +31,20 @@ pub(crate) fn seed(seed: u64, epoch: usize, acc: f64) -> SeedRecord {
     }
 }
 
+/// `count` seeds from `first` that never converged in 100 epochs (censored at 101), each with
+/// best and last held-out accuracy `acc` and training accuracy 0.5.
+pub(crate) fn never_converged(first: u64, count: u64, acc: f64) -> Vec<SeedRecord> {
+    (first..first + count)
+        .map(|s| SeedRecord {
+            convergence_epoch: None,
+            censored_convergence_epoch: 101,
+            best_epoch: Some(1),
+            last_train_acc: Some(0.5),
+            ..seed(s, 1, acc)
+        })
+        .collect()
+}
+
 /// Seeds `first`, `first + 1`, ... converging at `epochs`, each with accuracy 0.9.
 pub(crate) fn by_epochs(first: u64, epochs: &[usize]) -> Vec<SeedRecord> {
     (first..)

@@ -250,6 +250,27 @@ mod tests {
     }
 
     #[test]
+    fn local_attention_on_data_without_convergence_is_undetermined() {
+        use crate::claims::degenerate::Degenerate;
+        use crate::claims::fixture::never_converged;
+        let relu = Activation::Relu;
+        let inputs = inputs(vec![(
+            Task::EvenPairs,
+            vec![
+                group(Variant::Full, relu, &never_converged(1, 2, 0.49)),
+                group(BAND5, relu, &never_converged(1, 2, 0.49)),
+            ],
+        )]);
+        let c2 = local_attention_not_consistently_faster(&inputs);
+        assert_eq!(
+            c2.comparisons[0].degenerate,
+            Some(Degenerate::NoSeedConverged)
+        );
+        assert_eq!(c2.variants[0].status, Status::Undetermined);
+        assert_eq!(c2.verdict, Verdict::Inconclusive);
+    }
+
+    #[test]
     fn tallies_count_per_variant_over_tasks_and_skip_tasks_without_full() {
         let relu = Activation::Relu;
         let full = || group(Variant::Full, relu, &by_epochs(1, &[20, 22, 19, 25, 21]));

@@ -10,8 +10,19 @@
 //!   C2 `local::local_attention_not_consistently_faster`, C3
 //!   `noninferiority::topk_accuracy_noninferior`, C4 `parity::parity_stays_near_chance`;
 //! - `epochs`: the convergence tests C1 and C2 share;
+//! - `degenerate`: the degenerate inputs and their reasons in words;
 //! - `model`, a leaf: the verdicts, the thresholds, the choice of the primary comparison and
 //!   which groups a check looks at.
+//!
+//! Degenerate data (`degenerate`): a comparison whose data cannot carry its claim is
+//! "inconclusive" with the reason in words, whatever its statistic says. C1/C2: no seed of
+//! either group converged, fewer than two seeds, or all shared-seed differences zero. C3: fewer
+//! than two seeds or pairs, both models within 5 points of chance, or zero variance on fewer
+//! than five seeds (five equal differences on one side of the margin give an exact sign-test p
+//! of 1/32, so more decide; no
+//! convergence alone is no reason: listops may never reach 95% training accuracy yet be well
+//! above chance). C4: a group with fewer than two seeds or none that fit its training set
+//! cannot count.
 //!
 //! Rules (alpha = 0.05 throughout, one test per row, no correction for multiple comparisons:
 //! each row stands on its own and the overall verdicts below are counts of rows, not a joint
@@ -49,15 +60,17 @@
 //!   the primary activation are in that band; not reproduced when any is outside; inconclusive
 //!   when parity, its full run or its topk runs are missing.
 mod convergence;
+mod degenerate;
 mod epochs;
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 mod local;
 mod model;
 mod noninferiority;
 mod parity;
 mod render;
 
+pub use degenerate::{CHANCE_MARGIN, MIN_SEEDS, ZERO_VARIANCE_SEEDS};
 pub use model::{Verdict, ALPHA, CHANCE_BAND, NONINFERIORITY_MARGIN};
 pub use render::{Claim, ClaimTable, Scope};
 

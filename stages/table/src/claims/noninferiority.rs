@@ -8,6 +8,7 @@ use stats::ranktest::{wilcoxon_signed_rank, Alternative, RankTest};
 use stats::schema::GroupStats;
 use stats::special::student_t_quantile;
 
+use super::degenerate::{of_accuracy, Degenerate};
 use super::model::{groups_of, is_topk, Primary, Verdict, ALPHA, NONINFERIORITY_MARGIN};
 use crate::input::Inputs;
 use crate::rows::find_group;
@@ -42,6 +43,24 @@ pub(crate) struct NonInferiority {
     pub(crate) method: Method,
 }
 
+/// Best held-out accuracies of `g`'s seeds that have one.
+fn best_accuracies(g: &GroupStats) -> Vec<f64> {
+    g.per_seed
+        .iter()
+        .filter_map(|s| s.best_heldout_acc)
+        .collect()
+}
+
+/// Why `topk` against `full` on `task` cannot be decided, if it cannot ([`of_accuracy`]).
+pub(crate) fn degeneracy(task: Task, full: &GroupStats, topk: &GroupStats) -> Option<Degenerate> {
+    of_accuracy(
+        task,
+        &best_accuracies(full),
+        &best_accuracies(topk),
+        &paired_differences(full, topk),
+    )
+}
+
 /// Differences of best held-out accuracy, topk - full, over the seeds both ran.
 fn paired_differences(full: &GroupStats, topk: &GroupStats) -> Vec<f64> {
     topk.per_seed
@@ -70,13 +89,7 @@ pub(crate) fn noninferiority(full: &GroupStats, topk: &GroupStats) -> Option<Non
             method: Method::Paired { seeds: n },
         });
     }
-    let values = |g: &GroupStats| {
-        g.per_seed
-            .iter()
-            .filter_map(|s| s.best_heldout_acc)
-            .collect::<Vec<_>>()
-    };
-    let (a, b) = (values(topk), values(full));
+    let (a, b) = (best_accuracies(topk), best_accuracies(full));
     let (diff, se, df) = welch(&a, &b)?;
     let half = student_t_quantile(1.0 - ALPHA, df) * se;
     Some(NonInferiority {
@@ -90,11 +103,12 @@ pub(crate) fn noninferiority(full: &GroupStats, topk: &GroupStats) -> Option<Non
     })
 }
 
-/// The rule for one comparison: reproduced when the lower bound is at or above minus the
-/// margin, not reproduced when the upper bound is below it, inconclusive otherwise or without
-/// bounds.
-pub(crate) fn decide(bounds: Option<&NonInferiority>) -> Verdict {
+/// The rule for one comparison: inconclusive on degenerate data; else reproduced when the lower
+/// bound is at or above minus the margin, not reproduced when the upper bound is below it,
+/// inconclusive otherwise or without bounds.
+pub(crate) fn decide(bounds: Option<&NonInferiority>, degenerate: Option<&Degenerate>) -> Verdict {
     match bounds {
+        _ if degenerate.is_some() => Verdict::Inconclusive,
         Some(b) if b.lower >= -NONINFERIORITY_MARGIN => Verdict::Reproduced,
         Some(b) if b.upper < -NONINFERIORITY_MARGIN => Verdict::NotReproduced,
         _ => Verdict::Inconclusive,
@@ -112,6 +126,8 @@ pub(crate) struct AccuracyComparison<'a> {
     pub(crate) topk: &'a GroupStats,
     /// The bounds, `None` with fewer than two values.
     pub(crate) bounds: Option<NonInferiority>,
+    /// Why the data cannot decide, whatever the bounds say ([`of_accuracy`]).
+    pub(crate) degenerate: Option<Degenerate>,
     /// Two-sided signed-rank test on the paired differences, for reference; `None` without
     /// shared seeds.
     pub(crate) signed_rank: Option<RankTest>,
@@ -161,7 +177,8 @@ pub(crate) fn topk_accuracy_noninferior<'a>(
             };
             let diffs = paired_differences(full, topk);
             let bounds = noninferiority(full, topk);
-            let verdict = decide(bounds.as_ref());
+            let degenerate = degeneracy(task, full, topk);
+            let verdict = decide(bounds.as_ref(), degenerate.as_ref());
             let primary = primary.is(topk.activation, topk.variant);
             if primary {
                 primary_verdicts.push((task, verdict));
@@ -171,6 +188,7 @@ pub(crate) fn topk_accuracy_noninferior<'a>(
                 full,
                 topk,
                 bounds,
+                degenerate,
                 signed_rank: (!diffs.is_empty())
                     .then(|| wilcoxon_signed_rank(&diffs, Alternative::TwoSided)),
                 verdict,
@@ -200,12 +218,16 @@ pub(crate) fn overall(primary_verdicts: &[Verdict]) -> Verdict {
 
 #[cfg(test)]
 mod tests {
-    use common::{Activation, Variant};
+    use common::{Activation, Task, Variant};
 
     use super::*;
-    use crate::claims::fixture::{by_accuracy, group, TOPK5};
+    use crate::claims::fixture::{by_accuracy, group, inputs, never_converged, TOPK5};
 
     const RELU: Activation = Activation::Relu;
+
+    fn decide_ok(b: Option<&NonInferiority>) -> Verdict {
+        decide(b, None)
+    }
 
     fn bounds(lower: f64, upper: f64) -> NonInferiority {
         NonInferiority {
@@ -219,12 +241,18 @@ mod tests {
     #[test]
     fn noninferiority_is_decided_by_the_bound_against_the_margin() {
         let m = NONINFERIORITY_MARGIN;
-        assert_eq!(decide(Some(&bounds(-m, 0.01))), Verdict::Reproduced);
-        assert_eq!(decide(Some(&bounds(-0.019, 0.03))), Verdict::Reproduced);
-        assert_eq!(decide(Some(&bounds(-0.021, 0.03))), Verdict::Inconclusive);
-        assert_eq!(decide(Some(&bounds(-0.05, -m))), Verdict::Inconclusive);
-        assert_eq!(decide(Some(&bounds(-0.05, -0.021))), Verdict::NotReproduced);
-        assert_eq!(decide(None), Verdict::Inconclusive);
+        assert_eq!(decide_ok(Some(&bounds(-m, 0.01))), Verdict::Reproduced);
+        assert_eq!(decide_ok(Some(&bounds(-0.019, 0.03))), Verdict::Reproduced);
+        assert_eq!(
+            decide_ok(Some(&bounds(-0.021, 0.03))),
+            Verdict::Inconclusive
+        );
+        assert_eq!(decide_ok(Some(&bounds(-0.05, -m))), Verdict::Inconclusive);
+        assert_eq!(
+            decide_ok(Some(&bounds(-0.05, -0.021))),
+            Verdict::NotReproduced
+        );
+        assert_eq!(decide_ok(None), Verdict::Inconclusive);
     }
 
     #[test]
@@ -238,7 +266,7 @@ mod tests {
         let half = 2.919_986 * 0.01 / 3f64.sqrt();
         assert!((b.lower - (0.01 - half)).abs() < 1e-6, "{b:?}");
         assert!((b.upper - (0.01 + half)).abs() < 1e-6, "{b:?}");
-        assert_eq!(decide(Some(&b)), Verdict::Reproduced);
+        assert_eq!(decide_ok(Some(&b)), Verdict::Reproduced);
     }
 
     #[test]
@@ -248,10 +276,56 @@ mod tests {
         let b = noninferiority(&full, &topk).expect("two samples of three");
         assert_eq!(b.method, Method::Welch { topk: 3, full: 3 });
         assert!((b.mean_diff + 0.11).abs() < 1e-12);
-        assert_eq!(decide(Some(&b)), Verdict::NotReproduced);
+        assert_eq!(decide_ok(Some(&b)), Verdict::NotReproduced);
 
         let one = group(TOPK5, RELU, &by_accuracy(1, &[0.5]));
         assert_eq!(noninferiority(&full, &one), None);
+    }
+
+    #[test]
+    fn degenerate_data_is_inconclusive_whatever_the_bounds() {
+        let ok = bounds(0.0, 0.0);
+        for reason in [
+            Degenerate::ZeroVariance { seeds: 2 },
+            Degenerate::TooFewSeeds { seeds: 1 },
+            Degenerate::NoSeedConverged,
+        ] {
+            assert_eq!(decide(Some(&ok), Some(&reason)), Verdict::Inconclusive);
+        }
+    }
+
+    /// The smoke profile's case: both models at 49% on even_pairs, no seed converged, the
+    /// same accuracy on both seeds, so the paired bounds are [+0.00, +0.00].
+    #[test]
+    fn chance_level_zero_variance_data_is_not_reproduced_as_noninferior() {
+        let full = group(Variant::Full, RELU, &never_converged(1, 2, 0.49));
+        let topk = group(TOPK5, RELU, &never_converged(1, 2, 0.49));
+        let inputs = inputs(vec![(Task::EvenPairs, vec![full, topk])]);
+        let c3 = topk_accuracy_noninferior(&inputs, &Primary::choose(&inputs));
+        assert_eq!(c3.verdict, Verdict::Inconclusive);
+        let Some(Row::Compared(c)) = c3.rows.iter().find(|r| matches!(r, Row::Compared(_))) else {
+            panic!("no comparison row");
+        };
+        assert!(
+            matches!(c.degenerate, Some(Degenerate::AtChance { .. })),
+            "{c:?}"
+        );
+        assert_eq!(c.bounds.map(|b| (b.lower, b.upper)), Some((0.0, 0.0)));
+
+        // Above chance but with identical differences: zero variance.
+        let full = group(Variant::Full, RELU, &by_accuracy(1, &[0.90, 0.80]));
+        let topk = group(TOPK5, RELU, &by_accuracy(1, &[0.90, 0.80]));
+        assert_eq!(
+            degeneracy(Task::EvenPairs, &full, &topk),
+            Some(Degenerate::ZeroVariance { seeds: 2 })
+        );
+        // One seed.
+        let one_full = group(Variant::Full, RELU, &by_accuracy(1, &[0.90]));
+        let one_topk = group(TOPK5, RELU, &by_accuracy(1, &[0.95]));
+        assert_eq!(
+            degeneracy(Task::EvenPairs, &one_full, &one_topk),
+            Some(Degenerate::TooFewSeeds { seeds: 1 })
+        );
     }
 
     #[test]

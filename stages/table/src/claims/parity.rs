@@ -6,6 +6,7 @@ use common::{Activation, Task, Variant};
 use stats::describe::{describe, Describe};
 use stats::schema::GroupStats;
 
+use super::degenerate::{of_parity_group, Degenerate};
 use super::model::{groups_of, is_topk, Primary, Verdict, CHANCE_BAND};
 use crate::input::Inputs;
 
@@ -20,6 +21,19 @@ pub(crate) struct ParityGroup<'a> {
     pub(crate) max_last: Option<f64>,
     /// Whether the mean lies in the chance band.
     pub(crate) near_chance: bool,
+    /// Why the group cannot count, if it cannot ([`of_parity_group`]).
+    pub(crate) degenerate: Option<Degenerate>,
+}
+
+/// What one primary group contributes to C4's overall rule.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Standing {
+    /// Its mean is in the chance band.
+    NearChance,
+    /// Its mean is outside the band.
+    Generalizes,
+    /// It cannot count ([`Degenerate`]).
+    Degenerate,
 }
 
 /// C4, checked.
@@ -47,14 +61,30 @@ pub(crate) fn near_chance(mean: Option<f64>) -> bool {
 }
 
 /// The rule for C4 overall: inconclusive unless full and a topk variant ran under the primary
-/// activation; then reproduced when every such group is near chance, else not reproduced.
-pub(crate) fn overall(complete: bool, primary_near_chance: &[bool]) -> Verdict {
+/// activation; then not reproduced when a group that counts lies outside the band, inconclusive
+/// when some group cannot count (one seed, never fit its training set), else reproduced.
+pub(crate) fn overall(complete: bool, primary: &[Standing]) -> Verdict {
     if !complete {
         Verdict::Inconclusive
-    } else if primary_near_chance.iter().all(|b| *b) {
-        Verdict::Reproduced
-    } else {
+    } else if primary.contains(&Standing::Generalizes) {
         Verdict::NotReproduced
+    } else if primary.contains(&Standing::Degenerate) {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Reproduced
+    }
+}
+
+impl ParityGroup<'_> {
+    /// What the group contributes to the overall rule.
+    pub(crate) fn standing(&self) -> Standing {
+        if self.degenerate.is_some() {
+            Standing::Degenerate
+        } else if self.near_chance {
+            Standing::NearChance
+        } else {
+            Standing::Generalizes
+        }
     }
 }
 
@@ -75,6 +105,7 @@ pub(crate) fn parity_stays_near_chance<'a>(
                     .collect();
                 let d = describe(&last, 0.95);
                 ParityGroup {
+                    degenerate: of_parity_group(group),
                     group,
                     near_chance: near_chance(d.mean),
                     last: d,
@@ -89,11 +120,11 @@ pub(crate) fn parity_stays_near_chance<'a>(
     };
     let complete = primary_groups().any(|g| g.group.variant == Variant::Full)
         && primary_groups().any(|g| is_topk(g.group.variant));
-    let in_band: Vec<bool> = primary_groups().map(|g| g.near_chance).collect();
+    let standings: Vec<Standing> = primary_groups().map(ParityGroup::standing).collect();
     ParityNearChance {
         activation: primary.activation,
         parity_run: inputs.stats.contains_key(&Task::Parity),
-        verdict: overall(complete, &in_band),
+        verdict: overall(complete, &standings),
         complete,
         epochs: parity_epochs(inputs),
         groups,
@@ -133,7 +164,7 @@ mod tests {
     use common::{Activation, Task, Variant};
 
     use super::*;
-    use crate::claims::fixture::{by_accuracy, group, inputs, TOPK5};
+    use crate::claims::fixture::{by_accuracy, group, inputs, never_converged, TOPK5};
 
     #[test]
     fn parity_is_near_chance_within_the_band_bounds_included() {
@@ -146,10 +177,46 @@ mod tests {
 
     #[test]
     fn c4_needs_full_and_topk_and_every_one_near_chance() {
-        assert_eq!(overall(true, &[true, true]), Verdict::Reproduced);
-        assert_eq!(overall(true, &[true, false]), Verdict::NotReproduced);
-        assert_eq!(overall(false, &[true]), Verdict::Inconclusive);
-        assert_eq!(overall(false, &[false]), Verdict::Inconclusive);
+        use Standing::{Degenerate as D, Generalizes as G, NearChance as C};
+        assert_eq!(overall(true, &[C, C]), Verdict::Reproduced);
+        assert_eq!(overall(true, &[C, G]), Verdict::NotReproduced);
+        assert_eq!(overall(true, &[D, G]), Verdict::NotReproduced);
+        assert_eq!(overall(true, &[C, D]), Verdict::Inconclusive);
+        assert_eq!(overall(false, &[C]), Verdict::Inconclusive);
+        assert_eq!(overall(false, &[G]), Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn one_seed_or_a_model_that_never_fit_training_is_inconclusive() {
+        let relu = Activation::Relu;
+        let c4 = |groups| {
+            let inputs = inputs(vec![(Task::Parity, groups)]);
+            parity_stays_near_chance(&inputs, &Primary::choose(&inputs)).verdict
+        };
+        // Both at 50% on one seed each.
+        assert_eq!(
+            c4(vec![
+                group(Variant::Full, relu, &by_accuracy(1, &[0.5])),
+                group(TOPK5, relu, &by_accuracy(1, &[0.5])),
+            ]),
+            Verdict::Inconclusive
+        );
+        // At 50% but never reached 95% training accuracy (zero variance too).
+        assert_eq!(
+            c4(vec![
+                group(Variant::Full, relu, &never_converged(1, 3, 0.5)),
+                group(TOPK5, relu, &never_converged(1, 3, 0.5)),
+            ]),
+            Verdict::Inconclusive
+        );
+        // Fit the training set on two seeds, 50% held out: reproduced.
+        assert_eq!(
+            c4(vec![
+                group(Variant::Full, relu, &by_accuracy(1, &[0.5, 0.5])),
+                group(TOPK5, relu, &by_accuracy(1, &[0.5, 0.5])),
+            ]),
+            Verdict::Reproduced
+        );
     }
 
     #[test]

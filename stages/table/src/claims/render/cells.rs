@@ -5,6 +5,7 @@ use common::Task;
 use stats::ranktest::{RankTest, TestKind};
 use stats::schema::GroupStats;
 
+use crate::claims::degenerate::Degenerate;
 use crate::claims::epochs::Comparison;
 use crate::claims::model::Verdict;
 use crate::format::p_value;
@@ -50,6 +51,32 @@ pub(super) fn not_run_row(task: Task, what: &str, width: usize) -> Vec<String> {
     row.resize(width.saturating_sub(1), "–".to_owned());
     row.push(format!("{} ({what})", Verdict::Inconclusive));
     row
+}
+
+/// A comparison's verdict cell: the verdict, the primary mark, and the reason when the data
+/// are degenerate.
+pub(super) fn verdict_cell(
+    verdict: impl std::fmt::Display,
+    primary: bool,
+    degenerate: Option<&Degenerate>,
+) -> String {
+    match degenerate {
+        Some(d) => format!("{verdict}{}: {d}", primary_mark(primary)),
+        None => format!("{verdict}{}", primary_mark(primary)),
+    }
+}
+
+/// The distinct reasons among `reasons`, each after its task, joined by "; ", or `None` when
+/// there is none.
+pub(super) fn reasons(reasons: impl Iterator<Item = (Task, Degenerate)>) -> Option<String> {
+    let mut texts: Vec<String> = Vec::new();
+    for (task, r) in reasons {
+        let text = format!("`{task}`: {r}");
+        if !texts.contains(&text) {
+            texts.push(text);
+        }
+    }
+    (!texts.is_empty()).then(|| texts.join("; "))
 }
 
 /// ` (primary)` after the verdict of a primary comparison, nothing otherwise.

@@ -24,6 +24,8 @@ pub struct Claim {
     pub rule: String,
     /// The overall verdict.
     pub verdict: Verdict,
+    /// Why the verdict is "inconclusive", in words (`None` for a conclusive verdict).
+    pub reason: Option<String>,
     /// The numbers behind the verdict, in a sentence or two.
     pub summary: String,
     /// The comparisons.

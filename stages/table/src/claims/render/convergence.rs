@@ -1,6 +1,9 @@
 //! C1's table and prose from its typed result ([`TopkConvergence`]).
 
-use super::cells::{comparison_cells, comparison_header, not_run_row, primary_mark, task_list};
+use super::cells::{
+    comparison_cells, comparison_header, not_run_row, primary_mark, reasons, task_list,
+    verdict_cell,
+};
 use super::claim::{Claim, ClaimTable};
 use super::scope::Scope;
 use crate::claims::convergence::{Basis, LargestSpeedup, Row, TopkConvergence};
@@ -46,6 +49,7 @@ pub(crate) fn claim(c1: &TopkConvergence<'_>, scope: Scope) -> Claim {
              of censored epochs (topk / full) over all tasks run."
         ),
         verdict: c1.verdict,
+        reason: reason(c1),
         summary,
         tables: vec![ClaimTable { header, rows }],
         scope,
@@ -76,10 +80,28 @@ fn row(r: &Row<'_>, width: usize) -> Vec<String> {
         }
         Row::Compared(c) => {
             let mut row = comparison_cells(c);
-            row.push(format!("{}{}", c.verdict, primary_mark(c.primary)));
+            row.push(verdict_cell(c.verdict, c.primary, c.degenerate.as_ref()));
             row
         }
     }
+}
+
+/// Why C1 is inconclusive: the degenerate data of the primary comparisons, else that no test
+/// could decide.
+fn reason(c1: &TopkConvergence<'_>) -> Option<String> {
+    if c1.verdict != Verdict::Inconclusive {
+        return None;
+    }
+    let degenerate = c1.rows.iter().filter_map(|r| match r {
+        Row::Compared(c) if c.primary => c.degenerate.map(|d| (c.task, d)),
+        _ => None,
+    });
+    reasons(degenerate).or_else(|| {
+        Some(match c1.basis {
+            Basis::NoComparison => "no topk variant was run beside full attention".to_owned(),
+            _ => format!("no per-task test and not the pooled test could reach alpha = {ALPHA} with the seeds run"),
+        })
+    })
 }
 
 /// The pooled test in one clause.

@@ -1,6 +1,6 @@
 //! C2's tables and prose from its typed result ([`LocalAttention`]).
 
-use super::cells::{comparison_cells, comparison_header};
+use super::cells::{comparison_cells, comparison_header, reasons, verdict_cell};
 use super::claim::{Claim, ClaimTable};
 use super::scope::Scope;
 use crate::claims::local::{LocalAttention, Status, VariantStatus};
@@ -16,14 +16,13 @@ pub(crate) fn claim(c2: &LocalAttention<'_>, scope: Scope) -> Claim {
         .iter()
         .map(|c| {
             let mut row = comparison_cells(c);
-            row.push(
-                match c.verdict {
-                    Verdict::Reproduced => "yes",
-                    Verdict::NotReproduced => "no",
-                    Verdict::Inconclusive => "undetermined (min. p > alpha)",
-                }
-                .to_owned(),
-            );
+            let answer = match (c.verdict, c.degenerate) {
+                (Verdict::Reproduced, _) => "yes",
+                (Verdict::NotReproduced, _) => "no",
+                (Verdict::Inconclusive, Some(_)) => "undetermined",
+                (Verdict::Inconclusive, None) => "undetermined (min. p > alpha)",
+            };
+            row.push(verdict_cell(answer, false, c.degenerate.as_ref()));
             row
         })
         .collect();
@@ -55,6 +54,19 @@ pub(crate) fn claim(c2: &LocalAttention<'_>, scope: Scope) -> Claim {
              variant is consistently faster; inconclusive if some variant stays undetermined or no band/bloc variant was run."
         ),
         verdict: c2.verdict,
+        reason: (c2.verdict == Verdict::Inconclusive).then(|| {
+            reasons(
+                c2.comparisons
+                    .iter()
+                    .filter_map(|c| c.degenerate.map(|d| (c.task, d))),
+            ).unwrap_or_else(|| {
+                if c2.variants.is_empty() {
+                    "no banded or block-local variant was run beside full attention".to_owned()
+                } else {
+                    format!("no test could reach alpha = {ALPHA} with the seeds run")
+                }
+            })
+        }),
         summary,
         tables: vec![
             ClaimTable {

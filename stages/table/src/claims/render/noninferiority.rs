@@ -2,9 +2,10 @@
 
 use stats::schema::GroupStats;
 
-use super::cells::{not_run_row, primary_mark, task_list};
+use super::cells::{not_run_row, reasons, task_list, verdict_cell};
 use super::claim::{Claim, ClaimTable};
 use super::scope::Scope;
+use crate::claims::degenerate::{CHANCE_MARGIN, MIN_SEEDS, ZERO_VARIANCE_SEEDS};
 use crate::claims::model::{tasks_with, Verdict, NONINFERIORITY_MARGIN};
 use crate::claims::noninferiority::{AccuracyComparison, Method, Row, TopkAccuracy};
 use crate::format::{p_value, NOT_RUN};
@@ -43,10 +44,26 @@ pub(crate) fn claim(c3: &TopkAccuracy<'_>, scope: Scope) -> Claim {
         rule: format!(
             "non-inferiority of the best held-out accuracy with a margin of {:.0} percentage points: one-sided 95% t-bounds on the mean \
              difference topk - full (paired by seed; Welch without shared seeds). Reproduced when the lower bound is above -{0:.0} pp, \
-             not reproduced when the upper bound is below -{0:.0} pp, inconclusive otherwise. The two-sided signed-rank p is shown for reference.",
-            NONINFERIORITY_MARGIN * 100.0
+             not reproduced when the upper bound is below -{0:.0} pp, inconclusive otherwise, and inconclusive whatever the bounds with \
+             fewer than {MIN_SEEDS} seeds, with both models within {1:.0} pp of the task's chance level, or with zero variance on fewer than {ZERO_VARIANCE_SEEDS} seeds. \
+             The two-sided signed-rank p is shown for reference.",
+            NONINFERIORITY_MARGIN * 100.0,
+            CHANCE_MARGIN * 100.0
         ),
         verdict: c3.verdict,
+        reason: (c3.verdict == Verdict::Inconclusive).then(|| {
+            let degenerate = c3.rows.iter().filter_map(|r| match r {
+                Row::Compared(c) if c.primary => c.degenerate.map(|d| (c.task, d)),
+                _ => None,
+            });
+            reasons(degenerate).unwrap_or_else(|| {
+                if c3.primary_verdicts.is_empty() {
+                    "no topk variant was run beside full attention".to_owned()
+                } else {
+                    "the bounds straddle the margin on every primary comparison".to_owned()
+                }
+            })
+        }),
         summary,
         tables: vec![ClaimTable { header, rows }],
         scope,
@@ -85,6 +102,6 @@ fn compared_row(c: &AccuracyComparison<'_>) -> Vec<String> {
         c.signed_rank
             .as_ref()
             .map_or("–".to_owned(), |t| p_value(t.p_value)),
-        format!("{}{}", c.verdict, primary_mark(c.primary)),
+        verdict_cell(c.verdict, c.primary, c.degenerate.as_ref()),
     ]
 }

@@ -2,9 +2,11 @@
 
 use common::Task;
 
+use super::cells::reasons;
 use super::claim::{Claim, ClaimTable};
 use super::scope::Scope;
-use crate::claims::model::CHANCE_BAND;
+use crate::claims::degenerate::MIN_SEEDS;
+use crate::claims::model::{Verdict, CHANCE_BAND};
 use crate::claims::parity::{ParityGroup, ParityNearChance};
 use crate::subset::list;
 
@@ -44,11 +46,21 @@ pub(crate) fn claim(c4: &ParityNearChance<'_>, scope: Scope) -> Claim {
         id: "C4",
         statement: "on parity neither full nor top-k attention generalizes (held-out accuracy near 50%).",
         rule: format!(
-            "mean last-epoch held-out accuracy over seeds within [{:.0}%, {:.0}%] for full and every topk variant under the primary activation.",
+            "mean last-epoch held-out accuracy over seeds within [{:.0}%, {:.0}%] for full and every topk variant under the primary activation; \
+             a group with fewer than {MIN_SEEDS} seeds, or none that reached 95% training accuracy, cannot count (inconclusive unless another group is outside the band).",
             lo * 100.0,
             hi * 100.0
         ),
         verdict: c4.verdict,
+        reason: (c4.verdict == Verdict::Inconclusive).then(|| {
+            reasons(
+                c4.groups
+                    .iter()
+                    .filter(|g| Some(g.group.activation) == c4.activation)
+                    .filter_map(|g| g.degenerate.map(|d| (Task::Parity, d))),
+            )
+            .unwrap_or_else(|| summary.trim_end_matches('.').to_owned())
+        }),
         summary,
         tables: vec![ClaimTable {
             header,
@@ -76,6 +88,10 @@ fn row(p: &ParityGroup<'_>) -> Vec<String> {
         format!("{}{ci}", pct(p.last.mean)),
         pct(p.max_last),
         crate::format::accuracy(&g.best_heldout_acc),
-        if p.near_chance { "yes" } else { "no" }.to_owned(),
+        match (&p.degenerate, p.near_chance) {
+            (Some(d), _) => format!("cannot count: {d}"),
+            (None, true) => "yes".to_owned(),
+            (None, false) => "no".to_owned(),
+        },
     ]
 }
