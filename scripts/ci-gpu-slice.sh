@@ -24,7 +24,8 @@ packs=$(grep -c 'instances of `train@task=[a-z_]*` run as one pack' <<<"$log" ||
 [ "$packs" = 7 ] || { echo "$log"; fail "gpu-slice-mini trained in $packs packs, expected 7 (one per task)"; }
 for task in parity even_pairs missing_duplicate cycle_navigation stack_manipulation \
     modular_arithmetic_brackets solve_equation; do
-    grep -q "^- \`$task\`: .* 2 runs," results/table.md || fail "results/table.md has no two runs of $task"
+    grep -q "^- \`$task\`: .* 2 runs," results/gpu-slice-mini/table.md ||
+        fail "results/gpu-slice-mini/table.md has no two runs of $task"
 done
 "$repro" status --check -p gpu-slice-mini
 "$repro" verify -p gpu-slice-mini

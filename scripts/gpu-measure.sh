@@ -15,7 +15,7 @@
 #          of it each length-40 measurement of `packs` reached, from the model's FLOPs per epoch
 #          (below) and its epochs per second: OUT/peak.tsv;
 #   slice  `repro run all -p $PROFILE` (default gpu-slice) with the seven task packs at once under
-#          MPS (`-j 16 --set-resources train.pack.gpus=0.125`), then copies results/, the
+#          MPS (`-j 16 --set-resources train.pack.gpus=0.125`), then copies results/$PROFILE/, the
 #          profile's lock entries (repro.lock), the run's log and `time` output into OUT/slice.
 # Every phase runs under `timeout` ($PACKS_S, $SLICE_S seconds; defaults 240 and 480), so that
 # a phase past its budget leaves what it measured and lets the next phase start.
@@ -120,7 +120,7 @@ if want slice; then
     end=$(date +%s.%N)
     mps_stop "$mps"
     echo "exit $rc, wall $(echo "$end - $start" | bc) s, mps=$mps" >"$out/slice/time.txt"
-    cp -r results "$out/slice/results" 2>/dev/null || true
+    cp -r "results/$profile" "$out/slice/results" 2>/dev/null || true
     cp repro.lock "$out/slice/repro.lock" 2>/dev/null || true
     "$bin/repro" status -p "$profile" >"$out/slice/status.txt" 2>&1 || true
     cat "$out/slice/time.txt" >&2
