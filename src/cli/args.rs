@@ -151,6 +151,13 @@ pub struct AuditArgs {
     /// The report as JSON instead of Markdown.
     #[arg(long)]
     pub json: bool,
+    /// Re-execute this many randomly drawn instances of stages marked `audit: sample`
+    /// (stratified across stages and matrix values), or `all` (default: 0).
+    #[arg(long, value_name = "K|all")]
+    pub sample: Option<super::audit::SampleSize>,
+    /// The sample's seed (default: random, and printed in the report).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
 }
 
 /// `repro push` and `repro pull`.

@@ -87,6 +87,8 @@ pub struct Stage {
     pub metrics: Option<super::schema::MetricsFile>,
     /// Which ready instances may run together as one process, if declared.
     pub pack: Option<super::pack::Pack>,
+    /// How `repro audit` checks the stage's results (not part of any key).
+    pub audit: super::audit::AuditPolicy,
 }
 
 /// Reads, parses and validates `file`, applying `profile` (or the default profile).
@@ -522,6 +524,8 @@ fn stage(
     }
     let priority = super::priority::check(s.priority.as_ref())
         .map_err(|m| at(&format!("{base}.priority"), SpecErrorKind::Schema(m)))?;
+    let audit = super::audit::check(s.audit.as_ref())
+        .map_err(|m| at(&format!("{base}.audit"), SpecErrorKind::Schema(m)))?;
     let pack = match &s.pack {
         None => None,
         Some(p) => Some(super::pack::check(p, &dims, &s.env, &base, at)?),
@@ -553,6 +557,7 @@ fn stage(
         metrics: s.metrics.clone(),
         shell: s.shell,
         pack,
+        audit,
     })
 }
 

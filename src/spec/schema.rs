@@ -124,6 +124,10 @@ pub struct StageFile {
     /// whole number or a template over the parameters and dimensions. Never part of a key.
     #[serde(default)]
     pub priority: Option<Value>,
+    /// How `repro audit` checks the stage's results: `always` (re-run every instance),
+    /// `sample` (the default: may be drawn for re-execution), `never`. Never part of a key.
+    #[serde(default)]
+    pub audit: Option<Value>,
 }
 
 /// `pack:` of a stage: ready instances that differ only in the `by` dimensions may run as one
