@@ -236,3 +236,44 @@ fn an_audit_with_a_bad_sample_size_is_a_usage_error() {
     let out = ws.code(&["audit", "--sample", "three"], 2);
     assert!(out.stderr.contains("`all`"), "{}", out.both());
 }
+
+#[test]
+fn the_audit_reports_how_the_producers_tool_versions_differ_from_the_auditors() {
+    let Some(nginx) = Nginx::start(None) else {
+        return;
+    };
+    let versions =
+        "report:\n  out: page.html\n  versions: {tool: [sh, -c, \"echo tool-$TOOL_V\"]}\n";
+    let pipeline = format!("{AUDITED}{versions}");
+    let ws = Ws::new(&pipeline);
+    let mut run = ws.command(&["run"]);
+    run.env("TOOL_V", "1");
+    let out = run_limited(run);
+    assert_eq!(out.code, 0, "{}", out.both());
+    ws.ok(&["push", "-r", &nginx.url]);
+    let copy = Ws::new(&pipeline);
+    copy.write("repro.lock", &ws.read("repro.lock"));
+    let mut audit = copy.command(&["audit", "-r", &nginx.url, "--json"]);
+    audit.env("TOOL_V", "2");
+    let out = run_limited(audit);
+    // A different toolchain is reported, not a failure: the numbers agree.
+    assert_eq!(out.code, 0, "{}", out.both());
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let table = doc["rechecks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["instance"] == "table")
+        .unwrap();
+    assert_eq!(table["producer"]["versions"]["tool"], "tool-1");
+    assert_eq!(table["auditor"]["versions"]["tool"], "tool-2");
+    assert_eq!(
+        table["platform_differences"][0], "tool `tool-1` vs `tool-2`",
+        "{}",
+        out.stdout
+    );
+    assert!(table["producer"]["device"]
+        .as_str()
+        .unwrap()
+        .starts_with("cpu: "));
+}

@@ -15,7 +15,9 @@
 //! says what was checked, how, the seed and the sample, each comparison, and what a clean
 //! sample rules out. Exit 1 unless every step is clean.
 //!
-//! Limits: the producer's devices and toolchains are not compared yet.
+//! Step 5: each re-run's row also carries the device and tool versions the producer's action
+//! record names (`workspace::platform`) and this machine's, and how they differ: reported,
+//! not a problem by itself, since such differences are what the tolerance allows for.
 
 mod report;
 mod sample;
@@ -152,11 +154,16 @@ fn recheck(
         .map(|&i| (i, AuditPolicy::Always))
         .chain(drawn.iter().map(|&i| (i, AuditPolicy::Sample)));
     let total = always.len() + drawn.len();
+    // Re-executions inherit this process's environment: its GPUs, if it names any.
+    let auditor_device = std::env::var("CUDA_VISIBLE_DEVICES")
+        .ok()
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or_else(|| "cpu".to_owned());
     for (n, (i, why)) in work.enumerate() {
         let inst = &graph.instances[i];
         eprint!("audit: [{}/{total}] re-running {} ... ", n + 1, inst.id);
         let _ = std::io::stderr().flush();
-        let row = match ws.lock_entry(&inst.id) {
+        let mut row = match ws.lock_entry(&inst.id) {
             None => Recheck::failed(inst, why, "not recorded in `repro.lock`".to_owned()),
             Some(recorded) => match ws.rerun_in_scratch(inst, recorded) {
                 Ok(rerun) => {
@@ -167,6 +174,10 @@ fn recheck(
                 Err(e) => Recheck::failed(inst, why, format!("re-execution failed: {e}")),
             },
         };
+        if let Some(recorded) = ws.lock_entry(&inst.id) {
+            let producer = ws.record(&recorded.key).and_then(|r| r.platform);
+            row.platforms(producer, ws.machine().platform(&auditor_device));
+        }
         eprintln!(
             "{}",
             match row.verdict {

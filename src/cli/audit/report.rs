@@ -2,6 +2,7 @@
 //! the same thing. It names what was checked and how, the seed (and whether it was given) and
 //! the sample, each comparison, and what a clean sample rules out.
 
+use crate::cache::Platform;
 use crate::graph::Instance;
 use crate::spec::AuditPolicy;
 use crate::workspace::{EntryComparison, Verdict, VerifyReport};
@@ -32,6 +33,12 @@ pub(super) struct Recheck {
     pub(super) worst: f64,
     pub(super) seconds: Option<f64>,
     pub(super) problem: Option<String>,
+    /// The device and tool versions the producer's record names (`None`: an older record).
+    pub(super) producer: Option<Platform>,
+    /// Those of this re-execution.
+    pub(super) auditor: Option<Platform>,
+    /// How they differ (reported; not a problem by itself).
+    pub(super) platform_differences: Vec<String>,
 }
 
 impl Recheck {
@@ -49,6 +56,9 @@ impl Recheck {
             worst: c.worst,
             seconds: Some(seconds),
             problem: c.problem,
+            producer: None,
+            auditor: None,
+            platform_differences: Vec::new(),
         }
     }
 
@@ -61,7 +71,20 @@ impl Recheck {
             worst: 0.0,
             seconds: None,
             problem: Some(why),
+            producer: None,
+            auditor: None,
+            platform_differences: Vec::new(),
         }
+    }
+
+    /// Sets the producer's and the auditor's platforms and their differences.
+    pub(super) fn platforms(&mut self, producer: Option<Platform>, auditor: Platform) {
+        self.platform_differences = match &producer {
+            Some(p) => p.differences(&auditor),
+            None => vec!["the producer's record names no device or tool versions (written before they were recorded)".to_owned()],
+        };
+        self.producer = producer;
+        self.auditor = Some(auditor);
     }
 
     fn clean(&self) -> bool {
@@ -123,7 +146,7 @@ pub(super) struct AuditReport {
     checked_keys: usize,
 }
 
-const LIMITS: &str = "the producer's devices and toolchains are not compared; re-executions run alone, without the scheduler's slots or thread limits";
+const LIMITS: &str = "a difference of device or tool versions between producer and auditor is reported, not counted as a problem (the numbers are compared within tolerance instead); re-executions run alone, without the scheduler's slots or thread limits";
 
 impl AuditReport {
     #[allow(clippy::too_many_arguments)]
@@ -323,6 +346,13 @@ impl AuditReport {
                 match &r.problem {
                     Some(p) => outln!(page, "- {how} {}{secs}: {p}", r.instance),
                     None => outln!(page, "- {how} {}{secs}", r.instance),
+                }
+                if !r.platform_differences.is_empty() {
+                    outln!(
+                        page,
+                        "  - producer vs auditor: {}",
+                        r.platform_differences.join("; ")
+                    );
                 }
             }
         };
