@@ -158,6 +158,10 @@ pub struct AuditArgs {
     /// The sample's seed (default: random, and printed in the report).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Skip the pipeline's `build:` command before re-running instances (the binaries were
+    /// built for this checkout already).
+    #[arg(long)]
+    pub no_build: bool,
 }
 
 /// `repro push` and `repro pull`.

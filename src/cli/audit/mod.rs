@@ -88,6 +88,10 @@ pub(crate) fn audit(cli: &Cli, a: &AuditArgs) -> Result<(), CliError> {
     }
     let seed = a.seed.unwrap_or_else(rand::random);
     let size = a.sample.unwrap_or(SampleSize::Count(0));
+    if inputs_clean && !a.no_build {
+        // Re-runs execute binaries: build them from this checkout first, as `repro run` does.
+        super::detach::build(loaded.pipeline.build.as_deref(), ws.layout().root())?;
+    }
     let (rechecks, sampling) = if inputs_clean {
         let (r, s) = recheck(&loaded, &ws, &selected, size, seed);
         (Some(r), s)
