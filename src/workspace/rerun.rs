@@ -13,7 +13,8 @@
 //!
 //! Limits: a command that writes somewhere other than its declared outputs, through one of the
 //! links, writes into the workspace (the engine never lets such a stage's other writes count
-//! either); the instance runs without the scheduler's slots or thread limits, alone.
+//! either); the instance runs alone, without the scheduler's slots (the caller passes the
+//! thread limits a run would set).
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -76,11 +77,13 @@ pub struct Rerun {
 
 impl Workspace<'_> {
     /// Re-executes `inst` in a scratch directory over this workspace's files (see the module
-    /// doc), `recorded` being its lock entry; nothing in the workspace changes.
+    /// doc), `recorded` being its lock entry, with `env` added to its environment (the
+    /// scheduler's thread limits); nothing in the workspace changes.
     pub fn rerun_in_scratch(
         &self,
         inst: &Instance,
         recorded: &LockEntry,
+        env: &[(String, String)],
     ) -> Result<Rerun, RerunError> {
         let root = self
             .layout
@@ -103,7 +106,7 @@ impl Workspace<'_> {
             source,
         })?;
         let log = tmp.path().join("log");
-        let seconds = run(inst, &recorded.key, &scratch, &log)?;
+        let seconds = run(inst, &recorded.key, env, &scratch, &log)?;
         let fresh = StatCache::default();
         let mut outs = BTreeMap::new();
         for o in &inst.outs {
@@ -171,7 +174,13 @@ fn mirror(root: &Path, scratch: &Path, outs: &[String]) -> io::Result<()> {
 }
 
 /// Runs the instance's command in `dir`, its output to `log`; returns its wall time.
-fn run(inst: &Instance, key: &str, dir: &Path, log: &Path) -> Result<f64, RerunError> {
+fn run(
+    inst: &Instance,
+    key: &str,
+    env: &[(String, String)],
+    dir: &Path,
+    log: &Path,
+) -> Result<f64, RerunError> {
     let scratch_err = |source| RerunError::Scratch {
         path: log.to_owned(),
         source,
@@ -190,6 +199,7 @@ fn run(inst: &Instance, key: &str, dir: &Path, log: &Path) -> Result<f64, RerunE
         .args(&inst.argv[1..])
         .current_dir(dir)
         .envs(&inst.env)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("REPRO_KEY", key)
         .env("REPRO_INSTANCE", &inst.id)
         .env("REPRO_PARAMS", params)

@@ -169,7 +169,13 @@ fn recheck(
         let _ = std::io::stderr().flush();
         let mut row = match ws.lock_entry(&inst.id) {
             None => Recheck::failed(inst, why, "not recorded in `repro.lock`".to_owned()),
-            Some(recorded) => match ws.rerun_in_scratch(inst, recorded) {
+            Some(recorded) => match ws.rerun_in_scratch(
+                inst,
+                recorded,
+                // As `repro run` with its default `-j` (one thread per CPU slot) sets them:
+                // a float reduction over another thread count may change the numbers.
+                &crate::sched::thread_env(inst.resources.cpus as usize),
+            ) {
                 Ok(rerun) => {
                     let c =
                         compare_entry(inst, &rerun.entry, recorded, false, "the producer's record");

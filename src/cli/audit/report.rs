@@ -146,7 +146,7 @@ pub(super) struct AuditReport {
     checked_keys: usize,
 }
 
-const LIMITS: &str = "a difference of device or tool versions between producer and auditor is reported, not counted as a problem (the numbers are compared within tolerance instead); re-executions run alone, without the scheduler's slots or thread limits";
+const LIMITS: &str = "a difference of device or tool versions between producer and auditor is reported, not counted as a problem (the numbers are compared within tolerance instead); re-executions run one at a time, each with the thread limits of `repro run` at its default `-j` (one thread per CPU slot the stage asks for); a producer that ran with other thread counts may get numbers that differ within, or beyond, the tolerance";
 
 impl AuditReport {
     #[allow(clippy::too_many_arguments)]
