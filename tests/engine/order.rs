@@ -145,9 +145,10 @@ fn the_audit_field_changes_no_key() {
     ws.ok(&["run", "-j", "1"]);
     let lock = ws.read("repro.lock");
     for policy in ["always", "sample", "never"] {
-        let text = ws
-            .read("pipeline.yaml")
-            .replace("    priority: ", &format!("    audit: {policy}\n    priority: "));
+        let text = ws.read("pipeline.yaml").replace(
+            "    priority: ",
+            &format!("    audit: {policy}\n    priority: "),
+        );
         ws.write("pipeline.yaml", &text);
         let st = ws.ok(&["status", "--check"]);
         assert!(
