@@ -87,6 +87,15 @@ pub struct RunArgs {
     /// to a machine without the toolchain). Cache keys hash the declared code, not binaries.
     #[arg(long)]
     pub no_build: bool,
+    /// Before running, pull from the remote the results of instances that would run and
+    /// whose key it holds (checked by digest, as `repro pull` checks them); they are restored
+    /// instead of executed.
+    #[arg(long)]
+    pub pull: bool,
+    /// The remote for `--pull`: a name of `repro.local.yaml` or a URL (default:
+    /// `REPRO_REMOTE`, else `remote.default`).
+    #[arg(long, short = 'r', value_name = "NAME|URL", requires = "pull")]
+    pub remote: Option<String>,
     /// Run every instance alone, even of stages that declare `pack:` (cache keys do not
     /// depend on packing).
     #[arg(long)]

@@ -15,4 +15,5 @@ mod credentials;
 #[path = "../support/process.rs"]
 mod process;
 mod roundtrip;
+mod runpull;
 mod server;
