@@ -14,9 +14,14 @@
 # (scripts/remote-nginx.sh) under a temporary directory, runs `repro push` there, clones
 # WORKSPACE with `git clone --no-hardlinks` into the temporary directory, copies the workspace's
 # `repro.lock` over the clone's (a run may have rewritten it since the last commit), then in the
-# clone runs `repro pull`, `repro status --check`, `repro verify` and `repro audit` (steps 1-2:
-# the report is printed), printing each command's output. `repro` is $REPRO_BIN, else target/release/repro of WORKSPACE. Exit 0 only if every
-# step passed; nginx and the temporary directory are removed on exit.
+# clone runs `repro pull`, `repro status --check`, `repro verify` and `repro audit --sample 3`
+# (every stage marked `audit: always` re-run, three drawn instances of `audit: sample` stages
+# re-executed, under a random seed the report prints; the report is printed), printing each
+# command's output. The clone gets links to WORKSPACE's `target` and `.venv` (git-ignored, so
+# not cloned), and the audit runs with `--no-build`: the stages it re-runs use the binaries
+# WORKSPACE built from the same commit. `repro` is $REPRO_BIN, else target/release/repro of
+# WORKSPACE. Exit 0 only if every step passed; nginx and the temporary directory are removed on
+# exit.
 set -euo pipefail
 profile=()
 kind=nginx
@@ -49,5 +54,7 @@ cd "$tmp/clone"
 step "$repro" pull "${profile[@]}" -r "$url"
 step "$repro" status "${profile[@]}" --check
 step "$repro" verify "${profile[@]}"
-step "$repro" audit "${profile[@]}" -r "$url"
+[ -e "$ws/target" ] && ln -s "$ws/target" target
+[ -e "$ws/.venv" ] && ln -s "$ws/.venv" .venv
+step "$repro" audit "${profile[@]}" -r "$url" --sample 3 --no-build
 echo "ci-remote: the clone pulled, is up to date, verifies and audits clean" >&2

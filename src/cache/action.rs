@@ -40,6 +40,41 @@ pub struct ActionRecord {
     pub log: String,
     /// Seconds since the Unix epoch when the run finished.
     pub finished_at: u64,
+    /// What may change its numbers without changing its key: the device model and the tool
+    /// versions (recorded, never keyed; absent from records written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+}
+
+/// The device and tool versions a record was produced with (`workspace::platform`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Platform {
+    /// `cpu: MODEL`, or `gpu ID: MODEL` for each GPU given.
+    pub device: String,
+    /// Tool label (`rustc`, `libtorch`) to the first line its version command printed.
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+}
+
+impl Platform {
+    /// How `other` differs from this one, one phrase per difference (`device: A here, B
+    /// there`), tools missing on either side included.
+    pub fn differences(&self, other: &Platform) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.device != other.device {
+            out.push(format!("device `{}` vs `{}`", self.device, other.device));
+        }
+        let labels: std::collections::BTreeSet<&String> =
+            self.versions.keys().chain(other.versions.keys()).collect();
+        for l in labels {
+            let a = self.versions.get(l).map_or("not recorded", String::as_str);
+            let b = other.versions.get(l).map_or("not recorded", String::as_str);
+            if a != b {
+                out.push(format!("{l} `{a}` vs `{b}`"));
+            }
+        }
+        out
+    }
 }
 
 impl ActionRecord {

@@ -87,6 +87,15 @@ pub struct RunArgs {
     /// to a machine without the toolchain). Cache keys hash the declared code, not binaries.
     #[arg(long)]
     pub no_build: bool,
+    /// Before running, pull from the remote the results of instances that would run and
+    /// whose key it holds (checked by digest, as `repro pull` checks them); they are restored
+    /// instead of executed.
+    #[arg(long)]
+    pub pull: bool,
+    /// The remote for `--pull`: a name of `repro.local.yaml` or a URL (default:
+    /// `REPRO_REMOTE`, else `remote.default`).
+    #[arg(long, short = 'r', value_name = "NAME|URL", requires = "pull")]
+    pub remote: Option<String>,
     /// Run every instance alone, even of stages that declare `pack:` (cache keys do not
     /// depend on packing).
     #[arg(long)]
@@ -151,6 +160,17 @@ pub struct AuditArgs {
     /// The report as JSON instead of Markdown.
     #[arg(long)]
     pub json: bool,
+    /// Re-execute this many randomly drawn instances of stages marked `audit: sample`
+    /// (stratified across stages and matrix values), or `all` (default: 0).
+    #[arg(long, value_name = "K|all")]
+    pub sample: Option<super::audit::SampleSize>,
+    /// The sample's seed (default: random, and printed in the report).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Skip the pipeline's `build:` command before re-running instances (the binaries were
+    /// built for this checkout already).
+    #[arg(long)]
+    pub no_build: bool,
 }
 
 /// `repro push` and `repro pull`.

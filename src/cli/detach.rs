@@ -97,7 +97,7 @@ pub(crate) fn detach(
             State::Run { inputs, reasons } => (inputs, reasons),
         };
         if !built {
-            build(settings, ws.layout().root())?;
+            build(settings.build.as_deref(), ws.layout().root())?;
             built = true;
         }
         reporter.event(&Event::WouldRun {
@@ -228,10 +228,10 @@ fn detach_units(
     units
 }
 
-/// Runs the pipeline's `build:` command here, before anything is submitted: the jobs run the
-/// binaries it builds.
-fn build(settings: &RunSettings, root: &std::path::Path) -> Result<(), CliError> {
-    let Some(argv) = &settings.build else {
+/// Runs the pipeline's `build:` command here, before anything is submitted (or re-run by
+/// `repro audit`): the jobs run the binaries it builds.
+pub(crate) fn build(argv: Option<&[String]>, root: &std::path::Path) -> Result<(), CliError> {
+    let Some(argv) = argv else {
         return Ok(());
     };
     let status = std::process::Command::new(&argv[0])

@@ -15,6 +15,7 @@ mod gc;
 mod load;
 mod logs;
 mod page;
+mod prefetch;
 mod pull;
 mod push;
 mod remote;

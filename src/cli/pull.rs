@@ -65,7 +65,7 @@ pub(crate) fn fetch_and_restore(
         .map(|(id, e)| Wanted {
             id: id.clone(),
             key: e.key.clone(),
-            outs: e.outs.clone(),
+            outs: Some(e.outs.clone()),
         })
         .collect();
     let keys = wanted
@@ -97,7 +97,9 @@ pub(crate) fn fetch_and_restore(
     );
     let mut restored = 0;
     if r.problems.is_empty() {
-        restored = restore(loaded, ws, &a.targets)?;
+        let selected = loaded.graph.closure(&loaded.targets(&a.targets)?);
+        let forced = vec![false; loaded.graph.instances.len()];
+        restored = restore(loaded, ws, &selected, &forced)?;
         outln!(page, "restored {restored} instance(s) into the workspace");
     }
     Ok(Pulled {
@@ -110,14 +112,17 @@ pub(crate) fn fetch_and_restore(
 
 /// Restores every selected instance whose key is now in the store, upstream first: each round
 /// plans the graph again, since a downstream key is known only once its upstream's outputs
-/// are in place. Returns how many were restored.
-fn restore(loaded: &Loaded, ws: &mut Workspace<'_>, targets: &[String]) -> Result<usize, CliError> {
-    let selected = loaded.graph.closure(&loaded.targets(targets)?);
-    let forced = vec![false; loaded.graph.instances.len()];
+/// are in place. Returns how many were restored. Instances marked in `forced` are left alone.
+pub(crate) fn restore(
+    loaded: &Loaded,
+    ws: &mut Workspace<'_>,
+    selected: &[usize],
+    forced: &[bool],
+) -> Result<usize, CliError> {
     ws.claim_outputs(&loaded.graph)?;
     let mut total = 0;
     for _ in 0..=selected.len() {
-        let states = ws.plan(&loaded.graph, &selected, &forced)?;
+        let states = ws.plan(&loaded.graph, selected, forced)?;
         let mut batch = Vec::new();
         for (i, s) in states {
             let inst = &loaded.graph.instances[i];

@@ -72,6 +72,15 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
             reporter.as_mut(),
         );
     }
+    if a.pull {
+        super::prefetch::pull_before_run(
+            &loaded,
+            &mut ws,
+            &selected,
+            &forced,
+            a.remote.as_deref(),
+        )?;
+    }
     let mut recorder = Recorder::new(reporter.as_mut(), ws.profile(), std::env::args().collect());
     let tally = dispatch(
         &loaded.graph,

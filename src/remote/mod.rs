@@ -14,7 +14,8 @@
 //! The engine stays synchronous: transfers are blocking requests on a small thread pool of
 //! the configured number of connections.
 //!
-//! Limits: `repro run` neither pulls nor pushes by itself.
+//! Limits: `repro run --pull` pulls before the run (`cli/prefetch.rs`), but `repro run` does
+//! not push.
 
 mod config;
 mod credentials;

@@ -28,8 +28,10 @@ pub struct Wanted {
     pub id: String,
     /// The lock's key.
     pub key: String,
-    /// The lock's output digests (path to tagged digest).
-    pub outs: BTreeMap<String, String>,
+    /// The lock's output digests (path to tagged digest); `None` when no lock names them
+    /// (`repro run --pull`: the key alone names the computation, and a record the remote
+    /// lacks is counted in `absent`, not a problem).
+    pub outs: Option<BTreeMap<String, String>>,
 }
 
 /// What a pull did.
@@ -49,6 +51,8 @@ pub struct PullReport {
     pub problems: Vec<String>,
     /// Requests made.
     pub requests: u64,
+    /// Records the remote lacks, of instances wanted without a lock's outputs.
+    pub absent: usize,
 }
 
 /// A record fetched and checked, and the objects it needs.
@@ -84,6 +88,7 @@ pub fn pull(
             Ok(None) => report.present += 1,
             Err(Failed::Fatal(e)) => return Err(e),
             Err(Failed::Named(p)) => report.problems.push(p),
+            Err(Failed::Absent) => report.absent += 1,
         }
     }
     let distinct: Vec<String> = needed
@@ -104,6 +109,10 @@ pub fn pull(
             Err(Failed::Fatal(e)) => return Err(e),
             Err(Failed::Named(p)) => {
                 failed.insert(d, p);
+            }
+            // Only records are ever absent without a problem; an object never is.
+            Err(Failed::Absent) => {
+                failed.insert(d, format!("object `{d}` is missing on the remote"));
             }
         }
     }
@@ -137,6 +146,8 @@ enum Failed {
     Fatal(RemoteError),
     /// One instance or object, named.
     Named(String),
+    /// No record on the remote for an instance wanted without a lock's outputs.
+    Absent,
 }
 
 impl From<RemoteError> for Failed {
@@ -153,7 +164,7 @@ impl From<RemoteError> for Failed {
 fn complete_locally(store: &Store, w: &Wanted) -> bool {
     match ActionRecord::read(&store.action_path(&w.key)) {
         Ok(Some(r)) => {
-            r.outputs == w.outs
+            w.outs.as_ref().is_none_or(|o| r.outputs == *o)
                 && r.outputs.values().all(|t| {
                     store
                         .objects_of(t)
@@ -177,6 +188,9 @@ fn fetch_record<'a>(
     let id = &w.id;
     let key = &w.key;
     let Some(bytes) = remote.read(&record_rel(key), RECORD_LIMIT)? else {
+        if w.outs.is_none() {
+            return Err(Failed::Absent);
+        }
         return Err(Failed::Named(format!(
             "{id}: the remote has no record for key `{key}`"
         )));
@@ -192,7 +206,7 @@ fn fetch_record<'a>(
             "has inputs that hash to `{computed}`, not to its key"
         )));
     }
-    if record.outputs != w.outs {
+    if w.outs.as_ref().is_some_and(|o| record.outputs != *o) {
         return Err(named(
             "has outputs whose digests differ from `repro.lock`'s".into(),
         ));

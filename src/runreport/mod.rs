@@ -20,7 +20,7 @@ mod chart;
 mod facts;
 mod html;
 mod page;
-mod provenance;
+pub(crate) mod provenance;
 mod record;
 #[cfg(test)]
 mod sizebound;

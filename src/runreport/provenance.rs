@@ -50,7 +50,7 @@ pub(crate) fn first_line(root: &Path, argv: &[&str]) -> Result<String, String> {
 
 /// What a command prints on stdout (or on stderr when stdout is empty: `rustc -vV` style tools
 /// print there), when it exits 0 within [`COMMAND_LIMIT`].
-fn output(root: &Path, argv: &[&str]) -> Result<String, String> {
+pub(crate) fn output(root: &Path, argv: &[&str]) -> Result<String, String> {
     let shown = argv.join(" ");
     let (program, args) = argv
         .split_first()

@@ -19,15 +19,18 @@ const THREAD_VARS: [&str; 5] = [
     "REPRO_THREADS",
 ];
 
-/// The variables a grant sets: thread limits sized to its CPU slots, and its devices.
-fn grant_env(grant: &Grant, slots: &Slots, settings: &RunSettings) -> Vec<(String, String)> {
-    let threads = (settings.threads_per_slot * grant.cpus as usize)
-        .max(1)
-        .to_string();
-    let mut env: Vec<(String, String)> = THREAD_VARS
+/// The thread-count variables for a job that may use `threads` threads (at least 1).
+pub(crate) fn thread_env(threads: usize) -> Vec<(String, String)> {
+    let threads = threads.max(1).to_string();
+    THREAD_VARS
         .iter()
         .map(|v| ((*v).to_owned(), threads.clone()))
-        .collect();
+        .collect()
+}
+
+/// The variables a grant sets: thread limits sized to its CPU slots, and its devices.
+fn grant_env(grant: &Grant, slots: &Slots, settings: &RunSettings) -> Vec<(String, String)> {
+    let mut env = thread_env(settings.threads_per_slot * grant.cpus as usize);
     env.push((
         "CUDA_VISIBLE_DEVICES".to_owned(),
         slots.visible_devices(grant),

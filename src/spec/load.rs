@@ -89,6 +89,8 @@ pub struct Stage {
     pub pack: Option<super::pack::Pack>,
     /// What the live view reads from a running instance's log, if declared (display only).
     pub progress: Option<super::progress::ProgressPattern>,
+    /// How `repro audit` checks the stage's results (not part of any key).
+    pub audit: super::audit::AuditPolicy,
 }
 
 /// Reads, parses and validates `file`, applying `profile` (or the default profile).
@@ -524,6 +526,8 @@ fn stage(
     }
     let priority = super::priority::check(s.priority.as_ref())
         .map_err(|m| at(&format!("{base}.priority"), SpecErrorKind::Schema(m)))?;
+    let audit = super::audit::check(s.audit.as_ref())
+        .map_err(|m| at(&format!("{base}.audit"), SpecErrorKind::Schema(m)))?;
     let pack = match &s.pack {
         None => None,
         Some(p) => Some(super::pack::check(p, &dims, &s.env, &base, at)?),
@@ -563,6 +567,7 @@ fn stage(
         shell: s.shell,
         pack,
         progress,
+        audit,
     })
 }
 

@@ -1,6 +1,7 @@
 //! `pipeline.yaml`: schema types (serde only), positions, interpolation, and validation into a
 //! [`Pipeline`] with one profile applied.
 
+pub mod audit;
 mod error;
 pub mod interp;
 mod load;
@@ -15,6 +16,7 @@ pub mod schema;
 pub(crate) mod suggest;
 mod words;
 
+pub use audit::AuditPolicy;
 pub use error::{SpecError, SpecErrorKind};
 pub use load::{load, parse, Pipeline, Stage};
 pub use position::{DuplicateKey, Pos, PositionIndex};

@@ -128,6 +128,10 @@ pub struct StageFile {
     /// last match (named groups `done` and `total` give a fraction). Never part of a key.
     #[serde(default)]
     pub progress: Option<String>,
+    /// How `repro audit` checks the stage's results: `always` (re-run every instance),
+    /// `sample` (the default: may be drawn for re-execution), `never`. Never part of a key.
+    #[serde(default)]
+    pub audit: Option<Value>,
 }
 
 /// `pack:` of a stage: ready instances that differ only in the `by` dimensions may run as one

@@ -43,6 +43,8 @@ pub struct Workspace<'p> {
     /// store, and writes nothing else that is shared (no journal, no `repro.lock`, no stat
     /// cache); the controller, holding the lock, takes the records in.
     pub(super) shared: bool,
+    /// This machine's device models and tool versions, gathered at the first publish.
+    pub(super) machine: std::sync::OnceLock<super::platform::Machine>,
 }
 
 impl Drop for Workspace<'_> {
@@ -216,6 +218,7 @@ impl<'p> Workspace<'p> {
             held,
             writers: None,
             shared: false,
+            machine: std::sync::OnceLock::new(),
         })
     }
 
@@ -242,7 +245,13 @@ impl<'p> Workspace<'p> {
         &self.profile
     }
 
-    /// The content store.
+    /// This machine's device models and tool versions (gathered once, at the first use).
+    pub fn machine(&self) -> &super::platform::Machine {
+        self.machine
+            .get_or_init(|| super::platform::Machine::gather(self.pipeline, self.layout.root()))
+    }
+
+    /// The store.
     pub fn store(&self) -> &Store {
         &self.store
     }

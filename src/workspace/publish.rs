@@ -207,6 +207,7 @@ impl Workspace<'_> {
             finished_at: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
+            platform: Some(self.machine().platform(&facts.device)),
         };
         // Journal first, record second: a run killed between the two must never leave a
         // record that `gc` would not keep (it would delete the record's objects and, if killed

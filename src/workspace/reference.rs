@@ -13,17 +13,120 @@
 
 use std::path::Path;
 
-use crate::graph::Graph;
+use crate::graph::{Graph, Instance};
 
-use super::lockfile::{LockError, LockFile};
+use super::lockfile::{LockEntry, LockError, LockFile};
 use super::open::Workspace;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Verdict {
+/// How one instance's entry compares with another's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Outputs equal bit for bit.
     Exact,
+    /// Declared metrics agree within the stage's tolerance.
     Tolerant,
+    /// Same structure; only inputs accepted within tolerance differ.
     Derived,
+    /// They disagree.
     Mismatch,
+}
+
+/// The comparison of one instance's entry with another's (see the module doc).
+#[derive(Debug)]
+pub struct EntryComparison {
+    /// The outcome.
+    pub verdict: Verdict,
+    /// The largest metric difference seen (0 when none was compared).
+    pub worst: f64,
+    /// Why they disagree, without the instance id.
+    pub problem: Option<String>,
+}
+
+/// Compares `cur` with `refe`, both entries of `inst`, as `repro verify --reference` does:
+/// keys, then outputs bit for bit, then declared metrics within the stage's tolerance.
+/// `upstream_inexact` says an upstream instance was accepted only within tolerance; `other`
+/// names `refe` in messages (`the reference`).
+pub fn compare_entry(
+    inst: &Instance,
+    cur: &LockEntry,
+    refe: &LockEntry,
+    upstream_inexact: bool,
+    other: &str,
+) -> EntryComparison {
+    let mut worst = 0.0f64;
+    let (verdict, problem) =
+        if cur.key != refe.key && upstream_inexact && !cur.skey.is_empty() && cur.skey == refe.skey
+        {
+            // Same command, params, code and dep paths; only the bytes of inputs that were
+            // themselves accepted within tolerance differ.
+            (Verdict::Derived, None)
+        } else if cur.key != refe.key {
+            (
+                Verdict::Mismatch,
+                Some(format!(
+                "key {} differs from {other}'s {} (its inputs changed since {other} was recorded)",
+                short(&cur.key),
+                short(&refe.key)
+            )),
+            )
+        } else if cur.outs == refe.outs {
+            (Verdict::Exact, None)
+        } else if let Some(m) = &inst.metrics {
+            let mut bad = Vec::new();
+            // Every declared metric must be recorded in both: comparing nothing is no pass.
+            for f in &m.files {
+                for field in &m.fields {
+                    let n = format!("{f}#{field}");
+                    if !cur.metrics.contains_key(&n) && !refe.metrics.contains_key(&n) {
+                        bad.push(format!("declared metric `{n}` is recorded in neither run"));
+                    }
+                }
+            }
+            let names: std::collections::BTreeSet<&String> =
+                cur.metrics.keys().chain(refe.metrics.keys()).collect();
+            for n in names {
+                match (cur.metrics.get(n), refe.metrics.get(n)) {
+                    (Some(a), Some(b)) => {
+                        let d = (a - b).abs();
+                        worst = worst.max(d);
+                        if d > m.tolerance || d.is_nan() {
+                            bad.push(format!(
+                                "`{n}` is {a} but {other} has {b} (tolerance {})",
+                                m.tolerance
+                            ));
+                        }
+                    }
+                    _ => bad.push(format!("metric `{n}` recorded in only one of the two runs")),
+                }
+            }
+            if bad.is_empty() {
+                (Verdict::Tolerant, None)
+            } else {
+                (Verdict::Mismatch, Some(bad.join("; ")))
+            }
+        } else if upstream_inexact {
+            (Verdict::Derived, None)
+        } else {
+            let which: Vec<String> = cur
+                .outs
+                .iter()
+                .filter(|(p, d)| refe.outs.get(*p) != Some(*d))
+                .map(|(p, _)| format!("`{p}`"))
+                .collect();
+            (
+                Verdict::Mismatch,
+                Some(format!(
+                    "output(s) {} differ from {other} bit for bit",
+                    which.join(", ")
+                )),
+            )
+        };
+    EntryComparison {
+        verdict,
+        worst,
+        problem,
+    }
 }
 
 /// The outcome of a comparison with a reference lock file.
@@ -79,81 +182,10 @@ impl Workspace<'_> {
             let upstream_inexact = graph.upstream[i]
                 .iter()
                 .any(|&u| matches!(verdict[u], Some(Verdict::Tolerant | Verdict::Derived)));
-            let v = if cur.key != refe.key
-                && upstream_inexact
-                && !cur.skey.is_empty()
-                && cur.skey == refe.skey
-            {
-                // Same command, params, code and dep paths; only the bytes of inputs that were
-                // themselves accepted within tolerance differ.
-                Verdict::Derived
-            } else if cur.key != refe.key {
-                problems.push(format!(
-                "{}: key {} differs from the reference's {} (its inputs changed since the reference was recorded)",
-                inst.id,
-                short(&cur.key),
-                short(&refe.key)
-            ));
-                Verdict::Mismatch
-            } else if cur.outs == refe.outs {
-                Verdict::Exact
-            } else if let Some(m) = &inst.metrics {
-                let mut bad = Vec::new();
-                // Every declared metric must be recorded in both: comparing nothing is no pass.
-                for f in &m.files {
-                    for field in &m.fields {
-                        let n = format!("{f}#{field}");
-                        if !cur.metrics.contains_key(&n) && !refe.metrics.contains_key(&n) {
-                            bad.push(format!("declared metric `{n}` is recorded in neither run"));
-                        }
-                    }
-                }
-                let names: std::collections::BTreeSet<&String> =
-                    cur.metrics.keys().chain(refe.metrics.keys()).collect();
-                for n in names {
-                    match (cur.metrics.get(n), refe.metrics.get(n)) {
-                        (Some(a), Some(b)) => {
-                            let d = (a - b).abs();
-                            worst = worst.max(d);
-                            if d > m.tolerance || d.is_nan() {
-                                bad.push(format!(
-                                    "`{n}` is {a} but the reference has {b} (tolerance {})",
-                                    m.tolerance
-                                ));
-                            }
-                        }
-                        _ => bad.push(format!("metric `{n}` recorded in only one of the two runs")),
-                    }
-                }
-                if bad.is_empty() {
-                    Verdict::Tolerant
-                } else {
-                    problems.push(format!("{}: {}", inst.id, bad.join("; ")));
-                    Verdict::Mismatch
-                }
-            } else if graph.upstream[i]
-                .iter()
-                .any(|&u| matches!(verdict[u], Some(Verdict::Tolerant | Verdict::Derived)))
-            {
-                Verdict::Derived
-            } else {
-                let which: Vec<&String> = cur
-                    .outs
-                    .iter()
-                    .filter(|(p, d)| refe.outs.get(*p) != Some(*d))
-                    .map(|(p, _)| p)
-                    .collect();
-                problems.push(format!(
-                    "{}: output(s) {} differ from the reference bit for bit",
-                    inst.id,
-                    which
-                        .iter()
-                        .map(|p| format!("`{p}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-                Verdict::Mismatch
-            };
+            let c = compare_entry(inst, cur, refe, upstream_inexact, "the reference");
+            worst = worst.max(c.worst);
+            problems.extend(c.problem.map(|p| format!("{}: {p}", inst.id)));
+            let v = c.verdict;
             verdict[i] = Some(v);
         }
         let count = |v: Verdict| verdict.iter().filter(|x| **x == Some(v)).count();

@@ -138,3 +138,43 @@ fn a_priority_that_is_not_a_whole_number_is_a_located_error() {
         assert!(ws.ran().is_empty());
     }
 }
+
+#[test]
+fn the_audit_field_changes_no_key() {
+    let ws = Ws::new(PRIORITY);
+    ws.ok(&["run", "-j", "1"]);
+    let lock = ws.read("repro.lock");
+    for policy in ["always", "sample", "never"] {
+        let text = ws.read("pipeline.yaml").replace(
+            "    priority: ",
+            &format!("    audit: {policy}\n    priority: "),
+        );
+        ws.write("pipeline.yaml", &text);
+        let st = ws.ok(&["status", "--check"]);
+        assert!(
+            st.stdout.contains("all 6 instances up to date"),
+            "{policy}: {}",
+            st.both()
+        );
+        ws.write(
+            "pipeline.yaml",
+            &text.replace(&format!("    audit: {policy}\n"), ""),
+        );
+    }
+    assert_eq!(ws.read("repro.lock"), lock);
+}
+
+#[test]
+fn an_audit_value_that_is_not_known_is_a_located_error() {
+    let ws = Ws::new(PRIORITY);
+    ws.edit_pipeline("    priority: ", "    audit: sometimes\n    priority: ");
+    let out = ws.code(&["run"], 2);
+    assert!(
+        out.stderr.contains("`pipeline.yaml` at ")
+            && out.stderr.contains("stages.train.audit")
+            && out.stderr.contains("`always`, `sample`, `never`"),
+        "{}",
+        out.stderr
+    );
+    assert!(ws.ran().is_empty());
+}

@@ -17,6 +17,7 @@ mod credentials;
 #[path = "../support/process.rs"]
 mod process;
 mod roundtrip;
+mod runpull;
 mod s3;
 mod s3_server;
 mod server;

@@ -156,12 +156,8 @@ impl Dispatcher<'_, '_> {
             .copied()
             .filter(|&i| !self.settled[i])
             .collect();
-        let expected = crate::sched::estimate::expected(
-            self.graph,
-            self.ws,
-            &left,
-            self.settings.pack,
-        );
+        let expected =
+            crate::sched::estimate::expected(self.graph, self.ws, &left, self.settings.pack);
         self.reporter.event(&Event::Expected {
             total_s: expected.values().sum(),
             unknown: left.len() - expected.len(),

@@ -1,0 +1,119 @@
+//! What may make a stage's numbers differ without changing its key: the device it ran on and
+//! the versions of the tools the pipeline declares (`report.versions`: here rustc, cargo and
+//! libtorch). Recorded in every action record (`ActionRecord::platform`), never hashed into a
+//! key: a key says what is computed, and the same computation on another GPU or toolchain must
+//! stay a cache hit (its numbers are compared within the stage's tolerance instead, by `repro
+//! verify --reference` and `repro audit`).
+//!
+//! Gathered once per process, at the first publish: each declared version command is run from
+//! the workspace root (its first line kept, or why it is unavailable); the CPU model comes
+//! from `/proc/cpuinfo`, GPU names from `nvidia-smi --query-gpu=index,name` when it runs.
+//! Known limit: a GPU named by UUID rather than index in `CUDA_VISIBLE_DEVICES` is shown by
+//! its id.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::cache::Platform;
+use crate::spec::Pipeline;
+
+/// The facts of this machine, before the device of one run is known.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    /// The CPU model (or `unknown CPU`).
+    pub cpu: String,
+    /// GPU index to model name.
+    pub gpus: BTreeMap<String, String>,
+    /// Declared version label to its first line (or `unavailable: why`).
+    pub versions: BTreeMap<String, String>,
+}
+
+impl Machine {
+    /// Gathers the facts for `pipeline`, whose version commands run from `root`.
+    pub fn gather(pipeline: &Pipeline, root: &Path) -> Machine {
+        let versions = pipeline
+            .report
+            .as_ref()
+            .map(|r| {
+                r.versions
+                    .iter()
+                    .map(|(label, argv)| {
+                        let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+                        let v = crate::runreport::provenance::first_line(root, &args)
+                            .unwrap_or_else(|why| format!("unavailable: {why}"));
+                        (label.clone(), v)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Machine {
+            cpu: cpu_model(),
+            gpus: gpu_names(root),
+            versions,
+        }
+    }
+
+    /// The platform of a run on `device` (`cpu`, or comma-separated GPU ids).
+    pub fn platform(&self, device: &str) -> Platform {
+        let device = if device == "cpu" || device.is_empty() {
+            format!("cpu: {}", self.cpu)
+        } else {
+            device
+                .split(',')
+                .map(|id| match self.gpus.get(id.trim()) {
+                    Some(name) => format!("gpu {id}: {name}"),
+                    None => format!("gpu {id}"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Platform {
+            device,
+            versions: self.versions.clone(),
+        }
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+fn gpu_names(root: &Path) -> BTreeMap<String, String> {
+    let args = [
+        "nvidia-smi",
+        "--query-gpu=index,name",
+        "--format=csv,noheader",
+    ];
+    let Ok(text) = crate::runreport::provenance::output(root, &args) else {
+        return BTreeMap::new();
+    };
+    text.lines()
+        .filter_map(|l| l.split_once(','))
+        .map(|(i, n)| (i.trim().to_owned(), n.trim().to_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_names_its_cpu_or_each_of_its_gpus() {
+        let m = Machine {
+            cpu: "Xeon".into(),
+            gpus: BTreeMap::from([("0".into(), "H100".into())]),
+            versions: BTreeMap::from([("rustc".into(), "rustc 1.0".into())]),
+        };
+        assert_eq!(m.platform("cpu").device, "cpu: Xeon");
+        assert_eq!(m.platform("0,1").device, "gpu 0: H100, gpu 1");
+        assert_eq!(m.platform("0").versions["rustc"], "rustc 1.0");
+    }
+}
