@@ -151,6 +151,7 @@ mod tests {
             device: "cuda:3".into(),
             log: key.clone(),
             finished_at: 1_796_000_000,
+            platform: None,
         };
         InstanceFacts {
             matrix: [
