@@ -223,7 +223,7 @@ mod tests {
         let mut w = followed(&log, None);
         w.read_new();
         assert_eq!(w.latest.as_ref().unwrap().text, "2/10");
-        write!(f, "0: z\n").unwrap();
+        writeln!(f, "0: z").unwrap();
         w.read_new();
         assert_eq!(w.latest.as_ref().unwrap().text, "3/10");
     }
