@@ -33,8 +33,8 @@ pub enum Command {
     Dag(DagArgs),
     /// Show one instance: key, inputs, outputs, record.
     Show(OneArgs),
-    /// Print the log of an instance's last run.
-    Logs(OneArgs),
+    /// Print the log of an instance's last run (`--follow`: of the attempt running now).
+    Logs(LogsArgs),
     /// Delete cached objects and records that `repro.lock` no longer refers to.
     Gc(GcArgs),
     /// Write the profile's HTML report page (the pipeline's `report.out`) from the workspace:
@@ -214,6 +214,17 @@ pub struct DagArgs {
 pub struct OneArgs {
     /// The instance id (or a pattern matching exactly one instance).
     pub instance: String,
+}
+
+/// `repro logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The instance id (or a pattern matching exactly one instance).
+    pub instance: String,
+    /// While a local run is running the instance, print its log as it grows, until the
+    /// attempt ends (the process writing it closes it); otherwise print the log as without it.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
 }
 
 /// `repro gc`.

@@ -21,16 +21,36 @@ use crate::cache::ActionRecord;
 use crate::exec::slurm;
 use crate::workspace::{Layout, State, Workspace};
 
-use super::args::OneArgs;
+use super::args::LogsArgs;
 use super::load::Loaded;
 use super::{Cli, CliError};
 
-pub(crate) fn logs(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
+pub(crate) fn logs(cli: &Cli, a: &LogsArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let i = loaded.one(&a.instance)?;
     let inst = &loaded.graph.instances[i];
     let ws = loaded.workspace()?;
     let attempt = ws.layout().log(&inst.id);
+    if a.follow {
+        let running = super::status::Running::find(ws.layout(), std::iter::once(inst.id.as_str()));
+        match running.get(inst.id.as_str()) {
+            Some(r) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "repro: following the attempt {}; this ends when it does",
+                    r.describe()
+                );
+                return follow(ws.layout(), &attempt);
+            }
+            None => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "repro: note: `{}` is not running here now (a pack's members and batch jobs are not followed): its log as `repro logs` shows it",
+                    inst.id
+                );
+            }
+        }
+    }
     let job_out = match job_output(ws.layout(), &inst.id) {
         Ok(found) => found,
         Err(e) if ws.lock_entry(&inst.id).is_none() && !attempt.exists() => {
@@ -167,4 +187,38 @@ fn print_job_output(path: Option<&Path>, header: bool) -> Result<(), CliError> {
     }
     out.write_all(&bytes)
         .map_err(|e| CliError::Internal(e.to_string()))
+}
+
+/// Prints `log` as it grows until no process holds it open any more (the attempt ended), then
+/// what it gained last. A log that shrinks (a new attempt rewrote it) is printed again from its
+/// start.
+fn follow(layout: &Layout, log: &Path) -> Result<(), CliError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let canonical = std::fs::canonicalize(log).unwrap_or_else(|_| log.to_owned());
+    let mut offset = 0u64;
+    let mut out = std::io::stdout();
+    let mut copy = |offset: &mut u64| -> Result<(), CliError> {
+        let Ok(mut f) = std::fs::File::open(log) else {
+            return Ok(());
+        };
+        let len = f.metadata().map_or(0, |m| m.len());
+        if len < *offset {
+            *offset = 0;
+        }
+        let mut bytes = Vec::new();
+        f.seek(SeekFrom::Start(*offset))
+            .and_then(|_| f.read_to_end(&mut bytes))
+            .map_err(|e| CliError::Internal(format!("cannot read `{}`: {e}", log.display())))?;
+        *offset += bytes.len() as u64;
+        out.write_all(&bytes)
+            .and_then(|()| out.flush())
+            .map_err(|e| CliError::Internal(e.to_string()))
+    };
+    loop {
+        copy(&mut offset)?;
+        if !crate::exec::procs::open_files_under(&layout.logs()).contains_key(&canonical) {
+            return copy(&mut offset);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
 }

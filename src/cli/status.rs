@@ -17,6 +17,61 @@ struct Row<'a> {
     /// Its batch job, when one is registered: id and Slurm state.
     #[serde(skip_serializing_if = "Option::is_none")]
     job: Option<Job>,
+    /// The local process writing its log now, when a run is running it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    running: Option<Running>,
+}
+
+/// A local process running an instance: found as the process that holds the instance's log
+/// open (instances running inside a pack share the pack's log and are not found this way).
+#[derive(serde::Serialize, Clone, Copy)]
+pub(crate) struct Running {
+    /// The lowest pid holding the log (the job's first process).
+    pub(crate) pid: i32,
+    /// When the log was created: the attempt's start, in seconds since the Unix epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) since: Option<u64>,
+}
+
+impl Running {
+    /// Each instance of `ids` whose log a local process holds open now.
+    pub(crate) fn find<'i>(
+        layout: &crate::workspace::Layout,
+        ids: impl Iterator<Item = &'i str>,
+    ) -> std::collections::HashMap<&'i str, Running> {
+        let held = crate::exec::procs::open_files_under(&layout.logs());
+        if held.is_empty() {
+            return Default::default();
+        }
+        ids.filter_map(|id| {
+            let log = std::fs::canonicalize(layout.log(id)).ok()?;
+            let pid = *held.get(&log)?;
+            let since = std::fs::metadata(&log)
+                .and_then(|m| m.created())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs());
+            Some((id, Running { pid, since }))
+        })
+        .collect()
+    }
+
+    /// `running (pid 123, since 14:02:07)`, the time in UTC.
+    pub(crate) fn describe(&self) -> String {
+        match self.since {
+            Some(s) => {
+                let day = s % 86_400;
+                format!(
+                    "running (pid {}, since {:02}:{:02}:{:02} UTC)",
+                    self.pid,
+                    day / 3600,
+                    day % 3600 / 60,
+                    day % 60
+                )
+            }
+            None => format!("running (pid {})", self.pid),
+        }
+    }
 }
 
 #[derive(serde::Serialize, Clone)]
@@ -66,6 +121,13 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
         }
         Err(e) => queue_error = Some(e.to_string()),
     }
+    let running = Running::find(
+        ws.layout(),
+        states
+            .iter()
+            .filter(|(_, s)| !matches!(s, State::Fresh { .. }))
+            .map(|(i, _)| loaded.graph.instances[*i].id.as_str()),
+    );
     let mut rows = Vec::new();
     for (i, s) in &states {
         let (key, reasons) = match s {
@@ -74,12 +136,14 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             State::Run { inputs, reasons } => (inputs.as_ref().map(|i| i.key()), reasons.clone()),
         };
         let instance = &loaded.graph.instances[*i].id;
+        let run = running.get(instance.as_str()).copied();
         rows.push(Row {
             instance,
-            state: s.label(),
+            state: if run.is_some() { "running" } else { s.label() },
             key,
             reasons,
             job: jobs.get(instance).cloned(),
+            running: run,
         });
     }
     let remote = match &a.remote {
@@ -119,6 +183,9 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
                     "Slurm job {} {} ({}{pack})",
                     j.id, j.state, j.reason
                 ));
+            }
+            if let Some(run) = &r.running {
+                why.insert(0, run.describe().trim_start_matches("running ").to_owned());
             }
             outln!(page, "{:<8} {}: {}", r.state, r.instance, why.join("; "));
         }

@@ -71,10 +71,57 @@ pub fn end_and_confirm(prefix: &str, grace: Duration) -> (usize, Vec<i32>) {
     (first.len(), left)
 }
 
+/// The files under `dir` that processes of this user hold open, each with the lowest pid that
+/// holds it (the first process of a job, as a rule): one scan of `/proc/*/fd`. Linux only
+/// (elsewhere nothing is found).
+pub fn open_files_under(
+    dir: &std::path::Path,
+) -> std::collections::HashMap<std::path::PathBuf, i32> {
+    let mut held = std::collections::HashMap::new();
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return held;
+    };
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return held;
+    };
+    for pid in procs
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+    {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            if let Ok(target) = std::fs::read_link(fd.path()) {
+                if target.starts_with(&dir) {
+                    let e = held.entry(target).or_insert(pid);
+                    *e = (*e).min(pid);
+                }
+            }
+        }
+    }
+    held
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::process::Command;
+
+    #[test]
+    fn a_file_held_open_by_a_process_is_found_with_its_pid() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("held.log");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut child = Command::new("sleep").arg("5").stdout(file).spawn().unwrap();
+        let held = open_files_under(dir.path());
+        let found = held.get(&std::fs::canonicalize(&path).unwrap()).copied();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // The child holds it as its stdout.
+        assert!(found.is_some(), "{held:?}");
+        assert!(open_files_under(&dir.path().join("none")).is_empty());
+    }
 
     #[test]
     fn processes_that_left_their_group_are_found_by_token_and_ended() {

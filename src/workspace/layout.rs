@@ -169,7 +169,12 @@ impl Layout {
                 .collect();
             format!("{safe}~{}.log", &hash_bytes(id.as_bytes())[..12])
         };
-        self.private().join("logs").join(name)
+        self.logs().join(name)
+    }
+
+    /// The folder of the attempts' logs: `.repro/logs`.
+    pub fn logs(&self) -> PathBuf {
+        self.private().join("logs")
     }
 }
 

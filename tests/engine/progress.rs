@@ -1,9 +1,10 @@
 //! Progress inside long runs: a stage's `progress:` pattern is followed in its log while it
 //! runs (alone or as a pack member), the time left comes from earlier durations, `run -n`
 //! prints the expected work per stage, and a bad pattern is a located error. Display only: the
-//! pattern is never part of a key.
+//! pattern is never part of a key. During a run, `status` says which instance runs (pid,
+//! since) and `logs --follow` prints a running attempt's log as it grows, until it ends.
 
-use crate::common::{lines_with, Ws};
+use crate::common::{lines_with, wait_for, wait_limited, Ws};
 
 const PIPELINE: &str = r#"version: 1
 stages:
@@ -86,4 +87,48 @@ fn an_invalid_pattern_is_a_located_error() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn during_a_run_status_names_the_running_instance_and_logs_follow_tails_it_to_its_end() {
+    let ws = Ws::new(
+        r#"version: 1
+stages:
+  slow:
+    cmd: "echo first line; sleep 2; echo last line; echo done > out/x.txt"
+    shell: true
+    outs: [out/x.txt]
+"#,
+    );
+    ws.write("out/.keep", "");
+    let run = ws.command(&["run"]).spawn().unwrap();
+    let log = ws.root.join(".repro/logs/slow.log");
+    wait_for(60, "the attempt's log", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("first line"))
+    });
+    let status = ws.repro(&["status"]);
+    let line = lines_with(&status.stdout, "slow:");
+    assert!(
+        line.len() == 1 && line[0].starts_with("running  slow: (pid ") && line[0].contains(" UTC)"),
+        "{}",
+        status.both()
+    );
+    let followed = ws.ok(&["logs", "--follow", "slow"]);
+    assert!(
+        followed.stdout.contains("first line\n") && followed.stdout.contains("last line\n"),
+        "{}",
+        followed.both()
+    );
+    assert!(followed
+        .stderr
+        .contains("following the attempt running (pid "));
+    let run = wait_limited(run);
+    assert_eq!(run.code, 0, "{}", run.both());
+    let after = ws.ok(&["logs", "-f", "slow"]);
+    assert!(
+        after.stderr.contains("is not running here now"),
+        "{}",
+        after.both()
+    );
+    assert!(!ws.ok(&["status"]).stdout.contains("running (pid"));
 }
