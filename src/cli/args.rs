@@ -92,9 +92,14 @@ pub struct RunArgs {
     /// instead of executed.
     #[arg(long)]
     pub pull: bool,
-    /// The remote for `--pull`: a name of `repro.local.yaml` or a URL (default:
+    /// Push each instance's record and objects to the remote as soon as it is published, on a
+    /// thread beside the run (a push that fails is reported at the end and makes the run exit
+    /// 1; the results stay published here, and `repro push` sends them later).
+    #[arg(long)]
+    pub push: bool,
+    /// The remote for `--pull` and `--push`: a name of `repro.local.yaml` or a URL (default:
     /// `REPRO_REMOTE`, else `remote.default`).
-    #[arg(long, short = 'r', value_name = "NAME|URL", requires = "pull")]
+    #[arg(long, short = 'r', value_name = "NAME|URL")]
     pub remote: Option<String>,
     /// Run every instance alone, even of stages that declare `pack:` (cache keys do not
     /// depend on packing).

@@ -18,6 +18,7 @@ mod page;
 mod prefetch;
 mod pull;
 mod push;
+mod pushing;
 mod remote;
 mod report;
 mod run;

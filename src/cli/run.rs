@@ -72,6 +72,11 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
             reporter.as_mut(),
         );
     }
+    if a.remote.is_some() && !a.pull && !a.push {
+        return Err(CliError::user(
+            "`--remote` names the remote of `--pull` or `--push`; give one of them",
+        ));
+    }
     if a.pull {
         super::prefetch::pull_before_run(
             &loaded,
@@ -81,7 +86,17 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
             a.remote.as_deref(),
         )?;
     }
-    let mut recorder = Recorder::new(reporter.as_mut(), ws.profile(), std::env::args().collect());
+    // With `--push`, a reporter in front of the display hands each published instance to a
+    // pushing thread; the remote is opened (and its credentials checked) before anything runs.
+    let remote = match a.push {
+        true => Some((
+            ws.store().clone(),
+            super::remote::open(&loaded, a.remote.as_deref(), None)?,
+        )),
+        false => None,
+    };
+    let mut pushing = super::pushing::Pushing::start(reporter.as_mut(), remote);
+    let mut recorder = Recorder::new(&mut pushing, ws.profile(), std::env::args().collect());
     let tally = dispatch(
         &loaded.graph,
         &mut ws,
@@ -90,8 +105,10 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         &forced,
         &mut recorder,
         Mode::Controller,
-    )?;
+    );
     let record = recorder.finish();
+    let pushed = pushing.finish();
+    let tally = tally?;
     output_ok(reporter.as_ref())?;
     // The page is written after every run that ended, failed or not, so that it never shows
     // an older run's state; a failure to write it fails a run that otherwise succeeded.
@@ -107,6 +124,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
             tally.failed
         )));
     }
+    pushed?;
     page
 }
 

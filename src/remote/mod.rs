@@ -14,8 +14,8 @@
 //! The engine stays synchronous: transfers are blocking requests on a small thread pool of
 //! the configured number of connections.
 //!
-//! Limits: `repro run --pull` pulls before the run (`cli/prefetch.rs`), but `repro run` does
-//! not push.
+//! `repro run --pull` pulls before the run (`cli/prefetch.rs`); `repro run --push` pushes
+//! during it (`cli/pushing.rs`).
 
 mod config;
 mod credentials;

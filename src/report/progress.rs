@@ -221,7 +221,7 @@ impl Reporter for ProgressReporter {
                     ));
                 }
             }
-            Event::Finished { id, seconds } => {
+            Event::Finished { id, seconds, .. } => {
                 self.running -= 1;
                 self.done += 1;
                 self.settle(id);

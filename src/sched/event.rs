@@ -93,6 +93,9 @@ pub enum Event {
         id: String,
         /// Seconds.
         seconds: f64,
+        /// The key it was published under (for `repro run --push`).
+        #[serde(skip)]
+        key: Option<String>,
     },
     /// Failed; nothing was published.
     Failed {

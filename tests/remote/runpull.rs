@@ -1,8 +1,10 @@
 //! `repro run --pull`: an instance whose key the remote holds is pulled (checked by digest)
-//! and restored instead of executed; one it lacks runs.
+//! and restored instead of executed; one it lacks runs. `repro run --push`: each published
+//! instance reaches the remote during the run, so a fresh checkout pulls it all; a remote that
+//! cannot be reached fails the run after its instances were published.
 
 use crate::common::Ws;
-use crate::server::{produced, Nginx};
+use crate::server::{fresh_copy, produced, Nginx, PIPELINE};
 
 /// A fresh checkout without a lock: the pipeline and the tools only.
 fn bare_copy(ws: &Ws) -> Ws {
@@ -52,4 +54,53 @@ fn run_with_pull_runs_what_the_remote_lacks() {
         out.both()
     );
     assert_eq!(copy.read("sum.txt"), ws.read("sum.txt"));
+}
+
+#[test]
+fn run_with_push_sends_each_published_instance_and_a_fresh_checkout_pulls_them() {
+    let Some(nginx) = Nginx::start(None) else {
+        return;
+    };
+    let ws = Ws::new(PIPELINE);
+    ws.write("tools/sum.sh", "cat data/*/v.txt\n");
+    let out = ws.ok(&["run", "--push", "-r", &nginx.url]);
+    assert!(
+        out.stderr.contains("during the run: 3 of 3 records"),
+        "{}",
+        out.both()
+    );
+    // Nothing left for a push after the run.
+    let again = ws.ok(&["push", "-r", &nginx.url]);
+    assert!(
+        again.stdout.contains(": 0 of 3 records"),
+        "{}",
+        again.both()
+    );
+    let copy = fresh_copy(&ws);
+    copy.ok(&["pull", "-r", &nginx.url]);
+    copy.ok(&["status", "--check"]);
+    assert_eq!(copy.read("sum.txt"), ws.read("sum.txt"));
+}
+
+#[test]
+fn run_with_push_to_an_unreachable_remote_fails_after_publishing() {
+    let ws = Ws::new(PIPELINE);
+    ws.write("tools/sum.sh", "cat data/*/v.txt\n");
+    let out = ws.code(&["run", "--push", "-r", "http://127.0.0.1:9/cache/"], 1);
+    assert!(out.stderr.contains("not pushed"), "{}", out.both());
+    // The results are published here: a run has nothing to do.
+    let again = ws.ok(&["run"]);
+    assert!(again.stderr.contains("nothing to do"), "{}", again.both());
+}
+
+#[test]
+fn remote_without_pull_or_push_is_refused() {
+    let ws = Ws::new(PIPELINE);
+    let out = ws.code(&["run", "-r", "http://127.0.0.1:9/cache/"], 2);
+    assert!(
+        out.stderr
+            .contains("`--remote` names the remote of `--pull` or `--push`"),
+        "{}",
+        out.both()
+    );
 }

@@ -162,9 +162,11 @@ impl Dispatcher<'_, '_> {
         let id = &self.graph.instances[i].id;
         self.cutoff
             .executed(i, self.ws.lock_entry(id).map(|e| &e.outs));
+        let key = self.ws.lock_entry(id).map(|e| e.key.clone());
         self.reporter.event(&Event::Finished {
             id: self.graph.instances[i].id.clone(),
             seconds,
+            key,
         });
         self.queue.settle(self.graph, i);
     }
