@@ -215,6 +215,7 @@ mod tests {
         r.event(&Event::Finished {
             id: "a".into(),
             seconds: 0.0,
+            key: None,
         });
         r.event(&Event::Restored { id: "b".into() });
         r.event(&Event::Fresh { id: "c".into() });
