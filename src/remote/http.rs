@@ -66,22 +66,8 @@ impl HttpRemote {
         rel: &str,
         result: Result<ureq::Response, ureq::Error>,
     ) -> Result<Option<ureq::Response>, RemoteError> {
-        match result {
-            Ok(r) => Ok(Some(r)),
-            Err(ureq::Error::Status(404, _)) => Ok(None),
-            Err(ureq::Error::Status(status @ (401 | 403), _)) => Err(RemoteError::Credentials {
-                url: self.base.clone(),
-                status,
-                what: rel.to_owned(),
-            }),
-            Err(ureq::Error::Status(status, _)) => Err(RemoteError::Status {
-                url: self.base.clone(),
-                method,
-                status,
-                what: rel.to_owned(),
-            }),
-            Err(ureq::Error::Transport(t)) => Err(self.broken(rel, t.to_string())),
-        }
+        answer_of(&self.base, method, rel, result)
+            .unwrap_or_else(|t| Err(self.broken(rel, t.to_string())))
     }
 
     fn broken(&self, rel: &str, message: String) -> RemoteError {
@@ -170,4 +156,32 @@ impl Transport for HttpRemote {
     fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
+}
+
+/// What an HTTP answer means for `rel` on the remote `url` (shared by the HTTP and S3 kinds):
+/// `Ok(None)` on 404, the response on 2xx, a credentials error on 401/403, a status error
+/// otherwise; a transport failure is handed back for the kind to describe (S3 must not print
+/// its presigned URL).
+pub(super) fn answer_of(
+    url: &str,
+    method: &'static str,
+    rel: &str,
+    result: Result<ureq::Response, ureq::Error>,
+) -> Result<Result<Option<ureq::Response>, RemoteError>, ureq::Transport> {
+    Ok(match result {
+        Ok(r) => Ok(Some(r)),
+        Err(ureq::Error::Status(404, _)) => Ok(None),
+        Err(ureq::Error::Status(status @ (401 | 403), _)) => Err(RemoteError::Credentials {
+            url: url.to_owned(),
+            status,
+            what: rel.to_owned(),
+        }),
+        Err(ureq::Error::Status(status, _)) => Err(RemoteError::Status {
+            url: url.to_owned(),
+            method,
+            status,
+            what: rel.to_owned(),
+        }),
+        Err(ureq::Error::Transport(t)) => return Err(t),
+    })
 }

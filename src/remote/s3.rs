@@ -137,22 +137,8 @@ impl S3Remote {
         rel: &str,
         result: Result<ureq::Response, ureq::Error>,
     ) -> Result<Option<ureq::Response>, RemoteError> {
-        match result {
-            Ok(r) => Ok(Some(r)),
-            Err(ureq::Error::Status(404, _)) => Ok(None),
-            Err(ureq::Error::Status(status @ (401 | 403), _)) => Err(RemoteError::Credentials {
-                url: self.url.clone(),
-                status,
-                what: rel.to_owned(),
-            }),
-            Err(ureq::Error::Status(status, _)) => Err(RemoteError::Status {
-                url: self.url.clone(),
-                method,
-                status,
-                what: rel.to_owned(),
-            }),
-            Err(ureq::Error::Transport(t)) => Err(self.broken(rel, &t)),
-        }
+        super::http::answer_of(&self.url, method, rel, result)
+            .unwrap_or_else(|t| Err(self.broken(rel, &t)))
     }
 
     /// A transport failure, described without its URL (whose query holds the signature).
