@@ -167,7 +167,7 @@ pub(super) fn answer_of(
     method: &'static str,
     rel: &str,
     result: Result<ureq::Response, ureq::Error>,
-) -> Result<Result<Option<ureq::Response>, RemoteError>, ureq::Transport> {
+) -> Result<Result<Option<ureq::Response>, RemoteError>, Box<ureq::Transport>> {
     Ok(match result {
         Ok(r) => Ok(Some(r)),
         Err(ureq::Error::Status(404, _)) => Ok(None),
@@ -182,6 +182,6 @@ pub(super) fn answer_of(
             status,
             what: rel.to_owned(),
         }),
-        Err(ureq::Error::Transport(t)) => return Err(t),
+        Err(ureq::Error::Transport(t)) => return Err(Box::new(t)),
     })
 }
