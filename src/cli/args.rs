@@ -176,6 +176,11 @@ pub struct AuditArgs {
     /// built for this checkout already).
     #[arg(long)]
     pub no_build: bool,
+    /// Also compare the audited lock's results with another lock file (e.g. an earlier
+    /// reproduction, or a CPU run of the same profile), as `verify --reference` does: keys,
+    /// then outputs bit for bit, then declared metrics within the stage's tolerance.
+    #[arg(long, value_name = "LOCK")]
+    pub reference: Option<PathBuf>,
 }
 
 /// `repro push` and `repro pull`.

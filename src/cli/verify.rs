@@ -2,6 +2,10 @@
 //! against `repro.lock` and, with `--reference`, compare with another lock file; print each
 //! problem and a summary. Exit 1 on any problem.
 
+use std::path::Path;
+
+use crate::workspace::{ReferenceReport, Workspace};
+
 use super::args::VerifyArgs;
 use super::load::Loaded;
 use super::page::{outln, Page};
@@ -15,12 +19,7 @@ pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
     let mut problems = report.problems;
     let mut page = Page::default();
     if let Some(path) = &a.reference {
-        let r = ws
-            .compare_reference(&loaded.graph, &selected, path)
-            .map_err(|e| CliError::User {
-                hint: e.hint(),
-                message: e.to_string(),
-            })?;
+        let r = compare_reference(&ws, &loaded, &selected, path)?;
         outln!(
             page,
             "reference `{}`: {} exact, {} within tolerance (largest difference {}), {} derived from tolerant upstream, {} mismatched",
@@ -53,4 +52,26 @@ pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
             problems.len()
         )))
     }
+}
+
+/// Compares the selected instances' lock entries with those of the lock file at `path`, as
+/// `verify --reference` and `audit --reference` do. A reference that does not exist is a
+/// usage error (an empty lock would make every instance "missing from the reference").
+pub(super) fn compare_reference(
+    ws: &Workspace<'_>,
+    loaded: &Loaded,
+    selected: &[usize],
+    path: &Path,
+) -> Result<ReferenceReport, CliError> {
+    if !path.is_file() {
+        return Err(CliError::User {
+            message: format!("the reference lock `{}` does not exist", path.display()),
+            hint: Some("give the path of a `repro.lock` file, e.g. one from `git show REV:repro.lock > ref.lock`".to_owned()),
+        });
+    }
+    ws.compare_reference(&loaded.graph, selected, path)
+        .map_err(|e| CliError::User {
+            hint: e.hint(),
+            message: e.to_string(),
+        })
 }

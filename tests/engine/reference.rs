@@ -124,6 +124,20 @@ fn a_typo_in_declared_metric_fields_fails_the_stage() {
 }
 
 #[test]
+fn a_reference_lock_that_does_not_exist_is_a_usage_error_not_a_list_of_missing_entries() {
+    let ws = Ws::new(PIPELINE);
+    run_with(&ws, "0.500");
+    let out = ws.code(&["verify", "--reference", "typo.lock"], 2);
+    assert!(
+        out.stderr
+            .contains("the reference lock `typo.lock` does not exist")
+            && !out.stdout.contains("MISMATCH"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
 fn verify_reference_with_no_recorded_metric_to_compare_is_a_mismatch_not_a_pass() {
     let ws = Ws::new(PIPELINE);
     let reference = recorded(&ws, "0.500");

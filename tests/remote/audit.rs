@@ -277,3 +277,79 @@ fn the_audit_reports_how_the_producers_tool_versions_differ_from_the_auditors() 
         .unwrap()
         .starts_with("cpu: "));
 }
+
+#[test]
+fn an_audit_with_a_reference_lock_names_each_result_that_differs_from_it() {
+    // The reference: an honest run of the same pipeline.
+    let honest = Ws::new(AUDITED);
+    honest.ok(&["run"]);
+    let reference = honest.tmp().join("reference.lock");
+    std::fs::write(&reference, honest.read("repro.lock")).unwrap();
+    let reference = reference.display().to_string();
+    // The audited lock agrees with itself ...
+    let url = remote_of(&honest);
+    honest.ok(&["push", "-r", &url]);
+    let copy = Ws::new(AUDITED);
+    copy.write("repro.lock", &honest.read("repro.lock"));
+    let out = copy.ok(&["audit", "-r", &url, "--reference", &reference]);
+    assert!(
+        out.stdout.contains("## Against the reference lock")
+            && out.stdout.contains("- 7 exact, 0 within tolerance")
+            && out.stdout.contains("## Verdict: clean"),
+        "{}",
+        out.both()
+    );
+    // ... and a forged one does not: the forged metric and the table built from it (whose
+    // inputs then differ from the reference's) are named.
+    let forged_remote = copy.tmp().join("forged-remote");
+    let forged_url = format!("file://{}", forged_remote.display());
+    let (_producer, forged) = forged_and_pushed(&forged_url);
+    let out = forged.code(&["audit", "-r", &forged_url, "--reference", &reference], 1);
+    assert!(
+        out.stdout.contains("- 5 exact")
+            && out.stdout.contains("2 mismatched")
+            && out.stdout.contains(
+                "- MISMATCH train@n=2: `runs/2/metrics.json#acc` is 0.9 but the reference has 0.5 (tolerance 0.02)"
+            )
+            && out.stdout.contains("- MISMATCH table: key ")
+            && out.stdout.contains("## Verdict: PROBLEMS FOUND"),
+        "{}",
+        out.both()
+    );
+    let json = forged.code(
+        &[
+            "audit",
+            "-r",
+            &forged_url,
+            "--reference",
+            &reference,
+            "--json",
+        ],
+        1,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        doc["reference"]["compared"]["mismatched"], 2,
+        "{}",
+        json.stdout
+    );
+    assert_eq!(doc["clean"], false);
+}
+
+#[test]
+fn an_audit_against_a_reference_that_does_not_exist_is_refused_before_any_transfer() {
+    let ws = produced();
+    let url = remote_of(&ws);
+    ws.ok(&["push", "-r", &url]);
+    let copy = fresh_copy(&ws);
+    let out = copy.code(&["audit", "-r", &url, "--reference", "nowhere.lock"], 2);
+    assert!(
+        out.stderr
+            .contains("the reference lock `nowhere.lock` does not exist"),
+        "{}",
+        out.both()
+    );
+    // Nothing was pulled or restored.
+    assert!(copy.objects().is_empty(), "{:?}", copy.objects());
+    assert!(!copy.root.join("sum.txt").exists());
+}

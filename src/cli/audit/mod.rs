@@ -15,6 +15,9 @@
 //! says what was checked, how, the seed and the sample, each comparison, and what a clean
 //! sample rules out. Exit 1 unless every step is clean.
 //!
+//! With `--reference LOCK`, every audited entry is also compared with that lock's, as
+//! `verify --reference` compares (after a clean pull: the entries are then the pulled ones).
+//!
 //! Step 5: each re-run's row also carries the device and tool versions the producer's action
 //! record names (`workspace::platform`) and this machine's, and how they differ: reported,
 //! not a problem by itself, since such differences are what the tolerance allows for.
@@ -32,11 +35,12 @@ use super::args::AuditArgs;
 use super::load::Loaded;
 use super::page::Page;
 use super::pull::fetch_and_restore;
+use super::verify::compare_reference;
 use super::{Cli, CliError};
 
 pub(crate) use sample::SampleSize;
 
-use report::{AuditReport, KeyMismatch, Recheck, Sampling};
+use report::{AuditReport, KeyMismatch, Recheck, ReferenceCheck, Sampling};
 
 /// The probability for which the report states the fraction of bad results that escapes.
 const ESCAPE_PROBABILITY: f64 = 0.05;
@@ -44,6 +48,10 @@ const ESCAPE_PROBABILITY: f64 = 0.05;
 pub(crate) fn audit(cli: &Cli, a: &AuditArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let mut ws = loaded.workspace_exclusive()?;
+    if let Some(path) = &a.reference {
+        // Refused before any transfer: a reference that cannot be read is a usage error.
+        compare_reference(&ws, &loaded, &[], path)?;
+    }
     let mut transfer = Page::default();
     let pulled = fetch_and_restore(&loaded, &mut ws, &a.remote, &mut transfer)?;
     super::remote::note(transfer.text().trim_end());
@@ -98,7 +106,16 @@ pub(crate) fn audit(cli: &Cli, a: &AuditArgs) -> Result<(), CliError> {
     } else {
         (None, None)
     };
-    let report = AuditReport::new(
+    // Step 7 (`--reference`): what the lock records against another lock, once its entries
+    // are known to be the pulled ones.
+    let reference = match &a.reference {
+        Some(path) if pulled_clean => {
+            let r = compare_reference(&ws, &loaded, &selected, path)?;
+            Some(ReferenceCheck::new(r))
+        }
+        _ => None,
+    };
+    let mut report = AuditReport::new(
         ws.profile(),
         &pulled,
         verify.as_ref(),
@@ -110,6 +127,9 @@ pub(crate) fn audit(cli: &Cli, a: &AuditArgs) -> Result<(), CliError> {
         a.seed.is_some(),
         ESCAPE_PROBABILITY,
     );
+    if let Some(path) = &a.reference {
+        report.reference(path, reference);
+    }
     let mut page = Page::default();
     if a.json {
         report.json(&mut page);

@@ -5,7 +5,7 @@
 use crate::cache::Platform;
 use crate::graph::Instance;
 use crate::spec::AuditPolicy;
-use crate::workspace::{EntryComparison, Verdict, VerifyReport};
+use crate::workspace::{EntryComparison, ReferenceReport, Verdict, VerifyReport};
 
 use super::super::page::{outln, Page};
 use super::super::pull::Pulled;
@@ -105,6 +105,32 @@ pub(super) struct Sampling {
     pub(super) drawn: Vec<String>,
 }
 
+/// `--reference LOCK`: the audited lock's entries against another lock's.
+#[derive(serde::Serialize)]
+pub(super) struct ReferenceCheck {
+    exact: usize,
+    tolerant: usize,
+    derived: usize,
+    mismatched: usize,
+    /// The largest metric difference seen.
+    worst: f64,
+    /// One line per disagreement.
+    problems: Vec<String>,
+}
+
+impl ReferenceCheck {
+    pub(super) fn new(r: ReferenceReport) -> ReferenceCheck {
+        ReferenceCheck {
+            exact: r.exact,
+            tolerant: r.tolerant,
+            derived: r.derived,
+            mismatched: r.mismatched,
+            worst: r.worst,
+            problems: r.problems,
+        }
+    }
+}
+
 /// What a clean sample rules out.
 #[derive(serde::Serialize)]
 struct Escape {
@@ -132,6 +158,12 @@ pub(super) struct AuditReport {
     /// Steps 3 and 4, in the order they ran (`None`: not run, the inputs are not the lock's).
     rechecks: Option<Vec<Recheck>>,
     escape: Option<Escape>,
+    /// `--reference LOCK`; `null` when not asked for, `{"path", "compared": null}` when the
+    /// pull failed (the lock's entries are then not the pulled ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<serde_json::Value>,
+    #[serde(skip)]
+    reference_check: Option<(String, Option<ReferenceCheck>)>,
     limits: &'static str,
     clean: bool,
     #[serde(skip)]
@@ -220,6 +252,8 @@ impl AuditReport {
             sample,
             rechecks,
             escape,
+            reference: None,
+            reference_check: None,
             limits: LIMITS,
             clean: problems == 0,
             problems,
@@ -228,6 +262,19 @@ impl AuditReport {
             mismatches,
             checked_keys,
         }
+    }
+
+    /// Adds the comparison with the reference lock at `path` (`None`: not compared, the pull
+    /// failed); its disagreements count as problems.
+    pub(super) fn reference(&mut self, path: &std::path::Path, check: Option<ReferenceCheck>) {
+        let path = path.display().to_string();
+        self.problems += check.as_ref().map_or(0, |c| c.problems.len());
+        self.clean = self.problems == 0;
+        self.reference = Some(match &check {
+            Some(c) => serde_json::json!({ "path": path, "compared": c }),
+            None => serde_json::json!({ "path": path, "compared": null }),
+        });
+        self.reference_check = Some((path, check));
     }
 
     /// Problems found in every step together.
@@ -307,6 +354,7 @@ impl AuditReport {
             outln!(page, "- not checked: the pull failed");
         }
         self.markdown_rechecks(page);
+        self.markdown_reference(page);
         outln!(page, "\n## Limits\n\n- {}\n", self.limits);
         outln!(
             page,
@@ -317,6 +365,33 @@ impl AuditReport {
                 "PROBLEMS FOUND"
             }
         );
+    }
+
+    fn markdown_reference(&self, page: &mut Page) {
+        let Some((path, check)) = &self.reference_check else {
+            return;
+        };
+        outln!(page, "\n## Against the reference lock `{path}`\n");
+        let Some(c) = check else {
+            outln!(page, "- not compared: the pull failed");
+            return;
+        };
+        outln!(
+            page,
+            "Each entry of `repro.lock` was compared with the reference's as `repro verify --reference` compares: keys, then outputs bit for bit, then declared metrics within the stage's tolerance.\n"
+        );
+        outln!(
+            page,
+            "- {} exact, {} within tolerance (largest difference {}), {} derived from tolerant upstream, {} mismatched",
+            c.exact,
+            c.tolerant,
+            c.worst,
+            c.derived,
+            c.mismatched
+        );
+        for p in &c.problems {
+            outln!(page, "- MISMATCH {p}");
+        }
     }
 
     fn markdown_rechecks(&self, page: &mut Page) {
