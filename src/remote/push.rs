@@ -10,7 +10,9 @@
 //! stops here, before anything is written); read each local record and list its objects
 //! (outputs, a directory's files and manifest, the log); `HEAD` each distinct object and upload
 //! the absent ones, after re-hashing the local copy, on `connections` threads; then, for each
-//! record whose objects are all there, read the remote's record and create it if absent.
+//! record whose objects are all there, compare the remote's record with the local one
+//! (`Transport::holds`: read it, or over S3 compare its `ETag` with the record's MD5) and
+//! create it if absent.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -171,13 +173,13 @@ enum Pushed {
 
 fn push_record(remote: &dyn Transport, key: &str, bytes: &[u8]) -> Result<Pushed, RemoteError> {
     let rel = record_rel(key);
-    match remote.read(&rel, RECORD_LIMIT)? {
-        Some(there) if there == bytes => Ok(Pushed::Same),
-        Some(_) => Ok(Pushed::Different),
+    match remote.holds(&rel, bytes, RECORD_LIMIT)? {
+        Some(true) => Ok(Pushed::Same),
+        Some(false) => Ok(Pushed::Different),
         None if remote.create(&rel, bytes)? => Ok(Pushed::Created),
-        // Another pusher created it between the read and the write.
-        None => match remote.read(&rel, RECORD_LIMIT)? {
-            Some(there) if there == bytes => Ok(Pushed::Same),
+        // Another pusher created it between the look and the write.
+        None => match remote.holds(&rel, bytes, RECORD_LIMIT)? {
+            Some(true) => Ok(Pushed::Same),
             _ => Ok(Pushed::Different),
         },
     }

@@ -205,6 +205,30 @@ impl Transport for S3Remote {
         Ok(Some(bytes))
     }
 
+    /// A `HEAD` whose `ETag` is the MD5 of `bytes` answers "the same" without a body: the
+    /// `ETag` of an object written by one PUT is its MD5 on S3 and the stores that copy it.
+    /// Any other `ETag` (multipart uploads, stores that tag otherwise) is not taken as a
+    /// difference: the object is then read and compared. Over one kept-alive connection a
+    /// body-less answer also avoids the per-response stall of stores that write headers and
+    /// body separately (docs/benchmarks.md, Remote through S3).
+    fn holds(&self, rel: &str, bytes: &[u8], limit: u64) -> Result<Option<bool>, RemoteError> {
+        let r = self.head(rel).call();
+        let Some(response) = self.answer("HEAD", rel, r)? else {
+            return Ok(None);
+        };
+        let md5 = hex_md5(bytes);
+        let tagged = response.header("etag").map(|t| {
+            t.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .to_ascii_lowercase()
+        });
+        if tagged.as_deref() == Some(md5.as_str()) {
+            return Ok(Some(true));
+        }
+        Ok(self.read(rel, limit)?.map(|there| there == bytes))
+    }
+
     fn upload(&self, rel: &str, src: &Path) -> Result<(), RemoteError> {
         let io_err = |source| RemoteError::Io {
             path: src.to_owned(),
@@ -231,5 +255,24 @@ impl Transport for S3Remote {
 
     fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+}
+
+/// The MD5 of `bytes` in lower-case hex, as S3 writes a single PUT's `ETag`.
+fn hex_md5(bytes: &[u8]) -> String {
+    use md5::Digest as _;
+    let digest = md5::Md5::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hex_md5;
+
+    #[test]
+    fn hex_md5_is_the_etag_s3_gives_a_single_put() {
+        // RFC 1321's test suite.
+        assert_eq!(hex_md5(b""), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(hex_md5(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
     }
 }

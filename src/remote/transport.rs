@@ -24,6 +24,12 @@ pub trait Transport: Send + Sync {
     /// kind cannot create atomically only-if-absent (plain HTTP), the caller has read `rel`
     /// first, and two writers racing on one path leave one of their two whole files.
     fn create(&self, rel: &str, bytes: &[u8]) -> Result<bool, RemoteError>;
+    /// Whether `rel` holds exactly `bytes`; `Ok(None)` when `rel` is absent. Reads `rel`
+    /// (at most `limit` bytes) unless the kind can tell more cheaply (S3: the `ETag` of a
+    /// `HEAD`).
+    fn holds(&self, rel: &str, bytes: &[u8], limit: u64) -> Result<Option<bool>, RemoteError> {
+        Ok(self.read(rel, limit)?.map(|there| there == bytes))
+    }
     /// Requests (or filesystem operations) made so far.
     fn requests(&self) -> u64;
 }

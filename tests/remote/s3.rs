@@ -2,8 +2,8 @@
 //! push from one workspace and pull into a fresh checkout (byte-identical outputs, `status
 //! --check` clean, nothing runs); a corrupted or truncated object refused and named; wrong
 //! credentials refused by the server's SigV4 check with a clear error, the secret never
-//! printed and nothing written; conditional record creation (`If-None-Match: *`); two
-//! concurrent pushers.
+//! printed and nothing written; conditional record creation (`If-None-Match: *`); a record
+//! compared by its `ETag`; two concurrent pushers.
 
 use std::fs;
 
@@ -193,6 +193,39 @@ fn s3_a_record_is_created_only_where_none_is() {
     let e = remote.read("actions/k.json", 2).unwrap_err().to_string();
     assert!(e.contains("larger than 2 bytes"), "{e}");
     assert_eq!(remote.requests(), 7);
+}
+
+#[test]
+fn s3_a_remote_record_equal_to_the_local_one_is_recognised_by_its_etag_alone() {
+    let Some(s3) = S3Server::start() else {
+        return;
+    };
+    let endpoint = S3Endpoint {
+        endpoint: s3.endpoint.clone(),
+        region: "us-east-1".into(),
+        addressing: S3Addressing::Path,
+    };
+    let creds = S3Credentials {
+        key: KEY.into(),
+        secret: SECRET.into(),
+        token: None,
+    };
+    let remote = S3Remote::new("repro", "cache/", &endpoint, Some(&creds), 2).unwrap();
+    assert_eq!(remote.holds("actions/k.json", b"record", 64).unwrap(), None);
+    assert!(remote.create("actions/k.json", b"record").unwrap());
+    let before = remote.requests();
+    assert_eq!(
+        remote.holds("actions/k.json", b"record", 64).unwrap(),
+        Some(true)
+    );
+    assert_eq!(remote.requests() - before, 1, "one HEAD, no GET");
+    // Another record under the key: the ETag differs, the body is read and compared.
+    let before = remote.requests();
+    assert_eq!(
+        remote.holds("actions/k.json", b"forged", 64).unwrap(),
+        Some(false)
+    );
+    assert_eq!(remote.requests() - before, 2, "a HEAD, then a GET");
 }
 
 #[test]
