@@ -133,8 +133,13 @@ pub(crate) fn restore(
             }
         }
         let restored = batch.len();
-        if let Some((id, e)) = ws.restore_many(batch).into_iter().next() {
-            return Err(CliError::Failed(format!("cannot restore `{id}`: {e}")));
+        let items: Vec<_> = batch.iter().map(|(i, k, r)| (*i, k.as_str(), r)).collect();
+        let results = ws.restore_many(&items);
+        if let Some(((inst, _, _), Err(e))) = batch.iter().zip(results).find(|(_, r)| r.is_err()) {
+            return Err(CliError::Failed(format!(
+                "cannot restore `{}`: {e}",
+                inst.id
+            )));
         }
         total += restored;
         if restored == 0 {

@@ -88,14 +88,15 @@ impl Workspace<'_> {
         Ok(())
     }
 
-    /// Restores several cached instances at once (`repro pull`): their outputs are copied
-    /// from the store on rayon's pool, since each file's copy is fsynced and the syncs overlap;
-    /// then every restored instance's lock entry is kept. Returns the instance id and error
-    /// of each one that could not be restored (a damaged object): it must run instead.
+    /// Restores several cached instances at once (`repro pull`, and each wave of cache hits
+    /// of `repro run`): their outputs are copied from the store on rayon's pool, since each
+    /// file's copy is fsynced and the syncs overlap; then every restored instance's lock entry
+    /// is kept. Returns one result per item, in order: an error (a damaged object, or the
+    /// file system) leaves that instance's entry untouched.
     pub fn restore_many(
         &mut self,
-        items: Vec<(&Instance, String, ActionRecord)>,
-    ) -> Vec<(String, StoreError)> {
+        items: &[(&Instance, &str, &ActionRecord)],
+    ) -> Vec<Result<(), StoreError>> {
         use rayon::prelude::*;
         let this = &*self;
         let results: Vec<Result<(), StoreError>> = items
@@ -108,22 +109,20 @@ impl Workspace<'_> {
                 Ok(())
             })
             .collect();
-        let mut failed = Vec::new();
-        for ((inst, key, record), r) in items.into_iter().zip(results) {
-            match r {
-                Ok(()) => self.set_entry(
+        for ((inst, key, record), r) in items.iter().zip(&results) {
+            if r.is_ok() {
+                self.set_entry(
                     &inst.id,
                     LockEntry {
-                        key,
+                        key: (*key).to_owned(),
                         outs: record.outputs.clone(),
                         metrics: record.metrics.clone(),
                         skey: record.inputs.structural_key(),
                     },
-                ),
-                Err(e) => failed.push((inst.id.clone(), e)),
+                );
             }
         }
-        failed
+        results
     }
 
     /// Clears an instance's stale outputs and creates their parent directories, before it runs.

@@ -23,11 +23,11 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::cache::StoreError;
+use crate::cache::{ActionRecord, StoreError};
 use crate::exec::{ExecError, Executor};
 use crate::graph::Graph;
 use crate::settings::RunSettings;
-use crate::workspace::{CheckError, State, Workspace, WorkspaceError};
+use crate::workspace::{CheckError, Dirty, State, Workspace, WorkspaceError};
 
 use super::attempt::Attempt;
 use super::cutoff::Cutoff;
@@ -277,71 +277,99 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         }
     }
 
-    /// Step 1: decide what each ready instance needs.
+    /// Step 1: decide what each ready instance needs. Cache hits are gathered while the ready
+    /// queue drains and restored together (`Workspace::restore_many`, their copies and fsyncs
+    /// overlapping on rayon's pool); settling them readies their dependents, which are
+    /// evaluated in turn, so each wave of hits is restored at once.
     fn evaluate_ready(&mut self) -> Result<(), DispatchError> {
         let graph = self.graph;
-        while let Some(i) = self.queue.pop() {
-            let inst = &graph.instances[i];
-            let state = self.ws.evaluate(inst, None, self.forced[i])?;
-            for message in self.ws.take_notes() {
-                self.reporter.event(&Event::Note { message });
-            }
-            if !matches!(state, State::Fresh { .. }) {
-                if let Some(why) = self.ws.outputs_outside(inst) {
-                    self.fail(i, why);
-                    continue;
+        loop {
+            let mut hits = Vec::new();
+            while let Some(i) = self.queue.pop() {
+                let inst = &graph.instances[i];
+                let state = self.ws.evaluate(inst, None, self.forced[i])?;
+                for message in self.ws.take_notes() {
+                    self.reporter.event(&Event::Note { message });
                 }
-                // Remembered before anything replaces the entry, in case the instance runs.
-                self.cutoff
-                    .will_run(i, self.ws.lock_entry(&inst.id).map(|e| &e.outs));
-            }
-            match state {
-                State::Fresh { entry } => {
-                    self.ws.accept(inst, entry);
-                    self.tally.fresh += 1;
-                    self.cutoff.settled(graph, i);
-                    self.settled[i] = true;
-                    self.reporter.event(&Event::Fresh {
-                        id: inst.id.clone(),
-                    });
-                    self.queue.settle(self.graph, i);
+                if !matches!(state, State::Fresh { .. }) {
+                    if let Some(why) = self.ws.outputs_outside(inst) {
+                        self.fail(i, why);
+                        continue;
+                    }
+                    // Remembered before anything replaces the entry, in case the instance runs.
+                    self.cutoff
+                        .will_run(i, self.ws.lock_entry(&inst.id).map(|e| &e.outs));
                 }
-                State::Restore {
-                    key,
-                    record,
-                    reasons,
-                } => match self.ws.restore(inst, key, &record) {
-                    Ok(()) => {
-                        self.tally.restored += 1;
+                match state {
+                    State::Fresh { entry } => {
+                        self.ws.accept(inst, entry);
+                        self.tally.fresh += 1;
                         self.cutoff.settled(graph, i);
                         self.settled[i] = true;
-                        self.reporter.event(&Event::Restored {
+                        self.reporter.event(&Event::Fresh {
                             id: inst.id.clone(),
                         });
                         self.queue.settle(self.graph, i);
                     }
-                    // A damaged cache entry is not fatal: run the instance again (same key, so
-                    // the record's inputs are the current ones).
-                    Err(
-                        e @ (StoreError::Corrupt { .. }
-                        | StoreError::Missing(_)
-                        | StoreError::NotADigest(_)),
-                    ) => {
-                        self.reporter.event(&Event::Note {
-                            message: format!(
-                                "cannot restore `{}` from the cache ({e}); running it instead",
-                                inst.id
-                            ),
-                        });
-                        self.enqueue(Attempt::first(i, Box::new(record.inputs.clone()), reasons));
-                    }
-                    Err(e) => return Err(e.into()),
-                },
-                State::Run { inputs, reasons } => self.enqueue(Attempt::first(
-                    i,
-                    inputs.expect("a ready instance's upstream has settled"),
-                    reasons,
-                )),
+                    State::Restore {
+                        key,
+                        record,
+                        reasons,
+                    } => hits.push((i, key, record, reasons)),
+                    State::Run { inputs, reasons } => self.enqueue(Attempt::first(
+                        i,
+                        inputs.expect("a ready instance's upstream has settled"),
+                        reasons,
+                    )),
+                }
+            }
+            if hits.is_empty() {
+                return Ok(());
+            }
+            self.restore_hits(hits)?;
+        }
+    }
+
+    /// Restores a wave of cache hits; one whose cache entry turns out damaged runs instead.
+    fn restore_hits(
+        &mut self,
+        hits: Vec<(usize, String, Box<ActionRecord>, Vec<Dirty>)>,
+    ) -> Result<(), DispatchError> {
+        let graph = self.graph;
+        let items: Vec<_> = hits
+            .iter()
+            .map(|(i, key, record, _)| (&graph.instances[*i], key.as_str(), &**record))
+            .collect();
+        let results = self.ws.restore_many(&items);
+        drop(items);
+        for ((i, _, record, reasons), r) in hits.into_iter().zip(results) {
+            let inst = &graph.instances[i];
+            match r {
+                Ok(()) => {
+                    self.tally.restored += 1;
+                    self.cutoff.settled(graph, i);
+                    self.settled[i] = true;
+                    self.reporter.event(&Event::Restored {
+                        id: inst.id.clone(),
+                    });
+                    self.queue.settle(self.graph, i);
+                }
+                // A damaged cache entry is not fatal: run the instance again (same key, so
+                // the record's inputs are the current ones).
+                Err(
+                    e @ (StoreError::Corrupt { .. }
+                    | StoreError::Missing(_)
+                    | StoreError::NotADigest(_)),
+                ) => {
+                    self.reporter.event(&Event::Note {
+                        message: format!(
+                            "cannot restore `{}` from the cache ({e}); running it instead",
+                            inst.id
+                        ),
+                    });
+                    self.enqueue(Attempt::first(i, Box::new(record.inputs.clone()), reasons));
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(())
