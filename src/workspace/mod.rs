@@ -9,6 +9,7 @@
 mod check;
 mod dirty;
 mod gc;
+mod iopool;
 mod layout;
 mod ledger;
 mod lockfile;

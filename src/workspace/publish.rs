@@ -89,8 +89,8 @@ impl Workspace<'_> {
     }
 
     /// Restores several cached instances at once (`repro pull`, and each wave of cache hits
-    /// of `repro run`): their outputs are copied from the store on rayon's pool, since each
-    /// file's copy is fsynced and the syncs overlap; then every restored instance's lock entry
+    /// of `repro run`): their outputs are copied from the store on the restore pool
+    /// (`iopool.rs`), since each file's copy is fsynced and the syncs overlap; then every restored instance's lock entry
     /// is kept. Returns one result per item, in order: an error (a damaged object, or the
     /// file system) leaves that instance's entry untouched.
     pub fn restore_many(
@@ -99,16 +99,22 @@ impl Workspace<'_> {
     ) -> Vec<Result<(), StoreError>> {
         use rayon::prelude::*;
         let this = &*self;
-        let results: Vec<Result<(), StoreError>> = items
-            .par_iter()
-            .map(|(_, _, record)| {
-                for (path, tagged) in &record.outputs {
-                    this.stat.forget(path);
-                    this.store.restore(tagged, &this.layout.abs(path))?;
-                }
-                Ok(())
-            })
-            .collect();
+        let work = || -> Vec<Result<(), StoreError>> {
+            items
+                .par_iter()
+                .map(|(_, _, record)| {
+                    for (path, tagged) in &record.outputs {
+                        this.stat.forget(path);
+                        this.store.restore(tagged, &this.layout.abs(path))?;
+                    }
+                    Ok(())
+                })
+                .collect()
+        };
+        let results = match super::iopool::io_pool() {
+            Some(pool) => pool.install(work),
+            None => work(),
+        };
         for ((inst, key, record), r) in items.iter().zip(&results) {
             if r.is_ok() {
                 self.set_entry(

@@ -279,7 +279,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
 
     /// Step 1: decide what each ready instance needs. Cache hits are gathered while the ready
     /// queue drains and restored together (`Workspace::restore_many`, their copies and fsyncs
-    /// overlapping on rayon's pool); settling them readies their dependents, which are
+    /// overlapping on the restore pool); settling them readies their dependents, which are
     /// evaluated in turn, so each wave of hits is restored at once.
     fn evaluate_ready(&mut self) -> Result<(), DispatchError> {
         let graph = self.graph;
