@@ -16,6 +16,7 @@ mod hardening;
 mod interrupt;
 mod invalidation;
 mod keys;
+mod lockdiff;
 mod loader_limits;
 mod loader_props;
 mod order;
