@@ -15,9 +15,22 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
+/// The command line without its hidden commands: the generators would offer them too.
+fn visible() -> clap::Command {
+    let full = Cli::command();
+    let mut cmd = clap::Command::new("repro")
+        .version(env!("CARGO_PKG_VERSION"))
+        .args(full.get_arguments().cloned())
+        .subcommand_required(true);
+    if let Some(about) = full.get_about() {
+        cmd = cmd.about(about.clone());
+    }
+    cmd.subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned())
+}
+
 pub(crate) fn completions(a: &CompletionsArgs) -> Result<(), CliError> {
     let mut script = Vec::new();
-    clap_complete::generate(a.shell, &mut Cli::command(), "repro", &mut script);
+    clap_complete::generate(a.shell, &mut visible(), "repro", &mut script);
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     out.write_all(&script)

@@ -73,7 +73,13 @@ fn repro(ws: &Ws, args: &[&str]) -> Out {
 /// `repro ARGS` that must exit `code`.
 fn code(ws: &Ws, args: &[&str], code: i32) -> Out {
     let out = repro(ws, args);
-    assert_eq!(out.code, code, "`repro {}`:\n{}", args.join(" "), out.both());
+    assert_eq!(
+        out.code,
+        code,
+        "`repro {}`:\n{}",
+        args.join(" "),
+        out.both()
+    );
     out
 }
 
@@ -122,8 +128,9 @@ fn params_diff_lists_changed_added_and_removed_parameters_per_instance() {
     );
     let revs = code(&ws, &["params", "diff", "HEAD~1", "HEAD", "-t", "make"], 0);
     assert!(
-        revs.stdout
-            .starts_with("instance     param  HEAD~1  HEAD  change\nmake@task=x  n      1       3     changed\n"),
+        revs.stdout.starts_with(
+            "instance     param  HEAD~1  HEAD  change\nmake@task=x  n      1       3     changed\n"
+        ),
         "{}",
         revs.both()
     );
@@ -173,7 +180,11 @@ fn metrics_show_lists_the_recorded_metrics_of_the_profile_and_targets() {
     );
     code(&ws, &["run", "-p", "big"], 0);
     let big = code(&ws, &["metrics", "show", "-p", "big", "make@task=x"], 0);
-    assert!(big.stdout.contains("make@task=x  out/x.json#score  4\n"), "{}", big.both());
+    assert!(
+        big.stdout.contains("make@task=x  out/x.json#score  4\n"),
+        "{}",
+        big.both()
+    );
     let bad = code(&ws, &["metrics", "show", "trian"], 2);
     insta::assert_snapshot!(bad.stderr, @r"
     error: target `trian` matches no instance recorded in `repro.lock` for profile `small`
@@ -221,7 +232,11 @@ fn a_missing_or_broken_committed_lock_is_named_with_exit_2() {
     hint: name a commit, branch or tag (`git log --oneline` lists commits)
     ");
     let option = code(&ws, &["metrics", "diff", "--", "--all"], 2);
-    assert!(option.stderr.starts_with("error: unknown revision `--all`"), "{}", option.both());
+    assert!(
+        option.stderr.starts_with("error: unknown revision `--all`"),
+        "{}",
+        option.both()
+    );
     let good = ws.read("repro.lock");
     ws.write("repro.lock", &good.replacen("\nkey ", "\nkey nothex", 1));
     git(&ws.root, &["add", "repro.lock"]);
