@@ -13,6 +13,8 @@
 //! metric runs/x/metrics.json#best_acc 0.9731
 //! ```
 //!
+//! Every kind of line and what the reader refuses: docs/cache.md, "The lock file".
+//!
 //! `metric` lines carry the numbers a stage declares under `metrics:`, so that a later run on
 //! another machine can be compared within a tolerance even when its bytes differ.
 
