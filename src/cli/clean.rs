@@ -1,7 +1,9 @@
 //! `repro clean [TARGETS] [-n]`: delete the declared outputs of the profile's instances (those
 //! the targets select, all by default) from the workspace. The cache keeps every result, so
 //! `repro run` afterwards restores them instead of running anything; `-n` lists what would go.
-//! The rules (which paths may go) live in `workspace::clean`.
+//! The rules (which paths may go) live in `workspace::clean`. Like a local run, it holds the
+//! workspace lock and refuses while batch jobs of the workspace may still write
+//! (`writers::exclude_batch_jobs`).
 
 use clap::Args;
 
@@ -29,7 +31,11 @@ pub(crate) fn clean(cli: &Cli, a: &CleanArgs) -> Result<(), CliError> {
     let mut ws = if a.dry_run {
         loaded.workspace()?
     } else {
-        loaded.workspace_exclusive()?
+        let mut ws = loaded.workspace_exclusive()?;
+        // A batch job (of a detached or killed Slurm run) may be writing these outputs.
+        let settings = crate::settings::RunSettings::for_exec(&loaded.pipeline, false);
+        super::writers::exclude_batch_jobs(&mut ws, settings.slurm.command_timeout.get())?;
+        ws
     };
     let paths = ws.clean_plan(outs).map_err(|e| CliError::User {
         message: e.to_string(),

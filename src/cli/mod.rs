@@ -152,7 +152,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Audit(a) => audit::audit(&cli, a),
         Command::Params(a) => params::params(&cli, a),
         Command::Metrics(a) => metrics::metrics(&cli, a),
-        Command::Init(a) => init::init(a),
+        Command::Init(a) => init::init(&cli, a),
         Command::Clean(a) => clean::clean(&cli, a),
         Command::Profiles { json } => profiles::profiles(&cli, *json),
         Command::Completions(a) => completions::completions(a),

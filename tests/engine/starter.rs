@@ -75,6 +75,12 @@ fn init_creates_the_named_directory() {
     assert!(ws.read("sub/dir/.gitignore").contains("/.repro/\n"));
     let run = run_limited(command_in(&ws.root.join("sub/dir"), &ws.counter, &["run"]));
     assert_eq!(run.code, 0, "{}", run.both());
+    let f = ws.code(&["init", "-f", "x.yaml"], 2);
+    insta::assert_snapshot!(f.stderr, @r"
+    error: `repro init` writes `pipeline.yaml` into a directory; `-f x.yaml` names no directory
+    hint: name the directory instead: `repro init DIR`
+    ");
+    assert!(!ws.root.join("x.yaml").exists());
 }
 
 const TWO: &str = r#"version: 1

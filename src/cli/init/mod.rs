@@ -39,7 +39,16 @@ pub struct InitArgs {
     pub dir: PathBuf,
 }
 
-pub(crate) fn init(a: &InitArgs) -> Result<(), CliError> {
+pub(crate) fn init(cli: &super::Cli, a: &InitArgs) -> Result<(), CliError> {
+    if let Some(f) = &cli.file {
+        return Err(CliError::User {
+            message: format!(
+                "`repro init` writes `pipeline.yaml` into a directory; `-f {}` names no directory",
+                f.display()
+            ),
+            hint: Some("name the directory instead: `repro init DIR`".into()),
+        });
+    }
     let io = |p: &Path, e: std::io::Error| {
         CliError::user(format!("failed to write `{}`: {e}", p.display()))
     };
