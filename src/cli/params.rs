@@ -197,10 +197,15 @@ fn print(doc: &ParamsDiff, json: bool) -> Result<(), CliError> {
     if doc.params.is_empty() {
         outln!(
             page,
-            "no parameter differs between `{}` and `{}` (profile `{}`)",
+            "no parameter differs between `{}` and `{}` (profile `{}`){}",
             doc.old,
             doc.new,
-            doc.profile
+            doc.profile,
+            if doc.unknown.is_empty() {
+                ""
+            } else {
+                " among the instances whose records are in the local cache"
+            }
         );
     } else {
         table(&mut page, &rows);
@@ -209,11 +214,21 @@ fn print(doc: &ParamsDiff, json: bool) -> Result<(), CliError> {
     page.print()
 }
 
+/// The most unknown records named one by one; the rest are counted (`--json` lists all).
+const NAMED: usize = 10;
+
 /// Says on stderr which instances' parameters could not be read.
 fn unknown_notes(unknown: &[Unknown]) {
     use std::io::Write;
     let mut err = std::io::stderr().lock();
-    for u in unknown {
+    if unknown.len() > NAMED {
+        let _ = writeln!(
+            err,
+            "repro: note: {} records are not in the local cache (`repro pull` fetches them; `--json` lists them all), for example:",
+            unknown.len()
+        );
+    }
+    for u in unknown.iter().take(NAMED) {
         let _ = writeln!(
             err,
             "repro: note: the parameters of `{}` at `{}` are unknown: its record `{}` is not in the local cache (`repro pull` fetches it)",

@@ -155,6 +155,19 @@ fn params_diff_says_which_records_are_not_in_the_local_cache() {
         "{}",
         out.both()
     );
+    assert_eq!(
+        out.stdout,
+        "no parameter differs between `HEAD` and `workspace` (profile `small`) among the instances whose records are in the local cache\n"
+    );
+    let json = code(&ws, &["params", "diff", "--json"], 0);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(doc["unknown"][0]["instance"], "other", "{doc}");
+    assert_eq!(doc["unknown"][0]["key"], key.as_str());
+    assert_eq!(
+        doc["params"].as_array().map(Vec::len),
+        Some(2),
+        "make's two rows stay: {doc}"
+    );
 }
 
 #[test]
