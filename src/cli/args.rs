@@ -50,6 +50,25 @@ pub enum Command {
     /// Check a produced lock from a fresh checkout: pull and re-hash everything it names,
     /// recompute every key from the checkout and compare (audit steps 1-2; docs/cache.md).
     Audit(AuditArgs),
+    /// Compare the parameters recorded for each instance between two revisions of
+    /// `repro.lock` (`repro params diff [REV [REV]]`).
+    Params(super::params::ParamsArgs),
+    /// The declared metrics `repro.lock` records: `repro metrics show [TARGETS]`,
+    /// `repro metrics diff [REV [REV]]`.
+    Metrics(super::metrics::MetricsArgs),
+    /// Write a commented starter `pipeline.yaml` and the `.gitignore` lines into a directory.
+    Init(super::init::InitArgs),
+    /// Delete the profile's declared outputs from the workspace (the cache keeps them:
+    /// `repro run` restores them).
+    Clean(super::clean::CleanArgs),
+    /// List the profiles: which is the default, instances, skipped stages, description.
+    Profiles {
+        /// JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script (README.md says where to put it).
+    Completions(super::completions::CompletionsArgs),
     /// Internal: the reaper a run starts beside itself (`exec::reap`); not for users.
     #[command(hide = true)]
     InternalReaper {

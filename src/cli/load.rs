@@ -149,7 +149,7 @@ const DEFAULT_FILE: &str = "pipeline.yaml";
 
 /// `pipeline.yaml` in the current directory or its nearest ancestor that has one, as a path
 /// relative to the current directory.
-fn find_pipeline_file() -> Result<PathBuf, CliError> {
+pub(crate) fn find_pipeline_file() -> Result<PathBuf, CliError> {
     let cwd = std::env::current_dir()
         .map_err(|e| CliError::user(format!("cannot read the current directory: {e}")))?;
     search_upward(&cwd).ok_or_else(|| CliError::User {

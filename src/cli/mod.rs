@@ -7,23 +7,31 @@
 
 mod args;
 mod audit;
+mod clean;
+mod completions;
 mod dag;
 mod detach;
 mod drive;
 mod exec;
 mod gc;
+mod init;
 mod load;
 mod logs;
+mod metrics;
 mod page;
+mod params;
 mod prefetch;
+mod profiles;
 mod pull;
 mod push;
 mod pushing;
 mod remote;
 mod report;
+mod revlock;
 mod run;
 mod show;
 mod status;
+mod table;
 mod verify;
 mod writers;
 
@@ -142,6 +150,12 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Push(a) => push::push(&cli, a),
         Command::Pull(a) => pull::pull(&cli, a),
         Command::Audit(a) => audit::audit(&cli, a),
+        Command::Params(a) => params::params(&cli, a),
+        Command::Metrics(a) => metrics::metrics(&cli, a),
+        Command::Init(a) => init::init(&cli, a),
+        Command::Clean(a) => clean::clean(&cli, a),
+        Command::Profiles { json } => profiles::profiles(&cli, *json),
+        Command::Completions(a) => completions::completions(a),
         Command::InternalReaper { run, file } => {
             crate::exec::reap(run, file);
             Ok(())

@@ -13,6 +13,8 @@
 //! metric runs/x/metrics.json#best_acc 0.9731
 //! ```
 //!
+//! Every kind of line and what the reader refuses: docs/cache.md, "The lock file".
+//!
 //! `metric` lines carry the numbers a stage declares under `metrics:`, so that a later run on
 //! another machine can be compared within a tolerance even when its bytes differ.
 
@@ -81,7 +83,7 @@ impl LockFile {
     }
 
     /// Every entry, of every profile, by (profile, instance id).
-    pub(super) fn entries(&self) -> impl Iterator<Item = (&(String, String), &LockEntry)> {
+    pub fn entries(&self) -> impl Iterator<Item = (&(String, String), &LockEntry)> {
         self.entries.iter()
     }
 
@@ -116,8 +118,14 @@ impl LockFile {
                 })
             }
         };
-        Self::parse(&text).map_err(|(line, message)| LockError {
-            path: path.display().to_string(),
+        Self::parse_named(&text, &path.display().to_string())
+    }
+
+    /// Parses lock text read from elsewhere (`git show REV:repro.lock`); `name` stands for the
+    /// file in messages (`HEAD:repro.lock`).
+    pub fn parse_named(text: &str, name: &str) -> Result<LockFile, LockError> {
+        Self::parse(text).map_err(|(line, message)| LockError {
+            path: name.to_owned(),
             line,
             message,
         })

@@ -7,6 +7,7 @@
 //! this module decides *what* an instance needs and how its results enter the cache.
 
 mod check;
+mod clean;
 mod dirty;
 mod gc;
 mod iopool;
@@ -25,6 +26,7 @@ mod verify;
 mod wslock;
 
 pub use check::{CheckError, State};
+pub use clean::CleanRefused;
 pub use dirty::{diff, Dirty};
 pub use gc::GcReport;
 pub use layout::Layout;
