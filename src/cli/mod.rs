@@ -14,6 +14,7 @@ mod exec;
 mod gc;
 mod load;
 mod logs;
+mod overview;
 mod page;
 mod prefetch;
 mod pull;
