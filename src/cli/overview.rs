@@ -101,12 +101,56 @@ pub(crate) fn classify(fresh: bool, restore: bool, running: bool, failed: bool) 
     }
 }
 
-/// Counts per stage, in the order the pipeline declares its stages.
+/// The order in which overviews list stages: by depth (the longest chain of stages above a
+/// stage, over the whole graph), then by name; so a stage comes after those it reads from.
+/// Returns each stage index's rank key.
+fn stage_ranks(graph: &Graph) -> BTreeMap<usize, (usize, String)> {
+    let mut edges: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut names: BTreeMap<usize, &str> = BTreeMap::new();
+    for (i, inst) in graph.instances.iter().enumerate() {
+        names.insert(inst.stage, inst.stage_name.as_str());
+        for &u in &graph.upstream[i] {
+            let up = graph.instances[u].stage;
+            if up != inst.stage {
+                edges.insert((up, inst.stage));
+            }
+        }
+    }
+    let mut depth: BTreeMap<usize, usize> = names.keys().map(|&s| (s, 0)).collect();
+    // Longest paths by relaxation; at most one round per stage, so a cycle between stages
+    // (possible across different instances) only stops the deepening.
+    for _ in 0..names.len() {
+        let mut changed = false;
+        for &(from, to) in &edges {
+            let d = depth.get(&from).copied().unwrap_or(0) + 1;
+            if let Some(t) = depth.get_mut(&to) {
+                if *t < d {
+                    *t = d;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    names
+        .into_iter()
+        .map(|(s, name)| (s, (depth.get(&s).copied().unwrap_or(0), name.to_owned())))
+        .collect()
+}
+
+/// Counts per stage, upstream stages first (see [`stage_ranks`]).
 pub(crate) fn tally(graph: &Graph, classes: &[(usize, Class)]) -> Vec<StageCounts> {
-    let mut by_stage: BTreeMap<usize, StageCounts> = BTreeMap::new();
+    let ranks = stage_ranks(graph);
+    let mut by_stage: BTreeMap<(usize, String), StageCounts> = BTreeMap::new();
     for &(i, class) in classes {
         let inst = &graph.instances[i];
-        let c = by_stage.entry(inst.stage).or_insert_with(|| StageCounts {
+        let rank = ranks
+            .get(&inst.stage)
+            .cloned()
+            .unwrap_or((0, inst.stage_name.clone()));
+        let c = by_stage.entry(rank).or_insert_with(|| StageCounts {
             stage: inst.stage_name.clone(),
             ..StageCounts::default()
         });
@@ -125,28 +169,43 @@ pub(crate) fn tally(graph: &Graph, classes: &[(usize, Class)]) -> Vec<StageCount
 /// The counts as an aligned table, a header line then one line per stage.
 pub(crate) fn table(counts: &[StageCounts]) -> Vec<String> {
     const HEAD: [&str; 6] = ["instances", "fresh", "run", "restore", "running", "failed"];
+    let rows: Vec<[String; 6]> = counts
+        .iter()
+        .map(|c| {
+            [
+                c.instances,
+                c.fresh,
+                c.run,
+                c.restore,
+                c.running,
+                c.failed,
+            ]
+            .map(|v| v.to_string())
+        })
+        .collect();
     let name_w = counts
         .iter()
         .map(|c| c.stage.len())
         .chain(std::iter::once("stage".len()))
         .max()
         .unwrap_or(0);
-    let mut lines = vec![format!("{:<name_w$}  {}", "stage", HEAD.join("  "))];
-    for c in counts {
-        let values = [
-            c.instances,
-            c.fresh,
-            c.run,
-            c.restore,
-            c.running,
-            c.failed,
-        ];
-        let cells: Vec<String> = values
+    let widths: Vec<usize> = HEAD
+        .iter()
+        .enumerate()
+        .map(|(k, h)| rows.iter().map(|r| r[k].len()).fold(h.len(), usize::max))
+        .collect();
+    let line = |name: &str, cells: &[String]| {
+        let cells: Vec<String> = cells
             .iter()
-            .zip(HEAD)
-            .map(|(v, h)| format!("{v:>w$}", w = h.len()))
+            .zip(&widths)
+            .map(|(v, &w)| format!("{v:>w$}"))
             .collect();
-        lines.push(format!("{:<name_w$}  {}", c.stage, cells.join("  ")));
+        format!("{name:<name_w$}  {}", cells.join("  "))
+    };
+    let head: Vec<String> = HEAD.iter().map(|h| (*h).to_owned()).collect();
+    let mut lines = vec![line("stage", &head)];
+    for (c, r) in counts.iter().zip(&rows) {
+        lines.push(line(&c.stage, r));
     }
     lines
 }
@@ -167,34 +226,37 @@ pub(crate) struct StageNode {
     pub(crate) upstream: Vec<String>,
 }
 
-/// The stage-level graph of the `selected` instances, in the order the pipeline declares its
-/// stages.
+/// The stage-level graph of the `selected` instances, upstream stages first (see
+/// [`stage_ranks`]); each node's `upstream` in the same order.
 pub(crate) fn stage_graph(graph: &Graph, selected: &[usize]) -> Vec<StageNode> {
-    let mut counts: BTreeMap<usize, (String, usize, BTreeSet<usize>)> = BTreeMap::new();
+    let ranks = stage_ranks(graph);
+    let rank = |s: usize, name: &str| {
+        ranks
+            .get(&s)
+            .cloned()
+            .unwrap_or_else(|| (0, name.to_owned()))
+    };
+    let mut counts: BTreeMap<(usize, String), (usize, BTreeSet<(usize, String)>)> =
+        BTreeMap::new();
     for &i in selected {
         let inst = &graph.instances[i];
         let e = counts
-            .entry(inst.stage)
-            .or_insert_with(|| (inst.stage_name.clone(), 0, BTreeSet::new()));
-        e.1 += 1;
+            .entry(rank(inst.stage, &inst.stage_name))
+            .or_insert_with(|| (0, BTreeSet::new()));
+        e.0 += 1;
         for &u in &graph.upstream[i] {
-            let up = graph.instances[u].stage;
-            if up != inst.stage {
-                e.2.insert(up);
+            let up = &graph.instances[u];
+            if up.stage != inst.stage {
+                e.1.insert(rank(up.stage, &up.stage_name));
             }
         }
     }
-    let name_of: BTreeMap<usize, String> =
-        counts.iter().map(|(&s, (n, _, _))| (s, n.clone())).collect();
     counts
-        .into_values()
-        .map(|(stage, instances, ups)| StageNode {
+        .into_iter()
+        .map(|((_, stage), (instances, ups))| StageNode {
             stage,
             instances,
-            upstream: ups
-                .iter()
-                .filter_map(|s| name_of.get(s).cloned())
-                .collect(),
+            upstream: ups.into_iter().map(|(_, name)| name).collect(),
         })
         .collect()
 }
@@ -216,13 +278,13 @@ mod tests {
 
     #[test]
     fn table_aligns_numbers_under_their_headers() {
-        let lines = table(&[counts("prep", 2, 0, 0), counts("train_long", 1, 120, 3)]);
+        let lines = table(&[counts("prep", 2, 0, 0), counts("train_long", 1, 3600, 3)]);
         assert_eq!(
             lines,
             [
-                "stage       instances  fresh  run  restore  running  failed",
-                "prep                2      2    0        0        0       0",
-                "train_long        124      1  120        0        0       3",
+                "stage       instances  fresh   run  restore  running  failed",
+                "prep                2      2     0        0        0       0",
+                "train_long       3604      1  3600        0        0       3",
             ]
         );
     }
