@@ -19,6 +19,7 @@ mod keys;
 mod loader_limits;
 mod loader_props;
 mod order;
+mod overview;
 mod orphans;
 mod pack;
 #[path = "../support/process.rs"]

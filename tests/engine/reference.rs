@@ -157,7 +157,11 @@ fn a_repeated_run_that_the_store_recorded_is_fresh_despite_an_older_lock_entry()
     // The same keys, other bytes (the stamp differs); put the older lock back.
     std::fs::copy(&reference, ws.root.join("repro.lock")).unwrap();
     let out = ws.code(&["status", "--check"], 0);
-    assert!(!out.stdout.contains("restore"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("all 3 instances up to date"),
+        "{}",
+        out.stdout
+    );
     let before = ws.read("m/stamp");
     let out = ws.ok(&["run"]);
     assert!(out.stderr.contains("nothing to do"), "{}", out.stderr);
@@ -176,6 +180,10 @@ fn changing_declared_metric_fields_makes_the_instance_stale_without_force() {
     insta::assert_snapshot!(st.stdout, @r"
     run      train: declared metrics changed (not recorded: `m/metrics.json#loss`)
     run      stats: upstream `train` is stale
+    stage  instances  fresh  run  restore  running  failed
+    gen            1      1    0        0        0       0
+    train          1      0    1        0        0       0
+    stats          1      0    1        0        0       0
     2 of 3 instances stale (profile `default`)
     ");
     let verify = ws.code(&["verify"], 1);
