@@ -211,7 +211,7 @@ pub struct VerifyArgs {
     /// `metrics:`, their metrics must agree within the stage's tolerance.
     #[arg(long)]
     pub reference: Option<std::path::PathBuf>,
-    /// JSON on stdout (docs/pipeline.md describes its shape).
+    /// JSON on stdout (docs/cli.md describes its shape).
     #[arg(long)]
     pub json: bool,
 }
@@ -224,7 +224,7 @@ pub struct DagArgs {
     /// Graphviz output.
     #[arg(long, conflicts_with = "json")]
     pub dot: bool,
-    /// JSON on stdout (docs/pipeline.md describes its shape).
+    /// JSON on stdout (docs/cli.md describes its shape).
     #[arg(long)]
     pub json: bool,
     /// One node per stage, with its instance count, and the edges between stages.
@@ -237,7 +237,7 @@ pub struct DagArgs {
 pub struct ShowArgs {
     /// The instance id (or a pattern matching exactly one instance).
     pub instance: String,
-    /// JSON on stdout (docs/pipeline.md describes its shape).
+    /// JSON on stdout (docs/cli.md describes its shape).
     #[arg(long)]
     pub json: bool,
 }
@@ -263,7 +263,7 @@ pub struct GcArgs {
     /// pipeline (or not in this profile) that still hold what repro wrote.
     #[arg(long)]
     pub orphans: bool,
-    /// JSON on stdout (docs/pipeline.md describes its shape).
+    /// JSON on stdout (docs/cli.md describes its shape).
     #[arg(long)]
     pub json: bool,
 }

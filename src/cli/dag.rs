@@ -1,5 +1,5 @@
 //! `repro dag`: the graph as text (each instance with its upstream), Graphviz (`--dot`) or JSON
-//! (`--json`, one [`DagDoc`], documented in docs/pipeline.md). With `--stages`, one node per
+//! (`--json`, one [`DagDoc`], documented in docs/cli.md). With `--stages`, one node per
 //! stage with its instance count and the edges between stages (`overview::stage_graph`), so
 //! that a grid of thousands of instances stays readable.
 //!

@@ -3,7 +3,7 @@
 //! With `--orphans`, first remove the workspace's orphaned outputs that still hold what repro
 //! wrote (`Workspace::orphans`); those that differ are named and kept. What packs of killed
 //! runs or batch jobs left under `.repro/packs` is removed too (no job may be live then).
-//! `--json` prints the same counts as one [`GcDoc`] (documented in docs/pipeline.md).
+//! `--json` prints the same counts as one [`GcDoc`] (documented in docs/cli.md).
 
 use crate::exec::slurm;
 

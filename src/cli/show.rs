@@ -1,7 +1,7 @@
 //! `repro show INSTANCE`: its state and key, what enters the key, its outputs, the record of
 //! its last run with the metrics it recorded, its `repro.lock` entry (and that entry's metrics
 //! when they belong to another key), and its upstream; `--json` prints the same facts as one
-//! object ([`ShowDoc`], documented in docs/pipeline.md).
+//! object ([`ShowDoc`], documented in docs/cli.md).
 
 use std::collections::BTreeMap;
 
@@ -182,7 +182,7 @@ fn text(page: &mut Page, d: &ShowDoc) {
             outln!(page, "  out     {p} {digest}");
         }
         for (name, v) in &r.metrics {
-            outln!(page, "  metric  {name} = {v}");
+            outln!(page, "  metric  {name} = {v:?}");
         }
     }
     if let Some(l) = &d.lock {
@@ -195,7 +195,7 @@ fn text(page: &mut Page, d: &ShowDoc) {
         // The lock's metrics, unless the record above printed the same ones.
         if !current || d.record.is_none() {
             for (name, v) in &l.metrics {
-                outln!(page, "  metric  {name} = {v}");
+                outln!(page, "  metric  {name} = {v:?}");
             }
         }
     }

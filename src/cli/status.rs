@@ -11,7 +11,7 @@ use super::overview::{self, Class};
 use super::page::{outln, Page};
 use super::{Cli, CliError};
 
-/// `repro status --json` (its shape is documented in docs/pipeline.md).
+/// `repro status --json` (its shape is documented in docs/cli.md).
 #[derive(serde::Serialize)]
 struct StatusDoc<'a> {
     profile: &'a str,

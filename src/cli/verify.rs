@@ -1,6 +1,6 @@
 //! `repro verify`: re-hash the selected instances' cached objects and workspace outputs
 //! against `repro.lock` and, with `--reference`, compare with another lock file; print each
-//! problem and a summary (`--json`: one [`VerifyDoc`], documented in docs/pipeline.md). Exit 1
+//! problem and a summary (`--json`: one [`VerifyDoc`], documented in docs/cli.md). Exit 1
 //! on any problem.
 
 use super::args::VerifyArgs;

@@ -274,7 +274,7 @@ fn show_prints_the_recorded_metrics_and_json() {
     ws.ok(&["run"]);
     let out = ws.ok(&["show", "train@task=b"]);
     assert!(
-        out.stdout.contains("  metric  runs/b/m.json#acc = 2\n"),
+        out.stdout.contains("  metric  runs/b/m.json#acc = 2.0\n"),
         "{}",
         out.stdout
     );
@@ -284,7 +284,7 @@ fn show_prints_the_recorded_metrics_and_json() {
     let out = ws.ok(&["show", "train@task=b"]);
     let text = redact(&out.stdout);
     assert!(
-        text.contains("lock      [hash] (an earlier key)\n  metric  runs/b/m.json#acc = 2\n"),
+        text.contains("lock      [hash] (an earlier key)\n  metric  runs/b/m.json#acc = 2.0\n"),
         "{text}"
     );
     ws.ok(&["run"]);
