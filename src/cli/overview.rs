@@ -101,10 +101,13 @@ pub(crate) fn classify(fresh: bool, restore: bool, running: bool, failed: bool) 
     }
 }
 
+/// Where a stage sorts: its depth, then its name.
+type Rank = (usize, String);
+
 /// The order in which overviews list stages: by depth (the longest chain of stages above a
 /// stage, over the whole graph), then by name; so a stage comes after those it reads from.
 /// Returns each stage index's rank key.
-fn stage_ranks(graph: &Graph) -> BTreeMap<usize, (usize, String)> {
+fn stage_ranks(graph: &Graph) -> BTreeMap<usize, Rank> {
     let mut edges: BTreeSet<(usize, usize)> = BTreeSet::new();
     let mut names: BTreeMap<usize, &str> = BTreeMap::new();
     for (i, inst) in graph.instances.iter().enumerate() {
@@ -143,7 +146,7 @@ fn stage_ranks(graph: &Graph) -> BTreeMap<usize, (usize, String)> {
 /// Counts per stage, upstream stages first (see [`stage_ranks`]).
 pub(crate) fn tally(graph: &Graph, classes: &[(usize, Class)]) -> Vec<StageCounts> {
     let ranks = stage_ranks(graph);
-    let mut by_stage: BTreeMap<(usize, String), StageCounts> = BTreeMap::new();
+    let mut by_stage: BTreeMap<Rank, StageCounts> = BTreeMap::new();
     for &(i, class) in classes {
         let inst = &graph.instances[i];
         let rank = ranks
@@ -172,15 +175,7 @@ pub(crate) fn table(counts: &[StageCounts]) -> Vec<String> {
     let rows: Vec<[String; 6]> = counts
         .iter()
         .map(|c| {
-            [
-                c.instances,
-                c.fresh,
-                c.run,
-                c.restore,
-                c.running,
-                c.failed,
-            ]
-            .map(|v| v.to_string())
+            [c.instances, c.fresh, c.run, c.restore, c.running, c.failed].map(|v| v.to_string())
         })
         .collect();
     let name_w = counts
@@ -236,8 +231,7 @@ pub(crate) fn stage_graph(graph: &Graph, selected: &[usize]) -> Vec<StageNode> {
             .cloned()
             .unwrap_or_else(|| (0, name.to_owned()))
     };
-    let mut counts: BTreeMap<(usize, String), (usize, BTreeSet<(usize, String)>)> =
-        BTreeMap::new();
+    let mut counts: BTreeMap<Rank, (usize, BTreeSet<Rank>)> = BTreeMap::new();
     for &i in selected {
         let inst = &graph.instances[i];
         let e = counts

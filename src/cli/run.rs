@@ -50,14 +50,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         reporter.event(&Event::Note { message });
     }
     if a.dry_run {
-        return dry_run(
-            &loaded,
-            &selected,
-            &forced,
-            a,
-            &settings,
-            reporter.as_mut(),
-        );
+        return dry_run(&loaded, &selected, &forced, a, &settings, reporter.as_mut());
     }
 
     check_pack_max(&loaded, &settings, &selected)?;

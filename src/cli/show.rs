@@ -105,15 +105,18 @@ fn gather(loaded: &Loaded, instance: &str) -> Result<ShowDoc, CliError> {
         _ => Some(ws.inputs(inst)?),
     };
     let key = inputs.as_ref().map(|k| k.key());
-    let record = key.as_deref().and_then(|k| ws.record(k)).map(|r| RecordDoc {
-        duration_s: r.duration_s,
-        host: r.host,
-        device: r.device,
-        log: r.log,
-        finished_at: r.finished_at,
-        outputs: r.outputs,
-        metrics: r.metrics,
-    });
+    let record = key
+        .as_deref()
+        .and_then(|k| ws.record(k))
+        .map(|r| RecordDoc {
+            duration_s: r.duration_s,
+            host: r.host,
+            device: r.device,
+            log: r.log,
+            finished_at: r.finished_at,
+            outputs: r.outputs,
+            metrics: r.metrics,
+        });
     let lock = ws.lock_entry(&inst.id).map(|e| LockDoc {
         key: e.key.clone(),
         outputs: e.outs.clone(),

@@ -411,7 +411,9 @@ fn failing_stage_exits_1_prints_its_log_tail_and_skips_downstream() {
     let st = ws.code(&["status", "--check"], 1);
     assert!(
         st.stdout.contains("failed   bad: never run")
-            && st.stdout.contains("bad            1      0    0        0        0       1"),
+            && st
+                .stdout
+                .contains("bad            1      0    0        0        0       1"),
         "{}",
         st.both()
     );

@@ -19,8 +19,8 @@ mod keys;
 mod loader_limits;
 mod loader_props;
 mod order;
-mod overview;
 mod orphans;
+mod overview;
 mod pack;
 #[path = "../support/process.rs"]
 mod process;

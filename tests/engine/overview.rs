@@ -106,7 +106,11 @@ fn status_counts_restorable_and_failed_instances() {
         .expect("status --json is one JSON document");
     let prep = &json["stages"][0];
     assert_eq!(
-        (prep["stage"].as_str(), prep["fresh"].as_u64(), prep["failed"].as_u64()),
+        (
+            prep["stage"].as_str(),
+            prep["fresh"].as_u64(),
+            prep["failed"].as_u64()
+        ),
         (Some("prep"), Some(1), Some(1)),
         "{json}"
     );
@@ -147,7 +151,8 @@ fn status_counts_an_instance_the_cache_can_restore() {
         dry.both()
     );
     assert!(
-        dry.stdout.contains("1 to run, 1 to restore, 3 up to date (5 selected)"),
+        dry.stdout
+            .contains("1 to run, 1 to restore, 3 up to date (5 selected)"),
         "{}",
         dry.both()
     );
@@ -171,10 +176,18 @@ fn status_and_dry_run_list_instances_above_twenty_only_with_the_flag() {
         "{}",
         all.stdout
     );
-    assert!(all.stdout.contains("run      cell@k=7: never run"), "{}", all.stdout);
+    assert!(
+        all.stdout.contains("run      cell@k=7: never run"),
+        "{}",
+        all.stdout
+    );
     // A target narrows the list below the limit: its lines come back without the flag.
     let one = ws.ok(&["status", "cell@k=7"]);
-    assert!(one.stdout.contains("run      cell@k=7: never run"), "{}", one.stdout);
+    assert!(
+        one.stdout.contains("run      cell@k=7: never run"),
+        "{}",
+        one.stdout
+    );
     let dry = ws.ok(&["run", "-n"]);
     assert!(
         !dry.stdout.lines().any(|l| l.starts_with("would ")),
@@ -182,15 +195,23 @@ fn status_and_dry_run_list_instances_above_twenty_only_with_the_flag() {
         dry.stdout
     );
     assert!(
-        dry.stdout
-            .contains("26 instances would run or be restored; `repro run -n --instances` lists each"),
+        dry.stdout.contains(
+            "26 instances would run or be restored; `repro run -n --instances` lists each"
+        ),
         "{}",
         dry.stdout
     );
-    assert!(dry.stdout.contains("cell          25      0   25"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("cell          25      0   25"),
+        "{}",
+        dry.stdout
+    );
     let dry = ws.ok(&["run", "-n", "-v"]);
     assert_eq!(
-        dry.stdout.lines().filter(|l| l.starts_with("would run ")).count(),
+        dry.stdout
+            .lines()
+            .filter(|l| l.starts_with("would run "))
+            .count(),
         26,
         "{}",
         dry.stdout
@@ -295,7 +316,10 @@ fn show_prints_the_recorded_metrics_and_json() {
     assert_eq!(doc["lock"]["metrics"]["runs/b/m.json#acc"], 2.5, "{doc}");
     assert_eq!(doc["lock"]["key"], doc["key"], "{doc}");
     assert_eq!(doc["inputs"]["params"]["lr.b"], 2.5, "{doc}");
-    assert_eq!(doc["declared_metrics"]["fields"], serde_json::json!(["acc"]));
+    assert_eq!(
+        doc["declared_metrics"]["fields"],
+        serde_json::json!(["acc"])
+    );
     assert_eq!(doc["upstream"], serde_json::json!(["prep@task=b"]));
 }
 
@@ -306,7 +330,10 @@ fn verify_and_gc_dry_run_print_json() {
     let doc: serde_json::Value =
         serde_json::from_str(&ws.ok(&["verify", "--json"]).stdout).unwrap();
     assert_eq!(
-        (doc["instances"].as_u64(), doc["problems"].as_array().map(Vec::len)),
+        (
+            doc["instances"].as_u64(),
+            doc["problems"].as_array().map(Vec::len)
+        ),
         (Some(5), Some(0)),
         "{doc}"
     );
@@ -329,8 +356,7 @@ fn verify_and_gc_dry_run_print_json() {
     let again: serde_json::Value =
         serde_json::from_str(&ws.ok(&["gc", "-n", "--json"]).stdout).unwrap();
     assert_eq!(doc, again, "a dry run deleted something");
-    let done: serde_json::Value =
-        serde_json::from_str(&ws.ok(&["gc", "--json"]).stdout).unwrap();
+    let done: serde_json::Value = serde_json::from_str(&ws.ok(&["gc", "--json"]).stdout).unwrap();
     assert_eq!(done["dry_run"], false);
     assert_eq!(done["records_deleted"], doc["records_deleted"]);
     let after: serde_json::Value =
