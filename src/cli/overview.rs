@@ -71,8 +71,12 @@ pub(crate) struct StageCounts {
 }
 
 /// The ids of the instances the latest run of the workspace's profile recorded as failed
-/// (empty without a readable record: the counts then show them as `run`).
-pub(crate) fn last_failed(ws: &Workspace<'_>) -> HashSet<String> {
+/// (empty without a readable record: the counts then show them as `run`). The record is read
+/// only when `any_stale`: a no-op `status` on a wide pipeline does not parse it.
+pub(crate) fn last_failed(ws: &Workspace<'_>, any_stale: bool) -> HashSet<String> {
+    if !any_stale {
+        return HashSet::new();
+    }
     let path = ws.layout().last_run(ws.profile());
     match RunRecord::read(&path) {
         Ok(Some(r)) => r

@@ -150,7 +150,12 @@ fn dry_run(
     let orphans = ws.orphans(&loaded.graph)?;
     ws.hide_orphans(&orphans);
     let states = ws.plan(&loaded.graph, selected, forced)?;
-    let failed = overview::last_failed(&ws);
+    let failed = overview::last_failed(
+        &ws,
+        states
+            .iter()
+            .any(|(_, s)| !matches!(s, State::Fresh { .. })),
+    );
     let running = super::status::Running::find(
         ws.layout(),
         states

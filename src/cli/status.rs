@@ -153,7 +153,12 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             .filter(|(_, s)| !matches!(s, State::Fresh { .. }))
             .map(|(i, _)| loaded.graph.instances[*i].id.as_str()),
     );
-    let failed = overview::last_failed(&ws);
+    let failed = overview::last_failed(
+        &ws,
+        states
+            .iter()
+            .any(|(_, s)| !matches!(s, State::Fresh { .. })),
+    );
     let mut rows = Vec::new();
     let mut classes = Vec::new();
     for (i, s) in &states {
