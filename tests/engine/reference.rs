@@ -77,6 +77,37 @@ fn metric_outside_tolerance_is_a_mismatch_naming_the_field() {
 }
 
 #[test]
+fn verify_json_carries_the_reference_counts_and_each_mismatch() {
+    let ws = Ws::new(PIPELINE);
+    let reference = recorded(&ws, "0.500");
+    run_with(&ws, "0.600");
+    let out = ws.code(
+        &[
+            "verify",
+            "--json",
+            "--reference",
+            reference.to_str().unwrap(),
+        ],
+        1,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let r = &doc["reference"];
+    assert_eq!(
+        (r["exact"].as_u64(), r["mismatched"].as_u64()),
+        (Some(1), Some(2)),
+        "gen is exact; train is out of tolerance and stats reads it: {doc}"
+    );
+    assert!((r["worst"].as_f64().unwrap() - 0.1).abs() < 1e-9, "{doc}");
+    let problems = doc["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.as_str().unwrap().contains("m/metrics.json#acc")),
+        "{doc}"
+    );
+}
+
+#[test]
 fn changed_dependent_of_a_tolerant_output_is_not_excused() {
     let ws = Ws::new(PIPELINE);
     let reference = recorded(&ws, "0.500");
