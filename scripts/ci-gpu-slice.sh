@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 repro=target/release/repro
 fail() { echo "ci-gpu-slice: $*" >&2; exit 1; }
 
-plan=$("$repro" run all -p gpu-slice -n "$@" 2>&1)
+plan=$("$repro" run all -p gpu-slice -n --instances "$@" 2>&1)
 runs=$(grep -c '^would run  *train@' <<<"$plan" || true)
 [ "$runs" = 70 ] || fail "gpu-slice plans $runs training runs, expected 70"
 echo "ci-gpu-slice: gpu-slice plans 70 training runs"

@@ -32,7 +32,7 @@ pub enum Command {
     /// Print the dependency graph.
     Dag(DagArgs),
     /// Show one instance: key, inputs, outputs, record.
-    Show(OneArgs),
+    Show(ShowArgs),
     /// Print the log of an instance's last run (`--follow`: of the attempt running now).
     Logs(LogsArgs),
     /// Delete cached objects and records that `repro.lock` no longer refers to.
@@ -99,9 +99,14 @@ pub struct RunArgs {
     /// Print what would run and why, with counts; change nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
-    /// Emit events as JSON lines on stdout instead of the progress display.
+    /// Emit events as JSON lines on stdout instead of the progress display (with `-n`: the
+    /// planned events, then one `plan` object with the counts per stage).
     #[arg(long)]
     pub json: bool,
+    /// With `-n`: list every instance that would run or be restored, with its reasons, even
+    /// when more than 20 would (fewer are always listed).
+    #[arg(long, short = 'v')]
+    pub instances: bool,
     /// Skip the pipeline's `build:` command (the binaries were built elsewhere, e.g. carried
     /// to a machine without the toolchain). Cache keys hash the declared code, not binaries.
     #[arg(long)]
@@ -169,6 +174,10 @@ pub struct StatusArgs {
     /// Exit 1 when anything is stale.
     #[arg(long)]
     pub check: bool,
+    /// List every instance that is not fresh, with its reasons, even when more than 20 are
+    /// (fewer are always listed; the per-stage counts are printed either way).
+    #[arg(long, short = 'v')]
+    pub instances: bool,
     /// Also say which locked instances a remote holds (the configured default, or the
     /// remote named as the value: a name of `repro.local.yaml` or a URL).
     #[arg(long, value_name = "NAME|URL", num_args = 0..=1, default_missing_value = "")]
@@ -226,6 +235,9 @@ pub struct VerifyArgs {
     /// `metrics:`, their metrics must agree within the stage's tolerance.
     #[arg(long)]
     pub reference: Option<std::path::PathBuf>,
+    /// JSON on stdout (docs/cli.md describes its shape).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `repro dag`.
@@ -234,15 +246,24 @@ pub struct DagArgs {
     /// Targets (default: all).
     pub targets: Vec<String>,
     /// Graphviz output.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json")]
     pub dot: bool,
+    /// JSON on stdout (docs/cli.md describes its shape).
+    #[arg(long)]
+    pub json: bool,
+    /// One node per stage, with its instance count, and the edges between stages.
+    #[arg(long)]
+    pub stages: bool,
 }
 
-/// Commands on one instance.
+/// `repro show`.
 #[derive(Debug, Args)]
-pub struct OneArgs {
+pub struct ShowArgs {
     /// The instance id (or a pattern matching exactly one instance).
     pub instance: String,
+    /// JSON on stdout (docs/cli.md describes its shape).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `repro logs`.
@@ -266,4 +287,7 @@ pub struct GcArgs {
     /// pipeline (or not in this profile) that still hold what repro wrote.
     #[arg(long)]
     pub orphans: bool,
+    /// JSON on stdout (docs/cli.md describes its shape).
+    #[arg(long)]
+    pub json: bool,
 }

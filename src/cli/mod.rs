@@ -18,6 +18,7 @@ mod init;
 mod load;
 mod logs;
 mod metrics;
+mod overview;
 mod page;
 mod params;
 mod prefetch;

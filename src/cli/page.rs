@@ -29,6 +29,15 @@ impl Page {
         self.text.push('\n');
     }
 
+    /// Adds a value as pretty-printed JSON (the `--json` of a command).
+    pub(crate) fn json(&mut self, value: &impl serde::Serialize) -> Result<(), CliError> {
+        let text = serde_json::to_string_pretty(value)
+            .map_err(|e| CliError::Internal(format!("cannot encode the JSON output: {e}")))?;
+        self.text.push_str(&text);
+        self.text.push('\n');
+        Ok(())
+    }
+
     /// The lines so far.
     pub(crate) fn text(&self) -> &str {
         &self.text

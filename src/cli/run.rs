@@ -9,6 +9,7 @@ use crate::workspace::State;
 use super::args::RunArgs;
 use super::drive::{dispatch, Mode};
 use super::load::Loaded;
+use super::overview;
 use super::page::{outln, Page};
 use super::{Cli, CliError};
 
@@ -49,14 +50,7 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         reporter.event(&Event::Note { message });
     }
     if a.dry_run {
-        return dry_run(
-            &loaded,
-            &selected,
-            &forced,
-            a.json,
-            &settings,
-            reporter.as_mut(),
-        );
+        return dry_run(&loaded, &selected, &forced, a, &settings, reporter.as_mut());
     }
 
     check_pack_max(&loaded, &settings, &selected)?;
@@ -128,38 +122,113 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
     page
 }
 
-/// `--dry-run`: what would run or be restored, and why; changes nothing but the stat cache.
+/// `run -n --json`: the last line, after the planned events, even when nothing would run.
+#[derive(serde::Serialize)]
+struct PlanDoc<'a> {
+    /// Always `plan`.
+    event: &'static str,
+    profile: &'a str,
+    selected: usize,
+    run: usize,
+    restore: usize,
+    fresh: usize,
+    stages: &'a [overview::StageCounts],
+}
+
+/// `--dry-run`: what would run or be restored, and why, and the counts per stage; changes
+/// nothing but the stat cache. Instances are listed one by one as `overview.rs` decides.
 fn dry_run(
     loaded: &Loaded,
     selected: &[usize],
     forced: &[bool],
-    json: bool,
+    a: &RunArgs,
     settings: &RunSettings,
     reporter: &mut dyn Reporter,
 ) -> Result<(), CliError> {
+    let json = a.json;
     let mut ws = loaded.workspace()?;
     let orphans = ws.orphans(&loaded.graph)?;
     ws.hide_orphans(&orphans);
     let states = ws.plan(&loaded.graph, selected, forced)?;
+    let failed = overview::last_failed(
+        &ws,
+        states
+            .iter()
+            .any(|(_, s)| !matches!(s, State::Fresh { .. })),
+    );
+    let running = super::status::Running::find(
+        ws.layout(),
+        states
+            .iter()
+            .filter(|(_, s)| !matches!(s, State::Fresh { .. }))
+            .map(|(i, _)| loaded.graph.instances[*i].id.as_str()),
+    );
     let (mut run, mut restore, mut fresh) = (0, 0, 0);
     let mut to_run = Vec::new();
-    for (i, state) in states {
-        let id = loaded.graph.instances[i].id.clone();
+    let mut classes = Vec::new();
+    let mut events = Vec::new();
+    for (i, state) in &states {
+        let id = loaded.graph.instances[*i].id.clone();
+        classes.push((
+            *i,
+            overview::classify(
+                matches!(state, State::Fresh { .. }),
+                matches!(state, State::Restore { .. }),
+                running.contains_key(id.as_str()),
+                failed.contains(&id),
+            ),
+        ));
         match state {
             State::Fresh { .. } => fresh += 1,
             State::Restore { reasons, .. } => {
                 restore += 1;
-                reporter.event(&Event::WouldRestore { id, reasons });
+                events.push(Event::WouldRestore {
+                    id,
+                    reasons: reasons.clone(),
+                });
             }
             State::Run { reasons, .. } => {
                 run += 1;
-                to_run.push(i);
-                reporter.event(&Event::WouldRun { id, reasons });
+                to_run.push(*i);
+                events.push(Event::WouldRun {
+                    id,
+                    reasons: reasons.clone(),
+                });
             }
         }
     }
+    let listed = json || overview::list_instances(a.instances, events.len());
+    if listed {
+        for e in &events {
+            reporter.event(e);
+        }
+    }
+    let stages = overview::tally(&loaded.graph, &classes);
     let mut page = Page::default();
-    if !json {
+    if json {
+        let plan = PlanDoc {
+            event: "plan",
+            profile: ws.profile(),
+            selected: run + restore + fresh,
+            run,
+            restore,
+            fresh,
+            stages: &stages,
+        };
+        let line = serde_json::to_string(&plan)
+            .map_err(|e| CliError::Internal(format!("cannot encode the plan: {e}")))?;
+        outln!(page, "{line}");
+    } else {
+        if !listed {
+            outln!(
+                page,
+                "{} instances would run or be restored; `repro run -n --instances` lists each with its reasons (or name a stage or instance as a target)",
+                events.len()
+            );
+        }
+        for line in overview::table(&stages) {
+            outln!(page, "{line}");
+        }
         outln!(
             page,
             "{run} to run, {restore} to restore, {fresh} up to date ({} selected)",

@@ -1,12 +1,37 @@
-//! `repro status`: every stale instance with its reasons; `--check` exits 1 when any is stale.
+//! `repro status`: the counts per stage (fresh, run, restore, running, failed; `overview.rs`),
+//! every instance that is not fresh with its reasons (all of them with `--instances`, else when
+//! at most 20 are), and a total; `--check` exits 1 when any is stale.
 
 use crate::exec::slurm;
 use crate::workspace::{Dirty, Orphan, State};
 
 use super::args::StatusArgs;
 use super::load::Loaded;
+use super::overview::{self, Class};
 use super::page::{outln, Page};
 use super::{Cli, CliError};
+
+/// `repro status --json` (its shape is documented in docs/cli.md).
+#[derive(serde::Serialize)]
+struct StatusDoc<'a> {
+    profile: &'a str,
+    total: usize,
+    stale: usize,
+    stages: &'a [overview::StageCounts],
+    instances: &'a [Row<'a>],
+    orphans: &'a [Orphan],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue_error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote: Option<RemoteDoc<'a>>,
+}
+
+/// What `--remote` adds to the JSON.
+#[derive(serde::Serialize)]
+struct RemoteDoc<'a> {
+    url: &'a str,
+    instances: &'a [RemoteRow],
+}
 
 #[derive(serde::Serialize)]
 struct Row<'a> {
@@ -128,7 +153,14 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             .filter(|(_, s)| !matches!(s, State::Fresh { .. }))
             .map(|(i, _)| loaded.graph.instances[*i].id.as_str()),
     );
+    let failed = overview::last_failed(
+        &ws,
+        states
+            .iter()
+            .any(|(_, s)| !matches!(s, State::Fresh { .. })),
+    );
     let mut rows = Vec::new();
+    let mut classes = Vec::new();
     for (i, s) in &states {
         let (key, reasons) = match s {
             State::Fresh { entry } => (Some(entry.key.clone()), vec![]),
@@ -137,9 +169,16 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
         };
         let instance = &loaded.graph.instances[*i].id;
         let run = running.get(instance.as_str()).copied();
+        let class = overview::classify(
+            matches!(s, State::Fresh { .. }),
+            matches!(s, State::Restore { .. }),
+            run.is_some(),
+            failed.contains(instance),
+        );
+        classes.push((*i, class));
         rows.push(Row {
             instance,
-            state: if run.is_some() { "running" } else { s.label() },
+            state: class.label(),
             key,
             reasons,
             job: jobs.get(instance).cloned(),
@@ -150,30 +189,28 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
         Some(flag) => Some(remote_rows(&loaded, &ws, &a.targets, flag)?),
         None => None,
     };
+    let stages = overview::tally(&loaded.graph, &classes);
     let mut page = Page::default();
-    let stale = rows.iter().filter(|r| r.state != "fresh").count();
+    let stale = classes.iter().filter(|(_, c)| *c != Class::Fresh).count();
     let read_orphans = orphans.iter().filter(|o| !o.read_by.is_empty()).count();
     if a.json {
-        let mut doc = serde_json::json!({
-            "profile": ws.profile(),
-            "total": rows.len(),
-            "stale": stale,
-            "instances": rows,
-            "orphans": orphans,
-        });
-        if let Some(e) = &queue_error {
-            doc["queue_error"] = e.clone().into();
-        }
-        if let Some(r) = &remote {
-            doc["remote"] = serde_json::json!({ "url": r.url, "instances": r.rows });
-        }
-        outln!(
-            page,
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("json")
-        );
+        let doc = StatusDoc {
+            profile: ws.profile(),
+            total: rows.len(),
+            stale,
+            stages: &stages,
+            instances: &rows,
+            orphans: &orphans,
+            queue_error: queue_error.as_deref(),
+            remote: remote.as_ref().map(|r| RemoteDoc {
+                url: &r.url,
+                instances: &r.rows,
+            }),
+        };
+        page.json(&doc)?;
     } else {
         let mut queued = std::collections::BTreeMap::<&str, usize>::new();
+        let listed = overview::list_instances(a.instances, stale);
         for r in rows.iter().filter(|r| r.state != "fresh") {
             let mut why: Vec<String> = r.reasons.iter().map(|d| d.to_string()).collect();
             if let Some(j) = &r.job {
@@ -187,7 +224,18 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
             if let Some(run) = &r.running {
                 why.insert(0, run.describe().trim_start_matches("running ").to_owned());
             }
-            outln!(page, "{:<8} {}: {}", r.state, r.instance, why.join("; "));
+            if listed {
+                outln!(page, "{:<8} {}: {}", r.state, r.instance, why.join("; "));
+            }
+        }
+        if !listed {
+            outln!(
+                page,
+                "{stale} instances are not fresh; `repro status --instances` lists each with its reasons (or name a stage or instance as a target)"
+            );
+        }
+        for line in overview::table(&stages) {
+            outln!(page, "{line}");
         }
         if !queued.is_empty() {
             let parts: Vec<String> = queued.iter().map(|(s, n)| format!("{n} {s}")).collect();

@@ -1,6 +1,7 @@
 //! `repro verify`: re-hash the selected instances' cached objects and workspace outputs
 //! against `repro.lock` and, with `--reference`, compare with another lock file; print each
-//! problem and a summary. Exit 1 on any problem.
+//! problem and a summary (`--json`: one [`VerifyDoc`], documented in docs/cli.md). Exit 1
+//! on any problem.
 
 use std::path::Path;
 
@@ -11,6 +12,31 @@ use super::load::Loaded;
 use super::page::{outln, Page};
 use super::{Cli, CliError};
 
+/// `repro verify --json`.
+#[derive(serde::Serialize)]
+struct VerifyDoc<'a> {
+    profile: &'a str,
+    instances: usize,
+    outputs: usize,
+    objects: usize,
+    /// With `--reference`: the comparison's counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<ReferenceDoc>,
+    /// One line per problem, each starting with the instance id (or `cache:`).
+    problems: &'a [String],
+}
+
+#[derive(serde::Serialize)]
+struct ReferenceDoc {
+    path: String,
+    exact: usize,
+    tolerant: usize,
+    derived: usize,
+    mismatched: usize,
+    /// The largest metric difference seen.
+    worst: f64,
+}
+
 pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
     let loaded = Loaded::load(cli)?;
     let selected = loaded.targets(&a.targets)?;
@@ -18,9 +44,19 @@ pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
     let report = ws.verify(&loaded.graph, &selected);
     let mut problems = report.problems;
     let mut page = Page::default();
+    let mut reference = None;
     if let Some(path) = &a.reference {
         let r = compare_reference(&ws, &loaded, &selected, path)?;
-        outln!(
+        reference = Some(ReferenceDoc {
+            path: path.display().to_string(),
+            exact: r.exact,
+            tolerant: r.tolerant,
+            derived: r.derived,
+            mismatched: r.mismatched,
+            worst: r.worst,
+        });
+        if !a.json {
+            outln!(
             page,
             "reference `{}`: {} exact, {} within tolerance (largest difference {}), {} derived from tolerant upstream, {} mismatched",
             path.display(),
@@ -30,19 +66,31 @@ pub(crate) fn verify(cli: &Cli, a: &VerifyArgs) -> Result<(), CliError> {
             r.derived,
             r.mismatched
         );
+        }
         problems.extend(r.problems);
     }
-    for p in &problems {
-        outln!(page, "MISMATCH {p}");
+    if a.json {
+        page.json(&VerifyDoc {
+            profile: ws.profile(),
+            instances: report.instances,
+            outputs: report.outputs,
+            objects: report.objects,
+            reference,
+            problems: &problems,
+        })?;
+    } else {
+        for p in &problems {
+            outln!(page, "MISMATCH {p}");
+        }
+        outln!(
+            page,
+            "verified {} instances: {} outputs, {} cached objects, {} problem(s)",
+            report.instances,
+            report.outputs,
+            report.objects,
+            problems.len()
+        );
     }
-    outln!(
-        page,
-        "verified {} instances: {} outputs, {} cached objects, {} problem(s)",
-        report.instances,
-        report.outputs,
-        report.objects,
-        problems.len()
-    );
     page.print()?;
     if problems.is_empty() {
         Ok(())

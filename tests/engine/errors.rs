@@ -405,12 +405,15 @@ fn failing_stage_exits_1_prints_its_log_tail_and_skips_downstream() {
         !ws.read("repro.lock").contains("] bad\n"),
         "a failed instance is never recorded"
     );
-    // The failure stays visible to `logs` and `status`.
+    // The failure stays visible to `logs` and `status` (which counts it as failed).
     let logs = ws.ok(&["logs", "bad"]);
     assert_eq!(logs.stdout, "progress line\nboom\n");
     let st = ws.code(&["status", "--check"], 1);
     assert!(
-        st.stdout.contains("run      bad: never run"),
+        st.stdout.contains("failed   bad: never run")
+            && st
+                .stdout
+                .contains("bad            1      0    0        0        0       1"),
         "{}",
         st.both()
     );

@@ -84,6 +84,9 @@ fn never_run_is_stale_then_second_run_does_nothing() {
     run      prep@task=b: never run
     run      train@task=a: upstream `prep@task=a` is stale
     run      train@task=b: upstream `prep@task=b` is stale
+    stage  instances  fresh  run  restore  running  failed
+    prep           2      0    2        0        0       0
+    train          2      0    2        0        0       0
     4 of 4 instances stale (profile `default`)
     ");
     ws.ok(&["run"]);
@@ -182,6 +185,9 @@ fn status_shows_own_reasons_beside_the_stale_upstream() {
     run      prep@task=a: dep `inputs/a.txt` changed
     run      train@task=a: upstream `prep@task=a` is stale; param `lr.a` changed from 1.0 to 1.5; code of `src/*.sh` changed
     run      train@task=b: code of `src/*.sh` changed
+    stage  instances  fresh  run  restore  running  failed
+    prep           2      1    1        0        0       0
+    train          2      0    2        0        0       0
     3 of 4 instances stale (profile `default`)
     ");
     let dry = ws.ok(&["run", "-n", "--json"]);

@@ -21,6 +21,7 @@ mod loader_props;
 mod lockdiff;
 mod order;
 mod orphans;
+mod overview;
 mod pack;
 #[path = "../support/process.rs"]
 mod process;

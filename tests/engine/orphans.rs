@@ -149,6 +149,13 @@ fn an_orphan_that_differs_from_what_repro_wrote_stops_the_run_and_is_kept() {
     );
     assert_eq!(ws.read("runs/3/m.txt"), "edited by hand\n");
     assert_eq!(ws.count("stats"), 1, "nothing ran");
+    let dry: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["gc", "-n", "--orphans", "--json"]).stdout).unwrap();
+    assert_eq!(
+        (&dry["orphans_kept"], &dry["dry_run"]),
+        (&serde_json::json!(["runs/3"]), &serde_json::json!(true)),
+        "{dry}"
+    );
     let gc = ws.ok(&["gc", "--orphans"]);
     assert!(
         gc.stdout.contains("kept orphaned output `runs/3`"),
@@ -204,6 +211,15 @@ fn gc_removes_orphans_nothing_reads_only_when_asked() {
         ws.root.join("runs/3/m.txt").exists(),
         "plain gc leaves the workspace alone"
     );
+    let dry: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["gc", "-n", "--orphans", "--json"]).stdout).unwrap();
+    assert!(
+        dry["orphans_removed"]
+            .as_array()
+            .is_some_and(|a| a.contains(&serde_json::json!("runs/3"))),
+        "{dry}"
+    );
+    assert!(ws.root.join("runs/3/m.txt").exists(), "-n removed nothing");
     let gc = ws.ok(&["gc", "--orphans"]);
     assert!(
         gc.stdout.contains("removed orphaned output `runs/3`"),

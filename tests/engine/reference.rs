@@ -77,6 +77,37 @@ fn metric_outside_tolerance_is_a_mismatch_naming_the_field() {
 }
 
 #[test]
+fn verify_json_carries_the_reference_counts_and_each_mismatch() {
+    let ws = Ws::new(PIPELINE);
+    let reference = recorded(&ws, "0.500");
+    run_with(&ws, "0.600");
+    let out = ws.code(
+        &[
+            "verify",
+            "--json",
+            "--reference",
+            reference.to_str().unwrap(),
+        ],
+        1,
+    );
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let r = &doc["reference"];
+    assert_eq!(
+        (r["exact"].as_u64(), r["mismatched"].as_u64()),
+        (Some(1), Some(2)),
+        "gen is exact; train is out of tolerance and stats reads it: {doc}"
+    );
+    assert!((r["worst"].as_f64().unwrap() - 0.1).abs() < 1e-9, "{doc}");
+    let problems = doc["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.as_str().unwrap().contains("m/metrics.json#acc")),
+        "{doc}"
+    );
+}
+
+#[test]
 fn changed_dependent_of_a_tolerant_output_is_not_excused() {
     let ws = Ws::new(PIPELINE);
     let reference = recorded(&ws, "0.500");
@@ -171,7 +202,11 @@ fn a_repeated_run_that_the_store_recorded_is_fresh_despite_an_older_lock_entry()
     // The same keys, other bytes (the stamp differs); put the older lock back.
     std::fs::copy(&reference, ws.root.join("repro.lock")).unwrap();
     let out = ws.code(&["status", "--check"], 0);
-    assert!(!out.stdout.contains("restore"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("all 3 instances up to date"),
+        "{}",
+        out.stdout
+    );
     let before = ws.read("m/stamp");
     let out = ws.ok(&["run"]);
     assert!(out.stderr.contains("nothing to do"), "{}", out.stderr);
@@ -190,6 +225,10 @@ fn changing_declared_metric_fields_makes_the_instance_stale_without_force() {
     insta::assert_snapshot!(st.stdout, @r"
     run      train: declared metrics changed (not recorded: `m/metrics.json#loss`)
     run      stats: upstream `train` is stale
+    stage  instances  fresh  run  restore  running  failed
+    gen            1      1    0        0        0       0
+    train          1      0    1        0        0       0
+    stats          1      0    1        0        0       0
     2 of 3 instances stale (profile `default`)
     ");
     let verify = ws.code(&["verify"], 1);
