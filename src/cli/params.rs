@@ -8,9 +8,13 @@
 //! (old -> new), added, removed. An instance in one lock only shows all its parameters as
 //! added or removed. Keys that changed for another reason (code, dependencies) show nothing.
 //!
-//! Limits: a record that is not in the local cache (a lock committed elsewhere and never
-//! pulled) cannot be read; such instances are listed as unknown, with `repro pull` as the fix.
-//! Parameters are compared as JSON values; the text shows them as JSON.
+//! A record that is not in the local cache (a lock committed elsewhere and never pulled) is
+//! replaced by the pipeline file of the same side: the working tree's, or the one committed at
+//! that revision (`git show REV:pipeline.yaml`), expanded under the same profile; the
+//! parameters its instance declares are those a run of it would have keyed. Only an instance
+//! that neither can give (no record, and a pipeline file that is absent at that revision or no
+//! longer loads) is listed as unknown, with `repro pull` as the fix. Parameters are compared as
+//! JSON values; the text shows them as JSON.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,7 +25,7 @@ use crate::workspace::LockEntry;
 
 use super::load::Loaded;
 use super::page::{outln, Page};
-use super::revlock::{check_targets, entries_of, read_side, Side};
+use super::revlock::{check_targets, entries_of, read_side, text_at, Side};
 use super::table::table;
 use super::{Cli, CliError};
 
@@ -111,6 +115,12 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
     )?;
     let old = entries_of(&old_lock, &profile, &a.targets);
     let new = entries_of(&new_lock, &profile, &a.targets);
+    let file = cli.file.as_deref().and_then(|f| f.file_name()).map_or_else(
+        || "pipeline.yaml".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let old_declared = declared(&loaded, &root, &old_side, &file, &profile);
+    let new_declared = declared(&loaded, &root, &new_side, &file, &profile);
     let mut doc = ParamsDiff {
         profile,
         old: old_side.label().to_owned(),
@@ -124,10 +134,18 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
         if !a.all && o.map(|e| &e.key) == n.map(|e| &e.key) {
             continue;
         }
-        let mut side = |e: Option<&&LockEntry>, label: &str| -> Option<BTreeMap<String, Value>> {
+        let mut side = |e: Option<&&LockEntry>,
+                        label: &str,
+                        declared: &Option<Declared>|
+         -> Option<BTreeMap<String, Value>> {
             let e = e?;
-            match ws.record(&e.key) {
-                Some(r) => Some(r.inputs.params),
+            let from_pipeline = || declared.as_ref().and_then(|d| d.get(id).cloned());
+            match ws
+                .record(&e.key)
+                .map(|r| r.inputs.params)
+                .or_else(from_pipeline)
+            {
+                Some(p) => Some(p),
                 None => {
                     doc.unknown.push(Unknown {
                         instance: id.to_owned(),
@@ -138,8 +156,8 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
                 }
             }
         };
-        let po = side(o, old_side.label());
-        let pn = side(n, new_side.label());
+        let po = side(o, old_side.label(), &old_declared);
+        let pn = side(n, new_side.label(), &new_declared);
         if (o.is_some() && po.is_none()) || (n.is_some() && pn.is_none()) {
             continue;
         }
@@ -167,6 +185,43 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
     }
     super::load::show_notes(&ws);
     print(&doc, a.json)
+}
+
+/// Each instance's parameters as a pipeline file declares them, by instance id.
+type Declared = BTreeMap<String, BTreeMap<String, Value>>;
+
+/// The parameters every instance of `profile` declares in the pipeline file of `side`: the
+/// loaded one for the working tree, else `file` as committed at the revision. `None` (said on
+/// stderr) when that file is absent there or does not load under `profile`.
+fn declared(
+    loaded: &Loaded,
+    root: &std::path::Path,
+    side: &Side,
+    file: &str,
+    profile: &str,
+) -> Option<Declared> {
+    let of = |graph: &crate::graph::Graph| -> Declared {
+        graph
+            .instances
+            .iter()
+            .map(|i| (i.id.clone(), i.params.clone()))
+            .collect()
+    };
+    let Side::Rev(rev) = side else {
+        return Some(of(&loaded.graph));
+    };
+    let text = text_at(root, rev, file)?;
+    let name = format!("{rev}:{file}");
+    match crate::spec::parse(std::path::Path::new(&name), &text, Some(profile))
+        .map_err(|e| e.to_string())
+        .and_then(|p| crate::graph::build(&p).map_err(|e| e.to_string()))
+    {
+        Ok(graph) => Some(of(&graph)),
+        Err(e) => {
+            eprintln!("repro: note: `{name}` does not load under profile `{profile}`, so only cached records give parameters at `{rev}`: {e}");
+            None
+        }
+    }
 }
 
 fn print(doc: &ParamsDiff, json: bool) -> Result<(), CliError> {
@@ -204,7 +259,7 @@ fn print(doc: &ParamsDiff, json: bool) -> Result<(), CliError> {
             if doc.unknown.is_empty() {
                 ""
             } else {
-                " among the instances whose records are in the local cache"
+                " among the instances whose parameters are known"
             }
         );
     } else {
@@ -224,14 +279,14 @@ fn unknown_notes(unknown: &[Unknown]) {
     if unknown.len() > NAMED {
         let _ = writeln!(
             err,
-            "repro: note: {} records are not in the local cache (`repro pull` fetches them; `--json` lists them all), for example:",
+            "repro: note: the parameters of {} instances are unknown: their records are not in the local cache (`repro pull` fetches them; `--json` lists them all) and the pipeline file does not give them, for example:",
             unknown.len()
         );
     }
     for u in unknown.iter().take(NAMED) {
         let _ = writeln!(
             err,
-            "repro: note: the parameters of `{}` at `{}` are unknown: its record `{}` is not in the local cache (`repro pull` fetches it)",
+            "repro: note: the parameters of `{}` at `{}` are unknown: its record `{}` is not in the local cache (`repro pull` fetches it) and the pipeline file there does not give them",
             u.instance, u.side, u.key
         );
     }

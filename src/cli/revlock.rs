@@ -161,6 +161,16 @@ fn read_at(dir: &Path, rev: &str) -> Result<LockFile, RevLockError> {
     Ok(LockFile::parse_named(&text, &format!("{rev}:{LOCK_NAME}"))?)
 }
 
+/// The text of the file `name` (a path relative to the workspace root) as committed at `rev`
+/// (already checked by [`read_side`]); `None` when it was not committed there or is not text.
+pub(crate) fn text_at(root: &Path, rev: &str, name: &str) -> Option<String> {
+    let (ok, text) = git(&git_dir(root), &["show", &format!("{rev}:./{name}")]).ok()?;
+    if !ok {
+        return None;
+    }
+    String::from_utf8(text).ok()
+}
+
 /// The entries of `profile` whose instance id one of `targets` selects (all without
 /// targets), by instance id.
 pub(crate) fn entries_of<'l>(
