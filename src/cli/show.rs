@@ -58,6 +58,13 @@ pub(crate) fn show(cli: &Cli, a: &OneArgs) -> Result<(), CliError> {
                 r.device,
                 r.log
             );
+            if let Some(slot) = &r.slot {
+                outln!(page, "  slot    {slot}");
+            }
+            match &r.checkout {
+                Some(c) => outln!(page, "  commit  {c}"),
+                None => outln!(page, "  commit  not recorded"),
+            }
             for (p, d) in &r.outputs {
                 outln!(page, "  out     {p} {d}");
             }
