@@ -22,8 +22,8 @@ use super::facts::{InstanceFacts, PageFacts};
 use super::html::{duration, elem, esc, human, table, utc};
 use super::record::Outcome;
 use super::timeline::{self, Span, PALETTE};
-use crate::encode::base64;
 use crate::cache::ActionRecord;
+use crate::encode::base64;
 
 /// Sorts a `table.sortable` by the clicked header: numbers as numbers, the rest as text; a
 /// second click reverses.

@@ -233,7 +233,11 @@ mod tests {
         let a = &rec.instances["a"];
         assert_eq!(a.outcome, Outcome::Ran);
         assert_eq!(a.device.as_deref(), Some("cpu"));
-        assert_eq!(a.slot.as_deref(), Some("cpu 1"), "the slot of its last attempt");
+        assert_eq!(
+            a.slot.as_deref(),
+            Some("cpu 1"),
+            "the slot of its last attempt"
+        );
         assert!(a.start_s.is_some() && a.end_s >= a.start_s);
         assert_eq!(rec.instances["b"].outcome, Outcome::Restored);
         assert_eq!(rec.instances["b"].start_s, None);

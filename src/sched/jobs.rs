@@ -145,8 +145,20 @@ mod tests {
     fn retiring_a_job_gives_its_slots_back_once() {
         let mut jobs: Jobs<&str> = Jobs::new(Slots::new(2, vec![]));
         let (a, b) = (jobs.next_id(), jobs.next_id());
-        jobs.hold(a, &cpus(1), None, |_, _| ("cpu".into(), "cpu 0".into()), "a");
-        jobs.hold(b, &cpus(1), None, |_, _| ("cpu".into(), "cpu 0".into()), "b");
+        jobs.hold(
+            a,
+            &cpus(1),
+            None,
+            |_, _| ("cpu".into(), "cpu 0".into()),
+            "a",
+        );
+        jobs.hold(
+            b,
+            &cpus(1),
+            None,
+            |_, _| ("cpu".into(), "cpu 0".into()),
+            "b",
+        );
         assert!(!jobs.fits(&cpus(1)));
         assert_eq!(jobs.retire(a).map(|h| h.work), Some("a"));
         assert!(jobs.fits(&cpus(1)));

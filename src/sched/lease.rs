@@ -74,7 +74,12 @@ mod tests {
         };
         let mut free = Lease::new(grant.clone(), "cpu".into(), "cpu 0".into(), None);
         assert!(!free.expire(Instant::now() + Duration::from_secs(1 << 30)));
-        let mut l = Lease::new(grant, "cpu".into(), "cpu 0".into(), Some(Duration::from_secs(60)));
+        let mut l = Lease::new(
+            grant,
+            "cpu".into(),
+            "cpu 0".into(),
+            Some(Duration::from_secs(60)),
+        );
         assert!(!l.expire(Instant::now()));
         let later = Instant::now() + Duration::from_secs(61);
         assert!(l.expire(later));

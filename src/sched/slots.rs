@@ -197,12 +197,19 @@ mod tests {
         let mut s = Slots::new(3, vec!["0".into()]);
         let a = s.try_take(&res(0.0, 1)).unwrap();
         let b = s.try_take(&res(0.5, 1)).unwrap();
-        assert_eq!((a.cpu_slots.clone(), b.cpu_slots.clone()), (vec![0], vec![1]));
+        assert_eq!(
+            (a.cpu_slots.clone(), b.cpu_slots.clone()),
+            (vec![0], vec![1])
+        );
         assert_eq!(s.slot_label(&a), "cpu 0");
         assert_eq!(s.slot_label(&b), "gpu 0 · cpu 1");
         s.release(&a);
         let c = s.try_take(&res(0.0, 2)).unwrap();
-        assert_eq!(c.cpu_slots, vec![0, 2], "slot 0 is free again, slot 1 still held");
+        assert_eq!(
+            c.cpu_slots,
+            vec![0, 2],
+            "slot 0 is free again, slot 1 still held"
+        );
         assert_eq!(s.slot_label(&c), "cpu 0,2");
         s.release(&b);
         s.release(&c);

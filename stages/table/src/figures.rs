@@ -181,8 +181,7 @@ impl Figure<'_> {
 
     /// The footer broken into lines that fit `width` pixels.
     fn footer_lines(&self, width: u32) -> Vec<String> {
-        let per_line =
-            ((width.saturating_sub(20)) as f64 / (FOOTER_FONT as f64 * CHAR_W)) as usize;
+        let per_line = ((width.saturating_sub(20)) as f64 / (FOOTER_FONT as f64 * CHAR_W)) as usize;
         wrap(&self.footer, per_line.max(10))
     }
 
@@ -271,7 +270,9 @@ impl Figure<'_> {
             footer.draw(&Text::new(
                 line.clone(),
                 (10, 2 + (i as u32 * FOOTER_LINE_H) as i32),
-                ("sans-serif", FOOTER_FONT).into_font().color(&RGBColor(80, 80, 80)),
+                ("sans-serif", FOOTER_FONT)
+                    .into_font()
+                    .color(&RGBColor(80, 80, 80)),
             ))?;
         }
         let title_lines = self.title_lines(width);

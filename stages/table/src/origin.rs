@@ -111,7 +111,9 @@ impl Origin {
         let _ = writeln!(out, "% profile: {}", self.profile);
         let _ = writeln!(out, "% {program} cache key: {}", self.key_text());
         if self.key.is_some() {
-            out.push_str("% the key's action record names the commit it ran at (repro show INSTANCE)\n");
+            out.push_str(
+                "% the key's action record names the commit it ran at (repro show INSTANCE)\n",
+            );
         }
         out.push_str(latex);
         out
@@ -148,7 +150,11 @@ impl Origin {
         match &self.key {
             Some(k) => {
                 let short: String = k.chars().take(SHORT_KEY).collect();
-                let more = if k.chars().count() > SHORT_KEY { "…" } else { "" };
+                let more = if k.chars().count() > SHORT_KEY {
+                    "…"
+                } else {
+                    ""
+                };
                 format!("profile {} · table key {short}{more}", self.profile)
             }
             None => format!("profile {} · not run by repro (no key)", self.profile),
@@ -180,9 +186,7 @@ mod tests {
     #[test]
     fn csv_gets_two_trailing_columns_on_every_row_and_stays_parseable() {
         let o = origin(Some("k123"));
-        let csv = o
-            .stamp_csv("t.csv", "a,b\n1,\"x, y\"\n2,\n")
-            .unwrap();
+        let csv = o.stamp_csv("t.csv", "a,b\n1,\"x, y\"\n2,\n").unwrap();
         assert_eq!(
             csv,
             "a,b,profile,table_key\n1,\"x, y\",smoke,k123\n2,,smoke,k123\n"
@@ -207,8 +211,13 @@ mod tests {
     fn without_the_engine_the_files_say_there_is_no_key() {
         let o = origin(None);
         assert!(o.sentence("table").contains("run outside repro"));
-        assert!(o.stamp_latex("table", "").contains("none (not run by repro)"));
-        assert_eq!(o.stamp_csv("t.csv", "a\n1\n").unwrap(), "a,profile,table_key\n1,smoke,\n");
+        assert!(o
+            .stamp_latex("table", "")
+            .contains("none (not run by repro)"));
+        assert_eq!(
+            o.stamp_csv("t.csv", "a\n1\n").unwrap(),
+            "a,profile,table_key\n1,smoke,\n"
+        );
         assert_eq!(o.footer(), "profile smoke · not run by repro (no key)");
     }
 

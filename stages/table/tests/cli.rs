@@ -115,7 +115,8 @@ fn table_outputs_name_the_runs_behind_each_row_and_their_profile_and_key() {
     // Every file names the profile and the table instance's own key (`REPRO_KEY`, a function
     // of its inputs), never an upstream's key: the bytes stay a function of the instance's key.
     assert!(
-        t6.lines().all(|l| l.ends_with(",smoke,table-key") || l.ends_with(",profile,table_key")),
+        t6.lines()
+            .all(|l| l.ends_with(",smoke,table-key") || l.ends_with(",profile,table_key")),
         "{t6}"
     );
     assert_eq!(&topk[col("profile")], "smoke");
@@ -126,11 +127,17 @@ fn table_outputs_name_the_runs_behind_each_row_and_their_profile_and_key() {
             text.contains("smoke") && text.contains("table-key"),
             "`{name}` does not name its profile and key: {text}"
         );
-        assert!(!text.contains("cache_key"), "`{name}` holds an upstream key");
+        assert!(
+            !text.contains("cache_key"),
+            "`{name}` holds an upstream key"
+        );
     }
     for figure in ["figures/curves_relu.svg"] {
         let text = study.read(figure);
-        assert!(text.contains("profile smoke · table key table-key"), "{figure}");
+        assert!(
+            text.contains("profile smoke · table key table-key"),
+            "{figure}"
+        );
     }
 }
 
