@@ -258,7 +258,9 @@ fn outside_a_git_checkout_the_commit_is_said_to_be_not_recorded() {
 }
 
 /// The table stages write `params.profile` into every result file: a profile that forgot to
-/// set it would label its results with the top-level default.
+/// set it would label its results with the top-level default. They also write their own key
+/// (`REPRO_KEY`), which is honest only because no stage reads their outputs (a key in an
+/// output read downstream would defeat early cutoff): checked here too.
 #[test]
 fn every_profile_of_the_papers_pipeline_names_itself_in_params_profile() {
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline.yaml");
@@ -271,5 +273,17 @@ fn every_profile_of_the_papers_pipeline_names_itself_in_params_profile() {
             Some(name.as_str()),
             "profile `{name}`"
         );
+        let graph = repro::graph::build(&p).expect("each profile builds");
+        for (j, ups) in graph.upstream.iter().enumerate() {
+            for &i in ups {
+                let stage = &graph.instances[i].stage_name;
+                assert!(
+                    stage != "table" && stage != "ablation_table",
+                    "`{}` reads the outputs of `{}`, which name their key",
+                    graph.instances[j].id,
+                    graph.instances[i].id
+                );
+            }
+        }
     }
 }
