@@ -146,15 +146,27 @@ pub(crate) fn render(out: &mut String, spans: &[Span]) {
             esc(label),
         );
     }
+    // A tick whose label reads like the previous one's (0.05 s and 0.1 s both print `0.1 s`)
+    // keeps its grid line and loses its label.
+    let mut last_label = String::new();
     for t in super::chart::ticks(0.0, end) {
+        let label = duration(t);
         let _ = write!(
             out,
-            "<line x1=\"{0}\" x2=\"{0}\" y1=\"0\" y2=\"{1}\" class=\"grid\"/><text x=\"{0}\" y=\"{2}\" text-anchor=\"middle\">{3}</text>",
+            "<line x1=\"{0}\" x2=\"{0}\" y1=\"0\" y2=\"{1}\" class=\"grid\"/>",
             num(sx(t)),
             num(h - 22.0),
-            num(h - 8.0),
-            esc(&duration(t))
         );
+        if label != last_label {
+            let _ = write!(
+                out,
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                num(sx(t)),
+                num(h - 8.0),
+                esc(&label)
+            );
+        }
+        last_label = label;
     }
     for (i, s) in spans.iter().enumerate() {
         let x = sx(s.start - t0);
@@ -269,6 +281,21 @@ mod tests {
         let (lane, labels) = lanes(&spans);
         assert_eq!(labels, ["slurm", "slurm #2"]);
         assert_ne!(lane[0], lane[1]);
+    }
+
+    #[test]
+    fn time_tick_labels_never_repeat() {
+        let mut out = String::new();
+        render(&mut out, &[span("short", "cpu", 0.0, 0.2)]);
+        let labels: Vec<&str> = out
+            .split("text-anchor=\"middle\">")
+            .skip(1)
+            .filter_map(|t| t.split('<').next())
+            .collect();
+        assert!(labels.len() >= 2, "{out}");
+        for pair in labels.windows(2) {
+            assert_ne!(pair[0], pair[1], "{labels:?}");
+        }
     }
 
     #[test]
