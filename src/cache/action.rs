@@ -36,6 +36,10 @@ pub struct ActionRecord {
     pub host: String,
     /// Devices assigned (`cpu`, or the GPU ids given through `CUDA_VISIBLE_DEVICES`).
     pub device: String,
+    /// Which slots it held (`cpu 2`, `gpu 0 · cpu 1`, or the batch executor's name): recorded,
+    /// never keyed; absent from records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
     /// Digest of the combined stdout/stderr log object.
     pub log: String,
     /// Seconds since the Unix epoch when the run finished.
@@ -44,6 +48,33 @@ pub struct ActionRecord {
     /// versions (recorded, never keyed; absent from records written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
+    /// The commit of the checkout that produced it (recorded, never keyed: the key already
+    /// names the code that ran; absent when the workspace is not a git checkout, and from
+    /// records written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout: Option<CheckoutRecord>,
+}
+
+/// The git commit a record was produced at (`workspace::platform`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CheckoutRecord {
+    /// `HEAD`'s commit.
+    pub commit: String,
+    /// Whether tracked files differed from it (`None` when `git status` could not tell).
+    #[serde(default)]
+    pub dirty: Option<bool>,
+}
+
+impl std::fmt::Display for CheckoutRecord {
+    /// `abc123…` with ` (tracked files modified)` or ` (state of tracked files unknown)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.commit)?;
+        match self.dirty {
+            Some(true) => f.write_str(" (tracked files modified)"),
+            Some(false) => Ok(()),
+            None => f.write_str(" (state of tracked files unknown)"),
+        }
+    }
 }
 
 /// The device and tool versions a record was produced with (`workspace::platform`).

@@ -37,7 +37,7 @@ mod statcache;
 mod store;
 mod tagged;
 
-pub use action::{ActionRecord, Platform, ACTION_VERSION};
+pub use action::{ActionRecord, CheckoutRecord, Platform, ACTION_VERSION};
 pub use code::CodeDigester;
 pub use digest::{digest_path, PathDigest, Policy, TreeEntry};
 pub use hash::{hash_bytes, hash_file_uncached, Digest};

@@ -58,6 +58,11 @@ struct RecordDoc {
     device: String,
     log: String,
     finished_at: u64,
+    /// The slots it held (`cpu 2`, `gpu 0 · cpu 1`); absent from older records.
+    slot: Option<String>,
+    /// The commit it ran at (and whether tracked files differed); absent outside a git
+    /// checkout and from older records.
+    checkout: Option<crate::cache::CheckoutRecord>,
     outputs: BTreeMap<String, String>,
     /// `file#field` to value.
     metrics: BTreeMap<String, f64>,
@@ -114,6 +119,8 @@ fn gather(loaded: &Loaded, instance: &str) -> Result<ShowDoc, CliError> {
             device: r.device,
             log: r.log,
             finished_at: r.finished_at,
+            slot: r.slot,
+            checkout: r.checkout,
             outputs: r.outputs,
             metrics: r.metrics,
         });
@@ -181,6 +188,13 @@ fn text(page: &mut Page, d: &ShowDoc) {
             r.device,
             r.log
         );
+        if let Some(slot) = &r.slot {
+            outln!(page, "  slot    {slot}");
+        }
+        match &r.checkout {
+            Some(c) => outln!(page, "  commit  {c}"),
+            None => outln!(page, "  commit  not recorded"),
+        }
         for (p, digest) in &r.outputs {
             outln!(page, "  out     {p} {digest}");
         }

@@ -168,6 +168,7 @@ impl Reporter for ProgressReporter {
                 reasons,
                 device,
                 watch,
+                ..
             } => {
                 self.running += 1;
                 self.left.started(id, Instant::now());

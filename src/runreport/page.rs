@@ -22,6 +22,7 @@ use super::facts::{InstanceFacts, PageFacts};
 use super::html::{duration, elem, esc, human, table, utc};
 use super::record::Outcome;
 use super::timeline::{self, Span, PALETTE};
+use crate::cache::ActionRecord;
 use crate::encode::base64;
 
 /// Sorts a `table.sortable` by the clicked header: numbers as numbers, the rest as text; a
@@ -252,7 +253,7 @@ fn time(out: &mut String, f: &PageFacts) {
             "Nothing executed in the latest run: every instance was restored or fresh.",
         );
     } else {
-        elem(out, "p", "", "One bar per executed instance (hover for its id, device, start and duration), from the start of the first one (a build before it is not drawn). Lanes stand for slots: instances are placed, in order of start, on the first free lane of their device; the engine does not record which slot token each held.");
+        elem(out, "p", "", "One bar per executed instance (hover for its id, slot, device, start and duration), from the start of the first one (a build before it is not drawn). One lane per slot the scheduler granted: its CPU slot and GPU (`cpu 2`, `gpu 0 · cpu 1`), or the batch executor (`slurm`, with a numbered lane for each job running at the same time); a run recorded before slots were, only by device.");
         timeline::render(out, &spans);
         out.push_str("<ul class=\"legend\">");
         for (i, s) in stages.iter().enumerate() {
@@ -282,27 +283,29 @@ fn spans(f: &PageFacts, stages: &[&str]) -> Vec<Span> {
                     id: i.id.clone(),
                     stage: stage_index(&i.stage),
                     device: l.device.clone().unwrap_or_else(|| "cpu".into()),
+                    slot: l.slot.clone(),
                     start: l.start_s?,
                     end: l.end_s?,
                 })
             })
             .collect();
     }
-    let recs: Vec<(&InstanceFacts, f64, f64, String)> = f
+    let recs: Vec<(&InstanceFacts, f64, f64, &ActionRecord)> = f
         .instances
         .iter()
         .filter_map(|i| {
             let r = i.record.as_ref()?;
             let end = r.finished_at as f64;
-            Some((i, end - r.duration_s, end, r.device.clone()))
+            Some((i, end - r.duration_s, end, r))
         })
         .collect();
     let t0 = recs.iter().map(|r| r.1).fold(f64::INFINITY, f64::min);
     recs.into_iter()
-        .map(|(i, s, e, d)| Span {
+        .map(|(i, s, e, r)| Span {
             id: i.id.clone(),
             stage: stage_index(&i.stage),
-            device: d,
+            device: r.device.clone(),
+            slot: r.slot.clone(),
             start: s - t0,
             end: e - t0,
         })
@@ -401,6 +404,16 @@ fn run_details(out: &mut String, i: &InstanceFacts) {
     );
     if let Some(r) = &i.record {
         fact("device", format!("{} on {}", r.device, r.host));
+        if let Some(slot) = &r.slot {
+            fact("slot", slot.clone());
+        }
+        fact(
+            "commit",
+            r.checkout.as_ref().map_or_else(
+                || "not recorded (not a git checkout, or an older record)".to_owned(),
+                ToString::to_string,
+            ),
+        );
         fact("duration", duration(r.duration_s));
         fact("finished", utc(r.finished_at));
         for (m, v) in &r.metrics {

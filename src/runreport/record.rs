@@ -1,6 +1,7 @@
 //! The run record: what the latest `repro run` of a profile did, instance by instance (ran,
 //! restored, fresh, failed, skipped), when each executed instance started and ended relative to
-//! the run's start, and on which device; with the command line and the run's start and end.
+//! the run's start, on which device and holding which slots (`cpu 2`, `gpu 0 · cpu 1`, or the
+//! batch executor's name); with the command line and the run's start and end.
 //!
 //! [`Recorder`] builds it from the dispatcher's events, as a [`Reporter`] placed in front of
 //! the progress display (every event is passed on unchanged). The record lives in
@@ -41,6 +42,9 @@ pub struct InstanceRun {
     /// `cpu` or the GPU ids given, when it executed.
     #[serde(default)]
     pub device: Option<String>,
+    /// The slots it held, when it executed (absent from records written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<String>,
     /// Seconds after the run's start when it started, when it executed.
     #[serde(default)]
     pub start_s: Option<f64>,
@@ -140,6 +144,7 @@ impl<'a> Recorder<'a> {
             .or_insert(InstanceRun {
                 outcome,
                 device: None,
+                slot: None,
                 start_s: None,
                 end_s: None,
             });
@@ -153,7 +158,9 @@ impl<'a> Recorder<'a> {
 impl Reporter for Recorder<'_> {
     fn event(&mut self, e: &Event) {
         match e {
-            Event::Started { id, device, .. } => {
+            Event::Started {
+                id, device, slot, ..
+            } => {
                 let now = self.clock.elapsed().as_secs_f64();
                 // A retried attempt starts again: its times are the last attempt's.
                 self.record.instances.insert(
@@ -161,6 +168,7 @@ impl Reporter for Recorder<'_> {
                     InstanceRun {
                         outcome: Outcome::Failed,
                         device: Some(device.clone()),
+                        slot: (!slot.is_empty()).then(|| slot.clone()),
                         start_s: Some(now),
                         end_s: None,
                     },
@@ -202,6 +210,7 @@ mod tests {
             id: id.into(),
             reasons: vec![],
             device: "cpu".into(),
+            slot: "cpu 1".into(),
             watch: None,
         };
         r.event(&started("a"));
@@ -224,6 +233,11 @@ mod tests {
         let a = &rec.instances["a"];
         assert_eq!(a.outcome, Outcome::Ran);
         assert_eq!(a.device.as_deref(), Some("cpu"));
+        assert_eq!(
+            a.slot.as_deref(),
+            Some("cpu 1"),
+            "the slot of its last attempt"
+        );
         assert!(a.start_s.is_some() && a.end_s >= a.start_s);
         assert_eq!(rec.instances["b"].outcome, Outcome::Restored);
         assert_eq!(rec.instances["b"].start_s, None);

@@ -149,9 +149,14 @@ mod tests {
             duration_s: 1234.5,
             host: "gpu-node-017".into(),
             device: "cuda:3".into(),
+            slot: Some("gpu 3 · cpu 12".into()),
             log: key.clone(),
             finished_at: 1_796_000_000,
             platform: None,
+            checkout: Some(crate::cache::CheckoutRecord {
+                commit: "9947fb3a".repeat(5),
+                dirty: Some(false),
+            }),
         };
         InstanceFacts {
             matrix: [
@@ -168,11 +173,13 @@ mod tests {
             state: "fresh",
             key: Some(key),
             record: Some(record),
+            // 64 slots (8 GPUs, 8 CPU slots each), each running its instances one after another.
             last: Some(InstanceRun {
                 outcome: Outcome::Ran,
-                device: Some("cuda:3".into()),
-                start_s: Some(i as f64),
-                end_s: Some(i as f64 + 1234.5),
+                device: Some(format!("cuda:{}", i % 64 / 8)),
+                slot: Some(format!("gpu {} · cpu {}", i % 64 / 8, i % 64)),
+                start_s: Some((i / 64) as f64 * 1300.0),
+                end_s: Some((i / 64) as f64 * 1300.0 + 1234.5),
             }),
             log_tail: vec!["x".repeat(240); LOG_TAIL_LINES],
             log_path: format!(".repro/logs/{id}.log"),

@@ -68,6 +68,9 @@ pub enum Event {
         reasons: Vec<Dirty>,
         /// `cpu` or the GPU ids given.
         device: String,
+        /// Which slots it holds (`cpu 2`, `gpu 0 · cpu 1`, or the batch executor's name).
+        #[serde(default)]
+        slot: String,
         /// Where its progress can be followed while it runs (its stage declares `progress:`
         /// and its output goes to a file the engine knows).
         #[serde(skip)]

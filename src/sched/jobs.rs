@@ -54,18 +54,19 @@ impl<W> Jobs<W> {
     }
 
     /// Enters job `id`, taking the slots for `request` (the caller checked that it fits) and a
-    /// lease that ends at `limit`; `device` names where a grant runs.
+    /// lease that ends at `limit`; `device` names where a grant runs and which slots it holds
+    /// (its lane on the report's timeline).
     pub(crate) fn hold(
         &mut self,
         id: JobId,
         request: &Resources,
         limit: Option<Duration>,
-        device: impl FnOnce(&Grant, &Slots) -> String,
+        device: impl FnOnce(&Grant, &Slots) -> (String, String),
         work: W,
     ) -> &Lease {
         let grant = self.slots.try_take(request).expect("checked to fit");
-        let device = device(&grant, &self.slots);
-        let lease = Lease::new(grant, device, limit);
+        let (device, slot) = device(&grant, &self.slots);
+        let lease = Lease::new(grant, device, slot, limit);
         self.held.insert(
             id,
             Held {
@@ -144,8 +145,20 @@ mod tests {
     fn retiring_a_job_gives_its_slots_back_once() {
         let mut jobs: Jobs<&str> = Jobs::new(Slots::new(2, vec![]));
         let (a, b) = (jobs.next_id(), jobs.next_id());
-        jobs.hold(a, &cpus(1), None, |_, _| "cpu".into(), "a");
-        jobs.hold(b, &cpus(1), None, |_, _| "cpu".into(), "b");
+        jobs.hold(
+            a,
+            &cpus(1),
+            None,
+            |_, _| ("cpu".into(), "cpu 0".into()),
+            "a",
+        );
+        jobs.hold(
+            b,
+            &cpus(1),
+            None,
+            |_, _| ("cpu".into(), "cpu 0".into()),
+            "b",
+        );
         assert!(!jobs.fits(&cpus(1)));
         assert_eq!(jobs.retire(a).map(|h| h.work), Some("a"));
         assert!(jobs.fits(&cpus(1)));
@@ -164,10 +177,10 @@ mod tests {
             a,
             &cpus(1),
             Some(Duration::from_secs(10)),
-            |_, _| "cpu".into(),
+            |_, _| ("cpu".into(), "cpu 0".into()),
             (),
         );
-        jobs.hold(b, &cpus(1), None, |_, _| "cpu".into(), ());
+        jobs.hold(b, &cpus(1), None, |_, _| ("cpu".into(), "cpu 0".into()), ());
         jobs.hold_unleased(c, ());
         assert!(jobs.next_deadline().is_some());
         let later = Instant::now() + Duration::from_secs(11);

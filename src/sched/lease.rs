@@ -13,6 +13,9 @@ pub(crate) struct Lease {
     pub(crate) grant: Grant,
     /// Where it runs: the batch executor's name, `cpu` or `cuda:<devices>`.
     pub(crate) device: String,
+    /// Which slots it holds, in words (`cpu 2`, `gpu 0 · cpu 1`, or the batch executor's name):
+    /// recorded in the action record and the run record, never keyed.
+    pub(crate) slot: String,
     /// Its time limit (an instance's `timeout`; a pack's longest), if it has one.
     pub(crate) limit: Option<Duration>,
     /// When that limit passes.
@@ -22,11 +25,17 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
-    /// A lease on `grant` from now, ending at `limit` if there is one.
-    pub(crate) fn new(grant: Grant, device: String, limit: Option<Duration>) -> Lease {
+    /// A lease on `grant` (its slots named `slot`) from now, ending at `limit` if there is one.
+    pub(crate) fn new(
+        grant: Grant,
+        device: String,
+        slot: String,
+        limit: Option<Duration>,
+    ) -> Lease {
         Lease {
             grant,
             device,
+            slot,
             limit,
             deadline: limit.map(|l| Instant::now() + l),
             timed_out: false,
@@ -60,11 +69,17 @@ mod tests {
     fn a_lease_expires_once_and_only_after_its_limit() {
         let grant = Grant {
             cpus: 1,
+            cpu_slots: vec![0],
             gpus: vec![],
         };
-        let mut free = Lease::new(grant.clone(), "cpu".into(), None);
+        let mut free = Lease::new(grant.clone(), "cpu".into(), "cpu 0".into(), None);
         assert!(!free.expire(Instant::now() + Duration::from_secs(1 << 30)));
-        let mut l = Lease::new(grant, "cpu".into(), Some(Duration::from_secs(60)));
+        let mut l = Lease::new(
+            grant,
+            "cpu".into(),
+            "cpu 0".into(),
+            Some(Duration::from_secs(60)),
+        );
         assert!(!l.expire(Instant::now()));
         let later = Instant::now() + Duration::from_secs(61);
         assert!(l.expire(later));

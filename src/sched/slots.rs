@@ -1,6 +1,8 @@
 //! Slots: explicit tokens for CPU capacity (`-j`) and GPU devices. An instance runs only while
 //! it holds its grant. Fractional GPU requests pack onto one device (first fit, in device
-//! order); whole-number requests take that many free devices.
+//! order); whole-number requests take that many free devices. CPU slots are numbered tokens
+//! (`0..jobs`): a grant names the ones it holds (the lowest free), so the report's timeline can
+//! draw one lane per slot ([`Slots::slot_label`]).
 
 use crate::spec::Resources;
 
@@ -9,6 +11,8 @@ use crate::spec::Resources;
 pub struct Grant {
     /// CPU slots.
     pub cpus: u32,
+    /// Which CPU slots (indices in `0..jobs`, `cpus` of them).
+    pub cpu_slots: Vec<u32>,
     /// (device index, share) pairs.
     pub gpus: Vec<(usize, f64)>,
 }
@@ -18,6 +22,8 @@ pub struct Grant {
 pub struct Slots {
     cpu_total: u32,
     cpu_free: u32,
+    /// Whether each numbered CPU slot is held.
+    cpu_held: Vec<bool>,
     gpu_ids: Vec<String>,
     gpu_free: Vec<f64>,
 }
@@ -31,6 +37,7 @@ impl Slots {
         Slots {
             cpu_total: jobs.max(1),
             cpu_free: jobs.max(1),
+            cpu_held: vec![false; jobs.max(1) as usize],
             gpu_ids,
             gpu_free: vec![1.0; n],
         }
@@ -76,10 +83,21 @@ impl Slots {
             }
         }
         self.cpu_free -= cpus;
+        let cpu_slots: Vec<u32> = (0..self.cpu_total)
+            .filter(|&c| !self.cpu_held[c as usize])
+            .take(cpus as usize)
+            .collect();
+        for &c in &cpu_slots {
+            self.cpu_held[c as usize] = true;
+        }
         for (d, s) in &gpus {
             self.gpu_free[*d] -= s;
         }
-        Some(Grant { cpus, gpus })
+        Some(Grant {
+            cpus,
+            cpu_slots,
+            gpus,
+        })
     }
 
     /// Whether `r` could be granted now (nothing is taken).
@@ -90,8 +108,33 @@ impl Slots {
     /// Returns a grant.
     pub fn release(&mut self, g: &Grant) {
         self.cpu_free += g.cpus;
+        for &c in &g.cpu_slots {
+            if let Some(h) = self.cpu_held.get_mut(c as usize) {
+                *h = false;
+            }
+        }
         for (d, s) in &g.gpus {
             self.gpu_free[*d] = (self.gpu_free[*d] + s).min(1.0);
+        }
+    }
+
+    /// The slots a grant holds, in words, for the action record and the report's timeline:
+    /// `gpu 0 · cpu 2` (GPU ids as given, CPU slot indices), `cpu 0`, `cpu 0,1`; `cpu -` when
+    /// it holds no CPU slot.
+    pub fn slot_label(&self, g: &Grant) -> String {
+        let cpus = if g.cpu_slots.is_empty() {
+            "-".to_owned()
+        } else {
+            g.cpu_slots
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        if g.gpus.is_empty() {
+            format!("cpu {cpus}")
+        } else {
+            format!("gpu {} · cpu {cpus}", self.visible_devices(g))
         }
     }
 
@@ -143,8 +186,33 @@ mod tests {
             s.try_take(&res(1.0, 4)).unwrap(),
             Grant {
                 cpus: 2,
+                cpu_slots: vec![0, 1],
                 gpus: vec![]
             }
         );
+    }
+
+    #[test]
+    fn each_grant_holds_the_lowest_free_numbered_cpu_slots_and_gives_them_back() {
+        let mut s = Slots::new(3, vec!["0".into()]);
+        let a = s.try_take(&res(0.0, 1)).unwrap();
+        let b = s.try_take(&res(0.5, 1)).unwrap();
+        assert_eq!(
+            (a.cpu_slots.clone(), b.cpu_slots.clone()),
+            (vec![0], vec![1])
+        );
+        assert_eq!(s.slot_label(&a), "cpu 0");
+        assert_eq!(s.slot_label(&b), "gpu 0 · cpu 1");
+        s.release(&a);
+        let c = s.try_take(&res(0.0, 2)).unwrap();
+        assert_eq!(
+            c.cpu_slots,
+            vec![0, 2],
+            "slot 0 is free again, slot 1 still held"
+        );
+        assert_eq!(s.slot_label(&c), "cpu 0,2");
+        s.release(&b);
+        s.release(&c);
+        assert!(s.idle());
     }
 }

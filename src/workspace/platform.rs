@@ -8,13 +8,17 @@
 //! Gathered once per process, at the first publish: each declared version command is run from
 //! the workspace root (its first line kept, or why it is unavailable); the CPU model comes
 //! from `/proc/cpuinfo`, GPU names from `nvidia-smi --query-gpu=index,name` when it runs.
+//! The checkout's commit (`git rev-parse HEAD`, and whether tracked files differ from it) is
+//! gathered at the same time and recorded beside the platform (`ActionRecord::checkout`), for
+//! the same reason: it says which source produced a result, while the key says what was
+//! computed (its code entries are the digests of the files that ran).
 //! Known limit: a GPU named by UUID rather than index in `CUDA_VISIBLE_DEVICES` is shown by
 //! its id.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::cache::Platform;
+use crate::cache::{CheckoutRecord, Platform};
 use crate::spec::Pipeline;
 
 /// The facts of this machine, before the device of one run is known.
@@ -26,6 +30,8 @@ pub struct Machine {
     pub gpus: BTreeMap<String, String>,
     /// Declared version label to its first line (or `unavailable: why`).
     pub versions: BTreeMap<String, String>,
+    /// The checkout's commit, when the workspace is a git checkout.
+    pub checkout: Option<CheckoutRecord>,
 }
 
 impl Machine {
@@ -46,10 +52,15 @@ impl Machine {
                     .collect()
             })
             .unwrap_or_default();
+        let checkout = crate::runreport::provenance::checkout(root);
         Machine {
             cpu: cpu_model(),
             gpus: gpu_names(root),
             versions,
+            checkout: checkout.commit.ok().map(|commit| CheckoutRecord {
+                commit,
+                dirty: checkout.dirty,
+            }),
         }
     }
 
@@ -111,6 +122,7 @@ mod tests {
             cpu: "Xeon".into(),
             gpus: BTreeMap::from([("0".into(), "H100".into())]),
             versions: BTreeMap::from([("rustc".into(), "rustc 1.0".into())]),
+            checkout: None,
         };
         assert_eq!(m.platform("cpu").device, "cpu: Xeon");
         assert_eq!(m.platform("0,1").device, "gpu 0: H100, gpu 1");

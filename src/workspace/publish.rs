@@ -25,6 +25,8 @@ use super::open::{Workspace, WorkspaceError};
 pub struct RunFacts {
     /// `cpu` or the devices the run was given.
     pub device: String,
+    /// Which slots it held (`cpu 2`, `gpu 0 · cpu 1`, or the batch executor's name).
+    pub slot: String,
     /// Wall time of the run.
     pub seconds: f64,
 }
@@ -208,11 +210,13 @@ impl Workspace<'_> {
             duration_s: facts.seconds,
             host: hostname(),
             device: facts.device.clone(),
+            slot: (!facts.slot.is_empty()).then(|| facts.slot.clone()),
             log: log_digest,
             finished_at: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             platform: Some(self.machine().platform(&facts.device)),
+            checkout: self.machine().checkout.clone(),
         };
         // Journal first, record second: a run killed between the two must never leave a
         // record that `gc` would not keep (it would delete the record's objects and, if killed

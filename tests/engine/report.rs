@@ -174,3 +174,116 @@ fn the_page_and_its_sections_go_where_the_profiles_params_say() {
         "the other profile's page is left where it was"
     );
 }
+
+/// Runs `git` in `root`, failing the test when it fails.
+fn git(root: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(root)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn records_name_the_slot_each_instance_held_and_the_commit_it_ran_at() {
+    let ws = ws();
+    git(&ws.root, &["init", "-q"]);
+    git(&ws.root, &["add", "pipeline.yaml", "sections.json"]);
+    git(&ws.root, &["commit", "-qm", "start"]);
+    let head = git(&ws.root, &["rev-parse", "HEAD"]);
+    ws.ok(&["run", "-j", "2"]);
+    // The run record: each executed instance with the numbered CPU slot it held.
+    let record: serde_json::Value =
+        serde_json::from_str(&ws.read(".repro/last-run/default.json")).unwrap();
+    let mut slots = Vec::new();
+    for id in ["make@n=1", "make@n=2", "sum"] {
+        let slot = record["instances"][id]["slot"].as_str().unwrap_or_default();
+        assert!(slot == "cpu 0" || slot == "cpu 1", "{id}: {record}");
+        slots.push(slot.to_owned());
+    }
+    // The action record (repro show): the same slot, and the commit, never in the key.
+    let show = ws.ok(&["show", "sum"]).stdout;
+    assert!(
+        show.contains(&format!("  slot    {}\n", slots[2])),
+        "{show}"
+    );
+    assert!(show.contains(&format!("  commit  {head}\n")), "{show}");
+    // The page: one timeline lane per slot used, and the commit in the run's details.
+    let page = ws.read("results/report.html");
+    for s in &slots {
+        assert!(page.contains(&format!(">{s}</text>")), "lane {s}");
+    }
+    // Once in the provenance (the checkout now), once in each instance's details.
+    assert_eq!(
+        page.matches(&format!("<dt>commit</dt><dd>{head}</dd>"))
+            .count(),
+        4,
+        "commit in the details"
+    );
+    // A tracked file changed: a run that executes says so; the key does not change with it.
+    let lock = ws.read("repro.lock");
+    ws.write("sections.json", &SECTIONS.replace("held", "kept"));
+    ws.ok(&["run", "sum"]);
+    let show = ws.ok(&["show", "sum"]).stdout;
+    assert!(
+        show.contains(&format!("  commit  {head} (tracked files modified)\n")),
+        "{show}"
+    );
+    assert_ne!(ws.read("repro.lock"), lock, "sections.json is a dep");
+    let make_key = |lock: &str| {
+        lock.lines()
+            .skip_while(|l| !l.contains("make@n=1"))
+            .find(|l| l.contains("key"))
+            .map(str::to_owned)
+    };
+    assert_eq!(make_key(&ws.read("repro.lock")), make_key(&lock));
+}
+
+#[test]
+fn outside_a_git_checkout_the_commit_is_said_to_be_not_recorded() {
+    let ws = ws();
+    ws.ok(&["run"]);
+    let show = ws.ok(&["show", "sum"]).stdout;
+    assert!(show.contains("  commit  not recorded\n"), "{show}");
+}
+
+/// The table stages write `params.profile` into every result file: a profile that forgot to
+/// set it would label its results with the top-level default. They also write their own key
+/// (`REPRO_KEY`), which is honest only because no stage reads their outputs (a key in an
+/// output read downstream would defeat early cutoff): checked here too.
+#[test]
+fn every_profile_of_the_papers_pipeline_names_itself_in_params_profile() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipeline.yaml");
+    let default = repro::spec::load(&file, None).expect("the paper's pipeline loads");
+    assert!(default.profiles.len() >= 2, "{:?}", default.profiles);
+    for name in &default.profiles {
+        let p = repro::spec::load(&file, Some(name)).expect("each profile loads");
+        assert_eq!(
+            p.params.get("profile").and_then(|v| v.as_str()),
+            Some(name.as_str()),
+            "profile `{name}`"
+        );
+        let graph = repro::graph::build(&p).expect("each profile builds");
+        for (j, ups) in graph.upstream.iter().enumerate() {
+            for &i in ups {
+                let stage = &graph.instances[i].stage_name;
+                assert!(
+                    stage != "table" && stage != "ablation_table",
+                    "`{}` reads the outputs of `{}`, which name their key",
+                    graph.instances[j].id,
+                    graph.instances[i].id
+                );
+            }
+        }
+    }
+}

@@ -94,6 +94,7 @@ impl Dispatcher<'_, '_> {
             JobStatus::Succeeded => {
                 let facts = RunFacts {
                     device: lease.device,
+                    slot: lease.slot,
                     seconds,
                 };
                 match self.ws.publish(inst, &attempt.inputs, &facts) {

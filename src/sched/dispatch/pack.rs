@@ -318,20 +318,20 @@ impl Dispatcher<'_, '_> {
         self.announce_and_submit(
             job,
             started,
-            &lease.device,
+            (&lease.device, &lease.slot),
             &template.group,
             &name,
             Some(log_for_watch),
         )
     }
 
-    /// Reports each member of a pack as started (on `device`) and the pack as formed, then
-    /// submits its job; a refused submission retires the job.
+    /// Reports each member of a pack as started (on `device`, holding `slot`) and the pack as
+    /// formed, then submits its job; a refused submission retires the job.
     fn announce_and_submit(
         &mut self,
         job: JobSpec,
         started: Vec<(usize, String, Vec<Dirty>)>,
-        device: &str,
+        (device, slot): (&str, &str),
         group: &str,
         name: &str,
         log: Option<std::path::PathBuf>,
@@ -346,6 +346,7 @@ impl Dispatcher<'_, '_> {
                 id,
                 reasons,
                 device: device.to_owned(),
+                slot: slot.to_owned(),
                 watch,
             });
         }
@@ -389,6 +390,7 @@ impl Dispatcher<'_, '_> {
             let setback = if complete {
                 let facts = RunFacts {
                     device: lease.device.clone(),
+                    slot: lease.slot.clone(),
                     seconds: times.ran.as_secs_f64(),
                 };
                 match self.ws.publish(inst, &m.attempt.inputs, &facts) {
@@ -521,7 +523,14 @@ impl Dispatcher<'_, '_> {
             },
             batch: Some(batch),
         };
-        self.announce_and_submit(job, started, &lease.device, &template.group, &name, None)
+        self.announce_and_submit(
+            job,
+            started,
+            (&lease.device, &lease.slot),
+            &template.group,
+            &name,
+            None,
+        )
     }
 
     /// A pack's batch job ended: each member whose record the job published is taken in

@@ -88,6 +88,7 @@ impl Dispatcher<'_, '_> {
             id: inst.id.clone(),
             reasons,
             device: lease.device,
+            slot: lease.slot,
             watch,
         });
         if let Err(e) = self.executor.submit(job) {
@@ -117,10 +118,14 @@ impl Dispatcher<'_, '_> {
             .executor
             .publishes()
             .then(|| self.executor.name().to_owned());
+        // A batch job's slot is its executor: which node or job ran it is the executor's.
         let device = |grant: &Grant, slots: &Slots| match batch {
-            Some(name) => name,
-            None if grant.gpus.is_empty() => "cpu".to_owned(),
-            None => format!("cuda:{}", slots.visible_devices(grant)),
+            Some(name) => (name.clone(), name),
+            None if grant.gpus.is_empty() => ("cpu".to_owned(), slots.slot_label(grant)),
+            None => (
+                format!("cuda:{}", slots.visible_devices(grant)),
+                slots.slot_label(grant),
+            ),
         };
         self.jobs.hold(id, request, limit, device, work).clone()
     }

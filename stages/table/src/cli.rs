@@ -28,10 +28,15 @@ pub struct Args {
     /// page's sections), figures/ (and landscape.csv).
     #[arg(long)]
     pub out: PathBuf,
+    /// The profile the results belong to, named in every file with the instance's cache key
+    /// (`REPRO_KEY`, set by the engine).
+    #[arg(long)]
+    pub profile: String,
 }
 
 /// Runs `table` with parsed arguments; progress goes to stderr.
 pub fn run(args: &Args) -> Result<(), TableError> {
+    let origin = crate::origin::Origin::from_env(&args.profile)?;
     let inputs = crate::input::read_inputs(&args.stats, &args.probes)?;
     eprintln!(
         "table: {} stats summaries, {} probes",
@@ -53,7 +58,7 @@ pub fn run(args: &Args) -> Result<(), TableError> {
 
     let mut staging = crate::output::Staging::new(&args.out)?;
     let mut figure_files = Vec::new();
-    for figure in crate::figures::figures(&inputs, histories.as_ref()) {
+    for figure in crate::figures::figures(&inputs, histories.as_ref(), &origin) {
         let stem = format!("figures/curves_{}", figure.activation);
         figure.write_png(&staging.path(&format!("{stem}.png")))?;
         figure.write_svg(&staging.path(&format!("{stem}.svg")))?;
@@ -71,20 +76,38 @@ pub fn run(args: &Args) -> Result<(), TableError> {
         figures: &figure_files,
         landscapes: landscapes.as_deref(),
     };
-    staging.write("table.md", &crate::markdown::table_md(&report))?;
-    staging.write("claims.md", &crate::markdown::claims_md(&claims, &subset))?;
-    staging.write("table.csv", &crate::csv_out::table_csv(&main))?;
-    staging.write("table6.csv", &crate::csv_out::table6_csv(&table6))?;
+    let md = |text: String| origin.stamp_markdown("table", &text);
+    staging.write("table.md", &md(crate::markdown::table_md(&report)))?;
+    staging.write(
+        "claims.md",
+        &md(crate::markdown::claims_md(&claims, &subset)),
+    )?;
+    let csv = |name: &str, text: String| origin.stamp_csv(name, &text);
+    staging.write(
+        "table.csv",
+        &csv("table.csv", crate::csv_out::table_csv(&main))?,
+    )?;
+    staging.write(
+        "table6.csv",
+        &csv("table6.csv", crate::csv_out::table6_csv(&table6))?,
+    )?;
     if let Some(rows) = &landscapes {
-        staging.write("landscape.csv", &crate::landscape::landscape_csv(rows))?;
+        staging.write(
+            "landscape.csv",
+            &csv("landscape.csv", crate::landscape::landscape_csv(rows))?,
+        )?;
     }
-    staging.write("table.tex", &crate::latex::table_tex(&main, &table6))?;
+    staging.write(
+        "table.tex",
+        &origin.stamp_latex("table", &crate::latex::table_tex(&main, &table6)),
+    )?;
     let sections = crate::page::page_sections(&crate::page::PageInputs {
         inputs: &inputs,
         main: &main,
         table6: &table6,
         claims: &claims,
         histories: histories.as_ref(),
+        origin: &origin,
     });
     let mut json = Vec::new();
     sections

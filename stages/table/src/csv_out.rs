@@ -1,8 +1,8 @@
 //! `table.csv` (the main table, one row per activation, task and variant, "not run" rows
 //! included) and `table6.csv` (Table 6 in long form, one value per row). Each row names the
 //! runs behind it (task, variant, activation, seeds), which `repro.lock` maps to their cache
-//! keys; the files hold no key themselves, so that a re-run that changes keys but not numbers
-//! leaves them byte-identical (the engine's early cutoff).
+//! keys; no upstream's key is written. The file's own origin (the profile and the key of the
+//! table instance that wrote it) is appended as two columns by `origin` when the run writes it.
 
 use crate::format::NOT_RUN;
 use crate::rows::MainTable;

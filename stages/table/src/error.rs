@@ -33,6 +33,9 @@ pub enum TableError {
         /// What they both hold.
         what: String,
     },
+    /// The profile or key the files would name is unusable (`--profile`, `REPRO_KEY`).
+    #[error("failed to name the run: {0}")]
+    Origin(String),
     /// An output file could not be written.
     #[error("failed to write `{path}`: {message}")]
     Write {

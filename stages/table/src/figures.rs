@@ -13,6 +13,9 @@
 //! beside it) through plotters' pure-Rust `ab_glyph` path, so no system font, fontconfig or
 //! FreeType is needed. The SVG names the `sans-serif` family and leaves glyphs to the viewer.
 //!
+//! A footer line names the profile and the table instance's cache key (`origin`), so a figure
+//! copied out of `results/` still says which run drew it.
+//!
 //! Colours are fixed per variant (full black, topk red, band blues, bloc greens, global-token
 //! variants in their own hues) so the same variant looks the same in every figure. Up to four
 //! tasks share a row; more tasks wrap onto further rows.
@@ -27,6 +30,7 @@ use plotters::prelude::*;
 use stats::schema::{activation_order, variant_order, Band, Curves, GroupStats};
 
 use crate::input::Inputs;
+use crate::origin::Origin;
 use crate::page::{carried_quantiles, Histories};
 use crate::TableError;
 
@@ -40,6 +44,8 @@ const LEGEND_ROW_H: u32 = 22;
 const TITLE_H: u32 = 34;
 const TITLE_FONT: u32 = 20;
 const TITLE_LINE_H: u32 = 26;
+const FOOTER_FONT: u32 = 13;
+const FOOTER_LINE_H: u32 = 18;
 /// Width of a title character as a fraction of the font size (DejaVu Sans averages about 0.55;
 /// a little more keeps wide letters inside).
 const CHAR_W: f64 = 0.6;
@@ -53,6 +59,8 @@ pub struct Figure<'a> {
     pub panels: Vec<(Task, Vec<&'a GroupStats>)>,
     /// The runs' histories, when read: medians then carry stopped runs forward.
     pub histories: Option<&'a Histories>,
+    /// The footer: the profile and key of the run that drew it ([`Origin::footer`]).
+    pub footer: String,
 }
 
 /// One epoch of a curve: epoch, median, 25% and 75% quantiles; `None` where no seed has a
@@ -60,7 +68,11 @@ pub struct Figure<'a> {
 type CurvePoint = Option<(f64, f64, f64, f64)>;
 
 /// The figures to draw, one per activation with runs.
-pub fn figures<'a>(inputs: &'a Inputs, histories: Option<&'a Histories>) -> Vec<Figure<'a>> {
+pub fn figures<'a>(
+    inputs: &'a Inputs,
+    histories: Option<&'a Histories>,
+    origin: &Origin,
+) -> Vec<Figure<'a>> {
     let mut activations: Vec<Activation> = inputs
         .stats
         .values()
@@ -90,6 +102,7 @@ pub fn figures<'a>(inputs: &'a Inputs, histories: Option<&'a Histories>) -> Vec<
                 activation,
                 panels,
                 histories,
+                footer: origin.footer(),
             }
         })
         .collect()
@@ -166,6 +179,17 @@ impl Figure<'_> {
         wrap(&self.title(), per_line.max(10))
     }
 
+    /// The footer broken into lines that fit `width` pixels.
+    fn footer_lines(&self, width: u32) -> Vec<String> {
+        let per_line = ((width.saturating_sub(20)) as f64 / (FOOTER_FONT as f64 * CHAR_W)) as usize;
+        wrap(&self.footer, per_line.max(10))
+    }
+
+    /// Height of the footer.
+    fn footer_h(&self, width: u32) -> u32 {
+        self.footer_lines(width).len() as u32 * FOOTER_LINE_H + 6
+    }
+
     /// One group's curve on `task`, per epoch: carried forward from the histories when read,
     /// else the stats band.
     fn curve(&self, task: Task, g: &GroupStats, which: Which) -> Vec<CurvePoint> {
@@ -206,7 +230,11 @@ impl Figure<'_> {
         let legend_rows = self.variants().len().div_ceil(per_row).max(1) as u32;
         let title_rows = self.title_lines(width).len() as u32;
         let header = TITLE_H + (title_rows - 1) * TITLE_LINE_H + legend_rows * LEGEND_ROW_H + 6;
-        (width, header + rows as u32 * 2 * PANEL_H, header)
+        (
+            width,
+            header + rows as u32 * 2 * PANEL_H + self.footer_h(width),
+            header,
+        )
     }
 
     /// Writes the PNG.
@@ -235,8 +263,18 @@ impl Figure<'_> {
         header_h: u32,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         root.fill(&WHITE)?;
-        let (header, body) = root.split_vertically(header_h);
-        let (width, _) = header.dim_in_pixel();
+        let (header, rest) = root.split_vertically(header_h);
+        let (width, rest_h) = rest.dim_in_pixel();
+        let (body, footer) = rest.split_vertically(rest_h.saturating_sub(self.footer_h(width)));
+        for (i, line) in self.footer_lines(width).iter().enumerate() {
+            footer.draw(&Text::new(
+                line.clone(),
+                (10, 2 + (i as u32 * FOOTER_LINE_H) as i32),
+                ("sans-serif", FOOTER_FONT)
+                    .into_font()
+                    .color(&RGBColor(80, 80, 80)),
+            ))?;
+        }
         let title_lines = self.title_lines(width);
         for (i, line) in title_lines.iter().enumerate() {
             header.draw(&Text::new(
@@ -496,6 +534,7 @@ mod tests {
             activation: Activation::Relu,
             panels: vec![(Task::EvenPairs, vec![&g])],
             histories: Some(&histories),
+            footer: String::new(),
         };
         let curve = carried.curve(Task::EvenPairs, &g, Which::HeldoutAcc);
         assert_eq!(curve.len(), 4);
@@ -512,6 +551,29 @@ mod tests {
         assert!(still_training
             .title()
             .contains("median over the seeds still training"));
+    }
+
+    #[test]
+    fn the_footer_names_the_profile_and_key_in_the_svg_and_fits_one_panel() {
+        let g = group(TOPK5, Activation::Relu, &by_epochs(1, &[2, 4]));
+        let origin = Origin::new("smoke", Some("0123456789abcdef".repeat(4))).unwrap();
+        let fig = Figure {
+            activation: Activation::Relu,
+            panels: vec![(Task::EvenPairs, vec![&g])],
+            histories: None,
+            footer: origin.footer(),
+        };
+        assert_eq!(fig.footer_lines(PANEL_W).len(), 1, "{:?}", fig.footer);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.svg");
+        fig.write_svg(&path).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            svg.contains("profile smoke · table key 0123456789abcdef…"),
+            "{svg}"
+        );
+        let (_, h, _) = fig.size();
+        assert!(svg.contains(&format!("height=\"{h}\"")), "{svg}");
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //!
 //! Flow: [`input`] reads the files; [`rows`], [`table6`], [`claims`], [`subset`] and
 //! [`figures`] build what is shown; [`markdown`], [`latex`] and [`csv_out`] render it with the
-//! shared [`format`], and [`page`] writes the sections of the run's report page (`report.json`); [`output`] publishes everything at once. Numbers quoted from the paper live
-//! in [`paper`] only.
+//! shared [`format`], and [`page`] writes the sections of the run's report page (`report.json`);
+//! [`origin`] names the profile and the instance's cache key in every file; [`output`]
+//! publishes everything at once. Numbers quoted from the paper live in [`paper`] only.
 
 pub mod ablation;
 pub mod claims;
@@ -19,6 +20,7 @@ pub mod input;
 pub mod landscape;
 pub mod latex;
 pub mod markdown;
+pub mod origin;
 pub mod output;
 pub mod page;
 pub mod paper;

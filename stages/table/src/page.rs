@@ -34,6 +34,7 @@ use stats::schema::{activation_order, variant_order, Band, GroupStats};
 use crate::claims::{Claim, Verdict};
 use crate::format::{self, NOT_RUN};
 use crate::input::Inputs;
+use crate::origin::Origin;
 use crate::paper::{paper_table6, PAPER_MAX_SPEEDUP};
 use crate::rows::MainTable;
 use crate::table6::{Source, Table6Row, GROUPS};
@@ -90,6 +91,8 @@ pub struct PageInputs<'a> {
     pub claims: &'a [Claim],
     /// Per-seed histories, when `--runs` was given.
     pub histories: Option<&'a Histories>,
+    /// The profile and key the results belong to.
+    pub origin: &'a Origin,
 }
 
 /// Builds the sections.
@@ -168,6 +171,21 @@ fn verdicts(p: &PageInputs<'_>) -> Section {
                 text: "What the data covers of the paper's grid (the commit and date are in the page's header):".into(),
             },
             Block::Facts { items: coverage },
+            Block::Text {
+                text: "Which run wrote the table stage's results (its key is also in each of its files; the key's action record names the commit it ran at):".into(),
+            },
+            Block::Facts {
+                items: vec![
+                    Fact {
+                        label: "profile".into(),
+                        value: p.origin.profile.clone(),
+                    },
+                    Fact {
+                        label: "table key".into(),
+                        value: p.origin.key_text().to_owned(),
+                    },
+                ],
+            },
         ],
     }
 }

@@ -33,6 +33,8 @@ fn ablation_table(root: &Path) -> std::process::Output {
         .args(["--stats", root.join("ablation_stats").to_str().unwrap()])
         .args(["--runs", root.join("ablations").to_str().unwrap()])
         .args(["--out", root.join("out").to_str().unwrap()])
+        .args(["--profile", "smoke"])
+        .env("REPRO_KEY", "ablation-key")
         .output()
         .unwrap()
 }
@@ -91,8 +93,12 @@ fn each_setting_shows_full_and_topk5_with_the_trained_values_and_seeds() {
     seeds.sort_unstable();
     let seeds: Vec<String> = seeds.iter().map(u64::to_string).collect();
     assert!(
-        line.ends_with(&format!(",{}", seeds.join(" "))),
-        "the seeds behind the row, and no key: {line}"
+        line.ends_with(&format!(",{},smoke,ablation-key", seeds.join(" "))),
+        "the seeds behind the row, then the profile and the instance's key: {line}"
+    );
+    assert!(
+        md.contains("\n_Profile `smoke`. Written by `ablation-table` as the instance whose cache key is `ablation-key`;"),
+        "{md}"
     );
 }
 

@@ -75,7 +75,7 @@ fn table_md_snapshot() {
 }
 
 #[test]
-fn table_outputs_name_the_runs_behind_each_row_and_hold_no_key() {
+fn table_outputs_name_the_runs_behind_each_row_and_their_profile_and_key() {
     let study = quick_study();
     assert_eq!(study.run_table().code, 0);
     let csv = study.read("table.csv");
@@ -103,28 +103,66 @@ fn table_outputs_name_the_runs_behind_each_row_and_hold_no_key() {
     let t6 = study.read("table6.csv");
     assert!(
         t6.contains(&format!(
-            "even_pairs,ours,topk5,sep,p25,0.02,{0}\n",
+            "even_pairs,ours,topk5,sep,p25,0.02,{0},smoke,table-key\n",
             PAPER_SEEDS[0]
         )),
         "{t6}"
     );
     assert!(
-        t6.contains("listops,paper,full,delta,p75,8.61,140439608\n"),
+        t6.contains("listops,paper,full,delta,p75,8.61,140439608,smoke,table-key\n"),
         "{t6}"
     );
-    // Guards early cutoff in the engine: no output holds a key (the table's own `REPRO_KEY`
-    // or an upstream's), so a re-run with new keys but the same numbers writes the same bytes.
-    for name in [
+    // Every file names the profile and the table instance's own key (`REPRO_KEY`, a function
+    // of its inputs), never an upstream's key: the bytes stay a function of the instance's key.
+    assert!(
+        t6.lines()
+            .all(|l| l.ends_with(",smoke,table-key") || l.ends_with(",profile,table_key")),
+        "{t6}"
+    );
+    assert_eq!(&topk[col("profile")], "smoke");
+    assert_eq!(&topk[col("table_key")], "table-key");
+    for name in ["table.md", "claims.md", "table.tex", "report.json"] {
+        let text = study.read(name);
+        assert!(
+            text.contains("smoke") && text.contains("table-key"),
+            "`{name}` does not name its profile and key: {text}"
+        );
+        assert!(
+            !text.contains("cache_key"),
+            "`{name}` holds an upstream key"
+        );
+    }
+    let svg = study.read("figures/curves_relu.svg");
+    assert!(
+        svg.contains("profile smoke · table key table-key"),
+        "the figure's footer"
+    );
+}
+
+#[test]
+fn a_rerun_under_the_same_key_writes_the_same_bytes() {
+    let study = quick_study();
+    let names = [
         "table.md",
         "claims.md",
         "table.csv",
         "table6.csv",
         "table.tex",
-    ] {
-        let text = study.read(name);
-        assert!(
-            !text.contains("table-key") && !text.contains("cache_key"),
-            "`{name}` holds a key: {text}"
+        "report.json",
+        "figures/curves_relu.svg",
+        "figures/curves_relu.png",
+    ];
+    assert_eq!(study.run_table().code, 0);
+    let first: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(study.out_dir().join(n)).unwrap())
+        .collect();
+    assert_eq!(study.run_table().code, 0);
+    for (n, bytes) in names.iter().zip(&first) {
+        assert_eq!(
+            &std::fs::read(study.out_dir().join(n)).unwrap(),
+            bytes,
+            "`{n}` differs between two runs under one key"
         );
     }
 }

@@ -18,15 +18,26 @@ struct Args {
     /// Output directory: ablations.md and ablations.csv.
     #[arg(long)]
     out: PathBuf,
+    /// The profile the results belong to, named in both files with the instance's cache key
+    /// (`REPRO_KEY`, set by the engine).
+    #[arg(long)]
+    profile: String,
 }
 
 fn main() {
     let args = Args::parse();
     let result = (|| {
+        let origin = table::origin::Origin::from_env(&args.profile)?;
         let rows = table::ablation::read_ablations(&args.stats, &args.runs)?;
         let mut staging = table::output::Staging::new(&args.out)?;
-        staging.write("ablations.md", &table::ablation::ablations_md(&rows))?;
-        staging.write("ablations.csv", &table::ablation::ablations_csv(&rows))?;
+        staging.write(
+            "ablations.md",
+            &origin.stamp_markdown("ablation-table", &table::ablation::ablations_md(&rows)),
+        )?;
+        staging.write(
+            "ablations.csv",
+            &origin.stamp_csv("ablations.csv", &table::ablation::ablations_csv(&rows))?,
+        )?;
         staging.publish()?;
         eprintln!(
             "ablation-table: {} settings -> `{}`",

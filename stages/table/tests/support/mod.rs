@@ -168,6 +168,7 @@ pub(crate) fn run_table(stats: &Path, probes: &Path, out: &Path) -> Outcome {
         .arg(probes)
         .arg("--out")
         .arg(out)
+        .args(["--profile", "smoke"])
         .env("REPRO_KEY", "table-key")
         .output()
         .expect("table runs");
