@@ -16,8 +16,10 @@ build: setup
 run: build
 	target/release/repro run all $(if $(PROFILE),--profile $(PROFILE),)
 
+# Every unit and integration test of the workspace. Doc tests are not run: the crates have
+# none, and rustdoc took 35 s to find that out (docs/benchmarks.md, "Build time").
 test: build
-	$(CARGO) test --release --workspace
+	$(CARGO) test --release --workspace --lib --bins --tests
 
 # The standing reliability suite (docs/reliability.md): 200 random SIGKILLs of `repro run` and
 # 200 of `repro gc`, each followed by a resumed run that must be correct, verified and
