@@ -112,7 +112,7 @@ fn show(cli: &Cli, a: &ShowArgs) -> Result<(), CliError> {
     };
     let mut page = Page::default();
     if a.json {
-        outln!(page, "{}", to_json(&doc)?);
+        page.json(&doc)?;
     } else if doc.metrics.is_empty() {
         outln!(
             page,
@@ -174,7 +174,7 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
     };
     let mut page = Page::default();
     if a.json {
-        outln!(page, "{}", to_json(&doc)?);
+        page.json(&doc)?;
     } else if doc.metrics.is_empty() {
         outln!(
             page,
@@ -204,10 +204,4 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
         table(&mut page, &rows);
     }
     page.print()
-}
-
-/// `doc` as pretty JSON.
-pub(crate) fn to_json(doc: &impl serde::Serialize) -> Result<String, CliError> {
-    serde_json::to_string_pretty(doc)
-        .map_err(|e| CliError::Internal(format!("cannot encode JSON: {e}")))
 }

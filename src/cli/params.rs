@@ -227,9 +227,7 @@ fn declared(
 fn print(doc: &ParamsDiff, json: bool) -> Result<(), CliError> {
     let mut page = Page::default();
     if json {
-        let text = serde_json::to_string_pretty(doc)
-            .map_err(|e| CliError::Internal(format!("cannot encode JSON: {e}")))?;
-        outln!(page, "{text}");
+        page.json(doc)?;
         return page.print();
     }
     let show = |v: &Option<Value>| v.as_ref().map_or_else(|| "-".to_owned(), Value::to_string);

@@ -10,8 +10,7 @@
 //! are recorded under.
 
 use super::load::find_pipeline_file;
-use super::metrics::to_json;
-use super::page::{outln, Page};
+use super::page::Page;
 use super::table::table;
 use super::{Cli, CliError};
 
@@ -53,7 +52,7 @@ pub(crate) fn profiles(cli: &Cli, json: bool) -> Result<(), CliError> {
     }
     let mut page = Page::default();
     if json {
-        outln!(page, "{}", to_json(&list)?);
+        page.json(&list)?;
         return page.print();
     }
     let mut rows = vec![vec![

@@ -70,6 +70,16 @@ impl Workspace<'_> {
     /// Removes `paths` (from [`Workspace::clean_plan`]) from the workspace, and from the
     /// outputs ledger and the stat cache, then saves the ledger.
     pub fn clean(&mut self, paths: &[String]) -> Result<(), WorkspaceError> {
+        self.remove_outputs(paths.iter().map(String::as_str))
+    }
+
+    /// Removes each workspace-relative path (each removal atomic) and forgets it in the stat
+    /// cache and the outputs ledger, then saves the ledger: what `clean` and the removal of
+    /// orphans share.
+    pub(super) fn remove_outputs<'p>(
+        &mut self,
+        paths: impl Iterator<Item = &'p str>,
+    ) -> Result<(), WorkspaceError> {
         for rel in paths {
             let abs = self.layout.abs(rel);
             atomic::remove_path(&abs).map_err(|source| WorkspaceError::Io { path: abs, source })?;

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::cache::{atomic, digest_path, Policy};
+use crate::cache::{digest_path, Policy};
 use crate::graph::{is_glob, Graph};
 
 use super::open::{Workspace, WorkspaceError};
@@ -226,18 +226,7 @@ impl Workspace<'_> {
         if orphans.is_empty() {
             return Ok(());
         }
-        for o in orphans {
-            let abs = self.layout.abs(&o.path);
-            atomic::remove_path(&abs).map_err(|source| WorkspaceError::Io { path: abs, source })?;
-            self.stat.forget(&o.path);
-            self.ledger.get_mut().expect("ledger").forget(&o.path);
-        }
-        let path = self.layout.outputs_ledger();
-        self.ledger
-            .get_mut()
-            .expect("ledger")
-            .save(&path)
-            .map_err(|source| WorkspaceError::Io { path, source })
+        self.remove_outputs(orphans.iter().map(|o| o.path.as_str()))
     }
 
     /// Makes the key inputs of later checks leave out the orphans that the next run will

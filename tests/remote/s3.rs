@@ -162,11 +162,8 @@ fn s3_wrong_credentials_are_a_clear_error_naming_the_remote_and_nothing_is_writt
     assert!(!copy.root.join("sum.txt").exists());
 }
 
-#[test]
-fn s3_a_record_is_created_only_where_none_is() {
-    let Some(s3) = S3Server::start() else {
-        return;
-    };
+/// The server's `s3://repro/cache/` as a transport, signing with the tests' credentials.
+fn remote_of(s3: &S3Server) -> S3Remote {
     let endpoint = S3Endpoint {
         endpoint: s3.endpoint.clone(),
         region: "us-east-1".into(),
@@ -177,7 +174,15 @@ fn s3_a_record_is_created_only_where_none_is() {
         secret: SECRET.into(),
         token: None,
     };
-    let remote = S3Remote::new("repro", "cache/", &endpoint, Some(&creds), 2).unwrap();
+    S3Remote::new("repro", "cache/", &endpoint, Some(&creds), 2).unwrap()
+}
+
+#[test]
+fn s3_a_record_is_created_only_where_none_is() {
+    let Some(s3) = S3Server::start() else {
+        return;
+    };
+    let remote = remote_of(&s3);
     assert!(!remote.exists("actions/k.json").unwrap());
     assert_eq!(remote.read("actions/k.json", 64).unwrap(), None);
     assert!(remote.create("actions/k.json", b"first").unwrap());
@@ -200,17 +205,7 @@ fn s3_a_remote_record_equal_to_the_local_one_is_recognised_by_its_etag_alone() {
     let Some(s3) = S3Server::start() else {
         return;
     };
-    let endpoint = S3Endpoint {
-        endpoint: s3.endpoint.clone(),
-        region: "us-east-1".into(),
-        addressing: S3Addressing::Path,
-    };
-    let creds = S3Credentials {
-        key: KEY.into(),
-        secret: SECRET.into(),
-        token: None,
-    };
-    let remote = S3Remote::new("repro", "cache/", &endpoint, Some(&creds), 2).unwrap();
+    let remote = remote_of(&s3);
     assert_eq!(remote.holds("actions/k.json", b"record", 64).unwrap(), None);
     assert!(remote.create("actions/k.json", b"record").unwrap());
     let before = remote.requests();
