@@ -1,7 +1,7 @@
 //! The jobs a dispatch has submitted and not yet settled, with the slots they hold: every job
-//! enters through [`Jobs::hold`] (taking its lease) or [`Jobs::hold_unleased`], and leaves
-//! through [`Jobs::retire`] or [`Jobs::retire_all`], which give its slots back. Nothing else
-//! releases slots.
+//! enters through [`Jobs::hold`], taking its lease (the pipeline's `build:` command holds a
+//! lease of no slot and no limit), and leaves through [`Jobs::retire`] or
+//! [`Jobs::retire_all`], which give its slots back. Nothing else releases slots.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -12,10 +12,10 @@ use crate::spec::Resources;
 use super::lease::Lease;
 use super::slots::{Grant, Slots};
 
-/// A job in the table: its lease (none for the pipeline's `build` command) and what it is for.
+/// A job in the table: its lease and what it is for.
 pub(crate) struct Held<W> {
     /// The slots and limit it holds.
-    pub(crate) lease: Option<Lease>,
+    pub(crate) lease: Lease,
     /// What the job is for.
     pub(crate) work: W,
 }
@@ -67,27 +67,18 @@ impl<W> Jobs<W> {
         let grant = self.slots.try_take(request).expect("checked to fit");
         let (device, slot) = device(&grant, &self.slots);
         let lease = Lease::new(grant, device, slot, limit);
-        self.held.insert(
-            id,
-            Held {
-                lease: Some(lease),
-                work,
-            },
-        );
-        self.held[&id].lease.as_ref().expect("just leased")
-    }
-
-    /// Enters job `id`, holding no slots.
-    pub(crate) fn hold_unleased(&mut self, id: JobId, work: W) {
-        self.held.insert(id, Held { lease: None, work });
+        &self
+            .held
+            .entry(id)
+            .insert_entry(Held { lease, work })
+            .into_mut()
+            .lease
     }
 
     /// Removes job `id` and gives its slots back; `None` when it is not (or no longer) held.
     pub(crate) fn retire(&mut self, id: JobId) -> Option<Held<W>> {
         let held = self.held.remove(&id)?;
-        if let Some(lease) = &held.lease {
-            self.slots.release(&lease.grant);
-        }
+        self.slots.release(&held.lease.grant);
         Some(held)
     }
 
@@ -110,12 +101,7 @@ impl<W> Jobs<W> {
         let mut expired: Vec<JobId> = self
             .held
             .iter_mut()
-            .filter_map(|(id, h)| {
-                h.lease
-                    .as_mut()
-                    .is_some_and(|l| l.expire(now))
-                    .then_some(*id)
-            })
+            .filter_map(|(id, h)| h.lease.expire(now).then_some(*id))
             .collect();
         expired.sort();
         expired
@@ -125,7 +111,7 @@ impl<W> Jobs<W> {
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.held
             .values()
-            .filter_map(|h| h.lease.as_ref().and_then(Lease::pending_deadline))
+            .filter_map(|h| h.lease.pending_deadline())
             .min()
     }
 }
@@ -181,7 +167,13 @@ mod tests {
             (),
         );
         jobs.hold(b, &cpus(1), None, |_, _| ("cpu".into(), "cpu 0".into()), ());
-        jobs.hold_unleased(c, ());
+        jobs.hold(
+            c,
+            &cpus(0),
+            None,
+            |_, _| ("build".into(), "build".into()),
+            (),
+        );
         assert!(jobs.next_deadline().is_some());
         let later = Instant::now() + Duration::from_secs(11);
         assert_eq!(jobs.expire(later), vec![a]);

@@ -34,15 +34,10 @@ impl Dispatcher<'_, '_> {
         let Some(Held { lease, work }) = self.jobs.retire(job) else {
             return Ok(());
         };
-        match (work, lease) {
-            (Work::Build, _) => self.on_build_end(status),
-            (Work::Pack(pack), Some(lease)) => self.on_pack_end(pack, lease, status, times),
-            (Work::Instance(attempt), Some(lease)) => {
-                self.on_instance_end(attempt, lease, status, times)
-            }
-            (Work::Pack(_) | Work::Instance(_), None) => {
-                unreachable!("instances and packs are leased")
-            }
+        match work {
+            Work::Build => self.on_build_end(status),
+            Work::Pack(pack) => self.on_pack_end(pack, lease, status, times),
+            Work::Instance(attempt) => self.on_instance_end(attempt, lease, status, times),
         }
     }
 

@@ -31,7 +31,18 @@ impl Dispatcher<'_, '_> {
                     let id = self.jobs.next_id();
                     self.executor
                         .submit(build_job(id, &argv, self.ws.layout()))?;
-                    self.jobs.hold_unleased(id, Work::Build);
+                    // A lease of no slot and no limit: the build waits for nothing and
+                    // nothing waits for its slots.
+                    let nothing = crate::spec::Resources {
+                        gpus: 0.0,
+                        cpus: 0,
+                        mem: None,
+                        time: None,
+                    };
+                    let build = |_: &crate::sched::slots::Grant, _: &crate::sched::slots::Slots| {
+                        ("build".to_owned(), "build".to_owned())
+                    };
+                    self.jobs.hold(id, &nothing, None, build, Work::Build);
                     self.build = Build::Running;
                     return Ok(());
                 }
