@@ -9,9 +9,11 @@
 //! added or removed. Keys that changed for another reason (code, dependencies) show nothing.
 //!
 //! A record that is not in the local cache (a lock committed elsewhere and never pulled) is
-//! replaced by the pipeline file of the same side: the working tree's, or the one committed at
-//! that revision (`git show REV:pipeline.yaml`), expanded under the same profile; the
-//! parameters its instance declares are those a run of it would have keyed. Only an instance
+//! replaced by the pipeline file of the same side: in the working tree, the instance's key
+//! inputs computed from the checkout, used only when they give the lock's key (the pipeline
+//! may have changed since the lock was written); at a revision, the pipeline file committed
+//! there (`git show REV:pipeline.yaml`) expanded under the same profile, whose parameters are
+//! those a run of it would have keyed. Only an instance
 //! that neither can give (no record, and a pipeline file that is absent at that revision or no
 //! longer loads) is listed as unknown, with `repro pull` as the fix. Parameters are compared as
 //! JSON values; the text shows them as JSON.
@@ -119,8 +121,14 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
         || "pipeline.yaml".to_owned(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let old_declared = declared(&loaded, &root, &old_side, &file, &profile);
-    let new_declared = declared(&loaded, &root, &new_side, &file, &profile);
+    let old_declared = declared(&root, &old_side, &file, &profile);
+    let new_declared = declared(&root, &new_side, &file, &profile);
+    let instances: std::collections::HashMap<&str, &crate::graph::Instance> = loaded
+        .graph
+        .instances
+        .iter()
+        .map(|i| (i.id.as_str(), i))
+        .collect();
     let mut doc = ParamsDiff {
         profile,
         old: old_side.label().to_owned(),
@@ -135,11 +143,20 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
             continue;
         }
         let mut side = |e: Option<&&LockEntry>,
-                        label: &str,
+                        side: &Side,
                         declared: &Option<Declared>|
          -> Option<BTreeMap<String, Value>> {
             let e = e?;
-            let from_pipeline = || declared.as_ref().and_then(|d| d.get(id).cloned());
+            let label = side.label();
+            let from_pipeline = || match side {
+                // The working tree's pipeline may have changed since the lock was written:
+                // its parameters count only if they give the lock's key.
+                Side::Worktree => {
+                    let inputs = ws.inputs(instances.get(id)?).ok()?;
+                    (inputs.key() == e.key).then_some(inputs.params)
+                }
+                Side::Rev(_) => declared.as_ref().and_then(|d| d.get(id).cloned()),
+            };
             match ws
                 .record(&e.key)
                 .map(|r| r.inputs.params)
@@ -156,8 +173,8 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
                 }
             }
         };
-        let po = side(o, old_side.label(), &old_declared);
-        let pn = side(n, new_side.label(), &new_declared);
+        let po = side(o, &old_side, &old_declared);
+        let pn = side(n, &new_side, &new_declared);
         if (o.is_some() && po.is_none()) || (n.is_some() && pn.is_none()) {
             continue;
         }
@@ -190,16 +207,11 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
 /// Each instance's parameters as a pipeline file declares them, by instance id.
 type Declared = BTreeMap<String, BTreeMap<String, Value>>;
 
-/// The parameters every instance of `profile` declares in the pipeline file of `side`: the
-/// loaded one for the working tree, else `file` as committed at the revision. `None` (said on
-/// stderr) when that file is absent there or does not load under `profile`.
-fn declared(
-    loaded: &Loaded,
-    root: &std::path::Path,
-    side: &Side,
-    file: &str,
-    profile: &str,
-) -> Option<Declared> {
+/// The parameters every instance of `profile` declares in `file` as committed at the
+/// revision of `side`. `None` for the working tree (its instances are checked against the
+/// lock's key instead), and (said on stderr) when the file is absent at the revision or does
+/// not load under `profile`.
+fn declared(root: &std::path::Path, side: &Side, file: &str, profile: &str) -> Option<Declared> {
     let of = |graph: &crate::graph::Graph| -> Declared {
         graph
             .instances
@@ -208,7 +220,7 @@ fn declared(
             .collect()
     };
     let Side::Rev(rev) = side else {
-        return Some(of(&loaded.graph));
+        return None;
     };
     let text = text_at(root, rev, file)?;
     let name = format!("{rev}:{file}");

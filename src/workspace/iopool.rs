@@ -2,7 +2,7 @@
 //! restored file is copied and fsynced, so the work waits on the disk far more than it
 //! computes: a pool with several threads per core keeps more syncs in flight than rayon's
 //! global pool (one thread per core). Measured on 10,000 one-file restores on two cores
-//! (docs/benchmarks.md): 1 thread 4.2-5.9 s, 2 threads 4.1-4.3 s, 8 threads 2.4-2.6 s,
+//! (docs/benchmarks.md): 1 thread 4.2-5.9 s, 2 threads 3.5-4.3 s, 8 threads 2.4-2.6 s,
 //! 16 threads 1.9-2.1 s.
 
 use std::sync::OnceLock;

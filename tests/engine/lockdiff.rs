@@ -154,6 +154,29 @@ fn params_diff_without_cached_records_reads_each_sides_pipeline_file() {
 }
 
 #[test]
+fn params_diff_never_takes_an_edited_pipelines_parameters_for_an_older_lock_entry() {
+    let ws = two_commits();
+    let lock = ws.read("repro.lock");
+    let key = lock
+        .split("[small] other\nkey ")
+        .nth(1)
+        .and_then(|r| r.lines().next())
+        .expect("key of other")
+        .to_owned();
+    std::fs::remove_file(ws.root.join(format!("cache/actions/{key}.json"))).expect("rm record");
+    // Edited, not run: the lock's entry still holds `label2: b`'s key.
+    ws.edit_pipeline("  label2: b", "  label2: c");
+    let out = code(&ws, &["params", "diff", "-t", "other"], 0);
+    assert!(!out.stdout.contains("\"c\""), "{}", out.both());
+    assert!(
+        out.stderr
+            .contains("the parameters of `other` at `workspace` are unknown"),
+        "{}",
+        out.both()
+    );
+}
+
+#[test]
 fn params_diff_names_what_neither_a_record_nor_a_committed_pipeline_gives() {
     let ws = Ws::new(PIPELINE);
     code(&ws, &["run"], 0);
