@@ -19,12 +19,18 @@ use super::hash::{hash_file_uncached, Digest};
 
 const HEADER: &str = "repro-stat-cache v1";
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Stamp {
     inode: u64,
     size: u64,
-    mtime_ns: i128,
-    ctime_ns: i128,
+    mtime_ns: i64,
+    ctime_ns: i64,
+}
+
+/// Nanoseconds since the epoch (saturating: past the year 2262 every stamp compares equal in
+/// that field, and the inode, size and the other time still tell files apart).
+fn nanos(secs: i64, nsec: i64) -> i64 {
+    secs.saturating_mul(1_000_000_000).saturating_add(nsec)
 }
 
 impl Stamp {
@@ -32,48 +38,65 @@ impl Stamp {
         Stamp {
             inode: m.ino(),
             size: m.size(),
-            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
-            ctime_ns: m.ctime() as i128 * 1_000_000_000 + m.ctime_nsec() as i128,
+            mtime_ns: nanos(m.mtime(), m.mtime_nsec()),
+            ctime_ns: nanos(m.ctime(), m.ctime_nsec()),
         }
     }
 }
 
-/// The in-memory stat cache (thread-safe).
+/// The in-memory stat cache (thread-safe). Paths are boxed and digests binary: a workspace of
+/// 50,000 outputs holds 50,000 entries for every command that checks it.
 #[derive(Default)]
 pub struct StatCache {
-    entries: Mutex<HashMap<String, (Stamp, Digest)>>,
+    entries: Mutex<HashMap<Box<str>, (Stamp, blake3::Hash)>>,
     dirty: Mutex<bool>,
 }
 
+/// One line of the file, or `None` for a line to ignore.
+fn entry(line: &str) -> Option<(Box<str>, (Stamp, blake3::Hash))> {
+    let mut f = line.split('\t');
+    let path = f.next()?;
+    let inode = f.next()?.parse().ok()?;
+    let size = f.next()?.parse().ok()?;
+    let mtime_ns = f.next()?.parse().ok()?;
+    let ctime_ns = f.next()?.parse().ok()?;
+    let digest = blake3::Hash::from_hex(f.next()?).ok()?;
+    if f.next().is_some() {
+        return None;
+    }
+    let stamp = Stamp {
+        inode,
+        size,
+        mtime_ns,
+        ctime_ns,
+    };
+    Some((path.into(), (stamp, digest)))
+}
+
 impl StatCache {
-    /// Loads the cache file; anything unreadable yields an empty cache.
+    /// Loads the cache file; anything unreadable yields an empty cache. Read line by line,
+    /// into a map sized from the file's length, so that loading never holds the text and the
+    /// map together, nor two tables while the map grows.
     pub fn load(path: &Path) -> StatCache {
+        use std::io::BufRead;
         let mut map = HashMap::new();
-        if let Ok(text) = fs::read_to_string(path) {
-            let mut lines = text.lines();
-            if lines.next() == Some(HEADER) {
-                for line in lines {
-                    let f: Vec<&str> = line.split('\t').collect();
-                    if f.len() != 6 {
-                        continue;
+        if let Ok(file) = fs::File::open(path) {
+            // Lines are about 130 bytes; a short estimate only costs one growth.
+            let lines = file.metadata().map_or(0, |m| m.len() / 120) as usize;
+            let mut reader = io::BufReader::with_capacity(1 << 16, file);
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_ok() && line.trim_end() == HEADER {
+                map.reserve(lines);
+                loop {
+                    line.clear();
+                    match reader.read_line(&mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            if let Some((k, v)) = entry(line.trim_end_matches(['\n', '\r'])) {
+                                map.insert(k, v);
+                            }
+                        }
                     }
-                    let (Ok(inode), Ok(size), Ok(mtime_ns), Ok(ctime_ns)) =
-                        (f[1].parse(), f[2].parse(), f[3].parse(), f[4].parse())
-                    else {
-                        continue;
-                    };
-                    map.insert(
-                        f[0].to_owned(),
-                        (
-                            Stamp {
-                                inode,
-                                size,
-                                mtime_ns,
-                                ctime_ns,
-                            },
-                            f[5].to_owned(),
-                        ),
-                    );
                 }
             }
         }
@@ -89,15 +112,17 @@ impl StatCache {
         let stamp = Stamp::of(meta);
         if let Some((s, d)) = self.entries.lock().expect("stat cache lock").get(rel) {
             if *s == stamp {
-                return Ok(d.clone());
+                return Ok(d.to_hex().to_string());
             }
         }
         let digest = hash_file_uncached(abs)?;
-        self.entries
-            .lock()
-            .expect("stat cache lock")
-            .insert(rel.to_owned(), (stamp, digest.clone()));
-        *self.dirty.lock().expect("stat cache lock") = true;
+        if let Ok(binary) = blake3::Hash::from_hex(&digest) {
+            self.entries
+                .lock()
+                .expect("stat cache lock")
+                .insert(rel.into(), (stamp, binary));
+            *self.dirty.lock().expect("stat cache lock") = true;
+        }
         Ok(digest)
     }
 
@@ -113,26 +138,71 @@ impl StatCache {
         }
         let now_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as i128)
-            .unwrap_or(0);
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
         let entries = self.entries.lock().expect("stat cache lock");
-        let mut keys: Vec<&String> = entries.keys().collect();
+        let mut keys: Vec<&Box<str>> = entries.keys().collect();
         keys.sort();
         let mut text = String::with_capacity(entries.len() * 120);
         text.push_str(HEADER);
         text.push('\n');
         for k in keys {
             let (s, d) = &entries[k];
-            if now_ns - s.mtime_ns < 2_000_000_000 {
+            if now_ns.saturating_sub(s.mtime_ns) < 2_000_000_000 {
                 continue;
             }
             use std::fmt::Write as _;
             let _ = writeln!(
                 text,
-                "{k}\t{}\t{}\t{}\t{}\t{d}",
-                s.inode, s.size, s.mtime_ns, s.ctime_ns
+                "{k}\t{}\t{}\t{}\t{}\t{}",
+                s.inode,
+                s.size,
+                s.mtime_ns,
+                s.ctime_ns,
+                d.to_hex()
             );
         }
         super::atomic::write(path, text.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_cache_answers_without_hashing_and_bad_lines_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"bytes").unwrap();
+        // Old enough for the racy-git rule to keep it.
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        let cache = StatCache::load(&dir.path().join("absent"));
+        let digest = cache.file_digest("f", &file, &meta).unwrap();
+        assert_eq!(digest, hash_file_uncached(&file).unwrap());
+        let saved = dir.path().join("stat-cache");
+        cache.save(&saved).unwrap();
+        // A damaged line and a line of another shape are skipped; the good one still counts.
+        let mut text = std::fs::read_to_string(&saved).unwrap();
+        text.push_str("g\t1\t2\tthree\t4\tzz\nh\t1\n");
+        std::fs::write(&saved, &text).unwrap();
+        let back = StatCache::load(&saved);
+        assert_eq!(back.entries.lock().unwrap().len(), 1);
+        // Answered from the stamp: a lie in the cached digest shows that nothing was read.
+        let lie = blake3::hash(b"lie");
+        back.entries.lock().unwrap().get_mut("f").unwrap().1 = lie;
+        assert_eq!(
+            back.file_digest("f", &file, &meta).unwrap(),
+            lie.to_hex().to_string()
+        );
+        // Another header: ignored whole.
+        std::fs::write(&saved, text.replace(HEADER, "repro-stat-cache v0")).unwrap();
+        assert!(StatCache::load(&saved).entries.lock().unwrap().is_empty());
     }
 }

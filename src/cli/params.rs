@@ -18,6 +18,7 @@
 //! longer loads) is listed as unknown, with `repro pull` as the fix. Parameters are compared as
 //! JSON values; the text shows them as JSON.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use clap::{Args, Subcommand};
@@ -142,7 +143,7 @@ fn diff(cli: &Cli, a: &DiffArgs) -> Result<(), CliError> {
         if !a.all && o.map(|e| &e.key) == n.map(|e| &e.key) {
             continue;
         }
-        let mut side = |e: Option<&&LockEntry>,
+        let mut side = |e: Option<&Cow<'_, LockEntry>>,
                         side: &Side,
                         declared: &Option<Declared>|
          -> Option<BTreeMap<String, Value>> {

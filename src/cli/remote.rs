@@ -50,7 +50,7 @@ pub(crate) fn open(
 /// The targets and their upstream: those with a lock entry, and the ids of those without.
 pub(crate) struct Locked<'w> {
     /// Instance id and lock entry.
-    pub(crate) found: Vec<(String, &'w LockEntry)>,
+    pub(crate) found: Vec<(String, std::borrow::Cow<'w, LockEntry>)>,
     /// Instances without a lock entry.
     pub(crate) unlocked: Vec<String>,
 }

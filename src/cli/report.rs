@@ -43,19 +43,22 @@ pub(crate) fn report(cli: &Cli) -> Result<(), CliError> {
     Ok(())
 }
 
-/// After a run: saves its record, then writes the page when the pipeline declares one.
+/// After a run: saves its record (a run that did nothing has none), then writes the page when
+/// the pipeline declares one.
 pub(crate) fn after_run(
     loaded: &Loaded,
     ws: &Workspace<'_>,
-    record: &RunRecord,
+    record: Option<&RunRecord>,
 ) -> Result<(), CliError> {
-    let record_path = ws.layout().last_run(ws.profile());
-    record.write(&record_path).map_err(|e| {
-        CliError::Internal(format!(
-            "failed to write the run record `{}`: {e}",
-            record_path.display()
-        ))
-    })?;
+    if let Some(record) = record {
+        let record_path = ws.layout().last_run(ws.profile());
+        record.write(&record_path).map_err(|e| {
+            CliError::Internal(format!(
+                "failed to write the run record `{}`: {e}",
+                record_path.display()
+            ))
+        })?;
+    }
     if loaded.pipeline.report.is_none() {
         return Ok(());
     }

@@ -12,6 +12,7 @@
 //! workspace root), so a workspace that moved inside the repository between the two commits is
 //! not followed. A missing working-tree lock reads as empty, as everywhere else.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -177,10 +178,10 @@ pub(crate) fn entries_of<'l>(
     lock: &'l LockFile,
     profile: &str,
     targets: &[String],
-) -> BTreeMap<&'l str, &'l LockEntry> {
+) -> BTreeMap<&'l str, Cow<'l, LockEntry>> {
     lock.entries()
-        .filter(|((p, id), _)| p == profile && selected(targets, id))
-        .map(|((_, id), e)| (id.as_str(), e))
+        .filter(|(p, id, _)| *p == profile && selected(targets, id))
+        .map(|(_, id, e)| (id, e))
         .collect()
 }
 
@@ -191,7 +192,7 @@ pub(crate) fn selected(targets: &[String], id: &str) -> bool {
         return true;
     }
     let (stage, dims) = id.split_once('@').unwrap_or((id, ""));
-    let matrix: BTreeMap<String, String> = dims
+    let matrix: crate::spec::Dims = dims
         .split(',')
         .filter_map(|d| d.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -100,13 +100,14 @@ pub(crate) fn run(cli: &Cli, a: &RunArgs) -> Result<(), CliError> {
         &mut recorder,
         Mode::Controller,
     );
-    let record = recorder.finish();
+    // Without a page, a no-op keeps the last record (and writes nothing).
+    let record = recorder.finish(loaded.pipeline.report.is_some());
     let pushed = pushing.finish();
     let tally = tally?;
     output_ok(reporter.as_ref())?;
     // The page is written after every run that ended, failed or not, so that it never shows
     // an older run's state; a failure to write it fails a run that otherwise succeeded.
-    let page = super::report::after_run(&loaded, &ws, &record);
+    let page = super::report::after_run(&loaded, &ws, record.as_ref());
     if tally.interrupted {
         return Err(CliError::Interrupted(
             "interrupted; completed instances were published and a new run resumes".into(),

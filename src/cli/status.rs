@@ -33,6 +33,34 @@ struct RemoteDoc<'a> {
     instances: &'a [RemoteRow],
 }
 
+/// What `status` keeps of an instance's [`State`].
+struct Planned {
+    fresh: bool,
+    restore: bool,
+    key: Option<String>,
+    reasons: Vec<Dirty>,
+}
+
+impl From<State> for Planned {
+    fn from(s: State) -> Planned {
+        let (fresh, restore) = (
+            matches!(s, State::Fresh { .. }),
+            matches!(s, State::Restore { .. }),
+        );
+        let (key, reasons) = match s {
+            State::Fresh { entry } => (Some(entry.key), vec![]),
+            State::Restore { key, reasons, .. } => (Some(key), reasons),
+            State::Run { inputs, reasons } => (inputs.map(|i| i.key()), reasons),
+        };
+        Planned {
+            fresh,
+            restore,
+            key,
+            reasons,
+        }
+    }
+}
+
 #[derive(serde::Serialize)]
 struct Row<'a> {
     instance: &'a str,
@@ -118,7 +146,11 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
     // Orphans that the next run removes are left out of the keys shown: the keys it will find.
     let orphans = ws.orphans(&loaded.graph)?;
     ws.hide_orphans(&orphans);
-    let states = ws.plan(&loaded.graph, &selected, &forced)?;
+    // Each state is cut down to what the rows show as it is decided.
+    let mut states: Vec<(usize, Planned)> = Vec::with_capacity(selected.len());
+    ws.plan_each(&loaded.graph, &selected, &forced, |i, s| {
+        states.push((i, Planned::from(s)));
+    })?;
     let _ = ws.save_stat_cache();
     super::load::show_notes(&ws);
     // Jobs submitted to a batch system (`--detach`, or a run that was stopped): one query.
@@ -150,37 +182,23 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
         ws.layout(),
         states
             .iter()
-            .filter(|(_, s)| !matches!(s, State::Fresh { .. }))
+            .filter(|(_, s)| !s.fresh)
             .map(|(i, _)| loaded.graph.instances[*i].id.as_str()),
     );
-    let failed = overview::last_failed(
-        &ws,
-        states
-            .iter()
-            .any(|(_, s)| !matches!(s, State::Fresh { .. })),
-    );
+    let failed = overview::last_failed(&ws, states.iter().any(|(_, s)| !s.fresh));
     let mut rows = Vec::new();
     let mut classes = Vec::new();
-    for (i, s) in &states {
-        let (key, reasons) = match s {
-            State::Fresh { entry } => (Some(entry.key.clone()), vec![]),
-            State::Restore { key, reasons, .. } => (Some(key.clone()), reasons.clone()),
-            State::Run { inputs, reasons } => (inputs.as_ref().map(|i| i.key()), reasons.clone()),
-        };
-        let instance = &loaded.graph.instances[*i].id;
+    for (i, s) in states {
+        let instance = &loaded.graph.instances[i].id;
         let run = running.get(instance.as_str()).copied();
-        let class = overview::classify(
-            matches!(s, State::Fresh { .. }),
-            matches!(s, State::Restore { .. }),
-            run.is_some(),
-            failed.contains(instance),
-        );
-        classes.push((*i, class));
+        let class =
+            overview::classify(s.fresh, s.restore, run.is_some(), failed.contains(instance));
+        classes.push((i, class));
         rows.push(Row {
             instance,
             state: class.label(),
-            key,
-            reasons,
+            key: s.key,
+            reasons: s.reasons,
             job: jobs.get(instance).cloned(),
             running: run,
         });

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::spec::interp::{interpolate, interpolate_shell, lookup_explained, Scope};
 use crate::spec::rules::{self, shown};
-use crate::spec::{Pipeline, SpecError, SpecErrorKind, Stage};
+use crate::spec::{Dims, Pipeline, SpecError, SpecErrorKind, Stage};
 
 use super::instance::{
     instance_id, is_glob, normalise, Instance, Metrics, PackTemplate, MANIFEST_SENTINEL,
@@ -21,18 +21,20 @@ use super::instance::{
 
 /// Expands every stage of `pipeline` into instances.
 pub fn expand(pipeline: &Pipeline) -> Result<Vec<Instance>, SpecError> {
-    let mut out = Vec::new();
+    // Sized once: growing a vector of 50,000 instances by doubling held two copies at its peak.
+    let combos: Vec<_> = pipeline.stages.iter().map(combinations).collect();
+    let mut out = Vec::with_capacity(combos.iter().map(Vec::len).sum());
     let mut budget = rules::MAX_RESOLVED_BYTES;
-    for (index, stage) in pipeline.stages.iter().enumerate() {
-        for matrix in combinations(stage) {
+    for (index, (stage, matrices)) in pipeline.stages.iter().zip(combos).enumerate() {
+        for matrix in matrices {
             out.push(resolve(pipeline, index, stage, matrix, &mut budget)?);
         }
     }
     Ok(out)
 }
 
-fn combinations(stage: &Stage) -> Vec<BTreeMap<String, String>> {
-    let mut combos: Vec<BTreeMap<String, String>> = vec![BTreeMap::new()];
+fn combinations(stage: &Stage) -> Vec<Dims> {
+    let mut combos: Vec<Dims> = vec![Dims::new()];
     for (dim, values) in &stage.dims {
         let mut next = Vec::with_capacity(combos.len() * values.len());
         for c in &combos {
@@ -50,10 +52,11 @@ fn combinations(stage: &Stage) -> Vec<BTreeMap<String, String>> {
             .iter()
             .any(|e| e.iter().all(|(k, v)| c.get(k) == Some(v)))
     });
-    let mut seen: BTreeSet<BTreeMap<String, String>> = combos.iter().cloned().collect();
+    let mut seen: BTreeSet<Dims> = combos.iter().cloned().collect();
     for inc in &stage.include {
+        let inc = Dims::from(inc.clone());
         if seen.insert(inc.clone()) {
-            combos.push(inc.clone());
+            combos.push(inc);
         }
     }
     combos
@@ -63,7 +66,7 @@ fn resolve(
     pipeline: &Pipeline,
     index: usize,
     stage: &Stage,
-    matrix: BTreeMap<String, String>,
+    matrix: Dims,
     budget: &mut usize,
 ) -> Result<Instance, SpecError> {
     let base = format!("stages.{}", stage.name);
@@ -129,7 +132,7 @@ fn resolve(
     }
     let pack = match &stage.pack {
         None => None,
-        Some(p) => Some(resolve_pack(pipeline, stage, p, &matrix, &err)?),
+        Some(p) => Some(Box::new(resolve_pack(pipeline, stage, p, &matrix, &err)?)),
     };
     let mut one = |template: &str, field: String| resolve_as(template, field, false);
     let mut env = BTreeMap::new();
@@ -193,11 +196,11 @@ fn resolve(
                     ));
                 }
             }
-            Some(Metrics {
+            Some(Box::new(Metrics {
                 files,
                 fields: m.fields.clone(),
                 tolerance: m.tolerance,
-            })
+            }))
         }
     };
 
@@ -260,10 +263,10 @@ fn resolve_pack(
     pipeline: &Pipeline,
     stage: &Stage,
     pack: &crate::spec::pack::Pack,
-    matrix: &BTreeMap<String, String>,
+    matrix: &Dims,
     err: &dyn Fn(String, SpecErrorKind) -> SpecError,
 ) -> Result<PackTemplate, SpecError> {
-    let mut shared: BTreeMap<String, String> = matrix
+    let mut shared: Dims = matrix
         .iter()
         .filter(|(d, _)| !pack.by.contains(d))
         .map(|(d, v)| (d.clone(), v.clone()))

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::spec::Resources;
+use crate::spec::{Dims, Resources};
 
 /// One runnable unit of the pipeline.
 #[derive(Debug, Clone)]
@@ -16,7 +16,7 @@ pub struct Instance {
     /// Stage name.
     pub stage_name: String,
     /// Dimension values.
-    pub matrix: BTreeMap<String, String>,
+    pub matrix: Dims,
     /// Resolved argv.
     pub argv: Vec<String>,
     /// Resolved extra environment (enters the key).
@@ -35,10 +35,11 @@ pub struct Instance {
     pub timeout: Option<std::time::Duration>,
     /// Of the instances waiting for slots, higher starts first (not part of its key).
     pub priority: i64,
-    /// Metrics to record, with resolved file paths.
-    pub metrics: Option<Metrics>,
+    /// Metrics to record, with resolved file paths (boxed, as `pack`: most instances have
+    /// neither, and a wide pipeline holds tens of thousands of instances).
+    pub metrics: Option<Box<Metrics>>,
     /// How it may share a process with others of its stage, if the stage declares `pack:`.
-    pub pack: Option<PackTemplate>,
+    pub pack: Option<Box<PackTemplate>>,
 }
 
 /// Stands for the manifest path in a resolved pack command until the pack forms (a NUL can
@@ -80,7 +81,7 @@ pub struct Metrics {
 }
 
 /// The instance id for a stage and its dimension values.
-pub fn instance_id(stage: &str, matrix: &BTreeMap<String, String>) -> String {
+pub fn instance_id(stage: &str, matrix: &Dims) -> String {
     if matrix.is_empty() {
         return stage.to_owned();
     }
@@ -105,7 +106,9 @@ mod tests {
 
     #[test]
     fn ids_sort_dimensions_and_paths_normalise() {
-        let m = BTreeMap::from([("task".into(), "a".into()), ("seed".into(), "1".into())]);
+        let m: Dims = [("task".into(), "a".into()), ("seed".into(), "1".into())]
+            .into_iter()
+            .collect();
         assert_eq!(instance_id("train", &m), "train@seed=1,task=a");
         assert_eq!(normalise("./runs//a/"), Some("runs/a".into()));
         assert_eq!(normalise("../x"), None);

@@ -39,12 +39,7 @@ pub(super) fn glob_eq(pattern: &str, text: &str) -> bool {
 }
 
 /// Whether target `t` selects the instance `id` of `stage` with dimension values `matrix`.
-pub fn matches(
-    t: &str,
-    id: &str,
-    stage: &str,
-    matrix: &std::collections::BTreeMap<String, String>,
-) -> bool {
+pub fn matches(t: &str, id: &str, stage: &str, matrix: &crate::spec::Dims) -> bool {
     if t == "all" || t == id {
         return true;
     }
@@ -75,10 +70,10 @@ mod tests {
 
     #[test]
     fn patterns_select_by_stage_subset_glob_and_prefix() {
-        let m = BTreeMap::from([
+        let m = crate::spec::Dims::from(BTreeMap::from([
             ("task".to_owned(), "listops".to_owned()),
             ("seed".to_owned(), "1".to_owned()),
-        ]);
+        ]));
         let id = "train@seed=1,task=listops";
         assert!(matches("all", id, "train", &m));
         assert!(matches("train", id, "train", &m));

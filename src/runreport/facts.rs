@@ -134,7 +134,7 @@ pub(crate) fn gather(
             InstanceFacts {
                 id: inst.id.clone(),
                 stage: inst.stage_name.clone(),
-                matrix: inst.matrix.clone(),
+                matrix: inst.matrix.to_map(),
                 params: inst.params.clone(),
                 state: state_of[i],
                 key,

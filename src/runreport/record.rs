@@ -8,6 +8,12 @@
 //! `.repro/last-run/<profile>.json` (`Layout::last_run`), outside every cached output: it holds
 //! wall times. The page reads it for the time section and the timeline; without one (a
 //! workspace whose results were only restored) the page says so and uses the action records.
+//!
+//! A run that found every instance up to date (a no-op) in a pipeline without a page writes no
+//! record: the last record stays that of the last run that did something, and such a no-op
+//! writes nothing at all. With a page, the no-op is recorded, since the page reports the run
+//! that wrote it. The recorder keeps fresh instances as a list of ids until the end, so that a
+//! no-op of a wide pipeline does not build a map it then throws away.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -106,6 +112,8 @@ pub struct Recorder<'a> {
     inner: &'a mut dyn Reporter,
     clock: Instant,
     record: RunRecord,
+    /// Instances found fresh, in the order seen (kept apart: most of a wide no-op).
+    fresh: Vec<String>,
 }
 
 impl<'a> Recorder<'a> {
@@ -126,13 +134,28 @@ impl<'a> Recorder<'a> {
                 interrupted: false,
                 instances: BTreeMap::new(),
             },
+            fresh: Vec::new(),
         }
     }
 
-    /// The record so far, with its duration set to now.
-    pub fn finish(mut self) -> RunRecord {
+    /// The record so far, with its duration set to now; `None` when the run did nothing (every
+    /// instance it saw was fresh and it was not interrupted) unless `keep_no_op`, which leaves
+    /// the last record as it is.
+    pub fn finish(mut self, keep_no_op: bool) -> Option<RunRecord> {
+        if self.record.instances.is_empty() && !self.record.interrupted && !keep_no_op {
+            return None;
+        }
         self.record.seconds = self.clock.elapsed().as_secs_f64();
-        self.record
+        for id in self.fresh {
+            self.record.instances.entry(id).or_insert(InstanceRun {
+                outcome: Outcome::Fresh,
+                device: None,
+                slot: None,
+                start_s: None,
+                end_s: None,
+            });
+        }
+        Some(self.record)
     }
 
     fn set(&mut self, id: &str, outcome: Outcome) {
@@ -177,7 +200,7 @@ impl Reporter for Recorder<'_> {
             Event::Finished { id, .. } => self.set(id, Outcome::Ran),
             Event::Failed { id, .. } => self.set(id, Outcome::Failed),
             Event::Restored { id } => self.set(id, Outcome::Restored),
-            Event::Fresh { id } => self.set(id, Outcome::Fresh),
+            Event::Fresh { id } => self.fresh.push(id.clone()),
             Event::Skipped { id, .. } => self.set(id, Outcome::Skipped),
             Event::Summary { interrupted, .. } => self.record.interrupted = *interrupted,
             _ => {}
@@ -228,7 +251,7 @@ mod tests {
         });
         r.event(&Event::Restored { id: "b".into() });
         r.event(&Event::Fresh { id: "c".into() });
-        let rec = r.finish();
+        let rec = r.finish(false).expect("the run did something");
         assert_eq!(inner.0, 6);
         let a = &rec.instances["a"];
         assert_eq!(a.outcome, Outcome::Ran);
@@ -251,9 +274,40 @@ mod tests {
         assert_eq!(RunRecord::read(&path).unwrap(), None);
         let mut inner = Count::default();
         let mut r = Recorder::new(&mut inner, "p", vec!["repro".into()]);
-        r.event(&Event::Fresh { id: "x".into() });
-        let rec = r.finish();
+        r.event(&Event::Restored { id: "x".into() });
+        r.event(&Event::Fresh { id: "y".into() });
+        let rec = r.finish(false).expect("the run restored one");
         rec.write(&path).unwrap();
         assert_eq!(RunRecord::read(&path).unwrap(), Some(rec));
+    }
+
+    #[test]
+    fn a_run_that_found_everything_fresh_leaves_no_record() {
+        let mut inner = Count::default();
+        let mut r = Recorder::new(&mut inner, "p", vec!["repro".into()]);
+        r.event(&Event::Fresh { id: "x".into() });
+        r.event(&Event::Fresh { id: "y".into() });
+        assert_eq!(r.finish(false), None);
+        assert_eq!(inner.0, 2, "the events still reach the display");
+        let mut inner = Count::default();
+        let mut r = Recorder::new(&mut inner, "p", vec!["repro".into()]);
+        r.event(&Event::Fresh { id: "x".into() });
+        let kept = r.finish(true).expect("kept for a page");
+        assert_eq!(kept.instances["x"].outcome, Outcome::Fresh);
+        let mut inner = Count::default();
+        let mut r = Recorder::new(&mut inner, "p", vec!["repro".into()]);
+        r.event(&Event::Fresh { id: "x".into() });
+        r.event(&Event::Summary {
+            ran: 0,
+            restored: 0,
+            fresh: 1,
+            failed: 0,
+            skipped: 0,
+            unchanged: 0,
+            kept: 0,
+            interrupted: true,
+            seconds: 0.0,
+        });
+        assert!(r.finish(false).is_some(), "an interrupted run is recorded");
     }
 }

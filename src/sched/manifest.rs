@@ -12,7 +12,7 @@ pub(crate) fn pack_member(inst: &Instance, key: &str, done: &str) -> PackMember 
     PackMember {
         instance: inst.id.clone(),
         key: Some(key.to_owned()),
-        matrix: inst.matrix.clone(),
+        matrix: inst.matrix.to_map(),
         params: inst.params.clone(),
         env: inst.env.clone(),
         cmd: inst.argv.clone(),

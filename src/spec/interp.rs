@@ -19,7 +19,7 @@ use super::rules::{is_shell_safe, prefix, shown, MAX_NESTING, MAX_VALUE_BYTES};
 /// What a template may refer to.
 pub struct Scope<'a> {
     /// Matrix dimension values of the instance.
-    pub matrix: &'a BTreeMap<String, String>,
+    pub matrix: &'a super::Dims,
     /// All parameters, after the profile is applied.
     pub params: &'a BTreeMap<String, Value>,
 }
@@ -303,8 +303,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn scope_fixture() -> (BTreeMap<String, String>, BTreeMap<String, Value>) {
-        let matrix = BTreeMap::from([("task".to_owned(), "listops".to_owned())]);
+    fn scope_fixture() -> (crate::spec::Dims, BTreeMap<String, Value>) {
+        let matrix =
+            crate::spec::Dims::from(BTreeMap::from([("task".to_owned(), "listops".to_owned())]));
         let params = serde_json::from_value(
             json!({"lr": {"listops": 1.0, "parity": 0.1}, "n": 5, "seeds": [1, 2]}),
         )
@@ -350,11 +351,8 @@ mod tests {
 
     #[test]
     fn nesting_is_limited_to_32_levels_without_recursing_further() {
-        let (m, p) = scope_fixture();
-        let m = BTreeMap::from([
-            ("t".to_owned(), "t".to_owned()),
-            m.into_iter().next().unwrap(),
-        ]);
+        let (mut m, p) = scope_fixture();
+        m.insert("t".to_owned(), "t".to_owned());
         let scope = Scope {
             matrix: &m,
             params: &p,

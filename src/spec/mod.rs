@@ -2,6 +2,7 @@
 //! [`Pipeline`] with one profile applied.
 
 pub mod audit;
+mod dims;
 mod error;
 pub mod interp;
 mod load;
@@ -17,6 +18,7 @@ pub(crate) mod suggest;
 mod words;
 
 pub use audit::AuditPolicy;
+pub use dims::Dims;
 pub use error::{SpecError, SpecErrorKind};
 pub use load::{load, parse, Pipeline, Stage};
 pub use position::{DuplicateKey, Pos, PositionIndex};

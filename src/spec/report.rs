@@ -39,7 +39,7 @@ pub(super) fn validate(
     r: &ReportFile,
     params: &BTreeMap<String, serde_json::Value>,
 ) -> Result<ReportSpec, (String, String)> {
-    let matrix = BTreeMap::new();
+    let matrix = super::Dims::new();
     let scope = Scope {
         matrix: &matrix,
         params,

@@ -223,7 +223,7 @@ impl Workspace<'_> {
         pending_upstream: Option<&str>,
         force: bool,
     ) -> Result<State, CheckError> {
-        let metrics = inst.metrics.as_ref();
+        let metrics = inst.metrics.as_deref();
         Ok(match self.evaluate_key(inst, pending_upstream, force)? {
             State::Fresh { entry } => match metrics_changed(metrics, &entry.metrics) {
                 None => State::Fresh { entry },
@@ -300,20 +300,21 @@ impl Workspace<'_> {
             r
         };
         let entry = self.lock_entry(&inst.id);
-        if let Some(e) = entry.filter(|e| e.key == key) {
+        if let Some(e) = entry.as_ref().filter(|e| e.key == key) {
             let bad = mismatch(&e.outs);
             if bad.is_empty() {
+                let e = e.clone().into_owned();
                 return Ok(State::Fresh {
                     entry: LockEntry {
                         key,
-                        outs: e.outs.clone(),
-                        metrics: e.metrics.clone(),
+                        outs: e.outs,
+                        metrics: e.metrics,
                         // The no-op path: the lock's structural key belongs to this very key;
                         // hash again only for a lock written before structural keys existed.
                         skey: if e.skey.is_empty() {
                             inputs.structural_key()
                         } else {
-                            e.skey.clone()
+                            e.skey
                         },
                     },
                 });

@@ -34,7 +34,7 @@ impl Workspace<'_> {
         // journal: they stay until a lock is written.
         let journal = self.journal_keys();
         let mut keep_keys = self.lock.keys();
-        keep_keys.extend(journal.iter().map(String::as_str));
+        keep_keys.extend(journal);
         let mut keep_objects: BTreeSet<String> = BTreeSet::new();
         let mut drop_records = Vec::new();
         for (key, path) in self.store.all_actions()? {

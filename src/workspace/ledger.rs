@@ -42,8 +42,11 @@ impl Ledger {
     /// changed, so the next save writes it; the `Err` side carries a note for the user when a
     /// file existed but could not be parsed.
     pub(super) fn load(path: &Path, lock: &LockFile, profile: &str) -> (Ledger, Option<String>) {
-        match std::fs::read_to_string(path) {
-            Ok(text) => match Self::parse(&text) {
+        // Read line by line: the text of a 50,000-output ledger is never held beside its map.
+        let read = std::fs::File::open(path)
+            .and_then(|f| Self::parse(io::BufReader::with_capacity(1 << 16, f)));
+        match read {
+            Ok(parsed) => match parsed {
                 Some(entries) => (
                     Ledger {
                         entries,
@@ -63,26 +66,35 @@ impl Ledger {
         }
     }
 
-    fn parse(text: &str) -> Option<BTreeMap<String, Option<String>>> {
-        let mut lines = text.lines();
-        if lines.next() != Some(HEADER) {
-            return None;
+    /// The entries, `Ok(None)` when the text is not a ledger, `Err` when it cannot be read.
+    fn parse(mut reader: impl io::BufRead) -> io::Result<Option<BTreeMap<String, Option<String>>>> {
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        if line.trim_end_matches(['\n', '\r']) != HEADER {
+            return Ok(None);
         }
         let mut entries = BTreeMap::new();
-        for line in lines {
-            let (digest, path) = line.split_once('\t')?;
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                return Ok(Some(entries));
+            }
+            let text = line.strip_suffix('\n').unwrap_or(&line);
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            let Some((digest, path)) = text.split_once('\t') else {
+                return Ok(None);
+            };
             if path.is_empty() {
-                return None;
+                return Ok(None);
             }
             let digest = (digest != "-").then(|| digest.to_owned());
             entries.insert(path.to_owned(), digest);
         }
-        Some(entries)
     }
 
     fn from_lock(lock: &LockFile, profile: &str) -> Ledger {
         let mut entries = BTreeMap::new();
-        for ((p, _), entry) in lock.entries() {
+        for (p, _, entry) in lock.entries() {
             for (path, digest) in &entry.outs {
                 let slot = entries.entry(path.clone()).or_insert(None);
                 if slot.is_none() || p == profile {

@@ -18,6 +18,7 @@
 //! `metric` lines carry the numbers a stage declares under `metrics:`, so that a later run on
 //! another machine can be compared within a tolerance even when its bytes differ.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
@@ -44,9 +45,21 @@ pub struct LockEntry {
 }
 
 /// The lock file contents: (profile, instance id) to entry, behind methods.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Read lazily: the text is kept as read, checked line by line, with an index of its blocks
+/// sorted by (profile, instance id); an entry is built only when asked for. A no-op run of a
+/// 50,000-instance pipeline looks each entry up once and keeps none of them, so it holds the
+/// text and the index, not 50,000 parsed entries. Entries recorded since reading live beside
+/// the text and replace its blocks.
+#[derive(Clone, Default)]
 pub struct LockFile {
-    entries: BTreeMap<(String, String), LockEntry>,
+    /// The text the lock was read from (empty for one made in memory).
+    text: String,
+    /// The blocks of `text`, sorted by (profile, id); of two blocks of one instance, the
+    /// later in the text (as the reader always kept).
+    blocks: Vec<Block>,
+    /// Entries recorded since reading, by profile then instance id.
+    added: BTreeMap<String, BTreeMap<String, LockEntry>>,
 }
 
 /// A malformed lock file.
@@ -70,39 +83,227 @@ impl LockError {
     }
 }
 
+/// Where one block of the text lies: `[profile] id` then its lines up to `end`.
+#[derive(Clone, Copy, Debug)]
+struct Block {
+    /// The profile is `text[profile..id - 2]` (the `] ` between them).
+    profile: usize,
+    /// Start of the instance id.
+    id: usize,
+    /// End of the instance id (and of the header line's text).
+    id_end: usize,
+    /// End of the block's last line.
+    end: usize,
+}
+
+impl Block {
+    fn profile<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.profile..self.id - 2]
+    }
+
+    fn id<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.id..self.id_end]
+    }
+}
+
+/// One line of the lock, checked.
+enum Line<'t> {
+    /// A comment or blank line.
+    Skip,
+    /// `[profile] instance`.
+    Head { profile: &'t str, id: &'t str },
+    /// `key DIGEST`.
+    Key(&'t str),
+    /// `skey DIGEST`.
+    Skey(&'t str),
+    /// `out PATH TAGGED`.
+    Out(&'t str, &'t str),
+    /// `metric FILE#FIELD VALUE`.
+    Metric(&'t str, f64),
+}
+
+impl<'t> Line<'t> {
+    /// Reads one line (without its line ending), or says what is wrong with it.
+    fn read(line: &'t str) -> Result<Line<'t>, String> {
+        if line.starts_with('#') || line.trim().is_empty() {
+            return Ok(Line::Skip);
+        }
+        if ["<<<<<<<", "=======", ">>>>>>>", "|||||||"]
+            .iter()
+            .any(|m| line.starts_with(m))
+        {
+            return Err(CONFLICT.to_owned());
+        }
+        if let Some(rest) = line.strip_prefix('[') {
+            let (profile, id) = rest
+                .split_once("] ")
+                .ok_or("expected `[profile] instance`")?;
+            return Ok(Line::Head { profile, id });
+        }
+        let (field, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let digest = |d: &'t str| {
+            if is_digest(d) {
+                Ok(d)
+            } else {
+                Err(format!("{field} `{}` is not a digest", d.escape_debug()))
+            }
+        };
+        match field {
+            "key" => Ok(Line::Key(digest(rest)?)),
+            "skey" => Ok(Line::Skey(digest(rest)?)),
+            "out" => {
+                let (path, d) = rest.rsplit_once(' ').ok_or("expected `out PATH DIGEST`")?;
+                Tagged::parse_checked(d)?;
+                Ok(Line::Out(path, d))
+            }
+            "metric" => {
+                let (name, value) = rest
+                    .rsplit_once(' ')
+                    .ok_or("expected `metric FILE#FIELD VALUE`")?;
+                let value: f64 = value
+                    .parse()
+                    .map_err(|_| format!("metric value `{value}` is not a number"))?;
+                Ok(Line::Metric(name, value))
+            }
+            _ => Err(format!("unexpected line `{line}`")),
+        }
+    }
+
+    /// The field's name, for "outside an entry".
+    fn field(&self) -> &'static str {
+        match self {
+            Line::Key(_) => "key",
+            Line::Skey(_) => "skey",
+            Line::Out(..) => "out",
+            Line::Metric(..) => "metric",
+            Line::Skip | Line::Head { .. } => "",
+        }
+    }
+}
+
+/// The lines of `text` with the offset where each ends, as `str::lines` cuts them (a `\r`
+/// before the `\n` is not part of the line).
+fn lines_at(text: &str, from: usize) -> impl Iterator<Item = (usize, &str)> + '_ {
+    let mut at = from;
+    text[from..].split_inclusive('\n').map(move |seg| {
+        let start = at;
+        at += seg.len();
+        let line = seg.strip_suffix('\n').unwrap_or(seg);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        (start, line)
+    })
+}
+
+impl std::fmt::Debug for LockFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.entries().map(|(p, id, e)| ((p, id), e)))
+            .finish()
+    }
+}
+
+impl PartialEq for LockFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries().eq(other.entries())
+    }
+}
+
 impl LockFile {
     /// The entry of `id` under `profile`.
-    pub fn get(&self, profile: &str, id: &str) -> Option<&LockEntry> {
-        self.entries.get(&(profile.to_owned(), id.to_owned()))
+    pub fn get(&self, profile: &str, id: &str) -> Option<Cow<'_, LockEntry>> {
+        if let Some(e) = self.added.get(profile).and_then(|m| m.get(id)) {
+            return Some(Cow::Borrowed(e));
+        }
+        let text = self.text.as_str();
+        let at = self
+            .blocks
+            .binary_search_by(|b| (b.profile(text), b.id(text)).cmp(&(profile, id)))
+            .ok()?;
+        Some(Cow::Owned(self.entry_of(&self.blocks[at])))
     }
 
     /// Records (or replaces) the entry of `id` under `profile`.
     pub fn insert(&mut self, profile: &str, id: &str, entry: LockEntry) {
-        self.entries
-            .insert((profile.to_owned(), id.to_owned()), entry);
+        self.added
+            .entry(profile.to_owned())
+            .or_default()
+            .insert(id.to_owned(), entry);
     }
 
-    /// Every entry, of every profile, by (profile, instance id).
-    pub fn entries(&self) -> impl Iterator<Item = (&(String, String), &LockEntry)> {
-        self.entries.iter()
+    /// Every entry, of every profile, as (profile, instance id, entry), sorted.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str, Cow<'_, LockEntry>)> + '_ {
+        let text = self.text.as_str();
+        let mut read = self
+            .blocks
+            .iter()
+            .map(move |b| (b.profile(text), b.id(text), b))
+            .peekable();
+        let mut added = self
+            .added
+            .iter()
+            .flat_map(|(p, m)| m.iter().map(move |(id, e)| (p.as_str(), id.as_str(), e)))
+            .peekable();
+        std::iter::from_fn(move || {
+            let take_added = match (read.peek(), added.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => false,
+                (None, Some(_)) => true,
+                (Some(&(rp, rid, _)), Some(&(ap, aid, _))) => {
+                    if (rp, rid) == (ap, aid) {
+                        // Recorded since reading: replaces the block.
+                        read.next();
+                    }
+                    (ap, aid) <= (rp, rid)
+                }
+            };
+            if take_added {
+                added.next().map(|(p, id, e)| (p, id, Cow::Borrowed(e)))
+            } else {
+                read.next()
+                    .map(|(p, id, b)| (p, id, Cow::Owned(self.entry_of(b))))
+            }
+        })
     }
 
     /// The profiles other than `except` whose entries record `path` with the digest `tagged`,
     /// sorted: whose result a workspace output holds when it is not this profile's.
     pub fn profiles_with_output(&self, path: &str, tagged: &str, except: &str) -> Vec<String> {
         let mut out: Vec<String> = self
-            .entries
-            .iter()
-            .filter(|((p, _), e)| p != except && e.outs.get(path).is_some_and(|t| t == tagged))
-            .map(|((p, _), _)| p.clone())
+            .entries()
+            .filter(|(p, _, e)| *p != except && e.outs.get(path).is_some_and(|t| t == tagged))
+            .map(|(p, _, _)| p.to_owned())
             .collect();
         out.dedup();
         out
     }
 
     /// Every key that some entry, of any profile, names: what `gc` keeps.
-    pub fn keys(&self) -> std::collections::BTreeSet<&str> {
-        self.entries.values().map(|e| e.key.as_str()).collect()
+    pub fn keys(&self) -> std::collections::BTreeSet<String> {
+        self.entries().map(|(_, _, e)| e.into_owned().key).collect()
+    }
+
+    /// The entry a block of the text holds (the text was checked when read).
+    fn entry_of(&self, b: &Block) -> LockEntry {
+        let mut e = LockEntry {
+            key: String::new(),
+            outs: BTreeMap::new(),
+            metrics: BTreeMap::new(),
+            skey: String::new(),
+        };
+        for (_, line) in lines_at(&self.text[..b.end], b.id_end) {
+            match Line::read(line) {
+                Ok(Line::Key(k)) => e.key = k.to_owned(),
+                Ok(Line::Skey(k)) => e.skey = k.to_owned(),
+                Ok(Line::Out(path, d)) => {
+                    e.outs.insert(path.to_owned(), d.to_owned());
+                }
+                Ok(Line::Metric(name, v)) => {
+                    e.metrics.insert(name.to_owned(), v);
+                }
+                Ok(Line::Skip | Line::Head { .. }) | Err(_) => {}
+            }
+        }
+        e
     }
 
     /// Reads the file; a missing file is an empty lock.
@@ -118,106 +319,86 @@ impl LockFile {
                 })
             }
         };
-        Self::parse_named(&text, &path.display().to_string())
+        Self::parse(text).map_err(|(line, message)| LockError {
+            path: path.display().to_string(),
+            line,
+            message,
+        })
     }
 
     /// Parses lock text read from elsewhere (`git show REV:repro.lock`); `name` stands for the
     /// file in messages (`HEAD:repro.lock`).
     pub fn parse_named(text: &str, name: &str) -> Result<LockFile, LockError> {
-        Self::parse(text).map_err(|(line, message)| LockError {
+        Self::parse(text.to_owned()).map_err(|(line, message)| LockError {
             path: name.to_owned(),
             line,
             message,
         })
     }
 
-    fn parse(text: &str) -> Result<LockFile, (usize, String)> {
-        let mut lock = LockFile::default();
-        let mut current: Option<((String, String), LockEntry)> = None;
-        for (n, line) in text.lines().enumerate() {
+    /// Checks every line of `text` and indexes its blocks; the entries are built on demand.
+    fn parse(text: String) -> Result<LockFile, (usize, String)> {
+        let mut blocks: Vec<Block> = Vec::new();
+        let mut open = false;
+        for (n, (start, line)) in lines_at(&text, 0).enumerate() {
             let n = n + 1;
-            if line.starts_with('#') || line.trim().is_empty() {
-                continue;
-            }
-            if ["<<<<<<<", "=======", ">>>>>>>", "|||||||"]
-                .iter()
-                .any(|m| line.starts_with(m))
-            {
-                return Err((n, CONFLICT.to_owned()));
-            }
-            if let Some(rest) = line.strip_prefix('[') {
-                if let Some((k, e)) = current.take() {
-                    lock.entries.insert(k, e);
+            let read = Line::read(line).map_err(|m| (n, m))?;
+            match read {
+                Line::Skip => {}
+                Line::Head { profile, id } => {
+                    let profile_at = start + 1;
+                    let id_at = profile_at + profile.len() + 2;
+                    blocks.push(Block {
+                        profile: profile_at,
+                        id: id_at,
+                        id_end: id_at + id.len(),
+                        end: start + line.len(),
+                    });
+                    open = true;
                 }
-                let (profile, id) = rest
-                    .split_once("] ")
-                    .ok_or((n, "expected `[profile] instance`".to_owned()))?;
-                current = Some((
-                    (profile.to_owned(), id.to_owned()),
-                    LockEntry {
-                        key: String::new(),
-                        outs: BTreeMap::new(),
-                        metrics: BTreeMap::new(),
-                        skey: String::new(),
-                    },
-                ));
-            } else {
-                let (field, rest) = line.split_once(' ').unwrap_or((line, ""));
-                if !matches!(field, "key" | "skey" | "out" | "metric") {
-                    return Err((n, format!("unexpected line `{line}`")));
+                other if !open => {
+                    return Err((n, format!("`{}` outside an entry", other.field())));
                 }
-                let (_, e) = current
-                    .as_mut()
-                    .ok_or((n, format!("`{field}` outside an entry")))?;
-                let digest = |d: &str| {
-                    if is_digest(d) {
-                        Ok(d.to_owned())
-                    } else {
-                        Err((n, format!("{field} `{}` is not a digest", d.escape_debug())))
-                    }
-                };
-                match field {
-                    "key" => e.key = digest(rest)?,
-                    "skey" => e.skey = digest(rest)?,
-                    "out" => {
-                        let (path, d) = rest
-                            .rsplit_once(' ')
-                            .ok_or((n, "expected `out PATH DIGEST`".to_owned()))?;
-                        Tagged::parse_checked(d).map_err(|why| (n, why))?;
-                        e.outs.insert(path.to_owned(), d.to_owned());
-                    }
-                    _ => {
-                        let (name, value) = rest
-                            .rsplit_once(' ')
-                            .ok_or((n, "expected `metric FILE#FIELD VALUE`".to_owned()))?;
-                        let value: f64 = value
-                            .parse()
-                            .map_err(|_| (n, format!("metric value `{value}` is not a number")))?;
-                        e.metrics.insert(name.to_owned(), value);
+                _ => {
+                    if let Some(b) = blocks.last_mut() {
+                        b.end = start + line.len();
                     }
                 }
             }
         }
-        if let Some((k, e)) = current {
-            lock.entries.insert(k, e);
+        let t = text.as_str();
+        // Stable: of two blocks of one instance the later stays after the earlier, and is kept.
+        blocks.sort_by(|a, b| (a.profile(t), a.id(t)).cmp(&(b.profile(t), b.id(t))));
+        let mut kept: Vec<Block> = Vec::with_capacity(blocks.len());
+        for b in blocks {
+            match kept.last_mut() {
+                Some(last) if (last.profile(t), last.id(t)) == (b.profile(t), b.id(t)) => *last = b,
+                _ => kept.push(b),
+            }
         }
-        Ok(lock)
+        Ok(LockFile {
+            text,
+            blocks: kept,
+            added: BTreeMap::new(),
+        })
     }
 
     /// The canonical text.
     pub fn render(&self) -> String {
-        let mut text = String::from(HEADER);
+        use std::fmt::Write;
+        let mut text = String::with_capacity(self.text.len());
+        text.push_str(HEADER);
         text.push('\n');
-        for ((profile, id), e) in &self.entries {
-            text.push_str(&format!("\n[{profile}] {id}\nkey {}\n", e.key));
+        for (profile, id, e) in self.entries() {
+            let _ = write!(text, "\n[{profile}] {id}\nkey {}\n", e.key);
             if !e.skey.is_empty() {
-                text.push_str(&format!("skey {}\n", e.skey));
+                let _ = writeln!(text, "skey {}", e.skey);
             }
             for (p, d) in &e.outs {
-                text.push_str(&format!("out {p} {d}\n"));
+                let _ = writeln!(text, "out {p} {d}");
             }
             for (m, v) in &e.metrics {
-                text.push_str(&format!("metric {m} {v}\n"));
+                let _ = writeln!(text, "metric {m} {v}");
             }
         }
         text
@@ -228,7 +409,7 @@ impl LockFile {
     /// (the loader keeps such values out; this is the last guard).
     pub fn write(&self, path: &Path) -> io::Result<()> {
         let text = self.render();
-        match Self::parse(&text) {
+        match Self::parse(text.clone()) {
             Ok(back) if back.render() == text => {}
             Ok(_) => {
                 return Err(io::Error::new(
@@ -271,7 +452,7 @@ mod tests {
             ),
             ("[p] a\nkey ../x\n".to_owned(), 2),
         ] {
-            assert_eq!(LockFile::parse(&text).unwrap_err().0, line, "{text}");
+            assert_eq!(LockFile::parse(text.clone()).unwrap_err().0, line, "{text}");
         }
     }
 
@@ -292,8 +473,61 @@ mod tests {
         }
         let text = lock.render();
         assert!(text.find("gen@seed=1").unwrap() < text.find("train@seed=2").unwrap());
-        assert_eq!(LockFile::parse(&text).unwrap(), lock);
-        assert_eq!(LockFile::parse("[x] y\nbogus\n").unwrap_err().0, 2);
+        assert_eq!(LockFile::parse(text).unwrap(), lock);
+        assert_eq!(LockFile::parse("[x] y\nbogus\n".into()).unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn a_read_lock_answers_from_its_text_and_recorded_entries_replace_its_blocks() {
+        let (k1, k2, k3) = (hash_bytes(b"1"), hash_bytes(b"2"), hash_bytes(b"3"));
+        let d = format!("file:{}", hash_bytes(b"x"));
+        // Out of order, a block repeated (the later is kept, as a map of the blocks kept it),
+        // CRLF line ends, a metric.
+        let text = format!(
+            "{HEADER}\r\n\r\n[q] b\r\nkey {k1}\r\nout o/b {d}\r\n\r\n[q] a\nkey {k1}\nmetric o/a#m 0.5\n\n[q] b\nkey {k2}\nskey {k2}\nout o/b {d}\n"
+        );
+        let mut lock = LockFile::parse(text).unwrap();
+        assert_eq!(lock.get("q", "a").unwrap().metrics["o/a#m"], 0.5);
+        let b = lock.get("q", "b").unwrap();
+        assert_eq!(
+            (b.key.as_str(), b.skey.as_str()),
+            (k2.as_str(), k2.as_str())
+        );
+        assert_eq!(b.outs["o/b"], d);
+        assert!(lock.get("q", "c").is_none() && lock.get("p", "a").is_none());
+        let order = |l: &LockFile| -> Vec<String> {
+            l.entries()
+                .map(|(p, id, e)| format!("{p} {id} {}", &e.key[..4]))
+                .collect()
+        };
+        assert_eq!(
+            order(&lock),
+            [format!("q a {}", &k1[..4]), format!("q b {}", &k2[..4])]
+        );
+        let entry = |key: &str| LockEntry {
+            key: key.to_owned(),
+            outs: BTreeMap::new(),
+            metrics: BTreeMap::new(),
+            skey: String::new(),
+        };
+        lock.insert("q", "b", entry(&k3));
+        lock.insert("q", "aa", entry(&k3));
+        lock.insert("p", "z", entry(&k3));
+        assert_eq!(
+            lock.get("q", "b").unwrap().key,
+            k3,
+            "the recorded entry wins"
+        );
+        assert_eq!(
+            order(&lock),
+            [
+                format!("p z {}", &k3[..4]),
+                format!("q a {}", &k1[..4]),
+                format!("q aa {}", &k3[..4]),
+                format!("q b {}", &k3[..4]),
+            ]
+        );
+        assert_eq!(LockFile::parse(lock.render()).unwrap(), lock);
     }
 
     #[test]
@@ -321,7 +555,6 @@ mod tests {
             "[x] y\nkey {}\n<<<<<<< HEAD\nout p file:00\n=======\n",
             hash_bytes(b"k")
         );
-        let text = text.as_str();
         assert_eq!(LockFile::parse(text).unwrap_err(), (3, CONFLICT.to_owned()));
     }
 }

@@ -257,7 +257,7 @@ impl<'p> Workspace<'p> {
     }
 
     /// The lock entry of an instance under this profile.
-    pub fn lock_entry(&self, id: &str) -> Option<&LockEntry> {
+    pub fn lock_entry(&self, id: &str) -> Option<std::borrow::Cow<'_, LockEntry>> {
         self.lock.get(&self.profile, id)
     }
 
@@ -333,7 +333,11 @@ impl<'p> Workspace<'p> {
     pub(super) fn set_entry(&mut self, id: &str, entry: LockEntry) {
         self.ledger.get_mut().expect("ledger").record(&entry.outs);
         // The no-op path keeps the key the lock already holds: nothing to journal.
-        if self.lock.get(&self.profile, id).map(|e| &e.key) != Some(&entry.key) {
+        if self
+            .lock
+            .get(&self.profile, id)
+            .is_none_or(|e| e.key != entry.key)
+        {
             self.journal(&entry.key);
         }
         self.put_entry(id, entry);
@@ -342,7 +346,7 @@ impl<'p> Workspace<'p> {
     /// Puts `entry` into the lock (every change to the lock goes through here), noting
     /// whether the lock now differs from the file.
     pub(super) fn put_entry(&mut self, id: &str, entry: LockEntry) {
-        if self.lock.get(&self.profile, id) != Some(&entry) {
+        if self.lock.get(&self.profile, id).as_deref() != Some(&entry) {
             self.lock_changed = true;
             self.lock.insert(&self.profile, id, entry);
         }

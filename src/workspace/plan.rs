@@ -18,8 +18,21 @@ impl Workspace<'_> {
         selected: &[usize],
         forced: &[bool],
     ) -> Result<Vec<(usize, State)>, CheckError> {
-        let mut unsettled = vec![false; graph.instances.len()];
         let mut out = Vec::with_capacity(selected.len());
+        self.plan_each(graph, selected, forced, |i, state| out.push((i, state)))?;
+        Ok(out)
+    }
+
+    /// [`Self::plan`], handing each state to `each` as it is decided instead of keeping them
+    /// all: `status` of a 50,000-instance pipeline keeps a key per instance, not a lock entry.
+    pub fn plan_each(
+        &self,
+        graph: &Graph,
+        selected: &[usize],
+        forced: &[bool],
+        mut each: impl FnMut(usize, State),
+    ) -> Result<(), CheckError> {
+        let mut unsettled = vec![false; graph.instances.len()];
         for &i in selected {
             let pending_id = graph.upstream[i]
                 .iter()
@@ -34,8 +47,8 @@ impl Workspace<'_> {
                 reasons.extend(self.own_reasons(&graph.instances[i], &produced));
             }
             unsettled[i] = !matches!(state, State::Fresh { .. });
-            out.push((i, state));
+            each(i, state);
         }
-        Ok(out)
+        Ok(())
     }
 }

@@ -182,7 +182,7 @@ impl Workspace<'_> {
             let upstream_inexact = graph.upstream[i]
                 .iter()
                 .any(|&u| matches!(verdict[u], Some(Verdict::Tolerant | Verdict::Derived)));
-            let c = compare_entry(inst, cur, refe, upstream_inexact, "the reference");
+            let c = compare_entry(inst, &cur, &refe, upstream_inexact, "the reference");
             worst = worst.max(c.worst);
             problems.extend(c.problem.map(|p| format!("{}: {p}", inst.id)));
             let v = c.verdict;

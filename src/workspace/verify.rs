@@ -41,7 +41,7 @@ impl Workspace<'_> {
                 ));
                 continue;
             };
-            if let Some(d) = metrics_changed(inst.metrics.as_ref(), &entry.metrics) {
+            if let Some(d) = metrics_changed(inst.metrics.as_deref(), &entry.metrics) {
                 problems.push(format!(
                     "{}: {d} between the pipeline and `repro.lock`",
                     inst.id

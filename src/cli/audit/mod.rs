@@ -191,14 +191,19 @@ fn recheck(
             None => Recheck::failed(inst, why, "not recorded in `repro.lock`".to_owned()),
             Some(recorded) => match ws.rerun_in_scratch(
                 inst,
-                recorded,
+                &recorded,
                 // As `repro run` with its default `-j` (one thread per CPU slot) sets them:
                 // a float reduction over another thread count may change the numbers.
                 &crate::sched::thread_env(inst.resources.cpus as usize),
             ) {
                 Ok(rerun) => {
-                    let c =
-                        compare_entry(inst, &rerun.entry, recorded, false, "the producer's record");
+                    let c = compare_entry(
+                        inst,
+                        &rerun.entry,
+                        &recorded,
+                        false,
+                        "the producer's record",
+                    );
                     Recheck::compared(inst, why, c, rerun.seconds)
                 }
                 Err(e) => Recheck::failed(inst, why, format!("re-execution failed: {e}")),

@@ -111,10 +111,10 @@ mod tests {
             id: format!("{stage}@seed={seed},task={task}"),
             stage: 0,
             stage_name: stage.to_owned(),
-            matrix: BTreeMap::from([
+            matrix: crate::spec::Dims::from(BTreeMap::from([
                 ("seed".to_owned(), seed.to_owned()),
                 ("task".to_owned(), task.to_owned()),
-            ]),
+            ])),
             argv: vec!["true".to_owned()],
             env: BTreeMap::new(),
             params: BTreeMap::new(),

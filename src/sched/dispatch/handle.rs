@@ -156,9 +156,9 @@ impl Dispatcher<'_, '_> {
     pub(super) fn ran(&mut self, i: usize, seconds: f64) {
         self.tally.ran += 1;
         let id = &self.graph.instances[i].id;
-        self.cutoff
-            .executed(i, self.ws.lock_entry(id).map(|e| &e.outs));
-        let key = self.ws.lock_entry(id).map(|e| e.key.clone());
+        let entry = self.ws.lock_entry(id);
+        self.cutoff.executed(i, entry.as_ref().map(|e| &e.outs));
+        let key = entry.map(|e| e.into_owned().key);
         self.reporter.event(&Event::Finished {
             id: self.graph.instances[i].id.clone(),
             seconds,

@@ -297,8 +297,8 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                         continue;
                     }
                     // Remembered before anything replaces the entry, in case the instance runs.
-                    self.cutoff
-                        .will_run(i, self.ws.lock_entry(&inst.id).map(|e| &e.outs));
+                    let before = self.ws.lock_entry(&inst.id);
+                    self.cutoff.will_run(i, before.as_ref().map(|e| &e.outs));
                 }
                 match state {
                     State::Fresh { entry } => {
