@@ -37,8 +37,25 @@ struct RemoteDoc<'a> {
 struct Planned {
     fresh: bool,
     restore: bool,
-    key: Option<String>,
+    key: Option<Key>,
     reasons: Vec<Dirty>,
+}
+
+/// A cache key held as its 32 bytes (a status of 50,000 instances holds one per instance),
+/// written as the hex text it was read from.
+struct Key(blake3::Hash);
+
+impl Key {
+    /// Every key is blake3 hex (the lock reader checks them), so none is lost here.
+    fn of(hex: &str) -> Option<Key> {
+        blake3::Hash::from_hex(hex).ok().map(Key)
+    }
+}
+
+impl serde::Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.to_hex().as_str())
+    }
 }
 
 impl From<State> for Planned {
@@ -48,9 +65,9 @@ impl From<State> for Planned {
             matches!(s, State::Restore { .. }),
         );
         let (key, reasons) = match s {
-            State::Fresh { entry } => (Some(entry.key), vec![]),
-            State::Restore { key, reasons, .. } => (Some(key), reasons),
-            State::Run { inputs, reasons } => (inputs.map(|i| i.key()), reasons),
+            State::Fresh { entry } => (Key::of(&entry.key), vec![]),
+            State::Restore { key, reasons, .. } => (Key::of(&key), reasons),
+            State::Run { inputs, reasons } => (inputs.and_then(|i| Key::of(&i.key())), reasons),
         };
         Planned {
             fresh,
@@ -65,11 +82,11 @@ impl From<State> for Planned {
 struct Row<'a> {
     instance: &'a str,
     state: &'static str,
-    key: Option<String>,
-    reasons: Vec<Dirty>,
+    key: Option<&'a Key>,
+    reasons: &'a [Dirty],
     /// Its batch job, when one is registered: id and Slurm state.
     #[serde(skip_serializing_if = "Option::is_none")]
-    job: Option<Job>,
+    job: Option<Box<Job>>,
     /// The local process writing its log now, when a run is running it.
     #[serde(skip_serializing_if = "Option::is_none")]
     running: Option<Running>,
@@ -188,7 +205,8 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
     let failed = overview::last_failed(&ws, states.iter().any(|(_, s)| !s.fresh));
     let mut rows = Vec::new();
     let mut classes = Vec::new();
-    for (i, s) in states {
+    for (i, s) in &states {
+        let i = *i;
         let instance = &loaded.graph.instances[i].id;
         let run = running.get(instance.as_str()).copied();
         let class =
@@ -197,9 +215,9 @@ pub(crate) fn status(cli: &Cli, a: &StatusArgs) -> Result<(), CliError> {
         rows.push(Row {
             instance,
             state: class.label(),
-            key: s.key,
-            reasons: s.reasons,
-            job: jobs.get(instance).cloned(),
+            key: s.key.as_ref(),
+            reasons: &s.reasons,
+            job: jobs.get(instance).cloned().map(Box::new),
             running: run,
         });
     }

@@ -194,8 +194,8 @@ fn unused_dims(pipeline: &Pipeline, a: &Instance, b: &Instance, j: usize) -> Vec
         .map_or("", String::as_str);
     a.matrix
         .iter()
-        .filter(|(d, v)| b.matrix.get(*d) != Some(v))
-        .map(|(d, _)| d.clone())
+        .filter(|(d, v)| b.matrix.get(d) != Some(*v))
+        .map(|(d, _)| d.to_owned())
         .filter(|d| !template.contains(&format!("${{{d}}}")))
         .collect()
 }

@@ -36,12 +36,13 @@ pub fn expand(pipeline: &Pipeline) -> Result<Vec<Instance>, SpecError> {
 fn combinations(stage: &Stage) -> Vec<Dims> {
     let mut combos: Vec<Dims> = vec![Dims::new()];
     for (dim, values) in &stage.dims {
+        // Shared once per stage: every instance's dimensions point at these strings.
+        let dim: std::sync::Arc<str> = dim.as_str().into();
+        let values: Vec<std::sync::Arc<str>> = values.iter().map(|v| v.as_str().into()).collect();
         let mut next = Vec::with_capacity(combos.len() * values.len());
         for c in &combos {
-            for v in values {
-                let mut c = c.clone();
-                c.insert(dim.clone(), v.clone());
-                next.push(c);
+            for v in &values {
+                next.push(c.with(dim.clone(), v.clone()));
             }
         }
         combos = next;
@@ -50,7 +51,7 @@ fn combinations(stage: &Stage) -> Vec<Dims> {
         !stage
             .exclude
             .iter()
-            .any(|e| e.iter().all(|(k, v)| c.get(k) == Some(v)))
+            .any(|e| e.iter().all(|(k, v)| c.get(k) == Some(v.as_str())))
     });
     let mut seen: BTreeSet<Dims> = combos.iter().cloned().collect();
     for inc in &stage.include {
@@ -266,11 +267,7 @@ fn resolve_pack(
     matrix: &Dims,
     err: &dyn Fn(String, SpecErrorKind) -> SpecError,
 ) -> Result<PackTemplate, SpecError> {
-    let mut shared: Dims = matrix
-        .iter()
-        .filter(|(d, _)| !pack.by.contains(d))
-        .map(|(d, v)| (d.clone(), v.clone()))
-        .collect();
+    let mut shared = matrix.only(|d| !pack.by.iter().any(|b| b == d));
     let group = instance_id(&stage.name, &shared);
     shared.insert(
         crate::spec::pack::MANIFEST_REF.to_owned(),

@@ -178,9 +178,7 @@ pub(super) fn explain(
                 part: part.to_owned(),
             };
         };
-        let have: BTreeSet<&str> = of_chosen()
-            .flat_map(|i| i.matrix.keys().map(String::as_str))
-            .collect();
+        let have: BTreeSet<&str> = of_chosen().flat_map(|i| i.matrix.keys()).collect();
         if !have.contains(dim) {
             let which = match chosen.as_slice() {
                 [one] => format!("stage `{one}` has"),
@@ -194,9 +192,7 @@ pub(super) fn explain(
                 dims: listed(have.iter().copied()),
             };
         }
-        let values: BTreeSet<&str> = of_chosen()
-            .filter_map(|i| i.matrix.get(dim).map(String::as_str))
-            .collect();
+        let values: BTreeSet<&str> = of_chosen().filter_map(|i| i.matrix.get(dim)).collect();
         if !values.iter().any(|v| glob_eq(value, v)) {
             return NoMatch::UnavailableValue {
                 target: target_s,

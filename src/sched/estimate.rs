@@ -113,7 +113,7 @@ impl Estimator {
             e.stage.entry(inst.stage).or_default().add(s);
             for (dim, value) in &inst.matrix {
                 e.value
-                    .entry((inst.stage, dim.clone(), value.clone()))
+                    .entry((inst.stage, dim.to_owned(), value.to_owned()))
                     .or_default()
                     .add(s);
             }
@@ -136,7 +136,7 @@ impl Estimator {
             .iter()
             .filter_map(|(dim, value)| {
                 self.value
-                    .get(&(inst.stage, dim.clone(), value.clone()))
+                    .get(&(inst.stage, dim.to_owned(), value.to_owned()))
                     .and_then(Mean::get)
             })
             .map(|m| m / base)

@@ -1,15 +1,18 @@
 //! [`Dims`]: the dimension values of one instance (`task=listops`, `seed=1`), sorted by
 //! dimension name.
 //!
-//! A map in meaning, a sorted vector in memory: an instance has a handful of dimensions, and a
-//! wide pipeline holds tens of thousands of instances; a `BTreeMap` spends a 544-byte node on
-//! each of them however few its entries, the vector 48 bytes per dimension.
+//! A map in meaning, a sorted vector of shared strings in memory: an instance has a handful of
+//! dimensions, and a wide pipeline holds tens of thousands of instances. A `BTreeMap` of
+//! `String`s spent a 544-byte node and an allocation per name and value on each of them; here
+//! the names and values are shared with the stage's (the expansion clones `Arc`s), so an
+//! instance's dimensions cost one 32-byte pair per dimension.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Dimension name to value, sorted by name, each name once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Dims(Vec<(String, String)>);
+pub struct Dims(Vec<(Arc<str>, Arc<str>)>);
 
 impl Dims {
     /// No dimensions (a stage without a matrix).
@@ -18,12 +21,12 @@ impl Dims {
     }
 
     fn find(&self, dim: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(d, _)| d.as_str().cmp(dim))
+        self.0.binary_search_by(|(d, _)| (**d).cmp(dim))
     }
 
     /// The value of `dim`.
-    pub fn get(&self, dim: &str) -> Option<&String> {
-        self.find(dim).ok().map(|i| &self.0[i].1)
+    pub fn get(&self, dim: &str) -> Option<&str> {
+        self.find(dim).ok().map(|i| &*self.0[i].1)
     }
 
     /// Whether `dim` is a dimension.
@@ -31,25 +34,33 @@ impl Dims {
         self.find(dim).is_ok()
     }
 
-    /// Sets `dim` to `value`, returning the value it replaces.
-    pub fn insert(&mut self, dim: String, value: String) -> Option<String> {
+    /// Sets `dim` to `value`, returning whether it replaced a value.
+    pub fn insert(&mut self, dim: String, value: String) -> bool {
+        self.insert_shared(dim.into(), value.into())
+    }
+
+    /// [`Self::insert`] of strings already shared (no copy).
+    pub fn insert_shared(&mut self, dim: Arc<str>, value: Arc<str>) -> bool {
         match self.find(&dim) {
-            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Ok(i) => {
+                self.0[i].1 = value;
+                true
+            }
             Err(i) => {
                 self.0.insert(i, (dim, value));
-                None
+                false
             }
         }
     }
 
     /// (dimension, value) pairs in name order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> + '_ {
-        self.0.iter().map(|(d, v)| (d, v))
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.0.iter().map(|(d, v)| (&**d, &**v))
     }
 
     /// Dimension names, in order.
-    pub fn keys(&self) -> impl Iterator<Item = &String> + '_ {
-        self.0.iter().map(|(d, _)| d)
+    pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
+        self.0.iter().map(|(d, _)| &**d)
     }
 
     /// Whether there are no dimensions.
@@ -62,18 +73,35 @@ impl Dims {
         self.0.len()
     }
 
+    /// These dimensions and one more (or `dim` set to `value`), sized exactly: the expansion
+    /// builds every instance's dimensions this way.
+    pub fn with(&self, dim: Arc<str>, value: Arc<str>) -> Dims {
+        let mut v = Vec::with_capacity(self.0.len() + 1);
+        v.extend(self.0.iter().cloned());
+        let mut d = Dims(v);
+        d.insert_shared(dim, value);
+        d
+    }
+
+    /// The dimensions `keep` accepts, sharing their strings.
+    pub fn only(&self, keep: impl Fn(&str) -> bool) -> Dims {
+        Dims(self.0.iter().filter(|(d, _)| keep(d)).cloned().collect())
+    }
+
     /// The same pairs as a map (for serialising and for callers that keep maps).
     pub fn to_map(&self) -> BTreeMap<String, String> {
-        self.0.iter().cloned().collect()
+        self.iter()
+            .map(|(d, v)| (d.to_owned(), v.to_owned()))
+            .collect()
     }
 }
 
 impl std::ops::Index<&str> for Dims {
-    type Output = String;
+    type Output = str;
 
     /// The value of a dimension that must exist (as `BTreeMap`'s index, it panics otherwise;
     /// used only in tests and where the dimension was just checked).
-    fn index(&self, dim: &str) -> &String {
+    fn index(&self, dim: &str) -> &str {
         match self.get(dim) {
             Some(v) => v,
             None => panic!("no dimension `{dim}`"),
@@ -95,19 +123,19 @@ impl FromIterator<(String, String)> for Dims {
 impl From<BTreeMap<String, String>> for Dims {
     fn from(map: BTreeMap<String, String>) -> Dims {
         // Already sorted and unique.
-        Dims(map.into_iter().collect())
+        Dims(map.into_iter().map(|(d, v)| (d.into(), v.into())).collect())
     }
 }
 
 impl<'a> IntoIterator for &'a Dims {
-    type Item = (&'a String, &'a String);
+    type Item = (&'a str, &'a str);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a String, &'a String),
+        std::slice::Iter<'a, (Arc<str>, Arc<str>)>,
+        fn(&'a (Arc<str>, Arc<str>)) -> (&'a str, &'a str),
     >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(d, v)| (d, v))
+        self.0.iter().map(|(d, v)| (&**d, &**v))
     }
 }
 
@@ -135,11 +163,13 @@ mod tests {
             .collect();
         assert_eq!(
             dims.iter().collect::<Vec<_>>(),
-            map.iter().collect::<Vec<_>>()
+            map.iter()
+                .map(|(d, v)| (d.as_str(), v.as_str()))
+                .collect::<Vec<_>>()
         );
         assert_eq!(dims.to_map(), map);
         assert_eq!(Dims::from(map.clone()), dims);
-        assert_eq!(dims.get("seed").map(String::as_str), Some("2"));
+        assert_eq!(dims.get("seed"), Some("2"));
         assert!(dims.contains_key("act") && !dims.contains_key("lr"));
         assert_eq!(dims.len(), 3);
         assert_eq!(
@@ -147,12 +177,14 @@ mod tests {
             serde_json::to_string(&map).unwrap()
         );
         let mut d = dims.clone();
-        assert_eq!(d.insert("lr".into(), "0.1".into()), None);
-        assert_eq!(d.insert("lr".into(), "0.2".into()), Some("0.1".into()));
-        assert_eq!(
-            d.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["act", "lr", "seed", "task"]
-        );
+        assert!(!d.insert("lr".into(), "0.1".into()), "a new dimension");
+        assert!(d.insert("lr".into(), "0.2".into()), "a replaced value");
+        assert_eq!(d.get("lr"), Some("0.2"));
+        assert_eq!(d.keys().collect::<Vec<_>>(), ["act", "lr", "seed", "task"]);
+        // `with` adds or replaces exactly as `insert` does, sharing the strings.
+        let w = dims.with("lr".into(), "0.2".into());
+        assert_eq!(w, d);
+        assert_eq!(w.only(|k| k != "lr"), dims);
         // Ordered as the maps were: by the sorted pairs.
         let other: Dims = [("act".to_owned(), "tanh".to_owned())]
             .into_iter()

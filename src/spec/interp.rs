@@ -267,19 +267,22 @@ fn resolve(name: &str, scope: &Scope<'_>, used: &mut Vec<String>) -> Result<Stri
     scope
         .matrix
         .get(name)
-        .cloned()
+        .map(str::to_owned)
         .ok_or_else(|| undefined(name, scope))
 }
 
 fn undefined(name: &str, scope: &Scope<'_>) -> InterpError {
-    let mut available: Vec<String> = scope.matrix.keys().cloned().collect();
+    let mut available: Vec<String> = scope.matrix.keys().map(str::to_owned).collect();
     available.extend(scope.params.keys().map(|k| format!("params.{k}")));
     // `${seeds}` for `${params.seeds}`, or a typo of a dimension or a parameter.
-    let bare = scope.matrix.keys().chain(scope.params.keys());
+    let bare = scope
+        .matrix
+        .keys()
+        .chain(scope.params.keys().map(String::as_str));
     let suggestion = if scope.params.contains_key(name) {
         Some(format!("params.{name}"))
     } else {
-        super::suggest::closest(name, bare.map(String::as_str)).map(|c| {
+        super::suggest::closest(name, bare).map(|c| {
             if scope.matrix.contains_key(c) {
                 c.to_owned()
             } else {

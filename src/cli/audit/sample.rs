@@ -69,7 +69,7 @@ pub(crate) fn draw(
                 .iter()
                 .map(|(d, v)| {
                     per_value
-                        .get(&(inst.stage_name.as_str(), d.as_str(), v.as_str()))
+                        .get(&(inst.stage_name.as_str(), d, v))
                         .copied()
                         .unwrap_or(0)
                 })
@@ -85,7 +85,7 @@ pub(crate) fn draw(
         *per_stage.entry(inst.stage_name.as_str()).or_default() += 1;
         for (d, v) in &inst.matrix {
             *per_value
-                .entry((inst.stage_name.as_str(), d.as_str(), v.as_str()))
+                .entry((inst.stage_name.as_str(), d, v))
                 .or_default() += 1;
         }
         picked.push(i);
@@ -151,7 +151,7 @@ mod tests {
             let tasks: std::collections::BTreeSet<&str> = s
                 .iter()
                 .filter(|&&i| g[i].stage_name == "train")
-                .map(|&i| g[i].matrix["task"].as_str())
+                .map(|&i| &g[i].matrix["task"])
                 .collect();
             assert_eq!(stages.len(), 2, "seed {seed}: {s:?}");
             assert_eq!(tasks.len(), 3, "seed {seed}: {s:?}");

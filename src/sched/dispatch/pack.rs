@@ -374,56 +374,61 @@ impl Dispatcher<'_, '_> {
         if pack.files.is_none() {
             return self.on_batch_pack_end(pack, status, times);
         }
+        let size = pack.members.len();
+        // What the members it did not finish get; `None`: it succeeded, so every member is
+        // complete whatever its marker says.
+        let unfinished = match &status {
+            JobStatus::Succeeded => None,
+            _ if lease.timed_out => Some(Unfinished::Retry(Setback::PackEnded {
+                size,
+                why: format!(
+                    "it ran past {} (the sum of its members' `timeout`s) and was ended",
+                    show_duration(lease.limit.unwrap_or_default())
+                ),
+            })),
+            JobStatus::Cancelled => Some(Unfinished::Skip),
+            JobStatus::Failed(_) | JobStatus::NotStarted(_) => {
+                Some(Unfinished::Retry(Setback::PackEnded {
+                    size,
+                    why: status.why().lines().next().unwrap_or_default().to_owned(),
+                }))
+            }
+        };
         // Read the markers before `close_pack` removes them.
         let complete: Vec<bool> = pack
             .members
             .iter()
-            .map(|m| status == JobStatus::Succeeded || m.done.as_deref().is_some_and(Path::exists))
+            .map(|m| unfinished.is_none() || m.done.as_deref().is_some_and(Path::exists))
             .collect();
         self.close_pack(&pack);
         let graph = self.graph;
-        let size = pack.members.len();
         let mut interrupted = false;
         for (m, complete) in pack.members.into_iter().zip(complete) {
             let i = m.attempt.index;
             let inst = &graph.instances[i];
-            let setback = if complete {
-                let facts = RunFacts {
-                    device: lease.device.clone(),
-                    slot: lease.slot.clone(),
-                    seconds: times.ran.as_secs_f64(),
-                };
-                match self.ws.publish(inst, &m.attempt.inputs, &facts) {
-                    Ok(()) => {
-                        self.ran(i, facts.seconds);
-                        continue;
-                    }
-                    // The program said it was done: running it again would hide its fault.
-                    Err(PublishError::Stage(why)) => Setback::Unusable(why),
-                    Err(PublishError::Engine(e)) => return Err(e.into()),
-                }
-            } else {
-                match &status {
-                    _ if lease.timed_out => Setback::PackEnded {
-                        size,
-                        why: format!(
-                            "it ran past {} (the sum of its members' `timeout`s) and was ended",
-                            show_duration(lease.limit.unwrap_or_default())
-                        ),
-                    },
-                    JobStatus::Cancelled => {
-                        interrupted = true;
-                        self.skip_interrupted(i);
-                        continue;
-                    }
-                    JobStatus::Failed(_) | JobStatus::NotStarted(_) => Setback::PackEnded {
-                        size,
-                        why: status.why().lines().next().unwrap_or_default().to_owned(),
-                    },
-                    JobStatus::Succeeded => {
-                        unreachable!("a succeeded pack completes every member")
+            let setback = match (complete, &unfinished) {
+                (true, _) | (false, None) => {
+                    let facts = RunFacts {
+                        device: lease.device.clone(),
+                        slot: lease.slot.clone(),
+                        seconds: times.ran.as_secs_f64(),
+                    };
+                    match self.ws.publish(inst, &m.attempt.inputs, &facts) {
+                        Ok(()) => {
+                            self.ran(i, facts.seconds);
+                            continue;
+                        }
+                        // The program said it was done: running it again would hide its fault.
+                        Err(PublishError::Stage(why)) => Setback::Unusable(why),
+                        Err(PublishError::Engine(e)) => return Err(e.into()),
                     }
                 }
+                (false, Some(Unfinished::Skip)) => {
+                    interrupted = true;
+                    self.skip_interrupted(i);
+                    continue;
+                }
+                (false, Some(Unfinished::Retry(setback))) => setback.clone(),
             };
             self.after_setback(m.attempt, setback);
         }
@@ -591,6 +596,14 @@ fn pack_name(id: crate::exec::JobId, in_job: bool) -> String {
         .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
         .unwrap_or_else(|| format!("p{}", std::process::id()));
     format!("pack-{owner}-{}", id.0)
+}
+
+/// What a local pack's end means for the members it did not finish.
+enum Unfinished {
+    /// It was interrupted: they are skipped.
+    Skip,
+    /// It failed, was not started or ran out of time: the failure-and-retry policy decides.
+    Retry(Setback),
 }
 
 #[cfg(test)]
