@@ -286,13 +286,16 @@ fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus
         .stderr(err)
         .process_group(0);
     // Spawn under the table lock, so that a cancel either sees the process group or marks the
-    // job before it exists (then it is never spawned).
+    // job before it exists (then it is never spawned). The mark taken just before narrows the
+    // scan for the job's leftovers to the processes created since (`procs::Mark`).
+    let mark;
     let mut child = {
         let mut table = table(jobs);
         if table.get(&job.id).is_some_and(|e| e.cancelled) {
             return (JobStatus::Cancelled, JobTimes::default());
         }
         // A job cancelled after this point finds the group id; `terminate` signals it.
+        mark = procs::Mark::now();
         match cmd.spawn() {
             Ok(c) => {
                 if let Some(e) = table.get_mut(&job.id) {
@@ -326,7 +329,7 @@ fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus
     };
     // Processes that left the group (`setsid`) still carry the token: end them, and make sure
     // they are gone, before the job counts as ended.
-    let (_, left) = procs::end_and_confirm(token, GRACE);
+    let (_, left) = procs::end_and_confirm(token, GRACE, mark);
     let status = if left.is_empty() {
         status
     } else {

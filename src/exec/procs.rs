@@ -5,22 +5,112 @@
 //! killed engine, escapes it, but not its inherited environment. Scanning `/proc/*/environ`
 //! (readable for one's own processes) finds them all. Limits: a process that clears its
 //! environment is not found; Linux only (elsewhere nothing is found).
+//!
+//! A scan reads one `environ` per process on the machine, and every local job ends with one.
+//! A job's scans are narrowed by a [`Mark`] taken before it starts: pid numbers are handed out
+//! in increasing order, wrapping at `pid_max`, so every process created since the mark has a
+//! pid above the mark's last pid, unless the numbers wrapped around, which the kernel's fork
+//! counter rules out or betrays. Only those pids are read (a wide run of short jobs read
+//! hundreds of thousands of `environ` files otherwise); when the counters cannot be read or
+//! the numbers may have wrapped, every process is read, as before.
 
 use std::time::{Duration, Instant};
 
 /// The environment variable that marks a job's processes.
 pub const TOKEN_VAR: &str = "REPRO_JOB_TOKEN";
 
+/// The pids below which no process is ever given (the kernel's `RESERVED_PIDS`): a wrap goes
+/// back to here.
+const RESERVED_PIDS: u64 = 300;
+
+/// Where process creation stood at an instant: the last pid handed out and the number of
+/// forks (processes and threads) since boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    last_pid: i32,
+    forks: u64,
+}
+
+impl Mark {
+    /// Now; `None` where the counters cannot be read (another OS, no `/proc`).
+    pub fn now() -> Option<Mark> {
+        // Forks first: a fork between the two reads has a pid at or below `last_pid` and is
+        // not the job's (its processes are created after the mark).
+        let forks = forks()?;
+        let last_pid = read_number("/proc/sys/kernel/ns_last_pid")?;
+        Some(Mark { last_pid, forks })
+    }
+}
+
+/// The pids that processes created since `mark` can have, given the last pid handed out
+/// now, the fork counter now (read after `last_pid`), `pid_max` and the number of tasks that
+/// hold a pid now; `None` when the numbers may have wrapped around (every pid is possible).
+/// Handing out `n` pids moves the cursor past `n` free numbers and any taken ones; from the
+/// mark's cursor it can come back to it only after passing every free number, more than
+/// `pid_max - RESERVED_PIDS - tasks` of them.
+fn created_since(
+    mark: Mark,
+    last_pid: i32,
+    forks: u64,
+    pid_max: i32,
+    tasks: u64,
+) -> Option<std::ops::RangeInclusive<i32>> {
+    let created = forks.checked_sub(mark.forks)?;
+    let free = u64::try_from(pid_max)
+        .ok()?
+        .checked_sub(RESERVED_PIDS + tasks)?;
+    (created < free && last_pid >= mark.last_pid)
+        .then(|| mark.last_pid.saturating_add(1)..=last_pid)
+}
+
+/// [`created_since`] with today's counters.
+fn pids_since(mark: Mark) -> Option<std::ops::RangeInclusive<i32>> {
+    let last_pid = read_number("/proc/sys/kernel/ns_last_pid")?;
+    let forks = forks()?;
+    let pid_max = read_number("/proc/sys/kernel/pid_max")?;
+    // `/proc/loadavg`: "0.74 1.02 1.04 1/89 28418": 89 tasks hold a pid.
+    let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let tasks = loadavg
+        .split_whitespace()
+        .nth(3)?
+        .split_once('/')?
+        .1
+        .parse()
+        .ok()?;
+    created_since(mark, last_pid, forks, pid_max, tasks)
+}
+
+fn read_number<T: std::str::FromStr>(path: &str) -> Option<T> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Forks since boot (`processes` in `/proc/stat`).
+fn forks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    stat.lines()
+        .find_map(|l| l.strip_prefix("processes "))?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// The pids of the processes whose `REPRO_JOB_TOKEN` starts with `prefix`.
 pub fn find(prefix: &str) -> Vec<i32> {
+    find_since(prefix, None)
+}
+
+/// [`find`] among the processes created since `mark` (all of them without one, or when that
+/// set cannot be told).
+pub fn find_since(prefix: &str, mark: Option<Mark>) -> Vec<i32> {
     let needle = format!("{TOKEN_VAR}={prefix}");
     let me = std::process::id() as i32;
+    let range = mark.and_then(pids_since);
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
-        .filter(|&pid| pid != me)
+        .filter(|&pid| pid != me && range.as_ref().is_none_or(|r| r.contains(&pid)))
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
                 env.split(|b| *b == 0)
@@ -45,12 +135,14 @@ pub fn signal(prefix: &str, signal: i32) {
 /// Ends every process marked with `prefix`: SIGTERM, then SIGKILL after `grace`, and waits
 /// (up to `grace` more) until none is left. Returns how many were found at first.
 pub fn end_all(prefix: &str, grace: Duration) -> usize {
-    end_and_confirm(prefix, grace).0
+    end_and_confirm(prefix, grace, None).0
 }
 
-/// [`end_all`], also returning the pids still alive at the end (empty: all confirmed gone).
-/// When the first scan finds nothing, that scan is the confirmation: one scan of `/proc`.
-pub fn end_and_confirm(prefix: &str, grace: Duration) -> (usize, Vec<i32>) {
+/// [`end_all`] among the processes created since `mark` (see [`find_since`]), also returning
+/// the pids still alive at the end (empty: all confirmed gone). When the first scan finds
+/// nothing, that scan is the confirmation: one scan of `/proc`.
+pub fn end_and_confirm(prefix: &str, grace: Duration, mark: Option<Mark>) -> (usize, Vec<i32>) {
+    let find = |prefix: &str| find_since(prefix, mark);
     let first = find(prefix);
     if first.is_empty() {
         return (0, first);
@@ -121,6 +213,69 @@ mod tests {
         // The child holds it as its stdout.
         assert!(found.is_some(), "{held:?}");
         assert!(open_files_under(&dir.path().join("none")).is_empty());
+    }
+
+    #[test]
+    fn pids_since_a_mark_are_those_above_it_unless_the_numbers_may_have_wrapped() {
+        let mark = Mark {
+            last_pid: 1000,
+            forks: 50,
+        };
+        // 10 forks since, cursor at 1010: only 1001..=1010 can be new.
+        assert_eq!(created_since(mark, 1010, 60, 32768, 100), Some(1001..=1010));
+        // Nothing created: an empty range.
+        assert_eq!(
+            created_since(mark, 1000, 50, 32768, 100).map(|r| r.count()),
+            Some(0)
+        );
+        // The cursor is below the mark's: it wrapped.
+        assert_eq!(created_since(mark, 400, 60, 32768, 100), None);
+        // Enough forks to pass every free number: it may have come round again.
+        assert_eq!(created_since(mark, 1010, 50 + 32368, 32768, 100), None);
+        assert_eq!(
+            created_since(mark, 1010, 50 + 32367, 32768, 100),
+            Some(1001..=1010)
+        );
+        // Counters that went backwards (another boot, another namespace): no narrowing.
+        assert_eq!(created_since(mark, 1010, 10, 32768, 100), None);
+    }
+
+    #[test]
+    fn a_scan_since_a_mark_finds_what_was_created_after_it_and_nothing_before() {
+        let prefix = format!("test-{}-{}/", std::process::id(), line!());
+        let mut before = Command::new("sleep")
+            .arg("30")
+            .env(TOKEN_VAR, format!("{prefix}0"))
+            .spawn()
+            .unwrap();
+        let mark = Mark::now();
+        assert!(mark.is_some(), "this is Linux, with /proc");
+        let mut after = Command::new("sh")
+            .args(["-c", "setsid sleep 30 & exec sleep 30"])
+            .env(TOKEN_VAR, format!("{prefix}1"))
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while find(&prefix).len() < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let all = find(&prefix);
+        let since = find_since(&prefix, mark);
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert_eq!(since.len(), 2, "the two created after the mark: {since:?}");
+        assert!(!since.contains(&(before.id() as i32)));
+        assert_eq!(
+            end_and_confirm(&prefix, Duration::from_secs(2), mark),
+            (2, vec![])
+        );
+        assert_eq!(
+            find(&prefix),
+            vec![before.id() as i32],
+            "the earlier one is left alone"
+        );
+        assert_eq!(end_all(&prefix, Duration::from_secs(2)), 1);
+        let _ = before.wait();
+        let _ = after.wait();
     }
 
     #[test]

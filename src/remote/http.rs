@@ -94,15 +94,9 @@ impl Transport for HttpRemote {
         let Some(response) = self.answer("GET", rel, r)? else {
             return Ok(false);
         };
-        let result = (|| {
-            let mut f = File::create(dest)?;
-            io::copy(&mut response.into_reader(), &mut f)?;
-            Ok::<(), io::Error>(())
-        })();
-        result.map(|()| true).map_err(|e| {
-            let _ = std::fs::remove_file(dest);
-            self.broken(rel, format!("the body broke off: {e}"))
-        })
+        save_body(response, dest)
+            .map(|()| true)
+            .map_err(|m| self.broken(rel, m))
     }
 
     fn read(&self, rel: &str, limit: u64) -> Result<Option<Vec<u8>>, RemoteError> {
@@ -110,30 +104,13 @@ impl Transport for HttpRemote {
         let Some(response) = self.answer("GET", rel, r)? else {
             return Ok(None);
         };
-        let mut bytes = Vec::new();
-        response
-            .into_reader()
-            .take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| self.broken(rel, format!("the body broke off: {e}")))?;
-        if bytes.len() as u64 > limit {
-            return Err(self.broken(rel, format!("larger than {limit} bytes")));
-        }
-        Ok(Some(bytes))
+        read_body(response, limit)
+            .map(Some)
+            .map_err(|m| self.broken(rel, m))
     }
 
     fn upload(&self, rel: &str, src: &Path) -> Result<(), RemoteError> {
-        let f = File::open(src).map_err(|source| RemoteError::Io {
-            path: src.to_owned(),
-            source,
-        })?;
-        let len = f
-            .metadata()
-            .map_err(|source| RemoteError::Io {
-                path: src.to_owned(),
-                source,
-            })?
-            .len();
+        let (f, len) = upload_source(src)?;
         let r = self
             .request("PUT", rel)
             .set("Content-Length", &len.to_string())
@@ -156,6 +133,45 @@ impl Transport for HttpRemote {
     fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
+}
+
+/// Writes a response's body to `dest`; when it breaks off, removes the partial file and says
+/// why (shared by the HTTP and S3 kinds, which describe the failure each in its own way).
+pub(super) fn save_body(response: ureq::Response, dest: &Path) -> Result<(), String> {
+    let result = (|| {
+        let mut f = File::create(dest)?;
+        io::copy(&mut response.into_reader(), &mut f)?;
+        Ok::<(), io::Error>(())
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(dest);
+        format!("the body broke off: {e}")
+    })
+}
+
+/// A response's body, refused when it is larger than `limit` bytes.
+pub(super) fn read_body(response: ureq::Response, limit: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    response
+        .into_reader()
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("the body broke off: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("larger than {limit} bytes"));
+    }
+    Ok(bytes)
+}
+
+/// The file to upload and its length (sent as `Content-Length`).
+pub(super) fn upload_source(src: &Path) -> Result<(File, u64), RemoteError> {
+    let io_err = |source| RemoteError::Io {
+        path: src.to_owned(),
+        source,
+    };
+    let f = File::open(src).map_err(io_err)?;
+    let len = f.metadata().map_err(io_err)?.len();
+    Ok((f, len))
 }
 
 /// What an HTTP answer means for `rel` on the remote `url` (shared by the HTTP and S3 kinds):

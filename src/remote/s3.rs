@@ -18,8 +18,6 @@
 //! retry; timeouts as `http.rs`; signatures last one hour, and a clock more than 15 minutes off
 //! the store's is refused by it (HTTP 403).
 
-use std::fs::File;
-use std::io::{self, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -28,6 +26,7 @@ use rusty_s3::actions::{GetObject, HeadObject, PutObject, S3Action};
 use rusty_s3::{Bucket, UrlStyle};
 
 use super::error::RemoteError;
+use super::http::{read_body, save_body, upload_source};
 use super::s3_config::S3Endpoint;
 use super::s3_credentials::S3Credentials;
 use super::transport::Transport;
@@ -177,15 +176,9 @@ impl Transport for S3Remote {
         let Some(response) = self.answer("GET", rel, r)? else {
             return Ok(false);
         };
-        let result = (|| {
-            let mut f = File::create(dest)?;
-            io::copy(&mut response.into_reader(), &mut f)?;
-            Ok::<(), io::Error>(())
-        })();
-        result.map(|()| true).map_err(|e| {
-            let _ = std::fs::remove_file(dest);
-            self.failed(rel, format!("the body broke off: {e}"))
-        })
+        save_body(response, dest)
+            .map(|()| true)
+            .map_err(|m| self.failed(rel, m))
     }
 
     fn read(&self, rel: &str, limit: u64) -> Result<Option<Vec<u8>>, RemoteError> {
@@ -193,16 +186,9 @@ impl Transport for S3Remote {
         let Some(response) = self.answer("GET", rel, r)? else {
             return Ok(None);
         };
-        let mut bytes = Vec::new();
-        response
-            .into_reader()
-            .take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| self.failed(rel, format!("the body broke off: {e}")))?;
-        if bytes.len() as u64 > limit {
-            return Err(self.failed(rel, format!("larger than {limit} bytes")));
-        }
-        Ok(Some(bytes))
+        read_body(response, limit)
+            .map(Some)
+            .map_err(|m| self.failed(rel, m))
     }
 
     /// A `HEAD` whose `ETag` is the MD5 of `bytes` answers "the same" without a body: the
@@ -230,12 +216,7 @@ impl Transport for S3Remote {
     }
 
     fn upload(&self, rel: &str, src: &Path) -> Result<(), RemoteError> {
-        let io_err = |source| RemoteError::Io {
-            path: src.to_owned(),
-            source,
-        };
-        let f = File::open(src).map_err(io_err)?;
-        let len = f.metadata().map_err(io_err)?.len();
+        let (f, len) = upload_source(src)?;
         let r = self
             .put(rel, false)
             .set("Content-Length", &len.to_string())

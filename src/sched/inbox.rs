@@ -49,6 +49,11 @@ impl Inbox {
         })
     }
 
+    /// A message that has already arrived, without waiting.
+    pub(crate) fn ready(&self) -> Option<Message> {
+        self.rx.try_recv().ok()
+    }
+
     /// The next message; `None` when `limit` passes first.
     pub(crate) fn next(&self, limit: Option<Duration>) -> Option<Message> {
         match limit {

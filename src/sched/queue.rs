@@ -62,6 +62,24 @@ impl ReadyQueue {
         }
     }
 
+    /// Whether settling all of `settling` now would make some instance ready: a selected,
+    /// unblocked dependent whose unsettled upstream instances are all among them.
+    pub(crate) fn would_release(&self, graph: &Graph, settling: &[usize]) -> bool {
+        let mut left: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        for &i in settling {
+            for &d in &graph.downstream[i] {
+                if self.selected[d] && !self.blocked[d] {
+                    let n = left.entry(d).or_insert(self.pending[d]);
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
     /// `i` failed: everything selected downstream of it is blocked.
     pub(crate) fn block_downstream(&mut self, graph: &Graph, i: usize) {
         let mut stack = vec![i];

@@ -68,9 +68,7 @@ impl Dispatcher<'_, '_> {
         status: JobStatus,
         times: JobTimes,
     ) -> Result<(), DispatchError> {
-        let graph = self.graph;
         let i = attempt.index;
-        let inst = &graph.instances[i];
         let seconds = times.ran.as_secs_f64();
         let setback = match status {
             _ if lease.timed_out && status != JobStatus::Succeeded => {
@@ -92,15 +90,9 @@ impl Dispatcher<'_, '_> {
                     slot: lease.slot,
                     seconds,
                 };
-                match self.ws.publish(inst, &attempt.inputs, &facts) {
-                    Ok(()) => {
-                        self.ran(i, seconds);
-                        return Ok(());
-                    }
-                    // The program said it was done: running it again would hide its fault.
-                    Err(PublishError::Stage(m)) => Setback::Unusable(m),
-                    Err(PublishError::Engine(e)) => return Err(e.into()),
-                }
+                // Its slots are free already; it is published once the next jobs started.
+                self.finished.push((attempt, facts));
+                return Ok(());
             }
             JobStatus::Failed(f) => Setback::Failed(f.to_string()),
             JobStatus::NotStarted(f) => Setback::NotStarted(f.to_string()),
@@ -112,6 +104,29 @@ impl Dispatcher<'_, '_> {
         };
         self.after_setback(attempt, setback);
         Ok(())
+    }
+
+    /// Publishes the jobs that succeeded since the last call, in the order they ended, each
+    /// releasing its dependents; one whose outputs are unusable goes through the
+    /// failure-and-retry policy. Returns whether there were any.
+    pub(super) fn publish_finished(&mut self) -> Result<bool, DispatchError> {
+        if self.finished.is_empty() {
+            return Ok(false);
+        }
+        let graph = self.graph;
+        for (attempt, facts) in std::mem::take(&mut self.finished) {
+            let i = attempt.index;
+            match self
+                .ws
+                .publish(&graph.instances[i], &attempt.inputs, &facts)
+            {
+                Ok(()) => self.ran(i, facts.seconds),
+                // The program said it was done: running it again would hide its fault.
+                Err(PublishError::Stage(m)) => self.after_setback(attempt, Setback::Unusable(m)),
+                Err(PublishError::Engine(e)) => return Err(e.into()),
+            }
+        }
+        Ok(true)
     }
 
     /// Applies the failure-and-retry policy (`sched/attempt.rs`) to an attempt that ended

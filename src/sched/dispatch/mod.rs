@@ -6,13 +6,18 @@
 //!    runnable;
 //! 2. [`start_runnable`](Dispatcher::start_runnable): runnable instances are submitted to the
 //!    executor as slots free up (the pipeline's `build:` command first, once, as a job of its
-//!    own);
+//!    own). The jobs that succeeded since the last turn are published
+//!    ([`publish_finished`](Dispatcher::publish_finished)) after this step, so that the jobs
+//!    just started run while their outputs are hashed, stored and fsynced, unless publishing
+//!    them makes an instance ready: then before step 1, so that the order in which waiting
+//!    instances take slots (and which instances form a pack) is what it would be had they been
+//!    published at once;
 //! 3. wait for the next [`Message`]: an executor event or an interrupt, with no polling
 //!    interval (a deadline only while waiting for cancelled jobs, when a silence limit is set,
 //!    or until a retry's back-off ends: with nothing running, the loop goes on while a retry
 //!    waits);
-//! 4. handle it: publish a success through the workspace and release its dependents, report a
-//!    failure and block its dependents, or stop.
+//! 4. handle it: free the job's slots and keep a success for step 2's publication (which
+//!    releases its dependents), report a failure and block its dependents, or stop.
 //!
 //! Failure stops new work (running jobs finish) unless `keep_going`; dependents of a failure
 //! are skipped. An interrupt cancels every running job and publishes nothing for them; jobs the
@@ -27,7 +32,7 @@ use crate::cache::{ActionRecord, StoreError};
 use crate::exec::{ExecError, Executor};
 use crate::graph::Graph;
 use crate::settings::RunSettings;
-use crate::workspace::{CheckError, Dirty, State, Workspace, WorkspaceError};
+use crate::workspace::{CheckError, Dirty, RunFacts, State, Workspace, WorkspaceError};
 
 use super::attempt::Attempt;
 use super::cutoff::Cutoff;
@@ -175,6 +180,8 @@ pub struct Dispatcher<'a, 'p> {
     settled: Vec<bool>,
     /// Whether [`Event::Expected`] was reported.
     expected_sent: bool,
+    /// Jobs that succeeded and are not yet published, in the order they ended.
+    finished: Vec<(Attempt, RunFacts)>,
 }
 
 impl<'a, 'p> Dispatcher<'a, 'p> {
@@ -211,6 +218,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             selected: Vec::new(),
             settled: vec![false; graph.instances.len()],
             expected_sent: false,
+            finished: Vec::new(),
         }
     }
 
@@ -254,9 +262,17 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
     /// The loop: evaluate, start, wait, handle; until nothing runs and nothing can start.
     fn drive(&mut self, inbox: &Inbox) -> Result<(), DispatchError> {
         loop {
+            let ended: Vec<usize> = self.finished.iter().map(|(a, _)| a.index).collect();
+            if self.queue.would_release(self.graph, &ended) {
+                self.publish_finished()?;
+            }
             if self.stop.is_none() {
                 self.evaluate_ready()?;
                 self.start_runnable()?;
+            }
+            // Published after the next jobs started; what they release is evaluated at once.
+            if self.publish_finished()? {
+                continue;
             }
             if self.jobs.is_empty() {
                 if self.waiting.next_due(Instant::now()).is_none() {
@@ -267,12 +283,29 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             }
             self.expire_timeouts();
             match inbox.next(self.wait_limit()) {
-                Some(Message::Exec(e)) => {
-                    self.last_message = Instant::now();
-                    self.on_exec(e)?
+                Some(m) => {
+                    self.on_message(m)?;
+                    // Whatever else has arrived too, before the next turn refills the slots
+                    // and publishes: jobs that end together are replaced together.
+                    while let Some(m) = inbox.ready() {
+                        self.on_message(m)?;
+                    }
                 }
-                Some(Message::Interrupt) => self.on_interrupt(),
                 None => self.on_quiet()?,
+            }
+        }
+    }
+
+    /// Step 4 for one message.
+    fn on_message(&mut self, m: Message) -> Result<(), DispatchError> {
+        match m {
+            Message::Exec(e) => {
+                self.last_message = Instant::now();
+                self.on_exec(e)
+            }
+            Message::Interrupt => {
+                self.on_interrupt();
+                Ok(())
             }
         }
     }
