@@ -57,7 +57,9 @@ fn table(jobs: &Table) -> MutexGuard<'_, HashMap<JobId, Entry>> {
 pub struct LocalExecutor {
     sink: Option<EventSink>,
     jobs: Table,
-    /// This run's token: `<engine pid>-<nanoseconds>`; a job's is `<run>/<job id>`.
+    /// This run's token: `<engine pid>-<nanoseconds>`; a job's is `<run>/<job id>/`. Tokens
+    /// are matched as prefixes (a run's ends all of its jobs'), so a job's ends with `/`: job
+    /// 1's must not match job 10's.
     run: String,
     /// How to start the reaper (program, registry file), until it is started at the first
     /// submission (a no-op run starts no process).
@@ -205,7 +207,7 @@ impl Executor for LocalExecutor {
         if self.reaper.is_none() {
             self.start_reaper();
         }
-        let token = format!("{}/{}", self.run, job.id.0);
+        let token = job_token(&self.run, job.id);
         table(&self.jobs).insert(
             job.id,
             Entry {
@@ -285,17 +287,17 @@ fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus
         .stdout(out)
         .stderr(err)
         .process_group(0);
+    // The mark narrows the scan for the job's leftovers to the processes created since
+    // (`procs::Mark`); taken before the table lock, which every spawn and cancel waits for.
+    let mark = procs::Mark::now();
     // Spawn under the table lock, so that a cancel either sees the process group or marks the
-    // job before it exists (then it is never spawned). The mark taken just before narrows the
-    // scan for the job's leftovers to the processes created since (`procs::Mark`).
-    let mark;
+    // job before it exists (then it is never spawned).
     let mut child = {
         let mut table = table(jobs);
         if table.get(&job.id).is_some_and(|e| e.cancelled) {
             return (JobStatus::Cancelled, JobTimes::default());
         }
         // A job cancelled after this point finds the group id; `terminate` signals it.
-        mark = procs::Mark::now();
         match cmd.spawn() {
             Ok(c) => {
                 if let Some(e) = table.get_mut(&job.id) {
@@ -340,6 +342,11 @@ fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus
         ran: started.elapsed(),
     };
     (status, times)
+}
+
+/// The token of job `id` of run `run`: a prefix of no other job's.
+fn job_token(run: &str, id: JobId) -> String {
+    format!("{run}/{}/", id.0)
 }
 
 /// Blocks until `pid` (a child) has exited, leaving it unreaped.
@@ -440,6 +447,35 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_jobs_token_is_a_prefix_of_its_own_processes_only() {
+        let run = "123-456";
+        let one = job_token(run, JobId(1));
+        let ten = job_token(run, JobId(10));
+        assert!(
+            !ten.starts_with(&one),
+            "job 1's leftovers scan must not end job 10"
+        );
+        assert!(one.starts_with(&format!("{run}/")) && ten.starts_with(&format!("{run}/")));
+        // Ending job 1's processes leaves job 10's running.
+        let spawn = |token: &str| {
+            std::process::Command::new("sleep")
+                .arg("30")
+                .env(TOKEN_VAR, token)
+                .spawn()
+                .unwrap()
+        };
+        let run = format!("test-{}-{}", std::process::id(), line!());
+        let (mut a, mut b) = (
+            spawn(&job_token(&run, JobId(1))),
+            spawn(&job_token(&run, JobId(10))),
+        );
+        assert_eq!(procs::end_all(&job_token(&run, JobId(1)), GRACE), 1);
+        assert_eq!(procs::find(&format!("{run}/")), vec![b.id() as i32]);
+        assert_eq!(procs::end_all(&format!("{run}/"), GRACE), 1);
+        let _ = (a.wait(), b.wait());
     }
 
     #[test]

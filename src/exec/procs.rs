@@ -11,8 +11,12 @@
 //! in increasing order, wrapping at `pid_max`, so every process created since the mark has a
 //! pid above the mark's last pid, unless the numbers wrapped around, which the kernel's fork
 //! counter rules out or betrays. Only those pids are read (a wide run of short jobs read
-//! hundreds of thousands of `environ` files otherwise); when the counters cannot be read or
-//! the numbers may have wrapped, every process is read, as before.
+//! hundreds of thousands of `environ` files otherwise); every process is read, as before, when
+//! the counters cannot be read, when the numbers may have wrapped, when `/proc` belongs to
+//! another pid namespace than the engine's, and for a job that ran longer than
+//! [`NARROW_WITHIN`]. The last because a fork refused by a cgroup's `pids.max` moves the pid
+//! cursor without counting as a fork: a job that spins on such refusals could wrap the
+//! numbers unseen, but not 32,000 times in a second.
 
 use std::time::{Duration, Instant};
 
@@ -23,48 +27,58 @@ pub const TOKEN_VAR: &str = "REPRO_JOB_TOKEN";
 /// back to here.
 const RESERVED_PIDS: u64 = 300;
 
+/// How long after its mark a job's scans may be narrowed (see the module doc).
+pub const NARROW_WITHIN: Duration = Duration::from_secs(1);
+
 /// Where process creation stood at an instant: the last pid handed out and the number of
 /// forks (processes and threads) since boot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mark {
     last_pid: i32,
     forks: u64,
+    at: Instant,
 }
 
 impl Mark {
-    /// Now; `None` where the counters cannot be read (another OS, no `/proc`).
+    /// Now; `None` where the counters cannot be read (another OS, no `/proc`) or `/proc` shows
+    /// another pid namespace than this process's (its pids would not be the ones listed).
     pub fn now() -> Option<Mark> {
+        let me = std::fs::read_link("/proc/self").ok()?;
+        if me.to_str()?.parse::<u32>().ok()? != std::process::id() {
+            return None;
+        }
         // Forks first: a fork between the two reads has a pid at or below `last_pid` and is
         // not the job's (its processes are created after the mark).
         let forks = forks()?;
         let last_pid = read_number("/proc/sys/kernel/ns_last_pid")?;
-        Some(Mark { last_pid, forks })
+        Some(Mark {
+            last_pid,
+            forks,
+            at: Instant::now(),
+        })
     }
 }
 
-/// The pids that processes created since `mark` can have, given the last pid handed out
+/// The lowest pid that processes created since `mark` can have, given the last pid handed out
 /// now, the fork counter now (read after `last_pid`), `pid_max` and the number of tasks that
 /// hold a pid now; `None` when the numbers may have wrapped around (every pid is possible).
 /// Handing out `n` pids moves the cursor past `n` free numbers and any taken ones; from the
 /// mark's cursor it can come back to it only after passing every free number, more than
-/// `pid_max - RESERVED_PIDS - tasks` of them.
-fn created_since(
-    mark: Mark,
-    last_pid: i32,
-    forks: u64,
-    pid_max: i32,
-    tasks: u64,
-) -> Option<std::ops::RangeInclusive<i32>> {
+/// `pid_max - RESERVED_PIDS - tasks` of them. No upper bound: a process created after these
+/// reads (a daemon's child, its parent gone) has a higher pid and must still be found.
+fn created_since(mark: Mark, last_pid: i32, forks: u64, pid_max: i32, tasks: u64) -> Option<i32> {
     let created = forks.checked_sub(mark.forks)?;
     let free = u64::try_from(pid_max)
         .ok()?
         .checked_sub(RESERVED_PIDS + tasks)?;
-    (created < free && last_pid >= mark.last_pid)
-        .then(|| mark.last_pid.saturating_add(1)..=last_pid)
+    (created < free && last_pid >= mark.last_pid).then(|| mark.last_pid.saturating_add(1))
 }
 
-/// [`created_since`] with today's counters.
-fn pids_since(mark: Mark) -> Option<std::ops::RangeInclusive<i32>> {
+/// [`created_since`] with today's counters, within [`NARROW_WITHIN`] of the mark.
+fn pids_since(mark: Mark) -> Option<i32> {
+    if mark.at.elapsed() > NARROW_WITHIN {
+        return None;
+    }
     let last_pid = read_number("/proc/sys/kernel/ns_last_pid")?;
     let forks = forks()?;
     let pid_max = read_number("/proc/sys/kernel/pid_max")?;
@@ -104,13 +118,13 @@ pub fn find(prefix: &str) -> Vec<i32> {
 pub fn find_since(prefix: &str, mark: Option<Mark>) -> Vec<i32> {
     let needle = format!("{TOKEN_VAR}={prefix}");
     let me = std::process::id() as i32;
-    let range = mark.and_then(pids_since);
+    let lowest = mark.and_then(pids_since);
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
-        .filter(|&pid| pid != me && range.as_ref().is_none_or(|r| r.contains(&pid)))
+        .filter(|&pid| pid != me && lowest.is_none_or(|low| pid >= low))
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
                 env.split(|b| *b == 0)
@@ -220,24 +234,28 @@ mod tests {
         let mark = Mark {
             last_pid: 1000,
             forks: 50,
+            at: Instant::now(),
         };
-        // 10 forks since, cursor at 1010: only 1001..=1010 can be new.
-        assert_eq!(created_since(mark, 1010, 60, 32768, 100), Some(1001..=1010));
-        // Nothing created: an empty range.
-        assert_eq!(
-            created_since(mark, 1000, 50, 32768, 100).map(|r| r.count()),
-            Some(0)
-        );
+        // 10 forks since, cursor at 1010: only pids from 1001 on can be new.
+        assert_eq!(created_since(mark, 1010, 60, 32768, 100), Some(1001));
+        // Nothing created yet: still from 1001 (whatever comes next is above).
+        assert_eq!(created_since(mark, 1000, 50, 32768, 100), Some(1001));
         // The cursor is below the mark's: it wrapped.
         assert_eq!(created_since(mark, 400, 60, 32768, 100), None);
         // Enough forks to pass every free number: it may have come round again.
         assert_eq!(created_since(mark, 1010, 50 + 32368, 32768, 100), None);
         assert_eq!(
             created_since(mark, 1010, 50 + 32367, 32768, 100),
-            Some(1001..=1010)
+            Some(1001)
         );
         // Counters that went backwards (another boot, another namespace): no narrowing.
         assert_eq!(created_since(mark, 1010, 10, 32768, 100), None);
+        // Too long after the mark: no narrowing, whatever the counters say.
+        let old = Mark {
+            at: Instant::now() - NARROW_WITHIN - Duration::from_millis(1),
+            ..mark
+        };
+        assert_eq!(pids_since(old), None);
     }
 
     #[test]

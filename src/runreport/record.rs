@@ -197,7 +197,16 @@ impl Reporter for Recorder<'_> {
                     },
                 );
             }
-            Event::Finished { id, .. } => self.set(id, Outcome::Ran),
+            // Timed by when its job ended: it is published (and reported) later.
+            Event::Finished { id, ended, .. } => {
+                let end = ended.saturating_duration_since(self.clock).as_secs_f64();
+                self.set(id, Outcome::Ran);
+                if let Some(e) = self.record.instances.get_mut(id.as_str()) {
+                    if e.start_s.is_some() {
+                        e.end_s = Some(end);
+                    }
+                }
+            }
             Event::Failed { id, .. } => self.set(id, Outcome::Failed),
             Event::Restored { id } => self.set(id, Outcome::Restored),
             Event::Fresh { id } => self.fresh.push(id.clone()),
@@ -244,10 +253,13 @@ mod tests {
             log: String::new(),
         });
         r.event(&started("a"));
+        let ended = Instant::now();
+        std::thread::sleep(std::time::Duration::from_millis(30));
         r.event(&Event::Finished {
             id: "a".into(),
             seconds: 0.0,
             key: None,
+            ended,
         });
         r.event(&Event::Restored { id: "b".into() });
         r.event(&Event::Fresh { id: "c".into() });
@@ -262,6 +274,10 @@ mod tests {
             "the slot of its last attempt"
         );
         assert!(a.start_s.is_some() && a.end_s >= a.start_s);
+        assert!(
+            a.end_s.unwrap() + 0.025 < rec.seconds,
+            "timed by when its job ended, not by the later event"
+        );
         assert_eq!(rec.instances["b"].outcome, Outcome::Restored);
         assert_eq!(rec.instances["b"].start_s, None);
         assert_eq!(rec.instances["c"].outcome, Outcome::Fresh);

@@ -99,6 +99,9 @@ pub enum Event {
         /// The key it was published under (for `repro run --push`).
         #[serde(skip)]
         key: Option<String>,
+        /// When its job ended (publication may come later: the run record times the job).
+        #[serde(skip)]
+        ended: std::time::Instant,
     },
     /// Failed; nothing was published.
     Failed {

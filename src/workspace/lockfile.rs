@@ -60,6 +60,11 @@ pub struct LockFile {
     blocks: Vec<Block>,
     /// Entries recorded since reading, by profile then instance id.
     added: BTreeMap<String, BTreeMap<String, LockEntry>>,
+    /// `"<path> <tagged digest>"` of every entry's outputs to the profiles that record it, in
+    /// profile order: built at the first [`LockFile::profiles_with_output`] (asked once per
+    /// output that differs from this profile's, so that a profile switch over thousands of
+    /// instances reads the entries once, not once per output); dropped by every insert.
+    outputs: std::sync::OnceLock<std::collections::HashMap<String, Vec<String>>>,
 }
 
 /// A malformed lock file.
@@ -228,6 +233,7 @@ impl LockFile {
             .entry(profile.to_owned())
             .or_default()
             .insert(id.to_owned(), entry);
+        self.outputs = std::sync::OnceLock::new();
     }
 
     /// Every entry, of every profile, as (profile, instance id, entry), sorted.
@@ -268,13 +274,23 @@ impl LockFile {
     /// The profiles other than `except` whose entries record `path` with the digest `tagged`,
     /// sorted: whose result a workspace output holds when it is not this profile's.
     pub fn profiles_with_output(&self, path: &str, tagged: &str, except: &str) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .entries()
-            .filter(|(p, _, e)| *p != except && e.outs.get(path).is_some_and(|t| t == tagged))
-            .map(|(p, _, _)| p.to_owned())
-            .collect();
-        out.dedup();
-        out
+        let index = self.outputs.get_or_init(|| {
+            let mut index: std::collections::HashMap<String, Vec<String>> =
+                std::collections::HashMap::new();
+            for (p, _, e) in self.entries() {
+                for (o, d) in &e.outs {
+                    let profiles = index.entry(format!("{o} {d}")).or_default();
+                    if profiles.last().map(String::as_str) != Some(p) {
+                        profiles.push(p.to_owned());
+                    }
+                }
+            }
+            index
+        });
+        index
+            .get(&format!("{path} {tagged}"))
+            .map(|ps| ps.iter().filter(|p| *p != except).cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Every key that some entry, of any profile, names: what `gc` keeps.
@@ -380,6 +396,7 @@ impl LockFile {
             text,
             blocks: kept,
             added: BTreeMap::new(),
+            outputs: std::sync::OnceLock::new(),
         })
     }
 
@@ -528,6 +545,36 @@ mod tests {
             ]
         );
         assert_eq!(LockFile::parse(lock.render()).unwrap(), lock);
+    }
+
+    #[test]
+    fn the_profiles_holding_an_output_come_from_the_text_and_from_what_was_recorded_since() {
+        let (k, d1, d2) = (
+            hash_bytes(b"k"),
+            format!("file:{}", hash_bytes(b"1")),
+            format!("file:{}", hash_bytes(b"2")),
+        );
+        let text = format!(
+            "[a] x\nkey {k}\nout o p {d1}\n\n[b] x\nkey {k}\nout o p {d1}\n\n[c] x\nkey {k}\nout o p {d2}\n"
+        );
+        let mut lock = LockFile::parse(text).unwrap();
+        assert_eq!(lock.profiles_with_output("o p", &d1, "c"), ["a", "b"]);
+        assert_eq!(lock.profiles_with_output("o p", &d1, "a"), ["b"]);
+        assert_eq!(lock.profiles_with_output("o p", &d2, "a"), ["c"]);
+        assert!(lock.profiles_with_output("o", &d1, "z").is_empty());
+        // A recorded entry replaces its block's answer (the index is rebuilt).
+        lock.insert(
+            "b",
+            "x",
+            LockEntry {
+                key: k.clone(),
+                outs: BTreeMap::from([("o p".to_owned(), d2.clone())]),
+                metrics: BTreeMap::new(),
+                skey: String::new(),
+            },
+        );
+        assert_eq!(lock.profiles_with_output("o p", &d1, "z"), ["a"]);
+        assert_eq!(lock.profiles_with_output("o p", &d2, "z"), ["b", "c"]);
     }
 
     #[test]

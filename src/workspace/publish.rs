@@ -61,6 +61,19 @@ impl Workspace<'_> {
         })
     }
 
+    /// The first declared output a successful run did not produce, said as `publish` says it
+    /// (a `stat` per output: the dispatcher asks at once, before publication, which comes
+    /// later).
+    pub fn missing_output(&self, inst: &Instance) -> Option<String> {
+        inst.outs.iter().find_map(|o| {
+            let gone = matches!(
+                std::fs::symlink_metadata(self.layout.abs(o)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound
+            );
+            gone.then(|| format!("declared output `{o}` was not produced"))
+        })
+    }
+
     /// Keeps the lock entry of an instance found fresh.
     pub fn accept(&mut self, inst: &Instance, entry: LockEntry) {
         self.set_entry(&inst.id, entry);

@@ -78,22 +78,27 @@ impl Dispatcher<'_, '_> {
             JobStatus::Succeeded if self.executor.publishes() => {
                 match self.adopt(i, &attempt.inputs)? {
                     None => {
-                        self.ran(i, seconds);
+                        self.ran(i, seconds, Instant::now());
                         return Ok(());
                     }
                     Some(why) => Setback::Unusable(why),
                 }
             }
-            JobStatus::Succeeded => {
-                let facts = RunFacts {
-                    device: lease.device,
-                    slot: lease.slot,
-                    seconds,
-                };
-                // Its slots are free already; it is published once the next jobs started.
-                self.finished.push((attempt, facts));
-                return Ok(());
-            }
+            JobStatus::Succeeded => match self.ws.missing_output(&self.graph.instances[i]) {
+                // Found at once, so that the failure-and-retry policy acts before new jobs
+                // take the slots (publication would find it only after).
+                Some(why) => Setback::Unusable(why),
+                None => {
+                    let facts = RunFacts {
+                        device: lease.device,
+                        slot: lease.slot,
+                        seconds,
+                    };
+                    // Its slots are free already; it is published once the next jobs started.
+                    self.finished.push((attempt, facts, Instant::now()));
+                    return Ok(());
+                }
+            },
             JobStatus::Failed(f) => Setback::Failed(f.to_string()),
             JobStatus::NotStarted(f) => Setback::NotStarted(f.to_string()),
             JobStatus::Cancelled => {
@@ -114,16 +119,21 @@ impl Dispatcher<'_, '_> {
             return Ok(false);
         }
         let graph = self.graph;
-        for (attempt, facts) in std::mem::take(&mut self.finished) {
+        let mut finished = std::mem::take(&mut self.finished).into_iter();
+        while let Some((attempt, facts, ended)) = finished.next() {
             let i = attempt.index;
             match self
                 .ws
                 .publish(&graph.instances[i], &attempt.inputs, &facts)
             {
-                Ok(()) => self.ran(i, facts.seconds),
+                Ok(()) => self.ran(i, facts.seconds, ended),
                 // The program said it was done: running it again would hide its fault.
                 Err(PublishError::Stage(m)) => self.after_setback(attempt, Setback::Unusable(m)),
-                Err(PublishError::Engine(e)) => return Err(e.into()),
+                Err(PublishError::Engine(e)) => {
+                    // The others stay for the error path, which publishes what it can.
+                    self.finished.extend(finished);
+                    return Err(e.into());
+                }
             }
         }
         Ok(true)
@@ -167,8 +177,8 @@ impl Dispatcher<'_, '_> {
         });
     }
 
-    /// Counts a published run and releases its dependents.
-    pub(super) fn ran(&mut self, i: usize, seconds: f64) {
+    /// Counts a published run, whose job ended at `ended`, and releases its dependents.
+    pub(super) fn ran(&mut self, i: usize, seconds: f64, ended: Instant) {
         self.tally.ran += 1;
         let id = &self.graph.instances[i].id;
         let entry = self.ws.lock_entry(id);
@@ -178,6 +188,7 @@ impl Dispatcher<'_, '_> {
             id: self.graph.instances[i].id.clone(),
             seconds,
             key,
+            ended,
         });
         self.queue.settle(self.graph, i);
     }

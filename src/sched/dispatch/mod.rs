@@ -180,8 +180,8 @@ pub struct Dispatcher<'a, 'p> {
     settled: Vec<bool>,
     /// Whether [`Event::Expected`] was reported.
     expected_sent: bool,
-    /// Jobs that succeeded and are not yet published, in the order they ended.
-    finished: Vec<(Attempt, RunFacts)>,
+    /// Jobs that succeeded and are not yet published, in the order they ended, with when.
+    finished: Vec<(Attempt, RunFacts, Instant)>,
 }
 
 impl<'a, 'p> Dispatcher<'a, 'p> {
@@ -252,6 +252,9 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             profile: self.settings.profile.clone(),
         });
         if let Err(e) = self.drive(inbox) {
+            // Jobs that succeeded are kept even now, as they were before publication waited
+            // for the next start (best effort: the run's own error is the one to report).
+            let _ = self.publish_finished();
             self.abort(inbox);
             return Err(e);
         }
@@ -262,7 +265,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
     /// The loop: evaluate, start, wait, handle; until nothing runs and nothing can start.
     fn drive(&mut self, inbox: &Inbox) -> Result<(), DispatchError> {
         loop {
-            let ended: Vec<usize> = self.finished.iter().map(|(a, _)| a.index).collect();
+            let ended: Vec<usize> = self.finished.iter().map(|(a, ..)| a.index).collect();
             if self.queue.would_release(self.graph, &ended) {
                 self.publish_finished()?;
             }

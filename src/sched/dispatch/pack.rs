@@ -415,7 +415,7 @@ impl Dispatcher<'_, '_> {
                     };
                     match self.ws.publish(inst, &m.attempt.inputs, &facts) {
                         Ok(()) => {
-                            self.ran(i, facts.seconds);
+                            self.ran(i, facts.seconds, std::time::Instant::now());
                             continue;
                         }
                         // The program said it was done: running it again would hide its fault.
@@ -555,7 +555,7 @@ impl Dispatcher<'_, '_> {
             let i = m.attempt.index;
             let why = match self.adopt(i, &m.attempt.inputs)? {
                 None => {
-                    self.ran(i, times.ran.as_secs_f64());
+                    self.ran(i, times.ran.as_secs_f64(), std::time::Instant::now());
                     continue;
                 }
                 Some(why) => why,
