@@ -214,6 +214,14 @@ mod tests {
     use super::*;
     use std::process::Command;
 
+    /// Waits (up to 10 s) until `n` processes carry a token starting with `prefix`.
+    fn wait_until_found(prefix: &str, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while find(prefix).len() < n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     #[test]
     fn a_file_held_open_by_a_process_is_found_with_its_pid() {
         let dir = tempfile::tempdir().unwrap();
@@ -273,10 +281,7 @@ mod tests {
             .env(TOKEN_VAR, format!("{prefix}1"))
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while find(&prefix).len() < 3 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until_found(&prefix, 3);
         let all = find(&prefix);
         // As for a job that ended at once: the narrowing holds within `NARROW_WITHIN` of the
         // mark, and a loaded machine may take longer than that to start the processes above.
@@ -311,10 +316,7 @@ mod tests {
             .env(TOKEN_VAR, format!("{prefix}1"))
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while find(&prefix).len() < 3 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until_found(&prefix, 3);
         assert_eq!(find(&prefix).len(), 3, "sh, its sleep and the setsid sleep");
         assert_eq!(end_all(&prefix, Duration::from_secs(2)), 3);
         let _ = child.wait();

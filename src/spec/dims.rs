@@ -68,11 +68,6 @@ impl Dims {
         self.0.is_empty()
     }
 
-    /// The number of dimensions.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// These dimensions and one more (or `dim` set to `value`), sized exactly: the expansion
     /// builds every instance's dimensions this way.
     pub fn with(&self, dim: Arc<str>, value: Arc<str>) -> Dims {
@@ -93,19 +88,6 @@ impl Dims {
         self.iter()
             .map(|(d, v)| (d.to_owned(), v.to_owned()))
             .collect()
-    }
-}
-
-impl std::ops::Index<&str> for Dims {
-    type Output = str;
-
-    /// The value of a dimension that must exist (as `BTreeMap`'s index, it panics otherwise;
-    /// used only in tests and where the dimension was just checked).
-    fn index(&self, dim: &str) -> &str {
-        match self.get(dim) {
-            Some(v) => v,
-            None => panic!("no dimension `{dim}`"),
-        }
     }
 }
 
@@ -171,7 +153,7 @@ mod tests {
         assert_eq!(Dims::from(map.clone()), dims);
         assert_eq!(dims.get("seed"), Some("2"));
         assert!(dims.contains_key("act") && !dims.contains_key("lr"));
-        assert_eq!(dims.len(), 3);
+        assert_eq!(dims.keys().count(), 3);
         assert_eq!(
             serde_json::to_string(&dims).unwrap(),
             serde_json::to_string(&map).unwrap()

@@ -151,7 +151,7 @@ mod tests {
             let tasks: std::collections::BTreeSet<&str> = s
                 .iter()
                 .filter(|&&i| g[i].stage_name == "train")
-                .map(|&i| &g[i].matrix["task"])
+                .filter_map(|&i| g[i].matrix.get("task"))
                 .collect();
             assert_eq!(stages.len(), 2, "seed {seed}: {s:?}");
             assert_eq!(tasks.len(), 3, "seed {seed}: {s:?}");
