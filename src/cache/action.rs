@@ -168,8 +168,13 @@ impl ActionRecord {
 
     /// Publishes the record atomically.
     pub fn write(&self, path: &Path) -> io::Result<()> {
+        self.write_as(path, super::atomic::Durability::Now)
+    }
+
+    /// [`ActionRecord::write`], durable when `durability` says.
+    pub fn write_as(&self, path: &Path, durability: super::atomic::Durability) -> io::Result<()> {
         let mut bytes = serde_json::to_vec_pretty(self).expect("record serialises");
         bytes.push(b'\n');
-        super::atomic::write(path, &bytes)
+        super::atomic::write_as(path, &bytes, durability)
     }
 }

@@ -57,36 +57,69 @@ pub fn process_alive(pid: i32) -> bool {
             || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
 }
 
-/// Writes `bytes` to `dest` atomically, creating parent directories.
+/// When a file written by [`write_as`] or [`copy_as`] reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Before the call returns: the file is fsynced before the rename, its directory after.
+    Now,
+    /// At the caller's next group commit (`commit::GroupCommit`): the rename alone is atomic,
+    /// so a killed process still leaves the old file or the new one; a power cut may leave a
+    /// torn one, which the caller must be able to detect.
+    Grouped,
+}
+
+/// Writes `bytes` to `dest` atomically, creating parent directories; durable on return.
 pub fn write(dest: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Some(parent) = dest.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    let tmp = temp_sibling(dest);
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, dest)?;
-        sync_dir(dest)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    write_as(dest, bytes, Durability::Now)
 }
 
 /// Copies `src` to `dest` atomically (same guarantees as [`write`]), keeping the executable bit.
 pub fn copy(src: &Path, dest: &Path) -> io::Result<()> {
+    copy_as(src, dest, Durability::Now)
+}
+
+/// [`write`], durable when `durability` says.
+pub fn write_as(dest: &Path, bytes: &[u8], durability: Durability) -> io::Result<()> {
+    publish(dest, durability, |tmp| {
+        let mut f = File::create(tmp)?;
+        f.write_all(bytes)?;
+        if durability == Durability::Now {
+            f.sync_all()?;
+        }
+        Ok(())
+    })
+}
+
+/// [`copy`], durable when `durability` says.
+pub fn copy_as(src: &Path, dest: &Path, durability: Durability) -> io::Result<()> {
+    publish(dest, durability, |tmp| {
+        fs::copy(src, tmp)?;
+        if durability == Durability::Now {
+            File::open(tmp)?.sync_all()?;
+        }
+        Ok(())
+    })
+}
+
+/// Fills a temporary sibling of `dest` with `fill`, renames it over `dest` (the directories
+/// created first) and, for [`Durability::Now`], fsyncs the directory; the temporary is removed
+/// on failure.
+fn publish(
+    dest: &Path,
+    durability: Durability,
+    fill: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<()> {
     if let Some(parent) = dest.parent() {
         fs::create_dir_all(parent)?;
     }
     let tmp = temp_sibling(dest);
     let result = (|| {
-        fs::copy(src, &tmp)?;
-        File::open(&tmp)?.sync_all()?;
+        fill(&tmp)?;
         fs::rename(&tmp, dest)?;
-        sync_dir(dest)
+        match durability {
+            Durability::Now => sync_dir(dest),
+            Durability::Grouped => Ok(()),
+        }
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);

@@ -29,6 +29,7 @@ mod action;
 pub mod atomic;
 pub mod bounded;
 mod code;
+mod commit;
 mod digest;
 mod hash;
 mod key;

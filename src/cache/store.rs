@@ -12,7 +12,11 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::atomic;
+use std::sync::Arc;
+
+use super::action::ActionRecord;
+use super::atomic::{self, Durability};
+use super::commit::GroupCommit;
 use super::digest::{manifest_bytes, PathDigest, TreeEntry};
 use super::hash::{hash_file_uncached, Digest};
 use super::tagged::{is_digest, Kind, Tagged};
@@ -47,6 +51,9 @@ pub struct Repaired {
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    /// The committer that makes objects and records durable, once [`Store::group_commits`]
+    /// started it; until then each is fsynced as it is written.
+    commit: Option<Arc<GroupCommit>>,
 }
 
 /// Problems with the store itself.
@@ -119,7 +126,53 @@ impl Store {
         }
         Ok(Store {
             root: root.to_owned(),
+            commit: None,
         })
+    }
+
+    /// From now on, objects and action records written through this store (and its clones
+    /// made later) are made durable by a group commit (`commit.rs`) instead of one by one;
+    /// [`Store::settle`] waits for them.
+    pub fn group_commits(&mut self) -> Result<(), StoreError> {
+        if self.commit.is_none() {
+            let commit = GroupCommit::start(&self.root).map_err(io_err(&self.root))?;
+            self.commit = Some(Arc::new(commit));
+        }
+        Ok(())
+    }
+
+    /// Waits until everything written so far is durable (at once without a group commit);
+    /// a failed sync is an error here.
+    pub fn settle(&self) -> Result<(), StoreError> {
+        match &self.commit {
+            Some(c) => c.settle().map_err(io_err(&self.root)),
+            None => Ok(()),
+        }
+    }
+
+    /// How this store's writes reach the disk.
+    fn durability(&self) -> Durability {
+        match self.commit {
+            Some(_) => Durability::Grouped,
+            None => Durability::Now,
+        }
+    }
+
+    /// Tells the committer, if there is one, of a file just written.
+    fn wrote(&self) {
+        if let Some(c) = &self.commit {
+            c.wrote();
+        }
+    }
+
+    /// Publishes the action record `record` under its key.
+    pub fn put_record(&self, record: &ActionRecord) -> Result<(), StoreError> {
+        let path = self.action_path(&record.key);
+        record
+            .write_as(&path, self.durability())
+            .map_err(io_err(&path))?;
+        self.wrote();
+        Ok(())
     }
 
     /// The store's root directory.
@@ -158,13 +211,15 @@ impl Store {
     /// stored under `digest` is re-hashed first; a damaged one is replaced (atomically) with
     /// the copy, and the answer says so.
     pub fn put_file(&self, src: &Path, digest: &str) -> Result<Put, StoreError> {
-        self.put_with(digest, |dest| atomic::copy(src, dest))
+        self.put_with(digest, |dest| atomic::copy_as(src, dest, self.durability()))
     }
 
     /// Stores bytes whose digest is already known, replacing a damaged object as
     /// [`Store::put_file`] does.
     pub fn put_bytes(&self, bytes: &[u8], digest: &str) -> Result<Put, StoreError> {
-        self.put_with(digest, |dest| atomic::write(dest, bytes))
+        self.put_with(digest, |dest| {
+            atomic::write_as(dest, bytes, self.durability())
+        })
     }
 
     /// Writes the object `digest` with `write` (an atomic write to the given path) unless a
@@ -190,6 +245,7 @@ impl Store {
         };
         write(&dest).map_err(io_err(&dest))?;
         let _ = set_readonly(&dest);
+        self.wrote();
         Ok(put)
     }
 

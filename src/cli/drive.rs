@@ -81,6 +81,7 @@ pub(crate) fn dispatch(
     reporter: &mut dyn Reporter,
     mode: Mode,
 ) -> Result<Tally, CliError> {
+    ws.group_commits()?;
     let inbox = Inbox::new();
     Interrupts::Signals.install(inbox.sender());
     let mut counts = None;

@@ -48,6 +48,11 @@ impl Slots {
         !self.gpu_ids.is_empty()
     }
 
+    /// CPU slots not held.
+    pub fn cpus_free(&self) -> u32 {
+        self.cpu_free
+    }
+
     /// Total CPU slots.
     pub fn cpu_total(&self) -> u32 {
         self.cpu_total
@@ -102,7 +107,24 @@ impl Slots {
 
     /// Whether `r` could be granted now (nothing is taken).
     pub fn fits(&self, r: &Resources) -> bool {
-        self.clone().try_take(r).is_some()
+        // The same rules as `try_take`, without taking (or allocating: the dispatcher asks
+        // this of every waiting instance while the slots are full).
+        if r.cpus.min(self.cpu_total) > self.cpu_free {
+            return false;
+        }
+        if r.gpus <= 0.0 || !self.has_gpus() {
+            return true;
+        }
+        if r.gpus < 1.0 - EPS {
+            self.gpu_free.iter().any(|f| *f + EPS >= r.gpus)
+        } else {
+            let want = (r.gpus.round() as usize).min(self.gpu_free.len());
+            self.gpu_free
+                .iter()
+                .filter(|f| (**f - 1.0).abs() < EPS)
+                .count()
+                >= want
+        }
     }
 
     /// Returns a grant.
@@ -157,6 +179,33 @@ mod tests {
             gpus,
             cpus,
             ..Resources::default()
+        }
+    }
+
+    #[test]
+    fn fits_answers_as_taking_would() {
+        // Every request against pools filled step by step: `fits` (which takes nothing)
+        // agrees with a copy that takes.
+        let requests: Vec<Resources> = [0.0, 0.25, 0.5, 0.75, 1.0, 2.0, 3.0]
+            .iter()
+            .flat_map(|&g| [0, 1, 2, 5].map(|c| res(g, c)))
+            .collect();
+        for gpus in [
+            vec![],
+            vec!["0".to_owned()],
+            vec!["0".to_owned(), "1".to_owned()],
+        ] {
+            let mut s = Slots::new(4, gpus);
+            for step in &requests {
+                for r in &requests {
+                    assert_eq!(
+                        s.fits(r),
+                        s.clone().try_take(r).is_some(),
+                        "{r:?} against {s:?}"
+                    );
+                }
+                let _ = s.try_take(step);
+            }
         }
     }
 

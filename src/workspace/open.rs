@@ -261,6 +261,13 @@ impl<'p> Workspace<'p> {
         self.lock.get(&self.profile, id)
     }
 
+    /// Publishes into the store by group commit from now on (`cache/commit.rs`): a run's
+    /// objects and records are synced together, off the dispatcher's thread, and
+    /// [`Workspace::save`] waits for them before it writes the lock.
+    pub fn group_commits(&mut self) -> Result<(), WorkspaceError> {
+        Ok(self.store.group_commits()?)
+    }
+
     /// The action record of `key`, if cached and readable. An unreadable record (truncated,
     /// not JSON) counts as absent, so the instance runs again and its record is rewritten;
     /// the fact is kept as a note for the user ([`Workspace::take_notes`]).
@@ -301,6 +308,8 @@ impl<'p> Workspace<'p> {
     /// comes first and a stat-cache failure is only a note: the stat cache is advisory (a
     /// lost one costs re-hashing), the lock is the record of what completed.
     pub fn save(&self) -> Result<(), WorkspaceError> {
+        // What the lock (or, in a batch job, the controller) will name must be on disk first.
+        self.store.settle()?;
         if self.shared {
             return Ok(());
         }

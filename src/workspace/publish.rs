@@ -2,9 +2,10 @@
 //! store, clearing stale outputs before a run, and publishing what a successful run produced.
 //!
 //! Publication order (each file atomic): every output into the store, the log, the action
-//! record, then the lock entry in memory (written with `repro.lock` when the command saves). A
-//! process killed at any instant leaves no torn object or record, and an instance whose record
-//! was published is found again by the next run even if `repro.lock` was never written. An
+//! record, then the lock entry in memory (written with `repro.lock` when the command saves,
+//! after the store's group commit settled: see `cache/commit.rs`). A process killed at any
+//! instant leaves no torn object or record, and an instance whose record was published is
+//! found again by the next run even if `repro.lock` was never written. An
 //! object already stored under an output's digest but damaged is replaced by the run's copy,
 //! with a note for the user.
 
@@ -235,10 +236,7 @@ impl Workspace<'_> {
         // record that `gc` would not keep (it would delete the record's objects and, if killed
         // itself, leave the record behind without them).
         self.journal(&key);
-        let path = self.store.action_path(&key);
-        record
-            .write(&path)
-            .map_err(|source| WorkspaceError::Io { path, source })?;
+        self.store.put_record(&record)?;
         self.ledger.get_mut().expect("ledger").record(&outputs);
         // Journaled above: straight into the lock, not through `set_entry`, which would
         // journal the key a second time.

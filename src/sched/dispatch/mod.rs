@@ -182,6 +182,9 @@ pub struct Dispatcher<'a, 'p> {
     expected_sent: bool,
     /// Jobs that succeeded and are not yet published, in the order they ended, with when.
     finished: Vec<(Attempt, RunFacts, Instant)>,
+    /// Whether some selected instance (or its pack) asks for no CPU slot: only then can
+    /// anything start while every CPU slot is held.
+    cpuless: bool,
 }
 
 impl<'a, 'p> Dispatcher<'a, 'p> {
@@ -219,6 +222,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
             settled: vec![false; graph.instances.len()],
             expected_sent: false,
             finished: Vec::new(),
+            cpuless: false,
         }
     }
 
@@ -242,6 +246,11 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
         self.selected = selected.to_vec();
         self.groups = pack::groups(self.graph, selected, self.settings);
         self.registered = self.executor.registered();
+        self.cpuless = selected.iter().any(|&i| {
+            let inst = &self.graph.instances[i];
+            self.settings.slot_request(inst).cpus == 0
+                || (inst.pack.is_some() && self.settings.pack_slot_request(inst).cpus == 0)
+        });
         self.clear_stale_packs();
         self.executor.start(inbox.sink())?;
         if self.patience.silence.is_none() {

@@ -40,6 +40,7 @@ use crate::exec::slurm::PackedInstance;
 use crate::exec::{BatchInfo, JobOutput, JobResources, JobSpec, JobStatus, JobTimes, StartFailure};
 use crate::graph::{Graph, Instance};
 use crate::settings::RunSettings;
+use crate::spec::Resources;
 use crate::workspace::{Dirty, PublishError, RunFacts, WorkspaceError};
 
 use super::{DispatchError, Dispatcher, Stop, Work};
@@ -147,13 +148,11 @@ impl Dispatcher<'_, '_> {
 
     /// Whether attempt `r` may join a pack in this run.
     fn packs(&self, r: &Attempt) -> bool {
+        let inst = &self.graph.instances[r.index];
         !r.alone
             && self.settings.pack
-            && !self.registered.contains(&self.graph.instances[r.index].id)
-            && self.graph.instances[r.index]
-                .pack
-                .as_ref()
-                .is_some_and(|p| p.max >= 2)
+            && inst.pack.as_ref().is_some_and(|p| p.max >= 2)
+            && !self.registered.contains(&inst.id)
     }
 
     /// Whether some selected member of `group` still waits for its upstream.
@@ -167,6 +166,11 @@ impl Dispatcher<'_, '_> {
     /// A group smaller than its `max` is held back while some of its members wait for their
     /// upstream, unless nothing else could start or run (that would stall the run).
     pub(super) fn next_start(&self) -> Option<Start> {
+        if self.jobs.slots().cpus_free() == 0 && !self.cpuless {
+            // Nothing could fit: spare the scan of every waiting attempt, which the loop
+            // would otherwise make after each start while the slots are full.
+            return None;
+        }
         self.first_start(true).or_else(|| {
             if self.jobs.is_empty() {
                 self.first_start(false)
@@ -179,6 +183,19 @@ impl Dispatcher<'_, '_> {
     /// [`next_start`](Self::next_start) with or without holding back incomplete groups.
     fn first_start(&self, hold: bool) -> Option<Start> {
         let mut seen: HashSet<&str> = HashSet::new();
+        // Requests found not to fit in this scan: the instances of a stage ask alike, and
+        // while the slots are full every waiting one is asked.
+        let mut refused: Vec<Resources> = Vec::new();
+        let mut fits = |request: Resources| {
+            if refused.contains(&request) {
+                return false;
+            }
+            let fits = self.jobs.fits(&request);
+            if !fits {
+                refused.push(request);
+            }
+            fits
+        };
         let now = Instant::now();
         for (pos, r) in self.waiting.iter().enumerate() {
             if !r.due(now) {
@@ -209,13 +226,13 @@ impl Dispatcher<'_, '_> {
                     continue; // more members are coming
                 }
                 if positions.len() >= 2 {
-                    if self.jobs.fits(&self.settings.pack_slot_request(inst)) {
+                    if fits(self.settings.pack_slot_request(inst)) {
                         return Some(Start::Pack(positions));
                     }
                     continue;
                 }
             }
-            if self.jobs.fits(&self.settings.slot_request(inst)) {
+            if fits(self.settings.slot_request(inst)) {
                 return Some(Start::Alone(pos));
             }
         }
