@@ -619,6 +619,43 @@ mod tests {
     }
 
     #[test]
+    fn a_group_committing_store_publishes_at_once_and_settles_for_its_clones_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("cache")).unwrap();
+        store.group_commits().unwrap();
+        assert_eq!(store.durability(), Durability::Grouped);
+        let clone = store.clone();
+        let mut digests = Vec::new();
+        for i in 0..20 {
+            let body = format!("object {i}").into_bytes();
+            let d = hash_bytes(&body);
+            // Renamed into place at once, whichever copy of the store wrote it.
+            let by = if i % 2 == 0 { &store } else { &clone };
+            assert_eq!(by.put_bytes(&body, &d).unwrap(), Put::Stored);
+            store.verify_object(&d).unwrap();
+            digests.push(d);
+        }
+        store.settle().unwrap();
+        clone.settle().unwrap();
+        // Nothing but the objects themselves: no temporary left behind.
+        let mut names: Vec<String> = Vec::new();
+        for sub in fs::read_dir(dir.path().join("cache/objects")).unwrap() {
+            let sub = sub.unwrap();
+            for f in fs::read_dir(sub.path()).unwrap() {
+                let f = f.unwrap().file_name().into_string().unwrap();
+                names.push(format!("{}{f}", sub.file_name().into_string().unwrap()));
+            }
+        }
+        names.sort();
+        digests.sort();
+        assert_eq!(names, digests);
+        // Without a group commit, each write is durable on return and settling is free.
+        let plain = Store::open(&dir.path().join("cache")).unwrap();
+        assert_eq!(plain.durability(), Durability::Now);
+        plain.settle().unwrap();
+    }
+
+    #[test]
     fn adopting_a_download_checks_its_digest_and_leaves_nothing_when_it_is_wrong() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("cache")).unwrap();

@@ -43,8 +43,7 @@ impl Mark {
     /// Now; `None` where the counters cannot be read (another OS, no `/proc`) or `/proc` shows
     /// another pid namespace than this process's (its pids would not be the ones listed).
     pub fn now() -> Option<Mark> {
-        let me = std::fs::read_link("/proc/self").ok()?;
-        if me.to_str()?.parse::<u32>().ok()? != std::process::id() {
+        if !same_pid_namespace() {
             return None;
         }
         // Forks first: a fork between the two reads has a pid at or below `last_pid` and is
@@ -57,6 +56,17 @@ impl Mark {
             at: Instant::now(),
         })
     }
+}
+
+/// Whether `/proc` shows this process's pid namespace (asked once: neither changes).
+fn same_pid_namespace() -> bool {
+    static SAME: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SAME.get_or_init(|| {
+        std::fs::read_link("/proc/self")
+            .ok()
+            .and_then(|me| me.to_str()?.parse::<u32>().ok())
+            == Some(std::process::id())
+    })
 }
 
 /// The lowest pid that processes created since `mark` can have, given the last pid handed out
@@ -100,7 +110,13 @@ fn read_number<T: std::str::FromStr>(path: &str) -> Option<T> {
 
 /// Forks since boot (`processes` in `/proc/stat`).
 fn forks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    use std::io::Read;
+    // Read in one go: `/proc/stat` says its size is 0, and a growing buffer took seven reads.
+    let mut stat = String::with_capacity(16 * 1024);
+    std::fs::File::open("/proc/stat")
+        .ok()?
+        .read_to_string(&mut stat)
+        .ok()?;
     stat.lines()
         .find_map(|l| l.strip_prefix("processes "))?
         .trim()

@@ -23,6 +23,10 @@ impl RunQueue {
     /// first). The new attempts stay sorted, so the place is found by bisection: a grid's
     /// first run queues thousands.
     pub(crate) fn push<R: Ord>(&mut self, attempt: Attempt, rank: impl Fn(usize) -> R) {
+        debug_assert!(
+            attempt.not_before.is_none(),
+            "a back-off belongs to an attempt to try again (`push_again`)"
+        );
         let key = rank(attempt.index);
         let (mut lo, mut hi) = (self.again, self.items.len());
         while lo < hi {
@@ -50,8 +54,11 @@ impl RunQueue {
     /// The earliest time a waiting attempt that is not yet due becomes due (`None`: every
     /// waiting attempt may start now, or none waits).
     pub(crate) fn next_due(&self, now: Instant) -> Option<Instant> {
+        // Only attempts to try again carry a back-off, and they are the first `again`: the
+        // dispatcher asks this at every turn, while thousands of new attempts may wait.
         self.items
             .iter()
+            .take(self.again)
             .filter(|a| !a.due(now))
             .filter_map(|a| a.not_before)
             .min()

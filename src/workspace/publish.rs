@@ -254,9 +254,13 @@ impl Workspace<'_> {
     }
 }
 
-/// The host name, for action records (never part of a key).
+/// The host name, for action records (never part of a key); read once per process.
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_else(|_| "unknown".to_owned())
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_else(|_| "unknown".to_owned())
+    })
+    .clone()
 }
