@@ -17,6 +17,11 @@ grid=${1:?usage: bench-first-run.sh GRID ROUNDS BIN...}
 rounds=${2:?usage: bench-first-run.sh GRID ROUNDS BIN...}
 shift 2
 [ $# -gt 0 ] || { echo "bench-first-run: name at least one repro binary" >&2; exit 2; }
+bins=()
+for bin in "$@"; do
+    [ -x "$bin" ] || { echo "bench-first-run: $bin is not an executable" >&2; exit 2; }
+    bins+=("$(realpath "$bin")")
+done
 [ -f "$grid/pipeline.yaml" ] && [ -d "$grid/cache/actions" ] ||
     { echo "bench-first-run: $grid holds no grid workspace with action records" >&2; exit 2; }
 grid=$(cd "$grid" && pwd)
@@ -44,17 +49,21 @@ with open(os.path.join(dest, "dirs"), "w") as f:
 print(f"floor: {sum(map(len, cmds.values()))} commands in {len(stages)} stages", file=sys.stderr)
 PY
 floor() {
+    set -euo pipefail
     local dir=$1
     mkdir -p "$dir" && cd "$dir"
-    xargs -0 mkdir -p < "$out/floor-commands/dirs"
+    xargs -0 -r mkdir -p < "$out/floor-commands/dirs"
     for s in $stages; do
-        xargs -0 -n1 -P2 sh -c < "$out/floor-commands/$s"
+        xargs -0 -r -n1 -P2 sh -c < "$out/floor-commands/$s"
     done
 }
 for r in $(seq 1 "$rounds"); do
     sleep 5
-    for bin in "$@"; do
-        name=$(basename "$bin")
+    i=0
+    for bin in "${bins[@]}"; do
+        i=$((i + 1))
+        # Numbered: two binaries of the same name must not share a workspace.
+        name="$i-$(basename "$bin")"
         dir="$out/$name-$r"
         mkdir -p "$dir"
         cp "$grid/pipeline.yaml" "$dir/"

@@ -1,6 +1,9 @@
 //! Atomic publication: write to a temporary file in the destination's directory, fsync it,
 //! rename it over the destination, fsync the directory. A process killed at any instant leaves
-//! either the old file or the new one, never a torn file that a later run would trust.
+//! either the old file or the new one, never a torn file. With [`Durability::Grouped`] the
+//! fsyncs are left to the caller's group commit (`commit.rs`): the rename is still atomic for a
+//! killed process, and a power cut before the commit may leave a torn file, which readers must
+//! detect (the store re-hashes objects; an unreadable record counts as absent).
 
 use std::fs::{self, File};
 use std::io::{self, Write};

@@ -6,27 +6,33 @@
 //! most of the engine's time. Here the publisher writes and renames, then calls
 //! [`GroupCommit::wrote`]; the committer wakes, lets the next few milliseconds' publications
 //! join, syncs the whole file system once, and meanwhile later publications pile up for the
-//! next sync, as a database's log does. Whoever relies on
-//! durability (the lock file names what the store holds) calls [`GroupCommit::settle`] first.
+//! next sync, as a database's log does. Whoever relies on durability (the lock file names what
+//! the store holds) calls [`GroupCommit::settle`] first.
 //!
 //! What a crash may leave: a killed process loses nothing it wrote (the kernel holds it). A
 //! power cut may lose or tear what was published since the last completed sync (milliseconds
-//! under load), in any order: an action record whose object is empty, say. Every reader already
-//! treats that as absent: objects are re-hashed before they are restored or trusted, an
-//! unreadable record counts as absent and its instance runs again.
+//! under load), in any order: an action record whose object is empty, say. Readers already
+//! treat that as absent or damaged: objects are re-hashed before they are restored, and before
+//! a record that the lock does not name is taken as fresh (`workspace/check.rs`); an
+//! unreadable record counts as absent.
+//!
+//! The price of one `syncfs`: it writes back every dirty file of the file system, the stages'
+//! own outputs included (they would reach the disk within the kernel's writeback interval
+//! anyway), and a writeback error of any file there is reported (Linux 5.8 and later; older
+//! kernels report none). Where the store's `objects/` or `actions/` lie on another file system
+//! than the store itself (a symbolic link), each is synced.
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// How long the committer waits, once woken, for more publications to join its sync.
 const GATHER: Duration = Duration::from_millis(10);
 
-/// A committer thread syncing one file system (see the module doc).
+/// A committer thread syncing the store's file systems (see the module doc).
 pub(super) struct GroupCommit {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
@@ -35,6 +41,19 @@ pub(super) struct GroupCommit {
 struct Shared {
     state: Mutex<State>,
     changed: Condvar,
+}
+
+impl Shared {
+    /// The state; a thread that panicked holding it left counters that are still whole.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'a>(&self, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.changed
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 #[derive(Default)]
@@ -47,11 +66,13 @@ struct State {
     failed: Option<io::Error>,
     /// Set when the owner is dropped: the thread syncs what is pending and ends.
     closing: bool,
+    /// Set when the thread has ended (or unwound): nothing pending will be synced any more.
+    ended: bool,
 }
 
 impl std::fmt::Debug for GroupCommit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = self.shared.state.lock().expect("commit state");
+        let s = self.shared.lock();
         f.debug_struct("GroupCommit")
             .field("written", &s.written)
             .field("synced", &s.synced)
@@ -60,9 +81,9 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts a committer for the file system holding `dir`.
-    pub(super) fn start(dir: &Path) -> io::Result<GroupCommit> {
-        let fs = File::open(dir)?;
+    /// Starts a committer for the file systems holding `dirs` (each distinct one synced once).
+    pub(super) fn start(dirs: &[&Path]) -> io::Result<GroupCommit> {
+        let targets = distinct_file_systems(dirs)?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
@@ -70,7 +91,10 @@ impl GroupCommit {
         let theirs = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("repro-commit".into())
-            .spawn(move || commit_loop(&theirs, &fs))?;
+            .spawn(move || {
+                let _ended = Ended(&theirs);
+                commit_loop(&theirs, &targets);
+            })?;
         Ok(GroupCommit {
             shared,
             thread: Some(thread),
@@ -80,60 +104,80 @@ impl GroupCommit {
     /// Announces one more publication to make durable (after its files were renamed into
     /// place), waking the committer.
     pub(super) fn wrote(&self) {
-        let mut s = self.shared.state.lock().expect("commit state");
+        let mut s = self.shared.lock();
         s.written += 1;
         self.shared.changed.notify_all();
     }
 
     /// Waits until every publication announced before this call is durable; returns the first
-    /// sync that failed since the last call, if one did.
+    /// sync that failed since the last call, if one did, and an error if the committer ended
+    /// before it synced them.
     pub(super) fn settle(&self) -> io::Result<()> {
-        let mut s = self.shared.state.lock().expect("commit state");
+        let mut s = self.shared.lock();
         let target = s.written;
-        while s.synced < target {
-            s = self.shared.changed.wait(s).expect("commit state");
+        while s.synced < target && !s.ended {
+            s = self.shared.wait(s);
         }
-        match s.failed.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
+        if let Some(e) = s.failed.take() {
+            return Err(e);
         }
+        if s.synced < target {
+            return Err(io::Error::other(
+                "the thread that syncs the store ended before it synced this run's files",
+            ));
+        }
+        Ok(())
+    }
+
+    /// How many publications were announced (for tests of the store).
+    #[cfg(test)]
+    pub(super) fn announced(&self) -> u64 {
+        self.shared.lock().written
     }
 }
 
 impl Drop for GroupCommit {
-    /// Ends the committer after it synced what was announced.
+    /// Ends the committer after it synced what was announced. A failure of that last sync is
+    /// lost here: whoever needed it settled first.
     fn drop(&mut self) {
-        self.shared.state.lock().expect("commit state").closing = true;
+        self.shared.lock().closing = true;
         self.shared.changed.notify_all();
         if let Some(t) = self.thread.take() {
+            // A panic on the committer already ended it; `settle` said so to whoever asked.
             let _ = t.join();
         }
     }
 }
 
-fn commit_loop(shared: &Shared, fs: &File) {
+/// Marks the committer ended when its thread leaves, by return or by unwinding.
+struct Ended<'a>(&'a Shared);
+
+impl Drop for Ended<'_> {
+    fn drop(&mut self) {
+        self.0.lock().ended = true;
+        self.0.changed.notify_all();
+    }
+}
+
+fn commit_loop(shared: &Shared, targets: &[File]) {
     loop {
-        let target = {
-            let mut s = shared.state.lock().expect("commit state");
+        {
+            let mut s = shared.lock();
             while s.synced == s.written && !s.closing {
-                s = shared.changed.wait(s).expect("commit state");
+                s = shared.wait(s);
             }
             if s.synced == s.written {
                 return; // closing, nothing pending
             }
-            s.written
-        };
+        }
         // Let the publications of the next few milliseconds join this sync: with jobs of a
         // millisecond, a sync per announcement cost as much as the fsyncs it replaced.
         std::thread::sleep(GATHER);
-        let target = shared
-            .state
-            .lock()
-            .expect("commit state")
-            .written
-            .max(target);
-        let result = syncfs(fs);
-        let mut s = shared.state.lock().expect("commit state");
+        // Every publication counted here was renamed into place before it was counted, so
+        // the sync that starts after this read covers it.
+        let target = shared.lock().written;
+        let result = targets.iter().try_for_each(syncfs);
+        let mut s = shared.lock();
         s.synced = target;
         if let Err(e) = result {
             s.failed.get_or_insert(e);
@@ -142,8 +186,26 @@ fn commit_loop(shared: &Shared, fs: &File) {
     }
 }
 
+/// One open directory per distinct file system among `dirs` (by device number).
+fn distinct_file_systems(dirs: &[&Path]) -> io::Result<Vec<File>> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let f = File::open(dir)?;
+        let dev = f.metadata()?.dev();
+        if !seen.contains(&dev) {
+            seen.push(dev);
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
 /// Writes back every dirty file of the file system holding `fs`, and waits for it.
+#[cfg(target_os = "linux")]
 fn syncfs(fs: &File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
     // SAFETY: syncfs(2) takes an open descriptor, which `fs` keeps open for the call.
     if unsafe { libc::syncfs(fs.as_raw_fd()) } == 0 {
         Ok(())
@@ -152,14 +214,28 @@ fn syncfs(fs: &File) -> io::Result<()> {
     }
 }
 
+/// Elsewhere there is no `syncfs`: `sync(2)` writes back every file system (and says nothing
+/// of failures).
+#[cfg(not(target_os = "linux"))]
+fn syncfs(_fs: &File) -> io::Result<()> {
+    // SAFETY: sync(2) takes no arguments and touches no memory of ours.
+    unsafe { libc::sync() };
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn counters(commit: &GroupCommit) -> (u64, u64) {
+        let s = commit.shared.lock();
+        (s.written, s.synced)
+    }
+
     #[test]
     fn settle_waits_for_every_announced_publication() {
         let dir = tempfile::tempdir().unwrap();
-        let commit = GroupCommit::start(dir.path()).unwrap();
+        let commit = GroupCommit::start(&[dir.path(), dir.path()]).unwrap();
         assert!(
             commit.settle().is_ok(),
             "nothing announced: nothing to wait for"
@@ -169,19 +245,35 @@ mod tests {
             commit.wrote();
         }
         commit.settle().unwrap();
-        let s = commit.shared.state.lock().unwrap();
-        assert_eq!((s.written, s.synced), (50, 50));
+        assert_eq!(counters(&commit), (50, 50));
     }
 
     #[test]
     fn a_committer_dropped_with_work_pending_syncs_it_first() {
         let dir = tempfile::tempdir().unwrap();
-        let commit = GroupCommit::start(dir.path()).unwrap();
+        let commit = GroupCommit::start(&[dir.path()]).unwrap();
         let shared = Arc::clone(&commit.shared);
         commit.wrote();
         commit.wrote();
         drop(commit);
-        let s = shared.state.lock().unwrap();
-        assert_eq!((s.written, s.synced), (2, 2));
+        let s = shared.lock();
+        assert_eq!((s.written, s.synced, s.ended), (2, 2, true));
+    }
+
+    #[test]
+    fn settling_after_the_committer_ended_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let commit = GroupCommit::start(&[dir.path()]).unwrap();
+        // The thread ends (as it would by unwinding), and then a publication is announced.
+        commit.shared.lock().closing = true;
+        commit.shared.changed.notify_all();
+        let mut s = commit.shared.lock();
+        while !s.ended {
+            s = commit.shared.wait(s);
+        }
+        drop(s);
+        commit.wrote();
+        let err = commit.settle().unwrap_err();
+        assert!(err.to_string().contains("ended before it synced"), "{err}");
     }
 }

@@ -22,7 +22,8 @@
 //! # Layout of the store
 //! `cache/VERSION`, `cache/objects/ab/cdef…` (blobs and directory manifests, read-only) and
 //! `cache/actions/<key>.json` ([`ActionRecord`]). Every file is published by write-to-temp,
-//! fsync, rename. The workspace's other files (`repro.lock`, `.repro/…`) are laid out by
+//! fsync, rename; during a run, by write-to-temp and rename, synced by a group commit
+//! (`commit.rs`) before `repro.lock` names it. The workspace's other files (`repro.lock`, `.repro/…`) are laid out by
 //! `workspace::Layout`.
 
 mod action;

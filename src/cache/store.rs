@@ -12,7 +12,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::action::ActionRecord;
 use super::atomic::{self, Durability};
@@ -52,8 +52,9 @@ pub struct Repaired {
 pub struct Store {
     root: PathBuf,
     /// The committer that makes objects and records durable, once [`Store::group_commits`]
-    /// started it; until then each is fsynced as it is written.
-    commit: Option<Arc<GroupCommit>>,
+    /// started it (shared by every clone, made before or after); until then each file is
+    /// fsynced as it is written.
+    commit: Arc<OnceLock<GroupCommit>>,
 }
 
 /// Problems with the store itself.
@@ -82,6 +83,15 @@ pub enum StoreError {
         digest: Digest,
         /// Actual digest.
         actual: Digest,
+    },
+    /// The store's files could not be made durable (`syncfs` failed, or its thread could not
+    /// start or ended early).
+    #[error("failed to sync the file system holding `{path}` to disk: {source}")]
+    Sync {
+        /// The store's root.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
     },
     /// A needed object is absent.
     #[error("object `{0}` is missing from the cache")]
@@ -126,17 +136,29 @@ impl Store {
         }
         Ok(Store {
             root: root.to_owned(),
-            commit: None,
+            commit: Arc::new(OnceLock::new()),
         })
     }
 
-    /// From now on, objects and action records written through this store (and its clones
-    /// made later) are made durable by a group commit (`commit.rs`) instead of one by one;
+    /// From now on, objects and action records written through this store (and every clone
+    /// of it) are made durable by a group commit (`commit.rs`) instead of one by one;
     /// [`Store::settle`] waits for them.
-    pub fn group_commits(&mut self) -> Result<(), StoreError> {
-        if self.commit.is_none() {
-            let commit = GroupCommit::start(&self.root).map_err(io_err(&self.root))?;
-            self.commit = Some(Arc::new(commit));
+    pub fn group_commits(&self) -> Result<(), StoreError> {
+        if self.commit.get().is_none() {
+            let (objects, actions) = (self.root.join("objects"), self.root.join("actions"));
+            // Both are created when first written to; a cleared store may lack them now.
+            for dir in [&objects, &actions] {
+                fs::create_dir_all(dir).map_err(io_err(dir))?;
+            }
+            let commit =
+                GroupCommit::start(&[&self.root, &objects, &actions]).map_err(|source| {
+                    StoreError::Sync {
+                        path: self.root.clone(),
+                        source,
+                    }
+                })?;
+            // Another thread may have won the race: its committer serves; this one ends.
+            let _ = self.commit.set(commit);
         }
         Ok(())
     }
@@ -144,15 +166,18 @@ impl Store {
     /// Waits until everything written so far is durable (at once without a group commit);
     /// a failed sync is an error here.
     pub fn settle(&self) -> Result<(), StoreError> {
-        match &self.commit {
-            Some(c) => c.settle().map_err(io_err(&self.root)),
+        match self.commit.get() {
+            Some(c) => c.settle().map_err(|source| StoreError::Sync {
+                path: self.root.clone(),
+                source,
+            }),
             None => Ok(()),
         }
     }
 
     /// How this store's writes reach the disk.
     fn durability(&self) -> Durability {
-        match self.commit {
+        match self.commit.get() {
             Some(_) => Durability::Grouped,
             None => Durability::Now,
         }
@@ -160,7 +185,7 @@ impl Store {
 
     /// Tells the committer, if there is one, of a file just written.
     fn wrote(&self) {
-        if let Some(c) = &self.commit {
+        if let Some(c) = self.commit.get() {
             c.wrote();
         }
     }
@@ -621,10 +646,12 @@ mod tests {
     #[test]
     fn a_group_committing_store_publishes_at_once_and_settles_for_its_clones_too() {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("cache")).unwrap();
-        store.group_commits().unwrap();
-        assert_eq!(store.durability(), Durability::Grouped);
+        let store = Store::open(&dir.path().join("cache")).unwrap();
+        // A clone made before the group commit starts shares it.
         let clone = store.clone();
+        store.group_commits().unwrap();
+        assert_eq!(clone.durability(), Durability::Grouped);
+        let announced = || store.commit.get().unwrap().announced();
         let mut digests = Vec::new();
         for i in 0..20 {
             let body = format!("object {i}").into_bytes();
@@ -635,6 +662,20 @@ mod tests {
             store.verify_object(&d).unwrap();
             digests.push(d);
         }
+        assert_eq!(announced(), 20, "every write announced, by either copy");
+        // Storing what is there writes (and announces) nothing; a copied file is announced.
+        let body = b"object 0".to_vec();
+        assert_eq!(
+            clone.put_bytes(&body, &hash_bytes(&body)).unwrap(),
+            Put::Present
+        );
+        assert_eq!(announced(), 20);
+        let src = dir.path().join("out.txt");
+        fs::write(&src, b"a file").unwrap();
+        let d = hash_bytes(b"a file");
+        clone.put_file(&src, &d).unwrap();
+        digests.push(d);
+        assert_eq!(announced(), 21);
         store.settle().unwrap();
         clone.settle().unwrap();
         // Nothing but the objects themselves: no temporary left behind.

@@ -81,7 +81,12 @@ pub(crate) fn dispatch(
     reporter: &mut dyn Reporter,
     mode: Mode,
 ) -> Result<Tally, CliError> {
-    ws.group_commits()?;
+    if matches!(mode, Mode::Controller) {
+        // Synced together (`cache/commit.rs`). Not inside a batch job: its controller, on
+        // another node, takes in a record it sees once the job has ended, even a job that died
+        // with its node, whose page cache may have held the record's objects.
+        ws.group_commits()?;
+    }
     let inbox = Inbox::new();
     Interrupts::Signals.install(inbox.sender());
     let mut counts = None;

@@ -111,7 +111,8 @@ fn read_number<T: std::str::FromStr>(path: &str) -> Option<T> {
 /// Forks since boot (`processes` in `/proc/stat`).
 fn forks() -> Option<u64> {
     use std::io::Read;
-    // Read in one go: `/proc/stat` says its size is 0, and a growing buffer took seven reads.
+    // A buffer sized for the whole file: `/proc/stat` says its size is 0, and a buffer grown
+    // from that took seven reads (now one, and one more to see the end).
     let mut stat = String::with_capacity(16 * 1024);
     std::fs::File::open("/proc/stat")
         .ok()?

@@ -184,9 +184,11 @@ mod tests {
 
     #[test]
     fn fits_answers_as_taking_would() {
-        // Every request against pools filled step by step: `fits` (which takes nothing)
-        // agrees with a copy that takes.
-        let requests: Vec<Resources> = [0.0, 0.25, 0.5, 0.75, 1.0, 2.0, 3.0]
+        // Every request against pools filled and emptied step by step: `fits` (which takes
+        // nothing) agrees with a copy that takes. Fractions that binary floating point cannot
+        // hold exactly (0.1, 0.2, 1/3) fill a device to within rounding, so the margin must
+        // be applied alike.
+        let requests: Vec<Resources> = [0.0, 0.1, 0.2, 0.25, 1.0 / 3.0, 0.5, 0.75, 1.0, 2.0, 3.0]
             .iter()
             .flat_map(|&g| [0, 1, 2, 5].map(|c| res(g, c)))
             .collect();
@@ -196,7 +198,8 @@ mod tests {
             vec!["0".to_owned(), "1".to_owned()],
         ] {
             let mut s = Slots::new(4, gpus);
-            for step in &requests {
+            let mut held = Vec::new();
+            for (n, step) in requests.iter().chain(&requests).enumerate() {
                 for r in &requests {
                     assert_eq!(
                         s.fits(r),
@@ -204,9 +207,25 @@ mod tests {
                         "{r:?} against {s:?}"
                     );
                 }
-                let _ = s.try_take(step);
+                held.extend(s.try_take(step));
+                if n % 3 == 2 && !held.is_empty() {
+                    s.release(&held.remove(0));
+                }
             }
         }
+    }
+
+    #[test]
+    fn a_device_filled_by_twentieths_still_fits_its_last_one() {
+        // Nineteen takes of 0.05 leave 0.04999…68, short of 0.05 by rounding only: `fits`
+        // and `try_take` both allow for it.
+        let mut s = Slots::new(1, vec!["0".into()]);
+        for _ in 0..19 {
+            s.try_take(&res(0.05, 0)).unwrap();
+        }
+        assert!(s.fits(&res(0.05, 0)));
+        assert!(s.try_take(&res(0.05, 0)).is_some());
+        assert!(!s.fits(&res(0.05, 0)), "the device is full");
     }
 
     #[test]

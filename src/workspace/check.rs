@@ -324,14 +324,22 @@ impl Workspace<'_> {
                 // repeated here (training is not bit-reproducible across machines) after the
                 // lock was written, e.g. a committed lock, or one that a batch job reads while
                 // its controller has not yet saved what it adopted.
-                Some(record) if mismatch(&record.outputs).is_empty() => State::Fresh {
-                    entry: LockEntry {
-                        key,
-                        outs: record.outputs.clone(),
-                        metrics: record.metrics.clone(),
-                        skey: inputs.structural_key(),
-                    },
-                },
+                Some(record) if mismatch(&record.outputs).is_empty() => {
+                    match self.damaged(&record) {
+                        None => State::Fresh {
+                            entry: LockEntry {
+                                key,
+                                outs: record.outputs.clone(),
+                                metrics: record.metrics.clone(),
+                                skey: inputs.structural_key(),
+                            },
+                        },
+                        Some(path) => State::Run {
+                            inputs: Some(Box::new(inputs)),
+                            reasons: vec![Dirty::StoredDamaged { path }],
+                        },
+                    }
+                }
                 Some(record) => State::Restore {
                     key,
                     record: Box::new(record),
@@ -346,6 +354,12 @@ impl Workspace<'_> {
         if let Some(record) = self.record(&key).filter(|r| self.restorable(r)) {
             let bad = mismatch(&record.outputs);
             if bad.is_empty() {
+                if let Some(path) = self.damaged(&record) {
+                    return Ok(State::Run {
+                        inputs: Some(Box::new(inputs)),
+                        reasons: vec![Dirty::StoredDamaged { path }],
+                    });
+                }
                 return Ok(State::Fresh {
                     entry: LockEntry {
                         key,
@@ -409,6 +423,21 @@ impl Workspace<'_> {
                 _ => true,
             })
             .collect()
+    }
+
+    /// The first output of a record whose stored objects do not all hash to their names.
+    /// Asked before a record that the lock does not name yet is taken as fresh: since the
+    /// group commit (`cache/commit.rs`), a power cut can leave such a record on disk with an
+    /// object torn, and the lock must never name a damaged object. Off the no-op path, like
+    /// [`Workspace::restorable`]; it costs one read of each object.
+    fn damaged(&self, record: &ActionRecord) -> Option<String> {
+        record.outputs.iter().find_map(|(path, tagged)| {
+            let sound = self
+                .store
+                .objects_of(tagged)
+                .is_ok_and(|digests| digests.iter().all(|d| self.store.verify_object(d).is_ok()));
+            (!sound).then(|| path.clone())
+        })
     }
 
     /// Whether every object a record's outputs need is present: each output's object and, for

@@ -73,6 +73,12 @@ pub enum Dirty {
         /// The output path.
         path: String,
     },
+    /// The workspace holds what the store's record names, but a stored copy is damaged (a
+    /// power cut tore it before the group commit synced it): the run stores a sound one.
+    StoredDamaged {
+        /// The output path.
+        path: String,
+    },
     /// An output in the workspace is what other profiles recorded (a run of another profile
     /// wrote it), not this profile's and not an edit.
     OutputOfProfile {
@@ -128,6 +134,9 @@ impl fmt::Display for Dirty {
             Dirty::UpstreamStale { instance } => write!(f, "upstream `{instance}` is stale"),
             Dirty::OutputMissing { path } => write!(f, "output `{path}` missing"),
             Dirty::OutputModified { path } => write!(f, "output `{path}` modified"),
+            Dirty::StoredDamaged { path } => {
+                write!(f, "the stored copy of output `{path}` is damaged")
+            }
             Dirty::OutputOfProfile { path, profiles } => write!(
                 f,
                 "output `{path}` holds the result of profile {}, not this profile's (a run of this profile restores its own from the cache)",

@@ -264,7 +264,7 @@ impl<'p> Workspace<'p> {
     /// Publishes into the store by group commit from now on (`cache/commit.rs`): a run's
     /// objects and records are synced together, off the dispatcher's thread, and
     /// [`Workspace::save`] waits for them before it writes the lock.
-    pub fn group_commits(&mut self) -> Result<(), WorkspaceError> {
+    pub fn group_commits(&self) -> Result<(), WorkspaceError> {
         Ok(self.store.group_commits()?)
     }
 

@@ -347,6 +347,41 @@ fn a_code_glob_over_everything_leaves_out_the_cache_and_outputs_and_settles() {
 }
 
 #[test]
+fn a_record_whose_object_is_torn_is_not_taken_as_fresh_and_the_run_heals_it() {
+    let ws = one_stage(
+        "mkdir -p out/d && printf 'a' > out/d/a && printf 'b' > out/d/b",
+        "out/d",
+    );
+    ws.ok(&["run"]);
+    // A power cut tore an object that the group commit had not synced yet (an empty file
+    // under its name), and the lock that would have named the record was never written: the
+    // workspace still holds what the record names.
+    let b = ws
+        .objects()
+        .into_iter()
+        .find(|p| std::fs::read(p).is_ok_and(|c| c == b"b"))
+        .expect("the object of out/d/b");
+    let mut perms = std::fs::metadata(&b).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&b, perms).unwrap();
+    std::fs::write(&b, b"").unwrap();
+    std::fs::remove_file(ws.root.join("repro.lock")).unwrap();
+    let status = ws.ok(&["status"]).both();
+    assert!(
+        status.contains("the stored copy of output `out/d` is damaged"),
+        "{status}"
+    );
+    ws.ok(&["run"]);
+    assert_eq!(
+        std::fs::read(&b).unwrap(),
+        b"b",
+        "the run stored a sound copy"
+    );
+    ws.ok(&["verify"]);
+}
+
+#[test]
 fn a_record_whose_objects_are_partly_gone_is_not_trusted_as_fresh() {
     let ws = one_stage(
         "mkdir -p out/d && printf 'a' > out/d/a && printf 'b' > out/d/b",
