@@ -308,7 +308,8 @@ impl<'p> Workspace<'p> {
     /// comes first and a stat-cache failure is only a note: the stat cache is advisory (a
     /// lost one costs re-hashing), the lock is the record of what completed.
     pub fn save(&self) -> Result<(), WorkspaceError> {
-        // What the lock (or, in a batch job, the controller) will name must be on disk first.
+        // What the lock will name must be on disk first (nothing to wait for without a group
+        // commit, as in a batch job, whose files were fsynced one by one).
         self.store.settle()?;
         if self.shared {
             return Ok(());
