@@ -346,21 +346,28 @@ fn a_code_glob_over_everything_leaves_out_the_cache_and_outputs_and_settles() {
     assert!(st.stdout.contains("code of `**` changed"), "{}", st.both());
 }
 
-#[test]
-fn a_record_whose_object_is_torn_is_not_taken_as_fresh_and_the_run_heals_it() {
+/// A workspace that ran one stage whose directory output `out/d` holds `a` and `b`, and the
+/// stored object of `out/d/b`.
+fn ran_with_two_files() -> (Ws, std::path::PathBuf) {
     let ws = one_stage(
         "mkdir -p out/d && printf 'a' > out/d/a && printf 'b' > out/d/b",
         "out/d",
     );
     ws.ok(&["run"]);
-    // A power cut tore an object that the group commit had not synced yet (an empty file
-    // under its name), and the lock that would have named the record was never written: the
-    // workspace still holds what the record names.
     let b = ws
         .objects()
         .into_iter()
         .find(|p| std::fs::read(p).is_ok_and(|c| c == b"b"))
         .expect("the object of out/d/b");
+    (ws, b)
+}
+
+#[test]
+fn a_record_whose_object_is_torn_is_not_taken_as_fresh_and_the_run_heals_it() {
+    let (ws, b) = ran_with_two_files();
+    // A power cut tore an object that the group commit had not synced yet (an empty file
+    // under its name), and the lock that would have named the record was never written: the
+    // workspace still holds what the record names.
     let mut perms = std::fs::metadata(&b).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
@@ -383,18 +390,9 @@ fn a_record_whose_object_is_torn_is_not_taken_as_fresh_and_the_run_heals_it() {
 
 #[test]
 fn a_record_whose_objects_are_partly_gone_is_not_trusted_as_fresh() {
-    let ws = one_stage(
-        "mkdir -p out/d && printf 'a' > out/d/a && printf 'b' > out/d/b",
-        "out/d",
-    );
-    ws.ok(&["run"]);
+    let (ws, b) = ran_with_two_files();
     // A killed gc (or a lost disk block) took one file object of the directory output, and
     // the lock that named the record was never written: only the record points at the output.
-    let b = ws
-        .objects()
-        .into_iter()
-        .find(|p| std::fs::read(p).is_ok_and(|c| c == b"b"))
-        .expect("the object of out/d/b");
     std::fs::remove_file(&b).unwrap();
     std::fs::remove_file(ws.root.join("repro.lock")).unwrap();
     ws.ok(&["run"]);
