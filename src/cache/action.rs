@@ -166,13 +166,9 @@ impl ActionRecord {
         Ok(())
     }
 
-    /// Publishes the record atomically.
-    pub fn write(&self, path: &Path) -> io::Result<()> {
-        self.write_as(path, super::atomic::Durability::Now)
-    }
-
-    /// [`ActionRecord::write`], durable when `durability` says.
-    pub fn write_as(&self, path: &Path, durability: super::atomic::Durability) -> io::Result<()> {
+    /// Publishes the record atomically, durable when `durability` says (the store's
+    /// [`Store::put_record`](super::Store::put_record) chooses).
+    pub fn write(&self, path: &Path, durability: super::atomic::Durability) -> io::Result<()> {
         let mut bytes = serde_json::to_vec_pretty(self).expect("record serialises");
         bytes.push(b'\n');
         super::atomic::write_as(path, &bytes, durability)

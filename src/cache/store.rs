@@ -194,7 +194,7 @@ impl Store {
     pub fn put_record(&self, record: &ActionRecord) -> Result<(), StoreError> {
         let path = self.action_path(&record.key);
         record
-            .write_as(&path, self.durability())
+            .write(&path, self.durability())
             .map_err(io_err(&path))?;
         self.wrote();
         Ok(())
