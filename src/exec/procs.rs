@@ -4,7 +4,9 @@
 //! the processes that stayed in it; a stage that calls `setsid`, or whose children outlive a
 //! killed engine, escapes it, but not its inherited environment. Scanning `/proc/*/environ`
 //! (readable for one's own processes) finds them all. Limits: a process that clears its
-//! environment is not found; Linux only (elsewhere nothing is found).
+//! environment is not found, nor one caught inside `exec` after its old memory is gone and
+//! before its new environment is in place (its `environ` reads empty for that instant); Linux
+//! only (elsewhere nothing is found).
 //!
 //! A scan reads one `environ` per process on the machine, and every local job ends with one.
 //! A job's scans are narrowed by a [`Mark`] taken before it starts: pid numbers are handed out
