@@ -8,7 +8,7 @@
 #
 # GRID is a grid workspace kept by the engine bench, after its runs:
 #   cargo bench -p repro --bench engine_grid -- --first-reps 1 --reps 1 --keep GRID
-# The floor is the same commands, taken from GRID's action records, run by `xargs -0 -n1 -P2
+# The floor is the same commands, taken from the action records GRID's lock names, run by `xargs -0 -n1 -P2
 # sh -c` stage by stage (STAGES, in dependency order; default `data train stats table`) after
 # a `mkdir -p` of their outputs' directories. The runs are kept under $OUT (default a new
 # folder in /tmp); delete it afterwards.
@@ -28,12 +28,15 @@ grid=$(cd "$grid" && pwd)
 out=${OUT:-$(mktemp -d /tmp/first-run.XXXXXX)}
 stages=${STAGES:-data train stats table}
 mkdir -p "$out/floor-commands"
-python3 - "$grid/cache/actions" "$out/floor-commands" $stages <<'PY'
+python3 - "$grid/cache/actions" "$grid/repro.lock" "$out/floor-commands" $stages <<'PY'
 import json, os, sys
-actions, dest, stages = sys.argv[1], sys.argv[2], sys.argv[3:]
+actions, lock, dest, stages = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 cmds = {s: [] for s in stages}
 dirs = set()
-for name in sorted(os.listdir(actions)):
+# Only the records the lock names: a kept grid also holds those of the bench's later re-runs.
+keys = sorted(l.split()[1] for l in open(lock) if l.startswith("key "))
+for key in keys:
+    name = key + ".json"
     r = json.load(open(os.path.join(actions, name)))
     stage = r["instance"].split("@")[0]
     argv = r["inputs"]["argv"]

@@ -13,7 +13,8 @@
 //! in increasing order, wrapping at `pid_max`, so every process created since the mark has a
 //! pid above the mark's last pid, unless the numbers wrapped around, which the kernel's fork
 //! counter rules out or betrays. Only those pids are read (a wide run of short jobs read
-//! hundreds of thousands of `environ` files otherwise); every process is read, as before, when
+//! hundreds of thousands of `environ` files otherwise), each opened by its number while there
+//! are few of them, without listing `/proc` (see [`probe`]); every process is read when
 //! the counters cannot be read, when the numbers may have wrapped, when `/proc` belongs to
 //! another pid namespace than the engine's, and for a job that ran longer than
 //! [`NARROW_WITHIN`]. The last because a fork refused by a cgroup's `pids.max` moves the pid
@@ -86,24 +87,64 @@ fn created_since(mark: Mark, last_pid: i32, forks: u64, pid_max: i32, tasks: u64
     (created < free && last_pid >= mark.last_pid).then(|| mark.last_pid.saturating_add(1))
 }
 
-/// [`created_since`] with today's counters, within [`NARROW_WITHIN`] of the mark.
-fn pids_since(mark: Mark) -> Option<i32> {
+/// The pids that processes created since `mark` can have: from the lowest ([`created_since`],
+/// with today's counters) to the last pid handed out when the counters were read; `None`
+/// past [`NARROW_WITHIN`] of the mark or when the numbers may have wrapped around.
+fn pids_since(mark: Mark) -> Option<std::ops::RangeInclusive<i32>> {
     if mark.at.elapsed() > NARROW_WITHIN {
         return None;
     }
-    let last_pid = read_number("/proc/sys/kernel/ns_last_pid")?;
+    // `/proc/loadavg`: "0.74 1.02 1.04 1/89 28418": 89 tasks hold a pid, 28418 was the last
+    // one handed out (in this pid namespace, as `ns_last_pid` says). Read before the forks.
+    let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut fields = loadavg.split_whitespace().skip(3);
+    let tasks = fields.next()?.split_once('/')?.1.parse().ok()?;
+    let last_pid = fields.next()?.parse().ok()?;
     let forks = forks()?;
     let pid_max = read_number("/proc/sys/kernel/pid_max")?;
-    // `/proc/loadavg`: "0.74 1.02 1.04 1/89 28418": 89 tasks hold a pid.
-    let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
-    let tasks = loadavg
-        .split_whitespace()
-        .nth(3)?
-        .split_once('/')?
-        .1
-        .parse()
-        .ok()?;
-    created_since(mark, last_pid, forks, pid_max, tasks)
+    let lowest = created_since(mark, last_pid, forks, pid_max, tasks)?;
+    Some(lowest..=last_pid)
+}
+
+/// At most this many pids are probed one by one (an `open` each, most failing); a wider range
+/// since the mark is found by listing `/proc` (a `getdents` that costs about as much as 100
+/// probes on a quiet machine, and builds a cache entry for every process on it).
+const PROBE_AT_MOST: i32 = 256;
+
+/// The processes in `range` for which `carries` holds, probed one pid after the other, then
+/// those created while probing (each time the last pid moved on, the pids it passed), until
+/// the last pid stands still: what a listing of `/proc` from `range.start()` would find, in
+/// the same increasing order. Thread ids are probed too (a listing hides them): a match must
+/// lead its thread group. `None` when more than [`PROBE_AT_MOST`] pids would be probed or
+/// the numbers wrapped around meanwhile: the caller lists `/proc`.
+fn probe(range: std::ops::RangeInclusive<i32>, carries: impl Fn(i32) -> bool) -> Option<Vec<i32>> {
+    let (mut next, mut last) = range.into_inner();
+    let mut budget = PROBE_AT_MOST;
+    let mut found = Vec::new();
+    loop {
+        budget -= (last - next + 1).max(0);
+        if budget < 0 {
+            return None;
+        }
+        found.extend((next..=last).filter(|&pid| carries(pid) && leads_its_group(pid)));
+        let now: i32 = read_number("/proc/sys/kernel/ns_last_pid")?;
+        match now.cmp(&last) {
+            std::cmp::Ordering::Equal => return Some(found),
+            std::cmp::Ordering::Less => return None,
+            std::cmp::Ordering::Greater => (next, last) = (last + 1, now),
+        }
+    }
+}
+
+/// Whether `pid` is a process rather than another thread of one (`Tgid` in its status).
+fn leads_its_group(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Tgid:"))
+            .and_then(|tgid| tgid.trim().parse::<i32>().ok())
+            == Some(pid)
+    })
 }
 
 fn read_number<T: std::str::FromStr>(path: &str) -> Option<T> {
@@ -137,19 +178,24 @@ pub fn find(prefix: &str) -> Vec<i32> {
 pub fn find_since(prefix: &str, mark: Option<Mark>) -> Vec<i32> {
     let needle = format!("{TOKEN_VAR}={prefix}");
     let me = std::process::id() as i32;
-    let lowest = mark.and_then(pids_since);
+    let carries = |pid: i32| {
+        pid != me
+            && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+                env.split(|b| *b == 0)
+                    .any(|var| var.starts_with(needle.as_bytes()))
+            })
+    };
+    let since = mark.and_then(pids_since);
+    if let Some(found) = since.clone().and_then(|range| probe(range, carries)) {
+        return found;
+    }
+    let lowest = since.map(|range| *range.start());
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
-        .filter(|&pid| pid != me && lowest.is_none_or(|low| pid >= low))
-        .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
-                env.split(|b| *b == 0)
-                    .any(|var| var.starts_with(needle.as_bytes()))
-            })
-        })
+        .filter(|&pid| lowest.is_none_or(|low| pid >= low) && carries(pid))
         .collect()
 }
 
@@ -283,6 +329,39 @@ mod tests {
             ..mark
         };
         assert_eq!(pids_since(old), None);
+    }
+
+    #[test]
+    fn a_probe_finds_processes_created_while_it_ran_but_no_threads_and_gives_up_when_wide() {
+        let last: i32 = read_number("/proc/sys/kernel/ns_last_pid").unwrap();
+        // A process created once the probe has begun, above the range it was given: the
+        // probe goes on to the pids handed out meanwhile.
+        let child = std::cell::RefCell::new(None::<std::process::Child>);
+        let carries = |pid: i32| {
+            let mut child = child.borrow_mut();
+            let child =
+                child.get_or_insert_with(|| Command::new("sleep").arg("30").spawn().unwrap());
+            pid == child.id() as i32
+        };
+        let found = probe(last - 5..=last, carries);
+        let mut child = child.into_inner().unwrap();
+        assert_eq!(found, Some(vec![child.id() as i32]));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // A thread of a process that carries the token is not a process to end.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            // SAFETY: gettid(2) takes no arguments and cannot fail.
+            tx.send(unsafe { libc::gettid() }).unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+        });
+        let tid = rx.recv().unwrap();
+        assert_ne!(tid, std::process::id() as i32);
+        assert!(!leads_its_group(tid) && leads_its_group(std::process::id() as i32));
+        assert_eq!(probe(tid..=tid, |pid| pid == tid), Some(vec![]));
+        thread.join().unwrap();
+        // Too many pids to open one by one: the caller lists `/proc`.
+        assert_eq!(probe(1..=PROBE_AT_MOST + 1, |_| false), None);
     }
 
     #[test]
