@@ -315,7 +315,11 @@ impl Reporter for ProgressReporter {
     }
 }
 
-/// A line on stderr, best effort.
+/// A line on stderr, best effort, in one `write` (`writeln!` on the unbuffered stderr made
+/// two: the text, then the newline).
 pub(crate) fn err_line(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{text}");
+    let mut line = String::with_capacity(text.len() + 1);
+    line.push_str(text);
+    line.push('\n');
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
