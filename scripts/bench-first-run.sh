@@ -8,10 +8,10 @@
 #
 # GRID is a grid workspace kept by the engine bench, after its runs:
 #   cargo bench -p repro --bench engine_grid -- --first-reps 1 --reps 1 --keep GRID
-# The floor is the same commands, taken from the action records GRID's lock names, run by `xargs -0 -n1 -P2
-# sh -c` stage by stage (STAGES, in dependency order; default `data train stats table`) after
-# a `mkdir -p` of their outputs' directories. The runs are kept under $OUT (default a new
-# folder in /tmp); delete it afterwards.
+# The floor is the same commands, taken from the action records that GRID's lock names, run
+# by `xargs -0 -n1 -P2 sh -c` stage by stage (STAGES, in dependency order; default `data train
+# stats table`) after a `mkdir -p` of their outputs' directories. The runs are kept under
+# $OUT (default a new folder in /tmp); delete it afterwards.
 set -euo pipefail
 grid=${1:?usage: bench-first-run.sh GRID ROUNDS BIN...}
 rounds=${2:?usage: bench-first-run.sh GRID ROUNDS BIN...}
@@ -22,8 +22,9 @@ for bin in "$@"; do
     [ -x "$bin" ] || { echo "bench-first-run: $bin is not an executable" >&2; exit 2; }
     bins+=("$(realpath "$bin")")
 done
-[ -f "$grid/pipeline.yaml" ] && [ -d "$grid/cache/actions" ] ||
-    { echo "bench-first-run: $grid holds no grid workspace with action records" >&2; exit 2; }
+[ -f "$grid/pipeline.yaml" ] && [ -f "$grid/repro.lock" ] && [ -d "$grid/cache/actions" ] ||
+    { echo "bench-first-run: $grid holds no grid workspace with a lock and action records" >&2
+      exit 2; }
 grid=$(cd "$grid" && pwd)
 out=${OUT:-$(mktemp -d /tmp/first-run.XXXXXX)}
 stages=${STAGES:-data train stats table}
@@ -34,7 +35,8 @@ actions, lock, dest, stages = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:
 cmds = {s: [] for s in stages}
 dirs = set()
 # Only the records the lock names: a kept grid also holds those of the bench's later re-runs.
-keys = sorted(l.split()[1] for l in open(lock) if l.startswith("key "))
+# A key that two profiles share is one command.
+keys = sorted({line.split()[1] for line in open(lock) if line.startswith("key ")})
 for key in keys:
     name = key + ".json"
     r = json.load(open(os.path.join(actions, name)))
@@ -76,6 +78,7 @@ for r in $(seq 1 "$rounds"); do
         tail -1 "$dir.err"
     done
     /usr/bin/time -f "round $r floor: %e s wall, %U s user, %S s system" \
-        bash -c "$(declare -f floor); out='$out'; stages='$stages'; floor '$out/floor-$r'" > /dev/null
+        bash -c "$(declare -f floor); out='$out'; stages='$stages'; floor '$out/floor-$r'" \
+        > /dev/null
 done
 echo "runs kept in $out" >&2

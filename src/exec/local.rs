@@ -472,12 +472,7 @@ mod tests {
             spawn(&job_token(&run, JobId(1))),
             spawn(&job_token(&run, JobId(10))),
         );
-        // `spawn` returns once the child is inside `exec`, before the kernel has set up its
-        // new environment: until then `/proc/<pid>/environ` reads empty.
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while procs::find(&format!("{run}/")).len() < 2 && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        procs::wait_until_found(&format!("{run}/"), 2);
         assert_eq!(procs::end_all(&job_token(&run, JobId(1)), GRACE), 1);
         assert_eq!(procs::find(&format!("{run}/")), vec![b.id() as i32]);
         assert_eq!(procs::end_all(&format!("{run}/"), GRACE), 1);

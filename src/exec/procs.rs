@@ -52,7 +52,7 @@ impl Mark {
         // Forks first: a fork between the two reads has a pid at or below `last_pid` and is
         // not the job's (its processes are created after the mark).
         let forks = forks()?;
-        let last_pid = read_number("/proc/sys/kernel/ns_last_pid")?;
+        let last_pid = last_pid()?;
         Some(Mark {
             last_pid,
             forks,
@@ -89,7 +89,8 @@ fn created_since(mark: Mark, last_pid: i32, forks: u64, pid_max: i32, tasks: u64
 
 /// The pids that processes created since `mark` can have: from the lowest ([`created_since`],
 /// with today's counters) to the last pid handed out when the counters were read; `None`
-/// past [`NARROW_WITHIN`] of the mark or when the numbers may have wrapped around.
+/// past [`NARROW_WITHIN`] of the mark, when the counters cannot be read, or when the numbers
+/// may have wrapped around.
 fn pids_since(mark: Mark) -> Option<std::ops::RangeInclusive<i32>> {
     if mark.at.elapsed() > NARROW_WITHIN {
         return None;
@@ -111,26 +112,39 @@ fn pids_since(mark: Mark) -> Option<std::ops::RangeInclusive<i32>> {
 /// probes on a quiet machine, and builds a cache entry for every process on it).
 const PROBE_AT_MOST: i32 = 256;
 
-/// The processes in `range` for which `carries` holds, probed one pid after the other, then
-/// those created while probing (each time the last pid moved on, the pids it passed), until
-/// the last pid stands still: what a listing of `/proc` from `range.start()` would find, in
-/// the same increasing order. Thread ids are probed too (a listing hides them): a match must
-/// lead its thread group. `None` when more than [`PROBE_AT_MOST`] pids would be probed or
-/// the numbers wrapped around meanwhile: the caller lists `/proc`.
-fn probe(range: std::ops::RangeInclusive<i32>, carries: impl Fn(i32) -> bool) -> Option<Vec<i32>> {
+/// Why [`probe`] gave up: the caller lists `/proc` instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GaveUp {
+    /// More than [`PROBE_AT_MOST`] pids: list those from the range's start.
+    Wide,
+    /// The last pid went backwards (the numbers wrapped around) or could not be read: any
+    /// pid may be new, so list them all.
+    Lost,
+}
+
+/// The pids in `range` that `matches` (a process carrying the token), probed one after the
+/// other, then those handed out while probing (each time `last_pid` moved on, the pids it
+/// passed), until the last pid stands still: what a listing of `/proc` from `range.start()`
+/// would find, in the same increasing order. `last_pid` reads the pid cursor
+/// (`ns_last_pid`).
+fn probe(
+    range: std::ops::RangeInclusive<i32>,
+    matches: impl Fn(i32) -> bool,
+    mut last_pid: impl FnMut() -> Option<i32>,
+) -> Result<Vec<i32>, GaveUp> {
     let (mut next, mut last) = range.into_inner();
     let mut budget = PROBE_AT_MOST;
     let mut found = Vec::new();
     loop {
         budget -= (last - next + 1).max(0);
         if budget < 0 {
-            return None;
+            return Err(GaveUp::Wide);
         }
-        found.extend((next..=last).filter(|&pid| carries(pid) && leads_its_group(pid)));
-        let now: i32 = read_number("/proc/sys/kernel/ns_last_pid")?;
+        found.extend((next..=last).filter(|&pid| matches(pid)));
+        let now = last_pid().ok_or(GaveUp::Lost)?;
         match now.cmp(&last) {
-            std::cmp::Ordering::Equal => return Some(found),
-            std::cmp::Ordering::Less => return None,
+            std::cmp::Ordering::Equal => return Ok(found),
+            std::cmp::Ordering::Less => return Err(GaveUp::Lost),
             std::cmp::Ordering::Greater => (next, last) = (last + 1, now),
         }
     }
@@ -145,6 +159,11 @@ fn leads_its_group(pid: i32) -> bool {
             .and_then(|tgid| tgid.trim().parse::<i32>().ok())
             == Some(pid)
     })
+}
+
+/// The last pid handed out in this pid namespace.
+fn last_pid() -> Option<i32> {
+    read_number("/proc/sys/kernel/ns_last_pid")
 }
 
 fn read_number<T: std::str::FromStr>(path: &str) -> Option<T> {
@@ -186,10 +205,19 @@ pub fn find_since(prefix: &str, mark: Option<Mark>) -> Vec<i32> {
             })
     };
     let since = mark.and_then(pids_since);
-    if let Some(found) = since.clone().and_then(|range| probe(range, carries)) {
-        return found;
-    }
-    let lowest = since.map(|range| *range.start());
+    let lowest = match since {
+        Some(range) => {
+            let low = *range.start();
+            // Thread ids are probed too (a listing hides them): a match must lead its group.
+            let matches = |pid| carries(pid) && leads_its_group(pid);
+            match probe(range, matches, last_pid) {
+                Ok(found) => return found,
+                Err(GaveUp::Wide) => Some(low),
+                Err(GaveUp::Lost) => None,
+            }
+        }
+        None => None,
+    };
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -274,18 +302,21 @@ pub fn open_files_under(
     held
 }
 
+/// Waits (up to 10 s) until `n` processes carry a token starting with `prefix`: `spawn`
+/// returns once the child is inside `exec`, before the kernel has set up its new environment
+/// (until then `/proc/<pid>/environ` reads empty).
+#[cfg(test)]
+pub(crate) fn wait_until_found(prefix: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while find(prefix).len() < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::process::Command;
-
-    /// Waits (up to 10 s) until `n` processes carry a token starting with `prefix`.
-    fn wait_until_found(prefix: &str, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while find(prefix).len() < n && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
 
     #[test]
     fn a_file_held_open_by_a_process_is_found_with_its_pid() {
@@ -331,37 +362,71 @@ mod tests {
         assert_eq!(pids_since(old), None);
     }
 
+    /// A pid cursor that answers `answers` in turn, then stands at the last one.
+    fn cursor(answers: &[Option<i32>]) -> impl FnMut() -> Option<i32> + '_ {
+        let mut turn = 0;
+        move || {
+            let answer = answers[turn.min(answers.len() - 1)];
+            turn += 1;
+            answer
+        }
+    }
+
     #[test]
-    fn a_probe_finds_processes_created_while_it_ran_but_no_threads_and_gives_up_when_wide() {
-        let last: i32 = read_number("/proc/sys/kernel/ns_last_pid").unwrap();
-        // A process created once the probe has begun, above the range it was given: the
-        // probe goes on to the pids handed out meanwhile.
-        let child = std::cell::RefCell::new(None::<std::process::Child>);
-        let carries = |pid: i32| {
-            let mut child = child.borrow_mut();
-            let child =
-                child.get_or_insert_with(|| Command::new("sleep").arg("30").spawn().unwrap());
-            pid == child.id() as i32
+    fn a_probe_follows_the_pids_handed_out_while_it_ran_and_gives_up_when_it_cannot() {
+        // A probe of `range` where `matching` carry the token and the pid cursor reads
+        // `answers` after each round.
+        let probed = |range, matching: &[i32], answers| {
+            probe(range, |pid| matching.contains(&pid), cursor(answers))
         };
-        let found = probe(last - 5..=last, carries);
-        let mut child = child.into_inner().unwrap();
-        assert_eq!(found, Some(vec![child.id() as i32]));
-        child.kill().unwrap();
-        child.wait().unwrap();
-        // A thread of a process that carries the token is not a process to end.
+        const MAX: i32 = PROBE_AT_MOST;
+        // Nothing handed out since: the range alone.
+        assert_eq!(
+            probed(1001..=1004, &[1002, 1004], &[Some(1004)]),
+            Ok(vec![1002, 1004])
+        );
+        // Nothing created since the mark: an empty range, nothing probed.
+        assert_eq!(probed(1001..=1000, &[1000], &[Some(1000)]), Ok(vec![]));
+        // A process created while probing, above the range: found in the next round.
+        assert_eq!(
+            probed(1001..=1002, &[1002, 1006], &[Some(1006), Some(1006)]),
+            Ok(vec![1002, 1006])
+        );
+        // The cursor went backwards (the numbers wrapped: any pid may be new) or is unreadable.
+        assert_eq!(probed(1001..=1002, &[], &[Some(400)]), Err(GaveUp::Lost));
+        assert_eq!(probed(1001..=1002, &[], &[None]), Err(GaveUp::Lost));
+        // Too many pids at once, or in all: list from the range's start instead.
+        assert_eq!(
+            probed(1..=MAX + 1, &[], &[Some(MAX + 1)]),
+            Err(GaveUp::Wide)
+        );
+        assert_eq!(
+            probed(1..=100, &[], &[Some(200), Some(300)]),
+            Err(GaveUp::Wide)
+        );
+        // Exactly the budget is still probed.
+        assert_eq!(probed(1..=MAX, &[7], &[Some(MAX)]), Ok(vec![7]));
+    }
+
+    #[test]
+    fn a_thread_does_not_lead_its_group_and_a_process_does() {
         let (tx, rx) = std::sync::mpsc::channel();
+        let (hold, release) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
-            // SAFETY: gettid(2) takes no arguments and cannot fail.
-            tx.send(unsafe { libc::gettid() }).unwrap();
-            std::thread::sleep(Duration::from_millis(200));
+            // SAFETY: the gettid system call takes no arguments and cannot fail.
+            let tid = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
+            tx.send(tid).unwrap();
+            // Alive until the checks are done.
+            let _ = release.recv();
         });
         let tid = rx.recv().unwrap();
-        assert_ne!(tid, std::process::id() as i32);
-        assert!(!leads_its_group(tid) && leads_its_group(std::process::id() as i32));
-        assert_eq!(probe(tid..=tid, |pid| pid == tid), Some(vec![]));
+        let me = std::process::id() as i32;
+        let (thread_leads, process_leads) = (leads_its_group(tid), leads_its_group(me));
+        drop(hold);
         thread.join().unwrap();
-        // Too many pids to open one by one: the caller lists `/proc`.
-        assert_eq!(probe(1..=PROBE_AT_MOST + 1, |_| false), None);
+        assert_ne!(tid, me);
+        assert!(!thread_leads, "thread {tid} of {me}");
+        assert!(process_leads);
     }
 
     #[test]
