@@ -385,8 +385,9 @@ mod tests {
             probed(1001..=1004, &[1002, 1004], &[Some(1004)]),
             Ok(vec![1002, 1004])
         );
-        // Nothing created since the mark: an empty range, nothing probed.
-        assert_eq!(probed(1001..=1000, &[1000], &[Some(1000)]), Ok(vec![]));
+        // Nothing created since the mark (cursor 1000): the range from 1001 to 1000 is empty.
+        let empty = std::ops::RangeInclusive::new(1001, 1000);
+        assert_eq!(probed(empty, &[1000], &[Some(1000)]), Ok(vec![]));
         // A process created while probing, above the range: found in the next round.
         assert_eq!(
             probed(1001..=1002, &[1002, 1006], &[Some(1006), Some(1006)]),
