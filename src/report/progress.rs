@@ -318,8 +318,5 @@ impl Reporter for ProgressReporter {
 /// A line on stderr, best effort, in one `write` (`writeln!` on the unbuffered stderr made
 /// two: the text, then the newline).
 pub(crate) fn err_line(text: &str) {
-    let mut line = String::with_capacity(text.len() + 1);
-    line.push_str(text);
-    line.push('\n');
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    let _ = std::io::stderr().write_all(format!("{text}\n").as_bytes());
 }
