@@ -47,7 +47,8 @@ want() { [ "$phase" = all ] || [ "$phase" = "$1" ]; }
 
 mps_start() {
     if [ "$REPRO_DEVICE" = cuda ] && command -v nvidia-cuda-mps-control >/dev/null; then
-        nvidia-cuda-mps-control -d 2>/dev/null || true
+        # Its "already running" goes to stdout, which is this function's answer.
+        nvidia-cuda-mps-control -d >/dev/null 2>&1 || true
         echo 1
     else
         echo 0
@@ -119,7 +120,7 @@ if want slice; then
     rc=$?
     end=$(date +%s.%N)
     mps_stop "$mps"
-    echo "exit $rc, wall $(echo "$end - $start" | bc) s, mps=$mps" >"$out/slice/time.txt"
+    echo "exit $rc, wall $(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }') s, mps=$mps" >"$out/slice/time.txt"
     cp -r "results/$profile" "$out/slice/results" 2>/dev/null || true
     cp repro.lock "$out/slice/repro.lock" 2>/dev/null || true
     "$bin/repro" status -p "$profile" >"$out/slice/status.txt" 2>&1 || true

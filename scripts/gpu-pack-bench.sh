@@ -48,8 +48,9 @@ peak() { sort -n "$1" 2>/dev/null | tail -1 | tr -d ' ' || true; }
 # record WHAT MEMBERS EPOCHS START END MEMFILE
 record() {
     local wall rate
-    wall=$(echo "$5 - $4" | bc)
-    rate=$(echo "scale=3; $2 * $3 / $wall" | bc)
+    # awk, not bc: the GPU machine has no bc.
+    wall=$(awk -v a="$4" -v b="$5" 'BEGIN { printf "%.3f", b - a }')
+    rate=$(awk -v n="$2" -v e="$3" -v w="$wall" 'BEGIN { printf "%.3f", n * e / w }')
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$wall" "$rate" "$(peak "$6")" >>"$out/summary.tsv"
     echo "$1: $2 x $3 epochs in $wall s = $rate epochs/s"
 }
