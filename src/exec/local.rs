@@ -2,8 +2,8 @@
 //! reaches its children too (SIGTERM to the group, then SIGKILL after a grace period). stdout
 //! and stderr go to the job's log file (or to the engine's stderr); stdin is closed.
 //!
-//! Each job has a waiter thread that spawns the child, reports `Started`, blocks in `wait`, and
-//! reports `Finished`: no polling. When the child exits, whatever it left in its process group
+//! Each job has a waiter thread (from a [`Pool`] that keeps them between jobs) that spawns the
+//! child, reports `Started`, blocks in `wait`, and reports `Finished`: no polling. When the child exits, whatever it left in its process group
 //! is killed before the child is reaped (so the group id cannot have been reused), and then
 //! every process carrying the job's token (a `setsid` child too) is ended and confirmed gone
 //! before `Finished` is sent, whether the job succeeded, failed or was cancelled: the next
@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use super::event::{EventSink, ExecEvent, JobFailure, JobStatus, JobTimes, StartFailure};
 use super::guard::JobGuard;
 use super::job::{JobId, JobOutput, JobSpec};
+use super::pool::Pool;
 use super::procs::{self, TOKEN_VAR};
 use super::{ExecError, Executor};
 
@@ -67,6 +68,8 @@ pub struct LocalExecutor {
     /// The reaper's stdin: closing it (dropping the executor, or the engine dying) makes the
     /// reaper end whatever still carries this run's token.
     reaper: Option<std::process::ChildStdin>,
+    /// The waiter threads, kept between jobs.
+    pool: Pool,
 }
 
 impl Default for LocalExecutor {
@@ -87,6 +90,7 @@ impl LocalExecutor {
             run: format!("{}-{nanos}", std::process::id()),
             supervisor: None,
             reaper: None,
+            pool: Pool::default(),
         }
     }
 
@@ -227,19 +231,20 @@ impl Executor for LocalExecutor {
                 table(&jobs).remove(&id);
             })
         };
-        std::thread::Builder::new()
-            .name(format!("job-{}", job.id.0))
-            .spawn(move || {
-                let (status, times) = run(&job, &token, &jobs, &sink);
-                let cancelled = table(&jobs).remove(&job.id).is_some_and(|e| e.cancelled);
-                let status = match status {
-                    JobStatus::NotStarted(m) => JobStatus::NotStarted(m),
-                    _ if cancelled => JobStatus::Cancelled,
-                    s => s,
-                };
-                guard.finish(status, times);
-            })
-            .map(|_| ())
+        self.pool
+            .run(
+                || "repro-job".to_owned(),
+                move || {
+                    let (status, times) = run(&job, &token, &jobs, &sink);
+                    let cancelled = table(&jobs).remove(&job.id).is_some_and(|e| e.cancelled);
+                    let status = match status {
+                        JobStatus::NotStarted(m) => JobStatus::NotStarted(m),
+                        _ if cancelled => JobStatus::Cancelled,
+                        s => s,
+                    };
+                    guard.finish(status, times);
+                },
+            )
             .map_err(|e| {
                 table(&self.jobs).remove(&id);
                 ExecError::Submit {

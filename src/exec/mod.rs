@@ -10,6 +10,7 @@ mod event;
 mod guard;
 mod job;
 mod local;
+mod pool;
 pub mod procs;
 pub mod slurm;
 
