@@ -40,10 +40,10 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 echo "browser.sh: installing chromium-headless-shell from Debian" >&2
-if ! "${sudo[@]}" apt-get install -y --no-install-recommends chromium-headless-shell >&2; then
-  "${sudo[@]}" apt-get update >&2 || true
-  "${sudo[@]}" apt-get install -y --no-install-recommends chromium-headless-shell >&2 \
-    || "${sudo[@]}" apt-get install -y --no-install-recommends chromium >&2 \
+if ! "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends chromium-headless-shell >&2; then
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update >&2 || true
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends chromium-headless-shell >&2 \
+    || "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends chromium >&2 \
     || { echo "browser.sh: apt-get could not install chromium-headless-shell or chromium" >&2; exit 1; }
 fi
 

@@ -30,12 +30,21 @@ ensure_nginx() {
         say "nginx is not installed and cannot be installed here (needs root and apt-get)"
         exit 3
     fi
-    say "installing nginx-light"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx-light >&2; then
-        apt-get update >&2 || true
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx-light >&2 \
-            || { say "apt-get could not install nginx-light"; exit 3; }
+    # Tests start servers in parallel: one installs while the others wait for it on this lock
+    # (and apt-get waits for any other holder of dpkg's lock), then finds nginx there.
+    exec 9>/tmp/repro-remote-nginx-install.lock
+    flock 9
+    if ! command -v nginx >/dev/null 2>&1; then
+        say "installing nginx-light"
+        local apt=(apt-get -o DPkg::Lock::Timeout=300)
+        if ! DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y --no-install-recommends nginx-light >&2; then
+            "${apt[@]}" update >&2 || true
+            DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y --no-install-recommends nginx-light >&2 \
+                || { say "apt-get could not install nginx-light"; exit 3; }
+        fi
     fi
+    flock -u 9
+    exec 9>&-
     command -v nginx >/dev/null 2>&1 || { say "nginx-light installed no nginx"; exit 3; }
 }
 

@@ -79,8 +79,8 @@ install_packages() {
   local t
   t=$(now)
   say "installing slurm-wlm and munge with apt-get (DEBIAN_FRONTEND=noninteractive; about 20 s)"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
     slurm-wlm munge >&2
   say "installed $(slurmctld -V) in $(since "$t") s"
 }

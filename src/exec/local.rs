@@ -3,16 +3,16 @@
 //! and stderr go to the job's log file (or to the engine's stderr); stdin is closed.
 //!
 //! Each job has a waiter thread (from a [`Pool`] that keeps them between jobs) that spawns the
-//! child, reports `Started`, blocks in `wait`, and reports `Finished`: no polling. When the child exits, whatever it left in its process group
-//! is killed before the child is reaped (so the group id cannot have been reused), and then
-//! every process carrying the job's token (a `setsid` child too) is ended and confirmed gone
-//! before `Finished` is sent, whether the job succeeded, failed or was cancelled: the next
-//! attempt of the same instance never shares its outputs with a leftover of this one. The
-//! thread holds a [`JobGuard`], so a panic on it still ends the job's processes and reports the
-//! job `Vanished`; the job table tolerates a poisoned lock. Cancelling
-//! signals the process group and every process carrying the job's token (`procs`), which
-//! reaches processes that left the group with `setsid`; a job cancelled before its child
-//! exists is never spawned. A supervised executor ([`LocalExecutor::supervised`]) also starts
+//! child, reports `Started`, blocks in `wait`, and reports `Finished`: no polling. When the
+//! child exits, whatever it left in its process group is killed before the child is reaped
+//! (so the group id cannot have been reused), and then every process carrying the job's token
+//! (a `setsid` child too) is ended and confirmed gone before `Finished` is sent, whether the
+//! job succeeded, failed or was cancelled: the next attempt of the same instance never shares
+//! its outputs with a leftover of this one. The thread holds a [`JobGuard`], so a panic on it
+//! still ends the job's processes and reports the job `Vanished`; the job table tolerates a
+//! poisoned lock. Cancelling signals the process group and every process carrying the job's
+//! token (`procs`), which reaches processes that left the group with `setsid`; a job cancelled
+//! before its child exists is never spawned. A supervised executor ([`LocalExecutor::supervised`]) also starts
 //! a reaper process that ends the run's processes if the engine dies, and records the run in a
 //! registry so that the next run can end what an earlier one left ([`sweep`]).
 

@@ -5,12 +5,14 @@
 //! (the unmapping interrupts the other cores to flush their address translations) and the
 //! wake-up of a task the scheduler has never seen, on every one of a short job's turnarounds.
 //! Here a thread that finished its job waits for the next one instead: a submission hands the
-//! task to an idle thread, and starts a new thread only when every thread is busy, so no task
-//! ever waits behind another and the threads number at most the jobs that ran at once.
+//! task to an idle thread, and starts a new thread with the task when no idle thread is left
+//! to take it, so no task ever waits behind another. The threads stay few but may outnumber
+//! the jobs that run at once: a job's end is reported from its thread, so the next submission
+//! can come before that thread waits again, and then starts another.
 //!
-//! A task that panics unwinds its thread, which ends (its job's guard reports the job); the
-//! tasks queued meanwhile go to the other threads or to new ones. Dropping the pool lets idle
-//! threads end; busy ones end after their task.
+//! A task that panics unwinds its thread, which ends (its job's guard reports the job). A
+//! task whose new thread cannot start is dropped unrun, as it was with a thread per job.
+//! Dropping the pool lets idle threads end; busy ones end after their task.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -61,31 +63,32 @@ impl Shared {
 }
 
 impl Pool {
-    /// Runs `task` on an idle thread, or on a new one (named `name`) when none is idle. Fails
-    /// only when a needed thread cannot be started; the task is then dropped unrun.
+    /// Runs `task` on an idle thread, or on a new one (named `name`) when no idle thread is
+    /// left to take it. Fails only when that new thread cannot be started; the task is then
+    /// dropped unrun.
     pub(super) fn run(
         &self,
         name: impl FnOnce() -> String,
         task: impl FnOnce() + Send + 'static,
     ) -> std::io::Result<()> {
         let mut s = self.shared.lock();
-        s.tasks.push_back(Box::new(task));
-        // Each idle thread takes one queued task once it wakes: a new thread is needed when
-        // the queue holds more tasks than there are idle threads to take them.
-        if s.tasks.len() <= s.idle {
+        if an_idle_thread_is_free(s.tasks.len(), s.idle) {
+            s.tasks.push_back(Box::new(task));
             self.shared.ready.notify_one();
             return Ok(());
         }
+        // Otherwise the new thread starts with the task in hand: queued, it could be taken
+        // by a thread finishing meanwhile, and a failed start would leave it running.
         s.threads += 1;
         drop(s);
         let shared = Arc::clone(&self.shared);
-        let started = std::thread::Builder::new()
-            .name(name())
-            .spawn(move || work(&shared));
+        let started = std::thread::Builder::new().name(name()).spawn(move || {
+            let alive = Alive(&shared);
+            task();
+            work(&alive);
+        });
         if let Err(e) = started {
-            let mut s = self.shared.lock();
-            s.threads -= 1;
-            s.tasks.pop_back();
+            self.shared.lock().threads -= 1;
             return Err(e);
         }
         Ok(())
@@ -105,16 +108,27 @@ impl Drop for Pool {
     }
 }
 
-/// A thread's life: take a task, run it, wait for the next; end when the pool closes.
-fn work(shared: &Shared) {
-    /// Counts the thread out however it ends (a task's panic unwinds through here).
-    struct Alive<'a>(&'a Shared);
-    impl Drop for Alive<'_> {
-        fn drop(&mut self) {
-            self.0.lock().threads -= 1;
-        }
+/// Whether a new task can wait in the queue for an idle thread, with `queued` tasks already
+/// waiting and `idle` threads waiting for tasks: each idle thread takes one queued task once
+/// it wakes, and a woken thread counts as idle until it has taken its task.
+fn an_idle_thread_is_free(queued: usize, idle: usize) -> bool {
+    queued < idle
+}
+
+/// A pool thread, counted out of `threads` however it ends (a task's panic unwinds through
+/// its drop).
+struct Alive<'a>(&'a Shared);
+
+impl Drop for Alive<'_> {
+    fn drop(&mut self) {
+        self.0.lock().threads -= 1;
     }
-    let _alive = Alive(shared);
+}
+
+/// A thread's life after its first task: take a task, run it, wait for the next; end when the
+/// pool closes.
+fn work(alive: &Alive<'_>) {
+    let shared = alive.0;
     loop {
         let task = {
             let mut s = shared.lock();
@@ -168,6 +182,63 @@ mod tests {
         for _ in 0..3 {
             release.send(()).unwrap();
         }
+    }
+
+    #[test]
+    fn a_task_waits_for_an_idle_thread_only_when_one_is_left_untaken() {
+        // (queued, idle, whether the new task may be queued)
+        for (queued, idle, free) in [
+            (0, 0, false),
+            (0, 1, true),
+            (1, 1, false), // the one idle thread was woken for the queued task
+            (1, 2, true),
+            (2, 2, false),
+            (3, 1, false),
+        ] {
+            assert_eq!(
+                an_idle_thread_is_free(queued, idle),
+                free,
+                "{queued} queued, {idle} idle"
+            );
+        }
+    }
+
+    #[test]
+    fn with_one_idle_thread_two_tasks_submitted_together_both_start_at_once() {
+        let pool = Pool::default();
+        let (done, seen) = mpsc::channel();
+        pool.run(|| "t".into(), move || done.send(()).unwrap())
+            .unwrap();
+        seen.recv_timeout(LONG).unwrap();
+        wait_until(|| pool.shared.lock().idle == 1);
+        // Both tasks must be running for the barrier to open: a task queued behind the other
+        // would leave it closed.
+        let barrier = Arc::new(std::sync::Barrier::new(3));
+        let (done, seen) = mpsc::channel();
+        for i in 0..2 {
+            let (barrier, done) = (Arc::clone(&barrier), done.clone());
+            pool.run(
+                || "t".into(),
+                move || {
+                    barrier.wait();
+                    done.send(i).unwrap();
+                },
+            )
+            .unwrap();
+        }
+        let (opened, wait) = mpsc::channel();
+        std::thread::spawn(move || {
+            barrier.wait();
+            opened.send(()).unwrap();
+        });
+        wait.recv_timeout(Duration::from_secs(5))
+            .expect("both tasks started together");
+        let mut ran = [
+            seen.recv_timeout(LONG).unwrap(),
+            seen.recv_timeout(LONG).unwrap(),
+        ];
+        ran.sort();
+        assert_eq!(ran, [0, 1]);
     }
 
     #[test]
