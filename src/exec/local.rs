@@ -12,9 +12,10 @@
 //! still ends the job's processes and reports the job `Vanished`; the job table tolerates a
 //! poisoned lock. Cancelling signals the process group and every process carrying the job's
 //! token (`procs`), which reaches processes that left the group with `setsid`; a job cancelled
-//! before its child exists is never spawned. A supervised executor ([`LocalExecutor::supervised`]) also starts
-//! a reaper process that ends the run's processes if the engine dies, and records the run in a
-//! registry so that the next run can end what an earlier one left ([`sweep`]).
+//! before its child exists is never spawned. A supervised executor
+//! ([`LocalExecutor::supervised`]) also starts a reaper process that ends the run's processes if
+//! the engine dies, and records the run in a registry so that the next run can end what an
+//! earlier one left ([`sweep`]).
 
 use std::collections::HashMap;
 use std::fs::File;
