@@ -91,7 +91,7 @@ impl LocalExecutor {
             run: format!("{}-{nanos}", std::process::id()),
             supervisor: None,
             reaper: None,
-            pool: Pool::default(),
+            pool: Pool::new("repro-job"),
         }
     }
 
@@ -233,19 +233,16 @@ impl Executor for LocalExecutor {
             })
         };
         self.pool
-            .run(
-                || "repro-job".to_owned(),
-                move || {
-                    let (status, times) = run(&job, &token, &jobs, &sink);
-                    let cancelled = table(&jobs).remove(&job.id).is_some_and(|e| e.cancelled);
-                    let status = match status {
-                        JobStatus::NotStarted(m) => JobStatus::NotStarted(m),
-                        _ if cancelled => JobStatus::Cancelled,
-                        s => s,
-                    };
-                    guard.finish(status, times);
-                },
-            )
+            .run(move || {
+                let (status, times) = run(&job, &token, &jobs, &sink);
+                let cancelled = table(&jobs).remove(&job.id).is_some_and(|e| e.cancelled);
+                let status = match status {
+                    JobStatus::NotStarted(m) => JobStatus::NotStarted(m),
+                    _ if cancelled => JobStatus::Cancelled,
+                    s => s,
+                };
+                guard.finish(status, times);
+            })
             .map_err(|e| {
                 table(&self.jobs).remove(&id);
                 ExecError::Submit {

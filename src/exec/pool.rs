@@ -20,9 +20,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 type Task = Box<dyn FnOnce() + Send + 'static>;
 
 /// Threads that run submitted tasks, one task per thread at a time (see the module doc).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Pool {
     shared: Arc<Shared>,
+    /// The name its threads carry.
+    name: &'static str,
 }
 
 #[derive(Default)]
@@ -63,14 +65,17 @@ impl Shared {
 }
 
 impl Pool {
-    /// Runs `task` on an idle thread, or on a new one (named `name`) when no idle thread is
-    /// left to take it. Fails only when that new thread cannot be started; the task is then
-    /// dropped unrun.
-    pub(super) fn run(
-        &self,
-        name: impl FnOnce() -> String,
-        task: impl FnOnce() + Send + 'static,
-    ) -> std::io::Result<()> {
+    /// A pool without threads yet, whose threads will be named `name`.
+    pub(super) fn new(name: &'static str) -> Pool {
+        Pool {
+            shared: Arc::default(),
+            name,
+        }
+    }
+
+    /// Runs `task` on an idle thread, or on a new one when no idle thread is left to take it.
+    /// Fails only when that new thread cannot be started; the task is then dropped unrun.
+    pub(super) fn run(&self, task: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
         let mut s = self.shared.lock();
         if an_idle_thread_is_free(s.tasks.len(), s.idle) {
             s.tasks.push_back(Box::new(task));
@@ -82,11 +87,13 @@ impl Pool {
         s.threads += 1;
         drop(s);
         let shared = Arc::clone(&self.shared);
-        let started = std::thread::Builder::new().name(name()).spawn(move || {
-            let alive = Alive(&shared);
-            task();
-            work(&alive);
-        });
+        let started = std::thread::Builder::new()
+            .name(self.name.to_owned())
+            .spawn(move || {
+                let alive = Alive(&shared);
+                task();
+                work(&alive);
+            });
         if let Err(e) = started {
             self.shared.lock().threads -= 1;
             return Err(e);
@@ -159,20 +166,17 @@ mod tests {
 
     #[test]
     fn tasks_submitted_while_all_threads_are_busy_run_at_once_on_new_threads() {
-        let pool = Pool::default();
+        let pool = Pool::new("t");
         let (started, seen) = mpsc::channel();
         let (release, gate) = mpsc::channel::<()>();
         let gate = Arc::new(Mutex::new(gate));
         for i in 0..3 {
             let (started, gate) = (started.clone(), Arc::clone(&gate));
-            pool.run(
-                || format!("t{i}"),
-                move || {
-                    started.send(i).unwrap();
-                    // Held until released: all three must be running together.
-                    let _ = gate.lock().unwrap().recv_timeout(LONG);
-                },
-            )
+            pool.run(move || {
+                started.send(i).unwrap();
+                // Held until released: all three must be running together.
+                let _ = gate.lock().unwrap().recv_timeout(LONG);
+            })
             .unwrap();
         }
         let mut ran: Vec<i32> = (0..3).map(|_| seen.recv_timeout(LONG).unwrap()).collect();
@@ -205,25 +209,17 @@ mod tests {
 
     #[test]
     fn with_one_idle_thread_two_tasks_submitted_together_both_start_at_once() {
-        let pool = Pool::default();
-        let (done, seen) = mpsc::channel();
-        pool.run(|| "t".into(), move || done.send(()).unwrap())
-            .unwrap();
-        seen.recv_timeout(LONG).unwrap();
-        wait_until(|| pool.shared.lock().idle == 1);
+        let pool = one_idle_thread();
         // Both tasks must be running for the barrier to open: a task queued behind the other
         // would leave it closed.
         let barrier = Arc::new(std::sync::Barrier::new(3));
         let (done, seen) = mpsc::channel();
         for i in 0..2 {
             let (barrier, done) = (Arc::clone(&barrier), done.clone());
-            pool.run(
-                || "t".into(),
-                move || {
-                    barrier.wait();
-                    done.send(i).unwrap();
-                },
-            )
+            pool.run(move || {
+                barrier.wait();
+                done.send(i).unwrap();
+            })
             .unwrap();
         }
         let (opened, wait) = mpsc::channel();
@@ -243,12 +239,11 @@ mod tests {
 
     #[test]
     fn a_thread_that_finished_its_task_takes_the_next_instead_of_a_new_thread_starting() {
-        let pool = Pool::default();
+        let pool = Pool::new("t");
         let (done, seen) = mpsc::channel();
         for i in 0..20 {
             let done = done.clone();
-            pool.run(|| "t".into(), move || done.send(i).unwrap())
-                .unwrap();
+            pool.run(move || done.send(i).unwrap()).unwrap();
             // One at a time: the thread is idle again before the next submission.
             assert_eq!(seen.recv_timeout(LONG).unwrap(), i);
             wait_until(|| pool.shared.lock().idle == 1);
@@ -258,27 +253,30 @@ mod tests {
 
     #[test]
     fn a_panicking_task_ends_only_its_thread_and_later_tasks_still_run() {
-        let pool = Pool::default();
-        pool.run(|| "t".into(), || panic!("a task's panic"))
-            .unwrap();
+        let pool = Pool::new("t");
+        pool.run(|| panic!("a task's panic")).unwrap();
         wait_until(|| pool.threads() == 0);
         let (done, seen) = mpsc::channel();
-        pool.run(|| "t".into(), move || done.send(7).unwrap())
-            .unwrap();
+        pool.run(move || done.send(7).unwrap()).unwrap();
         assert_eq!(seen.recv_timeout(LONG).unwrap(), 7);
     }
 
     #[test]
     fn dropping_the_pool_ends_its_idle_threads() {
-        let pool = Pool::default();
-        let (done, seen) = mpsc::channel();
-        pool.run(|| "t".into(), move || done.send(()).unwrap())
-            .unwrap();
-        seen.recv_timeout(LONG).unwrap();
+        let pool = one_idle_thread();
         let shared = Arc::clone(&pool.shared);
-        wait_until(|| shared.lock().idle == 1);
         drop(pool);
         wait_until(|| shared.lock().threads == 0);
+    }
+
+    /// A pool whose one thread ran a task and waits for the next.
+    fn one_idle_thread() -> Pool {
+        let pool = Pool::new("t");
+        let (done, seen) = mpsc::channel();
+        pool.run(move || done.send(()).unwrap()).unwrap();
+        seen.recv_timeout(LONG).unwrap();
+        wait_until(|| pool.shared.lock().idle == 1);
+        pool
     }
 
     fn wait_until(done: impl Fn() -> bool) {
