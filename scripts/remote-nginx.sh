@@ -30,9 +30,11 @@ ensure_nginx() {
         say "nginx is not installed and cannot be installed here (needs root and apt-get)"
         exit 3
     fi
-    # Tests start servers in parallel: one installs while the others wait for it on this lock
-    # (and apt-get waits for any other holder of dpkg's lock), then finds nginx there.
-    exec 9>/tmp/repro-remote-nginx-install.lock
+    # Tests start servers in parallel: one installs while the others wait for it on a lock
+    # (and apt-get waits for any other holder of dpkg's lock), then finds nginx there. The
+    # lock is this script itself, opened for reading: no file is created or truncated, as
+    # root, in a directory others can write to.
+    exec 9<"${BASH_SOURCE[0]}"
     flock 9
     if ! command -v nginx >/dev/null 2>&1; then
         say "installing nginx-light"
