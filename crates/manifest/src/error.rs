@@ -1,54 +1,37 @@
-//! Why a manifest cannot be read, and the one place that reads a manifest file into its type.
+//! Why a manifest cannot be read: a file that cannot be read or parsed (said as every JSON file
+//! of the project says it, [`repro_jsonfile`]), or one that lists no members.
 //!
 //! The error's `Display` and `Error` are written by hand rather than derived with `thiserror`:
-//! the crate keeps to serde and serde_json, since every stage that reads a manifest builds it.
+//! the crate keeps to serde, serde_json and `repro-jsonfile`, since every stage that reads a
+//! manifest builds it.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use serde::de::DeserializeOwned;
+pub use repro_jsonfile::JsonFileError;
+
+/// The kind of file, as error messages name it.
+pub(crate) const WHAT: &str = "manifest";
 
 /// Why a manifest cannot be used (for the reader, a user error: nothing runs).
 #[derive(Debug)]
 pub enum ManifestError {
-    /// The file cannot be read.
-    Read {
-        /// The manifest.
-        path: PathBuf,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The file is not JSON of the manifest's shape.
-    Parse {
-        /// The manifest.
-        path: PathBuf,
-        /// 1-based line of the error.
-        line: usize,
-        /// 1-based column of the error.
-        column: usize,
-        /// serde's message (which names the field at fault), without its location.
-        message: String,
-    },
+    /// The file cannot be read, or is not JSON of the manifest's shape.
+    File(JsonFileError),
     /// The manifest lists no members.
     Empty(PathBuf),
+}
+
+impl From<JsonFileError> for ManifestError {
+    fn from(e: JsonFileError) -> ManifestError {
+        ManifestError::File(e)
+    }
 }
 
 impl fmt::Display for ManifestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ManifestError::Read { path, source } => {
-                write!(f, "failed to read manifest `{}`: {source}", path.display())
-            }
-            ManifestError::Parse {
-                path,
-                line,
-                column,
-                message,
-            } => write!(
-                f,
-                "failed to parse manifest `{}` at {line}:{column}: {message}",
-                path.display()
-            ),
+            ManifestError::File(e) => e.fmt(f),
             ManifestError::Empty(path) => write!(
                 f,
                 "failed to use manifest `{}`: it lists no members",
@@ -61,32 +44,8 @@ impl fmt::Display for ManifestError {
 impl std::error::Error for ManifestError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            ManifestError::Read { source, .. } => Some(source),
-            _ => None,
+            ManifestError::File(e) => e.source(),
+            ManifestError::Empty(_) => None,
         }
     }
-}
-
-/// Reads `path` as JSON of type `T`.
-pub(crate) fn read<T: DeserializeOwned>(path: &Path) -> Result<T, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    parse(&text, path)
-}
-
-/// Parses `text` as JSON of type `T`; `path` only names the file in errors.
-pub(crate) fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ManifestError> {
-    serde_json::from_str(text).map_err(|e| {
-        // serde's text ends with the location, which the error states already.
-        let location = format!(" at line {} column {}", e.line(), e.column());
-        let text = e.to_string();
-        ManifestError::Parse {
-            path: path.to_owned(),
-            line: e.line(),
-            column: e.column(),
-            message: text.strip_suffix(&location).unwrap_or(&text).to_owned(),
-        }
-    })
 }

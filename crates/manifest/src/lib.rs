@@ -7,9 +7,10 @@
 //! Files that only the engine writes and reads (a batch job's manifest) are not here: every
 //! change to this crate changes the code key of every stage that depends on it.
 //!
-//! This is a crate of its own, with no dependency but serde, because both the engine and the
-//! stage programs depend on it: the engine must not depend on any stage, and a stage's code key
-//! covers its path dependencies, so what a stage depends on should be small and change rarely.
+//! This is a crate of its own, with no dependency but serde (and `repro-jsonfile`, which reads
+//! the file), because both the engine and the stage programs depend on it: the engine must not
+//! depend on any stage, and a stage's code key covers its path dependencies, so what a stage
+//! depends on should be small and change rarely.
 //!
 //! Reading is tolerant of fields it does not know (a newer writer may add some) and strict
 //! about the ones it needs: a file that is not JSON of the expected shape is a
@@ -23,5 +24,5 @@
 mod error;
 mod pack;
 
-pub use error::ManifestError;
+pub use error::{JsonFileError, ManifestError};
 pub use pack::{PackManifest, PackMember};

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{self, ManifestError};
+use crate::error::{ManifestError, WHAT};
 
 /// One member of a pack: one instance, as its single run would be.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,13 +61,13 @@ pub struct PackManifest {
 impl PackManifest {
     /// Reads and checks `path`: it must parse and list at least one member.
     pub fn read(path: &Path) -> Result<PackManifest, ManifestError> {
-        let manifest: PackManifest = error::read(path)?;
+        let manifest: PackManifest = repro_jsonfile::read(WHAT, path)?;
         manifest.nonempty(path)
     }
 
     /// Parses manifest text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<PackManifest, ManifestError> {
-        let manifest: PackManifest = error::parse(text, path)?;
+        let manifest: PackManifest = repro_jsonfile::parse(WHAT, text, path)?;
         manifest.nonempty(path)
     }
 
@@ -101,6 +101,7 @@ impl PackManifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::JsonFileError;
 
     fn member(n: u32) -> PackMember {
         PackMember {
@@ -176,7 +177,7 @@ mod tests {
             Path::new("packs/m.json"),
         )
         .unwrap_err();
-        let ManifestError::Parse { line, column, .. } = &e else {
+        let ManifestError::File(JsonFileError::Parse { line, column, .. }) = &e else {
             panic!("{e:?}")
         };
         assert_eq!((*line, *column), (2, 34));
@@ -208,7 +209,10 @@ mod tests {
             .to_string();
         assert_eq!(e, "failed to use manifest `m.json`: it lists no members");
         let e = PackManifest::read(Path::new("/nonexistent/repro/m.json")).unwrap_err();
-        assert!(matches!(e, ManifestError::Read { .. }), "{e:?}");
+        assert!(
+            matches!(e, ManifestError::File(JsonFileError::Read { .. })),
+            "{e:?}"
+        );
         assert!(e
             .to_string()
             .starts_with("failed to read manifest `/nonexistent/repro/m.json`: "));

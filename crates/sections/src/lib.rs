@@ -3,10 +3,11 @@
 //! Content only (text, verdicts, facts, tables, charts as numbers, disclosures), never markup:
 //! the engine draws each block itself and escapes every string.
 //!
-//! A crate of its own, with no dependency but serde, because the engine and a stage both use
-//! it: the engine must not depend on any stage, and a stage's code key covers its path
-//! dependencies, so this is kept apart from `repro-manifest`, which the training stage builds
-//! (a change to the page's format must not change a training run's key).
+//! A crate of its own, with no dependency but serde (and `repro-jsonfile`, which reads the
+//! file), because the engine and a stage both use it: the engine must not depend on any stage,
+//! and a stage's code key covers its path dependencies, so this is kept apart from
+//! `repro-manifest`, which the training stage builds (a change to the page's format must not
+//! change a training run's key).
 //!
 //! Reading is tolerant of fields it does not know and strict about the ones it needs: a file
 //! that is not JSON of the expected shape, or breaks a rule serde cannot check, is a
@@ -16,7 +17,7 @@
 mod error;
 mod page;
 
-pub use error::SectionsError;
+pub use error::{JsonFileError, SectionsError};
 pub use page::{
     Block, Chart, Fact, Line, PageSections, Point, Section, Table, Tone, Verdict,
     PAGE_SECTIONS_FORMAT,

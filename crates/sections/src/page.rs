@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{self, SectionsError};
+use crate::error::{SectionsError, WHAT};
 
 /// Version of the sections format; bump when a field changes meaning.
 pub const PAGE_SECTIONS_FORMAT: u32 = 1;
@@ -184,7 +184,7 @@ pub enum Block {
 impl PageSections {
     /// Reads `path` and checks it.
     pub fn read(path: &Path) -> Result<PageSections, SectionsError> {
-        let s: PageSections = error::read(path)?;
+        let s: PageSections = repro_jsonfile::read(WHAT, path)?;
         s.check().map_err(|message| SectionsError::Invalid {
             path: path.to_owned(),
             message,
@@ -374,7 +374,7 @@ mod tests {
     fn a_block_of_an_unknown_kind_is_a_located_error() {
         let text = r#"{"format": 1, "sections": [{"id": "a", "title": "A",
             "blocks": [{"kind": "html", "text": "<script>"}]}]}"#;
-        let e = error::parse::<PageSections>(text, Path::new("s.json")).unwrap_err();
+        let e = repro_jsonfile::parse::<PageSections>(WHAT, text, Path::new("s.json")).unwrap_err();
         let msg = e.to_string();
         assert!(msg.contains("s.json") && msg.contains("html"), "{msg}");
     }

@@ -9,25 +9,13 @@
 //! is decided only when the job runs (`--detach`, after its upstream jobs). A member that runs a
 //! pack (several instances of one stage in one process) lists the pack's other instances in
 //! `packed_with` (same shape: `instance`, `key`); the field is absent for a single instance.
+//! A file not of this shape is a [`JsonFileError`] naming its line, column and field.
 
 use std::io::Write;
 use std::path::Path;
 
+use repro_jsonfile::JsonFileError;
 use serde::{Deserialize, Serialize};
-
-/// A batch manifest that is not JSON of the expected shape.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("failed to parse manifest `{}` at {line}:{column}: {message}", path.display())]
-pub struct BatchManifestError {
-    /// The manifest.
-    pub path: std::path::PathBuf,
-    /// 1-based line of the error.
-    pub line: usize,
-    /// 1-based column of the error.
-    pub column: usize,
-    /// serde's message (which names the field at fault), without its location.
-    pub message: String,
-}
 
 /// One array task of a submission.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,18 +69,8 @@ pub struct BatchManifest {
 
 impl BatchManifest {
     /// Parses manifest text; `path` only names the file in errors.
-    pub fn parse(text: &str, path: &Path) -> Result<BatchManifest, BatchManifestError> {
-        serde_json::from_str(text).map_err(|e| {
-            // serde's text ends with the location, which the error states already.
-            let location = format!(" at line {} column {}", e.line(), e.column());
-            let text = e.to_string();
-            BatchManifestError {
-                path: path.to_owned(),
-                line: e.line(),
-                column: e.column(),
-                message: text.strip_suffix(&location).unwrap_or(&text).to_owned(),
-            }
-        })
+    pub fn parse(text: &str, path: &Path) -> Result<BatchManifest, JsonFileError> {
+        repro_jsonfile::parse("manifest", text, path)
     }
 
     /// Writes the manifest to `w`, pretty-printed.

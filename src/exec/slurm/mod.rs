@@ -45,7 +45,7 @@ use std::time::Instant;
 
 pub use command::{CallCounts, Runner, SlurmError};
 pub use jobid::{JobIdError, SlurmJobId};
-pub use manifest::{BatchManifest, BatchManifestError, BatchMember, PackedInstance};
+pub use manifest::{BatchManifest, BatchMember, PackedInstance};
 pub use registry::{Entry, OutsideOut, Registry};
 pub use state::{parse as parse_squeue, phase, query_args, Phase, Seen};
 pub use submit::Paths;
