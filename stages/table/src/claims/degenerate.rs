@@ -121,15 +121,21 @@ pub(crate) fn of_convergence(full: &GroupStats, other: &GroupStats) -> Option<De
     if seeds < MIN_SEEDS {
         return Some(Degenerate::TooFewSeeds { seeds });
     }
-    let diffs: Vec<f64> = other
+    let diffs = epoch_differences(full, other);
+    (!diffs.is_empty() && diffs.iter().all(|d| *d == 0.0)).then_some(Degenerate::AllTied)
+}
+
+/// `other`'s censored convergence epoch minus `full`'s, for each seed the two groups share, in
+/// `other`'s order.
+pub(crate) fn epoch_differences(full: &GroupStats, other: &GroupStats) -> Vec<f64> {
+    other
         .per_seed
         .iter()
         .filter_map(|o| {
             let f = full.seed(o.seed)?;
             Some(o.censored_convergence_epoch as f64 - f.censored_convergence_epoch as f64)
         })
-        .collect();
-    (!diffs.is_empty() && diffs.iter().all(|d| *d == 0.0)).then_some(Degenerate::AllTied)
+        .collect()
 }
 
 /// The degenerate case of an accuracy comparison (C3), checked in this order: fewer than
@@ -210,6 +216,16 @@ mod tests {
         assert_eq!(of_convergence(&full3, &same), Some(Degenerate::AllTied));
         let faster = group(TOPK5, RELU, &by_epochs(1, &[5, 6, 7]));
         assert_eq!(of_convergence(&full3, &faster), None);
+    }
+
+    #[test]
+    fn epoch_differences_pair_only_the_seeds_both_groups_have_in_the_others_order() {
+        // full: seeds 1-3 at epochs 20, 21, 22; other: seeds 2-5 at 5, 6, 7, 8.
+        let full = group(Variant::Full, RELU, &by_epochs(1, &[20, 21, 22]));
+        let other = group(TOPK5, RELU, &by_epochs(2, &[5, 6, 7, 8]));
+        assert_eq!(epoch_differences(&full, &other), [5.0 - 21.0, 6.0 - 22.0]);
+        let apart = group(TOPK5, RELU, &by_epochs(10, &[5, 6]));
+        assert!(epoch_differences(&full, &apart).is_empty());
     }
 
     #[test]

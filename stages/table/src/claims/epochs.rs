@@ -10,7 +10,7 @@ use common::{Activation, Task, Variant};
 use stats::ranktest::{mann_whitney_u, wilcoxon_signed_rank, Alternative, RankTest};
 use stats::schema::GroupStats;
 
-use super::degenerate::{of_convergence, Degenerate};
+use super::degenerate::{epoch_differences, of_convergence, Degenerate};
 use super::model::{Verdict, ALPHA};
 use crate::input::Inputs;
 use crate::rows::find_group;
@@ -18,14 +18,7 @@ use crate::rows::find_group;
 /// One-sided test that `other` converges in fewer (censored) epochs than `full`: signed-rank on
 /// the differences of shared seeds, Mann-Whitney U when no seed is shared.
 pub(crate) fn fewer_epochs(full: &GroupStats, other: &GroupStats) -> RankTest {
-    let shared: Vec<f64> = other
-        .per_seed
-        .iter()
-        .filter_map(|o| {
-            let f = full.seed(o.seed)?;
-            Some(o.censored_convergence_epoch as f64 - f.censored_convergence_epoch as f64)
-        })
-        .collect();
+    let shared = epoch_differences(full, other);
     if shared.is_empty() {
         let epochs = |g: &GroupStats| {
             g.per_seed
