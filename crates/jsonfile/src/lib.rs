@@ -3,10 +3,15 @@
 //!
 //! The engine's batch manifests, the pack manifest (`repro-manifest`) and a report page's
 //! sections (`repro-sections`) are read through it, so the three say a bad file's place the
-//! same way. A crate of its own with no dependency but serde, for the reason those two crates
-//! give: stage programs build it, and a stage's code key covers its path dependencies, so it
-//! stays small and changes rarely. `Display` and `Error` are written by hand, not derived with
-//! `thiserror`, for the same reason.
+//! same way. A crate of its own with no dependency but serde and serde_json, for the reason
+//! those two crates give: stage programs build it (the trainer through `repro-manifest`, the
+//! table stage through `repro-sections`), and a stage's code key covers its path dependencies,
+//! so any change here, even to a comment, changes their keys: it stays small and changes
+//! rarely. `Display` and `Error` are written by hand, not derived with `thiserror`, for the
+//! same reason.
+//!
+//! Limits: the whole file is read into memory, with no bound on its size; it is meant for the
+//! small files named above.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -115,7 +120,6 @@ mod tests {
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]
-    #[allow(dead_code)] // read by serde only
     struct Pair {
         name: String,
         count: u32,
@@ -160,12 +164,10 @@ mod tests {
 
     #[test]
     fn a_good_file_reads_into_its_type() {
-        let dir = std::env::temp_dir().join(format!("repro-jsonfile-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("p.json");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
         std::fs::write(&path, r#"{"name": "a", "count": 2, "extra": true}"#).unwrap();
         let p: Pair = read("thing", &path).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!((p.name.as_str(), p.count), ("a", 2));
     }
 }

@@ -371,6 +371,38 @@ mod tests {
     }
 
     #[test]
+    fn a_sections_file_that_cannot_be_read_parsed_or_used_says_which_and_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let error = |text: Option<&str>| {
+            if let Some(text) = text {
+                std::fs::write(&path, text).unwrap();
+            }
+            PageSections::read(&path).unwrap_err().to_string()
+        };
+        let shown = path.display();
+        let missing = error(None);
+        assert!(
+            missing.starts_with(&format!("failed to read the sections file `{shown}`: ")),
+            "{missing}"
+        );
+        let malformed = error(Some("{\"format\": 1,\n \"sections\": 3}"));
+        assert!(
+            malformed.starts_with(&format!(
+                "failed to parse the sections file `{shown}` at 2:14: invalid type: integer `3`"
+            )),
+            "{malformed}"
+        );
+        let mut unusable = sample();
+        unusable.format = 9;
+        let invalid = error(Some(&serde_json::to_string(&unusable).unwrap()));
+        assert!(
+            invalid.starts_with(&format!("failed to use `{shown}`: field `format`")),
+            "{invalid}"
+        );
+    }
+
+    #[test]
     fn a_block_of_an_unknown_kind_is_a_located_error() {
         let text = r#"{"format": 1, "sections": [{"id": "a", "title": "A",
             "blocks": [{"kind": "html", "text": "<script>"}]}]}"#;
