@@ -31,7 +31,7 @@ impl From<JsonFileError> for ManifestError {
 impl fmt::Display for ManifestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ManifestError::File(e) => e.fmt(f),
+            ManifestError::File(e) => fmt::Display::fmt(e, f),
             ManifestError::Empty(path) => write!(
                 f,
                 "failed to use manifest `{}`: it lists no members",

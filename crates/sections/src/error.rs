@@ -37,7 +37,7 @@ impl From<JsonFileError> for SectionsError {
 impl fmt::Display for SectionsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SectionsError::File(e) => e.fmt(f),
+            SectionsError::File(e) => fmt::Display::fmt(e, f),
             SectionsError::Invalid { path, message } => {
                 write!(f, "failed to use `{}`: {message}", path.display())
             }
