@@ -87,7 +87,8 @@ pub(crate) fn dispatch(
         // with its node, whose page cache may have held the record's objects.
         ws.group_commits()?;
     }
-    let inbox = Inbox::new();
+    let inbox = Inbox::new()
+        .map_err(|e| CliError::Internal(format!("cannot make the dispatcher's inbox: {e}")))?;
     Interrupts::Signals.install(inbox.sender());
     let mut counts = None;
     let mut executor: Box<dyn Executor> = match (mode, settings.executor) {

@@ -1,6 +1,7 @@
-//! The executor contract on every path: a job's thread holds a [`JobGuard`], which sends the
-//! job's one `Finished` when the thread reports it, and a `Vanished` when the thread unwinds
-//! (a panic) or returns without reporting, so the dispatcher never waits for an event that
+//! The executor contract on every path: each job's state (on the thread that waits for it, or
+//! in the executor) holds a [`JobGuard`], which sends the job's one `Finished` when it is
+//! reported, and a `Vanished` when it is dropped unreported (a panic unwinding it, or a path
+//! that forgot to report), so the dispatcher never waits for an event that
 //! cannot come. An executor whose job owns processes runs its clean-up (ending them) in
 //! [`JobGuard::on_drop`] first, so that a job reported lost is also a job that writes nothing
 //! more. Limits: a thread that blocks forever sends nothing; that is what a batch executor's

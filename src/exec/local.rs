@@ -2,37 +2,41 @@
 //! reaches its children too (SIGTERM to the group, then SIGKILL after a grace period). stdout
 //! and stderr go to the job's log file (or to the engine's stderr); stdin is closed.
 //!
-//! Each job has a waiter thread (from a [`Pool`] that keeps them between jobs) that spawns the
-//! child, reports `Started`, blocks in `wait`, and reports `Finished`: no polling. When the
-//! child exits, whatever it left in its process group is killed before the child is reaped
-//! (so the group id cannot have been reused), and then every process carrying the job's token
-//! (a `setsid` child too) is ended and confirmed gone before `Finished` is sent, whether the
-//! job succeeded, failed or was cancelled: the next attempt of the same instance never shares
-//! its outputs with a leftover of this one. The thread holds a [`JobGuard`], so a panic on it
-//! still ends the job's processes and reports the job `Vanished`; the job table tolerates a
-//! poisoned lock. Cancelling signals the process group and every process carrying the job's
-//! token (`procs`), which reaches processes that left the group with `setsid`; a job cancelled
-//! before its child exists is never spawned. A supervised executor
-//! ([`LocalExecutor::supervised`]) also starts a reaper process that ends the run's processes if
-//! the engine dies, and records the run in a registry so that the next run can end what an
-//! earlier one left ([`sweep`]).
+//! Jobs are spawned on the submitting thread and waited for in [`Executor::wait`], on the
+//! dispatcher's own thread: each child's pidfd is in one epoll set with the dispatcher's
+//! doorbell ([`Exits`]), so a job's end wakes the dispatcher directly, with no thread between
+//! (a waiter thread per job put two more hand-offs between threads into every job's
+//! turnaround; docs/benchmarks.md). Nothing is reported unless `wait` is called.
+//! When a child exits, whatever it left in its process group is killed before the child is
+//! reaped (so the group id cannot have been reused), and then every process carrying the
+//! job's token (a `setsid` child too) is ended and confirmed gone before `Finished` is sent,
+//! whether the job succeeded, failed or was cancelled: the next attempt of the same instance
+//! never shares its outputs with a leftover of this one. Ending leftovers can take a grace
+//! period, so a job that left any is finished on a thread of its own. Each running job holds
+//! a [`JobGuard`], so dropping the executor with jobs running (a panic on the dispatcher's
+//! thread) ends their processes and reports them `Vanished`. Cancelling signals the process
+//! group and every process carrying the job's token (`procs`), which reaches processes that
+//! left the group with `setsid`. A supervised executor ([`LocalExecutor::supervised`]) also
+//! starts a reaper process that ends the run's processes if the engine dies, and records the
+//! run in a registry so that the next run can end what an earlier one left ([`sweep`]).
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use std::path::{Path, PathBuf};
 
+use super::bell::Doorbell;
 use super::event::{EventSink, ExecEvent, JobFailure, JobStatus, JobTimes, StartFailure};
+use super::exits::{Exits, Watch};
 use super::guard::JobGuard;
 use super::job::{JobId, JobOutput, JobSpec};
-use super::pool::Pool;
 use super::procs::{self, TOKEN_VAR};
-use super::{ExecError, Executor};
+use super::{ExecError, Executor, Waited};
 
 /// How long a cancelled job's process group has between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(5);
@@ -69,8 +73,35 @@ pub struct LocalExecutor {
     /// The reaper's stdin: closing it (dropping the executor, or the engine dying) makes the
     /// reaper end whatever still carries this run's token.
     reaper: Option<std::process::ChildStdin>,
-    /// The waiter threads, kept between jobs.
-    pool: Pool,
+    /// Where the children's exits are watched (from `start`).
+    exits: Option<Exits>,
+    /// The jobs whose child runs, by pid.
+    running: HashMap<i32, Running>,
+}
+
+/// A job whose child runs: what its end needs.
+struct Running {
+    id: JobId,
+    child: Child,
+    /// Keeps the child in [`Exits`] until it is reaped.
+    watch: Watch,
+    token: String,
+    /// Where process creation stood before the spawn (`procs::Mark`), to narrow the scan for
+    /// the job's leftovers.
+    mark: Option<procs::Mark>,
+    guard: JobGuard,
+    submitted: Instant,
+    started: Instant,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("id", &self.id)
+            .field("pid", &self.child.id())
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for LocalExecutor {
@@ -91,7 +122,8 @@ impl LocalExecutor {
             run: format!("{}-{nanos}", std::process::id()),
             supervisor: None,
             reaper: None,
-            pool: Pool::new("repro-job"),
+            exits: None,
+            running: HashMap::new(),
         }
     }
 
@@ -203,12 +235,20 @@ impl Executor for LocalExecutor {
     }
 
     fn start(&mut self, sink: EventSink) -> Result<(), ExecError> {
+        let exits = Exits::new().map_err(|e| ExecError::Start {
+            executor: "local".into(),
+            message: format!("cannot watch child processes: {e}"),
+        })?;
+        self.exits = Some(exits);
         self.sink = Some(sink);
         Ok(())
     }
 
     fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {
         let sink = self.sink.clone().ok_or(ExecError::NotStarted)?;
+        if self.exits.is_none() {
+            return Err(ExecError::NotStarted);
+        }
         if self.reaper.is_none() {
             self.start_reaper();
         }
@@ -222,8 +262,6 @@ impl Executor for LocalExecutor {
         );
         let mut job = job;
         job.env.push((TOKEN_VAR.to_owned(), token.clone()));
-        let jobs = Arc::clone(&self.jobs);
-        let name = job.name.clone();
         let id = job.id;
         let guard = {
             let (jobs, token) = (Arc::clone(&self.jobs), token.clone());
@@ -232,24 +270,71 @@ impl Executor for LocalExecutor {
                 table(&jobs).remove(&id);
             })
         };
-        self.pool
-            .run(move || {
-                let (status, times) = run(&job, &token, &jobs, &sink);
-                let cancelled = table(&jobs).remove(&job.id).is_some_and(|e| e.cancelled);
-                let status = match status {
-                    JobStatus::NotStarted(m) => JobStatus::NotStarted(m),
-                    _ if cancelled => JobStatus::Cancelled,
-                    s => s,
-                };
-                guard.finish(status, times);
-            })
-            .map_err(|e| {
+        let submitted = Instant::now();
+        let (child, mark) = match spawn(&job) {
+            Ok(spawned) => spawned,
+            Err(failure) => {
                 table(&self.jobs).remove(&id);
-                ExecError::Submit {
-                    name,
-                    message: e.to_string(),
-                }
-            })
+                guard.finish(JobStatus::NotStarted(failure), JobTimes::default());
+                return Ok(());
+            }
+        };
+        let pid = child.id() as i32;
+        if let Some(e) = table(&self.jobs).get_mut(&id) {
+            e.pgid = Some(pid);
+        }
+        let watched = match &self.exits {
+            Some(exits) => exits.watch(pid),
+            None => Err(std::io::Error::other("the executor was not started")),
+        };
+        let watch = match watched {
+            Ok(w) => w,
+            Err(e) => {
+                // Not watched, it would never be reported: end it, and say why.
+                signal_group(pid, libc::SIGKILL);
+                let mut child = child;
+                let _ = child.wait();
+                procs::end_and_confirm(&token, GRACE, mark);
+                table(&self.jobs).remove(&id);
+                let reason = format!("cannot watch its process: {e}");
+                guard.finish(
+                    JobStatus::NotStarted(StartFailure::Spawn {
+                        program: job.argv[0].clone(),
+                        reason,
+                    }),
+                    JobTimes::default(),
+                );
+                return Ok(());
+            }
+        };
+        let started = Instant::now();
+        self.running.insert(
+            pid,
+            Running {
+                id,
+                child,
+                watch,
+                token,
+                mark,
+                guard,
+                submitted,
+                started,
+            },
+        );
+        sink.send(ExecEvent::Started { job: id });
+        Ok(())
+    }
+
+    fn wait(&mut self, bell: &Doorbell, limit: Option<Duration>) -> Waited {
+        let Some(exits) = &self.exits else {
+            return Waited::Elsewhere;
+        };
+        for pid in exits.wait(bell, limit) {
+            if let Some(job) = self.running.remove(&pid) {
+                end(job, &self.jobs);
+            }
+        }
+        Waited::Here
     }
 
     fn cancel(&mut self, job: JobId) {
@@ -274,14 +359,9 @@ impl Executor for LocalExecutor {
     }
 }
 
-/// Spawns and waits for one job (on its waiter thread), then ends what it left behind.
-fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus, JobTimes) {
-    let submitted = Instant::now();
-    let not_started = |f: StartFailure| (JobStatus::NotStarted(f), JobTimes::default());
-    let (out, err) = match open_output(&job.output) {
-        Ok(pair) => pair,
-        Err(m) => return not_started(StartFailure::Output(m)),
-    };
+/// Opens the job's output and spawns its child; returns it with the mark taken just before.
+fn spawn(job: &JobSpec) -> Result<(Child, Option<procs::Mark>), StartFailure> {
+    let (out, err) = open_output(&job.output).map_err(StartFailure::Output)?;
     let mut cmd = Command::new(resolve_program(&job.argv[0], &job.cwd));
     cmd.args(&job.argv[1..])
         .current_dir(&job.cwd)
@@ -290,39 +370,35 @@ fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus
         .stdout(out)
         .stderr(err)
         .process_group(0);
-    // The mark narrows the scan for the job's leftovers to the processes created since
-    // (`procs::Mark`); taken before the table lock, which every spawn and cancel waits for.
+    // The mark narrows the scan for the job's leftovers to the processes created since.
     let mark = procs::Mark::now();
-    // Spawn under the table lock, so that a cancel either sees the process group or marks the
-    // job before it exists (then it is never spawned).
-    let mut child = {
-        let mut table = table(jobs);
-        if table.get(&job.id).is_some_and(|e| e.cancelled) {
-            return (JobStatus::Cancelled, JobTimes::default());
-        }
-        // A job cancelled after this point finds the group id; `terminate` signals it.
-        match cmd.spawn() {
-            Ok(c) => {
-                if let Some(e) = table.get_mut(&job.id) {
-                    e.pgid = Some(c.id() as i32);
-                }
-                c
-            }
-            Err(e) => {
-                return not_started(StartFailure::Spawn {
-                    program: job.argv[0].clone(),
-                    reason: e.to_string(),
-                })
-            }
-        }
+    let child = cmd.spawn().map_err(|e| StartFailure::Spawn {
+        program: job.argv[0].clone(),
+        reason: e.to_string(),
+    })?;
+    Ok((child, mark))
+}
+
+/// Ends a job whose child has exited (not yet reaped): kills what it left in its group, reaps
+/// it, ends what else carries its token, and reports it. Ending leftovers can take the grace
+/// period, so a job that left any is finished on a thread of its own.
+fn end(job: Running, jobs: &Table) {
+    let Running {
+        id,
+        mut child,
+        watch,
+        token,
+        mark,
+        guard,
+        submitted,
+        started,
+    } = job;
+    let times = JobTimes {
+        waited: started - submitted,
+        ran: started.elapsed(),
     };
-    let started = Instant::now();
-    sink.send(ExecEvent::Started { job: job.id });
-    // Wait without reaping, end what the job left in its group, then reap: while the exited
-    // child is not reaped its pid (the group id) cannot be given to another process.
-    let pid = child.id() as i32;
-    wait_exited(pid);
-    signal_group(pid, libc::SIGKILL);
+    // The group id is the child's pid, which stays its own until the child is reaped.
+    signal_group(child.id() as i32, libc::SIGKILL);
     let status = match child.wait() {
         Ok(status) => match (status.code(), status.signal()) {
             (Some(0), _) => JobStatus::Succeeded,
@@ -332,44 +408,39 @@ fn run(job: &JobSpec, token: &str, jobs: &Table, sink: &EventSink) -> (JobStatus
         },
         Err(e) => JobStatus::Failed(JobFailure::Wait(e.to_string())),
     };
+    drop(watch);
+    let finish = move |jobs: &Table, status: JobStatus| {
+        let cancelled = table(jobs).remove(&id).is_some_and(|e| e.cancelled);
+        let status = if cancelled {
+            JobStatus::Cancelled
+        } else {
+            status
+        };
+        guard.finish(status, times);
+    };
     // Processes that left the group (`setsid`) still carry the token: end them, and make sure
     // they are gone, before the job counts as ended.
-    let (_, left) = procs::end_and_confirm(token, GRACE, mark);
-    let status = if left.is_empty() {
-        status
-    } else {
-        JobStatus::Failed(JobFailure::Survivors { pids: left })
-    };
-    let times = JobTimes {
-        waited: started - submitted,
-        ran: started.elapsed(),
-    };
-    (status, times)
+    if procs::find_since(&token, mark).is_empty() {
+        finish(jobs, status);
+        return;
+    }
+    let jobs = Arc::clone(jobs);
+    let _ = std::thread::Builder::new()
+        .name("repro-leftovers".into())
+        .spawn(move || {
+            let (_, left) = procs::end_and_confirm(&token, GRACE, mark);
+            let status = if left.is_empty() {
+                status
+            } else {
+                JobStatus::Failed(JobFailure::Survivors { pids: left })
+            };
+            finish(&jobs, status);
+        });
 }
 
 /// The token of job `id` of run `run`: a prefix of no other job's.
 fn job_token(run: &str, id: JobId) -> String {
     format!("{run}/{}/", id.0)
-}
-
-/// Blocks until `pid` (a child) has exited, leaving it unreaped.
-fn wait_exited(pid: i32) {
-    loop {
-        // SAFETY: siginfo_t is plain data, zeroed before use; waitid with WNOWAIT only
-        // observes the child's state.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return;
-        }
-    }
 }
 
 /// stdout and stderr for a job's output choice.
@@ -442,9 +513,25 @@ mod tests {
         (ex, rx)
     }
 
-    fn finished(rx: &mpsc::Receiver<ExecEvent>) -> (JobId, JobStatus) {
+    /// The next event, waiting for it in the executor as the dispatcher does.
+    fn next(ex: &mut LocalExecutor, rx: &mpsc::Receiver<ExecEvent>) -> ExecEvent {
+        let bell = Doorbell::new().unwrap();
+        let t = Instant::now();
         loop {
-            match rx.recv_timeout(Duration::from_secs(20)).expect("an event") {
+            if let Ok(e) = rx.try_recv() {
+                return e;
+            }
+            assert!(t.elapsed() < Duration::from_secs(20), "no event");
+            assert_eq!(
+                ex.wait(&bell, Some(Duration::from_millis(100))),
+                Waited::Here
+            );
+        }
+    }
+
+    fn finished(ex: &mut LocalExecutor, rx: &mpsc::Receiver<ExecEvent>) -> (JobId, JobStatus) {
+        loop {
+            match next(ex, rx) {
                 ExecEvent::Finished { job, status, .. } => return (job, status),
                 ExecEvent::Started { .. } => {}
                 other => panic!("unexpected {other:?}"),
@@ -488,12 +575,9 @@ mod tests {
         let (mut ex, rx) = started();
         ex.submit(job(1, "echo $GREETING; exit 3", dir.path()))
             .unwrap();
+        assert_eq!(next(&mut ex, &rx), ExecEvent::Started { job: JobId(1) });
         assert_eq!(
-            rx.recv_timeout(Duration::from_secs(20)).unwrap(),
-            ExecEvent::Started { job: JobId(1) }
-        );
-        assert_eq!(
-            finished(&rx),
+            finished(&mut ex, &rx),
             (JobId(1), JobStatus::Failed(JobFailure::Exit(3)))
         );
         assert_eq!(
@@ -501,7 +585,7 @@ mod tests {
             "hi\n"
         );
         ex.submit(job(2, "true", dir.path())).unwrap();
-        assert_eq!(finished(&rx), (JobId(2), JobStatus::Succeeded));
+        assert_eq!(finished(&mut ex, &rx), (JobId(2), JobStatus::Succeeded));
     }
 
     #[test]
@@ -510,25 +594,23 @@ mod tests {
         let (mut ex, rx) = started();
         ex.submit(job(1, "sleep 30 & sleep 30; wait", dir.path()))
             .unwrap();
-        assert_eq!(
-            rx.recv_timeout(Duration::from_secs(20)).unwrap(),
-            ExecEvent::Started { job: JobId(1) }
-        );
+        assert_eq!(next(&mut ex, &rx), ExecEvent::Started { job: JobId(1) });
         let t = Instant::now();
         ex.cancel_all();
-        assert_eq!(finished(&rx), (JobId(1), JobStatus::Cancelled));
+        assert_eq!(finished(&mut ex, &rx), (JobId(1), JobStatus::Cancelled));
         // Not a speed target: the job sleeps 30 s, so ending well before that shows the signal
         // reached the whole group rather than the job running out.
         assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
     }
 
     #[test]
-    fn a_panic_on_a_jobs_thread_ends_its_processes_and_reports_the_job_vanished() {
+    fn a_panic_on_the_dispatchers_thread_ends_the_running_jobs_and_reports_them_vanished() {
         let dir = tempfile::tempdir().unwrap();
         let (tx, rx) = mpsc::channel();
         let mut ex = LocalExecutor::new();
-        // The sink panics at the first event (`Started`), on the job's own thread, while the
-        // job's process (and a `setsid` child of it) runs.
+        // The sink panics at the first event (`Started`, sent from `submit` on this thread)
+        // while the job's process (and a `setsid` child of it) runs; the unwinding drops the
+        // executor.
         let first = std::sync::atomic::AtomicBool::new(true);
         ex.start(EventSink::new(move |e| {
             if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
@@ -538,8 +620,12 @@ mod tests {
         }))
         .unwrap();
         let token = format!("{}/1", ex.run);
-        ex.submit(job(1, "setsid sleep 30 & sleep 30", dir.path()))
-            .unwrap();
+        let script = job(1, "setsid sleep 30 & sleep 30", dir.path());
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let mut ex = ex;
+            ex.submit(script)
+        }));
+        assert!(unwound.is_err(), "the injected panic");
         match rx.recv_timeout(Duration::from_secs(20)) {
             Ok(ExecEvent::Vanished { job, reason }) => {
                 assert_eq!(job, JobId(1));
@@ -561,7 +647,7 @@ mod tests {
         let mut j = job(1, "", dir.path());
         j.argv = vec!["./no-such-program".into()];
         ex.submit(j).unwrap();
-        let (_, status) = finished(&rx);
+        let (_, status) = finished(&mut ex, &rx);
         assert!(
             matches!(&status, JobStatus::NotStarted(StartFailure::Spawn { program, .. }) if program.contains("no-such-program")),
             "{status:?}"

@@ -2,18 +2,21 @@
 //!
 //! The dispatcher submits a [`JobSpec`] (command, environment, output, granted resources) and
 //! gets typed [`ExecEvent`]s back through the [`EventSink`] it gave at [`Executor::start`]; it
-//! can cancel one job or all. `submit` never blocks on the job. The local executor runs child
+//! can cancel one job or all. `submit` never blocks on the job. The dispatcher blocks in
+//! [`Executor::wait`], which lets an executor wait for its jobs on the dispatcher's thread. The local executor runs child
 //! processes; a batch executor (Slurm: one `repro exec INSTANCE` per job) submits and polls,
 //! and reports a job its scheduler no longer knows as [`ExecEvent::Vanished`].
 
+mod bell;
 mod event;
+mod exits;
 mod guard;
 mod job;
 mod local;
-mod pool;
 pub mod procs;
 pub mod slurm;
 
+pub use bell::Doorbell;
 pub use event::{EventSink, ExecEvent, JobFailure, JobStatus, JobTimes, StartFailure};
 pub use guard::JobGuard;
 pub use job::{BatchInfo, JobId, JobOutput, JobResources, JobSpec};
@@ -44,6 +47,15 @@ pub enum ExecError {
     },
 }
 
+/// How [`Executor::wait`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waited {
+    /// The executor waited: its jobs' news, if any, are in the inbox now.
+    Here,
+    /// The executor reports from threads of its own: wait on the inbox instead.
+    Elsewhere,
+}
+
 /// Runs jobs and reports their state.
 pub trait Executor: Send {
     /// A short name for messages (`local`, `slurm`).
@@ -62,6 +74,17 @@ pub trait Executor: Send {
 
     /// Asks every job of this executor to stop.
     fn cancel_all(&mut self);
+
+    /// Called by the dispatcher, on its own thread, whenever it would block: an executor whose
+    /// jobs are waited for here blocks until one of them has news (which it sends through the
+    /// sink before returning), `bell` rings (a message arrived in the inbox), or `limit`
+    /// passes, and returns [`Waited::Here`]; it may also return early with nothing sent. One
+    /// that reports from threads of its own returns [`Waited::Elsewhere`] at once (the
+    /// default).
+    fn wait(&mut self, bell: &Doorbell, limit: Option<std::time::Duration>) -> Waited {
+        let _ = (bell, limit);
+        Waited::Elsewhere
+    }
 
     /// Called after a round of `submit`s: a batch executor may hold jobs until then, to
     /// submit them together (one Slurm job array).

@@ -1,11 +1,14 @@
 //! The dispatcher's inbox: one channel that carries executor events and interrupts, so that
-//! the loop blocks on a single receive with no polling interval. Signal handling is a
-//! component ([`Interrupts`]) with a no-op variant for tests.
+//! the loop blocks on a single receive with no polling interval, and a [`Doorbell`] that every
+//! send rings, so that an executor that waits on the dispatcher's thread
+//! ([`Executor::wait`](crate::exec::Executor::wait)) wakes for the inbox too. Signal handling
+//! is a component ([`Interrupts`]) with a no-op variant for tests.
 
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::exec::{EventSink, ExecEvent};
+use crate::exec::{Doorbell, EventSink, ExecEvent};
 
 /// What wakes the dispatcher.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,29 +19,48 @@ pub enum Message {
     Interrupt,
 }
 
-/// Both ends of the dispatcher's channel.
+/// A sending end of the inbox: it sends, then rings the doorbell.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    tx: mpsc::Sender<Message>,
+    bell: Arc<Doorbell>,
+}
+
+impl Sender {
+    /// Puts `m` in the inbox; fails only when the inbox is gone.
+    pub fn send(&self, m: Message) -> Result<(), mpsc::SendError<Message>> {
+        self.tx.send(m)?;
+        self.bell.ring();
+        Ok(())
+    }
+}
+
+/// Both ends of the dispatcher's channel, and its doorbell.
 #[derive(Debug)]
 pub struct Inbox {
-    tx: Sender<Message>,
+    tx: Sender,
     rx: Receiver<Message>,
 }
 
-impl Default for Inbox {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Inbox {
-    /// A new, empty inbox.
-    pub fn new() -> Inbox {
+    /// A new, empty inbox; fails when no `eventfd` can be made for its doorbell.
+    pub fn new() -> std::io::Result<Inbox> {
         let (tx, rx) = mpsc::channel();
-        Inbox { tx, rx }
+        let bell = Arc::new(Doorbell::new()?);
+        Ok(Inbox {
+            tx: Sender { tx, bell },
+            rx,
+        })
     }
 
     /// A sender, for interrupts (or tests).
-    pub fn sender(&self) -> Sender<Message> {
+    pub fn sender(&self) -> Sender {
         self.tx.clone()
+    }
+
+    /// The bell that sends ring.
+    pub(crate) fn bell(&self) -> &Doorbell {
+        &self.tx.bell
     }
 
     /// The sink an executor sends its events to.
@@ -74,7 +96,7 @@ pub enum Interrupts {
 
 impl Interrupts {
     /// Starts delivering interrupts to `tx`.
-    pub fn install(self, tx: Sender<Message>) {
+    pub fn install(self, tx: Sender) {
         if self == Interrupts::Signals {
             let _ = ctrlc::set_handler(move || {
                 let _ = tx.send(Message::Interrupt);

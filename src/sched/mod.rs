@@ -17,7 +17,7 @@ mod slots;
 
 pub use dispatch::{DispatchError, Dispatcher, Patience, Tally};
 pub use event::{Event, Reporter, Watch};
-pub use inbox::{Inbox, Interrupts, Message};
+pub use inbox::{Inbox, Interrupts, Message, Sender};
 pub(crate) use job::thread_env;
 pub use job::{detached_job, detached_pack_job};
 pub use slots::{Grant, Slots};

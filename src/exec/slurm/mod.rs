@@ -53,7 +53,7 @@ pub use submit::Paths;
 use super::event::{EventSink, ExecEvent, JobStatus, JobTimes, StartFailure};
 use super::job::{JobId, JobSpec};
 use super::local::LocalExecutor;
-use super::{ExecError, Executor};
+use super::{Doorbell, ExecError, Executor, Waited};
 use crate::settings::SlurmSettings;
 use crate::workspace::Layout;
 
@@ -311,6 +311,12 @@ impl Executor for SlurmExecutor {
 
     fn silence_limit(&self) -> Option<std::time::Duration> {
         Some(self.ctx.cfg.silence_limit.get())
+    }
+
+    /// The local jobs (the `build:` command) are waited for here; the batch jobs' news comes
+    /// from the polling thread, which rings `bell`.
+    fn wait(&mut self, bell: &Doorbell, limit: Option<std::time::Duration>) -> Waited {
+        self.local.wait(bell, limit)
     }
 
     fn submit(&mut self, job: JobSpec) -> Result<(), ExecError> {

@@ -349,7 +349,7 @@ impl Dispatcher<'_, '_> {
         let deadline = Instant::now() + self.patience.cancel_wait;
         while !self.jobs.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
-            match inbox.next(Some(left)) {
+            match self.receive(inbox, Some(left)) {
                 Some(Message::Exec(e)) => {
                     if matches!(e, ExecEvent::Finished { .. } | ExecEvent::Vanished { .. }) {
                         if let Some(Held {
@@ -362,7 +362,8 @@ impl Dispatcher<'_, '_> {
                     }
                 }
                 Some(Message::Interrupt) => {}
-                None => break,
+                None if Instant::now() >= deadline => break,
+                None => {}
             }
         }
     }

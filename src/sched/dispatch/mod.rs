@@ -29,7 +29,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::cache::{ActionRecord, StoreError};
-use crate::exec::{ExecError, Executor};
+use crate::exec::{ExecError, Executor, Waited};
 use crate::graph::Graph;
 use crate::settings::RunSettings;
 use crate::workspace::{CheckError, Dirty, RunFacts, State, Workspace, WorkspaceError};
@@ -294,7 +294,7 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                 self.last_message = Instant::now();
             }
             self.expire_timeouts();
-            match inbox.next(self.wait_limit()) {
+            match self.receive(inbox, self.wait_limit()) {
                 Some(m) => {
                     self.on_message(m)?;
                     // Whatever else has arrived too, before the next turn refills the slots
@@ -305,6 +305,24 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                 }
                 None => self.on_quiet()?,
             }
+        }
+    }
+
+    /// The next message, waiting up to `limit`: in the executor when it waits for its jobs on
+    /// this thread ([`Executor::wait`]), else on the inbox. `None` when nothing came: the
+    /// limit passed, or the executor's wait ended with nothing to report.
+    fn receive(&mut self, inbox: &Inbox, limit: Option<Duration>) -> Option<Message> {
+        // Armed before the last look: a message sent after it rings, so the wait cannot miss it.
+        inbox.bell().arm();
+        if let Some(m) = inbox.ready() {
+            inbox.bell().disarm();
+            return Some(m);
+        }
+        let waited = self.executor.wait(inbox.bell(), limit);
+        inbox.bell().disarm();
+        match waited {
+            Waited::Here => inbox.ready(),
+            Waited::Elsewhere => inbox.next(limit),
         }
     }
 

@@ -2,9 +2,9 @@
 //! every silence is chosen by the test. The fake "runs" `[touch, PATH]` commands by creating
 //! the file, so published outputs are real files in a temporary workspace.
 
+use crate::sched::Sender;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,7 +54,7 @@ struct Fake {
     /// Whether `cancel_all` ends held jobs with `Cancelled`.
     confirm_cancel: bool,
     /// Send an interrupt when this job is submitted.
-    interrupt_on: Option<(String, Sender<Message>)>,
+    interrupt_on: Option<(String, Sender)>,
     /// Claim that jobs publish their own results (as a batch executor's do).
     publishes: bool,
     /// The executor's own silence limit (as a batch executor declares one).
@@ -271,7 +271,12 @@ fn a_failure_blocks_its_dependents_and_stops_new_work() {
         script: script(&[("a@n=2", Act::Fail("exit status 3"))]),
         ..Fake::default()
     };
-    let o = dispatch(fake, &settings(1, false, None), QUICK, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(1, false, None),
+        QUICK,
+        &Inbox::new().unwrap(),
+    );
     let t = o.result.unwrap();
     assert_eq!((t.ran, t.failed, t.skipped), (1, 1, 2), "{t:?}");
     // Instances start in the order listed: a@n=1, a@n=2, a@n=3.
@@ -297,7 +302,12 @@ fn keep_going_runs_independent_work_after_a_failure() {
         script: script(&[("a@n=2", Act::Fail("exit status 3"))]),
         ..Fake::default()
     };
-    let o = dispatch(fake, &settings(1, true, None), QUICK, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(1, true, None),
+        QUICK,
+        &Inbox::new().unwrap(),
+    );
     let t = o.result.unwrap();
     assert_eq!((t.ran, t.failed, t.skipped), (2, 1, 1), "{t:?}");
     assert_eq!(o.locked, ["a@n=1", "a@n=3"]);
@@ -314,7 +324,12 @@ fn out_of_order_completion_releases_a_dependent_only_after_its_last_upstream() {
         release_after: 3,
         ..Fake::default()
     };
-    let o = dispatch(fake, &settings(3, false, None), QUICK, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(3, false, None),
+        QUICK,
+        &Inbox::new().unwrap(),
+    );
     let t = o.result.unwrap();
     assert_eq!((t.ran, t.failed, t.skipped), (4, 0, 0), "{t:?}");
     assert_eq!(
@@ -341,7 +356,7 @@ fn out_of_order_completion_releases_a_dependent_only_after_its_last_upstream() {
 
 #[test]
 fn an_interrupt_cancels_every_running_job_and_publishes_none_of_them() {
-    let inbox = Inbox::new();
+    let inbox = Inbox::new().unwrap();
     let fake = Fake {
         script: script(&[("a@n=1", Act::Silent), ("a@n=2", Act::Silent)]),
         confirm_cancel: true,
@@ -365,7 +380,7 @@ fn an_interrupt_cancels_every_running_job_and_publishes_none_of_them() {
 
 #[test]
 fn an_interrupt_the_executor_never_confirms_ends_after_the_cancel_wait() {
-    let inbox = Inbox::new();
+    let inbox = Inbox::new().unwrap();
     let fake = Fake {
         script: script(&[("a@n=3", Act::Silent)]),
         interrupt_on: Some(("a@n=3".into(), inbox.sender())),
@@ -393,7 +408,12 @@ fn an_executor_that_reports_nothing_fails_its_jobs_after_the_silence_limit() {
         silence: Some(Duration::from_millis(100)),
         ..QUICK
     };
-    let o = dispatch(fake, &settings(2, false, None), patience, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(2, false, None),
+        patience,
+        &Inbox::new().unwrap(),
+    );
     let t = o.result.unwrap();
     assert_eq!((t.ran, t.failed), (0, 2), "{t:?}");
     assert!(o.log.contains(&"cancel_all".to_owned()));
@@ -413,7 +433,12 @@ fn a_batch_executors_own_silence_limit_applies_without_a_patience_setting() {
         ..Fake::default()
     };
     // QUICK sets no silence limit: the executor's own one must end the wait.
-    let o = dispatch(fake, &settings(2, false, None), QUICK, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(2, false, None),
+        QUICK,
+        &Inbox::new().unwrap(),
+    );
     let t = o.result.unwrap();
     assert_eq!((t.ran, t.failed), (0, 2), "{t:?}");
     assert!(o
@@ -429,7 +454,12 @@ fn an_executor_that_cannot_start_is_an_error_and_nothing_is_submitted() {
         fail_start: true,
         ..Fake::default()
     };
-    let o = dispatch(fake, &settings(2, false, None), QUICK, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(2, false, None),
+        QUICK,
+        &Inbox::new().unwrap(),
+    );
     match o.result {
         Err(DispatchError::Executor(e)) => {
             assert!(
@@ -449,7 +479,12 @@ fn a_vanished_job_is_a_failure_with_the_executors_reason() {
         script: script(&[("a@n=3", Act::Vanish)]),
         ..Fake::default()
     };
-    let o = dispatch(fake, &settings(1, false, None), QUICK, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(1, false, None),
+        QUICK,
+        &Inbox::new().unwrap(),
+    );
     let t = o.result.unwrap();
     assert_eq!(t.failed, 1);
     assert_eq!(
@@ -468,7 +503,7 @@ fn the_build_command_runs_through_the_executor_before_the_first_instance() {
         Fake::default(),
         &settings(2, false, build),
         QUICK,
-        &Inbox::new(),
+        &Inbox::new().unwrap(),
     );
     assert_eq!(o.result.unwrap().ran, 4);
     assert_eq!(o.log[0], "submit build");
@@ -487,7 +522,12 @@ fn an_executor_silent_while_the_build_runs_is_a_silence_error_not_a_build_failur
         ..QUICK
     };
     let build = Some(vec!["touch".to_owned(), "built".to_owned()]);
-    let o = dispatch(fake, &settings(2, false, build), patience, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(2, false, build),
+        patience,
+        &Inbox::new().unwrap(),
+    );
     match o.result {
         Err(e @ DispatchError::Silent { .. }) => assert_eq!(
             e.to_string(),
@@ -510,7 +550,12 @@ fn a_failed_build_is_an_error_and_no_instance_starts() {
         ..Fake::default()
     };
     let build = Some(vec!["touch".to_owned(), "built".to_owned()]);
-    let o = dispatch(fake, &settings(2, false, build), QUICK, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(2, false, build),
+        QUICK,
+        &Inbox::new().unwrap(),
+    );
     match o.result {
         Err(DispatchError::Build { argv, message }) => {
             assert_eq!(argv, "touch built");
@@ -541,7 +586,7 @@ fn a_fresh_workspace_dispatches_nothing() {
         let log = Arc::clone(&fake.log);
         let mut events = Events::default();
         let t = Dispatcher::new(&graph, &mut ws, &mut fake, &s, &mut events)
-            .run(&selected, &forced, &Inbox::new())
+            .run(&selected, &forced, &Inbox::new().unwrap())
             .unwrap();
         ws.save().unwrap();
         let submitted = log.lock().unwrap().len();
@@ -566,7 +611,7 @@ fn a_failed_job_is_retried_up_to_the_limit() {
     };
     let mut s = settings(1, false, None);
     s.retries = 1;
-    let o = dispatch(fake, &s, QUICK, &Inbox::new());
+    let o = dispatch(fake, &s, QUICK, &Inbox::new().unwrap());
     let t = o.result.unwrap();
     assert_eq!((t.ran, t.failed, t.skipped), (4, 0, 0), "{t:?}");
     assert_eq!(
@@ -583,7 +628,12 @@ fn a_failed_job_is_retried_up_to_the_limit() {
         script: script(&[("a@n=2", Act::FailOnce)]),
         ..Fake::default()
     };
-    let o = dispatch(fake, &settings(1, false, None), QUICK, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(1, false, None),
+        QUICK,
+        &Inbox::new().unwrap(),
+    );
     assert_eq!(o.result.unwrap().failed, 1);
 }
 
@@ -595,7 +645,12 @@ fn a_publishing_executor_success_without_a_record_is_a_failure() {
         publishes: true,
         ..Fake::default()
     };
-    let o = dispatch(fake, &settings(3, true, None), QUICK, &Inbox::new());
+    let o = dispatch(
+        fake,
+        &settings(3, true, None),
+        QUICK,
+        &Inbox::new().unwrap(),
+    );
     let t = o.result.unwrap();
     assert_eq!((t.ran, t.failed), (0, 3), "{t:?}");
     assert!(o

@@ -1,0 +1,116 @@
+//! The dispatcher's doorbell: an `eventfd` that a sender rings after putting a message in the
+//! dispatcher's inbox, so that an executor waiting on the dispatcher's own thread
+//! ([`Executor::wait`](super::Executor::wait)) can watch the inbox and its jobs with one
+//! `epoll_wait`.
+//!
+//! Only a waiting dispatcher needs the ring: it [`arm`](Doorbell::arm)s the bell before its
+//! last look at the inbox, and a send that finds the bell armed writes the `eventfd`; a send
+//! that finds it disarmed (the dispatcher is busy, or is the sender) costs no system call. A
+//! send that comes between the arming and the wait is seen by the last look, or rings.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// An `eventfd` with an armed flag (see the module doc).
+#[derive(Debug)]
+pub struct Doorbell {
+    fd: OwnedFd,
+    armed: AtomicBool,
+}
+
+impl Doorbell {
+    /// A new, silent bell.
+    pub fn new() -> std::io::Result<Doorbell> {
+        // SAFETY: eventfd(2) takes no pointers; a non-negative result is a new descriptor that
+        // this value then owns.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(Doorbell {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            armed: AtomicBool::new(false),
+        })
+    }
+
+    /// Rings if the dispatcher is about to wait; call it after the message is in the inbox.
+    pub fn ring(&self) {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a live u64 to our own eventfd. It cannot block
+            // (non-blocking; the counter would need 2^64 - 2 unread rings to be full).
+            unsafe {
+                libc::write(
+                    self.fd.as_raw_fd(),
+                    (&one as *const u64).cast(),
+                    std::mem::size_of::<u64>(),
+                )
+            };
+        }
+    }
+
+    /// Makes the next send ring; call it before the last look at the inbox before a wait.
+    pub fn arm(&self) {
+        self.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// Sends from now on do not ring (the dispatcher is awake).
+    pub fn disarm(&self) {
+        self.armed.store(false, Ordering::SeqCst);
+    }
+
+    /// Takes the rings so far, so that the descriptor reads as quiet again.
+    pub fn drain(&self) {
+        let mut count: u64 = 0;
+        // SAFETY: reads at most 8 bytes into a live u64; non-blocking, so a silent bell
+        // returns EAGAIN at once.
+        unsafe {
+            libc::read(
+                self.fd.as_raw_fd(),
+                (&mut count as *mut u64).cast(),
+                std::mem::size_of::<u64>(),
+            )
+        };
+    }
+}
+
+impl AsFd for Doorbell {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readable(bell: &Doorbell) -> bool {
+        let mut p = libc::pollfd {
+            fd: bell.as_fd().as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one live pollfd, no timeout.
+        unsafe { libc::poll(&mut p, 1, 0) == 1 }
+    }
+
+    #[test]
+    fn only_an_armed_bell_rings_and_draining_quiets_it() {
+        let bell = Doorbell::new().unwrap();
+        bell.ring();
+        assert!(
+            !readable(&bell),
+            "a send to a busy dispatcher does not ring"
+        );
+        bell.arm();
+        bell.ring();
+        assert!(readable(&bell), "a send to a waiting dispatcher rings");
+        bell.ring();
+        bell.drain();
+        assert!(!readable(&bell), "one ring per arming, and drained");
+        bell.arm();
+        bell.disarm();
+        bell.ring();
+        assert!(!readable(&bell), "disarmed again");
+    }
+}
