@@ -5,8 +5,9 @@
 //!
 //! Only a waiting dispatcher needs the ring: it [`arm`](Doorbell::arm)s the bell before its
 //! last look at the inbox, and a send that finds the bell armed writes the `eventfd`; a send
-//! that finds it disarmed (the dispatcher is busy, or is the sender) costs no system call. A
-//! send that comes between the arming and the wait is seen by the last look, or rings.
+//! that finds it disarmed (the dispatcher is busy: it disarms as soon as its wait returns, so
+//! its own sends do not ring) costs no system call. A send that comes between the arming and
+//! the wait is seen by the last look, or rings.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +29,7 @@ impl Doorbell {
             return Err(std::io::Error::last_os_error());
         }
         Ok(Doorbell {
+            // SAFETY: a new descriptor that nothing else owns.
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
             armed: AtomicBool::new(false),
         })
@@ -35,6 +37,8 @@ impl Doorbell {
 
     /// Rings if the dispatcher is about to wait; call it after the message is in the inbox.
     pub fn ring(&self) {
+        // The message is in before the flag is read (the dispatcher's side: `arm`).
+        std::sync::atomic::fence(Ordering::SeqCst);
         if self.armed.swap(false, Ordering::SeqCst) {
             let one: u64 = 1;
             // SAFETY: writes 8 bytes from a live u64 to our own eventfd. It cannot block
@@ -52,6 +56,9 @@ impl Doorbell {
     /// Makes the next send ring; call it before the last look at the inbox before a wait.
     pub fn arm(&self) {
         self.armed.store(true, Ordering::SeqCst);
+        // The flag is set before the inbox is looked at: a send either is seen by that look or
+        // finds the flag set and rings.
+        std::sync::atomic::fence(Ordering::SeqCst);
     }
 
     /// Sends from now on do not ring (the dispatcher is awake).

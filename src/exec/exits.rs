@@ -17,6 +17,9 @@ const BELL: u64 = u64::MAX;
 /// The epoll data of the fallback threads' hand-over `eventfd`.
 const HANDED: u64 = u64::MAX - 1;
 
+/// How often the inbox is looked at when its doorbell cannot be watched.
+const POLL: Duration = Duration::from_millis(50);
+
 /// What keeps a child watched; dropping it stops the watch (after the child is reaped).
 #[derive(Debug)]
 pub(super) enum Watch {
@@ -47,6 +50,7 @@ impl Exits {
     pub(super) fn new() -> std::io::Result<Exits> {
         // SAFETY: epoll_create1 takes no pointers; the new descriptor is owned below.
         let fd = check(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
+        // SAFETY: `fd` is a new descriptor that nothing else owns.
         let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
         let exits = Exits {
             epoll,
@@ -72,6 +76,7 @@ impl Exits {
         // SAFETY: pidfd_open takes a pid and flags; a non-negative result is a new descriptor.
         let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
         if r >= 0 {
+            // SAFETY: a new descriptor that nothing else owns.
             let fd = unsafe { OwnedFd::from_raw_fd(r as i32) };
             self.add(fd.as_raw_fd(), pid as u64)?;
             return Ok(Watch::PidFd(fd));
@@ -95,8 +100,17 @@ impl Exits {
     /// rings; returns the pids of the children that have exited (possibly none). A watch that
     /// reported a pid must be dropped once the child is reaped, before the next call.
     pub(super) fn wait(&self, bell: &Doorbell, limit: Option<Duration>) -> Vec<i32> {
-        // The same bell is registered once (EEXIST after that).
-        let _ = self.add(bell.as_fd().as_raw_fd(), BELL);
+        // The same bell is registered once (EEXIST after that). If it cannot be watched (no
+        // memory, or the user's epoll watches used up), the inbox is looked at every 50 ms.
+        let watched = match self.add(bell.as_fd().as_raw_fd(), BELL) {
+            Ok(()) => true,
+            Err(e) => e.raw_os_error() == Some(libc::EEXIST),
+        };
+        let limit = if watched {
+            limit
+        } else {
+            Some(limit.map_or(POLL, |d| d.min(POLL)))
+        };
         let timeout = limit.map_or(-1, |d| {
             // Rounded up: a wait that ends just before its limit would be followed by another.
             i32::try_from(d.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
@@ -111,6 +125,12 @@ impl Exits {
                 timeout,
             )
         };
+        // Awake: the dispatcher's own sends (the `Finished` of the jobs found here) need no ring.
+        bell.disarm();
+        if n < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            // Not expected (the set and the buffer are valid); do not spin on it.
+            std::thread::sleep(POLL);
+        }
         let mut pids = Vec::new();
         for ev in &events[..usize::try_from(n).unwrap_or(0)] {
             match ev.u64 {

@@ -164,6 +164,18 @@ impl LocalExecutor {
 
 impl Drop for LocalExecutor {
     fn drop(&mut self) {
+        // Jobs still running (a panic on the dispatcher's thread): signal them all at once, so
+        // that their guards' clean-ups, one after the other, mostly find them gone; reap them.
+        for job in self.running.values() {
+            signal_group(job.child.id() as i32, libc::SIGTERM);
+            procs::signal(&job.token, libc::SIGTERM);
+        }
+        for (_, job) in self.running.drain() {
+            let mut child = job.child;
+            drop(job.guard);
+            signal_group(child.id() as i32, libc::SIGKILL);
+            let _ = child.wait();
+        }
         // Never started (nothing ran): nobody else removes the registry file.
         if let Some((_, file)) = self.supervisor.take() {
             let _ = std::fs::remove_file(file);
@@ -290,18 +302,16 @@ impl Executor for LocalExecutor {
         let watch = match watched {
             Ok(w) => w,
             Err(e) => {
-                // Not watched, it would never be reported: end it, and say why.
+                // Not watched, it would never be reported: end it (it may have begun to run,
+                // so it fails rather than not starting), and say why.
                 signal_group(pid, libc::SIGKILL);
                 let mut child = child;
                 let _ = child.wait();
                 procs::end_and_confirm(&token, GRACE, mark);
                 table(&self.jobs).remove(&id);
-                let reason = format!("cannot watch its process: {e}");
+                let why = format!("its process could not be watched: {e}");
                 guard.finish(
-                    JobStatus::NotStarted(StartFailure::Spawn {
-                        program: job.argv[0].clone(),
-                        reason,
-                    }),
+                    JobStatus::Failed(JobFailure::Wait(why)),
                     JobTimes::default(),
                 );
                 return Ok(());
@@ -340,7 +350,9 @@ impl Executor for LocalExecutor {
     fn cancel(&mut self, job: JobId) {
         let mut table = table(&self.jobs);
         if let Some(e) = table.get_mut(&job) {
-            if !e.cancelled {
+            // A job whose child already exited ended on its own, though `wait` has not reaped
+            // it yet: its status stands (a success is not turned into a cancel).
+            if !e.cancelled && !e.pgid.is_some_and(has_exited) {
                 e.cancelled = true;
                 if let Some(pgid) = e.pgid {
                     let token = e.token.clone();
@@ -409,6 +421,11 @@ fn end(job: Running, jobs: &Table) {
         Err(e) => JobStatus::Failed(JobFailure::Wait(e.to_string())),
     };
     drop(watch);
+    // Reaped: the group id may be given to another process now, so a cancel's late SIGKILL
+    // (`terminate`) must not signal it.
+    if let Some(e) = table(jobs).get_mut(&id) {
+        e.pgid = None;
+    }
     let finish = move |jobs: &Table, status: JobStatus| {
         let cancelled = table(jobs).remove(&id).is_some_and(|e| e.cancelled);
         let status = if cancelled {
@@ -436,6 +453,22 @@ fn end(job: Running, jobs: &Table) {
             };
             finish(&jobs, status);
         });
+}
+
+/// Whether child `pid` has exited (it stays unreaped).
+fn has_exited(pid: i32) -> bool {
+    // SAFETY: siginfo_t is plain data, zeroed before use; WNOHANG | WNOWAIT only looks.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let r = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    // SAFETY: filled by waitid; a zero pid means no child of that pid has changed state.
+    r == 0 && unsafe { info.si_pid() } != 0
 }
 
 /// The token of job `id` of run `run`: a prefix of no other job's.
@@ -586,6 +619,22 @@ mod tests {
         );
         ex.submit(job(2, "true", dir.path())).unwrap();
         assert_eq!(finished(&mut ex, &rx), (JobId(2), JobStatus::Succeeded));
+    }
+
+    #[test]
+    fn a_cancel_after_the_child_exited_but_before_it_was_reaped_keeps_its_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut ex, rx) = started();
+        ex.submit(job(1, "true", dir.path())).unwrap();
+        let pid = table(&ex.jobs).get(&JobId(1)).and_then(|e| e.pgid).unwrap();
+        let t = Instant::now();
+        while !has_exited(pid) {
+            assert!(t.elapsed() < Duration::from_secs(20), "the child exits");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // As when a timeout or Ctrl-C comes while the dispatcher is busy elsewhere.
+        ex.cancel_all();
+        assert_eq!(finished(&mut ex, &rx), (JobId(1), JobStatus::Succeeded));
     }
 
     #[test]
