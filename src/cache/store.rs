@@ -55,6 +55,12 @@ pub struct Store {
     /// started it (shared by every clone, made before or after); until then each file is
     /// fsynced as it is written.
     commit: Arc<OnceLock<GroupCommit>>,
+    /// The objects this process stored, or found sound, while putting (shared by every
+    /// clone): another put of the same digest trusts them instead of re-hashing the stored
+    /// copy (in a run where many outputs are alike, each put read the object again). Only the
+    /// process's own puts are spared: a restore re-hashes every object it copies, and the next
+    /// process starts with none.
+    known: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 /// Problems with the store itself.
@@ -137,6 +143,7 @@ impl Store {
         Ok(Store {
             root: root.to_owned(),
             commit: Arc::new(OnceLock::new()),
+            known: Arc::default(),
         })
     }
 
@@ -255,9 +262,15 @@ impl Store {
         write: impl FnOnce(&Path) -> io::Result<()>,
     ) -> Result<Put, StoreError> {
         Self::check(digest)?;
+        if self.is_known(digest) {
+            return Ok(Put::Present);
+        }
         let dest = self.object_path(digest);
         let put = match self.verify_object(digest) {
-            Ok(()) => return Ok(Put::Present),
+            Ok(()) => {
+                self.know(digest, true);
+                return Ok(Put::Present);
+            }
             Err(StoreError::Missing(_)) => Put::Stored,
             Err(StoreError::Corrupt { actual, .. }) => {
                 // Only a planted directory cannot be renamed over; a damaged file can.
@@ -271,7 +284,28 @@ impl Store {
         write(&dest).map_err(io_err(&dest))?;
         let _ = set_readonly(&dest);
         self.wrote();
+        self.know(digest, true);
         Ok(put)
+    }
+
+    fn is_known(&self, digest: &str) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(digest)
+    }
+
+    /// Remembers (or forgets) that the object `digest` is sound.
+    fn know(&self, digest: &str, sound: bool) {
+        let mut known = self
+            .known
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if sound {
+            known.insert(digest.to_owned());
+        } else {
+            known.remove(digest);
+        }
     }
 
     /// A temporary path beside where the object `digest` will live (its directory created),
@@ -446,6 +480,7 @@ impl Store {
         match self.verify_object(digest) {
             Ok(()) => Ok(self.object_path(digest)),
             Err(e @ StoreError::Corrupt { .. }) => {
+                self.know(digest, false);
                 let _ = fs::remove_file(self.object_path(digest));
                 Err(e)
             }
@@ -528,6 +563,7 @@ impl Store {
     /// Deletes one object (by `gc`); an absent object is not an error.
     pub fn remove_object(&self, digest: &str) -> Result<u64, StoreError> {
         Self::check(digest)?;
+        self.know(digest, false);
         let path = self.object_path(digest);
         let len = fs::metadata(&path).map_or(0, |m| m.len());
         match fs::remove_file(&path) {
@@ -626,6 +662,10 @@ mod tests {
         let path = store.object_path(&d);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         fs::write(&path, b"bad bytes!").unwrap();
+        // The process that stored it trusts its own copy for the rest of its run...
+        assert_eq!(store.put_bytes(&body, &d).unwrap(), Put::Present);
+        // ...the next one (a new store) re-hashes it, and replaces it.
+        let store = Store::open(&dir.path().join("cache")).unwrap();
         let Put::Repaired { was } = store.put_bytes(&body, &d).unwrap() else {
             panic!("a damaged object was kept");
         };
@@ -634,6 +674,7 @@ mod tests {
         // A directory planted under the name is no object either.
         fs::remove_file(&path).unwrap();
         fs::create_dir(&path).unwrap();
+        let store = Store::open(&dir.path().join("cache")).unwrap();
         let src = dir.path().join("src.txt");
         fs::write(&src, &body).unwrap();
         assert!(matches!(
