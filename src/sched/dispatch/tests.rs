@@ -61,11 +61,20 @@ struct Fake {
     limit: Option<Duration>,
     /// Fail at `start` (a thread that could not be created).
     fail_start: bool,
+    /// Wait for jobs on the dispatcher's thread (as the local executor does): events are held
+    /// until the next `wait`, which otherwise blocks until the doorbell rings.
+    waits_here: bool,
+    /// Events held for the next `wait`.
+    deferred: Mutex<Vec<ExecEvent>>,
 }
 
 impl Fake {
     fn send(&self, e: ExecEvent) {
-        self.sink.as_ref().expect("started").send(e);
+        if self.waits_here {
+            self.deferred.lock().unwrap().push(e);
+        } else {
+            self.sink.as_ref().expect("started").send(e);
+        }
     }
 
     fn succeed(&self, job: &JobSpec) {
@@ -145,6 +154,31 @@ impl Executor for Fake {
     }
 
     fn cancel(&mut self, _job: JobId) {}
+
+    fn wait(&mut self, bell: &crate::exec::Doorbell, limit: Option<Duration>) -> Waited {
+        if !self.waits_here {
+            return Waited::Elsewhere;
+        }
+        let held: Vec<ExecEvent> = std::mem::take(&mut *self.deferred.lock().unwrap());
+        if !held.is_empty() {
+            for e in held {
+                self.sink.as_ref().expect("started").send(e);
+            }
+            return Waited::Here;
+        }
+        // At most 20 s: a bell that never rings fails the test instead of hanging it.
+        let ms = limit.map_or(20_000, |d| d.as_millis().min(20_000) as i32);
+        let mut p = libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&std::os::fd::AsFd::as_fd(bell)),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one live pollfd.
+        if unsafe { libc::poll(&mut p, 1, ms) } == 1 {
+            bell.drain();
+        }
+        Waited::Here
+    }
 
     fn publishes(&self) -> bool {
         self.publishes
@@ -376,6 +410,53 @@ fn an_interrupt_cancels_every_running_job_and_publishes_none_of_them() {
         .filter(|(_, why)| why == "interrupted")
         .count();
     assert_eq!(interrupted, 2, "both running jobs confirmed cancelled");
+}
+
+#[test]
+fn an_executor_that_waits_on_the_dispatchers_thread_has_its_jobs_run_and_published() {
+    let fake = Fake {
+        waits_here: true,
+        ..Fake::default()
+    };
+    let o = dispatch(
+        fake,
+        &settings(2, false, None),
+        QUICK,
+        &Inbox::new().unwrap(),
+    );
+    let t = o.result.unwrap();
+    assert_eq!((t.ran, t.failed), (4, 0), "{t:?}");
+    assert_eq!(o.locked.len(), 4);
+}
+
+#[test]
+fn a_message_sent_while_the_executor_waits_on_the_dispatchers_thread_rings_it_awake() {
+    let inbox = Inbox::new().unwrap();
+    let tx = inbox.sender();
+    // Sent from another thread while both jobs are silent: only the doorbell can end the
+    // executor's wait (it has no limit, and nothing of its own to report).
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        tx.send(Message::Interrupt).unwrap();
+    });
+    let fake = Fake {
+        script: script(&[("a@n=1", Act::Silent), ("a@n=2", Act::Silent)]),
+        confirm_cancel: true,
+        waits_here: true,
+        ..Fake::default()
+    };
+    let started = std::time::Instant::now();
+    let o = dispatch(fake, &settings(2, false, None), QUICK, &inbox);
+    interrupter.join().unwrap();
+    let t = o.result.unwrap();
+    assert!(t.interrupted);
+    assert_eq!(o.log, ["submit a@n=1", "submit a@n=2", "cancel_all"]);
+    // Not a speed target: without the ring, the wait would have lasted its 20 s cap.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
