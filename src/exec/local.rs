@@ -341,7 +341,7 @@ impl Executor for LocalExecutor {
         };
         for pid in exits.wait(bell, limit) {
             if let Some(job) = self.running.remove(&pid) {
-                end(job, &self.jobs);
+                end(job, &self.jobs, &self.running);
             }
         }
         Waited::Here
@@ -394,7 +394,9 @@ fn spawn(job: &JobSpec) -> Result<(Child, Option<procs::Mark>), StartFailure> {
 /// Ends a job whose child has exited (not yet reaped): kills what it left in its group, reaps
 /// it, ends what else carries its token, and reports it. Ending leftovers can take the grace
 /// period, so a job that left any is finished on a thread of its own.
-fn end(job: Running, jobs: &Table) {
+/// `others` are the executor's other running jobs, by pid: their children carry other tokens,
+/// so the scan passes over them.
+fn end(job: Running, jobs: &Table, others: &HashMap<i32, Running>) {
     let Running {
         id,
         mut child,
@@ -437,7 +439,7 @@ fn end(job: Running, jobs: &Table) {
     };
     // Processes that left the group (`setsid`) still carry the token: end them, and make sure
     // they are gone, before the job counts as ended.
-    if procs::find_since(&token, mark).is_empty() {
+    if procs::find_since_except(&token, mark, |pid| others.contains_key(&pid)).is_empty() {
         finish(jobs, status);
         return;
     }

@@ -102,8 +102,7 @@ fn pids_since(mark: Mark) -> Option<std::ops::RangeInclusive<i32>> {
     let tasks = fields.next()?.split_once('/')?.1.parse().ok()?;
     let last_pid = fields.next()?.parse().ok()?;
     let forks = forks()?;
-    let pid_max = read_number("/proc/sys/kernel/pid_max")?;
-    let lowest = created_since(mark, last_pid, forks, pid_max, tasks)?;
+    let lowest = created_since(mark, last_pid, forks, pid_max()?, tasks)?;
     Some(lowest..=last_pid)
 }
 
@@ -161,6 +160,23 @@ fn leads_its_group(pid: i32) -> bool {
     })
 }
 
+/// `pid_max`, read at most once a second (a scan after every job read it each time; an
+/// administrator may change it, so it is not kept for the whole run).
+fn pid_max() -> Option<i32> {
+    static LAST: std::sync::Mutex<Option<(Instant, i32)>> = std::sync::Mutex::new(None);
+    let mut last = LAST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match *last {
+        Some((at, max)) if at.elapsed() < Duration::from_secs(1) => Some(max),
+        _ => {
+            let max = read_number("/proc/sys/kernel/pid_max")?;
+            *last = Some((Instant::now(), max));
+            Some(max)
+        }
+    }
+}
+
 /// The last pid handed out in this pid namespace.
 fn last_pid() -> Option<i32> {
     read_number("/proc/sys/kernel/ns_last_pid")
@@ -195,11 +211,23 @@ pub fn find(prefix: &str) -> Vec<i32> {
 /// [`find`] among the processes created since `mark` (all of them without one, or when that
 /// set cannot be told).
 pub fn find_since(prefix: &str, mark: Option<Mark>) -> Vec<i32> {
+    find_since_except(prefix, mark, |_| false)
+}
+
+/// [`find_since`], passing over the pids for which `known` is true: processes that cannot
+/// carry the token (the engine's own other jobs' children, not yet reaped), whose environment
+/// need not be read.
+pub fn find_since_except(
+    prefix: &str,
+    mark: Option<Mark>,
+    known: impl Fn(i32) -> bool,
+) -> Vec<i32> {
     let needle = format!("{TOKEN_VAR}={prefix}");
     let me = std::process::id() as i32;
     let carries = |pid: i32| {
         pid != me
-            && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+            && !known(pid)
+            && environ(pid).is_some_and(|env| {
                 env.split(|b| *b == 0)
                     .any(|var| var.starts_with(needle.as_bytes()))
             })
@@ -225,6 +253,19 @@ pub fn find_since(prefix: &str, mark: Option<Mark>) -> Vec<i32> {
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
         .filter(|&pid| lowest.is_none_or(|low| pid >= low) && carries(pid))
         .collect()
+}
+
+/// A process's environment (`/proc/PID/environ`), read with a buffer that holds a usual one
+/// in one `read` (`fs::read` asks for the size, which this file reports as 0, and then grows
+/// its buffer from 32 bytes up).
+fn environ(pid: i32) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut env = Vec::with_capacity(16 * 1024);
+    std::fs::File::open(format!("/proc/{pid}/environ"))
+        .ok()?
+        .read_to_end(&mut env)
+        .ok()?;
+    Some(env)
 }
 
 fn signal_all(pids: &[i32], signal: i32) {
@@ -457,6 +498,11 @@ mod tests {
         assert_eq!(all.len(), 3, "{all:?}");
         assert_eq!(since.len(), 2, "the two created after the mark: {since:?}");
         assert!(!since.contains(&(before.id() as i32)));
+        // A pid the caller knows cannot carry the token is passed over unread.
+        let direct = after.id() as i32;
+        let except = find_since_except(&prefix, mark, |pid| pid == direct);
+        assert_eq!(except.len(), 1, "{except:?}");
+        assert!(since.contains(&except[0]) && except[0] != direct);
         // The job's own token, as the executor ends a job's leftovers.
         assert_eq!(
             end_and_confirm(&format!("{prefix}1"), Duration::from_secs(2), mark),
