@@ -6,7 +6,9 @@
 //! file can never corrupt the cache. Storing an object that is already there re-hashes the
 //! stored copy: a damaged one (a flipped bit, a truncated file) is replaced by the new copy,
 //! atomically, and the caller is told, so that a run that reproduces a digest heals the store.
-//! The cost is one read of each object already stored, no more than the copy it saves.
+//! The cost is one read of each object already stored, no more than the copy it saves, and a
+//! store makes it once per digest: a copy it re-hashed and found sound is trusted by its later
+//! puts (a failed check, a restore that finds damage, or `gc` forgets it).
 
 use std::fs;
 use std::io;
@@ -55,11 +57,13 @@ pub struct Store {
     /// started it (shared by every clone, made before or after); until then each file is
     /// fsynced as it is written.
     commit: Arc<OnceLock<GroupCommit>>,
-    /// The objects this process stored, or found sound, while putting (shared by every
+    /// The objects this store re-hashed and found sound while putting (shared by every
     /// clone): another put of the same digest trusts them instead of re-hashing the stored
-    /// copy (in a run where many outputs are alike, each put read the object again). Only the
-    /// process's own puts are spared: a restore re-hashes every object it copies, and the next
-    /// process starts with none.
+    /// copy again (in a run where many outputs are alike, each put read the object again).
+    /// Only puts are spared: a restore re-hashes every object it copies, a failed check
+    /// forgets the digest, and the next command's store starts with none. A copy this store
+    /// wrote itself is not trusted until it is re-hashed: the source could have changed
+    /// between its hashing and the copy.
     known: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
@@ -240,8 +244,8 @@ impl Store {
     }
 
     /// Stores a copy of the file `src` whose digest is already known. An object already
-    /// stored under `digest` is re-hashed first; a damaged one is replaced (atomically) with
-    /// the copy, and the answer says so.
+    /// stored under `digest` is re-hashed first (unless this store found it sound before); a
+    /// damaged one is replaced (atomically) with the copy, and the answer says so.
     pub fn put_file(&self, src: &Path, digest: &str) -> Result<Put, StoreError> {
         self.put_with(digest, |dest| atomic::copy_as(src, dest, self.durability()))
     }
@@ -284,7 +288,6 @@ impl Store {
         write(&dest).map_err(io_err(&dest))?;
         let _ = set_readonly(&dest);
         self.wrote();
-        self.know(digest, true);
         Ok(put)
     }
 
@@ -480,8 +483,10 @@ impl Store {
         match self.verify_object(digest) {
             Ok(()) => Ok(self.object_path(digest)),
             Err(e @ StoreError::Corrupt { .. }) => {
-                self.know(digest, false);
                 let _ = fs::remove_file(self.object_path(digest));
+                // After the delete: a put that re-hashed a repaired copy in between must not
+                // leave the deleted object trusted.
+                self.know(digest, false);
                 Err(e)
             }
             Err(e) => Err(e),
@@ -490,6 +495,14 @@ impl Store {
 
     /// Re-hashes an object and compares it with its name.
     pub fn verify_object(&self, digest: &str) -> Result<(), StoreError> {
+        let verdict = self.rehash(digest);
+        if verdict.is_err() {
+            self.know(digest, false);
+        }
+        verdict
+    }
+
+    fn rehash(&self, digest: &str) -> Result<(), StoreError> {
         Self::check(digest)?;
         let path = self.object_path(digest);
         match fs::symlink_metadata(&path) {
@@ -563,14 +576,15 @@ impl Store {
     /// Deletes one object (by `gc`); an absent object is not an error.
     pub fn remove_object(&self, digest: &str) -> Result<u64, StoreError> {
         Self::check(digest)?;
-        self.know(digest, false);
         let path = self.object_path(digest);
         let len = fs::metadata(&path).map_or(0, |m| m.len());
-        match fs::remove_file(&path) {
+        let removed = match fs::remove_file(&path) {
             Ok(()) => Ok(len),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
             Err(e) => Err(StoreError::Io { path, source: e }),
-        }
+        };
+        self.know(digest, false);
+        removed
     }
 
     /// Every object digest in the store. Only real two-hex-digit directories and regular
@@ -662,7 +676,7 @@ mod tests {
         let path = store.object_path(&d);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         fs::write(&path, b"bad bytes!").unwrap();
-        // The process that stored it trusts its own copy for the rest of its run...
+        // The store that found it sound trusts it for the rest of its run...
         assert_eq!(store.put_bytes(&body, &d).unwrap(), Put::Present);
         // ...the next one (a new store) re-hashes it, and replaces it.
         let store = Store::open(&dir.path().join("cache")).unwrap();
@@ -682,6 +696,33 @@ mod tests {
             Put::Repaired { .. }
         ));
         store.verify_object(&d).unwrap();
+    }
+
+    #[test]
+    fn a_trusted_object_is_forgotten_when_a_check_fails_or_gc_removes_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("cache")).unwrap();
+        let body = b"trusted bytes".to_vec();
+        let d = hash_bytes(&body);
+        assert_eq!(store.put_bytes(&body, &d).unwrap(), Put::Stored);
+        // Re-hashed once, then trusted.
+        assert_eq!(store.put_bytes(&body, &d).unwrap(), Put::Present);
+        let path = store.object_path(&d);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::write(&path, b"damaged!").unwrap();
+        assert!(store.verify_object(&d).is_err(), "a check finds the damage");
+        assert!(
+            matches!(store.put_bytes(&body, &d).unwrap(), Put::Repaired { .. }),
+            "and the next put no longer trusts the object"
+        );
+        assert_eq!(store.put_bytes(&body, &d).unwrap(), Put::Present);
+        store.remove_object(&d).unwrap();
+        assert_eq!(
+            store.put_bytes(&body, &d).unwrap(),
+            Put::Stored,
+            "gc's removal is not trusted away"
+        );
     }
 
     #[test]

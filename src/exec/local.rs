@@ -166,9 +166,12 @@ impl Drop for LocalExecutor {
     fn drop(&mut self) {
         // Jobs still running (a panic on the dispatcher's thread): signal them all at once, so
         // that their guards' clean-ups, one after the other, mostly find them gone; reap them.
-        for job in self.running.values() {
-            signal_group(job.child.id() as i32, libc::SIGTERM);
-            procs::signal(&job.token, libc::SIGTERM);
+        if !self.running.is_empty() {
+            for job in self.running.values() {
+                signal_group(job.child.id() as i32, libc::SIGTERM);
+            }
+            // One scan for the whole run's token (a job's is `<run>/<id>/`).
+            procs::signal(&format!("{}/", self.run), libc::SIGTERM);
         }
         for (_, job) in self.running.drain() {
             let mut child = job.child;
@@ -233,8 +236,10 @@ fn terminate(jobs: &Table, job: JobId, pgid: i32, token: &str) {
     let token = token.to_owned();
     std::thread::spawn(move || {
         std::thread::sleep(GRACE);
-        let pgid = table(&jobs).get(&job).and_then(|e| e.pgid);
-        if let Some(pgid) = pgid {
+        // Signalled under the lock: `end` forgets the group under it before reaping the
+        // child, so a group id that is signalled here is still the job's.
+        let jobs = table(&jobs);
+        if let Some(pgid) = jobs.get(&job).and_then(|e| e.pgid) {
             signal_group(pgid, libc::SIGKILL);
             procs::signal(&token, libc::SIGKILL);
         }
@@ -413,6 +418,11 @@ fn end(job: Running, jobs: &Table, others: &HashMap<i32, Running>) {
     };
     // The group id is the child's pid, which stays its own until the child is reaped.
     signal_group(child.id() as i32, libc::SIGKILL);
+    // Forgotten before the reap: a cancel's late SIGKILL (`terminate`) must never reach the
+    // group id once another process may have it.
+    if let Some(e) = table(jobs).get_mut(&id) {
+        e.pgid = None;
+    }
     let status = match child.wait() {
         Ok(status) => match (status.code(), status.signal()) {
             (Some(0), _) => JobStatus::Succeeded,
@@ -423,11 +433,6 @@ fn end(job: Running, jobs: &Table, others: &HashMap<i32, Running>) {
         Err(e) => JobStatus::Failed(JobFailure::Wait(e.to_string())),
     };
     drop(watch);
-    // Reaped: the group id may be given to another process now, so a cancel's late SIGKILL
-    // (`terminate`) must not signal it.
-    if let Some(e) = table(jobs).get_mut(&id) {
-        e.pgid = None;
-    }
     let finish = move |jobs: &Table, status: JobStatus| {
         let cancelled = table(jobs).remove(&id).is_some_and(|e| e.cancelled);
         let status = if cancelled {

@@ -255,16 +255,26 @@ pub fn find_since_except(
         .collect()
 }
 
-/// A process's environment (`/proc/PID/environ`), read with a buffer that holds a usual one
-/// in one `read` (`fs::read` asks for the size, which this file reports as 0, and then grows
-/// its buffer from 32 bytes up).
+/// A process's environment (`/proc/PID/environ`), read into a buffer that holds a usual one
+/// at the first `read` (`fs::read` asks for the file's size, which this file reports as 0,
+/// and then grows its buffer from 32 bytes up, a `read` each time).
 fn environ(pid: i32) -> Option<Vec<u8>> {
     use std::io::Read;
-    let mut env = Vec::with_capacity(16 * 1024);
-    std::fs::File::open(format!("/proc/{pid}/environ"))
-        .ok()?
-        .read_to_end(&mut env)
-        .ok()?;
+    let mut file = std::fs::File::open(format!("/proc/{pid}/environ")).ok()?;
+    let mut env = vec![0; 16 * 1024];
+    let mut len = 0;
+    loop {
+        if len == env.len() {
+            env.resize(len * 2, 0);
+        }
+        match file.read(&mut env[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    env.truncate(len);
     Some(env)
 }
 
