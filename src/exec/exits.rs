@@ -154,22 +154,28 @@ impl Exits {
 
 /// Blocks until `pid` (a child) has exited, leaving it unreaped.
 pub(super) fn wait_exited(pid: i32) {
-    loop {
-        // SAFETY: siginfo_t is plain data, zeroed before use; waitid with WNOWAIT only
-        // observes the child's state.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return;
-        }
+    while !exited(pid, true) {}
+}
+
+/// Whether child `pid` has exited, leaving it unreaped.
+pub(super) fn has_exited(pid: i32) -> bool {
+    exited(pid, false)
+}
+
+/// Looks at child `pid` with `waitid(WNOWAIT)`: whether it has exited, waiting for that when
+/// `block` (then `false` only when interrupted by a signal, to be asked again). A pid that is
+/// no child of this process reads as exited when blocking (nothing to wait for), else not.
+fn exited(pid: i32, block: bool) -> bool {
+    let flags = libc::WEXITED | libc::WNOWAIT | if block { 0 } else { libc::WNOHANG };
+    // SAFETY: siginfo_t is plain data, zeroed before use; WNOWAIT only observes the child.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) };
+    if r != 0 {
+        return block && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR);
     }
+    // SAFETY: filled by waitid; with WNOHANG, a zero pid means the child has not exited yet.
+    let who = unsafe { info.si_pid() };
+    who != 0
 }
 
 #[cfg(test)]

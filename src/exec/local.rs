@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use super::bell::Doorbell;
 use super::event::{EventSink, ExecEvent, JobFailure, JobStatus, JobTimes, StartFailure};
-use super::exits::{Exits, Watch};
+use super::exits::{has_exited, Exits, Watch};
 use super::guard::JobGuard;
 use super::job::{JobId, JobOutput, JobSpec};
 use super::procs::{self, TOKEN_VAR};
@@ -460,22 +460,6 @@ fn end(job: Running, jobs: &Table, others: &HashMap<i32, Running>) {
             };
             finish(&jobs, status);
         });
-}
-
-/// Whether child `pid` has exited (it stays unreaped).
-fn has_exited(pid: i32) -> bool {
-    // SAFETY: siginfo_t is plain data, zeroed before use; WNOHANG | WNOWAIT only looks.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let r = unsafe {
-        libc::waitid(
-            libc::P_PID,
-            pid as libc::id_t,
-            &mut info,
-            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-        )
-    };
-    // SAFETY: filled by waitid; a zero pid means no child of that pid has changed state.
-    r == 0 && unsafe { info.si_pid() } != 0
 }
 
 /// The token of job `id` of run `run`: a prefix of no other job's.
