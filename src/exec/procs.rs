@@ -496,8 +496,21 @@ mod tests {
             .env(TOKEN_VAR, format!("{prefix}1"))
             .spawn()
             .unwrap();
-        wait_until_found(&prefix, 3);
-        let all = find(&prefix);
+        // Until all three are found and have finished their `exec` into `sleep`: a process in
+        // the middle of one may not show its environment for a moment.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let all = loop {
+            let all = find(&prefix);
+            let settled = all.len() == 3
+                && all.iter().all(|p| {
+                    std::fs::read_to_string(format!("/proc/{p}/comm"))
+                        .is_ok_and(|c| c.trim() == "sleep")
+                });
+            if settled || Instant::now() > deadline {
+                break all;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         // As for a job that ended at once: the narrowing holds within `NARROW_WITHIN` of the
         // mark, and a loaded machine may take longer than that to start the processes above.
         let mark = mark.map(|m| Mark {
