@@ -23,16 +23,41 @@ const POLL: Duration = Duration::from_millis(50);
 /// What keeps a child watched; dropping it stops the watch (after the child is reaped).
 #[derive(Debug)]
 pub(super) enum Watch {
-    /// The child's pidfd, in the epoll set until closed.
-    PidFd(#[allow(dead_code)] OwnedFd),
+    /// The child's pidfd, in the epoll set until dropped.
+    PidFd {
+        /// The pidfd.
+        fd: OwnedFd,
+        /// The epoll set it is in.
+        epoll: Arc<OwnedFd>,
+    },
     /// A thread waits for the child and hands its pid over.
     Thread,
+}
+
+impl Drop for Watch {
+    /// Takes the pidfd out of the set before closing it. Closing alone is not enough: the set
+    /// forgets a descriptor only once every copy of it is closed, and a child that has not yet
+    /// called `exec` holds a copy of every descriptor of the engine's (`spawn.rs`), so a reaped
+    /// child's pidfd would go on being reported, ready, until then.
+    fn drop(&mut self) {
+        if let Watch::PidFd { fd, epoll } = self {
+            // SAFETY: both descriptors are open (owned here); DEL takes no event.
+            unsafe {
+                libc::epoll_ctl(
+                    epoll.as_raw_fd(),
+                    libc::EPOLL_CTL_DEL,
+                    fd.as_raw_fd(),
+                    std::ptr::null_mut(),
+                )
+            };
+        }
+    }
 }
 
 /// An epoll set of children's pidfds and the dispatcher's doorbell.
 #[derive(Debug)]
 pub(super) struct Exits {
-    epoll: OwnedFd,
+    epoll: Arc<OwnedFd>,
     /// Pids handed over by fallback threads, and the `eventfd` they ring.
     handed: Arc<(Mutex<VecDeque<i32>>, Doorbell)>,
 }
@@ -51,7 +76,7 @@ impl Exits {
         // SAFETY: epoll_create1 takes no pointers; the new descriptor is owned below.
         let fd = check(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
         // SAFETY: `fd` is a new descriptor that nothing else owns.
-        let epoll = unsafe { OwnedFd::from_raw_fd(fd) };
+        let epoll = Arc::new(unsafe { OwnedFd::from_raw_fd(fd) });
         let exits = Exits {
             epoll,
             handed: Arc::new((Mutex::new(VecDeque::new()), Doorbell::new()?)),
@@ -79,7 +104,10 @@ impl Exits {
             // SAFETY: a new descriptor that nothing else owns.
             let fd = unsafe { OwnedFd::from_raw_fd(r as i32) };
             self.add(fd.as_raw_fd(), pid as u64)?;
-            return Ok(Watch::PidFd(fd));
+            return Ok(Watch::PidFd {
+                fd,
+                epoll: Arc::clone(&self.epoll),
+            });
         }
         let handed = Arc::clone(&self.handed);
         std::thread::Builder::new()
@@ -217,5 +245,34 @@ mod tests {
         assert!(exits
             .wait(&bell, Some(Duration::from_millis(50)))
             .is_empty());
+    }
+
+    #[test]
+    fn a_reaped_childs_pidfd_is_not_reported_again_while_a_copy_of_it_lives_elsewhere() {
+        let exits = Exits::new().unwrap();
+        let bell = Doorbell::new().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id() as i32;
+        let watch = exits.watch(pid).unwrap();
+        let t = Instant::now();
+        let mut got = Vec::new();
+        while got.is_empty() && t.elapsed() < Duration::from_secs(20) {
+            got = exits.wait(&bell, Some(Duration::from_secs(20)));
+        }
+        assert_eq!(got, vec![pid]);
+        // A copy of the pidfd, as a child that has not yet called `exec` holds one.
+        let copy = match &watch {
+            Watch::PidFd { fd, .. } => fd.try_clone().unwrap(),
+            Watch::Thread => return, // no pidfds on this kernel: nothing to pin
+        };
+        child.wait().unwrap();
+        drop(watch);
+        assert!(
+            exits
+                .wait(&bell, Some(Duration::from_millis(50)))
+                .is_empty(),
+            "the reaped child is reported again"
+        );
+        drop(copy);
     }
 }

@@ -2,8 +2,8 @@
 //! reaches its children too (SIGTERM to the group, then SIGKILL after a grace period). stdout
 //! and stderr go to the job's log file (or to the engine's stderr); stdin is closed.
 //!
-//! Jobs are spawned on the submitting thread and waited for in [`Executor::wait`], on the
-//! dispatcher's own thread: each child's pidfd is in one epoll set with the dispatcher's
+//! Jobs are spawned on the submitting thread, which goes on without waiting for the child's
+//! `exec` (`spawn.rs`), and waited for in [`Executor::wait`], on the dispatcher's own thread: each child's pidfd is in one epoll set with the dispatcher's
 //! doorbell ([`Exits`]), so a job's end wakes the dispatcher directly, with no thread between
 //! (a waiter thread per job put two more hand-offs between threads into every job's
 //! turnaround; docs/benchmarks.md). Nothing is reported unless `wait` is called.
@@ -22,9 +22,9 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::os::fd::AsFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,7 @@ use super::exits::{has_exited, Exits, Watch};
 use super::guard::JobGuard;
 use super::job::{JobId, JobOutput, JobSpec};
 use super::procs::{self, TOKEN_VAR};
+use super::spawn::{Ended, Inherited, Launch, Spawned};
 use super::{ExecError, Executor, Waited};
 
 /// How long a cancelled job's process group has between SIGTERM and SIGKILL.
@@ -77,12 +78,18 @@ pub struct LocalExecutor {
     exits: Option<Exits>,
     /// The jobs whose child runs, by pid.
     running: HashMap<i32, Running>,
+    /// The environment every job inherits, read once.
+    inherited: Arc<Inherited>,
+    /// `/dev/null`, every job's stdin (from `start`).
+    devnull: Option<OwnedFd>,
 }
 
 /// A job whose child runs: what its end needs.
 struct Running {
     id: JobId,
-    child: Child,
+    child: Spawned,
+    /// argv[0], for the report of a child that could not run it.
+    program: String,
     /// Keeps the child in [`Exits`] until it is reaped.
     watch: Watch,
     token: String,
@@ -98,7 +105,7 @@ impl std::fmt::Debug for Running {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Running")
             .field("id", &self.id)
-            .field("pid", &self.child.id())
+            .field("pid", &self.child.pid())
             .field("token", &self.token)
             .finish_non_exhaustive()
     }
@@ -124,6 +131,8 @@ impl LocalExecutor {
             reaper: None,
             exits: None,
             running: HashMap::new(),
+            inherited: Arc::new(Inherited::capture()),
+            devnull: None,
         }
     }
 
@@ -168,15 +177,15 @@ impl Drop for LocalExecutor {
         // that their guards' clean-ups, one after the other, mostly find them gone; reap them.
         if !self.running.is_empty() {
             for job in self.running.values() {
-                signal_group(job.child.id() as i32, libc::SIGTERM);
+                signal_group(job.child.pid(), libc::SIGTERM);
             }
             // One scan for the whole run's token (a job's is `<run>/<id>/`).
             procs::signal(&format!("{}/", self.run), libc::SIGTERM);
         }
         for (_, job) in self.running.drain() {
-            let mut child = job.child;
+            let child = job.child;
             drop(job.guard);
-            signal_group(child.id() as i32, libc::SIGKILL);
+            signal_group(child.pid(), libc::SIGKILL);
             let _ = child.wait();
         }
         // Never started (nothing ran): nobody else removes the registry file.
@@ -256,6 +265,11 @@ impl Executor for LocalExecutor {
             executor: "local".into(),
             message: format!("cannot watch child processes: {e}"),
         })?;
+        let devnull = File::open("/dev/null").map_err(|e| ExecError::Start {
+            executor: "local".into(),
+            message: format!("cannot open `/dev/null` for the jobs' stdin: {e}"),
+        })?;
+        self.devnull = Some(devnull.into());
         self.exits = Some(exits);
         self.sink = Some(sink);
         Ok(())
@@ -288,7 +302,8 @@ impl Executor for LocalExecutor {
             })
         };
         let submitted = Instant::now();
-        let (child, mark) = match spawn(&job) {
+        let stdin = self.devnull.as_ref().map_or(-1, |f| f.as_raw_fd());
+        let (child, mark) = match spawn(&job, stdin, &self.inherited) {
             Ok(spawned) => spawned,
             Err(failure) => {
                 table(&self.jobs).remove(&id);
@@ -296,7 +311,7 @@ impl Executor for LocalExecutor {
                 return Ok(());
             }
         };
-        let pid = child.id() as i32;
+        let pid = child.pid();
         if let Some(e) = table(&self.jobs).get_mut(&id) {
             e.pgid = Some(pid);
         }
@@ -310,7 +325,6 @@ impl Executor for LocalExecutor {
                 // Not watched, it would never be reported: end it (it may have begun to run,
                 // so it fails rather than not starting), and say why.
                 signal_group(pid, libc::SIGKILL);
-                let mut child = child;
                 let _ = child.wait();
                 procs::end_and_confirm(&token, GRACE, mark);
                 table(&self.jobs).remove(&id);
@@ -328,6 +342,7 @@ impl Executor for LocalExecutor {
             Running {
                 id,
                 child,
+                program: job.argv.first().cloned().unwrap_or_default(),
                 watch,
                 token,
                 mark,
@@ -376,20 +391,27 @@ impl Executor for LocalExecutor {
     }
 }
 
-/// Opens the job's output and spawns its child; returns it with the mark taken just before.
-fn spawn(job: &JobSpec) -> Result<(Child, Option<procs::Mark>), StartFailure> {
-    let (out, err) = open_output(&job.output).map_err(StartFailure::Output)?;
-    let mut cmd = Command::new(resolve_program(&job.argv[0], &job.cwd));
-    cmd.args(&job.argv[1..])
-        .current_dir(&job.cwd)
-        .envs(job.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .process_group(0);
+/// Opens the job's output and spawns its child (stdin from `stdin`); returns it with the mark
+/// taken just before.
+fn spawn(
+    job: &JobSpec,
+    stdin: i32,
+    inherited: &Arc<Inherited>,
+) -> Result<(Spawned, Option<procs::Mark>), StartFailure> {
+    let log = open_output(&job.output).map_err(StartFailure::Output)?;
+    let out = log.as_ref().map_or(libc::STDERR_FILENO, |f| f.as_raw_fd());
+    let program = resolve_program(&job.argv[0], &job.cwd);
+    let mut argv = job.argv.clone();
+    argv[0] = program.to_string_lossy().into_owned();
+    let launch = Launch {
+        argv: &argv,
+        env: &job.env,
+        cwd: &job.cwd,
+        stdio: [stdin, out, out],
+    };
     // The mark narrows the scan for the job's leftovers to the processes created since.
     let mark = procs::Mark::now();
-    let child = cmd.spawn().map_err(|e| StartFailure::Spawn {
+    let child = super::spawn::spawn(&launch, inherited).map_err(|e| StartFailure::Spawn {
         program: job.argv[0].clone(),
         reason: e.to_string(),
     })?;
@@ -404,7 +426,8 @@ fn spawn(job: &JobSpec) -> Result<(Child, Option<procs::Mark>), StartFailure> {
 fn end(job: Running, jobs: &Table, others: &HashMap<i32, Running>) {
     let Running {
         id,
-        mut child,
+        child,
+        program,
         watch,
         token,
         mark,
@@ -417,14 +440,18 @@ fn end(job: Running, jobs: &Table, others: &HashMap<i32, Running>) {
         ran: started.elapsed(),
     };
     // The group id is the child's pid, which stays its own until the child is reaped.
-    signal_group(child.id() as i32, libc::SIGKILL);
+    signal_group(child.pid(), libc::SIGKILL);
     // Forgotten before the reap: a cancel's late SIGKILL (`terminate`) must never reach the
     // group id once another process may have it.
     if let Some(e) = table(jobs).get_mut(&id) {
         e.pgid = None;
     }
     let status = match child.wait() {
-        Ok(status) => match (status.code(), status.signal()) {
+        Ok(Ended::NotExecuted(e)) => JobStatus::NotStarted(StartFailure::Spawn {
+            program,
+            reason: e.to_string(),
+        }),
+        Ok(Ended::Exited(status)) => match (status.code(), status.signal()) {
             (Some(0), _) => JobStatus::Succeeded,
             (Some(c), _) => JobStatus::Failed(JobFailure::Exit(c)),
             (None, Some(s)) => JobStatus::Failed(JobFailure::Signal(s)),
@@ -467,30 +494,18 @@ fn job_token(run: &str, id: JobId) -> String {
     format!("{run}/{}/", id.0)
 }
 
-/// stdout and stderr for a job's output choice.
-fn open_output(output: &JobOutput) -> Result<(Stdio, Stdio), String> {
+/// The log file a job's stdout and stderr go to, or `None` for the engine's stderr.
+fn open_output(output: &JobOutput) -> Result<Option<File>, String> {
     match output {
         JobOutput::Log(path) => {
             if let Some(parent) = path.parent() {
                 let _ = std::fs::create_dir_all(parent);
             }
-            let log = File::create(path)
-                .map_err(|e| format!("cannot create log `{}`: {e}", path.display()))?;
-            let err = log.try_clone().map_err(|e| e.to_string())?;
-            Ok((Stdio::from(log), Stdio::from(err)))
+            File::create(path)
+                .map(Some)
+                .map_err(|e| format!("cannot create log `{}`: {e}", path.display()))
         }
-        JobOutput::Stderr => {
-            let stderr = std::io::stderr();
-            let a = stderr
-                .as_fd()
-                .try_clone_to_owned()
-                .map_err(|e| e.to_string())?;
-            let b = stderr
-                .as_fd()
-                .try_clone_to_owned()
-                .map_err(|e| e.to_string())?;
-            Ok((Stdio::from(a), Stdio::from(b)))
-        }
+        JobOutput::Stderr => Ok(None),
     }
 }
 

@@ -15,6 +15,7 @@ mod job;
 mod local;
 pub mod procs;
 pub mod slurm;
+mod spawn;
 
 pub use bell::Doorbell;
 pub use event::{EventSink, ExecEvent, JobFailure, JobStatus, JobTimes, StartFailure};
