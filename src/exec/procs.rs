@@ -95,15 +95,77 @@ fn pids_since(mark: Mark) -> Option<std::ops::RangeInclusive<i32>> {
     if mark.at.elapsed() > NARROW_WITHIN {
         return None;
     }
-    // `/proc/loadavg`: "0.74 1.02 1.04 1/89 28418": 89 tasks hold a pid, 28418 was the last
-    // one handed out (in this pid namespace, as `ns_last_pid` says). Read before the forks.
-    let loadavg = std::fs::read_to_string("/proc/loadavg").ok()?;
-    let mut fields = loadavg.split_whitespace().skip(3);
-    let tasks = fields.next()?.split_once('/')?.1.parse().ok()?;
-    let last_pid = fields.next()?.parse().ok()?;
+    // The last pid before the forks: every fork up to the range's end is counted.
+    let last_pid = last_pid()?;
     let forks = forks()?;
-    let lowest = created_since(mark, last_pid, forks, pid_max()?, tasks)?;
+    let lowest = created_since(mark, last_pid, forks, pid_max()?, tasks_at_most(forks)?)?;
     Some(lowest..=last_pid)
+}
+
+/// At most how many tasks hold a pid now, given the forks since boot now: a count read from
+/// `/proc/loadavg` at most once a second, plus every fork since (a task that holds a pid
+/// now either held one then or was forked since). Reading the count at every scan cost a file
+/// read per job.
+fn tasks_at_most(forks_now: u64) -> Option<u64> {
+    static LAST: std::sync::Mutex<Option<(Instant, u64, u64)>> = std::sync::Mutex::new(None);
+    let mut last = LAST
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (tasks, forks) = match *last {
+        Some((at, tasks, forks)) if at.elapsed() < Duration::from_secs(1) => (tasks, forks),
+        _ => {
+            // The forks before the count: forks since then include every task forked since.
+            let forks = forks()?;
+            let mut buf = [0u8; 128];
+            let loadavg = read_proc(c"/proc/loadavg", &mut buf)?;
+            // "0.74 1.02 1.04 1/89 28418": 89 tasks hold a pid.
+            let tasks = std::str::from_utf8(loadavg)
+                .ok()?
+                .split_whitespace()
+                .nth(3)?
+                .split_once('/')?
+                .1
+                .parse()
+                .ok()?;
+            *last = Some((Instant::now(), tasks, forks));
+            (tasks, forks)
+        }
+    };
+    Some(tasks + forks_now.saturating_sub(forks))
+}
+
+/// A small file of `/proc` (one line, as `ns_last_pid` or `loadavg`), with one `open`, one
+/// `read` and one `close` (`fs::read_to_string` also asks for the size, which such a file
+/// reports as 0, and reads again to see the end); `None` if it does not fit in `buf`.
+fn read_proc<'a>(path: &std::ffi::CStr, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+    // SAFETY: `path` is NUL-terminated; the descriptor is closed below.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return None;
+    }
+    let mut len = 0;
+    let complete = loop {
+        // SAFETY: reads into the unfilled part of `buf`.
+        let n = unsafe { libc::read(fd, buf[len..].as_mut_ptr().cast(), buf.len() - len) };
+        match n {
+            0 => break true,
+            n if n > 0 => {
+                len += n as usize;
+                // A one-line file comes whole in one read: its newline ends it.
+                if buf[len - 1] == b'\n' {
+                    break true;
+                }
+                if len == buf.len() {
+                    break false;
+                }
+            }
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            _ => break false,
+        }
+    };
+    // SAFETY: `fd` was opened above and is closed once.
+    unsafe { libc::close(fd) };
+    complete.then_some(&buf[..len])
 }
 
 /// At most this many pids are probed one by one (an `open` each, most failing); a wider range
@@ -170,7 +232,7 @@ fn pid_max() -> Option<i32> {
     match *last {
         Some((at, max)) if at.elapsed() < Duration::from_secs(1) => Some(max),
         _ => {
-            let max = read_number("/proc/sys/kernel/pid_max")?;
+            let max = read_number(c"/proc/sys/kernel/pid_max")?;
             *last = Some((Instant::now(), max));
             Some(max)
         }
@@ -179,28 +241,61 @@ fn pid_max() -> Option<i32> {
 
 /// The last pid handed out in this pid namespace.
 fn last_pid() -> Option<i32> {
-    read_number("/proc/sys/kernel/ns_last_pid")
+    read_number(c"/proc/sys/kernel/ns_last_pid")
 }
 
-fn read_number<T: std::str::FromStr>(path: &str) -> Option<T> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
+fn read_number<T: std::str::FromStr>(path: &std::ffi::CStr) -> Option<T> {
+    let mut buf = [0u8; 32];
+    std::str::from_utf8(read_proc(path, &mut buf)?)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Forks since boot (`processes` in `/proc/stat`).
 fn forks() -> Option<u64> {
-    use std::io::Read;
-    // A buffer sized for the whole file: `/proc/stat` says its size is 0, and a buffer grown
-    // from that took seven reads (now one, and one more to see the end).
-    let mut stat = String::with_capacity(16 * 1024);
-    std::fs::File::open("/proc/stat")
-        .ok()?
-        .read_to_string(&mut stat)
-        .ok()?;
-    stat.lines()
-        .find_map(|l| l.strip_prefix("processes "))?
-        .trim()
-        .parse()
-        .ok()
+    // One buffer per thread, kept: `/proc/stat` is a few kilobytes on a small machine (one
+    // line per CPU, one count per interrupt), far more on a large one.
+    thread_local! {
+        static STAT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    STAT.with_borrow_mut(|stat| {
+        read_proc_all(c"/proc/stat", stat)?;
+        let at = stat.windows(11).position(|w| w == b"\nprocesses ")?;
+        let rest = &stat[at + 11..];
+        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        std::str::from_utf8(&rest[..end]).ok()?.trim().parse().ok()
+    })
+}
+
+/// A file of `/proc` of any length, into `buf` (emptied first, grown as needed): one `open`,
+/// `read`s until the end, one `close` (no `stat`: these files report a size of 0).
+fn read_proc_all(path: &std::ffi::CStr, buf: &mut Vec<u8>) -> Option<()> {
+    buf.clear();
+    // SAFETY: `path` is NUL-terminated; the descriptor is closed below.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return None;
+    }
+    let complete = loop {
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(buf.capacity().max(16 * 1024));
+        }
+        let spare = buf.spare_capacity_mut();
+        // SAFETY: reads into the vector's spare capacity, whose length is given.
+        let n = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), spare.len()) };
+        match n {
+            0 => break true,
+            // SAFETY: the kernel initialised the `n` bytes after the current length.
+            n if n > 0 => unsafe { buf.set_len(buf.len() + n as usize) },
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            _ => break false,
+        }
+    };
+    // SAFETY: `fd` was opened above and is closed once.
+    unsafe { libc::close(fd) };
+    complete.then_some(())
 }
 
 /// The pids of the processes whose `REPRO_JOB_TOKEN` starts with `prefix`.
