@@ -23,12 +23,19 @@ fn counter_base() -> u64 {
         let host = std::fs::read("/proc/sys/kernel/hostname").unwrap_or_default();
         let mut seed = blake3::Hasher::new();
         seed.update(&nanos.to_le_bytes());
-        seed.update(&std::process::id().to_le_bytes());
+        seed.update(&own_pid().to_le_bytes());
         seed.update(&host);
         let bytes = seed.finalize();
         // Leave the low 32 bits for the counter.
         u64::from_le_bytes(bytes.as_bytes()[..8].try_into().expect("8 bytes")) & !0xffff_ffff
     })
+}
+
+/// This process's id, asked once (`std::process::id` is a system call each time, and every
+/// published file's temporary is named with it).
+pub fn own_pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 /// A temporary sibling name for `dest`, unique within this process and across processes
@@ -39,7 +46,7 @@ pub fn temp_sibling(dest: &Path) -> PathBuf {
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    dest.with_file_name(format!(".{name}.tmp-{}-{n}", std::process::id()))
+    dest.with_file_name(format!(".{name}.tmp-{}-{n}", own_pid()))
 }
 
 /// The pid that wrote a temporary named by [`temp_sibling`] (`.name.tmp-<pid>-<n>`), if the
@@ -104,20 +111,27 @@ pub fn copy_as(src: &Path, dest: &Path, durability: Durability) -> io::Result<()
     })
 }
 
-/// Fills a temporary sibling of `dest` with `fill`, renames it over `dest` (the directories
-/// created first) and, for [`Durability::Now`], fsyncs the directory; the temporary is removed
-/// on failure.
+/// Fills a temporary sibling of `dest` with `fill`, renames it over `dest` and, for
+/// [`Durability::Now`], fsyncs the directory; the temporary is removed on failure. The parent
+/// directories are created when the temporary cannot be (asking first cost two system calls
+/// per file when they exist, as they do for all but the first of a directory's files).
 fn publish(
     dest: &Path,
     durability: Durability,
-    fill: impl FnOnce(&Path) -> io::Result<()>,
+    mut fill: impl FnMut(&Path) -> io::Result<()>,
 ) -> io::Result<()> {
-    if let Some(parent) = dest.parent() {
-        fs::create_dir_all(parent)?;
-    }
     let tmp = temp_sibling(dest);
     let result = (|| {
-        fill(&tmp)?;
+        match fill(&tmp) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match dest.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
+                    fs::create_dir_all(parent)?;
+                    fill(&tmp)?;
+                }
+                _ => return Err(e),
+            },
+            other => other?,
+        }
         fs::rename(&tmp, dest)?;
         match durability {
             Durability::Now => sync_dir(dest),

@@ -68,6 +68,8 @@ struct State {
     closing: bool,
     /// Set when the thread has ended (or unwound): nothing pending will be synced any more.
     ended: bool,
+    /// Set while the committer waits for a publication: only then does one need to wake it.
+    idle: bool,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -106,7 +108,10 @@ impl GroupCommit {
     pub(super) fn wrote(&self) {
         let mut s = self.shared.lock();
         s.written += 1;
-        self.shared.changed.notify_all();
+        // While it gathers or syncs it will see this count anyway: a wake-up is a system call.
+        if s.idle {
+            self.shared.changed.notify_all();
+        }
     }
 
     /// Waits until every publication announced before this call is durable; returns the first
@@ -164,7 +169,9 @@ fn commit_loop(shared: &Shared, targets: &[File]) {
         {
             let mut s = shared.lock();
             while s.synced == s.written && !s.closing {
+                s.idle = true;
                 s = shared.wait(s);
+                s.idle = false;
             }
             if s.synced == s.written {
                 return; // closing, nothing pending

@@ -15,7 +15,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Mutex;
 
-use super::hash::{hash_file_uncached, Digest};
+use super::hash::{hash_file_of_length, Digest};
 
 const HEADER: &str = "repro-stat-cache v1";
 
@@ -115,7 +115,7 @@ impl StatCache {
                 return Ok(d.to_hex().to_string());
             }
         }
-        let digest = hash_file_uncached(abs)?;
+        let digest = hash_file_of_length(abs, meta.len())?;
         if let Ok(binary) = blake3::Hash::from_hex(&digest) {
             self.entries
                 .lock()
@@ -168,6 +168,7 @@ impl StatCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::hash::hash_file_uncached;
 
     #[test]
     fn a_saved_cache_answers_without_hashing_and_bad_lines_are_ignored() {

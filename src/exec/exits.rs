@@ -263,7 +263,10 @@ mod tests {
         // A copy of the pidfd, as a child that has not yet called `exec` holds one.
         let copy = match &watch {
             Watch::PidFd { fd, .. } => fd.try_clone().unwrap(),
-            Watch::Thread => return, // no pidfds on this kernel: nothing to pin
+            Watch::Thread => {
+                child.wait().unwrap();
+                return; // no pidfds on this kernel: nothing to pin
+            }
         };
         child.wait().unwrap();
         drop(watch);

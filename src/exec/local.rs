@@ -410,7 +410,7 @@ fn spawn(
         stdio: [stdin, out, out],
     };
     // The mark narrows the scan for the job's leftovers to the processes created since.
-    let mark = procs::Mark::now();
+    let mark = procs::Mark::recent();
     let child = super::spawn::spawn(&launch, inherited).map_err(|e| StartFailure::Spawn {
         program: job.argv[0].clone(),
         reason: e.to_string(),
@@ -498,10 +498,16 @@ fn job_token(run: &str, id: JobId) -> String {
 fn open_output(output: &JobOutput) -> Result<Option<File>, String> {
     match output {
         JobOutput::Log(path) => {
-            if let Some(parent) = path.parent() {
-                let _ = std::fs::create_dir_all(parent);
-            }
-            File::create(path)
+            // The directory is made when the log cannot be created (it exists for every log
+            // but the first).
+            let created = File::create(path).or_else(|e| match path.parent() {
+                Some(parent) if e.kind() == std::io::ErrorKind::NotFound => {
+                    std::fs::create_dir_all(parent)?;
+                    File::create(path)
+                }
+                _ => Err(e),
+            });
+            created
                 .map(Some)
                 .map_err(|e| format!("cannot create log `{}`: {e}", path.display()))
         }

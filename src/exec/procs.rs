@@ -59,7 +59,29 @@ impl Mark {
             at: Instant::now(),
         })
     }
+
+    /// A mark for what starts now, without reading the counters when a narrowed scan read
+    /// them less than [`REUSE_WITHIN`] ago: its reading (forks first, then the last pid, as
+    /// [`Mark::now`] reads them) is a mark of that instant, and any earlier mark is one for what
+    /// starts later. It widens a scan only by the pids handed out in between, which are probed
+    /// and passed over. A job's end scans, and the next job starts right after: the dispatcher
+    /// read the same two counters twice per job.
+    pub fn recent() -> Option<Mark> {
+        let latest = *LATEST
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match latest {
+            Some(m) if m.at.elapsed() < REUSE_WITHIN => Some(m),
+            _ => Mark::now(),
+        }
+    }
 }
+
+/// How old a scan's reading may be for [`Mark::recent`] to return it.
+const REUSE_WITHIN: Duration = Duration::from_millis(10);
+
+/// The reading the last narrowed scan ended with (see [`Mark::recent`]).
+static LATEST: std::sync::Mutex<Option<Mark>> = std::sync::Mutex::new(None);
 
 /// Whether `/proc` shows this process's pid namespace (asked once: neither changes).
 fn same_pid_namespace() -> bool {
@@ -88,18 +110,20 @@ fn created_since(mark: Mark, last_pid: i32, forks: u64, pid_max: i32, tasks: u64
 }
 
 /// The pids that processes created since `mark` can have: from the lowest ([`created_since`],
-/// with today's counters) to the last pid handed out when the counters were read; `None`
+/// with today's counters) to the last pid handed out when the counters were read, with the
+/// forks counted and when (just before they were read); `None`
 /// past [`NARROW_WITHIN`] of the mark, when the counters cannot be read, or when the numbers
 /// may have wrapped around.
-fn pids_since(mark: Mark) -> Option<std::ops::RangeInclusive<i32>> {
+fn pids_since(mark: Mark) -> Option<(std::ops::RangeInclusive<i32>, u64, Instant)> {
     if mark.at.elapsed() > NARROW_WITHIN {
         return None;
     }
     // The last pid before the forks: every fork up to the range's end is counted.
     let last_pid = last_pid()?;
+    let at = Instant::now();
     let forks = forks()?;
     let lowest = created_since(mark, last_pid, forks, pid_max()?, tasks_at_most(forks)?)?;
-    Some(lowest..=last_pid)
+    Some((lowest..=last_pid, forks, at))
 }
 
 /// At most how many tasks hold a pid now, given the forks since boot now: a count read from
@@ -318,7 +342,7 @@ pub fn find_since_except(
     known: impl Fn(i32) -> bool,
 ) -> Vec<i32> {
     let needle = format!("{TOKEN_VAR}={prefix}");
-    let me = std::process::id() as i32;
+    let me = crate::cache::atomic::own_pid() as i32;
     let carries = |pid: i32| {
         pid != me
             && !known(pid)
@@ -329,12 +353,29 @@ pub fn find_since_except(
     };
     let since = mark.and_then(pids_since);
     let lowest = match since {
-        Some(range) => {
+        Some((range, forks, at)) => {
             let low = *range.start();
             // Thread ids are probed too (a listing hides them): a match must lead its group.
             let matches = |pid| carries(pid) && leads_its_group(pid);
-            match probe(range, matches, last_pid) {
-                Ok(found) => return found,
+            let mut cursor = None;
+            let read = || {
+                cursor = last_pid();
+                cursor
+            };
+            match probe(range, matches, read) {
+                Ok(found) => {
+                    // The forks, then the last pid, read after them: a mark (`Mark::recent`).
+                    if let Some(last_pid) = cursor {
+                        *LATEST
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Mark {
+                            last_pid,
+                            forks,
+                            at,
+                        });
+                    }
+                    return found;
+                }
                 Err(GaveUp::Wide) => Some(low),
                 Err(GaveUp::Lost) => None,
             }

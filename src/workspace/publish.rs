@@ -156,7 +156,9 @@ impl Workspace<'_> {
                 source,
             })?;
             self.stat.forget(o);
-            if let Some(parent) = abs.parent() {
+            // Looked at first: `create_dir_all` of an existing directory costs a failed
+            // `mkdir` and a `stat`, for every instance that runs.
+            if let Some(parent) = abs.parent().filter(|p| !p.is_dir()) {
                 std::fs::create_dir_all(parent).map_err(|source| WorkspaceError::Io {
                     path: parent.to_owned(),
                     source,
