@@ -401,10 +401,9 @@ fn spawn(
     let log = open_output(&job.output).map_err(StartFailure::Output)?;
     let out = log.as_ref().map_or(libc::STDERR_FILENO, |f| f.as_raw_fd());
     let program = resolve_program(&job.argv[0], &job.cwd);
-    let mut argv = job.argv.clone();
-    argv[0] = program.to_string_lossy().into_owned();
     let launch = Launch {
-        argv: &argv,
+        program: program.as_os_str(),
+        args: &job.argv[1..],
         env: &job.env,
         cwd: &job.cwd,
         stdio: [stdin, out, out],

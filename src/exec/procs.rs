@@ -39,6 +39,8 @@ pub const NARROW_WITHIN: Duration = Duration::from_secs(1);
 pub struct Mark {
     last_pid: i32,
     forks: u64,
+    /// At most how many tasks held a pid then (see [`tasks_bound`]).
+    tasks: u64,
     at: Instant,
 }
 
@@ -49,6 +51,8 @@ impl Mark {
         if !same_pid_namespace() {
             return None;
         }
+        // A task count older than the forks read below, so that it bounds the tasks then.
+        let reading = task_count(true)?;
         // Forks first: a fork between the two reads has a pid at or below `last_pid` and is
         // not the job's (its processes are created after the mark).
         let forks = forks()?;
@@ -56,6 +60,7 @@ impl Mark {
         Some(Mark {
             last_pid,
             forks,
+            tasks: tasks_bound(reading, forks),
             at: Instant::now(),
         })
     }
@@ -95,25 +100,26 @@ fn same_pid_namespace() -> bool {
 }
 
 /// The lowest pid that processes created since `mark` can have, given the last pid handed out
-/// now, the fork counter now (read after `last_pid`), `pid_max` and the number of tasks that
-/// hold a pid now; `None` when the numbers may have wrapped around (every pid is possible).
-/// Handing out `n` pids moves the cursor past `n` free numbers and any taken ones; from the
-/// mark's cursor it can come back to it only after passing every free number, more than
-/// `pid_max - RESERVED_PIDS - tasks` of them. No upper bound: a process created after these
-/// reads (a daemon's child, its parent gone) has a higher pid and must still be found.
-fn created_since(mark: Mark, last_pid: i32, forks: u64, pid_max: i32, tasks: u64) -> Option<i32> {
+/// now, the fork counter now (read after `last_pid`) and `pid_max`; `None` when the numbers may
+/// have wrapped around (every pid is possible). Handing out a pid moves the cursor past one
+/// free number and any taken ones; from the mark's cursor it comes back to it only after
+/// passing every number from `RESERVED_PIDS` to `pid_max`, each either handed out since (a
+/// fork, counted) or taken when passed by a task that already held it at the mark, as its
+/// own pid or as the id of its process group or session (at most three per task). No upper
+/// bound: a process created after these reads (a daemon's child, its parent gone) has a higher
+/// pid and must still be found.
+fn created_since(mark: Mark, last_pid: i32, forks: u64, pid_max: i32) -> Option<i32> {
     let created = forks.checked_sub(mark.forks)?;
     let free = u64::try_from(pid_max)
         .ok()?
-        .checked_sub(RESERVED_PIDS + tasks)?;
+        .checked_sub(RESERVED_PIDS + 3 * mark.tasks)?;
     (created < free && last_pid >= mark.last_pid).then(|| mark.last_pid.saturating_add(1))
 }
 
 /// The pids that processes created since `mark` can have: from the lowest ([`created_since`],
 /// with today's counters) to the last pid handed out when the counters were read, with the
-/// forks counted and when (just before they were read); `None`
-/// past [`NARROW_WITHIN`] of the mark, when the counters cannot be read, or when the numbers
-/// may have wrapped around.
+/// forks counted and when (just before they were read); `None` past [`NARROW_WITHIN`] of the
+/// mark, when the counters cannot be read, or when the numbers may have wrapped around.
 fn pids_since(mark: Mark) -> Option<(std::ops::RangeInclusive<i32>, u64, Instant)> {
     if mark.at.elapsed() > NARROW_WITHIN {
         return None;
@@ -122,23 +128,24 @@ fn pids_since(mark: Mark) -> Option<(std::ops::RangeInclusive<i32>, u64, Instant
     let last_pid = last_pid()?;
     let at = Instant::now();
     let forks = forks()?;
-    let lowest = created_since(mark, last_pid, forks, pid_max()?, tasks_at_most(forks)?)?;
+    let lowest = created_since(mark, last_pid, forks, pid_max()?)?;
     Some((lowest..=last_pid, forks, at))
 }
 
-/// At most how many tasks hold a pid now, given the forks since boot now: a count read from
-/// `/proc/loadavg` at most once a second, plus every fork since (a task that holds a pid
-/// now either held one then or was forked since). Reading the count at every scan cost a file
-/// read per job.
-fn tasks_at_most(forks_now: u64) -> Option<u64> {
+/// A count of the tasks that hold a pid (`/proc/loadavg`) with the forks since boot read just
+/// before it, read at most once a second (`refresh`: read again when older; else whatever
+/// reading there is). Reading the count at every job cost a file read per job.
+fn task_count(refresh: bool) -> Option<(u64, u64)> {
     static LAST: std::sync::Mutex<Option<(Instant, u64, u64)>> = std::sync::Mutex::new(None);
     let mut last = LAST
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let (tasks, forks) = match *last {
-        Some((at, tasks, forks)) if at.elapsed() < Duration::from_secs(1) => (tasks, forks),
+    match *last {
+        Some((at, tasks, forks)) if !refresh || at.elapsed() < Duration::from_secs(1) => {
+            Some((tasks, forks))
+        }
+        _ if !refresh => None,
         _ => {
-            // The forks before the count: forks since then include every task forked since.
             let forks = forks()?;
             let mut buf = [0u8; 128];
             let loadavg = read_proc(c"/proc/loadavg", &mut buf)?;
@@ -152,10 +159,16 @@ fn tasks_at_most(forks_now: u64) -> Option<u64> {
                 .parse()
                 .ok()?;
             *last = Some((Instant::now(), tasks, forks));
-            (tasks, forks)
+            Some((tasks, forks))
         }
-    };
-    Some(tasks + forks_now.saturating_sub(forks))
+    }
+}
+
+/// At most how many tasks hold a pid when the fork counter reads `forks`, from a `reading`
+/// ([`task_count`]) taken before: a task then either held a pid at the reading or was forked
+/// since.
+fn tasks_bound((tasks, forks_then): (u64, u64), forks: u64) -> u64 {
+    tasks + forks.saturating_sub(forks_then)
 }
 
 /// A small file of `/proc` (one line, as `ns_last_pid` or `loadavg`), with one `open`, one
@@ -365,12 +378,14 @@ pub fn find_since_except(
             match probe(range, matches, read) {
                 Ok(found) => {
                     // The forks, then the last pid, read after them: a mark (`Mark::recent`).
-                    if let Some(last_pid) = cursor {
+                    // (With a task count read before those forks: any there is is older.)
+                    if let (Some(last_pid), Some(reading)) = (cursor, task_count(false)) {
                         *LATEST
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Mark {
                             last_pid,
                             forks,
+                            tasks: tasks_bound(reading, forks),
                             at,
                         });
                     }
@@ -489,9 +504,9 @@ pub fn open_files_under(
     held
 }
 
-/// Waits (up to 10 s) until `n` processes carry a token starting with `prefix`: `spawn`
-/// returns once the child is inside `exec`, before the kernel has set up its new environment
-/// (until then `/proc/<pid>/environ` reads empty).
+/// Waits (up to 10 s) until `n` processes carry a token starting with `prefix`: a spawned
+/// child shows the job's environment only once its `exec` is done (before, it shows the
+/// parent's, or reads empty while inside `exec`).
 #[cfg(test)]
 pub(crate) fn wait_until_found(prefix: &str, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -525,22 +540,24 @@ mod tests {
         let mark = Mark {
             last_pid: 1000,
             forks: 50,
+            tasks: 100,
             at: Instant::now(),
         };
         // 10 forks since, cursor at 1010: only pids from 1001 on can be new.
-        assert_eq!(created_since(mark, 1010, 60, 32768, 100), Some(1001));
+        assert_eq!(created_since(mark, 1010, 60, 32768), Some(1001));
         // Nothing created yet: still from 1001 (whatever comes next is above).
-        assert_eq!(created_since(mark, 1000, 50, 32768, 100), Some(1001));
+        assert_eq!(created_since(mark, 1000, 50, 32768), Some(1001));
         // The cursor is below the mark's: it wrapped.
-        assert_eq!(created_since(mark, 400, 60, 32768, 100), None);
-        // Enough forks to pass every free number: it may have come round again.
-        assert_eq!(created_since(mark, 1010, 50 + 32368, 32768, 100), None);
-        assert_eq!(
-            created_since(mark, 1010, 50 + 32367, 32768, 100),
-            Some(1001)
-        );
+        assert_eq!(created_since(mark, 400, 60, 32768), None);
+        // Enough forks to pass every number not held (by 100 tasks, their groups and sessions):
+        // it may have come round again.
+        assert_eq!(created_since(mark, 1010, 50 + 32168, 32768), None);
+        assert_eq!(created_since(mark, 1010, 50 + 32167, 32768), Some(1001));
         // Counters that went backwards (another boot, another namespace): no narrowing.
-        assert_eq!(created_since(mark, 1010, 10, 32768, 100), None);
+        assert_eq!(created_since(mark, 1010, 10, 32768), None);
+        // A bound on the tasks: the count at the reading and every fork since.
+        assert_eq!(tasks_bound((100, 40), 50), 110);
+        assert_eq!(tasks_bound((100, 60), 50), 100);
         // Too long after the mark: no narrowing, whatever the counters say.
         let old = Mark {
             at: Instant::now() - NARROW_WITHIN - Duration::from_millis(1),

@@ -26,8 +26,11 @@
 //! fails harmlessly), so the group exists when `spawn` returns.
 //!
 //! `PATH` is searched as `execvp` does, with the job's own `PATH` when it sets one: each
-//! directory in turn, going on past a missing or forbidden file. Elsewhere than Linux on x86-64,
-//! `std`'s spawn is used.
+//! directory in turn, going on past a missing or forbidden file (a file without `#!` that the
+//! kernel cannot run is an error, where `execvp` would hand it to `/bin/sh`). Elsewhere than
+//! Linux on x86-64, and with a glibc older than 2.24, `std`'s spawn is used. A build
+//! instrumented for coverage or a sanitizer must not use this path: its inserted calls would
+//! run in the child, on the parent's memory.
 
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
@@ -72,8 +75,11 @@ impl Inherited {
 /// and the descriptors that become its stdin, stdout and stderr.
 #[derive(Debug)]
 pub(super) struct Launch<'a> {
-    /// argv; `argv[0]` with a `/` is taken as it is, a bare name is looked up in `PATH`.
-    pub argv: &'a [String],
+    /// The program, also its `argv[0]`: with a `/` it is taken as it is, a bare name is looked
+    /// up in `PATH`.
+    pub program: &'a OsStr,
+    /// The arguments after `argv[0]`.
+    pub args: &'a [String],
     /// Variables added to (or replacing in) the inherited environment.
     pub env: &'a [(String, String)],
     /// The working directory.
@@ -100,16 +106,24 @@ pub(super) struct Spawned {
 
 #[derive(Debug)]
 enum How {
-    /// Created by `clone`; the plan its pre-`exec` steps read, until it is reaped.
+    /// Created by `clone`; the plan its pre-`exec` steps read (from `Box::into_raw`: the child
+    /// writes into it, so no reference to it exists until the child is reaped).
     #[cfg_attr(
-        not(all(target_os = "linux", target_arch = "x86_64")),
+        not(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu")),
         allow(dead_code)
     )]
-    Cloned(Option<Box<Plan>>),
+    Cloned(Option<PlanPtr>),
     /// Created by `std`.
-    #[cfg_attr(all(target_os = "linux", target_arch = "x86_64"), allow(dead_code))]
     Std(std::process::Child),
 }
+
+/// A plan given up by its `Box` while a child may read it (see [`How::Cloned`]).
+#[derive(Debug)]
+struct PlanPtr(std::ptr::NonNull<Plan>);
+
+// SAFETY: the pointer is the only owner of the plan (from `Box::into_raw`), and `Plan` is
+// `Send`.
+unsafe impl Send for PlanPtr {}
 
 impl Spawned {
     /// The child's pid (also its process group's id).
@@ -136,9 +150,11 @@ impl Spawned {
             }
         }
         // Reaped: the child reads nothing any more, and what it wrote happened before its end.
-        let failed = plan
-            .take()
-            .map_or(0, |p| p.failed.load(std::sync::atomic::Ordering::SeqCst));
+        let failed = plan.take().map_or(0, |p| {
+            // SAFETY: from `Box::into_raw` in `start`, taken once; the child is gone.
+            let plan = unsafe { Box::from_raw(p.0.as_ptr()) };
+            plan.failed.load(std::sync::atomic::Ordering::SeqCst)
+        });
         Ok(if failed != 0 {
             Ended::NotExecuted(io::Error::from_raw_os_error(failed))
         } else {
@@ -149,11 +165,10 @@ impl Spawned {
 
 impl Drop for Spawned {
     fn drop(&mut self) {
-        // Not reaped: the child may still be reading its plan, so it is never freed.
+        // Not reaped: the child may still be reading its plan, so it is never freed (the raw
+        // pointer is dropped, not the plan).
         if let How::Cloned(plan) = &mut self.how {
-            if let Some(plan) = plan.take() {
-                Box::leak(plan);
-            }
+            plan.take();
         }
     }
 }
@@ -183,8 +198,8 @@ struct Plan {
     stdio: [RawFd; 3],
     /// The error number of the step that failed, written by the child before it exits.
     failed: std::sync::atomic::AtomicI32,
-    /// The child's stack.
-    stack: Box<[u128]>,
+    /// The child's stack: written only by the child, through its stack pointer.
+    stack: Box<[std::mem::MaybeUninit<u8>]>,
 }
 
 impl std::fmt::Debug for Plan {
@@ -202,7 +217,7 @@ impl std::fmt::Debug for Plan {
 unsafe impl Send for Plan {}
 
 /// The child's stack size: its one frame needs a few hundred bytes.
-const STACK_WORDS: usize = 2048; // 32 KiB of u128
+const STACK_BYTES: usize = 32 * 1024;
 
 fn nul_free(s: impl Into<Vec<u8>>) -> io::Result<CString> {
     CString::new(s).map_err(|_| {
@@ -215,10 +230,7 @@ fn nul_free(s: impl Into<Vec<u8>>) -> io::Result<CString> {
 
 impl Plan {
     fn new(launch: &Launch, inherited: &Arc<Inherited>) -> io::Result<Plan> {
-        let program = launch
-            .argv
-            .first()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "an empty command"))?;
+        let program = launch.program;
         let own_path = launch
             .env
             .iter()
@@ -229,10 +241,8 @@ impl Plan {
             program.as_bytes(),
             own_path.or_else(|| inherited.get("PATH")),
         )?;
-        let argv = launch
-            .argv
-            .iter()
-            .map(|a| nul_free(a.as_bytes()))
+        let argv = std::iter::once(nul_free(program.as_bytes()))
+            .chain(launch.args.iter().map(|a| nul_free(a.as_bytes())))
             .collect::<io::Result<Vec<_>>>()?;
         let own_env = launch
             .env
@@ -273,7 +283,7 @@ impl Plan {
             cwd: nul_free(launch.cwd.as_os_str().as_bytes())?,
             stdio: launch.stdio,
             failed: std::sync::atomic::AtomicI32::new(0),
-            stack: vec![0u128; STACK_WORDS].into_boxed_slice(),
+            stack: Box::new_uninit_slice(STACK_BYTES),
         })
     }
 }
@@ -310,41 +320,80 @@ fn candidates(program: &[u8], path: Option<&[u8]>) -> io::Result<Vec<CString>> {
 /// process could be created.
 pub(super) fn spawn(launch: &Launch, inherited: &Arc<Inherited>) -> io::Result<Spawned> {
     let plan = Box::new(Plan::new(launch, inherited)?);
-    start(plan)
+    #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+    if clone_is_safe() {
+        return start(plan);
+    }
+    start_std(&plan)
 }
 
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-fn start(plan: Box<Plan>) -> io::Result<Spawned> {
-    // SAFETY: sigset_t is plain data, filled by sigfillset before use.
-    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
-    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: both sets are live; blocking signals on this thread touches no memory of ours.
-    unsafe {
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-    }
-    let top = plan.stack.as_ptr_range().end as *mut libc::c_void; // 16-byte aligned (u128)
-    let arg = &*plan as *const Plan as *mut libc::c_void;
-    // SAFETY: the child runs `child` on its own stack (`top`, inside the plan) and reads only
-    // the plan, which is neither changed nor freed until the child is reaped (see `Spawned`);
-    // `child` makes raw system calls only and never returns.
-    let pid = unsafe { libc::clone(child, top, libc::CLONE_VM | libc::SIGCHLD, arg) };
-    let err = io::Error::last_os_error();
-    // SAFETY: restores this thread's mask saved above.
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
-    if pid < 0 {
-        return Err(err);
-    }
-    // SAFETY: setpgid takes two pids; the child is ours and not yet reaped.
-    unsafe { libc::setpgid(pid, pid) };
-    Ok(Spawned {
-        pid,
-        how: How::Cloned(Some(plan)),
+/// Whether glibc's `clone` wrapper leaves the parent's memory alone in a `CLONE_VM` child:
+/// before glibc 2.24 it wrote the child's ids into the calling thread's own data (glibc bug
+/// 19957), which the child shares with the parent here. Asked once.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+fn clone_is_safe() -> bool {
+    static SAFE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SAFE.get_or_init(|| {
+        // SAFETY: returns a static NUL-terminated string such as "2.36".
+        let version = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
+        let mut parts = version.to_str().unwrap_or("").split('.');
+        let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        (major, minor) >= (2, 24)
     })
 }
 
-#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 fn start(plan: Box<Plan>) -> io::Result<Spawned> {
+    // Every signal blocked on this thread, glibc's own two (which its `sigfillset` leaves
+    // out) too: the child starts with them blocked and runs no handler of the parent's.
+    let all: u64 = !0;
+    let mut old: u64 = 0;
+    let set_size = std::mem::size_of::<u64>();
+    // SAFETY: rt_sigprocmask reads `all` and writes `old`, both live.
+    unsafe {
+        sys(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK as usize,
+            &all as *const u64 as usize,
+            &mut old as *mut u64 as usize,
+            set_size,
+        )
+    };
+    // The stack grows down from its end, which must be 16-byte aligned.
+    let top = (plan.stack.as_ptr_range().end as usize & !15) as *mut libc::c_void;
+    let plan = Box::into_raw(plan);
+    // SAFETY: the child runs `child` on its own stack (`top`, inside the plan) and reads only
+    // the plan, which is neither changed nor freed until the child is reaped (see `Spawned`);
+    // `child` makes raw system calls only and never returns.
+    let pid = unsafe { libc::clone(child, top, libc::CLONE_VM | libc::SIGCHLD, plan.cast()) };
+    let err = io::Error::last_os_error();
+    // SAFETY: restores this thread's mask saved above.
+    unsafe {
+        sys(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK as usize,
+            &old as *const u64 as usize,
+            0,
+            set_size,
+        )
+    };
+    if pid < 0 {
+        // SAFETY: no child was created: the plan is ours again.
+        drop(unsafe { Box::from_raw(plan) });
+        return Err(err);
+    }
+    // SAFETY: setpgid takes two pids; the child is ours and not yet reaped. It fails only
+    // once the child has called `exec`, having set its group itself.
+    unsafe { libc::setpgid(pid, pid) };
+    Ok(Spawned {
+        pid,
+        how: How::Cloned(std::ptr::NonNull::new(plan).map(PlanPtr)),
+    })
+}
+
+/// `std`'s spawn of the same plan (elsewhere than Linux on x86-64, and with an old glibc).
+fn start_std(plan: &Plan) -> io::Result<Spawned> {
     use std::os::fd::BorrowedFd;
     use std::os::unix::process::CommandExt;
     let fd = |i: usize| -> io::Result<std::process::Stdio> {
@@ -381,7 +430,7 @@ fn start(plan: Box<Plan>) -> io::Result<Spawned> {
 }
 
 /// A raw system call of up to four arguments; returns the result or minus the error number.
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 #[inline(always)]
 unsafe fn sys(n: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> isize {
     let ret: isize;
@@ -403,7 +452,7 @@ unsafe fn sys(n: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> isize 
 }
 
 /// The kernel's `struct sigaction` on x86-64.
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 #[repr(C)]
 struct KernelSigaction {
     handler: usize,
@@ -414,7 +463,7 @@ struct KernelSigaction {
 
 /// The child's side: runs in the parent's memory until `execve` (see the module doc), so it
 /// makes raw system calls only.
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the plan, alive and unchanged until this process is reaped.
     let plan = unsafe { &*(arg as *const Plan) };
@@ -514,7 +563,7 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
 }
 
 /// Records the failed step's error (`r`, minus an error number) and ends the child.
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 unsafe fn fail(plan: &Plan, r: isize) -> ! {
     plan.failed
         .store((-r) as i32, std::sync::atomic::Ordering::SeqCst);
@@ -549,13 +598,14 @@ mod tests {
         let out = std::fs::File::create(&out_path).unwrap();
         let null = std::fs::File::open("/dev/null").unwrap();
         use std::os::fd::AsRawFd;
-        let argv: Vec<String> = argv.iter().map(|s| s.to_string()).collect();
+        let args: Vec<String> = argv[1..].iter().map(|s| s.to_string()).collect();
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let launch = Launch {
-            argv: &argv,
+            program: OsStr::new(argv[0]),
+            args: &args,
             env: &env,
             cwd,
             stdio: [null.as_raw_fd(), out.as_raw_fd(), out.as_raw_fd()],
