@@ -33,7 +33,7 @@ fn counter_base() -> u64 {
 
 /// This process's id, asked once (`std::process::id` is a system call each time, and every
 /// published file's temporary is named with it).
-pub fn own_pid() -> u32 {
+pub(crate) fn own_pid() -> u32 {
     static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     *PID.get_or_init(std::process::id)
 }
@@ -122,16 +122,7 @@ fn publish(
 ) -> io::Result<()> {
     let tmp = temp_sibling(dest);
     let result = (|| {
-        match fill(&tmp) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => match dest.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
-                    fs::create_dir_all(parent)?;
-                    fill(&tmp)?;
-                }
-                _ => return Err(e),
-            },
-            other => other?,
-        }
+        in_new_dirs(dest, || fill(&tmp))?;
         fs::rename(&tmp, dest)?;
         match durability {
             Durability::Now => sync_dir(dest),
@@ -142,6 +133,22 @@ fn publish(
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Runs `make`, which creates a file beside `path`; if it fails with `NotFound` because the
+/// parent directory is missing, creates the directories and runs it again. Asking first cost
+/// a failed `mkdir` and a `stat` for every file of a directory that exists.
+pub fn in_new_dirs<T>(path: &Path, mut make: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    match make() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
+                fs::create_dir_all(parent)?;
+                make()
+            }
+            _ => Err(e),
+        },
+        other => other,
+    }
 }
 
 /// fsyncs the directory holding `path`, so that a rename survives a crash.

@@ -104,7 +104,7 @@ impl GroupCommit {
     }
 
     /// Announces one more publication to make durable (after its files were renamed into
-    /// place), waking the committer.
+    /// place), waking the committer if it waits for one.
     pub(super) fn wrote(&self) {
         let mut s = self.shared.lock();
         s.written += 1;

@@ -24,7 +24,8 @@ pub(crate) fn hash_file_of_length(path: &Path, len: u64) -> io::Result<Digest> {
     hash_open_file(path, fs::File::open(path)?, len)
 }
 
-/// Hashes `file` (open at `path`), about `len` bytes long. Small files are read with plain
+/// Hashes `file` (open at `path`), about `len` bytes long; a large one is mapped anew by its
+/// path (`update_mmap_rayon` opens it itself). Small files are read with plain
 /// `read`s into a buffer of that size: `fs::read` and `read_to_end` first ask for the length
 /// and position again, two system calls per file, and every job's outputs and log are hashed
 /// on the dispatcher's thread.

@@ -1,11 +1,11 @@
 //! The local executor: a child process per job, in its own process group so that cancelling
 //! reaches its children too (SIGTERM to the group, then SIGKILL after a grace period). stdout
-//! and stderr go to the job's log file (or to the engine's stderr); stdin is closed.
+//! and stderr go to the job's log file (or to the engine's stderr); stdin is `/dev/null`.
 //!
 //! Jobs are spawned on the submitting thread, which goes on without waiting for the child's
-//! `exec` (`spawn.rs`), and waited for in [`Executor::wait`], on the dispatcher's own thread: each child's pidfd is in one epoll set with the dispatcher's
-//! doorbell ([`Exits`]), so a job's end wakes the dispatcher directly, with no thread between
-//! (a waiter thread per job put two more hand-offs between threads into every job's
+//! `exec` (`spawn.rs`), and waited for in [`Executor::wait`], on the dispatcher's own thread:
+//! each child's pidfd is in one epoll set with the dispatcher's doorbell ([`Exits`]), so a
+//! job's end wakes the dispatcher directly, with no thread between (a waiter thread per job put two more hand-offs between threads into every job's
 //! turnaround; docs/benchmarks.md). Nothing is reported unless `wait` is called.
 //! When a child exits, whatever it left in its process group is killed before the child is
 //! reaped (so the group id cannot have been reused), and then every process carrying the
@@ -302,7 +302,9 @@ impl Executor for LocalExecutor {
             })
         };
         let submitted = Instant::now();
-        let stdin = self.devnull.as_ref().map_or(-1, |f| f.as_raw_fd());
+        let Some(stdin) = self.devnull.as_ref().map(|f| f.as_raw_fd()) else {
+            return Err(ExecError::NotStarted);
+        };
         let (child, mark) = match spawn(&job, stdin, &self.inherited) {
             Ok(spawned) => spawned,
             Err(failure) => {
@@ -499,14 +501,7 @@ fn open_output(output: &JobOutput) -> Result<Option<File>, String> {
         JobOutput::Log(path) => {
             // The directory is made when the log cannot be created (it exists for every log
             // but the first).
-            let created = File::create(path).or_else(|e| match path.parent() {
-                Some(parent) if e.kind() == std::io::ErrorKind::NotFound => {
-                    std::fs::create_dir_all(parent)?;
-                    File::create(path)
-                }
-                _ => Err(e),
-            });
-            created
+            crate::cache::atomic::in_new_dirs(path, || File::create(path))
                 .map(Some)
                 .map_err(|e| format!("cannot create log `{}`: {e}", path.display()))
         }

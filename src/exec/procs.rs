@@ -52,7 +52,7 @@ impl Mark {
             return None;
         }
         // A task count older than the forks read below, so that it bounds the tasks then.
-        let reading = task_count(true)?;
+        let count = task_count()?;
         // Forks first: a fork between the two reads has a pid at or below `last_pid` and is
         // not the job's (its processes are created after the mark).
         let forks = forks()?;
@@ -60,7 +60,7 @@ impl Mark {
         Some(Mark {
             last_pid,
             forks,
-            tasks: tasks_bound(reading, forks),
+            tasks: tasks_bound(count, forks)?,
             at: Instant::now(),
         })
     }
@@ -118,39 +118,52 @@ fn created_since(mark: Mark, last_pid: i32, forks: u64, pid_max: i32) -> Option<
 
 /// The pids that processes created since `mark` can have: from the lowest ([`created_since`],
 /// with today's counters) to the last pid handed out when the counters were read, with the
-/// forks counted and when (just before they were read); `None` past [`NARROW_WITHIN`] of the
-/// mark, when the counters cannot be read, or when the numbers may have wrapped around.
-fn pids_since(mark: Mark) -> Option<(std::ops::RangeInclusive<i32>, u64, Instant)> {
+/// counters; `None` past [`NARROW_WITHIN`] of the mark, when the counters cannot be read, or
+/// when the numbers may have wrapped around.
+fn pids_since(mark: Mark) -> Option<(std::ops::RangeInclusive<i32>, Reading)> {
     if mark.at.elapsed() > NARROW_WITHIN {
         return None;
     }
+    // A task count older than the forks read below (for the mark this scan leaves).
+    let count = task_count()?;
     // The last pid before the forks: every fork up to the range's end is counted.
     let last_pid = last_pid()?;
     let at = Instant::now();
     let forks = forks()?;
     let lowest = created_since(mark, last_pid, forks, pid_max()?)?;
-    Some((lowest..=last_pid, forks, at))
+    let reading = Reading {
+        forks,
+        tasks: tasks_bound(count, forks)?,
+        at,
+    };
+    Some((lowest..=last_pid, reading))
+}
+
+/// The counters a scan read, before the last pid that ends it: with that pid, a mark.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Reading {
+    forks: u64,
+    tasks: u64,
+    at: Instant,
 }
 
 /// A count of the tasks that hold a pid (`/proc/loadavg`) with the forks since boot read just
-/// before it, read at most once a second (`refresh`: read again when older; else whatever
-/// reading there is). Reading the count at every job cost a file read per job.
-fn task_count(refresh: bool) -> Option<(u64, u64)> {
+/// before it, read again when older than a second (reading the count at every job cost a file
+/// read per job). Its caller reads its own counters after this call, so that the count is
+/// older than they are.
+fn task_count() -> Option<(u64, u64)> {
     static LAST: std::sync::Mutex<Option<(Instant, u64, u64)>> = std::sync::Mutex::new(None);
     let mut last = LAST
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     match *last {
-        Some((at, tasks, forks)) if !refresh || at.elapsed() < Duration::from_secs(1) => {
-            Some((tasks, forks))
-        }
-        _ if !refresh => None,
+        Some((at, tasks, forks)) if at.elapsed() < Duration::from_secs(1) => Some((tasks, forks)),
         _ => {
             let forks = forks()?;
-            let mut buf = [0u8; 128];
-            let loadavg = read_proc(c"/proc/loadavg", &mut buf)?;
+            let mut buf = Vec::new();
+            read_proc(c"/proc/loadavg", &mut buf, true)?;
             // "0.74 1.02 1.04 1/89 28418": 89 tasks hold a pid.
-            let tasks = std::str::from_utf8(loadavg)
+            let tasks = std::str::from_utf8(&buf)
                 .ok()?
                 .split_whitespace()
                 .nth(3)?
@@ -164,45 +177,11 @@ fn task_count(refresh: bool) -> Option<(u64, u64)> {
     }
 }
 
-/// At most how many tasks hold a pid when the fork counter reads `forks`, from a `reading`
-/// ([`task_count`]) taken before: a task then either held a pid at the reading or was forked
-/// since.
-fn tasks_bound((tasks, forks_then): (u64, u64), forks: u64) -> u64 {
-    tasks + forks.saturating_sub(forks_then)
-}
-
-/// A small file of `/proc` (one line, as `ns_last_pid` or `loadavg`), with one `open`, one
-/// `read` and one `close` (`fs::read_to_string` also asks for the size, which such a file
-/// reports as 0, and reads again to see the end); `None` if it does not fit in `buf`.
-fn read_proc<'a>(path: &std::ffi::CStr, buf: &'a mut [u8]) -> Option<&'a [u8]> {
-    // SAFETY: `path` is NUL-terminated; the descriptor is closed below.
-    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return None;
-    }
-    let mut len = 0;
-    let complete = loop {
-        // SAFETY: reads into the unfilled part of `buf`.
-        let n = unsafe { libc::read(fd, buf[len..].as_mut_ptr().cast(), buf.len() - len) };
-        match n {
-            0 => break true,
-            n if n > 0 => {
-                len += n as usize;
-                // A one-line file comes whole in one read: its newline ends it.
-                if buf[len - 1] == b'\n' {
-                    break true;
-                }
-                if len == buf.len() {
-                    break false;
-                }
-            }
-            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
-            _ => break false,
-        }
-    };
-    // SAFETY: `fd` was opened above and is closed once.
-    unsafe { libc::close(fd) };
-    complete.then_some(&buf[..len])
+/// At most how many tasks hold a pid when the fork counter reads `forks`, from a count
+/// ([`task_count`]) taken before: a task then either held a pid at the count or was forked
+/// since. `None` when the count is newer than `forks` (it bounds nothing then).
+fn tasks_bound((tasks, forks_then): (u64, u64), forks: u64) -> Option<u64> {
+    Some(tasks + forks.checked_sub(forks_then)?)
 }
 
 /// At most this many pids are probed one by one (an `open` each, most failing); a wider range
@@ -250,13 +229,18 @@ fn probe(
 
 /// Whether `pid` is a process rather than another thread of one (`Tgid` in its status).
 fn leads_its_group(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|status| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("Tgid:"))
-            .and_then(|tgid| tgid.trim().parse::<i32>().ok())
-            == Some(pid)
-    })
+    let Ok(path) = std::ffi::CString::new(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    let mut status = Vec::new();
+    read_proc(&path, &mut status, false).is_some()
+        && std::str::from_utf8(&status).is_ok_and(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Tgid:"))
+                .and_then(|tgid| tgid.trim().parse::<i32>().ok())
+                == Some(pid)
+        })
 }
 
 /// `pid_max`, read at most once a second (a scan after every job read it each time; an
@@ -281,13 +265,11 @@ fn last_pid() -> Option<i32> {
     read_number(c"/proc/sys/kernel/ns_last_pid")
 }
 
+/// The number a one-line file of `/proc` holds.
 fn read_number<T: std::str::FromStr>(path: &std::ffi::CStr) -> Option<T> {
-    let mut buf = [0u8; 32];
-    std::str::from_utf8(read_proc(path, &mut buf)?)
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    let mut buf = Vec::new();
+    read_proc(path, &mut buf, true)?;
+    std::str::from_utf8(&buf).ok()?.trim().parse().ok()
 }
 
 /// Forks since boot (`processes` in `/proc/stat`).
@@ -298,7 +280,7 @@ fn forks() -> Option<u64> {
         static STAT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     STAT.with_borrow_mut(|stat| {
-        read_proc_all(c"/proc/stat", stat)?;
+        read_proc(c"/proc/stat", stat, false)?;
         let at = stat.windows(11).position(|w| w == b"\nprocesses ")?;
         let rest = &stat[at + 11..];
         let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
@@ -306,9 +288,11 @@ fn forks() -> Option<u64> {
     })
 }
 
-/// A file of `/proc` of any length, into `buf` (emptied first, grown as needed): one `open`,
-/// `read`s until the end, one `close` (no `stat`: these files report a size of 0).
-fn read_proc_all(path: &std::ffi::CStr, buf: &mut Vec<u8>) -> Option<()> {
+/// A file of `/proc`, into `buf` (emptied first, grown as needed): one `open`, `read`s, one
+/// `close`, and no `stat` (these files report a size of 0, so `fs::read_to_string` asks for
+/// it, then reads again to see the end). A `one_line` file (`ns_last_pid`, `loadavg`) comes
+/// whole in one `read`: its newline ends it.
+fn read_proc(path: &std::ffi::CStr, buf: &mut Vec<u8>, one_line: bool) -> Option<()> {
     buf.clear();
     // SAFETY: `path` is NUL-terminated; the descriptor is closed below.
     let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
@@ -324,8 +308,13 @@ fn read_proc_all(path: &std::ffi::CStr, buf: &mut Vec<u8>) -> Option<()> {
         let n = unsafe { libc::read(fd, spare.as_mut_ptr().cast(), spare.len()) };
         match n {
             0 => break true,
-            // SAFETY: the kernel initialised the `n` bytes after the current length.
-            n if n > 0 => unsafe { buf.set_len(buf.len() + n as usize) },
+            n if n > 0 => {
+                // SAFETY: the kernel initialised the `n` bytes after the current length.
+                unsafe { buf.set_len(buf.len() + n as usize) };
+                if one_line && buf.last() == Some(&b'\n') {
+                    break true;
+                }
+            }
             _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
             _ => break false,
         }
@@ -366,7 +355,7 @@ pub fn find_since_except(
     };
     let since = mark.and_then(pids_since);
     let lowest = match since {
-        Some((range, forks, at)) => {
+        Some((range, reading)) => {
             let low = *range.start();
             // Thread ids are probed too (a listing hides them): a match must lead its group.
             let matches = |pid| carries(pid) && leads_its_group(pid);
@@ -378,15 +367,14 @@ pub fn find_since_except(
             match probe(range, matches, read) {
                 Ok(found) => {
                     // The forks, then the last pid, read after them: a mark (`Mark::recent`).
-                    // (With a task count read before those forks: any there is is older.)
-                    if let (Some(last_pid), Some(reading)) = (cursor, task_count(false)) {
+                    if let Some(last_pid) = cursor {
                         *LATEST
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Mark {
                             last_pid,
-                            forks,
-                            tasks: tasks_bound(reading, forks),
-                            at,
+                            forks: reading.forks,
+                            tasks: reading.tasks,
+                            at: reading.at,
                         });
                     }
                     return found;
@@ -410,22 +398,9 @@ pub fn find_since_except(
 /// at the first `read` (`fs::read` asks for the file's size, which this file reports as 0,
 /// and then grows its buffer from 32 bytes up, a `read` each time).
 fn environ(pid: i32) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(format!("/proc/{pid}/environ")).ok()?;
-    let mut env = vec![0; 16 * 1024];
-    let mut len = 0;
-    loop {
-        if len == env.len() {
-            env.resize(len * 2, 0);
-        }
-        match file.read(&mut env[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    env.truncate(len);
+    let path = std::ffi::CString::new(format!("/proc/{pid}/environ")).ok()?;
+    let mut env = Vec::with_capacity(16 * 1024);
+    read_proc(&path, &mut env, false)?;
     Some(env)
 }
 
@@ -556,8 +531,9 @@ mod tests {
         // Counters that went backwards (another boot, another namespace): no narrowing.
         assert_eq!(created_since(mark, 1010, 10, 32768), None);
         // A bound on the tasks: the count at the reading and every fork since.
-        assert_eq!(tasks_bound((100, 40), 50), 110);
-        assert_eq!(tasks_bound((100, 60), 50), 100);
+        assert_eq!(tasks_bound((100, 40), 50), Some(110));
+        // A count taken after the forks were read bounds nothing.
+        assert_eq!(tasks_bound((100, 60), 50), None);
         // Too long after the mark: no narrowing, whatever the counters say.
         let old = Mark {
             at: Instant::now() - NARROW_WITHIN - Duration::from_millis(1),
@@ -692,6 +668,32 @@ mod tests {
         assert_eq!(end_all(&prefix, Duration::from_secs(2)), 1);
         let _ = before.wait();
         let _ = after.wait();
+    }
+
+    #[test]
+    fn a_mark_left_by_a_scan_finds_what_starts_after_it() {
+        let prefix = format!("test-{}-{}/", std::process::id(), line!());
+        // A narrowed scan (of nothing) leaves its reading for the next mark.
+        let first = Mark::now().expect("this is Linux, with /proc");
+        assert!(find_since(&prefix, Some(first)).is_empty());
+        let mark = Mark::recent().expect("a mark");
+        let mut child = Command::new("sh")
+            .args(["-c", "setsid sleep 30 & exec sleep 30"])
+            .env(TOKEN_VAR, format!("{prefix}1"))
+            .spawn()
+            .unwrap();
+        wait_until_found(&prefix, 2);
+        let mark = Mark {
+            at: Instant::now(),
+            ..mark
+        };
+        assert_eq!(
+            find_since(&prefix, Some(mark)).len(),
+            2,
+            "both, the setsid one too"
+        );
+        assert_eq!(end_all(&prefix, Duration::from_secs(2)), 2);
+        let _ = child.wait();
     }
 
     #[test]

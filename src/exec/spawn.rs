@@ -4,8 +4,8 @@
 //! has called `exec`: the child borrows the parent's memory (`vfork`) until then, and in the
 //! meantime resets every signal's disposition, tries `execve` in each `PATH` directory and
 //! starts loading the program. The dispatcher spawns every local job on its own thread, so it
-//! spent that wait once per job, unable to reap or start anything else: on the 3,689-instance
-//! grid a median 96 us per job, and a mean of 228 us with the wait for a core after the
+//! spent that wait once per spawn, unable to reap or start anything else: on the
+//! 3,689-instance grid a median 96 us, and a mean of 228 us with the wait for a core after the
 //! wake-up (docs/benchmarks.md).
 //!
 //! Here the child is created with `clone(CLONE_VM)` and no `CLONE_VFORK`: the parent goes on at
@@ -63,6 +63,7 @@ impl Inherited {
         Inherited { vars }
     }
 
+    /// The value of variable `name`, if set.
     fn get(&self, name: &str) -> Option<&[u8]> {
         self.vars
             .iter()
@@ -93,7 +94,8 @@ pub(super) struct Launch<'a> {
 pub(super) enum Ended {
     /// It ran the program, which exited or was killed.
     Exited(ExitStatus),
-    /// It could not run the program: the failed step's error.
+    /// It could not run the program: the failed step's error. (Found only at the reap: the
+    /// job was reported started, and ran for the time the child took to fail.)
     NotExecuted(io::Error),
 }
 
@@ -119,6 +121,10 @@ enum How {
 
 /// A plan given up by its `Box` while a child may read it (see [`How::Cloned`]).
 #[derive(Debug)]
+#[cfg_attr(
+    not(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu")),
+    allow(dead_code)
+)]
 struct PlanPtr(std::ptr::NonNull<Plan>);
 
 // SAFETY: the pointer is the only owner of the plan (from `Box::into_raw`), and `Plan` is
@@ -174,6 +180,10 @@ impl Drop for Spawned {
 }
 
 /// Everything the child reads before its `exec`, built by the parent.
+#[cfg_attr(
+    not(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu")),
+    allow(dead_code)
+)]
 struct Plan {
     /// The paths to try, in order: the program's own, or one per `PATH` directory (read
     /// through `path_ptrs`).
@@ -343,6 +353,7 @@ fn clone_is_safe() -> bool {
     })
 }
 
+/// Starts the child with `clone` (see the module doc).
 #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 fn start(plan: Box<Plan>) -> io::Result<Spawned> {
     // Every signal blocked on this thread, glibc's own two (which its `sigfillset` leaves
@@ -360,9 +371,12 @@ fn start(plan: Box<Plan>) -> io::Result<Spawned> {
             set_size,
         )
     };
-    // The stack grows down from its end, which must be 16-byte aligned.
-    let top = (plan.stack.as_ptr_range().end as usize & !15) as *mut libc::c_void;
     let plan = Box::into_raw(plan);
+    // The stack grows down from its end, which must be 16-byte aligned. Taken through the raw
+    // pointer, before the child exists: the child writes there.
+    // SAFETY: `plan` is live and not yet shared.
+    let end = unsafe { (*plan).stack.as_mut_ptr_range().end };
+    let top = (end as usize & !15) as *mut libc::c_void;
     // SAFETY: the child runs `child` on its own stack (`top`, inside the plan) and reads only
     // the plan, which is neither changed nor freed until the child is reaped (see `Spawned`);
     // `child` makes raw system calls only and never returns.
@@ -592,7 +606,24 @@ mod tests {
         assert!(candidates(b"", None).is_err());
     }
 
+    /// Runs through both ways of starting a child, which must agree; returns the first's.
     fn run(argv: &[&str], env: &[(&str, &str)], cwd: &Path) -> (Ended, String) {
+        let cloned = run_with(argv, env, cwd, false);
+        let std = run_with(argv, env, cwd, true);
+        let code = |e: &Ended| match e {
+            Ended::Exited(s) => format!("exit {:?}", s.code()),
+            Ended::NotExecuted(e) => format!("not run: {:?}", e.kind()),
+        };
+        assert_eq!(code(&cloned.0), code(&std.0), "{argv:?}");
+        cloned
+    }
+
+    fn run_with(
+        argv: &[&str],
+        env: &[(&str, &str)],
+        cwd: &Path,
+        with_std: bool,
+    ) -> (Ended, String) {
         let dir = tempfile::tempdir().unwrap();
         let out_path = dir.path().join("out");
         let out = std::fs::File::create(&out_path).unwrap();
@@ -610,9 +641,18 @@ mod tests {
             cwd,
             stdio: [null.as_raw_fd(), out.as_raw_fd(), out.as_raw_fd()],
         };
-        let child = spawn(&launch, &Arc::new(Inherited::capture())).unwrap();
+        let inherited = Arc::new(Inherited::capture());
+        let started = if with_std {
+            Plan::new(&launch, &inherited).and_then(|plan| start_std(&plan))
+        } else {
+            spawn(&launch, &inherited)
+        };
         drop((out, null));
-        let ended = child.wait().unwrap();
+        let ended = match started {
+            Ok(child) => child.wait().unwrap(),
+            // `std` reports a program it cannot run at once.
+            Err(e) => Ended::NotExecuted(e),
+        };
         (ended, std::fs::read_to_string(out_path).unwrap())
     }
 
@@ -620,8 +660,8 @@ mod tests {
     fn a_child_runs_in_its_directory_and_group_with_its_environment_and_default_signals() {
         let dir = tempfile::tempdir().unwrap();
         let script = "pwd; echo \"$A $B\"; test -n \"$PATH\" && echo path; \
-                      ps -o pgid= -p $$ | tr -d ' '; echo $$; \
-                      grep -E '^Sig(Blk|Ign)' /proc/self/status; echo err >&2; read x || echo eof";
+                      cut -d' ' -f5 /proc/$$/stat; echo $$; \
+                      grep -E '^Sig(Blk|Ign)' /proc/$$/status; echo err >&2; read x || echo eof";
         let (ended, out) = run(
             &["sh", "-c", script],
             &[("A", "one"), ("B", "x"), ("B", "two")],
