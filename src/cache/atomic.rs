@@ -135,14 +135,18 @@ fn publish(
     result
 }
 
-/// Runs `make`, which creates a file beside `path`; if it fails with `NotFound` because the
-/// parent directory is missing, creates the directories and runs it again. Asking first cost
-/// a failed `mkdir` and a `stat` for every file of a directory that exists.
+/// Runs `make`, which creates a file beside `path`; if it fails with `NotFound`, creates the
+/// parent directories when they are missing and runs it once more. Asking first cost a failed
+/// `mkdir` and a `stat` for every file of a directory that exists. The second try comes even
+/// when the parent exists by now: another process (a batch job beside this one, writing the
+/// same object) may have created it between the failure and the check.
 pub fn in_new_dirs<T>(path: &Path, mut make: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     match make() {
         Err(e) if e.kind() == io::ErrorKind::NotFound => match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
-                fs::create_dir_all(parent)?;
+            Some(parent) if !parent.as_os_str().is_empty() => {
+                if !parent.is_dir() {
+                    fs::create_dir_all(parent)?;
+                }
                 make()
             }
             _ => Err(e),
@@ -172,6 +176,46 @@ pub fn remove_path(path: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_parent_created_by_another_writer_between_the_failure_and_the_check_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("objects/af/rest");
+        let mut tries = 0;
+        // The first try fails for want of the directory; another writer creates it before
+        // the check (here, the same closure, standing in for that process).
+        let wrote = in_new_dirs(&dest, || {
+            tries += 1;
+            if tries == 1 {
+                fs::create_dir_all(dest.parent().unwrap())?;
+                return Err(io::Error::from(io::ErrorKind::NotFound));
+            }
+            fs::write(&dest, b"x")
+        });
+        assert!(wrote.is_ok(), "{wrote:?}");
+        assert_eq!(tries, 2);
+        assert_eq!(fs::read(&dest).unwrap(), b"x");
+    }
+
+    #[test]
+    fn publishing_the_same_object_from_many_threads_at_once_never_fails() {
+        // Each round a fresh directory that every writer finds missing at once.
+        for round in 0..300 {
+            let dir = tempfile::tempdir().unwrap();
+            let dest = dir.path().join(format!("objects/{round:02}/rest"));
+            let start = std::sync::Barrier::new(8);
+            std::thread::scope(|s| {
+                for _ in 0..8 {
+                    s.spawn(|| {
+                        start.wait();
+                        write_as(&dest, b"same", Durability::Grouped)
+                            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+                    });
+                }
+            });
+            assert_eq!(fs::read(&dest).unwrap(), b"same");
+        }
+    }
 
     #[test]
     fn temporaries_name_their_writer() {

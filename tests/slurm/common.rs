@@ -301,8 +301,39 @@ impl Ws {
     }
 }
 
+impl Ws {
+    /// What the jobs and the run left behind, for a failing test's output: Slurm's output of
+    /// every job (`.repro/slurm/out/`), every instance log (`.repro/logs/`) and the jobs
+    /// Slurm still reports.
+    pub(crate) fn evidence(&self) -> String {
+        let mut text = String::new();
+        for dir in [".repro/slurm/out", ".repro/logs"] {
+            let mut paths: Vec<PathBuf> = fs::read_dir(self.root.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            paths.sort();
+            for p in paths {
+                let body = fs::read(&p).unwrap_or_default();
+                text.push_str(&format!(
+                    "--- {}\n{}\n",
+                    p.display(),
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+        }
+        text.push_str(&format!("--- squeue\n{:?}\n", self.jobs()));
+        text
+    }
+}
+
 impl Drop for Ws {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("the failed test's workspace:\n{}", self.evidence());
+        }
         self.cancel_jobs(15);
     }
 }
