@@ -10,13 +10,15 @@
 //! the wait is seen by the last look, or rings.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// An `eventfd` with an armed flag (see the module doc).
 #[derive(Debug)]
 pub struct Doorbell {
     fd: OwnedFd,
     armed: AtomicBool,
+    /// This bell among all made in the process (see [`Doorbell::id`]).
+    id: u64,
 }
 
 impl Doorbell {
@@ -28,11 +30,19 @@ impl Doorbell {
         if fd < 0 {
             return Err(std::io::Error::last_os_error());
         }
+        static MADE: AtomicU64 = AtomicU64::new(1);
         Ok(Doorbell {
             // SAFETY: a new descriptor that nothing else owns.
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
             armed: AtomicBool::new(false),
+            id: MADE.fetch_add(1, Ordering::Relaxed),
         })
+    }
+
+    /// A number no other bell of this process has (never 0): a descriptor number may be
+    /// reused by a later bell once this one is closed, this may not.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Rings if the dispatcher is about to wait; call it after the message is in the inbox.

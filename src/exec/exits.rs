@@ -60,6 +60,9 @@ pub(super) struct Exits {
     epoll: Arc<OwnedFd>,
     /// Pids handed over by fallback threads, and the `eventfd` they ring.
     handed: Arc<(Mutex<VecDeque<i32>>, Doorbell)>,
+    /// The [`Doorbell::id`] of the bell in the set (0: none yet). A bell stays in the set
+    /// while it lives; adding it before every wait cost a failed `epoll_ctl` per job.
+    bell: std::sync::atomic::AtomicU64,
 }
 
 fn check(r: libc::c_int) -> std::io::Result<libc::c_int> {
@@ -80,6 +83,7 @@ impl Exits {
         let exits = Exits {
             epoll,
             handed: Arc::new((Mutex::new(VecDeque::new()), Doorbell::new()?)),
+            bell: std::sync::atomic::AtomicU64::new(0),
         };
         exits.add(exits.handed.1.as_fd().as_raw_fd(), HANDED)?;
         Ok(exits)
@@ -128,12 +132,19 @@ impl Exits {
     /// rings; returns the pids of the children that have exited (possibly none). A watch that
     /// reported a pid must be dropped once the child is reaped, before the next call.
     pub(super) fn wait(&self, bell: &Doorbell, limit: Option<Duration>) -> Vec<i32> {
-        // The same bell is registered once (EEXIST after that). If it cannot be watched (no
-        // memory, or the user's epoll watches used up), the inbox is looked at every 50 ms.
-        let watched = match self.add(bell.as_fd().as_raw_fd(), BELL) {
-            Ok(()) => true,
-            Err(e) => e.raw_os_error() == Some(libc::EEXIST),
-        };
+        // A bell is added once. If it cannot be watched (no memory, or the user's epoll
+        // watches used up), the inbox is looked at every 50 ms. A new bell with the number of
+        // a closed one is added too (its closed file may linger in the set while a child
+        // about to `exec` holds a copy of it).
+        use std::sync::atomic::Ordering;
+        let watched = self.bell.load(Ordering::Relaxed) == bell.id()
+            || match self.add(bell.as_fd().as_raw_fd(), BELL) {
+                Err(e) if e.raw_os_error() != Some(libc::EEXIST) => false,
+                _ => {
+                    self.bell.store(bell.id(), Ordering::Relaxed);
+                    true
+                }
+            };
         let limit = if watched {
             limit
         } else {
@@ -245,6 +256,31 @@ mod tests {
         assert!(exits
             .wait(&bell, Some(Duration::from_millis(50)))
             .is_empty());
+    }
+
+    #[test]
+    fn a_new_bell_that_reuses_a_closed_bells_number_still_wakes_the_wait() {
+        let exits = Exits::new().unwrap();
+        let first = Doorbell::new().unwrap();
+        let number = first.as_fd().as_raw_fd();
+        assert!(exits
+            .wait(&first, Some(Duration::from_millis(10)))
+            .is_empty());
+        drop(first);
+        // The lowest free number, as a rule (another test's thread may take it first).
+        let second = Doorbell::new().unwrap();
+        if second.as_fd().as_raw_fd() != number {
+            eprintln!("the new bell did not get the closed one's number {number}");
+        }
+        second.arm();
+        second.ring();
+        let t = Instant::now();
+        exits.wait(&second, Some(Duration::from_secs(20)));
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the ring was not heard: {:?}",
+            t.elapsed()
+        );
     }
 
     #[test]

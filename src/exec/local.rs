@@ -5,13 +5,15 @@
 //! Jobs are spawned on the submitting thread, which goes on without waiting for the child's
 //! `exec` (`spawn.rs`), and waited for in [`Executor::wait`], on the dispatcher's own thread:
 //! each child's pidfd is in one epoll set with the dispatcher's doorbell ([`Exits`]), so a
-//! job's end wakes the dispatcher directly, with no thread between (a waiter thread per job put two more hand-offs between threads into every job's
-//! turnaround; docs/benchmarks.md). Nothing is reported unless `wait` is called.
+//! job's end wakes the dispatcher directly, with no thread between (a waiter thread per job
+//! put two more hand-offs between threads into every job's turnaround; docs/benchmarks.md). Nothing is reported unless `wait` is called.
 //! When a child exits, whatever it left in its process group is killed before the child is
 //! reaped (so the group id cannot have been reused), and then every process carrying the
 //! job's token (a `setsid` child too) is ended and confirmed gone before `Finished` is sent,
 //! whether the job succeeded, failed or was cancelled: the next attempt of the same instance
-//! never shares its outputs with a leftover of this one. Ending leftovers can take a grace
+//! never shares its outputs with a leftover of this one. The search is left out when the
+//! kernel's fork counter says that no process but the engine's own jobs was created since the
+//! job started (`procs::Mark::only_starts_since`): the job made none. Ending leftovers can take a grace
 //! period, so a job that left any is finished on a thread of its own. Each running job holds
 //! a [`JobGuard`], so dropping the executor with jobs running (a panic on the dispatcher's
 //! thread) ends their processes and reports them `Vanished`. Cancelling signals the process
@@ -412,9 +414,11 @@ fn spawn(
     };
     // The mark narrows the scan for the job's leftovers to the processes created since.
     let mark = procs::Mark::recent();
-    let child = super::spawn::spawn(&launch, inherited).map_err(|e| StartFailure::Spawn {
-        program: job.argv[0].clone(),
-        reason: e.to_string(),
+    let child = procs::count_start(|| super::spawn::spawn(&launch, inherited)).map_err(|e| {
+        StartFailure::Spawn {
+            program: job.argv[0].clone(),
+            reason: e.to_string(),
+        }
     })?;
     Ok((child, mark))
 }
@@ -471,8 +475,10 @@ fn end(job: Running, jobs: &Table, others: &HashMap<i32, Running>) {
         guard.finish(status, times);
     };
     // Processes that left the group (`setsid`) still carry the token: end them, and make sure
-    // they are gone, before the job counts as ended.
-    if procs::find_since_except(&token, mark, |pid| others.contains_key(&pid)).is_empty() {
+    // they are gone, before the job counts as ended. When only the engine's own starts moved
+    // the fork counter since the mark, the job (reaped) made no process and there is none.
+    let alone = mark.is_some_and(|m| m.only_starts_since());
+    if alone || procs::find_since_except(&token, mark, |pid| others.contains_key(&pid)).is_empty() {
         finish(jobs, status);
         return;
     }

@@ -20,6 +20,12 @@
 //! [`NARROW_WITHIN`]. The last because a fork refused by a cgroup's `pids.max` moves the pid
 //! cursor without counting as a fork: a job that spins on such refusals could wrap the
 //! numbers unseen, but not 32,000 times in a second.
+//!
+//! Most jobs create no process that outlives them, and most scans find nothing. The engine
+//! counts the processes it starts ([`count_start`]); when the fork counter moved by exactly
+//! that many since a job's mark, every process created since is one of the engine's own jobs,
+//! and the job's scan is left out ([`Mark::only_starts_since`]). The two counter files are
+//! kept open and read with one `pread` each.
 
 use std::time::{Duration, Instant};
 
@@ -41,6 +47,9 @@ pub struct Mark {
     forks: u64,
     /// At most how many tasks held a pid then (see [`tasks_bound`]).
     tasks: u64,
+    /// How many processes this engine had started through [`count_start`] when `forks` was
+    /// read (see [`Mark::only_starts_since`]).
+    started: u64,
     at: Instant,
 }
 
@@ -55,22 +64,45 @@ impl Mark {
         let count = task_count()?;
         // Forks first: a fork between the two reads has a pid at or below `last_pid` and is
         // not the job's (its processes are created after the mark).
-        let forks = forks()?;
+        let (forks, started) = forks_and_starts()?;
         let last_pid = last_pid()?;
-        Some(Mark {
+        let mark = Mark {
             last_pid,
             forks,
             tasks: tasks_bound(count, forks)?,
+            started,
             at: Instant::now(),
-        })
+        };
+        *LATEST
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(mark);
+        Some(mark)
     }
 
-    /// A mark for what starts now, without reading the counters when a narrowed scan read
-    /// them less than [`REUSE_WITHIN`] ago: its reading (forks first, then the last pid, as
-    /// [`Mark::now`] reads them) is a mark of that instant, and any earlier mark is one for what
-    /// starts later. It widens a scan only by the pids handed out in between, which are probed
-    /// and passed over. A job's end scans, and the next job starts right after: the dispatcher
-    /// read the same two counters twice per job.
+    /// Whether every process created since this mark is one that [`count_start`] started
+    /// (the fork counter moved by exactly as many): then none descends from a job, so a job
+    /// whose own process was reaped left nothing to find. One read of the fork counter, where
+    /// a scan reads the pid cursor twice and probes the pids above the mark. Exact, and
+    /// whatever the time since the mark: every process the kernel creates, thread or not,
+    /// counts as a fork, and a count that the engine's own threads (or anything else on the
+    /// machine) moved answers `false`.
+    pub fn only_starts_since(&self) -> bool {
+        forks_and_starts().is_some_and(|now| self.only_starts_until(now))
+    }
+
+    /// [`Mark::only_starts_since`] with the counters `(forks, started)` read later.
+    fn only_starts_until(&self, (forks, started): (u64, u64)) -> bool {
+        let created = forks.checked_sub(self.forks);
+        created.is_some() && created == started.checked_sub(self.started)
+    }
+
+    /// A mark for what starts now, without reading the counters when a narrowed scan or a
+    /// [`Mark::now`] read them less than [`REUSE_WITHIN`] ago: that reading (forks first, then
+    /// the last pid) is a mark of its instant, and any earlier mark is one for what starts
+    /// later. It widens a scan only by the pids handed out in between, which are probed and
+    /// passed over, and [`Mark::only_starts_since`] by the processes started in between, which
+    /// it counts. A job's end scans, and the next job starts right after: the dispatcher read
+    /// the same two counters twice per job.
     pub fn recent() -> Option<Mark> {
         let latest = *LATEST
             .lock()
@@ -85,8 +117,38 @@ impl Mark {
 /// How old a scan's reading may be for [`Mark::recent`] to return it.
 const REUSE_WITHIN: Duration = Duration::from_millis(10);
 
-/// The reading the last narrowed scan ended with (see [`Mark::recent`]).
+/// The reading the last narrowed scan ended with, or the last [`Mark::now`] (see
+/// [`Mark::recent`]).
 static LATEST: std::sync::Mutex<Option<Mark>> = std::sync::Mutex::new(None);
+
+/// How many processes [`count_start`] started. Every start holds this lock from before its
+/// process exists until it is counted, and every reading of the fork counter that is paired
+/// with the count holds it too ([`forks_and_starts`]): no pair sees a process that the
+/// count does not yet hold.
+static STARTED: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
+
+/// Starts one process with `start` (which creates at most one, and none when it fails) and
+/// counts it, for [`Mark::only_starts_since`]. A start that creates a process and still
+/// fails leaves it uncounted: the counts then differ, and the scan runs.
+pub(crate) fn count_start<T, E>(start: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    let mut started = STARTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let result = start();
+    if result.is_ok() {
+        *started += 1;
+    }
+    result
+}
+
+/// The fork counter with the count of processes started through [`count_start`] before it
+/// was read.
+fn forks_and_starts() -> Option<(u64, u64)> {
+    let started = STARTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Some((forks()?, *started))
+}
 
 /// Whether `/proc` shows this process's pid namespace (asked once: neither changes).
 fn same_pid_namespace() -> bool {
@@ -129,11 +191,12 @@ fn pids_since(mark: Mark) -> Option<(std::ops::RangeInclusive<i32>, Reading)> {
     // The last pid before the forks: every fork up to the range's end is counted.
     let last_pid = last_pid()?;
     let at = Instant::now();
-    let forks = forks()?;
+    let (forks, started) = forks_and_starts()?;
     let lowest = created_since(mark, last_pid, forks, pid_max()?)?;
     let reading = Reading {
         forks,
         tasks: tasks_bound(count, forks)?,
+        started,
         at,
     };
     Some((lowest..=last_pid, reading))
@@ -144,6 +207,7 @@ fn pids_since(mark: Mark) -> Option<(std::ops::RangeInclusive<i32>, Reading)> {
 struct Reading {
     forks: u64,
     tasks: u64,
+    started: u64,
     at: Instant,
 }
 
@@ -262,7 +326,70 @@ fn pid_max() -> Option<i32> {
 
 /// The last pid handed out in this pid namespace.
 fn last_pid() -> Option<i32> {
-    read_number(c"/proc/sys/kernel/ns_last_pid")
+    static CURSOR: Kept = Kept::new(c"/proc/sys/kernel/ns_last_pid");
+    let mut buf = [0u8; 32];
+    let n = CURSOR.read_into(&mut buf)?;
+    // A full buffer may have been cut short: no pid is that long.
+    (n < buf.len())
+        .then(|| std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok())
+        .flatten()
+}
+
+/// A counter file of `/proc`, opened once and read again from its start with one `pread`
+/// each time (its text is made anew at offset 0). Opening it for every reading cost an
+/// `open` and a `close`, and a second `read` to see the end, for each of the two counters
+/// read at every job's end.
+struct Kept {
+    path: &'static std::ffi::CStr,
+    /// The descriptor, or -1 when the file could not be opened.
+    fd: std::sync::OnceLock<i32>,
+}
+
+impl Kept {
+    const fn new(path: &'static std::ffi::CStr) -> Kept {
+        Kept {
+            path,
+            fd: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Reads the file from its start into `buf`; the number of bytes read (the whole file
+    /// when fewer than `buf.len()`).
+    fn read_into(&self, buf: &mut [u8]) -> Option<usize> {
+        let fd = *self.fd.get_or_init(|| {
+            // SAFETY: `path` is NUL-terminated. The descriptor is kept for the process's life
+            // (closed on `exec`).
+            unsafe { libc::open(self.path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) }
+        });
+        if fd < 0 {
+            return None;
+        }
+        loop {
+            // SAFETY: reads at most `buf.len()` bytes into `buf`.
+            let n = unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if n >= 0 {
+                return Some(n as usize);
+            }
+            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                return None;
+            }
+        }
+    }
+
+    /// Reads the whole file into `buf`, whose capacity is kept from one reading to the next
+    /// (grown until the file fits with room to spare).
+    fn read_all(&self, buf: &mut Vec<u8>) -> Option<()> {
+        buf.resize(buf.capacity().max(4096), 0);
+        loop {
+            let n = self.read_into(buf)?;
+            if n < buf.len() {
+                buf.truncate(n);
+                return Some(());
+            }
+            // Filled: perhaps cut short. Read it again into twice the room.
+            buf.resize(buf.len() * 2, 0);
+        }
+    }
 }
 
 /// The number a one-line file of `/proc` holds.
@@ -279,8 +406,9 @@ fn forks() -> Option<u64> {
     thread_local! {
         static STAT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    static FILE: Kept = Kept::new(c"/proc/stat");
     STAT.with_borrow_mut(|stat| {
-        read_proc(c"/proc/stat", stat, false)?;
+        FILE.read_all(stat)?;
         let at = stat.windows(11).position(|w| w == b"\nprocesses ")?;
         let rest = &stat[at + 11..];
         let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
@@ -374,6 +502,7 @@ pub fn find_since_except(
                             last_pid,
                             forks: reading.forks,
                             tasks: reading.tasks,
+                            started: reading.started,
                             at: reading.at,
                         });
                     }
@@ -516,6 +645,7 @@ mod tests {
             last_pid: 1000,
             forks: 50,
             tasks: 100,
+            started: 0,
             at: Instant::now(),
         };
         // 10 forks since, cursor at 1010: only pids from 1001 on can be new.
@@ -540,6 +670,52 @@ mod tests {
             ..mark
         };
         assert_eq!(pids_since(old), None);
+    }
+
+    #[test]
+    fn only_the_engines_own_starts_since_a_mark_means_exactly_as_many_forks() {
+        let mark = Mark {
+            last_pid: 1000,
+            forks: 50,
+            tasks: 100,
+            started: 7,
+            at: Instant::now(),
+        };
+        // Nothing created; then two processes, both the engine's starts.
+        assert!(mark.only_starts_until((50, 7)));
+        assert!(mark.only_starts_until((52, 9)));
+        // One more fork than starts: a job's child, a thread, another program's process.
+        assert!(!mark.only_starts_until((53, 9)));
+        // Fewer forks than starts (a start counted that created nothing): not trusted.
+        assert!(!mark.only_starts_until((51, 9)));
+        // Counters that went backwards (another boot or namespace).
+        assert!(!mark.only_starts_until((49, 7)));
+        assert!(!mark.only_starts_until((49, 6)));
+    }
+
+    #[test]
+    fn a_process_started_uncounted_since_a_mark_is_seen() {
+        let mark = Mark::now().expect("this is Linux, with /proc");
+        let mut child = Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        assert!(
+            !mark.only_starts_since(),
+            "an uncounted process went unseen"
+        );
+        // Counted starts keep it unseen only when nothing else forked: not asserted here,
+        // where other tests' threads and processes start at any time.
+        let counted = count_start(|| Command::new("true").spawn()).unwrap();
+        drop(counted);
+        assert!(!mark.only_starts_since());
+    }
+
+    #[test]
+    fn the_kept_counter_files_read_anew_each_time() {
+        let before = forks().expect("forks");
+        let cursor = last_pid().expect("last pid");
+        Command::new("true").status().unwrap();
+        assert!(forks().expect("forks") > before);
+        assert_ne!(last_pid().expect("last pid"), cursor);
     }
 
     /// A pid cursor that answers `answers` in turn, then stands at the last one.
