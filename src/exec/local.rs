@@ -2,25 +2,25 @@
 //! reaches its children too (SIGTERM to the group, then SIGKILL after a grace period). stdout
 //! and stderr go to the job's log file (or to the engine's stderr); stdin is `/dev/null`.
 //!
-//! Jobs are spawned on the submitting thread, which goes on without waiting for the child's
-//! `exec` (`spawn.rs`), and waited for in [`Executor::wait`], on the dispatcher's own thread:
-//! each child's pidfd is in one epoll set with the dispatcher's doorbell ([`Exits`]), so a
-//! job's end wakes the dispatcher directly, with no thread between (a waiter thread per job
-//! put two more hand-offs between threads into every job's turnaround; docs/benchmarks.md). Nothing is reported unless `wait` is called.
-//! When a child exits, whatever it left in its process group is killed before the child is
-//! reaped (so the group id cannot have been reused), and then every process carrying the
+//! Jobs are spawned on the submitting thread, which goes on without waiting for the child's `exec`
+//! (`spawn.rs`), and waited for in [`Executor::wait`], on the dispatcher's own thread: each child's
+//! pidfd is in one epoll set with the dispatcher's doorbell ([`Exits`]), so a job's end wakes the
+//! dispatcher directly, with no thread between (a waiter thread per job put two more hand-offs
+//! between threads into every job's turnaround; docs/benchmarks.md). Nothing is reported unless
+//! `wait` is called. When a child exits, whatever it left in its process group is killed before the
+//! child is reaped (so the group id cannot have been reused), and then every process carrying the
 //! job's token (a `setsid` child too) is ended and confirmed gone before `Finished` is sent,
-//! whether the job succeeded, failed or was cancelled: the next attempt of the same instance
-//! never shares its outputs with a leftover of this one. The search is left out when the
-//! kernel's fork counter says that no process but the engine's own jobs was created since the
-//! job started (`procs::Mark::only_starts_since`): the job made none. Ending leftovers can take a grace
-//! period, so a job that left any is finished on a thread of its own. Each running job holds
-//! a [`JobGuard`], so dropping the executor with jobs running (a panic on the dispatcher's
-//! thread) ends their processes and reports them `Vanished`. Cancelling signals the process
-//! group and every process carrying the job's token (`procs`), which reaches processes that
-//! left the group with `setsid`. A supervised executor ([`LocalExecutor::supervised`]) also
-//! starts a reaper process that ends the run's processes if the engine dies, and records the
-//! run in a registry so that the next run can end what an earlier one left ([`sweep`]).
+//! whether the job succeeded, failed or was cancelled: the next attempt of the same instance never
+//! shares its outputs with a leftover of this one. The search is left out when the kernel's fork
+//! counter says that no process but the engine's own jobs was created since the job started
+//! (`procs::Mark::only_starts_since`): the job made none. Ending leftovers can take a grace period,
+//! so a job that left any is finished on a thread of its own. Each running job holds a
+//! [`JobGuard`], so dropping the executor with jobs running (a panic on the dispatcher's thread)
+//! ends their processes and reports them `Vanished`. Cancelling signals the process group and every
+//! process carrying the job's token (`procs`), which reaches processes that left the group with
+//! `setsid`. A supervised executor ([`LocalExecutor::supervised`]) also starts a reaper process
+//! that ends the run's processes if the engine dies, and records the run in a registry so that the
+//! next run can end what an earlier one left ([`sweep`]).
 
 use std::collections::HashMap;
 use std::fs::File;

@@ -127,8 +127,9 @@ static LATEST: std::sync::Mutex<Option<Mark>> = std::sync::Mutex::new(None);
 /// count does not yet hold.
 static STARTED: std::sync::Mutex<u64> = std::sync::Mutex::new(0);
 
-/// Starts one process with `start` (which creates at most one, and none when it fails) and
-/// counts it, for [`Mark::only_starts_since`]. A start that creates a process and still
+/// Starts one process with `start` and counts it, for [`Mark::only_starts_since`]. `start`
+/// must have created exactly one process when it returns `Ok`: a start counted without a
+/// process would let one other process go unseen. A start that creates a process and still
 /// fails leaves it uncounted: the counts then differ, and the scan runs.
 pub(crate) fn count_start<T, E>(start: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
     let mut started = STARTED
@@ -341,8 +342,9 @@ fn last_pid() -> Option<i32> {
 /// read at every job's end.
 struct Kept {
     path: &'static std::ffi::CStr,
-    /// The descriptor, or -1 when the file could not be opened.
-    fd: std::sync::OnceLock<i32>,
+    /// The descriptor, once opened (a failed open is tried again at the next reading: one
+    /// short of descriptors at the first must not make every later scan list all of `/proc`).
+    fd: std::sync::OnceLock<std::os::fd::OwnedFd>,
 }
 
 impl Kept {
@@ -356,14 +358,24 @@ impl Kept {
     /// Reads the file from its start into `buf`; the number of bytes read (the whole file
     /// when fewer than `buf.len()`).
     fn read_into(&self, buf: &mut [u8]) -> Option<usize> {
-        let fd = *self.fd.get_or_init(|| {
-            // SAFETY: `path` is NUL-terminated. The descriptor is kept for the process's life
-            // (closed on `exec`).
-            unsafe { libc::open(self.path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) }
-        });
-        if fd < 0 {
-            return None;
-        }
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let fd = match self.fd.get() {
+            Some(fd) => fd.as_raw_fd(),
+            None => {
+                // SAFETY: `path` is NUL-terminated. The descriptor is kept for the process's
+                // life (closed on `exec`).
+                let fd =
+                    unsafe { libc::open(self.path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+                if fd < 0 {
+                    return None;
+                }
+                // SAFETY: a new descriptor that nothing else owns. Another thread may have
+                // set one first: this one is then closed, and that one is used.
+                let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+                let _ = self.fd.set(owned);
+                self.fd.get()?.as_raw_fd()
+            }
+        };
         loop {
             // SAFETY: reads at most `buf.len()` bytes into `buf`.
             let n = unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
@@ -704,8 +716,8 @@ mod tests {
         );
         // Counted starts keep it unseen only when nothing else forked: not asserted here,
         // where other tests' threads and processes start at any time.
-        let counted = count_start(|| Command::new("true").spawn()).unwrap();
-        drop(counted);
+        let mut counted = count_start(|| Command::new("true").spawn()).unwrap();
+        counted.wait().unwrap();
         assert!(!mark.only_starts_since());
     }
 

@@ -9,17 +9,17 @@
 //! wake-up (docs/benchmarks.md).
 //!
 //! Here the child is created with `clone(CLONE_VM)` and no `CLONE_VFORK`: the parent goes on at
-//! once, and the child takes the same steps on a stack of its own, concurrently. Until its
-//! `exec` the child shares the parent's memory, so it runs only raw system calls (no
-//! allocation, no lock, no `errno`, no panic) and reads only its [`Plan`], which stays
-//! unchanged until the parent has reaped the child; a [`Spawned`] dropped without being reaped
-//! leaks its plan rather than free memory the child may still read. Signals are blocked in the
-//! parent's thread across the `clone`, so the child starts with them blocked and runs no
-//! handler of the parent's: it sets every signal that has a handler (and `SIGPIPE`, which the
-//! Rust runtime ignores) back to its default before unblocking them and calling `exec`, as
-//! `posix_spawn` does. A step that fails (a program that cannot be executed, a working
-//! directory that is gone) leaves its error number in the plan and ends the child with status
-//! 127; [`Spawned::wait`] reports it as [`Ended::NotExecuted`].
+//! once, and the child takes the same steps on a stack of its own, concurrently. Until its `exec`
+//! the child shares the parent's memory, so it runs only raw system calls (no allocation, no lock,
+//! no `errno`, no panic) and reads only its [`Plan`], which stays unchanged until the parent has
+//! reaped the child; a [`Spawned`] dropped without being reaped leaks its plan rather than free
+//! memory the child may still read. Signals are blocked in the parent's thread across the `clone`,
+//! so the child starts with them blocked and runs no handler of the parent's: it sets every signal
+//! that had a handler when the executor was made (and `SIGPIPE`, which the Rust runtime ignores)
+//! back to its default before unblocking them and calling `exec`, as `posix_spawn` does (which asks
+//! about all 64 signals in every child: the parent asks once here). A step that fails (a program
+//! that cannot be executed, a working directory that is gone) leaves its error number in the plan
+//! and ends the child with status 127; [`Spawned::wait`] reports it as [`Ended::NotExecuted`].
 //!
 //! The child puts itself in a process group of its own, and the parent does the same for it
 //! right after the `clone` (whichever comes first: `setpgid` of a child that has called `exec`
@@ -47,10 +47,14 @@ use std::sync::Arc;
 pub(super) struct Inherited {
     /// Each variable's name and its `NAME=value` string.
     vars: Vec<(OsString, CString)>,
+    /// The signals a child sets back to their default before it unblocks signals (bit
+    /// `n - 1` for signal `n`): see [`signals_to_reset`].
+    reset: u64,
 }
 
 impl Inherited {
-    /// The current environment (variables whose name or value holds a NUL cannot exist).
+    /// The current environment (variables whose name or value holds a NUL cannot exist), and
+    /// the signals the engine handles now.
     pub(super) fn capture() -> Inherited {
         let vars = std::env::vars_os()
             .filter_map(|(k, v)| {
@@ -60,7 +64,10 @@ impl Inherited {
                 Some((k, CString::new(kv).ok()?))
             })
             .collect();
-        Inherited { vars }
+        Inherited {
+            vars,
+            reset: signals_to_reset(),
+        }
     }
 
     /// The value of variable `name`, if set.
@@ -206,6 +213,8 @@ struct Plan {
     inherited: Arc<Inherited>,
     cwd: CString,
     stdio: [RawFd; 3],
+    /// The signals to set back to their default ([`Inherited::reset`]).
+    reset: u64,
     /// The error number of the step that failed, written by the child before it exits.
     failed: std::sync::atomic::AtomicI32,
     /// The child's stack: written only by the child, through its stack pointer.
@@ -292,6 +301,7 @@ impl Plan {
             inherited: Arc::clone(inherited),
             cwd: nul_free(launch.cwd.as_os_str().as_bytes())?,
             stdio: launch.stdio,
+            reset: inherited.reset,
             failed: std::sync::atomic::AtomicI32::new(0),
             stack: Box::new_uninit_slice(STACK_BYTES),
         })
@@ -465,6 +475,53 @@ unsafe fn sys(n: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> isize 
     ret
 }
 
+/// The signals a child must set back to their default before it unblocks signals, as a mask
+/// (bit `n - 1` for signal `n`): every signal this process handles now, its handler being the
+/// parent's code, which a signal arriving between the unblocking and the `exec` would run in
+/// the child, on the parent's memory; `SIGPIPE`, which the Rust runtime ignores and an `exec`
+/// would leave ignored; and glibc's two internal signals, whose handlers it installs on
+/// first use. Read once per executor: the child asked the kernel about all 64 signals before
+/// every `exec`, 62 system calls per job, where the engine handles four or five. The engine
+/// installs its handlers (Ctrl-C and SIGTERM) before it makes an executor.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+fn signals_to_reset() -> u64 {
+    let bit = |sig: i32| 1u64 << (sig - 1);
+    let mut reset = bit(libc::SIGPIPE) | bit(32) | bit(33);
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        let mut old = KernelSigaction {
+            handler: 0,
+            flags: 0,
+            restorer: 0,
+            mask: 0,
+        };
+        // SAFETY: rt_sigaction only writes the current action into `old`, which is live.
+        let got = unsafe {
+            sys(
+                libc::SYS_rt_sigaction,
+                sig as usize,
+                0,
+                &mut old as *mut KernelSigaction as usize,
+                std::mem::size_of::<u64>(),
+            )
+        };
+        // A handler is anything but SIG_DFL (0) and SIG_IGN (1); a signal that cannot be
+        // asked about is reset too.
+        if got != 0 || old.handler > 1 {
+            reset |= bit(sig);
+        }
+    }
+    reset
+}
+
+/// Elsewhere children are started by `std`, which resets signals itself.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu")))]
+fn signals_to_reset() -> u64 {
+    0
+}
+
 /// The kernel's `struct sigaction` on x86-64.
 #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 #[repr(C)]
@@ -491,24 +548,8 @@ extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
         };
         let set_size = std::mem::size_of::<u64>();
         for sig in 1..=64usize {
-            if sig == libc::SIGKILL as usize || sig == libc::SIGSTOP as usize {
-                continue;
-            }
-            let mut old = KernelSigaction {
-                handler: 0,
-                flags: 0,
-                restorer: 0,
-                mask: 0,
-            };
-            let got = sys(
-                libc::SYS_rt_sigaction,
-                sig,
-                0,
-                &mut old as *mut KernelSigaction as usize,
-                set_size,
-            );
-            // A handler (anything but SIG_DFL 0 and SIG_IGN 1) is the parent's code.
-            if got == 0 && (old.handler > 1 || sig == libc::SIGPIPE as usize) {
+            let never = sig == libc::SIGKILL as usize || sig == libc::SIGSTOP as usize;
+            if !never && plan.reset & (1 << (sig - 1)) != 0 {
                 sys(
                     libc::SYS_rt_sigaction,
                     sig,
@@ -661,7 +702,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let script = "pwd; echo \"$A $B\"; test -n \"$PATH\" && echo path; \
                       cut -d' ' -f5 /proc/$$/stat; echo $$; \
-                      grep -E '^Sig(Blk|Ign)' /proc/$$/status; echo err >&2; read x || echo eof";
+                      while read -r l; do case $l in SigBlk*|SigIgn*) echo \"$l\";; esac; \
+                      done < /proc/$$/status; echo err >&2; read x || echo eof";
         let (ended, out) = run(
             &["sh", "-c", script],
             &[("A", "one"), ("B", "x"), ("B", "two")],
@@ -681,11 +723,38 @@ mod tests {
         assert_eq!(lines[2], "path", "the inherited environment");
         assert_eq!(lines[3], lines[4], "a process group of its own: {out}");
         // Nothing blocked; SIGPIPE, which the Rust runtime ignores, back to its default (what
-        // the engine's own parent had ignored stays ignored, as across any `exec`).
+        // the engine's own parent had ignored stays ignored, as across any `exec`). Read by the
+        // shell itself: a `grep` could read the shell's mask while the shell blocks every
+        // signal around its fork of that `grep` (dash does).
         assert_eq!(lines[5], "SigBlk:\t0000000000000000");
         let ignored = u64::from_str_radix(lines[6].trim_start_matches("SigIgn:\t"), 16).unwrap();
         assert_eq!(ignored & (1 << (libc::SIGPIPE - 1)), 0, "{}", lines[6]);
         assert_eq!(&lines[7..], ["err", "eof"], "stderr and stdin");
+    }
+
+    #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+    #[test]
+    fn the_signals_reset_in_a_child_are_those_with_a_handler_and_sigpipe() {
+        extern "C" fn on_urg(_: libc::c_int) {}
+        let bit = |sig: i32| 1u64 << (sig - 1);
+        // SIGURG is ignored by default; a handler for it changes no other test's behaviour.
+        // SAFETY: installs a handler that does nothing.
+        unsafe { libc::signal(libc::SIGURG, on_urg as *const () as libc::sighandler_t) };
+        let reset = Inherited::capture().reset;
+        assert_ne!(reset & bit(libc::SIGURG), 0, "a handled signal");
+        assert_ne!(
+            reset & bit(libc::SIGPIPE),
+            0,
+            "SIGPIPE, ignored by the Rust runtime"
+        );
+        assert_eq!(
+            reset & bit(libc::SIGUSR2),
+            0,
+            "a signal left at its default"
+        );
+        assert_eq!(reset & bit(libc::SIGKILL), 0);
+        // SAFETY: puts the default back.
+        unsafe { libc::signal(libc::SIGURG, libc::SIG_DFL) };
     }
 
     #[test]

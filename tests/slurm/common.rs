@@ -324,7 +324,18 @@ impl Ws {
                 ));
             }
         }
-        text.push_str(&format!("--- squeue\n{:?}\n", self.jobs()));
+        // Without a panic: this runs while a test is already panicking.
+        let squeue = Command::new("squeue")
+            .args(["--noheader", "--array", "-t", "all", "-o", "%i|%j|%T|%k|%Z"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_else(|e| format!("cannot run squeue: {e}"));
+        let root = self.root.to_string_lossy().into_owned();
+        let ours: Vec<&str> = squeue.lines().filter(|l| l.contains(&root)).collect();
+        text.push_str(&format!(
+            "--- squeue (this workspace's jobs)\n{}\n",
+            ours.join("\n")
+        ));
         text
     }
 }
