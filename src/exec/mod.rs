@@ -23,6 +23,7 @@ pub use guard::JobGuard;
 pub use job::{BatchInfo, JobId, JobOutput, JobResources, JobSpec};
 pub use local::{reap, sweep, LocalExecutor};
 pub use slurm::SlurmExecutor;
+pub use spawn::handlers_installed;
 
 /// An executor could not take a job (the job then produces no events).
 #[derive(Debug, thiserror::Error)]

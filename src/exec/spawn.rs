@@ -301,7 +301,7 @@ impl Plan {
             inherited: Arc::clone(inherited),
             cwd: nul_free(launch.cwd.as_os_str().as_bytes())?,
             stdio: launch.stdio,
-            reset: inherited.reset,
+            reset: inherited.reset | ANNOUNCED.load(std::sync::atomic::Ordering::SeqCst),
             failed: std::sync::atomic::AtomicI32::new(0),
             stack: Box::new_uninit_slice(STACK_BYTES),
         })
@@ -475,14 +475,30 @@ unsafe fn sys(n: libc::c_long, a: usize, b: usize, c: usize, d: usize) -> isize 
     ret
 }
 
+/// Signals given a handler by code that says so ([`handlers_installed`]): reset in every child
+/// from then on, even by an executor made before.
+static ANNOUNCED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Says that this process is about to give `signals` a handler, before it does: every child
+/// started from now on sets them back to their default before its `exec`, whatever it read
+/// when its executor was made ([`Inherited::capture`]).
+pub fn handlers_installed(signals: &[i32]) {
+    let mask = signals
+        .iter()
+        .filter(|&&sig| (1..=64).contains(&sig))
+        .fold(0u64, |m, &sig| m | 1 << (sig - 1));
+    ANNOUNCED.fetch_or(mask, std::sync::atomic::Ordering::SeqCst);
+}
+
 /// The signals a child must set back to their default before it unblocks signals, as a mask
 /// (bit `n - 1` for signal `n`): every signal this process handles now, its handler being the
 /// parent's code, which a signal arriving between the unblocking and the `exec` would run in
 /// the child, on the parent's memory; `SIGPIPE`, which the Rust runtime ignores and an `exec`
 /// would leave ignored; and glibc's two internal signals, whose handlers it installs on
 /// first use. Read once per executor: the child asked the kernel about all 64 signals before
-/// every `exec`, 62 system calls per job, where the engine handles four or five. The engine
-/// installs its handlers (Ctrl-C and SIGTERM) before it makes an executor.
+/// every `exec`, 62 system calls per job, where the engine handles four or five. A handler
+/// installed later is announced first ([`handlers_installed`]), as the engine's Ctrl-C and
+/// SIGTERM handlers are.
 #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 fn signals_to_reset() -> u64 {
     let bit = |sig: i32| 1u64 << (sig - 1);
@@ -755,6 +771,24 @@ mod tests {
         assert_eq!(reset & bit(libc::SIGKILL), 0);
         // SAFETY: puts the default back.
         unsafe { libc::signal(libc::SIGURG, libc::SIG_DFL) };
+    }
+
+    #[test]
+    fn a_handler_announced_after_the_capture_is_reset_in_later_children() {
+        let inherited = Arc::new(Inherited::capture());
+        let bit = 1u64 << (libc::SIGWINCH - 1);
+        // Nothing in the tests handles SIGWINCH; announcing it only makes children reset it.
+        assert_eq!(inherited.reset & bit, 0);
+        handlers_installed(&[libc::SIGWINCH]);
+        let launch = Launch {
+            program: OsStr::new("true"),
+            args: &[],
+            env: &[],
+            cwd: Path::new("/"),
+            stdio: [0, 1, 2],
+        };
+        let plan = Plan::new(&launch, &inherited).unwrap();
+        assert_ne!(plan.reset & bit, 0);
     }
 
     #[test]

@@ -98,6 +98,8 @@ impl Interrupts {
     /// Starts delivering interrupts to `tx`.
     pub fn install(self, tx: Sender) {
         if self == Interrupts::Signals {
+            // The `termination` feature's three; local jobs' children reset them before `exec`.
+            crate::exec::handlers_installed(&[libc::SIGINT, libc::SIGTERM, libc::SIGHUP]);
             let _ = ctrlc::set_handler(move || {
                 let _ = tx.send(Message::Interrupt);
             });

@@ -245,7 +245,13 @@ impl Ws {
 
     /// This workspace's jobs in the given `squeue -t` states.
     pub(crate) fn jobs_in(&self, states: &str) -> Vec<Job> {
-        let out = Command::new(which("squeue"))
+        self.try_jobs_in(states).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Ws::jobs_in`], or why `squeue` did not answer (for `Drop`, which must not panic).
+    fn try_jobs_in(&self, states: &str) -> Result<Vec<Job>, String> {
+        let squeue = find("squeue").ok_or("`squeue` is not on PATH")?;
+        let out = Command::new(squeue)
             .args([
                 "--noheader",
                 "--array",
@@ -255,14 +261,15 @@ impl Ws {
                 "%i|%j|%T|%k|%Z",
             ])
             .output()
-            .expect("run squeue");
-        assert!(
-            out.status.success(),
-            "squeue failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .map_err(|e| format!("cannot run squeue: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "squeue failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
         let root = self.root.to_string_lossy().into_owned();
-        String::from_utf8_lossy(&out.stdout)
+        Ok(String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| {
                 let f: Vec<&str> = l.trim().splitn(5, '|').collect();
@@ -278,7 +285,7 @@ impl Ws {
                     comment: f[3].to_owned(),
                 })
             })
-            .collect()
+            .collect())
     }
 
     /// The distinct submissions (`sbatch` calls that created jobs) Slurm knows for this
@@ -288,14 +295,16 @@ impl Ws {
     }
 
     /// Cancels this workspace's live jobs (by id) and waits up to `secs` for them to end.
+    /// Never panics (it runs in `Drop`): without an answer from Slurm it does nothing.
     pub(crate) fn cancel_jobs(&self, secs: u64) {
-        let ids: Vec<String> = self.jobs_in(LIVE).into_iter().map(|j| j.id).collect();
-        if ids.is_empty() {
+        let live = || self.try_jobs_in(LIVE).unwrap_or_default();
+        let ids: Vec<String> = live().into_iter().map(|j| j.id).collect();
+        let Some(scancel) = find("scancel").filter(|_| !ids.is_empty()) else {
             return;
-        }
-        let _ = Command::new(which("scancel")).args(&ids).status();
+        };
+        let _ = Command::new(scancel).args(&ids).status();
         let deadline = Instant::now() + Duration::from_secs(secs);
-        while !self.jobs_in(LIVE).is_empty() && Instant::now() < deadline {
+        while !live().is_empty() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(500));
         }
     }
@@ -325,17 +334,10 @@ impl Ws {
             }
         }
         // Without a panic: this runs while a test is already panicking.
-        let squeue = Command::new("squeue")
-            .args(["--noheader", "--array", "-t", "all", "-o", "%i|%j|%T|%k|%Z"])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_else(|e| format!("cannot run squeue: {e}"));
-        let root = self.root.to_string_lossy().into_owned();
-        let ours: Vec<&str> = squeue.lines().filter(|l| l.contains(&root)).collect();
-        text.push_str(&format!(
-            "--- squeue (this workspace's jobs)\n{}\n",
-            ours.join("\n")
-        ));
+        let jobs = self
+            .try_jobs_in("all")
+            .map_or_else(|e| e, |jobs| format!("{jobs:?}"));
+        text.push_str(&format!("--- squeue (this workspace's jobs)\n{jobs}\n"));
         text
     }
 }
@@ -362,13 +364,17 @@ fn files(dir: &Path) -> usize {
 
 /// The real `program` on `PATH` (never a wrapper: those live only in `repro`'s `PATH`).
 pub(crate) fn which(program: &str) -> PathBuf {
+    find(program).unwrap_or_else(|| panic!("`{program}` is not on PATH"))
+}
+
+/// [`which`], or `None` when `program` is not on `PATH`.
+fn find(program: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default()
         .into_iter()
         .map(|d| d.join(program))
         .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("`{program}` is not on PATH"))
 }
 
 /// Waits for a spawned child within [`LIMIT`], collecting its output.
