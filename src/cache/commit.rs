@@ -27,7 +27,7 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long the committer waits, once woken, for more publications to join its sync.
 const GATHER: Duration = Duration::from_millis(10);
@@ -70,6 +70,9 @@ struct State {
     ended: bool,
     /// Set while the committer waits for a publication: only then does one need to wake it.
     idle: bool,
+    /// Callers of [`GroupCommit::settle`] waiting now: the committer syncs at once instead of
+    /// gathering more (nothing more is coming while the run waits for it).
+    settling: u32,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -85,6 +88,11 @@ impl std::fmt::Debug for GroupCommit {
 impl GroupCommit {
     /// Starts a committer for the file systems holding `dirs` (each distinct one synced once).
     pub(super) fn start(dirs: &[&Path]) -> io::Result<GroupCommit> {
+        GroupCommit::start_gathering(dirs, GATHER)
+    }
+
+    /// [`GroupCommit::start`], letting publications join a sync for `gather` once woken.
+    fn start_gathering(dirs: &[&Path], gather: Duration) -> io::Result<GroupCommit> {
         let targets = distinct_file_systems(dirs)?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
@@ -95,7 +103,7 @@ impl GroupCommit {
             .name("repro-commit".into())
             .spawn(move || {
                 let _ended = Ended(&theirs);
-                commit_loop(&theirs, &targets);
+                commit_loop(&theirs, &targets, gather);
             })?;
         Ok(GroupCommit {
             shared,
@@ -120,8 +128,13 @@ impl GroupCommit {
     pub(super) fn settle(&self) -> io::Result<()> {
         let mut s = self.shared.lock();
         let target = s.written;
-        while s.synced < target && !s.ended {
-            s = self.shared.wait(s);
+        if s.synced < target && !s.ended {
+            s.settling += 1;
+            self.shared.changed.notify_all();
+            while s.synced < target && !s.ended {
+                s = self.shared.wait(s);
+            }
+            s.settling -= 1;
         }
         if let Some(e) = s.failed.take() {
             return Err(e);
@@ -164,7 +177,7 @@ impl Drop for Ended<'_> {
     }
 }
 
-fn commit_loop(shared: &Shared, targets: &[File]) {
+fn commit_loop(shared: &Shared, targets: &[File], gather: Duration) {
     loop {
         {
             let mut s = shared.lock();
@@ -178,11 +191,26 @@ fn commit_loop(shared: &Shared, targets: &[File]) {
             }
         }
         // Let the publications of the next few milliseconds join this sync: with jobs of a
-        // millisecond, a sync per announcement cost as much as the fsyncs it replaced.
-        std::thread::sleep(GATHER);
-        // Every publication counted here was renamed into place before it was counted, so
-        // the sync that starts after this read covers it.
-        let target = shared.lock().written;
+        // millisecond, a sync per announcement cost as much as the fsyncs it replaced. Not
+        // when someone waits for it, or the owner is leaving: nothing more will join.
+        let target = {
+            let deadline = Instant::now() + gather;
+            let mut s = shared.lock();
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if s.settling > 0 || s.closing || left.is_zero() {
+                    break;
+                }
+                s = shared
+                    .changed
+                    .wait_timeout(s, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            // Every publication counted here was renamed into place before it was counted,
+            // so the sync that starts after this read covers it.
+            s.written
+        };
         let result = targets.iter().try_for_each(syncfs);
         let mut s = shared.lock();
         s.synced = target;
@@ -253,6 +281,23 @@ mod tests {
         }
         commit.settle().unwrap();
         assert_eq!(counters(&commit), (50, 50));
+    }
+
+    #[test]
+    fn a_waiting_settle_cuts_the_gathering_short() {
+        let dir = tempfile::tempdir().unwrap();
+        // Publications may join a sync for an hour: only a settle can start it sooner.
+        let commit = Arc::new(
+            GroupCommit::start_gathering(&[dir.path()], Duration::from_secs(3600)).unwrap(),
+        );
+        commit.wrote();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let settler = Arc::clone(&commit);
+        std::thread::spawn(move || tx.send(settler.settle().is_ok()));
+        let settled = rx.recv_timeout(Duration::from_secs(120));
+        assert_eq!(settled, Ok(true), "the settle waited out the gathering");
+        assert_eq!(counters(&commit), (1, 1));
+        assert_eq!(commit.shared.lock().settling, 0);
     }
 
     #[test]

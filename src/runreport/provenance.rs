@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 /// How long one command may take.
 pub(crate) const COMMAND_LIMIT: Duration = Duration::from_secs(20);
 
+/// The first pause between looks at whether a command has ended, and the longest.
+const POLL_FIRST: Duration = Duration::from_micros(250);
+const POLL_MAX: Duration = Duration::from_millis(20);
+
 /// The checkout's commit, or why it is unknown.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Checkout {
@@ -81,6 +85,9 @@ pub(crate) fn output(root: &Path, argv: &[&str]) -> Result<String, String> {
         s
     });
     let start = Instant::now();
+    // Looked at again after a pause that doubles up to `POLL_MAX`: these commands end within
+    // a few milliseconds, and a run's first publication waits for them.
+    let mut pause = POLL_FIRST;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -89,7 +96,10 @@ pub(crate) fn output(root: &Path, argv: &[&str]) -> Result<String, String> {
                 let _ = child.wait();
                 return Err(format!("`{shown}` ran past {}s", COMMAND_LIMIT.as_secs()));
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(POLL_MAX);
+            }
             Err(e) => return Err(format!("cannot wait for `{shown}`: {e}")),
         }
     };

@@ -43,8 +43,21 @@ pub struct Workspace<'p> {
     /// store, and writes nothing else that is shared (no journal, no `repro.lock`, no stat
     /// cache); the controller, holding the lock, takes the records in.
     pub(super) shared: bool,
-    /// This machine's device models and tool versions, gathered at the first publish.
+    /// This machine's device models and tool versions, needed from the first publish on.
     pub(super) machine: std::sync::OnceLock<super::platform::Machine>,
+    /// Their gathering, once [`Workspace::gather_machine_soon`] started it.
+    machine_soon: std::sync::Mutex<Soon>,
+}
+
+/// Where the gathering of the machine's facts stands.
+#[derive(Debug)]
+enum Soon {
+    /// Not asked for: a run that starts nothing runs no `git`.
+    NotAsked,
+    /// Running on its own thread.
+    Running(super::platform::Gathering),
+    /// Asked for already (taken by [`Workspace::machine`], or no thread could start).
+    Asked,
 }
 
 impl Drop for Workspace<'_> {
@@ -219,6 +232,7 @@ impl<'p> Workspace<'p> {
             writers: None,
             shared: false,
             machine: std::sync::OnceLock::new(),
+            machine_soon: std::sync::Mutex::new(Soon::NotAsked),
         })
     }
 
@@ -245,10 +259,37 @@ impl<'p> Workspace<'p> {
         &self.profile
     }
 
-    /// This machine's device models and tool versions (gathered once, at the first use).
+    /// This machine's device models and tool versions (gathered once: at the first use, or
+    /// on a thread since [`Workspace::gather_machine_soon`]).
     pub fn machine(&self) -> &super::platform::Machine {
-        self.machine
-            .get_or_init(|| super::platform::Machine::gather(self.pipeline, self.layout.root()))
+        self.machine.get_or_init(|| {
+            let soon = std::mem::replace(&mut *self.soon(), Soon::Asked);
+            match soon {
+                Soon::Running(g) => g.finish(),
+                Soon::NotAsked | Soon::Asked => None,
+            }
+            .unwrap_or_else(|| super::platform::Machine::gather(self.pipeline, self.layout.root()))
+        })
+    }
+
+    /// Starts gathering [`Workspace::machine`]'s facts on a thread of their own, once: called
+    /// when a job is about to run, so that its publication finds them ready.
+    pub fn gather_machine_soon(&self) {
+        if self.machine.get().is_some() {
+            return;
+        }
+        let mut soon = self.soon();
+        if matches!(*soon, Soon::NotAsked) {
+            *soon = super::platform::Gathering::start(self.pipeline, self.layout.root())
+                .map_or(Soon::Asked, Soon::Running);
+        }
+    }
+
+    fn soon(&self) -> std::sync::MutexGuard<'_, Soon> {
+        // The guarded value is replaced whole: a panic elsewhere cannot leave it half-written.
+        self.machine_soon
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The store.

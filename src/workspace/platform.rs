@@ -37,21 +37,20 @@ pub struct Machine {
 impl Machine {
     /// Gathers the facts for `pipeline`, whose version commands run from `root`.
     pub fn gather(pipeline: &Pipeline, root: &Path) -> Machine {
-        let versions = pipeline
-            .report
-            .as_ref()
-            .map(|r| {
-                r.versions
-                    .iter()
-                    .map(|(label, argv)| {
-                        let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-                        let v = crate::runreport::provenance::first_line(root, &args)
-                            .unwrap_or_else(|why| format!("unavailable: {why}"));
-                        (label.clone(), v)
-                    })
-                    .collect()
+        Machine::gather_declared(&declared(pipeline), root)
+    }
+
+    /// Gathers the facts, running the declared version commands (label to argv) from `root`.
+    fn gather_declared(declared: &BTreeMap<String, Vec<String>>, root: &Path) -> Machine {
+        let versions = declared
+            .iter()
+            .map(|(label, argv)| {
+                let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+                let v = crate::runreport::provenance::first_line(root, &args)
+                    .unwrap_or_else(|why| format!("unavailable: {why}"));
+                (label.clone(), v)
             })
-            .unwrap_or_default();
+            .collect();
         let checkout = crate::runreport::provenance::checkout(root);
         Machine {
             cpu: cpu_model(),
@@ -83,6 +82,39 @@ impl Machine {
             versions: self.versions.clone(),
         }
     }
+}
+
+/// The facts of this machine, gathered on a thread of their own: a run starts its first jobs
+/// while `git` and the version commands run, instead of waiting for them at its first publish.
+#[derive(Debug)]
+pub(super) struct Gathering(std::thread::JoinHandle<Machine>);
+
+impl Gathering {
+    /// Starts gathering the facts for `pipeline` from `root`; `None` when no thread could be
+    /// started (the caller then gathers them itself, when they are needed).
+    pub(super) fn start(pipeline: &Pipeline, root: &Path) -> Option<Gathering> {
+        let declared = declared(pipeline);
+        let root = root.to_owned();
+        std::thread::Builder::new()
+            .name("repro-facts".into())
+            .spawn(move || Machine::gather_declared(&declared, &root))
+            .ok()
+            .map(Gathering)
+    }
+
+    /// Waits for the facts; `None` if the thread panicked.
+    pub(super) fn finish(self) -> Option<Machine> {
+        self.0.join().ok()
+    }
+}
+
+/// The version commands `pipeline` declares (`report.versions`), label to argv.
+fn declared(pipeline: &Pipeline) -> BTreeMap<String, Vec<String>> {
+    pipeline
+        .report
+        .as_ref()
+        .map(|r| r.versions.clone())
+        .unwrap_or_default()
 }
 
 fn cpu_model() -> String {
@@ -127,5 +159,32 @@ mod tests {
         assert_eq!(m.platform("cpu").device, "cpu: Xeon");
         assert_eq!(m.platform("0,1").device, "gpu 0: H100, gpu 1");
         assert_eq!(m.platform("0").versions["rustc"], "rustc 1.0");
+    }
+
+    #[test]
+    fn facts_gathered_on_a_thread_are_those_gathered_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = "version: 1\nreport:\n  out: report.html\n  versions:\n    tool: [sh, -c, 'echo tool 4.2']\n    gone: [no-such-tool-here]\nstages:\n  a:\n    cmd: 'true'\n    outs: [a.txt]\n";
+        let pipeline = crate::spec::parse(&dir.path().join("pipeline.yaml"), yaml, None).unwrap();
+        let here = Machine::gather(&pipeline, dir.path());
+        let there = Gathering::start(&pipeline, dir.path())
+            .expect("a thread starts")
+            .finish()
+            .expect("the thread ends without panicking");
+        assert_eq!(there.versions["tool"], "tool 4.2");
+        assert!(
+            there.versions["gone"].starts_with("unavailable: "),
+            "{:?}",
+            there.versions
+        );
+        assert_eq!(
+            (
+                there.cpu,
+                there.gpus,
+                there.versions,
+                there.checkout.is_some()
+            ),
+            (here.cpu, here.gpus, here.versions, here.checkout.is_some())
+        );
     }
 }

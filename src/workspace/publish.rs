@@ -147,8 +147,10 @@ impl Workspace<'_> {
         results
     }
 
-    /// Clears an instance's stale outputs and creates their parent directories, before it runs.
+    /// Clears an instance's stale outputs and creates their parent directories, before it runs;
+    /// starts gathering the machine's facts for the record its publication writes.
     pub fn prepare(&self, inst: &Instance) -> Result<(), WorkspaceError> {
+        self.gather_machine_soon();
         for o in &inst.outs {
             let abs = self.layout.abs(o);
             atomic::remove_path(&abs).map_err(|source| WorkspaceError::Io {
