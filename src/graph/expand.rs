@@ -19,18 +19,72 @@ use super::instance::{
     instance_id, is_glob, normalise, Instance, Metrics, PackTemplate, MANIFEST_SENTINEL,
 };
 
+/// From this many instances on, they are resolved on every core (`rayon`); fewer are not
+/// worth starting the pool's threads for.
+const PARALLEL_FROM: usize = 1024;
+
 /// Expands every stage of `pipeline` into instances.
 pub fn expand(pipeline: &Pipeline) -> Result<Vec<Instance>, SpecError> {
-    // Sized once: growing a vector of 50,000 instances by doubling held two copies at its peak.
     let combos: Vec<_> = pipeline.stages.iter().map(combinations).collect();
-    let mut out = Vec::with_capacity(combos.iter().map(Vec::len).sum());
-    let mut budget = rules::MAX_RESOLVED_BYTES;
+    let total: usize = combos.iter().map(Vec::len).sum();
+    if total < PARALLEL_FROM {
+        return expand_in_order(pipeline, combos, total);
+    }
+    let work: Vec<(usize, Dims)> = combos
+        .into_iter()
+        .enumerate()
+        .flat_map(|(index, matrices)| matrices.into_iter().map(move |m| (index, m)))
+        .collect();
+    let budget = Budget::new();
+    use rayon::prelude::*;
+    // Collected into a vector sized once (an indexed collect), in stage and matrix order.
+    let resolved: Result<Vec<Instance>, SpecError> = work
+        .into_par_iter()
+        .map(|(index, matrix)| resolve(pipeline, index, &pipeline.stages[index], matrix, &budget))
+        .collect();
+    // Which error a parallel pass meets first is a matter of timing: the one reported is the
+    // first in order, found again by the sequential pass.
+    resolved.or_else(|_| {
+        let combos = pipeline.stages.iter().map(combinations).collect();
+        expand_in_order(pipeline, combos, total)
+    })
+}
+
+/// Expands stage by stage, each combination in turn; the first error is returned.
+fn expand_in_order(
+    pipeline: &Pipeline,
+    combos: Vec<Vec<Dims>>,
+    total: usize,
+) -> Result<Vec<Instance>, SpecError> {
+    // Sized once: growing a vector of 50,000 instances by doubling held two copies at its peak.
+    let mut out = Vec::with_capacity(total);
+    let budget = Budget::new();
     for (index, (stage, matrices)) in pipeline.stages.iter().zip(combos).enumerate() {
         for matrix in matrices {
-            out.push(resolve(pipeline, index, stage, matrix, &mut budget)?);
+            out.push(resolve(pipeline, index, stage, matrix, &budget)?);
         }
     }
     Ok(out)
+}
+
+/// What is left of [`rules::MAX_RESOLVED_BYTES`] for the resolved values of all instances,
+/// shared by the threads that resolve them.
+struct Budget(std::sync::atomic::AtomicUsize);
+
+impl Budget {
+    fn new() -> Budget {
+        Budget(std::sync::atomic::AtomicUsize::new(
+            rules::MAX_RESOLVED_BYTES,
+        ))
+    }
+
+    /// Takes `n` bytes; `false` (taking nothing) when fewer are left.
+    fn take(&self, n: usize) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0
+            .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(n))
+            .is_ok()
+    }
 }
 
 fn combinations(stage: &Stage) -> Vec<Dims> {
@@ -68,7 +122,7 @@ fn resolve(
     index: usize,
     stage: &Stage,
     matrix: Dims,
-    budget: &mut usize,
+    budget: &Budget,
 ) -> Result<Instance, SpecError> {
     let base = format!("stages.{}", stage.name);
     let pipeline_file = pipeline
@@ -93,17 +147,14 @@ fn resolve(
             };
             let (text, u) = resolved.map_err(|e| err(field.clone(), e.into()))?;
             used.extend(u);
-            match budget.checked_sub(text.len() + 32) {
-                Some(left) => *budget = left,
-                None => {
-                    return Err(err(
-                        field,
-                        SpecErrorKind::Limit(format!(
-                            "the resolved values of all instances exceed {} MiB together",
-                            rules::MAX_RESOLVED_BYTES / (1024 * 1024)
-                        )),
-                    ))
-                }
+            if !budget.take(text.len() + 32) {
+                return Err(err(
+                    field,
+                    SpecErrorKind::Limit(format!(
+                        "the resolved values of all instances exceed {} MiB together",
+                        rules::MAX_RESOLVED_BYTES / (1024 * 1024)
+                    )),
+                ));
             }
             Ok(text)
         };
@@ -302,4 +353,54 @@ fn resolve_pack(
         max,
         resources: pack.resources,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pipeline of one stage over `seeds` (YAML flow list items), `shell: true`.
+    fn pipeline(seeds: &[String]) -> Pipeline {
+        let yaml = format!(
+            "version: 1\nstages:\n  s:\n    cmd: \"echo ${{seed}} > out/${{seed}}.txt\"\n    shell: true\n    matrix:\n      seed: [{}]\n    outs: [\"out/${{seed}}.txt\"]\n",
+            seeds.join(", ")
+        );
+        crate::spec::parse(std::path::Path::new("pipeline.yaml"), &yaml, None).unwrap()
+    }
+
+    fn seeds(n: usize) -> Vec<String> {
+        (0..n).map(|i| i.to_string()).collect()
+    }
+
+    #[test]
+    fn instances_resolved_on_every_core_are_those_resolved_in_order() {
+        let p = pipeline(&seeds(PARALLEL_FROM * 2 + 3));
+        let parallel = expand(&p).unwrap();
+        let combos = p.stages.iter().map(combinations).collect();
+        let in_order = expand_in_order(&p, combos, parallel.len()).unwrap();
+        assert_eq!(parallel.len(), PARALLEL_FROM * 2 + 3);
+        assert_eq!(format!("{parallel:?}"), format!("{in_order:?}"));
+    }
+
+    #[test]
+    fn the_error_of_a_wide_expansion_is_the_first_in_order() {
+        let mut values = seeds(PARALLEL_FROM * 2);
+        // Two values no shell command may take; the one found first in order is reported,
+        // whichever thread met the other first.
+        // Last of the first half and first of the second: the second is met first by the
+        // thread that takes the second half.
+        values[PARALLEL_FROM - 1] = "'a;b'".into();
+        values[PARALLEL_FROM] = "'c|d'".into();
+        let e = expand(&pipeline(&values)).unwrap_err().to_string();
+        assert!(e.contains("a;b") && !e.contains("c|d"), "{e}");
+    }
+
+    #[test]
+    fn the_budget_gives_what_is_left_and_nothing_more() {
+        let b = Budget::new();
+        assert!(b.take(rules::MAX_RESOLVED_BYTES - 10));
+        assert!(!b.take(11));
+        assert!(b.take(10));
+        assert!(!b.take(1));
+    }
 }

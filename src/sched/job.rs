@@ -49,13 +49,14 @@ pub(crate) fn instance_job(
     layout: &Layout,
 ) -> JobSpec {
     let devices = slots.visible_devices(grant);
+    let key = inputs.key();
     let mut env: Vec<(String, String)> = inst
         .env
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     env.extend(grant_env(grant, slots, settings));
-    env.push(("REPRO_KEY".to_owned(), inputs.key()));
+    env.push(("REPRO_KEY".to_owned(), key.clone()));
     env.push(("REPRO_INSTANCE".to_owned(), inst.id.clone()));
     env.push((
         "REPRO_PARAMS".to_owned(),
@@ -75,7 +76,7 @@ pub(crate) fn instance_job(
         },
         batch: Some(crate::exec::BatchInfo {
             instance: inst.id.clone(),
-            key: Some(inputs.key()),
+            key: Some(key),
             packed_with: Vec::new(),
             request: settings.resources(inst),
             after: Vec::new(),

@@ -383,24 +383,32 @@ impl<'p> Workspace<'p> {
 
     pub(super) fn set_entry(&mut self, id: &str, entry: LockEntry) {
         self.ledger.get_mut().expect("ledger").record(&entry.outs);
+        // Read once for both questions: the no-op path asks them of every instance.
+        let (same_key, same) = match self.lock.get(&self.profile, id) {
+            Some(held) => (held.key == entry.key, *held == entry),
+            None => (false, false),
+        };
         // The no-op path keeps the key the lock already holds: nothing to journal.
-        if self
-            .lock
-            .get(&self.profile, id)
-            .is_none_or(|e| e.key != entry.key)
-        {
+        if !same_key {
             self.journal(&entry.key);
         }
-        self.put_entry(id, entry);
+        if !same {
+            self.replace_entry(id, entry);
+        }
     }
 
     /// Puts `entry` into the lock (every change to the lock goes through here), noting
     /// whether the lock now differs from the file.
     pub(super) fn put_entry(&mut self, id: &str, entry: LockEntry) {
         if self.lock.get(&self.profile, id).as_deref() != Some(&entry) {
-            self.lock_changed = true;
-            self.lock.insert(&self.profile, id, entry);
+            self.replace_entry(id, entry);
         }
+    }
+
+    /// Puts `entry`, known to differ from the lock's, into the lock.
+    fn replace_entry(&mut self, id: &str, entry: LockEntry) {
+        self.lock_changed = true;
+        self.lock.insert(&self.profile, id, entry);
     }
 
     /// Appends `key` to the journal of keys the lock file does not hold yet, so that `gc`
