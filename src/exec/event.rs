@@ -59,7 +59,7 @@ pub enum StartFailure {
     /// Its program could not be started.
     #[error("cannot start `{program}`: {reason}")]
     Spawn {
-        /// argv[0].
+        /// `argv[0]`.
         program: String,
         /// The operating system's reason.
         reason: String,

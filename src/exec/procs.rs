@@ -14,7 +14,7 @@
 //! pid above the mark's last pid, unless the numbers wrapped around, which the kernel's fork
 //! counter rules out or betrays. Only those pids are read (a wide run of short jobs read
 //! hundreds of thousands of `environ` files otherwise), each opened by its number while there
-//! are few of them, without listing `/proc` (see [`probe`]); every process is read when
+//! are few of them, without listing `/proc` (see `probe`); every process is read when
 //! the counters cannot be read, when the numbers may have wrapped, when `/proc` belongs to
 //! another pid namespace than the engine's, and for a job that ran longer than
 //! [`NARROW_WITHIN`]. The last because a fork refused by a cgroup's `pids.max` moves the pid
@@ -22,7 +22,7 @@
 //! numbers unseen, but not 32,000 times in a second.
 //!
 //! Most jobs create no process that outlives them, and most scans find nothing. The engine
-//! counts the processes it starts ([`count_start`]); when the fork counter moved by exactly
+//! counts the processes it starts (`count_start`); when the fork counter moved by exactly
 //! that many since a job's mark, every process created since is one of the engine's own jobs,
 //! and the job's scan is left out ([`Mark::only_starts_since`]). The two counter files are
 //! kept open and read with one `pread` each.

@@ -5,9 +5,10 @@
 //! stay a cache hit (its numbers are compared within the stage's tolerance instead, by `repro
 //! verify --reference` and `repro audit`).
 //!
-//! Gathered once per process, at the first publish: each declared version command is run from
-//! the workspace root (its first line kept, or why it is unavailable); the CPU model comes
-//! from `/proc/cpuinfo`, GPU names from `nvidia-smi --query-gpu=index,name` when it runs.
+//! Gathered once per process, on a thread of their own ([`Gathering`]) from the moment the
+//! first job is about to start, else at the first publish: each declared version command is
+//! run from the workspace root (its first line kept, or why it is unavailable); the CPU model
+//! comes from `/proc/cpuinfo`, GPU names from `nvidia-smi --query-gpu=index,name` when it runs.
 //! The checkout's commit (`git rev-parse HEAD`, and whether tracked files differ from it) is
 //! gathered at the same time and recorded beside the platform (`ActionRecord::checkout`), for
 //! the same reason: it says which source produced a result, while the key says what was
