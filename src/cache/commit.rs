@@ -5,9 +5,10 @@
 //! for the rename), one after the other on the dispatcher's thread; for short jobs that was
 //! most of the engine's time. Here the publisher writes and renames, then calls
 //! [`GroupCommit::wrote`]; the committer wakes, lets the next few milliseconds' publications
-//! join, syncs the whole file system once, and meanwhile later publications pile up for the
-//! next sync, as a database's log does. Whoever relies on durability (the lock file names what
-//! the store holds) calls [`GroupCommit::settle`] first.
+//! join (none when someone already waits for the sync), syncs the whole file system once, and
+//! meanwhile later publications pile up for the next sync, as a database's log does. Whoever
+//! relies on durability (the lock file names what the store holds) calls
+//! [`GroupCommit::settle`] first.
 //!
 //! What a crash may leave: a killed process loses nothing it wrote (the kernel holds it). A
 //! power cut may lose or tear what was published since the last completed sync (milliseconds
@@ -29,7 +30,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How long the committer waits, once woken, for more publications to join its sync.
+/// How long at most the committer waits, once woken, for more publications to join its sync
+/// (it syncs at once when someone waits for the sync or the owner is leaving).
 const GATHER: Duration = Duration::from_millis(10);
 
 /// A committer thread syncing the store's file systems (see the module doc).
@@ -303,11 +305,19 @@ mod tests {
     #[test]
     fn a_committer_dropped_with_work_pending_syncs_it_first() {
         let dir = tempfile::tempdir().unwrap();
-        let commit = GroupCommit::start(&[dir.path()]).unwrap();
+        // Publications may join a sync for an hour: the owner leaving ends the gathering.
+        let commit =
+            GroupCommit::start_gathering(&[dir.path()], Duration::from_secs(3600)).unwrap();
         let shared = Arc::clone(&commit.shared);
         commit.wrote();
         commit.wrote();
-        drop(commit);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            drop(commit);
+            tx.send(())
+        });
+        let dropped = rx.recv_timeout(Duration::from_secs(120));
+        assert_eq!(dropped, Ok(()), "the drop waited out the gathering");
         let s = shared.lock();
         assert_eq!((s.written, s.synced, s.ended), (2, 2, true));
     }

@@ -1,6 +1,7 @@
 //! Facts about the checkout and the tools, gathered by running real commands from the
 //! workspace root when the page is written: the git commit and whether tracked files differ
-//! from it (`git rev-parse HEAD`, `git status --porcelain --untracked-files=no`), and each
+//! from it (`git rev-parse HEAD`, `git --no-optional-locks status --porcelain
+//! --untracked-files=no`), and each
 //! version command the pipeline declares (`report.versions`), whose first line of output is
 //! shown. Each command gets [`COMMAND_LIMIT`]; one that fails, is missing or runs past it is
 //! shown as unavailable, with why, never as a guess.
@@ -13,8 +14,9 @@ use std::time::{Duration, Instant};
 /// How long one command may take.
 pub(crate) const COMMAND_LIMIT: Duration = Duration::from_secs(20);
 
-/// The first pause between looks at whether a command has ended, and the longest.
+/// The first pause between looks at whether a command has ended (each pause doubles).
 const POLL_FIRST: Duration = Duration::from_micros(250);
+/// The longest pause between looks at whether a command has ended.
 const POLL_MAX: Duration = Duration::from_millis(20);
 
 /// The checkout's commit, or why it is unknown.
@@ -33,7 +35,15 @@ pub(crate) fn checkout(root: &Path) -> Checkout {
         &commit,
         output(
             root,
-            &["git", "status", "--porcelain", "--untracked-files=no"],
+            // Without the index's optional lock: the first jobs may run beside this, and a
+            // stage that commits must not find `.git/index.lock` taken.
+            &[
+                "git",
+                "--no-optional-locks",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+            ],
         ),
     ) {
         (Ok(_), Ok(text)) => Some(!text.trim().is_empty()),

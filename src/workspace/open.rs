@@ -274,7 +274,7 @@ impl<'p> Workspace<'p> {
 
     /// Starts gathering [`Workspace::machine`]'s facts on a thread of their own, once: called
     /// when a job is about to run, so that its publication finds them ready.
-    pub fn gather_machine_soon(&self) {
+    pub(super) fn gather_machine_soon(&self) {
         if self.machine.get().is_some() {
             return;
         }
@@ -397,15 +397,15 @@ impl<'p> Workspace<'p> {
         }
     }
 
-    /// Puts `entry` into the lock (every change to the lock goes through here), noting
-    /// whether the lock now differs from the file.
+    /// Puts `entry` into the lock, noting whether the lock now differs from the file.
     pub(super) fn put_entry(&mut self, id: &str, entry: LockEntry) {
         if self.lock.get(&self.profile, id).as_deref() != Some(&entry) {
             self.replace_entry(id, entry);
         }
     }
 
-    /// Puts `entry`, known to differ from the lock's, into the lock.
+    /// Puts `entry`, known to differ from the lock's, into the lock (every change to the lock
+    /// goes through here), noting that the lock now differs from the file.
     fn replace_entry(&mut self, id: &str, entry: LockEntry) {
         self.lock_changed = true;
         self.lock.insert(&self.profile, id, entry);
@@ -451,5 +451,51 @@ impl<'p> Workspace<'p> {
             .filter(|k| crate::cache::is_digest(k))
             .map(str::to_owned)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace whose one version command appends a line to `gathered.txt` per run.
+    fn counted(dir: &std::path::Path) -> Pipeline {
+        let file = dir.join("pipeline.yaml");
+        std::fs::write(
+            &file,
+            "version: 1\nreport:\n  out: report.html\n  versions:\n    tool: [sh, -c, 'echo run >> gathered.txt; echo tool 2.0']\nstages:\n  a:\n    cmd: 'true'\n    outs: [a.txt]\n",
+        )
+        .unwrap();
+        crate::spec::load(&file, None).unwrap()
+    }
+
+    fn runs(dir: &std::path::Path) -> usize {
+        std::fs::read_to_string(dir.join("gathered.txt")).map_or(0, |t| t.lines().count())
+    }
+
+    #[test]
+    fn the_facts_are_gathered_once_whether_asked_for_early_or_late() {
+        let dir = tempfile::tempdir().unwrap();
+        let pipeline = counted(dir.path());
+        let graph = crate::graph::build(&pipeline).unwrap();
+        {
+            let ws = Workspace::open(&pipeline, &graph).unwrap();
+            ws.gather_machine_soon();
+            assert!(matches!(*ws.soon(), Soon::Running(_)));
+            ws.gather_machine_soon();
+            assert_eq!(ws.machine().versions["tool"], "tool 2.0");
+            assert!(matches!(*ws.soon(), Soon::Asked));
+            assert_eq!(ws.machine().versions["tool"], "tool 2.0");
+            ws.gather_machine_soon();
+            assert_eq!(runs(dir.path()), 1, "the thread's facts were taken, once");
+        }
+        let ws = Workspace::open(&pipeline, &graph).unwrap();
+        assert_eq!(ws.machine().versions["tool"], "tool 2.0");
+        ws.gather_machine_soon();
+        assert!(
+            !matches!(*ws.soon(), Soon::Running(_)),
+            "asked for after use: no thread"
+        );
+        assert_eq!(runs(dir.path()), 2);
     }
 }

@@ -10,7 +10,8 @@
 //! run from the workspace root (its first line kept, or why it is unavailable); the CPU model
 //! comes from `/proc/cpuinfo`, GPU names from `nvidia-smi --query-gpu=index,name` when it runs.
 //! The checkout's commit (`git rev-parse HEAD`, and whether tracked files differ from it) is
-//! gathered at the same time and recorded beside the platform (`ActionRecord::checkout`), for
+//! gathered at the same time, while the first jobs may already run (a stage that changes
+//! tracked files may be seen in the `dirty` flag or not), and recorded beside the platform (`ActionRecord::checkout`), for
 //! the same reason: it says which source produced a result, while the key says what was
 //! computed (its code entries are the digests of the files that ran).
 //! Known limit: a GPU named by UUID rather than index in `CUDA_VISIBLE_DEVICES` is shown by
@@ -165,6 +166,20 @@ mod tests {
     #[test]
     fn facts_gathered_on_a_thread_are_those_gathered_in_place() {
         let dir = tempfile::tempdir().unwrap();
+        // A checkout with a commit, so that both have one to agree on.
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        git(&["commit", "-q", "--allow-empty", "-m", "start"]);
         let yaml = "version: 1\nreport:\n  out: report.html\n  versions:\n    tool: [sh, -c, 'echo tool 4.2']\n    gone: [no-such-tool-here]\nstages:\n  a:\n    cmd: 'true'\n    outs: [a.txt]\n";
         let pipeline = crate::spec::parse(&dir.path().join("pipeline.yaml"), yaml, None).unwrap();
         let here = Machine::gather(&pipeline, dir.path());
@@ -178,14 +193,15 @@ mod tests {
             "{:?}",
             there.versions
         );
+        let commit = |m: &Machine| m.checkout.as_ref().map(|c| (c.commit.clone(), c.dirty));
+        assert!(
+            commit(&there).is_some_and(|(c, _)| c.len() == 40),
+            "{:?}",
+            there.checkout
+        );
         assert_eq!(
-            (
-                there.cpu,
-                there.gpus,
-                there.versions,
-                there.checkout.is_some()
-            ),
-            (here.cpu, here.gpus, here.versions, here.checkout.is_some())
+            (&there.cpu, &there.gpus, &there.versions, commit(&there)),
+            (&here.cpu, &here.gpus, &here.versions, commit(&here))
         );
     }
 }

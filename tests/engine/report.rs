@@ -287,3 +287,47 @@ fn every_profile_of_the_papers_pipeline_names_itself_in_params_profile() {
         }
     }
 }
+
+/// The declared version commands run once for the action records, while the run's first jobs
+/// run, and once for the page; every record carries their answer. A no-op run starts no job
+/// and runs them only for the page it rewrites.
+#[test]
+fn every_record_carries_the_versions_and_a_no_op_runs_them_only_for_the_page() {
+    let ws = Ws::new(
+        r#"version: 1
+report:
+  out: report.html
+  versions: {tool: [sh, -c, "echo run >> gathered.txt; echo tool 1.0"]}
+stages:
+  make:
+    cmd: "echo ${n} > out/${n}.txt"
+    shell: true
+    matrix: {n: [1, 2, 3, 4, 5, 6]}
+    outs: ["out/${n}.txt"]
+"#,
+    );
+    ws.write("out/.keep", "");
+    ws.ok(&["run", "-j", "2"]);
+    assert_eq!(
+        ws.read("gathered.txt"),
+        "run\nrun\n",
+        "the records' and the page's"
+    );
+    let records: Vec<serde_json::Value> = std::fs::read_dir(ws.root.join("cache/actions"))
+        .unwrap()
+        .map(|e| {
+            serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(records.len(), 6);
+    for r in &records {
+        assert_eq!(r["platform"]["versions"]["tool"], "tool 1.0", "{r}");
+    }
+    let again = ws.ok(&["run"]);
+    assert!(again.stderr.contains("up to date"), "{}", again.both());
+    assert_eq!(
+        ws.read("gathered.txt"),
+        "run\nrun\nrun\n",
+        "the page's alone"
+    );
+}
