@@ -1,9 +1,8 @@
 //! Facts about the checkout and the tools, gathered by running real commands from the
 //! workspace root when the page is written: the git commit and whether tracked files differ
 //! from it (`git rev-parse HEAD`, `git --no-optional-locks status --porcelain
-//! --untracked-files=no`), and each
-//! version command the pipeline declares (`report.versions`), whose first line of output is
-//! shown. Each command gets [`COMMAND_LIMIT`]; one that fails, is missing or runs past it is
+//! --untracked-files=no`), and each version command the pipeline declares
+//! (`report.versions`), whose first line of output is shown. Each command gets [`COMMAND_LIMIT`]; one that fails, is missing or runs past it is
 //! shown as unavailable, with why, never as a guess.
 
 use std::io::Read;

@@ -44,20 +44,7 @@ pub struct Workspace<'p> {
     /// cache); the controller, holding the lock, takes the records in.
     pub(super) shared: bool,
     /// This machine's device models and tool versions, needed from the first publish on.
-    pub(super) machine: std::sync::OnceLock<super::platform::Machine>,
-    /// Their gathering, once [`Workspace::gather_machine_soon`] started it.
-    machine_soon: std::sync::Mutex<Soon>,
-}
-
-/// Where the gathering of the machine's facts stands.
-#[derive(Debug)]
-enum Soon {
-    /// Not asked for: a run that starts nothing runs no `git`.
-    NotAsked,
-    /// Running on its own thread.
-    Running(super::platform::Gathering),
-    /// Asked for already (taken by [`Workspace::machine`], or no thread could start).
-    Asked,
+    machine: super::platform::Facts,
 }
 
 impl Drop for Workspace<'_> {
@@ -231,8 +218,7 @@ impl<'p> Workspace<'p> {
             held,
             writers: None,
             shared: false,
-            machine: std::sync::OnceLock::new(),
-            machine_soon: std::sync::Mutex::new(Soon::NotAsked),
+            machine: super::platform::Facts::default(),
         })
     }
 
@@ -262,34 +248,13 @@ impl<'p> Workspace<'p> {
     /// This machine's device models and tool versions (gathered once: at the first use, or
     /// on a thread since [`Workspace::gather_machine_soon`]).
     pub fn machine(&self) -> &super::platform::Machine {
-        self.machine.get_or_init(|| {
-            let soon = std::mem::replace(&mut *self.soon(), Soon::Asked);
-            match soon {
-                Soon::Running(g) => g.finish(),
-                Soon::NotAsked | Soon::Asked => None,
-            }
-            .unwrap_or_else(|| super::platform::Machine::gather(self.pipeline, self.layout.root()))
-        })
+        self.machine.get(self.pipeline, self.layout.root())
     }
 
     /// Starts gathering [`Workspace::machine`]'s facts on a thread of their own, once: called
     /// when a job is about to run, so that its publication finds them ready.
     pub(super) fn gather_machine_soon(&self) {
-        if self.machine.get().is_some() {
-            return;
-        }
-        let mut soon = self.soon();
-        if matches!(*soon, Soon::NotAsked) {
-            *soon = super::platform::Gathering::start(self.pipeline, self.layout.root())
-                .map_or(Soon::Asked, Soon::Running);
-        }
-    }
-
-    fn soon(&self) -> std::sync::MutexGuard<'_, Soon> {
-        // The guarded value is replaced whole: a panic elsewhere cannot leave it half-written.
-        self.machine_soon
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.machine.start(self.pipeline, self.layout.root());
     }
 
     /// The store.
@@ -451,51 +416,5 @@ impl<'p> Workspace<'p> {
             .filter(|k| crate::cache::is_digest(k))
             .map(str::to_owned)
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A workspace whose one version command appends a line to `gathered.txt` per run.
-    fn counted(dir: &std::path::Path) -> Pipeline {
-        let file = dir.join("pipeline.yaml");
-        std::fs::write(
-            &file,
-            "version: 1\nreport:\n  out: report.html\n  versions:\n    tool: [sh, -c, 'echo run >> gathered.txt; echo tool 2.0']\nstages:\n  a:\n    cmd: 'true'\n    outs: [a.txt]\n",
-        )
-        .unwrap();
-        crate::spec::load(&file, None).unwrap()
-    }
-
-    fn runs(dir: &std::path::Path) -> usize {
-        std::fs::read_to_string(dir.join("gathered.txt")).map_or(0, |t| t.lines().count())
-    }
-
-    #[test]
-    fn the_facts_are_gathered_once_whether_asked_for_early_or_late() {
-        let dir = tempfile::tempdir().unwrap();
-        let pipeline = counted(dir.path());
-        let graph = crate::graph::build(&pipeline).unwrap();
-        {
-            let ws = Workspace::open(&pipeline, &graph).unwrap();
-            ws.gather_machine_soon();
-            assert!(matches!(*ws.soon(), Soon::Running(_)));
-            ws.gather_machine_soon();
-            assert_eq!(ws.machine().versions["tool"], "tool 2.0");
-            assert!(matches!(*ws.soon(), Soon::Asked));
-            assert_eq!(ws.machine().versions["tool"], "tool 2.0");
-            ws.gather_machine_soon();
-            assert_eq!(runs(dir.path()), 1, "the thread's facts were taken, once");
-        }
-        let ws = Workspace::open(&pipeline, &graph).unwrap();
-        assert_eq!(ws.machine().versions["tool"], "tool 2.0");
-        ws.gather_machine_soon();
-        assert!(
-            !matches!(*ws.soon(), Soon::Running(_)),
-            "asked for after use: no thread"
-        );
-        assert_eq!(runs(dir.path()), 2);
     }
 }

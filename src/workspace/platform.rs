@@ -5,7 +5,7 @@
 //! stay a cache hit (its numbers are compared within the stage's tolerance instead, by `repro
 //! verify --reference` and `repro audit`).
 //!
-//! Gathered once per process, on a thread of their own ([`Gathering`]) from the moment the
+//! Gathered once per process, on a thread of their own ([`Facts`]) from the moment the
 //! first job is about to start, else at the first publish: each declared version command is
 //! run from the workspace root (its first line kept, or why it is unavailable); the CPU model
 //! comes from `/proc/cpuinfo`, GPU names from `nvidia-smi --query-gpu=index,name` when it runs.
@@ -86,15 +86,69 @@ impl Machine {
     }
 }
 
-/// The facts of this machine, gathered on a thread of their own: a run starts its first jobs
-/// while `git` and the version commands run, instead of waiting for them at its first publish.
+/// A workspace's facts of this machine: gathered once, on a thread of their own from
+/// [`Facts::start`] on (a run starts its first jobs while `git` and the version commands run,
+/// instead of waiting for them at its first publish), else in place at the first
+/// [`Facts::get`].
+#[derive(Debug, Default)]
+pub(super) struct Facts {
+    known: std::sync::OnceLock<Machine>,
+    soon: std::sync::Mutex<Soon>,
+}
+
+/// Where the gathering stands.
+#[derive(Debug, Default)]
+enum Soon {
+    /// Not asked for: a run that starts nothing runs no `git`.
+    #[default]
+    NotAsked,
+    /// Running on its own thread.
+    Running(Gathering),
+    /// Asked for already (taken by [`Facts::get`], or no thread could start).
+    Asked,
+}
+
+impl Facts {
+    /// The facts for `pipeline`, whose version commands run from `root`: those of the thread
+    /// [`Facts::start`] started, else gathered here; once.
+    pub(super) fn get(&self, pipeline: &Pipeline, root: &Path) -> &Machine {
+        self.known.get_or_init(|| {
+            match std::mem::replace(&mut *self.soon(), Soon::Asked) {
+                Soon::Running(g) => g.finish(),
+                Soon::NotAsked | Soon::Asked => None,
+            }
+            .unwrap_or_else(|| Machine::gather(pipeline, root))
+        })
+    }
+
+    /// Starts gathering the facts on a thread of their own, unless they are known or were
+    /// asked for already.
+    pub(super) fn start(&self, pipeline: &Pipeline, root: &Path) {
+        if self.known.get().is_some() {
+            return;
+        }
+        let mut soon = self.soon();
+        if matches!(*soon, Soon::NotAsked) {
+            *soon = Gathering::start(pipeline, root).map_or(Soon::Asked, Soon::Running);
+        }
+    }
+
+    fn soon(&self) -> std::sync::MutexGuard<'_, Soon> {
+        // The guarded value is replaced whole: a panic elsewhere cannot leave it half-written.
+        self.soon
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The facts of this machine, being gathered on a thread of their own.
 #[derive(Debug)]
-pub(super) struct Gathering(std::thread::JoinHandle<Machine>);
+struct Gathering(std::thread::JoinHandle<Machine>);
 
 impl Gathering {
     /// Starts gathering the facts for `pipeline` from `root`; `None` when no thread could be
     /// started (the caller then gathers them itself, when they are needed).
-    pub(super) fn start(pipeline: &Pipeline, root: &Path) -> Option<Gathering> {
+    fn start(pipeline: &Pipeline, root: &Path) -> Option<Gathering> {
         let declared = declared(pipeline);
         let root = root.to_owned();
         std::thread::Builder::new()
@@ -105,7 +159,7 @@ impl Gathering {
     }
 
     /// Waits for the facts; `None` if the thread panicked.
-    pub(super) fn finish(self) -> Option<Machine> {
+    fn finish(self) -> Option<Machine> {
         self.0.join().ok()
     }
 }
@@ -161,6 +215,40 @@ mod tests {
         assert_eq!(m.platform("cpu").device, "cpu: Xeon");
         assert_eq!(m.platform("0,1").device, "gpu 0: H100, gpu 1");
         assert_eq!(m.platform("0").versions["rustc"], "rustc 1.0");
+    }
+
+    /// A pipeline whose one version command appends a line to `gathered.txt` per run.
+    fn counted(dir: &Path) -> Pipeline {
+        let yaml = "version: 1\nreport:\n  out: report.html\n  versions:\n    tool: [sh, -c, 'echo run >> gathered.txt; echo tool 2.0']\nstages:\n  a:\n    cmd: 'true'\n    outs: [a.txt]\n";
+        crate::spec::parse(&dir.join("pipeline.yaml"), yaml, None).unwrap()
+    }
+
+    fn runs(dir: &Path) -> usize {
+        std::fs::read_to_string(dir.join("gathered.txt")).map_or(0, |t| t.lines().count())
+    }
+
+    #[test]
+    fn the_facts_are_gathered_once_whether_asked_for_early_or_late() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pipeline, root) = (counted(dir.path()), dir.path());
+        let early = Facts::default();
+        early.start(&pipeline, root);
+        assert!(matches!(*early.soon(), Soon::Running(_)));
+        early.start(&pipeline, root);
+        assert_eq!(early.get(&pipeline, root).versions["tool"], "tool 2.0");
+        assert!(matches!(*early.soon(), Soon::Asked));
+        assert_eq!(early.get(&pipeline, root).versions["tool"], "tool 2.0");
+        early.start(&pipeline, root);
+        assert_eq!(runs(root), 1, "the thread's facts were taken, once");
+
+        let late = Facts::default();
+        assert_eq!(late.get(&pipeline, root).versions["tool"], "tool 2.0");
+        late.start(&pipeline, root);
+        assert!(
+            !matches!(*late.soon(), Soon::Running(_)),
+            "asked for after use: no thread"
+        );
+        assert_eq!(runs(root), 2);
     }
 
     #[test]
