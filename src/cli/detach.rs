@@ -72,7 +72,7 @@ pub(crate) fn detach(
             reporter.event(&Event::Note { message });
         }
         let (inputs, reasons) = match state {
-            State::Fresh { entry } => {
+            State::Fresh { entry, .. } => {
                 ws.accept(inst, entry);
                 fresh += 1;
                 continue;

@@ -183,7 +183,7 @@ fn settle(
     };
     let expected = |found: &str| key.is_none_or(|k| k == found);
     match ws.evaluate(inst, None, false)? {
-        State::Fresh { entry } if expected(&entry.key) => {
+        State::Fresh { entry, .. } if expected(&entry.key) => {
             eprintln!(
                 "repro: `{}` is already published (key {})",
                 inst.id,
@@ -198,7 +198,7 @@ fn settle(
             eprintln!("repro: `{}` restored from the store", inst.id);
             Ok(None)
         }
-        State::Fresh { entry } => Err(changed(&entry.key)),
+        State::Fresh { entry, .. } => Err(changed(&entry.key)),
         State::Restore { key, .. } => Err(changed(&key)),
         State::Run {
             inputs: Some(inputs),

@@ -100,7 +100,7 @@ fn choose(
         .into_iter()
         .find(|(j, _)| *j == i)
         .and_then(|(_, state)| match state {
-            State::Fresh { entry } => Some(entry.key),
+            State::Fresh { entry, .. } => Some(entry.key),
             State::Restore { key, .. } => Some(key),
             State::Run { inputs, .. } => inputs.map(|k| k.key()),
         });

@@ -128,7 +128,7 @@ pub(crate) fn restore(
             let inst = &loaded.graph.instances[i];
             match s {
                 State::Restore { key, record, .. } => batch.push((inst, key, *record)),
-                State::Fresh { entry } => ws.accept(inst, entry),
+                State::Fresh { entry, .. } => ws.accept(inst, entry),
                 State::Run { .. } => {}
             }
         }

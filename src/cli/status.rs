@@ -65,7 +65,7 @@ impl From<State> for Planned {
             matches!(s, State::Restore { .. }),
         );
         let (key, reasons) = match s {
-            State::Fresh { entry } => (Key::of(&entry.key), vec![]),
+            State::Fresh { entry, .. } => (Key::of(&entry.key), vec![]),
             State::Restore { key, reasons, .. } => (Key::of(&key), reasons),
             State::Run { inputs, reasons } => (inputs.and_then(|i| Key::of(&i.key())), reasons),
         };

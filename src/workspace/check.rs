@@ -29,6 +29,9 @@ pub enum State {
     Fresh {
         /// Key, output digests, metrics and structural key.
         entry: LockEntry,
+        /// Whether `entry` is the lock's own, unchanged: keeping it changes nothing in the
+        /// lock ([`Workspace::keep`]), and the no-op path reads the lock once per instance.
+        held: bool,
     },
     /// The key is cached; outputs must be restored.
     Restore {
@@ -225,8 +228,8 @@ impl Workspace<'_> {
     ) -> Result<State, CheckError> {
         let metrics = inst.metrics.as_deref();
         Ok(match self.evaluate_key(inst, pending_upstream, force)? {
-            State::Fresh { entry } => match metrics_changed(metrics, &entry.metrics) {
-                None => State::Fresh { entry },
+            State::Fresh { entry, held } => match metrics_changed(metrics, &entry.metrics) {
+                None => State::Fresh { entry, held },
                 Some(d) => State::Run {
                     inputs: Some(Box::new(self.inputs(inst)?)),
                     reasons: vec![d],
@@ -304,7 +307,9 @@ impl Workspace<'_> {
             let bad = mismatch(&e.outs);
             if bad.is_empty() {
                 let e = e.clone().into_owned();
+                let held = !e.skey.is_empty();
                 return Ok(State::Fresh {
+                    held,
                     entry: LockEntry {
                         key,
                         outs: e.outs,
@@ -327,6 +332,7 @@ impl Workspace<'_> {
                 Some(record) if mismatch(&record.outputs).is_empty() => {
                     match self.damaged(&record) {
                         None => State::Fresh {
+                            held: false,
                             entry: LockEntry {
                                 key,
                                 outs: record.outputs.clone(),
@@ -361,6 +367,7 @@ impl Workspace<'_> {
                     });
                 }
                 return Ok(State::Fresh {
+                    held: false,
                     entry: LockEntry {
                         key,
                         outs: record.outputs.clone(),

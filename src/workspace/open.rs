@@ -347,7 +347,7 @@ impl<'p> Workspace<'p> {
     }
 
     pub(super) fn set_entry(&mut self, id: &str, entry: LockEntry) {
-        self.ledger.get_mut().expect("ledger").record(&entry.outs);
+        self.note_outputs(&entry.outs);
         // Read once for both questions: the no-op path asks them of every instance.
         let (same_key, same) = match self.lock.get(&self.profile, id) {
             Some(held) => (held.key == entry.key, *held == entry),
@@ -360,6 +360,11 @@ impl<'p> Workspace<'p> {
         if !same {
             self.replace_entry(id, entry);
         }
+    }
+
+    /// Notes `outs` (path to digest) as what the workspace's outputs hold now (`.repro/outputs`).
+    pub(super) fn note_outputs(&mut self, outs: &std::collections::BTreeMap<String, String>) {
+        self.ledger.get_mut().expect("ledger").record(outs);
     }
 
     /// Puts `entry` into the lock, noting whether the lock now differs from the file.

@@ -80,6 +80,12 @@ impl Workspace<'_> {
         self.set_entry(&inst.id, entry);
     }
 
+    /// Keeps a fresh instance's entry that is the lock's own ([`super::State::Fresh`]'s `held`):
+    /// its outputs are noted as the workspace's; the lock and the journal are unchanged.
+    pub fn keep(&mut self, entry: &LockEntry) {
+        self.note_outputs(&entry.outs);
+    }
+
     /// Materialises a cached run's outputs and keeps its lock entry. A damaged object
     /// (`StoreError::Corrupt` or `Missing`) means the instance must run instead.
     pub fn restore(

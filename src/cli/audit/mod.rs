@@ -71,7 +71,7 @@ pub(crate) fn audit(cli: &Cli, a: &AuditArgs) -> Result<(), CliError> {
             let id = &loaded.graph.instances[i].id;
             let lock_key = lock.get(id.as_str()).map(|k| (*k).to_owned());
             let (key, reasons) = match &s {
-                State::Fresh { entry } => (Some(entry.key.clone()), vec![]),
+                State::Fresh { entry, .. } => (Some(entry.key.clone()), vec![]),
                 State::Restore { key, reasons, .. } => (Some(key.clone()), reasons.clone()),
                 State::Run { inputs, reasons } => {
                     (inputs.as_ref().map(|i| i.key()), reasons.clone())

@@ -205,7 +205,7 @@ impl Dispatcher<'_, '_> {
         let key = inputs.key();
         let state = self.ws.evaluate(inst, None, false)?;
         Ok(match state {
-            State::Fresh { entry } if entry.key == key => {
+            State::Fresh { entry, .. } if entry.key == key => {
                 self.ws.accept(inst, entry);
                 None
             }

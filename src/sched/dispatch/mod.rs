@@ -364,8 +364,12 @@ impl<'a, 'p> Dispatcher<'a, 'p> {
                     self.cutoff.will_run(i, before.as_ref().map(|e| &e.outs));
                 }
                 match state {
-                    State::Fresh { entry } => {
-                        self.ws.accept(inst, entry);
+                    State::Fresh { entry, held } => {
+                        if held {
+                            self.ws.keep(&entry);
+                        } else {
+                            self.ws.accept(inst, entry);
+                        }
                         self.tally.fresh += 1;
                         self.cutoff.settled(graph, i);
                         self.settled[i] = true;
